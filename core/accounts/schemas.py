@@ -1,0 +1,48 @@
+"""Account Structs: users as they are created, shown and signed in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from core.tenancy.schemas import Email, Role
+
+PersonName = Annotated[str, Meta(min_length=1, max_length=60)]
+Password = Annotated[str, Meta(min_length=10, max_length=200, description="At least 10 characters")]
+
+
+class UserCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Email
+    first_name: PersonName
+    last_name: PersonName
+    password: Password
+    role: Role = "admin"
+    language: Literal["en", "es", "ru", "tr"] = "en"
+
+
+class UserView(msgspec.Struct, kw_only=True):
+    id: int
+    partner_id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    active: bool
+    language: str
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class SignIn(msgspec.Struct, kw_only=True):
+    email: Annotated[str, Meta(min_length=1, max_length=254)]
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+    next: str = "/"
+
+
+class ApiToken(msgspec.Struct, kw_only=True):
+    token: str
+    token_type: str
+    expires_at: datetime

@@ -1,0 +1,102 @@
+"""Billing services: balance changes, each one a conditional update plus its ledger row in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.billing.money import format_money, from_micros, to_micros
+from core.billing.schemas import BalanceAdjustment, LedgerView
+from core.billing.tables import LedgerEntry
+from core.db import write_transaction
+from core.errors import Conflict, InvalidInput
+from core.tenancy import audit
+from core.tenancy.schemas import Actor, Page
+from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
+from core.tenancy.tables import Partner
+
+
+def _ledger_view(row: dict[str, Any]) -> LedgerView:
+    return LedgerView(
+        id=row["id"],
+        partner_id=row["partner"],
+        kind=row["kind"],
+        amount=from_micros(row["amount"]),
+        balance_after=from_micros(row["balance_after"]),
+        currency=row["currency"],
+        initiator_email=row["initiator_email"],
+        description=row["description"],
+        created_at=row["created_at"],
+    )
+
+
+async def change_balance(
+    partner_id: int, amount_micros: int, *, kind: str, description: str, initiator: Actor | None,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Add ``amount_micros`` (signed) to a balance and write its ledger row; returns the ledger row id.
+
+    The update only applies while the result stays above minus the credit limit (BIL-6), so concurrent
+    debits by several workers can never overdraw. Call inside ``write_transaction()``.
+
+    Raises:
+        Conflict: the balance would fall below the credit limit.
+    """
+    rows = await Partner.raw(
+        "UPDATE partner SET balance = balance + {} WHERE id = {} AND balance + {} >= -credit_limit "
+        "RETURNING balance, currency",
+        amount_micros, partner_id, amount_micros,
+    )
+    if not rows:
+        raise Conflict("Insufficient balance: the change would go below the credit limit", field="amount")
+    entry = LedgerEntry(
+        partner=partner_id,
+        kind=kind,
+        amount=amount_micros,
+        balance_after=rows[0]["balance"],
+        currency=rows[0]["currency"],
+        initiator_id=initiator.user_id if initiator else None,
+        initiator_email=initiator.email if initiator else "",
+        description=description,
+        details=details or {},
+        created_at=datetime.now(UTC),
+    )
+    await entry.save()
+    return entry.id
+
+
+async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment, *, ip: str = "") -> LedgerView:
+    """A parent's manual payment or correction of a descendant's balance, audited."""
+    require_manager(actor)
+    require_admin(actor, "change balances")
+    partner = await managed_partner(actor, partner_id)
+    micros = to_micros(data.amount)
+    if micros == 0:
+        raise InvalidInput("The amount must not be zero", field="amount")
+    async with write_transaction():
+        entry_id = await change_balance(partner_id, micros, kind="manual", description=data.reason, initiator=actor)
+        await audit.record(
+            actor, "balance.adjust",
+            f"{'Added' if micros > 0 else 'Deducted'} {format_money(abs(micros), partner['currency'])} "
+            f"{'to' if micros > 0 else 'from'} {partner['name']}: {data.reason}",
+            object_type="partner", object_id=partner_id, details={"amount_micros": micros}, ip=ip,
+        )
+    row = await LedgerEntry.select().where(LedgerEntry.id == entry_id).first()
+    return _ledger_view(row)
+
+
+async def list_ledger(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[LedgerView]:
+    await visible_partner(actor, partner_id)
+    require_admin(actor, "see finance")
+    where = LedgerEntry.partner == partner_id
+    total = await LedgerEntry.count().where(where)
+    rows = await LedgerEntry.select().where(where).order_by(LedgerEntry.id, ascending=False).limit(per_page).offset(
+        (page - 1) * per_page
+    )
+    return Page(items=[_ledger_view(r) for r in rows], total=total, page=page, per_page=per_page)
+
+
+async def balance_of(actor: Actor) -> str:
+    """The acting partner's balance for the header."""
+    row = await Partner.select(Partner.balance, Partner.currency).where(Partner.id == actor.partner_id).first()
+    return format_money(row["balance"], row["currency"])

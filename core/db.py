@@ -1,0 +1,83 @@
+"""Database engine selection (SQLite embedded or PostgreSQL), write transactions and migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from core.settings import Settings
+
+os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
+
+# Core piccolo apps in dependency order; plugins' apps are appended by the register_piccolo_apps hook.
+CORE_APPS = (
+    "core.tenancy.piccolo_app",
+    "core.accounts.piccolo_app",
+    "core.billing.piccolo_app",
+)
+
+
+def make_engine(settings: Settings) -> Engine:
+    """SQLite under var/ when no DATABASE_URL is set, else PostgreSQL."""
+    if settings.embedded_database:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers work during a write; it is a property of the file, so setting it once sticks.
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=str(path), timeout=30)
+    scheme = urlsplit(settings.database_url).scheme
+    if scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"DATABASE_URL: unsupported scheme {scheme!r} (use postgresql://)")
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+def engine() -> Engine:
+    from core.piccolo_conf import DB
+
+    return DB
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A transaction that takes the write lock up front on SQLite (no "database is locked" on upgrade)."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+    else:
+        async with db.transaction() as tx:
+            yield tx
+
+
+async def migrate() -> None:
+    """Apply every pending migration of core's and plugins' piccolo apps, in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migrations failed: {response.message}")
+
+
+async def open_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(max_size=20)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()

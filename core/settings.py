@@ -1,0 +1,114 @@
+"""Runtime settings: one msgspec Struct read from the environment and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Every setting of the portal; README.md documents each one."""
+
+    database_url: str = ""
+    redis_url: str = ""
+    smtp_url: str = ""
+    var_dir: str = str(ROOT / "var")
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dev: bool = False
+    plugins: tuple[str, ...] | None = None
+    cookie_secure: bool = True
+    web_workers: int = 1
+    worker_concurrency: int = 20
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    session_max_age: int = 12 * 3600
+    api_token_ttl: int = 900
+    plugin_settings: dict[str, dict[str, Any]] = {}
+
+    @property
+    def embedded_database(self) -> bool:
+        return not self.database_url
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.var_dir) / "portal.sqlite"
+
+
+# Environment variable → Settings field. PORTAL_* names are ours; the rest are the usual twelve-factor names.
+_ENV = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "SMTP_URL": "smtp_url",
+    "PORT": "port",
+    "PORTAL_VAR_DIR": "var_dir",
+    "PORTAL_SECRET_KEY": "secret_key",
+    "PORTAL_HOST": "host",
+    "PORTAL_DEV": "dev",
+    "PORTAL_PLUGINS": "plugins",
+    "PORTAL_COOKIE_SECURE": "cookie_secure",
+    "PORTAL_WEB_WORKERS": "web_workers",
+    "PORTAL_WORKER_CONCURRENCY": "worker_concurrency",
+    "PORTAL_LOGIN_MAX_FAILURES": "login_max_failures",
+    "PORTAL_LOGIN_LOCKOUT_SECONDS": "login_lockout_seconds",
+    "PORTAL_SESSION_MAX_AGE": "session_max_age",
+    "PORTAL_API_TOKEN_TTL": "api_token_ttl",
+}
+
+
+def _coerce(field: str, raw: str) -> Any:
+    if field in {"dev", "cookie_secure"}:
+        return raw.strip().lower() in _TRUE
+    if field == "plugins":
+        return tuple(name.strip() for name in raw.split(",") if name.strip())
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from ``PORTAL_CONFIG`` (a TOML file, optional) overlaid by environment variables.
+
+    Raises:
+        msgspec.ValidationError: naming the setting whose value has the wrong type.
+    """
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    config_file = env.get("PORTAL_CONFIG")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            data = tomllib.load(fh)
+        values.update({k: v for k, v in data.items() if k != "plugins"})
+        values["plugin_settings"] = data.get("plugins", {})
+    for name, field in _ENV.items():
+        if env.get(name, "") != "":
+            values[field] = _coerce(field, env[name])
+    if "cookie_secure" not in values and values.get("dev"):
+        # Local runs serve plain http on *.localhost, where a Secure cookie would never come back.
+        values["cookie_secure"] = False
+    settings = msgspec.convert(values, Settings, strict=False)
+    if not settings.secret_key:
+        settings = msgspec.structs.replace(settings, secret_key=_persistent_secret(Path(settings.var_dir)))
+    return settings
+
+
+def _persistent_secret(var_dir: Path) -> str:
+    """A random key kept under var/ so sessions survive restarts of an embedded install."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

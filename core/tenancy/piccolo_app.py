@@ -1,0 +1,15 @@
+"""Piccolo app of the tenancy domain: its tables and migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from core.tenancy.tables import AuditEntry, Partner, PortalHost, PortalRecord
+
+APP_CONFIG = AppConfig(
+    app_name="tenancy",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Partner, PortalRecord, PortalHost, AuditEntry],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,187 @@
+"""Tenancy Structs: the acting user, partners, portals and audit entries as they cross boundaries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+LANGUAGES = ("en", "es", "ru", "tr")
+Language = Literal["en", "es", "ru", "tr"]
+PartnerKind = Literal["owner", "reseller", "end_user"]
+Role = Literal["admin", "operator"]
+
+Name = Annotated[str, Meta(min_length=1, max_length=120)]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="a-z, 0-9 and '-'")]
+HostName = Annotated[
+    str,
+    Meta(
+        max_length=253,
+        pattern=r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+        description="Lower-case host name without port",
+    ),
+]
+Url = Annotated[str, Meta(max_length=300, pattern=r"^(https?://\S+)?$", description="http(s) URL or empty")]
+Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
+OptionalEmail = Annotated[str, Meta(max_length=254, pattern=r"^([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)?$")]
+NonNegativeMoney = Annotated[Decimal, Meta(ge=0, le=10**12, description="Amount in currency units, e.g. 12.50")]
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """The signed-in user as every service sees it; the scope of all its queries comes from here."""
+
+    user_id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    partner_id: int
+    partner_name: str
+    partner_kind: PartnerKind
+    partner_path: str
+    currency: str
+    portal_id: int
+    language: str = "en"
+    theme: str = "light"
+    date_format: str = "YYYY-MM-DD"
+    timezone: str = "UTC"
+
+    @property
+    def is_partner_manager(self) -> bool:
+        """Owner and reseller users use the Admin Panel."""
+        return self.partner_kind in ("owner", "reseller")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+class PartnerOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a parent allows a partner (TEN-3)."""
+
+    mo_enabled: bool = False
+    auto_replies: bool = False
+    flash_sms: bool = False
+    premoderate_campaigns: bool = False
+    premoderate_templates: bool = False
+    shortener_domains: list[HostName] = []
+    channels: list[Annotated[str, Meta(max_length=40)]] = []
+
+
+class PartnerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    kind: Literal["reseller", "end_user"]
+    parent_id: int | None = None
+    currency: Currency | None = None
+    credit_limit: NonNegativeMoney = Decimal(0)
+    options: PartnerOptions = msgspec.field(default_factory=PartnerOptions)
+    portal_id: int | None = None
+
+
+class PartnerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    name: Name | UnsetType = UNSET
+    credit_limit: NonNegativeMoney | UnsetType = UNSET
+    options: PartnerOptions | UnsetType = UNSET
+    blocked: bool | UnsetType = UNSET
+    portal_id: int | UnsetType | None = UNSET
+
+
+class PartnerView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    kind: PartnerKind
+    parent_id: int | None
+    depth: int
+    currency: str
+    balance: Decimal
+    credit_limit: Decimal
+    options: PartnerOptions
+    blocked: bool
+    portal_id: int | None
+    created_at: datetime
+
+
+class PortalCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    slug: Slug
+    brand_name: Annotated[str, Meta(min_length=1, max_length=80)]
+    hosts: Annotated[list[HostName], Meta(min_length=1, max_length=20)]
+    partner_id: int | None = None
+    theme: Slug = "default"
+    default_language: Language = "en"
+    languages: Annotated[list[Language], Meta(min_length=1)] = msgspec.field(default_factory=lambda: list(LANGUAGES))
+    self_registration: bool = False
+    require_2fa: bool = False
+    terms_url: Url = ""
+    privacy_url: Url = ""
+    consent_text: Annotated[str, Meta(max_length=500)] = ""
+    help_email: OptionalEmail = ""
+
+
+class PortalUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    brand_name: Annotated[str, Meta(min_length=1, max_length=80)] | UnsetType = UNSET
+    hosts: Annotated[list[HostName], Meta(min_length=1, max_length=20)] | UnsetType = UNSET
+    theme: Slug | UnsetType = UNSET
+    default_language: Language | UnsetType = UNSET
+    languages: Annotated[list[Language], Meta(min_length=1)] | UnsetType = UNSET
+    self_registration: bool | UnsetType = UNSET
+    require_2fa: bool | UnsetType = UNSET
+    terms_url: Url | UnsetType = UNSET
+    privacy_url: Url | UnsetType = UNSET
+    consent_text: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+    help_email: OptionalEmail | UnsetType = UNSET
+
+
+class PortalView(msgspec.Struct, kw_only=True):
+    id: int
+    slug: str
+    brand_name: str
+    hosts: list[str]
+    partner_id: int
+    partner_name: str
+    theme: str
+    default_language: str
+    languages: list[str]
+    self_registration: bool
+    require_2fa: bool
+    terms_url: str
+    privacy_url: str
+    consent_text: str
+    help_email: str
+    created_at: datetime
+
+
+class AuditView(msgspec.Struct, kw_only=True):
+    id: int
+    partner_id: int
+    partner_name: str
+    user_email: str
+    action: str
+    object_type: str
+    object_id: int | None
+    summary: str
+    ip: str
+    created_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """One page of a server-side paginated list."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))

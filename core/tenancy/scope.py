@@ -1,0 +1,52 @@
+"""The one place where tenant scoping is decided (TEN-4): what part of the partner tree an actor reaches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import Forbidden, NotFound
+from core.tenancy.schemas import Actor
+from core.tenancy.tables import Partner
+
+PATH_DIGITS = 10
+
+
+def path_segment(partner_id: int) -> str:
+    """Zero-padded so that ordering by path lists a tree depth-first in id order."""
+    return f"{partner_id:0{PATH_DIGITS}d}/"
+
+
+def depth_of(path: str) -> int:
+    return path.count("/") - 2
+
+
+def in_subtree(actor: Actor, column: Any = Partner.path) -> Any:
+    """A where-clause limiting ``column`` (a partner path) to the actor's own partner and its descendants."""
+    return column.like(actor.partner_path + "%")
+
+
+async def visible_partner(actor: Actor, partner_id: int) -> dict[str, Any]:
+    """The partner row when the actor may see it (own partner or a descendant), else NotFound."""
+    row = await Partner.select().where((Partner.id == partner_id) & in_subtree(actor)).first()
+    if row is None:
+        raise NotFound("Partner")
+    return row
+
+
+async def managed_partner(actor: Actor, partner_id: int) -> dict[str, Any]:
+    """A strict descendant the actor may change; its own partner is visible but changed only by the parent."""
+    row = await visible_partner(actor, partner_id)
+    if row["id"] == actor.partner_id:
+        raise Forbidden("Only the parent partner can change this partner")
+    return row
+
+
+def require_manager(actor: Actor) -> None:
+    if not actor.is_partner_manager:
+        raise NotFound("Page")
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """ACC-7: operators may not touch finance, keys or deletions."""
+    if not actor.is_admin:
+        raise Forbidden(f"Operators cannot {what}; ask an admin of your company")

@@ -1,0 +1,299 @@
+"""Tenancy services: partners and portals, always scoped to the acting user's part of the tree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from core.billing.money import from_micros, to_micros
+from core.db import write_transaction
+from core.errors import Conflict, InvalidInput, NotFound
+from core.plugins import registries
+from core.tenancy import audit
+from core.tenancy.schemas import (
+    Actor,
+    Page,
+    PartnerCreate,
+    PartnerOptions,
+    PartnerUpdate,
+    PartnerView,
+    PortalCreate,
+    PortalUpdate,
+    PortalView,
+)
+from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
+from core.tenancy.tables import Partner, PortalHost, PortalRecord
+from core.tenancy.themes import available_themes
+
+
+def partner_view(row: dict[str, Any]) -> PartnerView:
+    options = row["options"]
+    return PartnerView(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        parent_id=row["parent"],
+        depth=depth_of(row["path"]),
+        currency=row["currency"],
+        balance=from_micros(row["balance"]),
+        credit_limit=from_micros(row["credit_limit"]),
+        options=msgspec.convert(msgspec.json.decode(options) if isinstance(options, str) else options, PartnerOptions),
+        blocked=row["blocked"],
+        portal_id=row["portal_id"],
+        created_at=row["created_at"],
+    )
+
+
+def _check_channels(options: PartnerOptions) -> None:
+    known = registries().channels
+    for channel in options.channels:
+        if channel not in known:
+            raise InvalidInput(f"Unknown channel {channel!r}; known: {', '.join(known.names()) or 'none'}",
+                               field="options.channels")
+
+
+async def _check_portal(actor: Actor, portal_id: int | None) -> None:
+    if portal_id is not None:
+        await get_portal(actor, portal_id)
+
+
+async def list_partners(
+    actor: Actor,
+    *,
+    query: str = "",
+    kind: str = "",
+    blocked: bool | None = None,
+    parent_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[PartnerView]:
+    """The actor's subtree, depth-first, filtered and paginated."""
+    require_manager(actor)
+    where = in_subtree(actor)
+    if query:
+        where &= Partner.name.ilike(f"%{query}%")
+    if kind:
+        where &= Partner.kind == kind
+    if blocked is not None:
+        where &= Partner.blocked == blocked
+    if parent_id is not None:
+        where &= Partner.parent == parent_id
+    total = await Partner.count().where(where)
+    rows = await Partner.select().where(where).order_by(Partner.path).limit(per_page).offset((page - 1) * per_page)
+    return Page(items=[partner_view(r) for r in rows], total=total, page=page, per_page=per_page)
+
+
+async def get_partner(actor: Actor, partner_id: int) -> PartnerView:
+    return partner_view(await visible_partner(actor, partner_id))
+
+
+async def partner_names(actor: Actor) -> dict[int, str]:
+    """Id → name of every partner that may own or use a portal in the actor's subtree (for pickers)."""
+    rows = await Partner.select(Partner.id, Partner.name).where(in_subtree(actor) & (Partner.kind != "end_user"))
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> PartnerView:
+    require_manager(actor)
+    parent = await visible_partner(actor, data.parent_id or actor.partner_id)
+    if parent["kind"] == "end_user":
+        raise InvalidInput("An end-user company cannot have partners under it", field="parent_id")
+    if parent["blocked"]:
+        raise Conflict("The parent partner is blocked")
+    _check_channels(data.options)
+    portal_id = data.portal_id
+    if portal_id is None:
+        own = await PortalRecord.select(PortalRecord.id).where(PortalRecord.partner == parent["id"]).first()
+        portal_id = own["id"] if own else parent["portal_id"]
+    await _check_portal(actor, portal_id)
+    async with write_transaction():
+        if await Partner.exists().where((Partner.parent == parent["id"]) & (Partner.name.ilike(data.name))):
+            raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
+        row = Partner(
+            name=data.name,
+            kind=data.kind,
+            parent=parent["id"],
+            path=parent["path"],
+            currency=data.currency or parent["currency"],
+            credit_limit=to_micros(data.credit_limit),
+            options=msgspec.to_builtins(data.options),
+            portal_id=portal_id,
+            created_at=datetime.now(UTC),
+        )
+        await row.save()
+        await Partner.update({Partner.path: parent["path"] + path_segment(row.id)}).where(Partner.id == row.id)
+        await audit.record(
+            actor, "partner.create", f"Created {data.kind.replace('_', ' ')} {data.name!r} under {parent['name']}",
+            object_type="partner", object_id=row.id, ip=ip,
+        )
+    return await get_partner(actor, row.id)
+
+
+async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, ip: str = "") -> PartnerView:
+    require_manager(actor)
+    current = await managed_partner(actor, partner_id)
+    changes: dict[Any, Any] = {}
+    if data.name is not UNSET and data.name != current["name"]:
+        clash = await Partner.exists().where(
+            (Partner.parent == current["parent"]) & Partner.name.ilike(data.name) & (Partner.id != partner_id)
+        )
+        if clash:
+            raise Conflict(f"A partner named {data.name!r} already exists at that place", field="name")
+        changes[Partner.name] = data.name
+    if data.credit_limit is not UNSET:
+        changes[Partner.credit_limit] = to_micros(data.credit_limit)
+    if data.options is not UNSET:
+        _check_channels(data.options)
+        changes[Partner.options] = msgspec.to_builtins(data.options)
+    if data.blocked is not UNSET:
+        changes[Partner.blocked] = data.blocked
+    if data.portal_id is not UNSET:
+        await _check_portal(actor, data.portal_id)
+        changes[Partner.portal_id] = data.portal_id
+    if changes:
+        async with write_transaction():
+            await Partner.update(changes).where(Partner.id == partner_id)
+            fields = sorted(column._meta.name for column in changes)
+            if data.blocked is not UNSET and data.blocked != current["blocked"]:
+                action = "partner.block" if data.blocked else "partner.unblock"
+                summary = f"{'Blocked' if data.blocked else 'Unblocked'} {current['name']}"
+            else:
+                action, summary = "partner.update", f"Changed {', '.join(fields)} of {current['name']}"
+            await audit.record(actor, action, summary, object_type="partner", object_id=partner_id,
+                               details={"fields": fields}, ip=ip)
+    return await get_partner(actor, partner_id)
+
+
+def _portal_view(row: dict[str, Any], hosts: list[str]) -> PortalView:
+    def listed(value: Any) -> list[str]:
+        return msgspec.json.decode(value) if isinstance(value, str) else list(value)
+
+    return PortalView(
+        id=row["id"],
+        slug=row["slug"],
+        brand_name=row["brand_name"],
+        hosts=hosts,
+        partner_id=row["partner"],
+        partner_name=row["partner_name"],
+        theme=row["theme"],
+        default_language=row["default_language"],
+        languages=listed(row["languages"]),
+        self_registration=row["self_registration"],
+        require_2fa=row["require_2fa"],
+        terms_url=row["terms_url"],
+        privacy_url=row["privacy_url"],
+        consent_text=row["consent_text"],
+        help_email=row["help_email"],
+        created_at=row["created_at"],
+    )
+
+
+async def _portal_rows(where: Any, *, limit: int | None = None, offset: int = 0) -> list[PortalView]:
+    query = (
+        PortalRecord.select(*PortalRecord.all_columns(), PortalRecord.partner.name.as_alias("partner_name"))
+        .where(where)
+        .order_by(PortalRecord.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await query
+    hosts: dict[int, list[str]] = {r["id"]: [] for r in rows}
+    if hosts:
+        for h in await PortalHost.select().where(PortalHost.portal.is_in(list(hosts))).order_by(PortalHost.id):
+            hosts[h["portal"]].append(h["host"])
+    return [_portal_view(r, hosts[r["id"]]) for r in rows]
+
+
+async def list_portals(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[PortalView]:
+    require_manager(actor)
+    where = in_subtree(actor, PortalRecord.partner.path)
+    if query:
+        where &= PortalRecord.brand_name.ilike(f"%{query}%") | PortalRecord.slug.ilike(f"%{query}%")
+    total = await PortalRecord.count().where(where)
+    items = await _portal_rows(where, limit=per_page, offset=(page - 1) * per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+async def get_portal(actor: Actor, portal_id: int) -> PortalView:
+    rows = await _portal_rows((PortalRecord.id == portal_id) & in_subtree(actor, PortalRecord.partner.path))
+    if not rows:
+        raise NotFound("Portal")
+    return rows[0]
+
+
+async def _check_hosts(hosts: list[str], portal_id: int | None) -> list[str]:
+    unique = list(dict.fromkeys(h.lower() for h in hosts))
+    where = PortalHost.host.is_in(unique)
+    if portal_id is not None:
+        where &= PortalHost.portal != portal_id
+    taken = await PortalHost.select(PortalHost.host).where(where)
+    if taken:
+        raise Conflict(f"Host name {taken[0]['host']!r} already belongs to another portal", field="hosts")
+    return unique
+
+
+def _check_theme(theme: str) -> None:
+    if theme not in available_themes():
+        raise InvalidInput(f"Unknown theme {theme!r}; available: {', '.join(available_themes())}", field="theme")
+
+
+def _check_languages(default_language: str, languages: list[str]) -> None:
+    if default_language not in languages:
+        raise InvalidInput("The default language must be one of the offered languages", field="default_language")
+
+
+async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> PortalView:
+    require_manager(actor)
+    owner = await visible_partner(actor, data.partner_id or actor.partner_id)
+    if owner["kind"] == "end_user":
+        raise InvalidInput("Only the owner or a reseller can own a portal", field="partner_id")
+    _check_theme(data.theme)
+    _check_languages(data.default_language, data.languages)
+    async with write_transaction():
+        if await PortalRecord.exists().where(PortalRecord.slug == data.slug):
+            raise Conflict(f"The slug {data.slug!r} is taken", field="slug")
+        hosts = await _check_hosts(data.hosts, None)
+        fields = msgspec.structs.asdict(data)
+        fields.pop("hosts"), fields.pop("partner_id")
+        row = PortalRecord(**fields, partner=owner["id"], created_at=datetime.now(UTC))
+        await row.save()
+        await PortalHost.insert(*[PortalHost(portal=row.id, host=h) for h in hosts])
+        await audit.record(actor, "portal.create", f"Created portal {data.brand_name!r} ({', '.join(hosts)})",
+                           object_type="portal", object_id=row.id, ip=ip)
+    forget_portal_cache()
+    return await get_portal(actor, row.id)
+
+
+async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip: str = "") -> PortalView:
+    require_manager(actor)
+    current = await get_portal(actor, portal_id)
+    fields = msgspec.structs.asdict(data)
+    changes = {k: v for k, v in fields.items() if v is not UNSET and k != "hosts"}
+    if "theme" in changes:
+        _check_theme(changes["theme"])
+    _check_languages(changes.get("default_language", current.default_language),
+                     changes.get("languages", current.languages))
+    async with write_transaction():
+        if data.hosts is not UNSET:
+            hosts = await _check_hosts(data.hosts, portal_id)
+            await PortalHost.delete().where(PortalHost.portal == portal_id)
+            await PortalHost.insert(*[PortalHost(portal=portal_id, host=h) for h in hosts])
+        if changes:
+            await PortalRecord.update({getattr(PortalRecord, k): v for k, v in changes.items()}).where(
+                PortalRecord.id == portal_id
+            )
+        changed = sorted([*changes, *(["hosts"] if data.hosts is not UNSET else [])])
+        await audit.record(actor, "portal.update", f"Changed {', '.join(changed) or 'nothing'} of {current.brand_name}",
+                           object_type="portal", object_id=portal_id, details={"fields": changed}, ip=ip)
+    forget_portal_cache()
+    return await get_portal(actor, portal_id)
+
+
+def forget_portal_cache() -> None:
+    from core.tenancy.resolver import resolver
+
+    resolver.clear()

@@ -1,0 +1,74 @@
+"""Tenancy tables: partners (the reselling tree), portals, their host names and the audit log."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Partner(Table, tablename="partner"):
+    """A node of the partner tree: the system owner, a reseller at any depth, or an end-user company."""
+
+    name = Varchar(length=120)
+    kind = Varchar(length=10, help_text="owner, reseller or end_user")
+    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    path = Varchar(length=400, index=True, help_text="Ancestor ids, '/1/5/9/': a subtree is one LIKE prefix")
+    currency = Varchar(length=3, default="EUR")
+    balance = BigInt(default=0, help_text="Micro-units (1/1,000,000) of the currency")
+    credit_limit = BigInt(default=0, help_text="Micro-units the balance may go below zero")
+    options = JSON(default={}, help_text="PartnerOptions set by the parent (TEN-3)")
+    blocked = Boolean(default=False)
+    # Not a foreign key: portal.partner already points here and piccolo cannot create a cycle of FKs.
+    portal_id = Integer(null=True, default=None, help_text="The portal whose host this partner's users sign in on")
+    created_at = Timestamptz()
+
+
+class PortalRecord(Table, tablename="portal"):
+    """A white-label Campaign Portal owned by a partner (TEN-1)."""
+
+    slug = Varchar(length=40, unique=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, help_text="The owning partner")
+    brand_name = Varchar(length=80)
+    theme = Varchar(length=40, default="default", help_text="Folder under tenants/")
+    default_language = Varchar(length=2, default="en")
+    languages = JSON(default=["en", "es", "ru", "tr"])
+    self_registration = Boolean(default=False)
+    require_2fa = Boolean(default=False)
+    terms_url = Varchar(length=300, default="")
+    privacy_url = Varchar(length=300, default="")
+    consent_text = Varchar(length=500, default="")
+    help_email = Varchar(length=200, default="")
+    registration_fields = JSON(default=[])
+    created_at = Timestamptz()
+
+
+class PortalHost(Table, tablename="portal_host"):
+    """A host name that selects its portal (TEN-2); one host belongs to one portal."""
+
+    portal = ForeignKey(references=PortalRecord, on_delete=OnDelete.cascade)
+    host = Varchar(length=253, unique=True)
+
+
+class AuditEntry(Table, tablename="audit_entry"):
+    """One action of a user on partner data (X-5), visible to the acting partner's admins and ancestors."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, help_text="The acting partner")
+    partner_path = Varchar(length=400, index=True, help_text="Copy of partner.path for subtree scoping")
+    user_id = Integer(null=True, default=None, help_text="Acting user; kept after the user is deleted")
+    user_email = Varchar(length=254, default="")
+    action = Varchar(length=60, index=True)
+    object_type = Varchar(length=40)
+    object_id = Integer(null=True, default=None)
+    summary = Varchar(length=500)
+    details = JSON(default={})
+    ip = Varchar(length=45, default="")
+    created_at = Timestamptz(index=True)
