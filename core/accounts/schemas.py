@@ -46,3 +46,13 @@ class ApiToken(msgspec.Struct, kw_only=True):
     token: str
     token_type: str
     expires_at: datetime
+
+
+class ProfileUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a user changes about itself under Account settings > My account."""
+
+    first_name: PersonName
+    last_name: PersonName
+    date_format: Literal["YYYY-MM-DD", "DD.MM.YYYY", "DD/MM/YYYY", "MM/DD/YYYY"] = "YYYY-MM-DD"
+    timezone: Annotated[str, Meta(min_length=1, max_length=60)] = "UTC"
+    theme: Literal["light", "dark"] = "light"

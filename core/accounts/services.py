@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 import jwt
 from redis.asyncio import Redis
 
 from core.accounts.passwords import hash_password, verify_password
-from core.accounts.schemas import ApiToken, UserCreate, UserView
+from core.accounts.schemas import ApiToken, ProfileUpdate, UserCreate, UserView
 from core.accounts.tables import User
 from core.db import write_transaction
-from core.errors import Conflict, PortalError, Unauthenticated
+from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
 from core.settings import Settings
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext
@@ -156,3 +157,18 @@ async def actor_from_token(settings: Settings, token: str) -> Actor:
     if actor is None:
         raise Unauthenticated("The token's user is blocked or removed")
     return actor
+
+
+async def update_profile(actor: Actor, data: ProfileUpdate) -> None:
+    if data.timezone not in available_timezones():
+        raise InvalidInput(f"Unknown time zone {data.timezone!r}", field="timezone")
+    await User.update(
+        {User.first_name: data.first_name, User.last_name: data.last_name, User.date_format: data.date_format,
+         User.timezone: data.timezone, User.theme: data.theme}
+    ).where(User.id == actor.user_id)
+
+
+async def set_theme(actor: Actor, theme: str) -> None:
+    if theme not in ("light", "dark"):
+        raise InvalidInput("Theme must be light or dark", field="theme")
+    await User.update({User.theme: theme}).where(User.id == actor.user_id)

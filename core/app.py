@@ -1,0 +1,103 @@
+"""create_app(): the Litestar application with core's domains, plugins' routes, and its runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from redis.asyncio import Redis
+
+from core import db
+from core.accounts.controllers import AccountPages, ApiAuth, SignInPages
+from core.accounts.guards import provide_actor
+from core.errors import PortalError
+from core.plugins import load_plugins, plugin_routes, pm, registries
+from core.portal import Portal
+from core.redis_embedded import EmbeddedRedis
+from core.settings import Settings, load_settings
+from core.tenancy.api import AdminApi
+from core.tenancy.controllers import AdminPages
+from core.tenancy.middleware import PortalMiddleware
+from core.tenancy.resolver import resolver
+from core.web.controllers import ShellPages, healthz
+from core.web.errors import http_error, internal_error, portal_error
+from core.web.templating import CORE_DIR, app_version
+from core.worker import make_queue, make_worker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_pool: bool = True) -> Litestar:
+    """Build the app. ``run_worker`` starts a saq worker in this process (``portal run``, tests)."""
+    settings = settings or load_settings()
+    load_plugins(settings.plugins)
+
+    @asynccontextmanager
+    async def runtime(app: Litestar) -> AsyncIterator[None]:
+        embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
+        redis_url = embedded.url if embedded else settings.redis_url
+        redis = Redis.from_url(redis_url)
+        queue = make_queue(redis_url)
+        portal = Portal(settings, redis, queue, registries())
+        app.state.portal = portal
+        resolver.clear()
+        if db_pool:
+            await db.open_pool()
+        await queue.connect()
+        worker_task = None
+        if run_worker:
+            worker = make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal})
+            worker_task = asyncio.create_task(worker.start())
+        for result in pm.hook.startup(portal=portal):
+            if asyncio.iscoroutine(result):
+                await result
+        try:
+            yield
+        finally:
+            if worker_task:
+                await worker.stop()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await queue.disconnect()
+            await redis.aclose()
+            if db_pool:
+                await db.close_pool()
+            if embedded:
+                embedded.close()
+
+    return Litestar(
+        route_handlers=[
+            SignInPages, AccountPages, ApiAuth, ShellPages, AdminPages, AdminApi, healthz,
+            create_static_files_router(path="/static", directories=[CORE_DIR / "web" / "static"],
+                                       include_in_schema=False),
+            *plugin_routes(),
+        ],
+        dependencies={"actor": Provide(provide_actor)},
+        middleware=[PortalMiddleware()],
+        lifespan=[runtime],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure,
+                               cookie_httponly=False, exclude=["/api/", "/healthz"]),
+        exception_handlers={PortalError: portal_error, HTTPException: http_error, Exception: internal_error},
+        openapi_config=OpenAPIConfig(
+            title="Campaign Portal API", version=app_version(), path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                "basic": SecurityScheme(type="http", scheme="basic"),
+            }),
+            security=[{"bearer": []}],
+        ),
+        debug=settings.dev,
+    )

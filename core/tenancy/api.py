@@ -1,0 +1,102 @@
+"""REST API of the Admin Panel (ADM-1, ADM-2): portals, partners, users, balances and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
+
+from core.accounts import services as accounts
+from core.accounts.guards import manager_guard
+from core.accounts.schemas import UserCreate, UserView
+from core.billing import services as billing
+from core.billing.schemas import BalanceAdjustment, LedgerView
+from core.plugins import registries
+from core.tenancy import audit, services
+from core.tenancy.schemas import (
+    Actor,
+    AuditView,
+    Page,
+    PartnerCreate,
+    PartnerUpdate,
+    PartnerView,
+    PortalCreate,
+    PortalUpdate,
+    PortalView,
+)
+from core.web.shell import client_ip
+
+PageNo = Annotated[int, Parameter(ge=1, default=1, description="Page number, from 1")]
+PerPage = Annotated[int, Parameter(ge=1, le=500, default=50, description="Rows per page")]
+
+
+class AdminApi(Controller):
+    """Every Admin Panel action, for owner and reseller users with a bearer token."""
+
+    path = "/api/admin"
+    guards = [manager_guard]
+    tags = ["Admin"]
+
+    @get("/channels", summary="Channels that the loaded plugins provide")
+    async def channels(self) -> list[dict[str, str]]:
+        return [{"name": c.name, "label": c.label} for c in registries().channels]
+
+    @get("/portals")
+    async def list_portals(self, actor: Actor, page: PageNo, per_page: PerPage, q: str = "") -> Page[PortalView]:
+        return await services.list_portals(actor, query=q, page=page, per_page=per_page)
+
+    @post("/portals", status_code=201)
+    async def create_portal(self, request: Request, actor: Actor, data: PortalCreate) -> PortalView:
+        return await services.create_portal(actor, data, ip=client_ip(request))
+
+    @get("/portals/{portal_id:int}")
+    async def get_portal(self, actor: Actor, portal_id: int) -> PortalView:
+        return await services.get_portal(actor, portal_id)
+
+    @patch("/portals/{portal_id:int}")
+    async def update_portal(self, request: Request, actor: Actor, portal_id: int, data: PortalUpdate) -> PortalView:
+        return await services.update_portal(actor, portal_id, data, ip=client_ip(request))
+
+    @get("/partners")
+    async def list_partners(
+        self, actor: Actor, page: PageNo, per_page: PerPage, q: str = "", kind: str = "",
+        blocked: bool | None = None, parent_id: int | None = None,
+    ) -> Page[PartnerView]:
+        return await services.list_partners(actor, query=q, kind=kind, blocked=blocked, parent_id=parent_id,
+                                            page=page, per_page=per_page)
+
+    @post("/partners", status_code=201)
+    async def create_partner(self, request: Request, actor: Actor, data: PartnerCreate) -> PartnerView:
+        return await services.create_partner(actor, data, ip=client_ip(request))
+
+    @get("/partners/{partner_id:int}")
+    async def get_partner(self, actor: Actor, partner_id: int) -> PartnerView:
+        return await services.get_partner(actor, partner_id)
+
+    @patch("/partners/{partner_id:int}")
+    async def update_partner(self, request: Request, actor: Actor, partner_id: int,
+                             data: PartnerUpdate) -> PartnerView:
+        return await services.update_partner(actor, partner_id, data, ip=client_ip(request))
+
+    @get("/partners/{partner_id:int}/users")
+    async def list_users(self, actor: Actor, partner_id: int, page: PageNo, per_page: PerPage) -> Page[UserView]:
+        return await accounts.list_users(actor, partner_id, page=page, per_page=per_page)
+
+    @post("/partners/{partner_id:int}/users", status_code=201)
+    async def create_user(self, request: Request, actor: Actor, partner_id: int, data: UserCreate) -> UserView:
+        return await accounts.create_user(actor, partner_id, data, ip=client_ip(request))
+
+    @post("/partners/{partner_id:int}/balance-adjustments", status_code=201)
+    async def adjust_balance(self, request: Request, actor: Actor, partner_id: int,
+                             data: BalanceAdjustment) -> LedgerView:
+        return await billing.adjust_balance(actor, partner_id, data, ip=client_ip(request))
+
+    @get("/partners/{partner_id:int}/ledger")
+    async def ledger(self, actor: Actor, partner_id: int, page: PageNo, per_page: PerPage) -> Page[LedgerView]:
+        return await billing.list_ledger(actor, partner_id, page=page, per_page=per_page)
+
+    @get("/audit")
+    async def audit_log(self, actor: Actor, page: PageNo, per_page: PerPage, action: str = "",
+                        q: str = "") -> Page[AuditView]:
+        return await audit.list_entries(actor, action=action, query=q, page=page, per_page=per_page)

@@ -1,0 +1,61 @@
+"""Shell routes: the dashboard, the health probe and theme files."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.response import File
+
+from core.db import engine
+from core.plugins import registries
+from core.portal import Portal
+from core.tenancy.schemas import Actor
+from core.tenancy.themes import TENANTS_DIR, available_themes
+from core.web.shell import page
+from core.worker import worker_count
+
+
+class ShellPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def dashboard(self, request: Request, actor: Actor) -> Response:
+        return await page(request, actor, "dashboard.html", {"channels": list(registries().channels)})
+
+    @get("/theme/{slug:str}/{file_path:path}", opt={"exclude_from_csrf": True})
+    async def theme_file(self, slug: str, file_path: str) -> File:
+        """A theme's static file (logo, CSS); only files inside tenants/<slug>/static are served."""
+        if slug not in available_themes():
+            raise NotFoundException()
+        root = (TENANTS_DIR / slug / "static").resolve()
+        target = (root / file_path.lstrip("/")).resolve()
+        if not target.is_file() or root not in target.parents:
+            raise NotFoundException()
+        return File(path=Path(target))
+
+
+async def _probe(check: asyncio.Future | object, timeout: float = 2.0) -> tuple[bool, str]:
+    try:
+        result = await asyncio.wait_for(check, timeout)  # type: ignore[arg-type]
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+    return True, str(result)
+
+
+@get("/healthz", include_in_schema=True, tags=["Operations"], summary="State of database, Redis and workers")
+async def healthz(request: Request) -> Response:
+    portal: Portal = request.app.state.portal
+    db_ok, db_detail = await _probe(engine().run_ddl("SELECT 1"))
+    redis_ok, redis_detail = await _probe(portal.redis.ping())
+    workers_ok, workers = await _probe(worker_count(portal.queue))
+    workers_ok = workers_ok and workers.isdigit() and int(workers) > 0
+    body = {
+        "status": "ok" if db_ok and redis_ok and workers_ok else "unavailable",
+        "database": {"ok": db_ok, "engine": type(engine()).__name__, **({} if db_ok else {"error": db_detail})},
+        "redis": {"ok": redis_ok, **({} if redis_ok else {"error": redis_detail})},
+        "worker": {"ok": workers_ok, "workers": int(workers) if workers.isdigit() else 0},
+    }
+    return Response(body, status_code=200 if body["status"] == "ok" else 503, media_type=MediaType.JSON)

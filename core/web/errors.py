@@ -1,0 +1,64 @@
+"""Exception handlers: JSON with the field for the API, a page (or the sign-in redirect) for people."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.response import Redirect
+
+from core.errors import NotFound, PortalError, Unauthenticated
+from core.web.templating import render
+
+log = logging.getLogger(__name__)
+
+
+def _api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def portal_error(request: Request, exc: PortalError) -> Response:
+    if _api(request):
+        body = {"status_code": exc.status_code, "detail": exc.detail}
+        if exc.field:
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else None
+        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers)
+    if isinstance(exc, Unauthenticated):
+        return Redirect(f"/login?next={quote(request.url.path)}")
+    return render(request, "error.html", {"status_code": exc.status_code, "detail": exc.detail},
+                  status_code=exc.status_code)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    """Litestar's own errors (unknown route, bad JSON, CSRF) in the same two shapes."""
+    if isinstance(exc, ValidationException) and _api(request):
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        field = next((e.get("key") for e in extra if isinstance(e, dict) and e.get("key")), None)
+        message = next((e.get("message") for e in extra if isinstance(e, dict) and e.get("message")), exc.detail)
+        body = {"status_code": 400, "detail": f"{field}: {message}" if field else message}
+        if field:
+            body["field"] = field
+        return Response(body, status_code=400, media_type=MediaType.JSON)
+    if isinstance(exc, NotFoundException):
+        return portal_error(request, NotFound("Page"))
+    if _api(request):
+        return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code,
+                        media_type=MediaType.JSON)
+    if exc.status_code == 403 and "csrf" in exc.detail.lower():
+        detail = "Your form expired. Go back, reload the page and try again."
+    else:
+        detail = exc.detail
+    return render(request, "error.html", {"status_code": exc.status_code, "detail": detail},
+                  status_code=exc.status_code)
+
+
+def internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _api(request):
+        return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
+    return render(request, "error.html", {"status_code": 500, "detail": "Something went wrong on our side."},
+                  status_code=500)
+

@@ -1,0 +1,73 @@
+"""HTML form data → msgspec Structs, with errors that name the field, the same way the JSON API does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+from msgspec import inspect as mi
+
+from core.errors import InvalidInput
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
+
+
+def validation_error(exc: msgspec.ValidationError) -> InvalidInput:
+    """'Expected `str` of length >= 1 - at `$.name`' → InvalidInput naming ``name``."""
+    match = _AT.match(str(exc))
+    message, path = (match["message"], match["path"]) if match else (str(exc), None)
+    field = (path or "").replace("[", ".").replace("]", "") or None
+    return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+def convert(data: Any, struct_type: type[T]) -> T:
+    """``msgspec.convert`` that raises InvalidInput (422) naming the field instead of ValidationError."""
+    try:
+        return msgspec.convert(data, struct_type, strict=False)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def _plain(info: mi.Type) -> mi.Type:
+    """Strip Optional/UNSET from a field's type: the form value's shape is what is left."""
+    if isinstance(info, mi.UnionType):
+        kinds = [t for t in info.types if not isinstance(t, mi.NoneType | mi.UnsetType)]
+        return kinds[0] if len(kinds) == 1 else info
+    return info
+
+
+def _collect(form: Any, info: mi.StructType, prefix: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for field in info.fields:
+        key = prefix + field.name
+        kind = _plain(field.type)
+        if isinstance(kind, mi.StructType):
+            data[field.name] = _collect(form, kind, key + ".")
+        elif isinstance(kind, mi.BoolType):
+            # An unchecked checkbox sends nothing at all.
+            data[field.name] = key in form
+        elif isinstance(kind, mi.ListType | mi.TupleType | mi.VarTupleType | mi.SetType):
+            values: list[str] = []
+            for raw in form.getall(key) if key in form else []:
+                values.extend(v.strip() for v in re.split(r"[\n,]", raw) if v.strip())
+            data[field.name] = values
+        elif key in form:
+            value = form.get(key)
+            if value == "" and not field.required and isinstance(field.type, mi.UnionType) and any(
+                isinstance(t, mi.NoneType) for t in field.type.types
+            ):
+                value = None
+            data[field.name] = value
+    return data
+
+
+async def parse_form(request: Request, struct_type: type[T]) -> T:
+    """Read the request's form into ``struct_type``; checkboxes, multi-selects and 'options.x' names work."""
+    form = await request.form()
+    info = mi.type_info(struct_type)
+    assert isinstance(info, mi.StructType)
+    return convert(_collect(form, info, ""), struct_type)

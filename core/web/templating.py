@@ -1,0 +1,89 @@
+"""Jinja environments, one per theme: the tenant's templates first, then plugins', then core's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.utils.scope.state import ScopeState
+
+from core.billing.money import format_money
+from core.plugins import plugin_template_dirs
+from core.tenancy.themes import load_theme
+
+CORE_DIR = Path(__file__).resolve().parent.parent
+CORE_TEMPLATE_DIRS = [
+    str(CORE_DIR / "web" / "templates"),
+    str(CORE_DIR / "accounts" / "templates"),
+    str(CORE_DIR / "tenancy" / "templates"),
+]
+
+# User-facing date formats (ACC-4) and their strftime equivalents.
+DATE_FORMATS = {
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD.MM.YYYY": "%d.%m.%Y",
+    "DD/MM/YYYY": "%d/%m/%Y",
+    "MM/DD/YYYY": "%m/%d/%Y",
+}
+
+
+def app_version() -> str:
+    try:
+        return version("campaign-portal")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def format_datetime(value: datetime | None, actor: Any = None, with_time: bool = True) -> str:
+    """A UTC datetime in the actor's time zone and date format."""
+    if value is None:
+        return ""
+    fmt = DATE_FORMATS.get(getattr(actor, "date_format", ""), "%Y-%m-%d")
+    zone = ZoneInfo(getattr(actor, "timezone", "UTC") or "UTC")
+    return value.astimezone(zone).strftime(fmt + (" %H:%M" if with_time else ""))
+
+
+@cache
+def environment(theme_slug: str) -> Environment:
+    theme = load_theme(theme_slug)
+    dirs = [str(theme.template_dir), *plugin_template_dirs(), *CORE_TEMPLATE_DIRS]
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in dirs]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Catalogues per language arrive with the languages issue; until then strings pass through unchanged.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(version=app_version(), format_money=format_money)
+    env.filters["dt"] = format_datetime
+    return env
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    """Render ``template`` in the request portal's theme with the shell's context."""
+    portal = request.scope.get("state", {}).get("portal")
+    theme = load_theme(portal.theme if portal else "default")
+    env = environment(theme.slug)
+    csrf = ScopeState.from_scope(request.scope).csrf_token
+    ctx = {
+        "request": request,
+        "portal": portal,
+        "theme": theme,
+        "brand_name": portal.brand_name if portal else theme.brand_name,
+        "csrf_token": csrf if isinstance(csrf, str) else "",
+        "actor": None,
+        "menu": [],
+        **(context or {}),
+    }
+    html = env.get_template(template).render(ctx)
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers)

@@ -1,0 +1,35 @@
+"""The saq queue and worker: core jobs plus those of plugins, on the same Redis as the web side."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from saq import Queue, Worker
+
+from core.plugins import plugin_jobs
+
+QUEUE_NAME = "portal"
+
+
+def make_queue(redis_url: str) -> Queue:
+    return Queue.from_url(redis_url, name=QUEUE_NAME)
+
+
+def job_functions() -> list[Callable[..., Awaitable[Any]]]:
+    """Every task the worker knows: the core's domains' jobs (none yet) and the plugins'."""
+    return list(plugin_jobs())
+
+
+def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx.update(context or {})
+
+    return Worker(queue, functions=job_functions(), concurrency=concurrency, startup=startup,
+                  timers={"worker_info": 5})
+
+
+async def worker_count(queue: Queue) -> int:
+    """Workers that reported to Redis within the last minute."""
+    info = await queue.info()
+    return len(info.get("workers") or {})
