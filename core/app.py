@@ -38,6 +38,39 @@ from core.worker import make_queue, make_worker
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool) -> AsyncIterator[Portal]:
+    """Redis (embedded or not), the queue, optionally a worker, then plugins' startup hooks; undone in reverse."""
+    load_plugins(settings.plugins)
+    embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
+    redis_url = embedded.url if embedded else settings.redis_url
+    redis = Redis.from_url(redis_url)
+    queue = make_queue(redis_url)
+    portal = Portal(settings, redis, queue, registries())
+    if db_pool:
+        await db.open_pool()
+    await queue.connect()
+    worker = make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal})
+    worker_task = asyncio.create_task(worker.start()) if run_worker else None
+    for result in pm.hook.startup(portal=portal):
+        if asyncio.iscoroutine(result):
+            await result
+    try:
+        yield portal
+    finally:
+        if worker_task:
+            await worker.stop()
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+        await queue.disconnect()
+        await redis.aclose()
+        if db_pool:
+            await db.close_pool()
+        if embedded:
+            embedded.close()
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_pool: bool = True) -> Litestar:
     """Build the app. ``run_worker`` starts a saq worker in this process (``portal run``, tests)."""
     settings = settings or load_settings()
@@ -45,37 +78,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
 
     @asynccontextmanager
     async def runtime(app: Litestar) -> AsyncIterator[None]:
-        embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
-        redis_url = embedded.url if embedded else settings.redis_url
-        redis = Redis.from_url(redis_url)
-        queue = make_queue(redis_url)
-        portal = Portal(settings, redis, queue, registries())
-        app.state.portal = portal
-        resolver.clear()
-        if db_pool:
-            await db.open_pool()
-        await queue.connect()
-        worker_task = None
-        if run_worker:
-            worker = make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal})
-            worker_task = asyncio.create_task(worker.start())
-        for result in pm.hook.startup(portal=portal):
-            if asyncio.iscoroutine(result):
-                await result
-        try:
+        async with portal_runtime(settings, run_worker=run_worker, db_pool=db_pool) as portal:
+            app.state.portal = portal
+            resolver.clear()
             yield
-        finally:
-            if worker_task:
-                await worker.stop()
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
-            await queue.disconnect()
-            await redis.aclose()
-            if db_pool:
-                await db.close_pool()
-            if embedded:
-                embedded.close()
 
     return Litestar(
         route_handlers=[
@@ -99,5 +105,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             }),
             security=[{"bearer": []}],
         ),
-        debug=settings.dev,
     )
+
+
+def create_web_app() -> Litestar:
+    """The web side only (``portal web``); workers run in their own processes."""
+    return create_app(run_worker=False)
+
+
+async def run_worker_forever(settings: Settings, stop: asyncio.Event) -> None:
+    """A standalone worker (``portal worker``) until ``stop`` is set."""
+    async with portal_runtime(settings, run_worker=True, db_pool=True):
+        await stop.wait()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +13,6 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from core.settings import Settings
-
-os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 # Core piccolo apps in dependency order; plugins' apps are appended by the register_piccolo_apps hook.
 CORE_APPS = (
@@ -81,3 +78,9 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+
+
+def icontains(column: Any, text: str) -> Any:
+    """Case-insensitive 'contains' filter; SQLite's LIKE already ignores ASCII case and has no ILIKE."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.asyncio import Redis
 from saq import Queue, Worker
+from saq.queue.redis import RedisQueue
 
 from core.plugins import plugin_jobs
 
@@ -13,7 +15,8 @@ QUEUE_NAME = "portal"
 
 
 def make_queue(redis_url: str) -> Queue:
-    return Queue.from_url(redis_url, name=QUEUE_NAME)
+    # Built from a client rather than Queue.from_url, which refuses the unix:// URL of the embedded Redis.
+    return RedisQueue(Redis.from_url(redis_url), name=QUEUE_NAME)
 
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:

@@ -50,8 +50,11 @@ async def _portal_allows(portal_id: int, partner: dict[str, Any]) -> bool:
     return await PortalRecord.exists().where((PortalRecord.id == portal_id) & (PortalRecord.partner == partner["id"]))
 
 
-async def load_actor(user_id: int, portal_id: int) -> Actor | None:
-    """The Actor of an active user on this portal; None when the user, its partner or an ancestor is blocked."""
+async def load_actor(user_id: int, portal_id: int, *, check_portal: bool = True) -> Actor | None:
+    """The Actor of an active user; None when the user, its partner or an ancestor is blocked.
+
+    ``check_portal`` is off only for the command line, which acts outside any portal.
+    """
     user = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
     if user is None:
         return None
@@ -59,7 +62,7 @@ async def load_actor(user_id: int, portal_id: int) -> Actor | None:
     ancestor_ids = [int(seg) for seg in partner["path"].strip("/").split("/")]
     if await Partner.exists().where(Partner.id.is_in(ancestor_ids) & (Partner.blocked == True)):  # noqa: E712
         return None
-    if not await _portal_allows(portal_id, partner):
+    if check_portal and not await _portal_allows(portal_id, partner):
         return None
     return Actor(
         user_id=user["id"],

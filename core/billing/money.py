@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 MICROS = 1_000_000
+CENT = Decimal("0.01")
 
 
 def to_micros(amount: Decimal | int | str) -> int:
@@ -13,11 +14,14 @@ def to_micros(amount: Decimal | int | str) -> int:
 
 
 def from_micros(micros: int) -> Decimal:
-    return (Decimal(micros) / MICROS).normalize() if micros % MICROS else Decimal(micros // MICROS)
+    return Decimal(micros) / MICROS if micros % MICROS else Decimal(micros // MICROS)
+
+
+def format_amount(value: Decimal, currency: str) -> str:
+    """'1,234.50 EUR': two decimals, more only when the amount has them (rates are often sub-cent)."""
+    places = max(2, -int(value.normalize().as_tuple().exponent)) if value % CENT else 2
+    return f"{value:,.{places}f} {currency}"
 
 
 def format_money(micros: int, currency: str) -> str:
-    """'1,234.50 EUR': two decimals, more only when the amount has them (rates are often sub-cent)."""
-    value = Decimal(micros) / MICROS
-    places = max(2, -value.normalize().as_tuple().exponent) if value % Decimal("0.01") else 2
-    return f"{value:,.{places}f} {currency}"
+    return format_amount(from_micros(micros), currency)

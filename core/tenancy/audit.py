@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.db import icontains
 from core.tenancy.schemas import Actor, AuditView, Page
 from core.tenancy.scope import in_subtree
 from core.tenancy.tables import AuditEntry
@@ -45,7 +46,7 @@ async def list_entries(
     if action:
         where &= AuditEntry.action == action
     if query:
-        where &= AuditEntry.summary.ilike(f"%{query}%")
+        where &= icontains(AuditEntry.summary, query)
     total = await AuditEntry.count().where(where)
     rows = (
         await AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.partner.name.as_alias("partner_name"))

@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from piccolo.query.functions.string import Lower
 
 from core.billing.money import from_micros, to_micros
-from core.db import write_transaction
+from core.db import icontains, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.tenancy import audit
@@ -74,7 +75,7 @@ async def list_partners(
     require_manager(actor)
     where = in_subtree(actor)
     if query:
-        where &= Partner.name.ilike(f"%{query}%")
+        where &= icontains(Partner.name, query)
     if kind:
         where &= Partner.kind == kind
     if blocked is not None:
@@ -110,7 +111,7 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
         portal_id = own["id"] if own else parent["portal_id"]
     await _check_portal(actor, portal_id)
     async with write_transaction():
-        if await Partner.exists().where((Partner.parent == parent["id"]) & (Partner.name.ilike(data.name))):
+        if await Partner.exists().where((Partner.parent == parent["id"]) & (Lower(Partner.name) == data.name.lower())):
             raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
         row = Partner(
             name=data.name,
@@ -138,7 +139,9 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
     changes: dict[Any, Any] = {}
     if data.name is not UNSET and data.name != current["name"]:
         clash = await Partner.exists().where(
-            (Partner.parent == current["parent"]) & Partner.name.ilike(data.name) & (Partner.id != partner_id)
+            (Partner.parent == current["parent"])
+            & (Lower(Partner.name) == data.name.lower())
+            & (Partner.id != partner_id)
         )
         if clash:
             raise Conflict(f"A partner named {data.name!r} already exists at that place", field="name")
@@ -196,10 +199,9 @@ async def _portal_rows(where: Any, *, limit: int | None = None, offset: int = 0)
         PortalRecord.select(*PortalRecord.all_columns(), PortalRecord.partner.name.as_alias("partner_name"))
         .where(where)
         .order_by(PortalRecord.id)
-        .offset(offset)
     )
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     rows = await query
     hosts: dict[int, list[str]] = {r["id"]: [] for r in rows}
     if hosts:
@@ -212,7 +214,7 @@ async def list_portals(actor: Actor, *, query: str = "", page: int = 1, per_page
     require_manager(actor)
     where = in_subtree(actor, PortalRecord.partner.path)
     if query:
-        where &= PortalRecord.brand_name.ilike(f"%{query}%") | PortalRecord.slug.ilike(f"%{query}%")
+        where &= icontains(PortalRecord.brand_name, query) | icontains(PortalRecord.slug, query)
     total = await PortalRecord.count().where(where)
     items = await _portal_rows(where, limit=per_page, offset=(page - 1) * per_page)
     return Page(items=items, total=total, page=page, per_page=per_page)

@@ -14,6 +14,8 @@ from core.settings import ROOT
 
 TENANTS_DIR = ROOT / "tenants"
 Colour = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+# Font stacks go into a <style> block unescaped, so only names, quotes, commas and dashes are allowed.
+FontStack = Annotated[str, Meta(pattern=r"^[A-Za-z0-9 ,'\-]{1,200}$")]
 
 
 class Theme(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,8 +28,9 @@ class Theme(msgspec.Struct, frozen=True, kw_only=True):
     accent: Colour = "#0ea5e9"
     sidebar: Colour = "#0f172a"
     sidebar_text: Colour = "#e2e8f0"
-    font: str = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+    font: FontStack = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
     logo: str = ""
+    stylesheet: str = ""
     tagline: str = ""
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
+from collections.abc import Awaitable
 from pathlib import Path
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -34,12 +36,17 @@ class ShellPages(Controller):
         target = (root / file_path.lstrip("/")).resolve()
         if not target.is_file() or root not in target.parents:
             raise NotFoundException()
-        return File(path=Path(target))
+        media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return File(path=Path(target), media_type=media_type, content_disposition_type="inline")
 
 
-async def _probe(check: asyncio.Future | object, timeout: float = 2.0) -> tuple[bool, str]:
+PROBE_SECONDS = 2.0
+
+
+async def _probe(check: Awaitable[object]) -> tuple[bool, str]:
     try:
-        result = await asyncio.wait_for(check, timeout)  # type: ignore[arg-type]
+        async with asyncio.timeout(PROBE_SECONDS):
+            result = await check
     except Exception as exc:
         return False, f"{type(exc).__name__}: {exc}"[:200]
     return True, str(result)

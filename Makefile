@@ -1,0 +1,43 @@
+# The README's commands. Every target sets up what a fresh machine lacks, then does its job.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test test-browser bench lint setup assets chromium clean
+
+run: setup
+	PORTAL_DEV=1 $(BIN)/portal demo
+	PORTAL_DEV=1 PORT=$(PORT) $(BIN)/portal run
+
+test: setup chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+setup: $(STAMP) assets
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+assets: core/web/static/vendor/htmx.min.js
+
+core/web/static/vendor/htmx.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p core/web/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js core/web/static/vendor/
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+clean:
+	rm -rf $(VENV) node_modules core/web/static/vendor var

@@ -1,0 +1,1 @@
+"""Payments plugin: payment systems partners top up their balance with."""

@@ -1,0 +1,1 @@
+"""URL shortener plugin: short links on the owner's domains and their click statistics."""

@@ -1,0 +1,21 @@
+"""Hook implementations of the SMS plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from core import ChannelProvider, hookimpl
+from plugins.sms.provider import SmsChannel
+from plugins.sms.schemas import SmppSettings
+
+
+@hookimpl
+def register_channels(register: Callable[[ChannelProvider], None]) -> None:
+    register(SmsChannel())
+
+
+@hookimpl
+def register_settings(register: Callable[[str, type[msgspec.Struct]], None]) -> None:
+    register("sms", SmppSettings)

@@ -1,0 +1,1 @@
+"""WhatsApp channel plugin: Business Cloud API template messages and signed webhooks."""
