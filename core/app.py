@@ -22,7 +22,7 @@ from core import db
 from core.accounts.controllers import AccountPages, ApiAuth, SignInPages
 from core.accounts.guards import provide_actor
 from core.errors import PortalError
-from core.plugins import load_plugins, plugin_routes, pm, registries
+from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
 from core.settings import Settings, load_settings
@@ -46,7 +46,7 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
     redis_url = embedded.url if embedded else settings.redis_url
     redis = Redis.from_url(redis_url)
     queue = make_queue(redis_url)
-    portal = Portal(settings, redis, queue, registries())
+    portal = Portal(settings, redis, queue)
     if db_pool:
         await db.open_pool()
     await queue.connect()

@@ -10,18 +10,22 @@ from redis.asyncio import Redis
 from saq import Queue
 
 from core.events import Event, emit
-from core.plugins import PluginRegistries
+from core.plugins import PluginRegistries, registries
 from core.settings import Settings
 
 
 class Portal:
     """Created once per process by the app or the worker; the only object plugins get from the core."""
 
-    def __init__(self, settings: Settings, redis: Redis, queue: Queue, registries: PluginRegistries) -> None:
+    def __init__(self, settings: Settings, redis: Redis, queue: Queue) -> None:
         self.settings = settings
         self.redis = redis
         self.queue = queue
-        self.registries = registries
+
+    @property
+    def registries(self) -> PluginRegistries:
+        """Channels, payment providers, shorteners and settings types of the loaded plugins."""
+        return registries()
 
     def plugin_settings(self, name: str) -> msgspec.Struct:
         """A plugin's settings from ``[plugins.<name>]`` of the config file and ``PORTAL_<NAME>_<FIELD>`` vars.

@@ -26,7 +26,7 @@ class Partner(Table, tablename="partner", schema=None):
 
 ID = "2026-11-26T06:05:29:872153"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "initial"
 
 
 async def forwards():

@@ -28,7 +28,7 @@ class Partner(Table, tablename="partner", schema=None):
 
 ID = "2026-11-26T06:05:30:282995"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "initial"
 
 
 async def forwards():

@@ -42,7 +42,7 @@ class PortalRecord(Table, tablename="portal", schema=None):
 
 ID = "2026-11-26T06:05:29:312909"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "initial"
 
 
 async def forwards():
