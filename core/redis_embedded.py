@@ -19,4 +19,4 @@ class EmbeddedRedis:
         return f"unix://{self._server.socket_file}"
 
     def close(self) -> None:
-        self._server.shutdown(save=False, now=True)
+        self._server.shutdown(nosave=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
-from piccolo.query.functions.string import Lower
+from piccolo.columns.combination import WhereRaw
 
 from core.billing.money import from_micros, to_micros
 from core.db import icontains, write_transaction
@@ -46,6 +46,11 @@ def partner_view(row: dict[str, Any]) -> PartnerView:
         portal_id=row["portal_id"],
         created_at=row["created_at"],
     )
+
+
+def same_name(name: str) -> WhereRaw:
+    """Partner names are unique among siblings regardless of case."""
+    return WhereRaw("lower(partner.name) = {}", name.lower())
 
 
 def _check_channels(options: PartnerOptions) -> None:
@@ -111,7 +116,7 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
         portal_id = own["id"] if own else parent["portal_id"]
     await _check_portal(actor, portal_id)
     async with write_transaction():
-        if await Partner.exists().where((Partner.parent == parent["id"]) & (Lower(Partner.name) == data.name.lower())):
+        if await Partner.exists().where((Partner.parent == parent["id"]) & same_name(data.name)):
             raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
         row = Partner(
             name=data.name,
@@ -140,7 +145,7 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
     if data.name is not UNSET and data.name != current["name"]:
         clash = await Partner.exists().where(
             (Partner.parent == current["parent"])
-            & (Lower(Partner.name) == data.name.lower())
+            & same_name(data.name)
             & (Partner.id != partner_id)
         )
         if clash:

@@ -1,0 +1,152 @@
+"""Test set-up: real database (SQLite file or DATABASE_URL), real Redis (embedded or REDIS_URL), the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+# Entry points are not loaded in tests: the suite registers exactly the plugins it needs (datasette's way).
+sys._called_from_test = True  # type: ignore[attr-defined]
+os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
+os.environ.pop("PORTAL_PLUGINS", None)
+
+import msgspec  # noqa: E402
+from piccolo.engine.postgres import PostgresEngine  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
+
+import plugins.payments.plugin  # noqa: E402
+import plugins.shortener.plugin  # noqa: E402
+import plugins.sms.plugin  # noqa: E402
+import plugins.viber.plugin  # noqa: E402
+import plugins.whatsapp.plugin  # noqa: E402
+from core import db  # noqa: E402
+from core.app import create_app  # noqa: E402
+from core.piccolo_conf import APP_REGISTRY  # noqa: E402
+from core.plugins import pm, reset_registries  # noqa: E402
+from core.redis_embedded import EmbeddedRedis  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
+from core.tenancy.resolver import resolver  # noqa: E402
+from core.web.templating import environment  # noqa: E402
+
+BUILTIN_PLUGINS = {
+    "sms": plugins.sms.plugin,
+    "viber": plugins.viber.plugin,
+    "whatsapp": plugins.whatsapp.plugin,
+    "shortener": plugins.shortener.plugin,
+    "payments": plugins.payments.plugin,
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def builtin_plugins() -> None:
+    for name, module in BUILTIN_PLUGINS.items():
+        if pm.get_plugin(name) is None:
+            pm.register(module, name)
+    reset_registries()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> object:
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    server = EmbeddedRedis(os.environ["PORTAL_VAR_DIR"])
+    yield server.url
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def settings(redis_url: str) -> Settings:
+    return msgspec.structs.replace(load_settings(), redis_url=redis_url, cookie_secure=True)
+
+
+@pytest.fixture(scope="session")
+async def migrated() -> None:
+    engine = db.engine()
+    if isinstance(engine, PostgresEngine):
+        # The suite owns the test database: start from an empty schema so migrations run from scratch.
+        await engine.run_ddl("DROP SCHEMA public CASCADE")
+        await engine.run_ddl("CREATE SCHEMA public")
+    await db.migrate()
+
+
+def _all_tables() -> list[str]:
+    return [table._meta.tablename for config in APP_REGISTRY.app_configs.values()
+            for table in config.table_classes]
+
+
+async def _empty_database() -> None:
+    engine = db.engine()
+    tables = _all_tables()
+    if isinstance(engine, PostgresEngine):
+        await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        return
+    async with engine.transaction():
+        await engine.run_ddl("PRAGMA defer_foreign_keys = ON")
+        for table in tables:
+            await engine.run_ddl(f"DELETE FROM {table}")
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(migrated: None, redis_url: str) -> AsyncIterator[None]:
+    """Every test starts with empty tables, an empty Redis and no cached portals."""
+    await _empty_database()
+    redis = Redis.from_url(redis_url)
+    # Everything but saq's own keys: the session's worker keeps reporting to them.
+    stale = [key async for key in redis.scan_iter() if not key.startswith(b"saq:")]
+    if stale:
+        await redis.delete(*stale)
+    await redis.aclose()
+    resolver.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, migrated: None, builtin_plugins: None) -> AsyncIterator[object]:
+    application = create_app(settings, run_worker=True, db_pool=True)
+    ready, done = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:
+        # Enter and leave the lifespan in one task: anyio cancel scopes must not change task.
+        async with application.lifespan():
+            ready.set()
+            await done.wait()
+
+    task = asyncio.create_task(hold_lifespan())
+    await ready.wait()
+    yield application
+    done.set()
+    await task
+
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+async def client_for(app: object) -> AsyncIterator[ClientFactory]:
+    """``client_for("a.test")`` → an HTTPS client of the real app with that Host; closed after the test."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(host: str, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50000))  # type: ignore[arg-type]
+        client = httpx.AsyncClient(transport=transport, base_url=f"https://{host}", follow_redirects=False)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def fresh_templates() -> AsyncIterator[None]:
+    """Forget compiled Jinja environments, for tests that add template directories."""
+    environment.cache_clear()
+    yield
+    environment.cache_clear()

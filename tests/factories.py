@@ -1,0 +1,111 @@
+"""A world of two reseller tenants under one owner, built through the real services."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+
+from core.accounts.passwords import hash_password
+from core.accounts.schemas import UserCreate
+from core.accounts.services import load_actor
+from core.accounts.tables import User
+from core.billing.schemas import BalanceAdjustment
+from core.billing.services import adjust_balance
+from core.tenancy.bootstrap import create_owner
+from core.tenancy.schemas import Actor, PartnerCreate, PortalCreate
+from core.tenancy.services import create_partner, create_portal
+
+PASSWORD = "correct-horse-battery"
+_hash_cache: list[str] = []
+
+
+async def password_hash() -> str:
+    """One real argon2 hash per run: seeding users should not cost 100 ms each."""
+    if not _hash_cache:
+        _hash_cache.append(await hash_password(PASSWORD))
+    return _hash_cache[0]
+
+
+async def add_user(partner_id: int, email: str, role: str = "admin", first_name: str = "Test") -> int:
+    row = User(partner=partner_id, email=email, password_hash=await password_hash(), first_name=first_name,
+               last_name="User", role=role, created_at=datetime.now(UTC))
+    await row.save()
+    return row.id
+
+
+@dataclass
+class Tenant:
+    """One reseller with its own portal and an end-user company under it."""
+
+    tag: str
+    host: str
+    reseller_id: int
+    portal_id: int
+    end_user_id: int
+    reseller_admin: str
+    reseller_operator: str
+    end_user_admin: str
+    end_user_operator: str
+
+
+@dataclass
+class World:
+    owner: Actor
+    owner_host: str
+    owner_portal_id: int
+    a: Tenant
+    b: Tenant
+
+
+async def make_world() -> World:
+    owner = await create_owner("Owner Co", "EUR", UserCreate(email="owner@main.test", first_name="Olga",
+                                                             last_name="Owner", password=PASSWORD))
+    main = await create_portal(owner, PortalCreate(slug="main", brand_name="Main Portal", hosts=["main.test"]))
+    tenants = []
+    for tag in ("a", "b"):
+        reseller = await create_partner(owner, PartnerCreate(name=f"Reseller {tag.upper()}", kind="reseller"))
+        admin = f"admin@{tag}.test"
+        admin_id = await add_user(reseller.id, admin)
+        await add_user(reseller.id, f"operator@{tag}.test", role="operator")
+        reseller_actor = await load_actor(admin_id, 0, check_portal=False)
+        assert reseller_actor is not None
+        portal = await create_portal(reseller_actor, PortalCreate(slug=f"brand-{tag}", brand_name=f"Brand {tag}",
+                                                                  hosts=[f"{tag}.test"]))
+        end_user = await create_partner(reseller_actor, PartnerCreate(name=f"Company {tag.upper()}",
+                                                                      kind="end_user", portal_id=portal.id))
+        await add_user(end_user.id, f"user@{tag}.test")
+        await add_user(end_user.id, f"op@{tag}.test", role="operator")
+        await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
+        tenants.append(Tenant(tag=tag, host=f"{tag}.test", reseller_id=reseller.id, portal_id=portal.id,
+                              end_user_id=end_user.id, reseller_admin=admin, reseller_operator=f"operator@{tag}.test",
+                              end_user_admin=f"user@{tag}.test", end_user_operator=f"op@{tag}.test"))
+    return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    """Sign in through the real form, CSRF token included."""
+    await client.get("/login")
+    return await client.post("/login", data={"email": email, "password": password, "next": "/",
+                                             "_csrf_token": client.cookies.get("csrftoken", "")})
+
+
+def csrf(client: httpx.AsyncClient) -> str:
+    return client.cookies.get("csrftoken", "")
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, object] | None = None) -> httpx.Response:
+    """A form POST as a browser sends it after loading a page (the CSRF cookie exists by then)."""
+    if not csrf(client):
+        await client.get("/login")
+    return await client.post(url, data={**(data or {}), "_csrf_token": csrf(client)})
+
+
+async def api_token(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    basic = base64.b64encode(f"{email}:{password}".encode()).decode()
+    response = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
