@@ -85,24 +85,39 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
 
     return Litestar(
         route_handlers=[
-            SignInPages, AccountPages, ApiAuth, ShellPages, AdminPages, AdminApi, healthz,
-            create_static_files_router(path="/static", directories=[CORE_DIR / "web" / "static"],
-                                       include_in_schema=False),
+            SignInPages,
+            AccountPages,
+            ApiAuth,
+            ShellPages,
+            AdminPages,
+            AdminApi,
+            healthz,
+            create_static_files_router(
+                path="/static", directories=[CORE_DIR / "web" / "static"], include_in_schema=False
+            ),
             *plugin_routes(),
         ],
         dependencies={"actor": Provide(provide_actor)},
         middleware=[PortalMiddleware()],
         lifespan=[runtime],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.cookie_secure,
-                               cookie_httponly=False, exclude=["/api/", "/healthz"]),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=False,
+            exclude=["/api/", "/healthz"],
+        ),
         exception_handlers={PortalError: portal_error, HTTPException: http_error, Exception: internal_error},
         openapi_config=OpenAPIConfig(
-            title="Campaign Portal API", version=app_version(), path="/schema",
+            title="Campaign Portal API",
+            version=app_version(),
+            path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
-            components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-                "basic": SecurityScheme(type="http", scheme="basic"),
-            }),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "basic": SecurityScheme(type="http", scheme="basic"),
+                }
+            ),
             security=[{"bearer": []}],
         ),
     )

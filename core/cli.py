@@ -63,8 +63,10 @@ def cmd_createowner(settings: Settings, args: argparse.Namespace) -> int:
     email = args.email or input("E-mail: ")
     password = args.password or getpass.getpass("Password (10+ characters): ")
     try:
-        user = convert({"email": email, "password": password, "first_name": args.first_name,
-                        "last_name": args.last_name}, UserCreate)
+        user = convert(
+            {"email": email, "password": password, "first_name": args.first_name, "last_name": args.last_name},
+            UserCreate,
+        )
 
         async def go() -> Any:
             await db.migrate()
@@ -79,8 +81,16 @@ def cmd_createowner(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _uvicorn(settings: Settings, app: str, workers: int) -> None:
-    uvicorn.run(app, factory=True, host=settings.host, port=settings.port, workers=workers,
-                log_level="info", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    uvicorn.run(
+        app,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
 
 
 def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
@@ -101,8 +111,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     from core.app import run_worker_forever
 
     if settings.embedded_redis:
-        print("error: `portal worker` needs REDIS_URL (the embedded Redis lives inside `portal run`)",
-              file=sys.stderr)
+        print("error: `portal worker` needs REDIS_URL (the embedded Redis lives inside `portal run`)", file=sys.stderr)
         return 2
 
     async def go() -> None:

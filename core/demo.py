@@ -26,11 +26,13 @@ class DemoAccount(msgspec.Struct, kw_only=True):
 
 
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
-RESELLER = UserCreate(email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller",
-                      password="skyline-demo-pass")
+RESELLER = UserCreate(
+    email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
+)
 ACME_ADMIN = UserCreate(email="anna@acme.localhost", first_name="Anna", last_name="Admin", password="acme-admin-pass")
-ACME_OPERATOR = UserCreate(email="oleg@acme.localhost", first_name="Oleg", last_name="Operator",
-                           password="acme-operator-pass", role="operator")
+ACME_OPERATOR = UserCreate(
+    email="oleg@acme.localhost", first_name="Oleg", last_name="Operator", password="acme-operator-pass", role="operator"
+)
 
 
 async def seed_demo(port: int = 8000) -> list[DemoAccount]:
@@ -38,42 +40,90 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
     owner = await owner_actor()
     if owner is None:
         owner = await create_owner("Campaign Portal Owner", "EUR", OWNER)
-        demo_portal = await tenancy.create_portal(owner, PortalCreate(
-            slug="demo", brand_name="Campaign Portal Demo", hosts=["demo.localhost", "localhost", "127.0.0.1"],
-            help_email="help@demo.localhost", terms_url="https://demo.localhost/terms",
-        ))
+        demo_portal = await tenancy.create_portal(
+            owner,
+            PortalCreate(
+                slug="demo",
+                brand_name="Campaign Portal Demo",
+                hosts=["demo.localhost", "localhost", "127.0.0.1"],
+                help_email="help@demo.localhost",
+                terms_url="https://demo.localhost/terms",
+            ),
+        )
         channels = registries().channels.names()
-        skyline = await tenancy.create_partner(owner, PartnerCreate(
-            name="Skyline Messaging", kind="reseller", portal_id=demo_portal.id,
-            options=PartnerOptions(channels=channels, mo_enabled=True, flash_sms=True),
-        ))
+        skyline = await tenancy.create_partner(
+            owner,
+            PartnerCreate(
+                name="Skyline Messaging",
+                kind="reseller",
+                portal_id=demo_portal.id,
+                options=PartnerOptions(channels=channels, mo_enabled=True, flash_sms=True),
+            ),
+        )
         await accounts.create_user(owner, skyline.id, RESELLER)
-        await billing.adjust_balance(owner, skyline.id, BalanceAdjustment(amount=Decimal(5000),
-                                                                          reason="Demo opening balance"))
+        await billing.adjust_balance(
+            owner, skyline.id, BalanceAdjustment(amount=Decimal(5000), reason="Demo opening balance")
+        )
         reseller = await accounts.load_actor(
             (await accounts.list_users(owner, skyline.id)).items[0].id, 0, check_portal=False
         )
         assert reseller is not None
-        skyline_portal = await tenancy.create_portal(reseller, PortalCreate(
-            slug="skyline", brand_name="Skyline Messaging", hosts=["reseller.localhost"], theme="skyline",
-            help_email="support@skyline.localhost",
-        ))
-        acme = await tenancy.create_partner(reseller, PartnerCreate(
-            name="Acme Retail", kind="end_user", portal_id=skyline_portal.id,
-            options=PartnerOptions(channels=channels, flash_sms=True),
-        ))
+        skyline_portal = await tenancy.create_portal(
+            reseller,
+            PortalCreate(
+                slug="skyline",
+                brand_name="Skyline Messaging",
+                hosts=["reseller.localhost"],
+                theme="skyline",
+                help_email="support@skyline.localhost",
+            ),
+        )
+        acme = await tenancy.create_partner(
+            reseller,
+            PartnerCreate(
+                name="Acme Retail",
+                kind="end_user",
+                portal_id=skyline_portal.id,
+                options=PartnerOptions(channels=channels, flash_sms=True),
+            ),
+        )
         await accounts.create_user(reseller, acme.id, ACME_ADMIN)
         await accounts.create_user(reseller, acme.id, ACME_OPERATOR)
-        await billing.adjust_balance(reseller, acme.id, BalanceAdjustment(amount=Decimal(250),
-                                                                          reason="Demo opening balance"))
+        await billing.adjust_balance(
+            reseller, acme.id, BalanceAdjustment(amount=Decimal(250), reason="Demo opening balance")
+        )
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
-        DemoAccount(portal="Campaign Portal Demo", url=demo_url + "/admin", email=OWNER.email,
-                    password=OWNER.password, role="system owner admin", partner="Campaign Portal Owner"),
-        DemoAccount(portal="Skyline Messaging", url=skyline_url + "/admin", email=RESELLER.email,
-                    password=RESELLER.password, role="reseller admin", partner="Skyline Messaging"),
-        DemoAccount(portal="Skyline Messaging", url=skyline_url + "/", email=ACME_ADMIN.email,
-                    password=ACME_ADMIN.password, role="end-user admin", partner="Acme Retail"),
-        DemoAccount(portal="Skyline Messaging", url=skyline_url + "/", email=ACME_OPERATOR.email,
-                    password=ACME_OPERATOR.password, role="end-user operator", partner="Acme Retail"),
+        DemoAccount(
+            portal="Campaign Portal Demo",
+            url=demo_url + "/admin",
+            email=OWNER.email,
+            password=OWNER.password,
+            role="system owner admin",
+            partner="Campaign Portal Owner",
+        ),
+        DemoAccount(
+            portal="Skyline Messaging",
+            url=skyline_url + "/admin",
+            email=RESELLER.email,
+            password=RESELLER.password,
+            role="reseller admin",
+            partner="Skyline Messaging",
+        ),
+        DemoAccount(
+            portal="Skyline Messaging",
+            url=skyline_url + "/",
+            email=ACME_ADMIN.email,
+            password=ACME_ADMIN.password,
+            role="end-user admin",
+            partner="Acme Retail",
+        ),
+        DemoAccount(
+            portal="Skyline Messaging",
+            url=skyline_url + "/",
+            email=ACME_OPERATOR.email,
+            password=ACME_OPERATOR.password,
+            role="end-user operator",
+            partner="Acme Retail",
+        ),
     ]

@@ -18,9 +18,7 @@ from core.providers import ChannelProvider, PaymentProvider, Registry, Shortener
 ENTRY_POINT_GROUP = "campaign_portal"
 
 # Core features that are written as plugins, so that the hooks are used by their own authors first.
-DEFAULT_PLUGINS = (
-    "core.default_plugins.menu",
-)
+DEFAULT_PLUGINS = ("core.default_plugins.menu",)
 
 pm = pluggy.PluginManager("campaign_portal")
 pm.add_hookspecs(hookspecs)

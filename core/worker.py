@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from redis.asyncio import Redis
 from saq import Queue, Worker
@@ -24,12 +25,19 @@ def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     return list(plugin_jobs())
 
 
+class PortalWorker(Worker):
+    """A saq worker that leaves SIGINT/SIGTERM to its host (uvicorn or ``portal worker``)."""
+
+    SIGNALS: ClassVar[list[signal.Signals]] = []
+
+
 def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx.update(context or {})
 
-    return Worker(queue, functions=job_functions(), concurrency=concurrency, startup=startup,
-                  timers={"worker_info": 5})
+    return PortalWorker(
+        queue, functions=job_functions(), concurrency=concurrency, startup=startup, timers={"worker_info": 5}
+    )
 
 
 async def worker_count(queue: Queue) -> int:

@@ -77,8 +77,7 @@ async def migrated() -> None:
 
 
 def _all_tables() -> list[str]:
-    return [table._meta.tablename for config in APP_REGISTRY.app_configs.values()
-            for table in config.table_classes]
+    return [table._meta.tablename for config in APP_REGISTRY.app_configs.values() for table in config.table_classes]
 
 
 async def _empty_database() -> None:

@@ -31,8 +31,15 @@ async def password_hash() -> str:
 
 
 async def add_user(partner_id: int, email: str, role: str = "admin", first_name: str = "Test") -> int:
-    row = User(partner=partner_id, email=email, password_hash=await password_hash(), first_name=first_name,
-               last_name="User", role=role, created_at=datetime.now(UTC))
+    row = User(
+        partner=partner_id,
+        email=email,
+        password_hash=await password_hash(),
+        first_name=first_name,
+        last_name="User",
+        role=role,
+        created_at=datetime.now(UTC),
+    )
     await row.save()
     return row.id
 
@@ -62,8 +69,9 @@ class World:
 
 
 async def make_world() -> World:
-    owner = await create_owner("Owner Co", "EUR", UserCreate(email="owner@main.test", first_name="Olga",
-                                                             last_name="Owner", password=PASSWORD))
+    owner = await create_owner(
+        "Owner Co", "EUR", UserCreate(email="owner@main.test", first_name="Olga", last_name="Owner", password=PASSWORD)
+    )
     main = await create_portal(owner, PortalCreate(slug="main", brand_name="Main Portal", hosts=["main.test"]))
     tenants = []
     for tag in ("a", "b"):
@@ -73,24 +81,38 @@ async def make_world() -> World:
         await add_user(reseller.id, f"operator@{tag}.test", role="operator")
         reseller_actor = await load_actor(admin_id, 0, check_portal=False)
         assert reseller_actor is not None
-        portal = await create_portal(reseller_actor, PortalCreate(slug=f"brand-{tag}", brand_name=f"Brand {tag}",
-                                                                  hosts=[f"{tag}.test"]))
-        end_user = await create_partner(reseller_actor, PartnerCreate(name=f"Company {tag.upper()}",
-                                                                      kind="end_user", portal_id=portal.id))
+        portal = await create_portal(
+            reseller_actor, PortalCreate(slug=f"brand-{tag}", brand_name=f"Brand {tag}", hosts=[f"{tag}.test"])
+        )
+        end_user = await create_partner(
+            reseller_actor, PartnerCreate(name=f"Company {tag.upper()}", kind="end_user", portal_id=portal.id)
+        )
         await add_user(end_user.id, f"user@{tag}.test")
         await add_user(end_user.id, f"op@{tag}.test", role="operator")
         await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
-        tenants.append(Tenant(tag=tag, host=f"{tag}.test", reseller_id=reseller.id, portal_id=portal.id,
-                              end_user_id=end_user.id, reseller_admin=admin, reseller_operator=f"operator@{tag}.test",
-                              end_user_admin=f"user@{tag}.test", end_user_operator=f"op@{tag}.test"))
+        tenants.append(
+            Tenant(
+                tag=tag,
+                host=f"{tag}.test",
+                reseller_id=reseller.id,
+                portal_id=portal.id,
+                end_user_id=end_user.id,
+                reseller_admin=admin,
+                reseller_operator=f"operator@{tag}.test",
+                end_user_admin=f"user@{tag}.test",
+                end_user_operator=f"op@{tag}.test",
+            )
+        )
     return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])
 
 
 async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     """Sign in through the real form, CSRF token included."""
     await client.get("/login")
-    return await client.post("/login", data={"email": email, "password": password, "next": "/",
-                                             "_csrf_token": client.cookies.get("csrftoken", "")})
+    return await client.post(
+        "/login",
+        data={"email": email, "password": password, "next": "/", "_csrf_token": client.cookies.get("csrftoken", "")},
+    )
 
 
 def csrf(client: httpx.AsyncClient) -> str:

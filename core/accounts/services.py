@@ -115,8 +115,12 @@ async def authenticate(
 async def list_users(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[UserView]:
     await visible_partner(actor, partner_id)
     total = await User.count().where(User.partner == partner_id)
-    rows = await User.select().where(User.partner == partner_id).order_by(User.id).limit(per_page).offset(
-        (page - 1) * per_page
+    rows = (
+        await User.select()
+        .where(User.partner == partner_id)
+        .order_by(User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
     return Page(items=[_user_view(r) for r in rows], total=total, page=page, per_page=per_page)
 
@@ -139,16 +143,25 @@ async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: st
             created_at=datetime.now(UTC),
         )
         await row.save()
-        await audit.record(actor, "user.create", f"Created {data.role} {email} of {partner['name']}",
-                           object_type="user", object_id=row.id, ip=ip)
+        await audit.record(
+            actor,
+            "user.create",
+            f"Created {data.role} {email} of {partner['name']}",
+            object_type="user",
+            object_id=row.id,
+            ip=ip,
+        )
     return _user_view(await User.select().where(User.id == row.id).first())
 
 
 def issue_api_token(settings: Settings, actor: Actor) -> ApiToken:
     expires = datetime.now(UTC) + timedelta(seconds=settings.api_token_ttl)
     claims = {"sub": str(actor.user_id), "portal": actor.portal_id, "exp": expires, "aud": TOKEN_AUDIENCE}
-    return ApiToken(token=jwt.encode(claims, settings.secret_key, algorithm="HS256"), token_type="Bearer",
-                    expires_at=expires.replace(microsecond=0))
+    return ApiToken(
+        token=jwt.encode(claims, settings.secret_key, algorithm="HS256"),
+        token_type="Bearer",
+        expires_at=expires.replace(microsecond=0),
+    )
 
 
 async def actor_from_token(settings: Settings, token: str) -> Actor:
@@ -166,8 +179,13 @@ async def update_profile(actor: Actor, data: ProfileUpdate) -> None:
     if data.timezone not in available_timezones():
         raise InvalidInput(f"Unknown time zone {data.timezone!r}", field="timezone")
     await User.update(
-        {User.first_name: data.first_name, User.last_name: data.last_name, User.date_format: data.date_format,
-         User.timezone: data.timezone, User.theme: data.theme}
+        {
+            User.first_name: data.first_name,
+            User.last_name: data.last_name,
+            User.date_format: data.date_format,
+            User.timezone: data.timezone,
+            User.theme: data.theme,
+        }
     ).where(User.id == actor.user_id)
 
 

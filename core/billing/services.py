@@ -31,7 +31,12 @@ def _ledger_view(row: dict[str, Any]) -> LedgerView:
 
 
 async def change_balance(
-    partner_id: int, amount_micros: int, *, kind: str, description: str, initiator: Actor | None,
+    partner_id: int,
+    amount_micros: int,
+    *,
+    kind: str,
+    description: str,
+    initiator: Actor | None,
     details: dict[str, Any] | None = None,
 ) -> int:
     """Add ``amount_micros`` (signed) to a balance and write its ledger row; returns the ledger row id.
@@ -45,7 +50,9 @@ async def change_balance(
     rows = await Partner.raw(
         "UPDATE partner SET balance = balance + {} WHERE id = {} AND balance + {} >= -credit_limit "
         "RETURNING balance, currency",
-        amount_micros, partner_id, amount_micros,
+        amount_micros,
+        partner_id,
+        amount_micros,
     )
     if not rows:
         raise Conflict("Insufficient balance: the change would go below the credit limit", field="amount")
@@ -76,10 +83,14 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
     async with write_transaction():
         entry_id = await change_balance(partner_id, micros, kind="manual", description=data.reason, initiator=actor)
         await audit.record(
-            actor, "balance.adjust",
+            actor,
+            "balance.adjust",
             f"{'Added' if micros > 0 else 'Deducted'} {format_money(abs(micros), partner['currency'])} "
             f"{'to' if micros > 0 else 'from'} {partner['name']}: {data.reason}",
-            object_type="partner", object_id=partner_id, details={"amount_micros": micros}, ip=ip,
+            object_type="partner",
+            object_id=partner_id,
+            details={"amount_micros": micros},
+            ip=ip,
         )
     row = await LedgerEntry.select().where(LedgerEntry.id == entry_id).first()
     return _ledger_view(row)
@@ -90,8 +101,12 @@ async def list_ledger(actor: Actor, partner_id: int, *, page: int = 1, per_page:
     require_admin(actor, "see finance")
     where = LedgerEntry.partner == partner_id
     total = await LedgerEntry.count().where(where)
-    rows = await LedgerEntry.select().where(where).order_by(LedgerEntry.id, ascending=False).limit(per_page).offset(
-        (page - 1) * per_page
+    rows = (
+        await LedgerEntry.select()
+        .where(where)
+        .order_by(LedgerEntry.id, ascending=False)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
     return Page(items=[_ledger_view(r) for r in rows], total=total, page=page, per_page=per_page)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.accounts import services as accounts
 from core.accounts.guards import manager_guard
@@ -27,8 +28,8 @@ from core.tenancy.schemas import (
 )
 from core.web.shell import client_ip
 
-PageNo = Annotated[int, Parameter(ge=1, default=1, description="Page number, from 1")]
-PerPage = Annotated[int, Parameter(ge=1, le=500, default=50, description="Rows per page")]
+PageNo = Annotated[int, QueryParameter(ge=1, description="Page number, from 1")]
+PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page")]
 
 
 class AdminApi(Controller):
@@ -43,60 +44,93 @@ class AdminApi(Controller):
         return [{"name": c.name, "label": c.label} for c in registries().channels]
 
     @get("/portals")
-    async def list_portals(self, actor: Actor, page: PageNo, per_page: PerPage, q: str = "") -> Page[PortalView]:
+    async def list_portals(
+        self, actor: NamedDependency[Actor], page: PageNo = 1, per_page: PerPage = 50, q: FromQuery[str] = ""
+    ) -> Page[PortalView]:
         return await services.list_portals(actor, query=q, page=page, per_page=per_page)
 
     @post("/portals", status_code=201)
-    async def create_portal(self, request: Request, actor: Actor, data: PortalCreate) -> PortalView:
+    async def create_portal(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[PortalCreate]
+    ) -> PortalView:
         return await services.create_portal(actor, data, ip=client_ip(request))
 
     @get("/portals/{portal_id:int}")
-    async def get_portal(self, actor: Actor, portal_id: int) -> PortalView:
+    async def get_portal(self, actor: NamedDependency[Actor], portal_id: FromPath[int]) -> PortalView:
         return await services.get_portal(actor, portal_id)
 
     @patch("/portals/{portal_id:int}")
-    async def update_portal(self, request: Request, actor: Actor, portal_id: int, data: PortalUpdate) -> PortalView:
+    async def update_portal(
+        self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int], data: JSONBody[PortalUpdate]
+    ) -> PortalView:
         return await services.update_portal(actor, portal_id, data, ip=client_ip(request))
 
     @get("/partners")
     async def list_partners(
-        self, actor: Actor, page: PageNo, per_page: PerPage, q: str = "", kind: str = "",
-        blocked: bool | None = None, parent_id: int | None = None,
+        self,
+        actor: NamedDependency[Actor],
+        page: PageNo = 1,
+        per_page: PerPage = 50,
+        q: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+        blocked: FromQuery[bool | None] = None,
+        parent_id: FromQuery[int | None] = None,
     ) -> Page[PartnerView]:
-        return await services.list_partners(actor, query=q, kind=kind, blocked=blocked, parent_id=parent_id,
-                                            page=page, per_page=per_page)
+        return await services.list_partners(
+            actor, query=q, kind=kind, blocked=blocked, parent_id=parent_id, page=page, per_page=per_page
+        )
 
     @post("/partners", status_code=201)
-    async def create_partner(self, request: Request, actor: Actor, data: PartnerCreate) -> PartnerView:
+    async def create_partner(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[PartnerCreate]
+    ) -> PartnerView:
         return await services.create_partner(actor, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}")
-    async def get_partner(self, actor: Actor, partner_id: int) -> PartnerView:
+    async def get_partner(self, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> PartnerView:
         return await services.get_partner(actor, partner_id)
 
     @patch("/partners/{partner_id:int}")
-    async def update_partner(self, request: Request, actor: Actor, partner_id: int,
-                             data: PartnerUpdate) -> PartnerView:
+    async def update_partner(
+        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int], data: JSONBody[PartnerUpdate]
+    ) -> PartnerView:
         return await services.update_partner(actor, partner_id, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}/users")
-    async def list_users(self, actor: Actor, partner_id: int, page: PageNo, per_page: PerPage) -> Page[UserView]:
+    async def list_users(
+        self, actor: NamedDependency[Actor], partner_id: FromPath[int], page: PageNo = 1, per_page: PerPage = 50
+    ) -> Page[UserView]:
         return await accounts.list_users(actor, partner_id, page=page, per_page=per_page)
 
     @post("/partners/{partner_id:int}/users", status_code=201)
-    async def create_user(self, request: Request, actor: Actor, partner_id: int, data: UserCreate) -> UserView:
+    async def create_user(
+        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int], data: JSONBody[UserCreate]
+    ) -> UserView:
         return await accounts.create_user(actor, partner_id, data, ip=client_ip(request))
 
     @post("/partners/{partner_id:int}/balance-adjustments", status_code=201)
-    async def adjust_balance(self, request: Request, actor: Actor, partner_id: int,
-                             data: BalanceAdjustment) -> LedgerView:
+    async def adjust_balance(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        partner_id: FromPath[int],
+        data: JSONBody[BalanceAdjustment],
+    ) -> LedgerView:
         return await billing.adjust_balance(actor, partner_id, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}/ledger")
-    async def ledger(self, actor: Actor, partner_id: int, page: PageNo, per_page: PerPage) -> Page[LedgerView]:
+    async def ledger(
+        self, actor: NamedDependency[Actor], partner_id: FromPath[int], page: PageNo = 1, per_page: PerPage = 50
+    ) -> Page[LedgerView]:
         return await billing.list_ledger(actor, partner_id, page=page, per_page=per_page)
 
     @get("/audit")
-    async def audit_log(self, actor: Actor, page: PageNo, per_page: PerPage, action: str = "",
-                        q: str = "") -> Page[AuditView]:
+    async def audit_log(
+        self,
+        actor: NamedDependency[Actor],
+        page: PageNo = 1,
+        per_page: PerPage = 50,
+        action: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+    ) -> Page[AuditView]:
         return await audit.list_entries(actor, action=action, query=q, page=page, per_page=per_page)

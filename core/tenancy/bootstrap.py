@@ -30,8 +30,15 @@ async def create_owner(name: str, currency: str, user: UserCreate) -> Actor:
         partner = Partner(name=name, kind="owner", path="/", currency=currency, created_at=datetime.now(UTC))
         await partner.save()
         await Partner.update({Partner.path: "/" + path_segment(partner.id)}).where(Partner.id == partner.id)
-        row = User(partner=partner.id, email=user.email.lower(), password_hash=password_hash,
-                   first_name=user.first_name, last_name=user.last_name, role="admin", created_at=datetime.now(UTC))
+        row = User(
+            partner=partner.id,
+            email=user.email.lower(),
+            password_hash=password_hash,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            role="admin",
+            created_at=datetime.now(UTC),
+        )
         await row.save()
     actor = await load_actor(row.id, 0, check_portal=False)
     assert actor is not None
@@ -43,6 +50,10 @@ async def owner_actor() -> Actor | None:
     owner = await Partner.select(Partner.id).where(Partner.kind == "owner").first()
     if owner is None:
         return None
-    admin = await User.select(User.id).where((User.partner == owner["id"]) & (User.role == "admin")).order_by(
-        User.id).first()
+    admin = (
+        await User.select(User.id)
+        .where((User.partner == owner["id"]) & (User.role == "admin"))
+        .order_by(User.id)
+        .first()
+    )
     return await load_actor(admin["id"], 0, check_portal=False) if admin else None

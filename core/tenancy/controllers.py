@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from msgspec import UNSET
 
@@ -34,126 +36,243 @@ class AdminPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def overview(self, request: Request, actor: Actor) -> Response:
+    async def overview(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         partners = await services.list_partners(actor, per_page=1)
         resellers = await services.list_partners(actor, kind="reseller", per_page=1)
         end_users = await services.list_partners(actor, kind="end_user", per_page=1)
         portals = await services.list_portals(actor, per_page=1)
         recent = await audit.list_entries(actor, per_page=8)
-        return await page(request, actor, "admin/overview.html", {
-            "counts": {"partners": partners.total - 1, "resellers": resellers.total, "end_users": end_users.total,
-                       "portals": portals.total},
-            "recent": recent.items,
-        })
+        return await page(
+            request,
+            actor,
+            "admin/overview.html",
+            {
+                "counts": {
+                    "partners": partners.total - 1,
+                    "resellers": resellers.total,
+                    "end_users": end_users.total,
+                    "portals": portals.total,
+                },
+                "recent": recent.items,
+            },
+        )
 
     # Portals --------------------------------------------------------------------------------------
     @get("/portals")
-    async def portals(self, request: Request, actor: Actor, q: str = "", page_no: int = 1) -> Response:
+    async def portals(
+        self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: FromQuery[int] = 1
+    ) -> Response:
         result = await services.list_portals(actor, query=q, page=max(1, page_no))
         return await page(request, actor, "admin/portals.html", {"result": result, "q": q})
 
-    async def _portal_form(self, request: Request, actor: Actor, *, portal: Any = None, values: Any = None,
-                           error: str = "", field: str | None = None, status_code: int = 200) -> Response:
-        return await page(request, actor, "admin/portal_form.html", {
-            "portal": portal, "values": values, "error": error, "error_field": field,
-            "themes": available_themes(), "languages": LANGUAGES, "owners": await services.partner_names(actor),
-        }, status_code=status_code)
+    async def _portal_form(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        portal: Any = None,
+        values: Any = None,
+        error: str = "",
+        field: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        return await page(
+            request,
+            actor,
+            "admin/portal_form.html",
+            {
+                "portal": portal,
+                "values": values,
+                "error": error,
+                "error_field": field,
+                "themes": available_themes(),
+                "languages": LANGUAGES,
+                "owners": await services.partner_names(actor),
+            },
+            status_code=status_code,
+        )
 
     @get("/portals/new")
-    async def new_portal(self, request: Request, actor: Actor) -> Response:
+    async def new_portal(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         return await self._portal_form(request, actor)
 
     @post("/portals")
-    async def create_portal(self, request: Request, actor: Actor) -> Response:
+    async def create_portal(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         try:
-            created = await services.create_portal(actor, await parse_form(request, PortalCreate),
-                                                   ip=client_ip(request))
+            created = await services.create_portal(
+                actor, await parse_form(request, PortalCreate), ip=client_ip(request)
+            )
         except PortalError as exc:
-            return await self._portal_form(request, actor, values=_form_values(await request.form()),
-                                           error=exc.detail, field=exc.field, status_code=exc.status_code)
+            return await self._portal_form(
+                request,
+                actor,
+                values=_form_values(await request.form()),
+                error=exc.detail,
+                field=exc.field,
+                status_code=exc.status_code,
+            )
         return Redirect(f"/admin/portals/{created.id}?saved=1")
 
     @get("/portals/{portal_id:int}")
-    async def edit_portal(self, request: Request, actor: Actor, portal_id: int) -> Response:
+    async def edit_portal(self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int]) -> Response:
         return await self._portal_form(request, actor, portal=await services.get_portal(actor, portal_id))
 
     @post("/portals/{portal_id:int}")
-    async def update_portal(self, request: Request, actor: Actor, portal_id: int) -> Response:
+    async def update_portal(
+        self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int]
+    ) -> Response:
         current = await services.get_portal(actor, portal_id)
         try:
-            await services.update_portal(actor, portal_id, await parse_form(request, PortalUpdate),
-                                         ip=client_ip(request))
+            await services.update_portal(
+                actor, portal_id, await parse_form(request, PortalUpdate), ip=client_ip(request)
+            )
         except PortalError as exc:
-            return await self._portal_form(request, actor, portal=current, values=_form_values(await request.form()),
-                                           error=exc.detail, field=exc.field, status_code=exc.status_code)
+            return await self._portal_form(
+                request,
+                actor,
+                portal=current,
+                values=_form_values(await request.form()),
+                error=exc.detail,
+                field=exc.field,
+                status_code=exc.status_code,
+            )
         return Redirect(f"/admin/portals/{portal_id}?saved=1")
 
     # Partners -------------------------------------------------------------------------------------
     @get("/partners")
-    async def partners(self, request: Request, actor: Actor, q: str = "", kind: str = "", status: str = "",
-                       page_no: int = 1) -> Response:
+    async def partners(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        q: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        page_no: FromQuery[int] = 1,
+    ) -> Response:
         blocked = {"blocked": True, "active": False}.get(status)
         result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=max(1, page_no))
-        return await page(request, actor, "admin/partners.html", {
-            "result": result, "q": q, "kind": kind, "status": status,
-            "root_depth": actor.partner_path.count("/") - 2,
-        })
+        return await page(
+            request,
+            actor,
+            "admin/partners.html",
+            {
+                "result": result,
+                "q": q,
+                "kind": kind,
+                "status": status,
+                "root_depth": actor.partner_path.count("/") - 2,
+            },
+        )
 
-    async def _partner_form(self, request: Request, actor: Actor, *, values: Any = None, error: str = "",
-                            field: str | None = None, status_code: int = 200) -> Response:
+    async def _partner_form(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        values: Any = None,
+        error: str = "",
+        field: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
         parents = await services.list_partners(actor, kind="reseller", per_page=500)
         own = await services.get_partner(actor, actor.partner_id)
         portals = await services.list_portals(actor, per_page=500)
-        return await page(request, actor, "admin/partner_form.html", {
-            "values": values or {"parent_id": request.query_params.get("parent_id", "")},
-            "error": error, "error_field": field, "parents": [own, *parents.items], "portals": portals.items,
-            "channels": list(registries().channels),
-        }, status_code=status_code)
+        return await page(
+            request,
+            actor,
+            "admin/partner_form.html",
+            {
+                "values": values or {"parent_id": request.query_params.get("parent_id", "")},
+                "error": error,
+                "error_field": field,
+                "parents": [own, *parents.items],
+                "portals": portals.items,
+                "channels": list(registries().channels),
+            },
+            status_code=status_code,
+        )
 
     @get("/partners/new")
-    async def new_partner(self, request: Request, actor: Actor) -> Response:
+    async def new_partner(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         return await self._partner_form(request, actor)
 
     @post("/partners")
-    async def create_partner(self, request: Request, actor: Actor) -> Response:
+    async def create_partner(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         try:
-            created = await services.create_partner(actor, await parse_form(request, PartnerCreate),
-                                                    ip=client_ip(request))
+            created = await services.create_partner(
+                actor, await parse_form(request, PartnerCreate), ip=client_ip(request)
+            )
         except PortalError as exc:
-            return await self._partner_form(request, actor, values=_form_values(await request.form()),
-                                            error=exc.detail, field=exc.field, status_code=exc.status_code)
+            return await self._partner_form(
+                request,
+                actor,
+                values=_form_values(await request.form()),
+                error=exc.detail,
+                field=exc.field,
+                status_code=exc.status_code,
+            )
         return Redirect(f"/admin/partners/{created.id}?saved=1")
 
-    async def _partner_page(self, request: Request, actor: Actor, partner_id: int, *, error: str = "",
-                            error_form: str = "", values: Any = None, status_code: int = 200) -> Response:
+    async def _partner_page(
+        self,
+        request: Request,
+        actor: Actor,
+        partner_id: int,
+        *,
+        error: str = "",
+        error_form: str = "",
+        values: Any = None,
+        status_code: int = 200,
+    ) -> Response:
         partner = await services.get_partner(actor, partner_id)
         ledger = None
         if actor.is_admin:
             ledger = await billing.list_ledger(actor, partner_id, per_page=20)
         portals = await services.list_portals(actor, per_page=500)
-        return await page(request, actor, "admin/partner.html", {
-            "partner": partner, "users": (await accounts.list_users(actor, partner_id, per_page=200)).items,
-            "ledger": ledger, "channels": list(registries().channels), "portals": portals.items,
-            "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
-            "is_own": partner_id == actor.partner_id, "error": error, "error_form": error_form,
-            "values": values or {},
-        }, status_code=status_code)
+        return await page(
+            request,
+            actor,
+            "admin/partner.html",
+            {
+                "partner": partner,
+                "users": (await accounts.list_users(actor, partner_id, per_page=200)).items,
+                "ledger": ledger,
+                "channels": list(registries().channels),
+                "portals": portals.items,
+                "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
+                "is_own": partner_id == actor.partner_id,
+                "error": error,
+                "error_form": error_form,
+                "values": values or {},
+            },
+            status_code=status_code,
+        )
 
     @get("/partners/{partner_id:int}")
-    async def partner(self, request: Request, actor: Actor, partner_id: int) -> Response:
+    async def partner(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
         return await self._partner_page(request, actor, partner_id)
 
-    async def _partner_action(self, request: Request, actor: Actor, partner_id: int, form_name: str,
-                              action: Any) -> Response:
+    async def _partner_action(
+        self, request: Request, actor: Actor, partner_id: int, form_name: str, action: Any
+    ) -> Response:
         try:
             await action()
         except PortalError as exc:
-            return await self._partner_page(request, actor, partner_id, error=exc.detail, error_form=form_name,
-                                            values=_form_values(await request.form()), status_code=exc.status_code)
+            return await self._partner_page(
+                request,
+                actor,
+                partner_id,
+                error=exc.detail,
+                error_form=form_name,
+                values=_form_values(await request.form()),
+                status_code=exc.status_code,
+            )
         return Redirect(f"/admin/partners/{partner_id}?saved={form_name}")
 
     @post("/partners/{partner_id:int}")
-    async def update_partner(self, request: Request, actor: Actor, partner_id: int) -> Response:
+    async def update_partner(
+        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
+    ) -> Response:
         async def run() -> None:
             # The edit form has no "blocked" box; blocking has its own button.
             data = msgspec.structs.replace(await parse_form(request, PartnerUpdate), blocked=UNSET)
@@ -162,7 +281,9 @@ class AdminPages(Controller):
         return await self._partner_action(request, actor, partner_id, "settings", run)
 
     @post("/partners/{partner_id:int}/block")
-    async def block_partner(self, request: Request, actor: Actor, partner_id: int) -> Response:
+    async def block_partner(
+        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
+    ) -> Response:
         blocked = (await request.form()).get("blocked") == "1"
 
         async def run() -> None:
@@ -171,26 +292,42 @@ class AdminPages(Controller):
         return await self._partner_action(request, actor, partner_id, "block", run)
 
     @post("/partners/{partner_id:int}/users")
-    async def create_user(self, request: Request, actor: Actor, partner_id: int) -> Response:
+    async def create_user(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
         async def run() -> None:
-            await accounts.create_user(actor, partner_id, await parse_form(request, UserCreate),
-                                       ip=client_ip(request))
+            await accounts.create_user(actor, partner_id, await parse_form(request, UserCreate), ip=client_ip(request))
 
         return await self._partner_action(request, actor, partner_id, "user", run)
 
     @post("/partners/{partner_id:int}/balance")
-    async def adjust_balance(self, request: Request, actor: Actor, partner_id: int) -> Response:
+    async def adjust_balance(
+        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
+    ) -> Response:
         async def run() -> None:
-            await billing.adjust_balance(actor, partner_id, await parse_form(request, BalanceAdjustment),
-                                         ip=client_ip(request))
+            await billing.adjust_balance(
+                actor, partner_id, await parse_form(request, BalanceAdjustment), ip=client_ip(request)
+            )
 
         return await self._partner_action(request, actor, partner_id, "balance", run)
 
     # Audit log ------------------------------------------------------------------------------------
     @get("/audit")
-    async def audit_log(self, request: Request, actor: Actor, action: str = "", q: str = "",
-                        page_no: int = 1) -> Response:
+    async def audit_log(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        action: FromQuery[str] = "",
+        q: FromQuery[str] = "",
+        page_no: FromQuery[int] = 1,
+    ) -> Response:
         result = await audit.list_entries(actor, action=action, query=q, page=max(1, page_no))
-        return await page(request, actor, "admin/audit.html", {
-            "result": result, "action": action, "q": q, "actions": await audit.actions(actor),
-        })
+        return await page(
+            request,
+            actor,
+            "admin/audit.html",
+            {
+                "result": result,
+                "action": action,
+                "q": q,
+                "actions": await audit.actions(actor),
+            },
+        )

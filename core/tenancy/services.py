@@ -57,8 +57,9 @@ def _check_channels(options: PartnerOptions) -> None:
     known = registries().channels
     for channel in options.channels:
         if channel not in known:
-            raise InvalidInput(f"Unknown channel {channel!r}; known: {', '.join(known.names()) or 'none'}",
-                               field="options.channels")
+            raise InvalidInput(
+                f"Unknown channel {channel!r}; known: {', '.join(known.names()) or 'none'}", field="options.channels"
+            )
 
 
 async def _check_portal(actor: Actor, portal_id: int | None) -> None:
@@ -132,8 +133,12 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
         await row.save()
         await Partner.update({Partner.path: parent["path"] + path_segment(row.id)}).where(Partner.id == row.id)
         await audit.record(
-            actor, "partner.create", f"Created {data.kind.replace('_', ' ')} {data.name!r} under {parent['name']}",
-            object_type="partner", object_id=row.id, ip=ip,
+            actor,
+            "partner.create",
+            f"Created {data.kind.replace('_', ' ')} {data.name!r} under {parent['name']}",
+            object_type="partner",
+            object_id=row.id,
+            ip=ip,
         )
     return await get_partner(actor, row.id)
 
@@ -144,9 +149,7 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
     changes: dict[Any, Any] = {}
     if data.name is not UNSET and data.name != current["name"]:
         clash = await Partner.exists().where(
-            (Partner.parent == current["parent"])
-            & same_name(data.name)
-            & (Partner.id != partner_id)
+            (Partner.parent == current["parent"]) & same_name(data.name) & (Partner.id != partner_id)
         )
         if clash:
             raise Conflict(f"A partner named {data.name!r} already exists at that place", field="name")
@@ -170,8 +173,9 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
                 summary = f"{'Blocked' if data.blocked else 'Unblocked'} {current['name']}"
             else:
                 action, summary = "partner.update", f"Changed {', '.join(fields)} of {current['name']}"
-            await audit.record(actor, action, summary, object_type="partner", object_id=partner_id,
-                               details={"fields": fields}, ip=ip)
+            await audit.record(
+                actor, action, summary, object_type="partner", object_id=partner_id, details={"fields": fields}, ip=ip
+            )
     return await get_partner(actor, partner_id)
 
 
@@ -269,8 +273,14 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
         row = PortalRecord(**fields, partner=owner["id"], created_at=datetime.now(UTC))
         await row.save()
         await PortalHost.insert(*[PortalHost(portal=row.id, host=h) for h in hosts])
-        await audit.record(actor, "portal.create", f"Created portal {data.brand_name!r} ({', '.join(hosts)})",
-                           object_type="portal", object_id=row.id, ip=ip)
+        await audit.record(
+            actor,
+            "portal.create",
+            f"Created portal {data.brand_name!r} ({', '.join(hosts)})",
+            object_type="portal",
+            object_id=row.id,
+            ip=ip,
+        )
     forget_portal_cache()
     return await get_portal(actor, row.id)
 
@@ -282,8 +292,9 @@ async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip:
     changes = {k: v for k, v in fields.items() if v is not UNSET and k != "hosts"}
     if "theme" in changes:
         _check_theme(changes["theme"])
-    _check_languages(changes.get("default_language", current.default_language),
-                     changes.get("languages", current.languages))
+    _check_languages(
+        changes.get("default_language", current.default_language), changes.get("languages", current.languages)
+    )
     async with write_transaction():
         if data.hosts is not UNSET:
             hosts = await _check_hosts(data.hosts, portal_id)
@@ -294,8 +305,15 @@ async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip:
                 PortalRecord.id == portal_id
             )
         changed = sorted([*changes, *(["hosts"] if data.hosts is not UNSET else [])])
-        await audit.record(actor, "portal.update", f"Changed {', '.join(changed) or 'nothing'} of {current.brand_name}",
-                           object_type="portal", object_id=portal_id, details={"fields": changed}, ip=ip)
+        await audit.record(
+            actor,
+            "portal.update",
+            f"Changed {', '.join(changed) or 'nothing'} of {current.brand_name}",
+            object_type="portal",
+            object_id=portal_id,
+            details={"fields": changed},
+            ip=ip,
+        )
     forget_portal_cache()
     return await get_portal(actor, portal_id)
 

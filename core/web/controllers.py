@@ -8,7 +8,9 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from litestar import Controller, MediaType, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import File
 
 from core.db import engine
@@ -24,11 +26,11 @@ class ShellPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def dashboard(self, request: Request, actor: Actor) -> Response:
+    async def dashboard(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         return await page(request, actor, "dashboard.html", {"channels": list(registries().channels)})
 
     @get("/theme/{slug:str}/{file_path:path}", opt={"exclude_from_csrf": True})
-    async def theme_file(self, slug: str, file_path: str) -> File:
+    async def theme_file(self, slug: FromPath[str], file_path: FromPath[str]) -> File:
         """A theme's static file (logo, CSS); only files inside tenants/<slug>/static are served."""
         if slug not in available_themes():
             raise NotFoundException()

@@ -28,8 +28,9 @@ def portal_error(request: Request, exc: PortalError) -> Response:
         return Response(body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers)
     if isinstance(exc, Unauthenticated):
         return Redirect(f"/login?next={quote(request.url.path)}")
-    return render(request, "error.html", {"status_code": exc.status_code, "detail": exc.detail},
-                  status_code=exc.status_code)
+    return render(
+        request, "error.html", {"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+    )
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
@@ -45,20 +46,24 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotFoundException):
         return portal_error(request, NotFound("Page"))
     if _api(request):
-        return Response({"status_code": exc.status_code, "detail": exc.detail}, status_code=exc.status_code,
-                        media_type=MediaType.JSON)
+        return Response(
+            {"status_code": exc.status_code, "detail": exc.detail},
+            status_code=exc.status_code,
+            media_type=MediaType.JSON,
+        )
     if exc.status_code == 403 and "csrf" in exc.detail.lower():
         detail = "Your form expired. Go back, reload the page and try again."
     else:
         detail = exc.detail
-    return render(request, "error.html", {"status_code": exc.status_code, "detail": detail},
-                  status_code=exc.status_code)
+    return render(
+        request, "error.html", {"status_code": exc.status_code, "detail": detail}, status_code=exc.status_code
+    )
 
 
 def internal_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _api(request):
         return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
-    return render(request, "error.html", {"status_code": 500, "detail": "Something went wrong on our side."},
-                  status_code=500)
-
+    return render(
+        request, "error.html", {"status_code": 500, "detail": "Something went wrong on our side."}, status_code=500
+    )

@@ -57,8 +57,11 @@ def _collect(form: Any, info: mi.StructType, prefix: str) -> dict[str, Any]:
             data[field.name] = values
         elif key in form:
             value = form.get(key)
-            if value == "" and not field.required and isinstance(field.type, mi.UnionType) and any(
-                isinstance(t, mi.NoneType) for t in field.type.types
+            if (
+                value == ""
+                and not field.required
+                and isinstance(field.type, mi.UnionType)
+                and any(isinstance(t, mi.NoneType) for t in field.type.types)
             ):
                 value = None
             data[field.name] = value

@@ -22,8 +22,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def page(request: Request, actor: Actor, template: str, context: dict[str, Any] | None = None, *,
-               status_code: int = 200) -> Response:
+async def page(
+    request: Request, actor: Actor, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> Response:
     """Render a signed-in page with the shell's menu, balance and the actor's preferences."""
     shell = {
         "actor": actor,

@@ -69,8 +69,14 @@ def environment(theme_slug: str) -> Environment:
     return env
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """Render ``template`` in the request portal's theme with the shell's context."""
     portal = request.scope.get("state", {}).get("portal")
     theme = load_theme(portal.theme if portal else "default")

@@ -27,8 +27,9 @@ async def test_a_single_portal_serves_every_host(client_for):
     from core.tenancy.schemas import PortalCreate
     from core.tenancy.services import create_portal
 
-    owner = await create_owner("Solo", "EUR", UserCreate(email="solo@x.test", first_name="S", last_name="O",
-                                                         password="0123456789ab"))
+    owner = await create_owner(
+        "Solo", "EUR", UserCreate(email="solo@x.test", first_name="S", last_name="O", password="0123456789ab")
+    )
     await create_portal(owner, PortalCreate(slug="solo", brand_name="Solo Portal", hosts=["solo.test"]))
     response = await client_for("127.0.0.1:8000").get("/login")
     assert response.status_code == 200 and "Solo Portal" in response.text
