@@ -25,3 +25,21 @@ def format_amount(value: Decimal, currency: str) -> str:
 
 def format_money(micros: int, currency: str) -> str:
     return format_amount(from_micros(micros), currency)
+
+
+MAX_AMOUNT = Decimal(10**9)
+
+
+def check_amount(value: Decimal, field: str, *, signed: bool = False) -> None:
+    """Raise ValueError naming ``field`` when an amount is not finite, too large, too precise or negative.
+
+    Used from msgspec ``__post_init__`` hooks (msgspec's own bounds do not apply to Decimal).
+    """
+    if not value.is_finite():
+        raise ValueError(f"{field}: not a number")
+    if abs(value) > MAX_AMOUNT:
+        raise ValueError(f"{field}: must be at most {MAX_AMOUNT:,} in absolute value")
+    if not signed and value < 0:
+        raise ValueError(f"{field}: must not be negative")
+    if value != value.quantize(Decimal("0.000001")):
+        raise ValueError(f"{field}: at most 6 decimal places")

@@ -9,12 +9,19 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from core.billing.money import check_amount
+
 
 class BalanceAdjustment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A manual payment (positive) or correction (negative) by the parent partner."""
 
-    amount: Annotated[Decimal, Meta(ge=-(10**9), le=10**9, description="Signed amount in currency units")]
+    amount: Annotated[Decimal, Meta(description="Signed amount in currency units, e.g. 100 or -12.50")]
     reason: Annotated[str, Meta(min_length=3, max_length=500)]
+
+    def __post_init__(self) -> None:
+        check_amount(self.amount, "amount", signed=True)
+        if not self.amount:
+            raise ValueError("amount: must not be zero")
 
 
 class LedgerView(msgspec.Struct, kw_only=True):

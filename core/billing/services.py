@@ -9,7 +9,7 @@ from core.billing.money import format_money, from_micros, to_micros
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.billing.tables import LedgerEntry
 from core.db import write_transaction
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict
 from core.tenancy import audit
 from core.tenancy.schemas import Actor, Page
 from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
@@ -78,8 +78,6 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
     require_admin(actor, "change balances")
     partner = await managed_partner(actor, partner_id)
     micros = to_micros(data.amount)
-    if micros == 0:
-        raise InvalidInput("The amount must not be zero", field="amount")
     async with write_transaction():
         entry_id = await change_balance(partner_id, micros, kind="manual", description=data.reason, initiator=actor)
         await audit.record(

@@ -9,6 +9,8 @@ from typing import Annotated, Generic, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from core.billing.money import check_amount
+
 LANGUAGES = ("en", "es", "ru", "tr")
 Language = Literal["en", "es", "ru", "tr"]
 PartnerKind = Literal["owner", "reseller", "end_user"]
@@ -28,7 +30,7 @@ HostName = Annotated[
 Url = Annotated[str, Meta(max_length=300, pattern=r"^(https?://\S+)?$", description="http(s) URL or empty")]
 Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 OptionalEmail = Annotated[str, Meta(max_length=254, pattern=r"^([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)?$")]
-NonNegativeMoney = Annotated[Decimal, Meta(ge=0, le=10**12, description="Amount in currency units, e.g. 12.50")]
+NonNegativeMoney = Annotated[Decimal, Meta(description="Amount in currency units, e.g. 12.50; not negative")]
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +86,9 @@ class PartnerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     credit_limit: NonNegativeMoney = Decimal(0)
     options: PartnerOptions = msgspec.field(default_factory=PartnerOptions)
     portal_id: int | None = None
+
+    def __post_init__(self) -> None:
+        check_amount(self.credit_limit, "credit_limit")
 
 
 class PartnerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Redirect
 
 from core.errors import NotFound, PortalError, Unauthenticated
+from core.web.forms import split_field
 from core.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     """Litestar's own errors (unknown route, bad JSON, CSRF) in the same two shapes."""
     if isinstance(exc, ValidationException) and _api(request):
         extra = exc.extra if isinstance(exc.extra, list) else []
-        field = next((e.get("key") for e in extra if isinstance(e, dict) and e.get("key")), None)
-        message = next((e.get("message") for e in extra if isinstance(e, dict) and e.get("message")), exc.detail)
+        first = next((e for e in extra if isinstance(e, dict)), {})
+        field, message = split_field(str(first.get("message") or exc.detail))
+        field = first.get("key") or field
         body = {"status_code": 400, "detail": f"{field}: {message}" if field else message}
         if field:
             body["field"] = field

@@ -13,14 +13,23 @@ from core.errors import InvalidInput
 
 T = TypeVar("T")
 
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"^(?P<field>[a-z_][a-z0-9_.]*): (?P<message>.*)$", re.S)
+
+
+def split_field(text: str) -> tuple[str | None, str]:
+    """msgspec's 'Expected `int` - at `$.options.x`' or our hooks' 'amount: must not be zero' → (field, message)."""
+    match = _AT.match(text)
+    message, path = (match["message"], match["path"]) if match else (text, None)
+    field = (path or "").replace("[", ".").replace("]", "") or None
+    if field is None and (named := _NAMED.match(message)):
+        field, message = named["field"], named["message"]
+    return field, message
 
 
 def validation_error(exc: msgspec.ValidationError) -> InvalidInput:
-    """'Expected `str` of length >= 1 - at `$.name`' → InvalidInput naming ``name``."""
-    match = _AT.match(str(exc))
-    message, path = (match["message"], match["path"]) if match else (str(exc), None)
-    field = (path or "").replace("[", ".").replace("]", "") or None
+    """A msgspec error → InvalidInput (422) whose detail starts with the field it names."""
+    field, message = split_field(str(exc))
     return InvalidInput(f"{field}: {message}" if field else message, field=field)
 
 
@@ -33,9 +42,9 @@ def convert(data: Any, struct_type: type[T]) -> T:
 
 
 def _plain(info: mi.Type) -> mi.Type:
-    """Strip Optional/UNSET from a field's type: the form value's shape is what is left."""
+    """Strip Optional from a field's type (inspect already drops UNSET): the form value's shape is left."""
     if isinstance(info, mi.UnionType):
-        kinds = [t for t in info.types if not isinstance(t, mi.NoneType | mi.UnsetType)]
+        kinds = [t for t in info.types if not isinstance(t, mi.NoneType)]
         return kinds[0] if len(kinds) == 1 else info
     return info
 

@@ -1,0 +1,111 @@
+"""The tenant-isolation harness (TEN-4): every route with an object id must answer 404 for another tenant's ids.
+
+Later issues extend it: add the id parameter names of their routes to ``ID_PROVIDERS`` and a valid body for
+every write route to ``SAMPLE_BODIES``. ``routes_with_ids`` refuses a route it cannot cover, so a new route
+without an entry fails the suite instead of slipping through untested.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from tests.factories import Tenant
+
+# Path parameter name → the id of the other tenant's object of that kind.
+ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
+    "partner_id": lambda t: t.end_user_id,
+    "portal_id": lambda t: t.portal_id,
+}
+
+# A valid request body per write route, so that a 404 proves scoping rather than a validation error.
+SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/admin/portals/{portal_id:int}"): {"json": {"brand_name": "Hijacked"}},
+    ("PATCH", "/api/admin/partners/{partner_id:int}"): {"json": {"name": "Hijacked", "blocked": True}},
+    ("POST", "/api/admin/partners/{partner_id:int}/users"): {
+        "json": {"email": "intruder@x.test", "first_name": "I", "last_name": "N", "password": "0123456789ab"}
+    },
+    ("POST", "/api/admin/partners/{partner_id:int}/balance-adjustments"): {
+        "json": {"amount": "10", "reason": "stolen"}
+    },
+    ("POST", "/admin/portals/{portal_id:int}"): {
+        "form": {
+            "brand_name": "Hijacked",
+            "hosts": "hijack.test",
+            "theme": "default",
+            "default_language": "en",
+            "languages": "en",
+        }
+    },
+    ("POST", "/admin/partners/{partner_id:int}"): {"form": {"name": "Hijacked", "credit_limit": "0"}},
+    ("POST", "/admin/partners/{partner_id:int}/block"): {"form": {"blocked": "1"}},
+    ("POST", "/admin/partners/{partner_id:int}/users"): {
+        "form": {
+            "email": "intruder@x.test",
+            "first_name": "I",
+            "last_name": "N",
+            "password": "0123456789ab",
+            "role": "admin",
+        }
+    },
+    ("POST", "/admin/partners/{partner_id:int}/balance"): {"form": {"amount": "10", "reason": "stolen"}},
+}
+
+_PARAM = re.compile(r"{(\w+):\w+}")
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    method: str
+    template: str
+    body: dict[str, Any]
+
+    def url(self, other: Tenant) -> str:
+        return _PARAM.sub(lambda m: str(ID_PROVIDERS[m.group(1)](other)), self.template)
+
+    @property
+    def is_api(self) -> bool:
+        return self.template.startswith("/api/")
+
+
+def routes_with_ids(app: Litestar) -> list[RouteCase]:
+    """Every (method, path) of the app that takes an object id; fails on ids or bodies the harness lacks."""
+    cases = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        params = _PARAM.findall(route.path)
+        id_params = [p for p in params if p.endswith("_id")]
+        if not id_params:
+            continue
+        missing = [p for p in id_params if p not in ID_PROVIDERS]
+        assert not missing, f"{route.path}: add {missing} to ID_PROVIDERS in tests/isolation.py"
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            body = SAMPLE_BODIES.get((method, route.path), {})
+            assert method == "GET" or body, f"{method} {route.path}: add a valid body to SAMPLE_BODIES"
+            cases.append(RouteCase(method, route.path, body))
+    return cases
+
+
+async def foreign_id_responses(
+    app: Litestar, client: httpx.AsyncClient, other: Tenant, api_headers: dict[str, str]
+) -> dict[str, int]:
+    """Call every id route with ``other``'s ids; returns 'METHOD /path' → status for those that were not 404."""
+    leaks: dict[str, int] = {}
+    for case in routes_with_ids(app):
+        headers = dict(api_headers) if case.is_api else {}
+        kwargs: dict[str, Any] = {"headers": headers}
+        if "json" in case.body:
+            kwargs["json"] = case.body["json"]
+        if "form" in case.body:
+            kwargs["data"] = {**case.body["form"], "_csrf_token": client.cookies.get("csrftoken", "")}
+        response = await client.request(case.method, case.url(other), **kwargs)
+        if response.status_code != 404:
+            leaks[f"{case.method} {case.url(other)}"] = response.status_code
+    return leaks
