@@ -23,8 +23,8 @@ HostName = Annotated[
     str,
     Meta(
         max_length=253,
-        pattern=r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
-        description="Lower-case host name without port",
+        pattern=r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+        description="Host name without port; stored lower-case",
     ),
 ]
 Url = Annotated[str, Meta(max_length=300, pattern=r"^(https?://\S+)?$", description="http(s) URL or empty")]

@@ -40,7 +40,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         extra = exc.extra if isinstance(exc.extra, list) else []
         first = next((e for e in extra if isinstance(e, dict)), {})
         field, message = split_field(str(first.get("message") or exc.detail))
-        field = first.get("key") or field
+        if field is None and first.get("key") not in (None, "", "data"):
+            field = first["key"]
         body = {"status_code": 400, "detail": f"{field}: {message}" if field else message}
         if field:
             body["field"] = field
