@@ -6,7 +6,16 @@ import os
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 
-from core.errors import Conflict, InvalidInput, NotFound, PortalError, ProviderError, TemporaryProviderError
+from core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PortalError,
+    ProviderError,
+    TemporaryProviderError,
+    Unauthenticated,
+)
 from core.events import CampaignStatusChanged, LinkClicked, MessageStatusChange, MessageStatusChanged, PaymentSettled
 from core.hookspecs import hookimpl
 from core.portal import Portal
@@ -20,6 +29,7 @@ from core.providers import (
     Shortener,
 )
 from core.tenancy.schemas import Actor
+from core.web.shell import page as render_page
 
 __all__ = (
     "Actor",
@@ -27,6 +37,7 @@ __all__ = (
     "ChannelCapabilities",
     "ChannelProvider",
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "LinkClicked",
     "MenuLink",
@@ -42,5 +53,7 @@ __all__ = (
     "SendResult",
     "Shortener",
     "TemporaryProviderError",
+    "Unauthenticated",
     "hookimpl",
+    "render_page",
 )

@@ -89,7 +89,7 @@ def _uvicorn(settings: Settings, app: str, workers: int) -> None:
         workers=workers,
         log_level="info",
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
@@ -101,8 +101,13 @@ def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_web(settings: Settings, _: argparse.Namespace) -> int:
-    """Web only, N processes; workers run elsewhere with `portal worker`."""
-    _run(db.migrate)
+    """Web only, N processes; workers run elsewhere with `portal worker`; `portal migrate` runs once before."""
+    if settings.embedded_database or settings.embedded_redis:
+        print(
+            "error: `portal web` is the scaled mode and needs DATABASE_URL and REDIS_URL; use `portal run`",
+            file=sys.stderr,
+        )
+        return 2
     _uvicorn(settings, "core.app:create_web_app", settings.web_workers)
     return 0
 

@@ -62,7 +62,13 @@ async def write_transaction() -> AsyncIterator[Any]:
 async def migrate() -> None:
     """Apply every pending migration of core's and plugins' piccolo apps, in dependency order."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.conf.apps import AppRegistry
 
+    import core.piccolo_conf
+    from core.plugins import plugin_piccolo_apps
+
+    # Plugins registered after piccolo_conf was imported (tests, late loaders) bring their apps too.
+    core.piccolo_conf.APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
     response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")

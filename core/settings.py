@@ -29,6 +29,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     plugins: tuple[str, ...] | None = None
     cookie_secure: bool = True
     web_workers: int = 1
+    trusted_proxies: str = "127.0.0.1"
     worker_concurrency: int = 20
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
@@ -62,6 +63,7 @@ _ENV = {
     "PORTAL_PLUGINS": "plugins",
     "PORTAL_COOKIE_SECURE": "cookie_secure",
     "PORTAL_WEB_WORKERS": "web_workers",
+    "PORTAL_TRUSTED_PROXIES": "trusted_proxies",
     "PORTAL_WORKER_CONCURRENCY": "worker_concurrency",
     "PORTAL_LOGIN_MAX_FAILURES": "login_max_failures",
     "PORTAL_LOGIN_LOCKOUT_SECONDS": "login_lockout_seconds",

@@ -18,7 +18,7 @@ from core.settings import Settings
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import Actor, Page
-from core.tenancy.scope import visible_partner
+from core.tenancy.scope import require_admin, visible_partner
 from core.tenancy.tables import Partner, PortalRecord
 
 TOKEN_AUDIENCE = "campaign-portal-api"
@@ -127,6 +127,7 @@ async def list_users(actor: Actor, partner_id: int, *, page: int = 1, per_page: 
 
 async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: str = "") -> UserView:
     partner = await visible_partner(actor, partner_id)
+    require_admin(actor, "create users")
     email = data.email.strip().lower()
     password_hash = await hash_password(data.password)
     async with write_transaction():

@@ -21,7 +21,11 @@ class Partner(Table, tablename="partner"):
     name = Varchar(length=120)
     kind = Varchar(length=10, help_text="owner, reseller or end_user")
     parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
-    path = Varchar(length=400, index=True, help_text="Ancestor ids, '/1/5/9/': a subtree is one LIKE prefix")
+    path = Varchar(
+        length=400,
+        index=True,
+        help_text="Zero-padded ancestor ids, '/0000000001/0000000005/': a subtree is one LIKE prefix",
+    )
     currency = Varchar(length=3, default="EUR")
     balance = BigInt(default=0, help_text="Micro-units (1/1,000,000) of the currency")
     credit_limit = BigInt(default=0, help_text="Micro-units the balance may go below zero")

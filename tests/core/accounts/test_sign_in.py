@@ -74,10 +74,21 @@ async def test_next_parameter_never_redirects_off_site(client_for):
     world = await make_world()
     client = client_for(world.a.host)
     await client.get("/login")
-    for target, expected in [("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil", "/"),
-                             ("/account", "/account")]:
-        response = await client.post("/login", data={"email": world.a.end_user_admin, "password": PASSWORD,
-                                                     "next": target, "_csrf_token": client.cookies["csrftoken"]})
+    for target, expected in [
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil", "/"),
+        ("/account", "/account"),
+    ]:
+        response = await client.post(
+            "/login",
+            data={
+                "email": world.a.end_user_admin,
+                "password": PASSWORD,
+                "next": target,
+                "_csrf_token": client.cookies["csrftoken"],
+            },
+        )
         assert response.headers["location"] == expected, target
 
 
@@ -128,12 +139,28 @@ async def test_api_token_login_and_refusals(client_for, settings):
     wrong = base64.b64encode(f"{world.a.reseller_admin}:nope".encode()).decode()
     assert (await client.post("/api/auth/login", headers={"Authorization": f"Basic {wrong}"})).status_code == 401
     assert (await client.post("/api/auth/login", headers={"Authorization": "Basic !!!"})).status_code == 401
-    expired = jwt.encode({"sub": "1", "portal": world.a.portal_id, "aud": "campaign-portal-api",
-                          "exp": datetime.now(UTC) - timedelta(seconds=5)}, settings.secret_key, algorithm="HS256")
+    expired = jwt.encode(
+        {
+            "sub": "1",
+            "portal": world.a.portal_id,
+            "aud": "campaign-portal-api",
+            "exp": datetime.now(UTC) - timedelta(seconds=5),
+        },
+        settings.secret_key,
+        algorithm="HS256",
+    )
     response = await client.get("/api/admin/partners", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"].lower()
-    forged = jwt.encode({"sub": "1", "portal": world.a.portal_id, "aud": "campaign-portal-api",
-                         "exp": datetime.now(UTC) + timedelta(minutes=5)}, "not-our-key", algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": "1",
+            "portal": world.a.portal_id,
+            "aud": "campaign-portal-api",
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+        },
+        "not-our-key",
+        algorithm="HS256",
+    )
     assert (await client.get("/api/admin/partners", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
     # Cookies never authenticate the API: a signed-in browser session is not a token.
     await sign_in(client, world.a.reseller_admin)
@@ -151,23 +178,29 @@ async def test_end_users_have_no_admin_panel_and_operators_no_finance(client_for
     assert (await operator.get("/admin/partners")).status_code == 200
     partner_page = await operator.get(f"/admin/partners/{world.a.end_user_id}")
     assert "Adjust balance" not in partner_page.text and "Ledger" not in partner_page.text
-    refused = await post_form(operator, f"/admin/partners/{world.a.end_user_id}/balance",
-                              {"amount": "5", "reason": "operator try"})
+    refused = await post_form(
+        operator, f"/admin/partners/{world.a.end_user_id}/balance", {"amount": "5", "reason": "operator try"}
+    )
     assert refused.status_code == 403 and "Operators cannot change balances" in refused.text
     headers = await api_token(operator, world.a.reseller_operator)
-    api = await operator.post(f"/api/admin/partners/{world.a.end_user_id}/balance-adjustments", headers=headers,
-                              json={"amount": "5", "reason": "operator try"})
+    api = await operator.post(
+        f"/api/admin/partners/{world.a.end_user_id}/balance-adjustments",
+        headers=headers,
+        json={"amount": "5", "reason": "operator try"},
+    )
     assert api.status_code == 403
-    assert (await operator.get(f"/api/admin/partners/{world.a.end_user_id}/ledger", headers=headers)).status_code \
-        == 403
+    assert (await operator.get(f"/api/admin/partners/{world.a.end_user_id}/ledger", headers=headers)).status_code == 403
 
 
 async def test_passwords_are_stored_as_argon2_hashes(client_for):
     world = await make_world()
     client = client_for(world.owner_host)
     headers = await api_token(client, "owner@main.test")
-    await client.post(f"/api/admin/partners/{world.a.end_user_id}/users", headers=headers, json={
-        "email": "hash@a.test", "first_name": "H", "last_name": "S", "password": "plain-text-secret"})
+    await client.post(
+        f"/api/admin/partners/{world.a.end_user_id}/users",
+        headers=headers,
+        json={"email": "hash@a.test", "first_name": "H", "last_name": "S", "password": "plain-text-secret"},
+    )
     row = await User.select(User.password_hash).where(User.email == "hash@a.test").first()
     assert row["password_hash"].startswith("$argon2id$") and "plain-text-secret" not in row["password_hash"]
     assert (await sign_in(client_for(world.a.host), "hash@a.test", "plain-text-secret")).status_code == 302

@@ -31,8 +31,9 @@ async def test_adjustment_writes_a_ledger_row_with_initiator_and_reason(client_f
     client = client_for(world.a.host)
     headers = await api_token(client, world.a.reseller_admin)
     url = f"/api/admin/partners/{world.a.end_user_id}"
-    response = await client.post(f"{url}/balance-adjustments", headers=headers,
-                                 json={"amount": "150.25", "reason": "Bank transfer 42"})
+    response = await client.post(
+        f"{url}/balance-adjustments", headers=headers, json={"amount": "150.25", "reason": "Bank transfer 42"}
+    )
     assert response.status_code == 201, response.text
     entry = response.json()
     assert entry["amount"] == "150.25" and entry["balance_after"] == "150.25" and entry["kind"] == "manual"
@@ -41,10 +42,12 @@ async def test_adjustment_writes_a_ledger_row_with_initiator_and_reason(client_f
     assert await balance_of(world.a.end_user_id) == to_micros("100.25")
     ledger = (await client.get(f"{url}/ledger", headers=headers)).json()
     assert [e["amount"] for e in ledger["items"]] == ["-50", "150.25"]
-    audit = await AuditEntry.select().where(
-        (AuditEntry.action == "balance.adjust") & (AuditEntry.object_id == world.a.end_user_id)
-    ).order_by(AuditEntry.id)
-    assert len(audit) == 2 and "Added 150.25 EUR to Company A: Bank transfer 42" == audit[0]["summary"]
+    audit = (
+        await AuditEntry.select()
+        .where((AuditEntry.action == "balance.adjust") & (AuditEntry.object_id == world.a.end_user_id))
+        .order_by(AuditEntry.id)
+    )
+    assert len(audit) == 2 and audit[0]["summary"] == "Added 150.25 EUR to Company A: Bank transfer 42"
 
 
 async def test_a_debit_below_the_credit_limit_is_refused_and_nothing_is_written(client_for):
@@ -56,12 +59,17 @@ async def test_a_debit_below_the_credit_limit_is_refused_and_nothing_is_written(
     ok = await client.post(f"{url}/balance-adjustments", headers=headers, json={"amount": -20, "reason": "To limit"})
     assert ok.status_code == 201 and ok.json()["balance_after"] == "-20"
     rows = await LedgerEntry.count()
-    refused = await client.post(f"{url}/balance-adjustments", headers=headers,
-                                json={"amount": "-0.01", "reason": "One cent too far"})
+    refused = await client.post(
+        f"{url}/balance-adjustments", headers=headers, json={"amount": "-0.01", "reason": "One cent too far"}
+    )
     assert refused.status_code == 409 and "credit limit" in refused.json()["detail"]
     assert await LedgerEntry.count() == rows and await balance_of(world.a.end_user_id) == to_micros(-20)
-    for body, field in [({"amount": 0, "reason": "zero"}, "amount"), ({"amount": "1e12", "reason": "huge"}, "amount"),
-                        ({"amount": "0.0000001", "reason": "tiny"}, "amount"), ({"amount": 5, "reason": ""}, "reason")]:
+    for body, field in [
+        ({"amount": 0, "reason": "zero"}, "amount"),
+        ({"amount": "1e12", "reason": "huge"}, "amount"),
+        ({"amount": "0.0000001", "reason": "tiny"}, "amount"),
+        ({"amount": 5, "reason": ""}, "reason"),
+    ]:
         response = await client.post(f"{url}/balance-adjustments", headers=headers, json=body)
         assert response.status_code == 400 and response.json()["field"] == field, response.text
     assert await LedgerEntry.count() == rows
@@ -73,8 +81,9 @@ async def test_concurrent_debits_never_overdraw_and_the_ledger_sums_exactly(clie
 
     async def debit() -> bool:
         try:
-            await adjust_balance(world.owner, world.a.end_user_id,
-                                 BalanceAdjustment(amount=Decimal(-3), reason="Concurrent debit"))
+            await adjust_balance(
+                world.owner, world.a.end_user_id, BalanceAdjustment(amount=Decimal(-3), reason="Concurrent debit")
+            )
         except Conflict:
             return False
         return True

@@ -1,0 +1,139 @@
+"""Hook implementations of the fake plugin; every call is recorded in ``CALLS`` for the tests to read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+
+from core import Actor, ChannelCapabilities, MenuLink, OutboundMessage, SendResult, hookimpl, render_page
+
+CALLS: dict[str, list[Any]] = {}
+
+
+def _record(hook: str, value: Any) -> None:
+    CALLS.setdefault(hook, []).append(value)
+
+
+class TelegramSettings(msgspec.Struct, kw_only=True):
+    bot_token: str = ""
+    rate: int = 1
+
+
+class TelegramChannel:
+    name: ClassVar[str] = "telegram"
+    label: ClassVar[str] = "Telegram"
+    settings_type: ClassVar[type[TelegramSettings]] = TelegramSettings
+    capabilities: ClassVar[ChannelCapabilities] = ChannelCapabilities(buttons=True)
+
+    def segments(self, text: str) -> int:
+        return 1
+
+    async def start(self) -> None:
+        _record("channel_start", self.name)
+
+    async def stop(self) -> None:
+        _record("channel_stop", self.name)
+
+    async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
+        return [SendResult(edr_id=m.edr_id, accepted=True, vendor_message_id=f"tg-{m.edr_id}") for m in messages]
+
+
+class FakePay:
+    name: ClassVar[str] = "fakepay"
+    label: ClassVar[str] = "FakePay"
+    settings_type: ClassVar[type[TelegramSettings]] = TelegramSettings
+
+
+class FakeShort:
+    name: ClassVar[str] = "fakeshort"
+    label: ClassVar[str] = "FakeShort"
+    settings_type: ClassVar[type[TelegramSettings]] = TelegramSettings
+
+
+@get("/fake/ping")
+async def ping() -> dict[str, str]:
+    return {"pong": "telegram"}
+
+
+@get("/fake/hello")
+async def hello(request: Request, actor: NamedDependency[Actor]) -> Response:
+    return await render_page(request, actor, "fake/hello.html")
+
+
+async def fake_double(ctx: dict[str, Any], *, value: int) -> int:
+    return value * 2
+
+
+@hookimpl
+def register_channels(register: Callable[[Any], None]) -> None:
+    register(TelegramChannel())
+
+
+@hookimpl
+def register_payment_providers(register: Callable[[Any], None]) -> None:
+    register(FakePay())
+
+
+@hookimpl
+def register_shorteners(register: Callable[[Any], None]) -> None:
+    register(FakeShort())
+
+
+@hookimpl
+def register_settings(register: Callable[[str, type[msgspec.Struct]], None]) -> None:
+    register("telegram", TelegramSettings)
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return [ping, hello]
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["tests.fake_plugin.piccolo_app"]
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    return [fake_double]
+
+
+@hookimpl
+def template_dirs() -> list[str]:
+    return [str(Path(__file__).parent / "templates")]
+
+
+@hookimpl
+def menu_links(actor: Actor) -> list[MenuLink]:
+    return [MenuLink(label="Telegram", href="/fake/hello", order=50)]
+
+
+@hookimpl
+async def startup(portal: Any) -> None:
+    _record("startup", portal)
+
+
+@hookimpl
+async def message_status_changed(event: Any) -> None:
+    _record("message_status_changed", event)
+
+
+@hookimpl
+def campaign_status_changed(portal: Any, event: Any) -> None:
+    _record("campaign_status_changed", (portal, event))
+
+
+@hookimpl
+async def payment_settled(event: Any) -> None:
+    _record("payment_settled", event)
+
+
+@hookimpl
+def link_clicked(event: Any) -> None:
+    _record("link_clicked", event)
