@@ -59,16 +59,21 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield tx
 
 
-async def migrate() -> None:
-    """Apply every pending migration of core's and plugins' piccolo apps, in dependency order."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
+def refresh_app_registry() -> None:
+    """Rebuild piccolo's app list from the plugins registered now (some register after piccolo_conf loaded)."""
     from piccolo.conf.apps import AppRegistry
 
     import core.piccolo_conf
     from core.plugins import plugin_piccolo_apps
 
-    # Plugins registered after piccolo_conf was imported (tests, late loaders) bring their apps too.
     core.piccolo_conf.APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
+
+
+async def migrate() -> None:
+    """Apply every pending migration of core's and plugins' piccolo apps, in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    refresh_app_registry()
     response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(f"migrations failed: {response.message}")

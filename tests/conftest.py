@@ -20,6 +20,7 @@ import msgspec  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 
+import core.piccolo_conf  # noqa: E402
 import plugins.payments.plugin  # noqa: E402
 import plugins.shortener.plugin  # noqa: E402
 import plugins.sms.plugin  # noqa: E402
@@ -27,7 +28,6 @@ import plugins.viber.plugin  # noqa: E402
 import plugins.whatsapp.plugin  # noqa: E402
 from core import db  # noqa: E402
 from core.app import create_app  # noqa: E402
-from core.piccolo_conf import APP_REGISTRY  # noqa: E402
 from core.plugins import pm, reset_registries  # noqa: E402
 from core.redis_embedded import EmbeddedRedis  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
@@ -77,7 +77,8 @@ async def migrated() -> None:
 
 
 def _all_tables() -> list[str]:
-    return [table._meta.tablename for config in APP_REGISTRY.app_configs.values() for table in config.table_classes]
+    registry = core.piccolo_conf.APP_REGISTRY
+    return [table._meta.tablename for config in registry.app_configs.values() for table in config.table_classes]
 
 
 async def _empty_database() -> None:
