@@ -11,6 +11,18 @@ from msgspec import Meta
 
 from core.billing.money import check_amount
 
+# Ledger row types (BIL-7) as people read them.
+LEDGER_KIND_LABELS = {
+    "manual": "Manual payment",
+    "top_up": "Balance top up",
+    "payment": "Payment",
+    "campaign": "Campaign",
+    "pack": "Pack purchase",
+    "api": "API",
+    "rerating": "Rerating",
+    "reply": "Reply to MO",
+}
+
 
 class BalanceAdjustment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A manual payment (positive) or correction (negative) by the parent partner."""

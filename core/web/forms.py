@@ -43,9 +43,11 @@ def convert(data: Any, struct_type: type[T]) -> T:
 
 def _plain(info: mi.Type) -> mi.Type:
     """Strip Optional from a field's type (inspect already drops UNSET): the form value's shape is left."""
+    if isinstance(info, mi.Metadata):
+        return _plain(info.type)
     if isinstance(info, mi.UnionType):
         kinds = [t for t in info.types if not isinstance(t, mi.NoneType)]
-        return kinds[0] if len(kinds) == 1 else info
+        return _plain(kinds[0]) if len(kinds) == 1 else info
     return info
 
 

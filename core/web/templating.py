@@ -15,6 +15,7 @@ from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
 from core.billing.money import format_amount
+from core.billing.schemas import LEDGER_KIND_LABELS
 from core.plugins import plugin_template_dirs
 from core.tenancy.themes import load_theme
 
@@ -63,7 +64,7 @@ def environment(theme_slug: str) -> Environment:
     )
     # Catalogues per language arrive with the languages issue; until then strings pass through unchanged.
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(version=app_version())
+    env.globals.update(version=app_version(), ledger_kinds=LEDGER_KIND_LABELS)
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime
     return env

@@ -20,8 +20,15 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def free_port() -> int:
@@ -35,11 +42,18 @@ def demo_server(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
     """`portal demo` then `portal run`, as `make run` does, on a free port and a fresh var/ directory."""
     port = free_port()
     env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path), "PORTAL_DEV": "1", "PORT": str(port)}
-    demo = subprocess.run([sys.executable, "-m", "core.cli", "demo", "--json"], env=env, capture_output=True,
-                          text=True, timeout=120, check=True)
+    demo = subprocess.run(
+        [sys.executable, "-m", "core.cli", "demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     accounts = json.loads(demo.stdout.strip().splitlines()[-1])
-    server = subprocess.Popen([sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
