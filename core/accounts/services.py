@@ -55,10 +55,24 @@ async def load_actor(user_id: int, portal_id: int, *, check_portal: bool = True)
 
     ``check_portal`` is off only for the command line, which acts outside any portal.
     """
-    user = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
+    # One query for the user and its partner: this runs on every signed-in request.
+    user = (
+        await User.select(
+            *User.all_columns(),
+            *(
+                getattr(User.partner, name).as_alias(f"partner_{name}")
+                for name in ("name", "kind", "path", "currency", "portal_id")
+            ),
+        )
+        .where((User.id == user_id) & (User.active == True))  # noqa: E712
+        .first()
+    )
     if user is None:
         return None
-    partner = await Partner.select().where(Partner.id == user["partner"]).first()
+    partner = {
+        "id": user["partner"],
+        **{k.removeprefix("partner_"): v for k, v in user.items() if k.startswith("partner_")},
+    }
     ancestor_ids = [int(seg) for seg in partner["path"].strip("/").split("/")]
     if await Partner.exists().where(Partner.id.is_in(ancestor_ids) & (Partner.blocked == True)):  # noqa: E712
         return None
