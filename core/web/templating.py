@@ -18,6 +18,7 @@ from core.billing.money import format_amount
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.plugins import plugin_template_dirs
 from core.tenancy.themes import load_theme
+from core.web.i18n import LANGUAGE_NAMES, pick_language, translations
 
 CORE_DIR = Path(__file__).resolve().parent.parent
 CORE_TEMPLATE_DIRS = [
@@ -52,7 +53,8 @@ def format_datetime(value: datetime | None, actor: Any = None, with_time: bool =
 
 
 @cache
-def environment(theme_slug: str) -> Environment:
+def environment(theme_slug: str, language: str = "en") -> Environment:
+    """The Jinja environment of a theme in a language; one per pair, built once."""
     theme = load_theme(theme_slug)
     dirs = [str(theme.template_dir), *plugin_template_dirs(), *CORE_TEMPLATE_DIRS]
     env = Environment(
@@ -62,9 +64,10 @@ def environment(theme_slug: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # Catalogues per language arrive with the languages issue; until then strings pass through unchanged.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(version=app_version(), ledger_kinds=LEDGER_KIND_LABELS)
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        version=app_version(), ledger_kinds=LEDGER_KIND_LABELS, language=language, language_names=LANGUAGE_NAMES
+    )
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime
     return env
@@ -81,7 +84,8 @@ def render(
     """Render ``template`` in the request portal's theme with the shell's context."""
     portal = request.scope.get("state", {}).get("portal")
     theme = load_theme(portal.theme if portal else "default")
-    env = environment(theme.slug)
+    actor = (context or {}).get("actor")
+    env = environment(theme.slug, pick_language(request, actor, portal))
     csrf = ScopeState.from_scope(request.scope).csrf_token
     ctx = {
         "request": request,
