@@ -19,9 +19,17 @@ from litestar.static_files import create_static_files_router
 from redis.asyncio import Redis
 
 from core import db
-from core.accounts.controllers import AccountPages, ApiAuth, SignInPages
+from core.accounts.controllers import (
+    AccountPages,
+    ApiAuth,
+    ApiKeyPages,
+    ApiKeysApi,
+    RegistrationPages,
+    SignInPages,
+)
 from core.accounts.guards import provide_actor
 from core.errors import PortalError
+from core.mail.controllers import DevOutbox
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
@@ -86,11 +94,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
     return Litestar(
         route_handlers=[
             SignInPages,
+            RegistrationPages,
             AccountPages,
+            ApiKeyPages,
+            ApiKeysApi,
             ApiAuth,
             ShellPages,
             AdminPages,
             AdminApi,
+            DevOutbox,
             healthz,
             create_static_files_router(
                 path="/static", directories=[CORE_DIR / "web" / "static"], include_in_schema=False

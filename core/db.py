@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -19,6 +20,7 @@ CORE_APPS = (
     "core.tenancy.piccolo_app",
     "core.accounts.piccolo_app",
     "core.billing.piccolo_app",
+    "core.mail.piccolo_app",
 )
 
 
@@ -95,3 +97,8 @@ def icontains(column: Any, text: str) -> Any:
     """Case-insensitive 'contains' filter; SQLite's LIKE already ignores ASCII case and has no ILIKE."""
     pattern = f"%{text}%"
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value: piccolo hands them back as text unless asked to load them."""
+    return msgspec.json.decode(value) if isinstance(value, str) else value

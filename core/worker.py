@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from redis.asyncio import Redis
-from saq import Queue, Worker
+from saq import CronJob, Queue, Worker
 from saq.queue.redis import RedisQueue
 
+from core.accounts.jobs import flush_api_key_usage
+from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 
 QUEUE_NAME = "portal"
@@ -21,8 +23,8 @@ def make_queue(redis_url: str) -> Queue:
 
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
-    """Every task the worker knows: the core's domains' jobs (none yet) and the plugins'."""
-    return list(plugin_jobs())
+    """Every task the worker knows: the core's domains' jobs and the plugins'."""
+    return [deliver_mail, *plugin_jobs()]
 
 
 class PortalWorker(Worker):
@@ -36,8 +38,18 @@ def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | Non
         ctx.update(context or {})
 
     return PortalWorker(
-        queue, functions=job_functions(), concurrency=concurrency, startup=startup, timers={"worker_info": 5}
+        queue,
+        functions=job_functions(),
+        cron_jobs=cron_jobs(),
+        concurrency=concurrency,
+        startup=startup,
+        timers={"worker_info": 5},
     )
+
+
+def cron_jobs() -> list[CronJob]:
+    """Periodic core tasks; ``unique`` keeps one run per tick however many workers there are."""
+    return [CronJob(flush_api_key_usage, cron="* * * * *", unique=True, timeout=50)]
 
 
 async def worker_count(queue: Queue) -> int:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 
+from core.accounts.api_keys import ApiKeyCreate, create_key
 from core.accounts.passwords import hash_password
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
@@ -57,6 +58,8 @@ class Tenant:
     reseller_operator: str
     end_user_admin: str
     end_user_operator: str
+    api_key_id: int
+    api_key: str
 
 
 @dataclass
@@ -87,8 +90,11 @@ async def make_world() -> World:
         end_user = await create_partner(
             reseller_actor, PartnerCreate(name=f"Company {tag.upper()}", kind="end_user", portal_id=portal.id)
         )
-        await add_user(end_user.id, f"user@{tag}.test")
+        end_user_admin_id = await add_user(end_user.id, f"user@{tag}.test")
         await add_user(end_user.id, f"op@{tag}.test", role="operator")
+        end_user_actor = await load_actor(end_user_admin_id, portal.id)
+        assert end_user_actor is not None
+        key = await create_key(end_user_actor, ApiKeyCreate(name=f"Key {tag}", period="30d"))
         await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
         tenants.append(
             Tenant(
@@ -101,6 +107,8 @@ async def make_world() -> World:
                 reseller_operator=f"operator@{tag}.test",
                 end_user_admin=f"user@{tag}.test",
                 end_user_operator=f"op@{tag}.test",
+                api_key_id=key.api_key.id,
+                api_key=key.key,
             )
         )
     return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])

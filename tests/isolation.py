@@ -22,6 +22,7 @@ from tests.factories import Tenant
 ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
     "partner_id": lambda t: t.end_user_id,
     "portal_id": lambda t: t.portal_id,
+    "key_id": lambda t: t.api_key_id,
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -55,6 +56,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         }
     },
     ("POST", "/admin/partners/{partner_id:int}/balance"): {"form": {"amount": "10", "reason": "stolen"}},
+    ("POST", "/api-keys/{key_id:int}/refresh"): {"form": {}},
+    ("POST", "/api-keys/{key_id:int}/delete"): {"form": {}},
+    ("POST", "/api/keys/{key_id:int}/refresh"): {"json": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")
@@ -88,17 +92,27 @@ def routes_with_ids(app: Litestar) -> list[RouteCase]:
         assert not missing, f"{route.path}: add {missing} to ID_PROVIDERS in tests/isolation.py"
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             body = SAMPLE_BODIES.get((method, route.path), {})
-            assert method == "GET" or body, f"{method} {route.path}: add a valid body to SAMPLE_BODIES"
+            assert method in ("GET", "DELETE") or body, f"{method} {route.path}: add a valid body to SAMPLE_BODIES"
             cases.append(RouteCase(method, route.path, body))
     return cases
 
 
 async def foreign_id_responses(
-    app: Litestar, client: httpx.AsyncClient, other: Tenant, api_headers: dict[str, str]
+    app: Litestar,
+    client: httpx.AsyncClient,
+    other: Tenant,
+    api_headers: dict[str, str],
+    *,
+    only: set[str] | None = None,
 ) -> dict[str, int]:
-    """Call every id route with ``other``'s ids; returns 'METHOD /path' → status for those that were not 404."""
+    """Call every id route with ``other``'s ids; returns 'METHOD /path' → status for those that were not 404.
+
+    ``only`` limits the run to routes whose id parameters are all in it.
+    """
     leaks: dict[str, int] = {}
     for case in routes_with_ids(app):
+        if only is not None and not set(_PARAM.findall(case.template)) <= only:
+            continue
         headers = dict(api_headers) if case.is_api else {}
         kwargs: dict[str, Any] = {"headers": headers}
         if "json" in case.body:

@@ -7,13 +7,15 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from core.accounts import sessions
+from core.accounts.api_keys import KEY_PREFIX, key_owner
 from core.accounts.services import actor_from_token, load_actor
-from core.errors import NotFound, Unauthenticated
+from core.errors import Forbidden, NotFound, Unauthenticated
 from core.portal import Portal
 from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import Actor
 
 _ACTOR = "actor"
+_VIA = "authenticated_by"
 
 
 def is_api(connection: ASGIConnection) -> bool:
@@ -34,10 +36,17 @@ async def current_actor(request: Request) -> Actor | None:
     actor: Actor | None = None
     if is_api(request):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token:
-            actor = await actor_from_token(portal.settings, token.strip())
+        token = token.strip()
+        if scheme.lower() == "bearer" and token.startswith(KEY_PREFIX):
+            actor = await load_actor(await key_owner(portal.redis, token), site.id)
+            if actor is None:
+                raise Unauthenticated("The API key's partner is blocked or its creator is gone")
+            state[_VIA] = "api_key"
+        elif scheme.lower() == "bearer" and token:
+            actor = await actor_from_token(portal.settings, token)
             if actor.portal_id != site.id:
                 raise Unauthenticated("The token was issued on another portal")
+            state[_VIA] = "token"
     else:
         token = request.cookies.get(sessions.COOKIE_NAME)
         data = await sessions.load(portal.redis, token) if token else None
@@ -53,6 +62,23 @@ async def provide_actor(request: Request) -> Actor:
     if actor is None:
         raise Unauthenticated("Sign in first" if not is_api(request) else "A valid bearer token is required")
     return actor
+
+
+async def sign_in_token_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Routes that manage credentials take the short-lived sign-in token, never an API key (ACC-6)."""
+    if await current_actor(connection) is None:  # type: ignore[arg-type]
+        raise Unauthenticated("A valid bearer token is required")
+    if connection.scope["state"].get(_VIA) != "token":
+        raise Unauthenticated("Use the token from POST /api/auth/login, not an API key, to manage API keys")
+
+
+async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """ACC-7: operators do not reach finance, API keys or deletions."""
+    actor = await current_actor(connection)  # type: ignore[arg-type]
+    if actor is None:
+        raise Unauthenticated("Sign in first")
+    if not actor.is_admin:
+        raise Forbidden("Operators cannot use this page; ask an admin of your company")
 
 
 async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -56,3 +56,4 @@ class ProfileUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     date_format: Literal["YYYY-MM-DD", "DD.MM.YYYY", "DD/MM/YYYY", "MM/DD/YYYY"] = "YYYY-MM-DD"
     timezone: Annotated[str, Meta(min_length=1, max_length=60)] = "UTC"
     theme: Literal["light", "dark"] = "light"
+    language: Literal["en", "es", "ru", "tr"] = "en"

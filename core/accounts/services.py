@@ -7,17 +7,19 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import jwt
-from redis.asyncio import Redis
 
-from core.accounts.passwords import hash_password, verify_password
+from core.accounts import twofactor
+from core.accounts.passwords import hash_password, password_problem, verify_password
 from core.accounts.schemas import ApiToken, ProfileUpdate, UserCreate, UserView
 from core.accounts.tables import User
-from core.db import write_transaction
+from core.db import json_value, write_transaction
 from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
+from core.mail.services import send_mail
+from core.portal import Portal
 from core.settings import Settings
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import LANGUAGES, Actor, Page
 from core.tenancy.scope import require_admin, visible_partner
 from core.tenancy.tables import Partner, PortalRecord
 
@@ -97,9 +99,7 @@ async def load_actor(user_id: int, portal_id: int, *, check_portal: bool = True)
     )
 
 
-async def authenticate(
-    redis: Redis, settings: Settings, portal: PortalContext, email: str, password: str, ip: str
-) -> Actor:
+async def authenticate(portal: Portal, site: PortalContext, email: str, password: str, ip: str) -> Actor:
     """Check e-mail and password on this portal, counting failures per account and per address.
 
     Raises:
@@ -107,23 +107,59 @@ async def authenticate(
         Unauthenticated: wrong e-mail or password (one message for both, so accounts cannot be probed).
     """
     email = email.strip().lower()
-    account_key, ip_key = f"login_fail:{portal.id}:{email}", f"login_fail_ip:{ip}"
-    window = settings.login_lockout_seconds
-    failures = [int(v or 0) for v in await redis.mget(account_key, ip_key)]
-    if failures[0] >= settings.login_max_failures or failures[1] >= settings.login_max_failures * 4:
-        minutes = max(1, -(-int(max(await redis.ttl(account_key), await redis.ttl(ip_key))) // 60))
-        raise LockedOut(f"Too many failed sign-in attempts. Try again in {minutes} minute(s).")
+    await check_not_locked(portal, site, email, ip)
     user = await User.select(User.id, User.password_hash).where(User.email == email).first()
     ok = await verify_password(user["password_hash"] if user else None, password)
-    actor = await load_actor(user["id"], portal.id) if ok and user else None
+    actor = await load_actor(user["id"], site.id) if ok and user else None
     if actor is None:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(account_key).expire(account_key, window).incr(ip_key).expire(ip_key, window)
-            await pipe.execute()
+        await count_failure(portal, site, email, ip)
         raise Unauthenticated("Wrong e-mail or password")
-    await redis.delete(account_key)
-    await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == actor.user_id)
+    await portal.redis.delete(_failure_keys(site, email, ip)[0])
     return actor
+
+
+def _failure_keys(site: PortalContext, email: str, ip: str) -> tuple[str, str]:
+    return f"login_fail:{site.id}:{email}", f"login_fail_ip:{ip}"
+
+
+async def check_not_locked(portal: Portal, site: PortalContext, email: str, ip: str) -> None:
+    """Raise LockedOut while the account or the address has too many recent failures."""
+    account_key, ip_key = _failure_keys(site, email, ip)
+    limit = portal.settings.login_max_failures
+    failures = [int(v or 0) for v in await portal.redis.mget(account_key, ip_key)]
+    if failures[0] >= limit or failures[1] >= limit * 4:
+        seconds = max(await portal.redis.ttl(account_key), await portal.redis.ttl(ip_key), 1)
+        raise LockedOut(f"Too many failed sign-in attempts. Try again in {-(-seconds // 60)} minute(s).")
+
+
+async def count_failure(portal: Portal, site: PortalContext, email: str, ip: str, *, lock: bool = False) -> None:
+    """Count a failed password or code; the failure that locks the account also tells its owner by e-mail."""
+    account_key, ip_key = _failure_keys(site, email, ip)
+    window, limit = portal.settings.login_lockout_seconds, portal.settings.login_max_failures
+    async with portal.redis.pipeline(transaction=True) as pipe:
+        if lock:
+            pipe.set(account_key, limit, ex=window)
+        else:
+            pipe.incr(account_key).expire(account_key, window)
+        pipe.incr(ip_key).expire(ip_key, window)
+        results = await pipe.execute()
+    failures = limit if lock else int(results[0])
+    if failures == limit:
+        owner = await User.select(User.first_name, User.language).where(User.email == email).first()
+        if owner is not None:
+            await send_mail(
+                portal,
+                to=email,
+                template="account_locked",
+                language=owner["language"],
+                site=site,
+                context={
+                    "first_name": owner["first_name"],
+                    "ip": ip,
+                    "minutes": window // 60,
+                    "when": datetime.now(UTC),
+                },
+            )
 
 
 async def list_users(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[UserView]:
@@ -190,9 +226,18 @@ async def actor_from_token(settings: Settings, token: str) -> Actor:
     return actor
 
 
-async def update_profile(actor: Actor, data: ProfileUpdate) -> None:
+async def update_profile(actor: Actor, data: ProfileUpdate, custom: dict[str, str], site: PortalContext) -> None:
+    """My account: names, date format, time zone, theme, language and the portal's custom fields."""
     if data.timezone not in available_timezones():
         raise InvalidInput(f"Unknown time zone {data.timezone!r}", field="timezone")
+    if data.language not in site.languages:
+        raise InvalidInput("This portal does not offer that language", field="language")
+    values = await custom_fields(actor)
+    for field in site.registration_fields:
+        value = custom.get(field["key"], values.get(field["key"], "")).strip()[:200]
+        if field.get("required") and not value:
+            raise InvalidInput(f"{field['label']} is required", field=f"custom.{field['key']}")
+        values[field["key"]] = value
     await User.update(
         {
             User.first_name: data.first_name,
@@ -200,11 +245,48 @@ async def update_profile(actor: Actor, data: ProfileUpdate) -> None:
             User.date_format: data.date_format,
             User.timezone: data.timezone,
             User.theme: data.theme,
+            User.language: data.language,
+            User.custom_fields: values,
         }
     ).where(User.id == actor.user_id)
+
+
+async def custom_fields(actor: Actor) -> dict[str, str]:
+    row = await User.select(User.custom_fields).where(User.id == actor.user_id).first()
+    return dict(json_value(row["custom_fields"]) or {})
+
+
+async def change_password(actor: Actor, current: str, password: str, confirm: str) -> None:
+    """Needs the current password; the caller ends the user's other sessions."""
+    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    if not await verify_password(row["password_hash"], current):
+        raise InvalidInput("The current password is wrong", field="current")
+    if password != confirm:
+        raise InvalidInput("The two passwords differ", field="password_confirm")
+    problem = password_problem(password, actor.email)
+    if problem:
+        raise InvalidInput(problem, field="password")
+    await User.update({User.password_hash: await hash_password(password)}).where(User.id == actor.user_id)
+
+
+async def regenerate_totp(actor: Actor, current: str, code: str) -> str:
+    """A new two-factor key, after the password and a current code of the old key (ACC-3)."""
+    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    if not await verify_password(row["password_hash"], current):
+        raise InvalidInput("The current password is wrong", field="current")
+    if not await twofactor.needs_enrolment(actor.user_id) and not await twofactor.accept_code(actor.user_id, code):
+        raise InvalidInput("The code is wrong or was already used", field="code")
+    return await twofactor.regenerate(actor.user_id)
 
 
 async def set_theme(actor: Actor, theme: str) -> None:
     if theme not in ("light", "dark"):
         raise InvalidInput("Theme must be light or dark", field="theme")
     await User.update({User.theme: theme}).where(User.id == actor.user_id)
+
+
+async def set_language(actor: Actor, language: str) -> None:
+    """The user's UI language (ACC-4, X-1); whether the portal offers it is the caller's check."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"Language must be one of {', '.join(LANGUAGES)}", field="language")
+    await User.update({User.language: language}).where(User.id == actor.user_id)

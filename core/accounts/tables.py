@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -23,5 +23,33 @@ class User(Table, tablename="portal_user"):
     date_format = Varchar(length=20, default="YYYY-MM-DD")
     timezone = Varchar(length=60, default="UTC")
     totp_secret = Varchar(length=64, default="")
+    totp_confirmed = Boolean(default=False, help_text="The user proved the secret works with a first code")
+    totp_last_step = BigInt(default=0, help_text="Time step of the last accepted code: a code works once")
+    custom_fields = JSON(default={}, help_text="Values of the portal's custom registration fields")
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+
+
+class AccountToken(Table, tablename="account_token"):
+    """A single-use, expiring link sent by e-mail: confirm a sign-up or reset a password."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade)
+    purpose = Varchar(length=10, help_text="confirm or reset")
+    token_hash = Varchar(length=64, unique=True, help_text="SHA-256 of the token; the token itself is only mailed")
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class ApiKey(Table, tablename="api_key"):
+    """A partner's key for the REST API (API-1); only its hash is stored."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade)
+    name = Varchar(length=60)
+    prefix = Varchar(length=12, help_text="First characters, shown in lists so people can tell keys apart")
+    key_hash = Varchar(length=64, unique=True)
+    callback_url = Varchar(length=500, default="")
+    period = Varchar(length=8, help_text="1d, 7d, 30d, 3m, 1y or never; refresh extends by it")
+    expires_at = Timestamptz(null=True, default=None)
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)

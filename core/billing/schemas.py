@@ -10,17 +10,18 @@ import msgspec
 from msgspec import Meta
 
 from core.billing.money import check_amount
+from core.web.i18n import N_
 
-# Ledger row types (BIL-7) as people read them.
+# Ledger row types (BIL-7) as people read them; marked for the catalogue, translated where shown.
 LEDGER_KIND_LABELS = {
-    "manual": "Manual payment",
-    "top_up": "Balance top up",
-    "payment": "Payment",
-    "campaign": "Campaign",
-    "pack": "Pack purchase",
-    "api": "API",
-    "rerating": "Rerating",
-    "reply": "Reply to MO",
+    "manual": N_("Manual payment"),
+    "top_up": N_("Balance top up"),
+    "payment": N_("Payment"),
+    "campaign": N_("Campaign"),
+    "pack": N_("Pack purchase"),
+    "api": N_("API"),
+    "rerating": N_("Rerating"),
+    "reply": N_("Reply to MO"),
 }
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from core.hookspecs import hookimpl
 from core.providers import MenuLink
 from core.tenancy.schemas import Actor
+from core.web.i18n import N_
 
 
 @hookimpl
 def menu_links(actor: Actor) -> list[MenuLink]:
-    links = [MenuLink(label="Dashboard", href="/", icon="home", order=0)]
+    links = [MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0)]
+    if actor.is_admin:
+        links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))
     if actor.is_partner_manager:
-        links.append(MenuLink(label="Admin Panel", href="/admin", icon="settings", order=900))
+        links.append(MenuLink(label=N_("Admin Panel"), href="/admin", icon="settings", order=900))
     return links

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msgspec
 
+from core.db import json_value
 from core.tenancy.tables import PortalHost, PortalRecord
 
 CACHE_SECONDS = 5.0
@@ -27,6 +29,7 @@ class PortalContext(msgspec.Struct, frozen=True, kw_only=True):
     privacy_url: str
     consent_text: str
     help_email: str
+    registration_fields: tuple[dict[str, Any], ...] = ()
 
 
 def normalise_host(raw: str) -> str:
@@ -65,7 +68,6 @@ class PortalResolver:
             row = rows[0] if len(rows) == 1 else None
         if row is None:
             return None
-        languages = row["languages"]
         return PortalContext(
             id=row["id"],
             slug=row["slug"],
@@ -73,13 +75,14 @@ class PortalResolver:
             theme=row["theme"],
             partner_id=row["partner"],
             default_language=row["default_language"],
-            languages=tuple(msgspec.json.decode(languages) if isinstance(languages, str) else languages),
+            languages=tuple(json_value(row["languages"])),
             self_registration=row["self_registration"],
             require_2fa=row["require_2fa"],
             terms_url=row["terms_url"],
             privacy_url=row["privacy_url"],
             consent_text=row["consent_text"],
             help_email=row["help_email"],
+            registration_fields=tuple(json_value(row["registration_fields"])),
         )
 
 

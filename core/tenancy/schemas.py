@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
@@ -114,6 +115,28 @@ class PartnerView(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
+class RegistrationField(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A question the portal adds to its sign-up form; the answer is kept on the user."""
+
+    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Variable name, e.g. vat_number")]
+    label: Annotated[str, Meta(min_length=1, max_length=80)]
+    required: bool = False
+
+
+def registration_fields_from_lines(text: str) -> list[dict[str, object]]:
+    """'VAT number *' per line → {key: vat_number, label: VAT number, required: True} (the Admin Panel form)."""
+    fields = []
+    for line in text.splitlines():
+        label = line.strip()
+        if not label:
+            continue
+        required = label.endswith("*")
+        label = label.rstrip("*").strip()
+        key = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        fields.append({"key": key if key[:1].isalpha() else f"f_{key}", "label": label, "required": required})
+    return fields
+
+
 class PortalCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     brand_name: Annotated[str, Meta(min_length=1, max_length=80)]
@@ -128,6 +151,7 @@ class PortalCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     privacy_url: Url = ""
     consent_text: Annotated[str, Meta(max_length=500)] = ""
     help_email: OptionalEmail = ""
+    registration_fields: Annotated[list[RegistrationField], Meta(max_length=20)] = []
 
 
 class PortalUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -142,6 +166,7 @@ class PortalUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     privacy_url: Url | UnsetType = UNSET
     consent_text: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
     help_email: OptionalEmail | UnsetType = UNSET
+    registration_fields: Annotated[list[RegistrationField], Meta(max_length=20)] | UnsetType = UNSET
 
 
 class PortalView(msgspec.Struct, kw_only=True):
@@ -160,6 +185,7 @@ class PortalView(msgspec.Struct, kw_only=True):
     privacy_url: str
     consent_text: str
     help_email: str
+    registration_fields: list[RegistrationField]
     created_at: datetime
 
 

@@ -10,7 +10,7 @@ from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 
 from core.billing.money import from_micros, to_micros
-from core.db import icontains, write_transaction
+from core.db import icontains, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.tenancy import audit
@@ -24,6 +24,7 @@ from core.tenancy.schemas import (
     PortalCreate,
     PortalUpdate,
     PortalView,
+    RegistrationField,
 )
 from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
@@ -31,7 +32,6 @@ from core.tenancy.themes import available_themes
 
 
 def partner_view(row: dict[str, Any]) -> PartnerView:
-    options = row["options"]
     return PartnerView(
         id=row["id"],
         name=row["name"],
@@ -41,7 +41,7 @@ def partner_view(row: dict[str, Any]) -> PartnerView:
         currency=row["currency"],
         balance=from_micros(row["balance"]),
         credit_limit=from_micros(row["credit_limit"]),
-        options=msgspec.convert(msgspec.json.decode(options) if isinstance(options, str) else options, PartnerOptions),
+        options=msgspec.convert(json_value(row["options"]), PartnerOptions),
         blocked=row["blocked"],
         portal_id=row["portal_id"],
         created_at=row["created_at"],
@@ -117,30 +117,40 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
         portal_id = own["id"] if own else parent["portal_id"]
     await _check_portal(actor, portal_id)
     async with write_transaction():
-        if await Partner.exists().where((Partner.parent == parent["id"]) & same_name(data.name)):
-            raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
-        row = Partner(
-            name=data.name,
-            kind=data.kind,
-            parent=parent["id"],
-            path=parent["path"],
-            currency=data.currency or parent["currency"],
-            credit_limit=to_micros(data.credit_limit),
-            options=msgspec.to_builtins(data.options),
-            portal_id=portal_id,
-            created_at=datetime.now(UTC),
-        )
-        await row.save()
-        await Partner.update({Partner.path: parent["path"] + path_segment(row.id)}).where(Partner.id == row.id)
+        partner_id = await insert_partner(parent, data, portal_id)
         await audit.record(
             actor,
             "partner.create",
             f"Created {data.kind.replace('_', ' ')} {data.name!r} under {parent['name']}",
             object_type="partner",
-            object_id=row.id,
+            object_id=partner_id,
             ip=ip,
         )
-    return await get_partner(actor, row.id)
+    return await get_partner(actor, partner_id)
+
+
+async def insert_partner(parent: dict[str, Any], data: PartnerCreate, portal_id: int | None) -> int:
+    """Add a partner under ``parent`` (a row the caller may use); call inside ``write_transaction()``.
+
+    Raises:
+        Conflict: a sibling already has this name (case-insensitive).
+    """
+    if await Partner.exists().where((Partner.parent == parent["id"]) & same_name(data.name)):
+        raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
+    row = Partner(
+        name=data.name,
+        kind=data.kind,
+        parent=parent["id"],
+        path=parent["path"],
+        currency=data.currency or parent["currency"],
+        credit_limit=to_micros(data.credit_limit),
+        options=msgspec.to_builtins(data.options),
+        portal_id=portal_id,
+        created_at=datetime.now(UTC),
+    )
+    await row.save()
+    await Partner.update({Partner.path: parent["path"] + path_segment(row.id)}).where(Partner.id == row.id)
+    return row.id
 
 
 async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, ip: str = "") -> PartnerView:
@@ -180,9 +190,6 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
 
 
 def _portal_view(row: dict[str, Any], hosts: list[str]) -> PortalView:
-    def listed(value: Any) -> list[str]:
-        return msgspec.json.decode(value) if isinstance(value, str) else list(value)
-
     return PortalView(
         id=row["id"],
         slug=row["slug"],
@@ -192,13 +199,14 @@ def _portal_view(row: dict[str, Any], hosts: list[str]) -> PortalView:
         partner_name=row["partner_name"],
         theme=row["theme"],
         default_language=row["default_language"],
-        languages=listed(row["languages"]),
+        languages=json_value(row["languages"]),
         self_registration=row["self_registration"],
         require_2fa=row["require_2fa"],
         terms_url=row["terms_url"],
         privacy_url=row["privacy_url"],
         consent_text=row["consent_text"],
         help_email=row["help_email"],
+        registration_fields=msgspec.convert(json_value(row["registration_fields"]), list[RegistrationField]),
         created_at=row["created_at"],
     )
 
@@ -268,7 +276,7 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
         if await PortalRecord.exists().where(PortalRecord.slug == data.slug):
             raise Conflict(f"The slug {data.slug!r} is taken", field="slug")
         hosts = await _check_hosts(data.hosts, None)
-        fields = msgspec.structs.asdict(data)
+        fields = msgspec.to_builtins(data)
         fields.pop("hosts"), fields.pop("partner_id")
         row = PortalRecord(**fields, partner=owner["id"], created_at=datetime.now(UTC))
         await row.save()
@@ -288,8 +296,8 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
 async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip: str = "") -> PortalView:
     require_manager(actor)
     current = await get_portal(actor, portal_id)
-    fields = msgspec.structs.asdict(data)
-    changes = {k: v for k, v in fields.items() if v is not UNSET and k != "hosts"}
+    fields = msgspec.to_builtins(data)  # omit_defaults: only what the request set
+    changes = {k: v for k, v in fields.items() if k != "hosts"}
     if "theme" in changes:
         _check_theme(changes["theme"])
     _check_languages(

@@ -1,4 +1,4 @@
-"""Shell routes: the dashboard, the health probe and theme files."""
+"""Shell routes: the dashboard, the language picker, the health probe and theme files."""
 
 from __future__ import annotations
 
@@ -7,19 +7,27 @@ import mimetypes
 from collections.abc import Awaitable
 from pathlib import Path
 
-from litestar import Controller, MediaType, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response import File, Redirect
 
+from core.accounts.controllers import safe_next
+from core.accounts.guards import current_actor, request_portal
+from core.accounts.services import set_language
 from core.db import engine
+from core.errors import InvalidInput
 from core.plugins import registries
 from core.portal import Portal
 from core.tenancy.schemas import Actor
 from core.tenancy.themes import TENANTS_DIR, available_themes
+from core.web.i18n import LANGUAGE_COOKIE, N_
 from core.web.shell import page
 from core.worker import worker_count
+
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 class ShellPages(Controller):
@@ -28,6 +36,28 @@ class ShellPages(Controller):
     @get("/")
     async def dashboard(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         return await page(request, actor, "dashboard.html", {"channels": list(registries().channels)})
+
+    @post("/language")
+    async def choose_language(self, request: Request) -> Response:
+        """The picker (X-1): remember the language in a cookie and, when someone is signed in, on the user."""
+        form = await request.form()
+        language = str(form.get("language", ""))
+        if language not in request_portal(request).languages:
+            raise InvalidInput(N_("This language is not offered here"), field="language")
+        actor = await current_actor(request)
+        if actor is not None:
+            await set_language(actor, language)
+        portal: Portal = request.app.state.portal
+        cookie = Cookie(
+            key=LANGUAGE_COOKIE,
+            value=language,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            httponly=True,
+            secure=portal.settings.cookie_secure,
+            samesite="lax",
+            path="/",
+        )
+        return Redirect(safe_next(form.get("next")), cookies=[cookie])
 
     @get("/theme/{slug:str}/{file_path:path}", opt={"exclude_from_csrf": True})
     async def theme_file(self, slug: FromPath[str], file_path: FromPath[str]) -> File:

@@ -11,6 +11,7 @@ from litestar.response import Redirect
 
 from core.errors import NotFound, PortalError, Unauthenticated
 from core.web.forms import split_field
+from core.web.i18n import N_
 from core.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             media_type=MediaType.JSON,
         )
     if exc.status_code == 403 and "csrf" in exc.detail.lower():
-        detail = "Your form expired. Go back, reload the page and try again."
+        detail = N_("Your form expired. Go back, reload the page and try again.")
     else:
         detail = exc.detail
     return render(
@@ -68,5 +69,5 @@ def internal_error(request: Request, exc: Exception) -> Response:
     if _api(request):
         return Response({"status_code": 500, "detail": "Internal server error"}, status_code=500)
     return render(
-        request, "error.html", {"status_code": 500, "detail": "Something went wrong on our side."}, status_code=500
+        request, "error.html", {"status_code": 500, "detail": N_("Something went wrong on our side.")}, status_code=500
     )

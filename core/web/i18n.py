@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import gettext
 from functools import cache
+from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -15,12 +20,63 @@ if TYPE_CHECKING:
 LANGUAGES = ("en", "es", "ru", "tr")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "ru": "Русский", "tr": "Türkçe"}
 LANGUAGE_COOKIE = "lang"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it; it is translated where it is shown."""
+    return message
+
+
+# Fixed messages raised in modules this package does not own, listed here so that extraction finds them. Each
+# must stay a verbatim copy of its source (tests/core/web/test_i18n.py checks); render() translates `error` and
+# `detail` values, so a page shows these in the reader's language. "X not found" is NotFound("X").
+SERVICE_MESSAGES = (
+    N_("Wrong e-mail or password"),
+    N_("Enter your e-mail and password"),
+    N_("Sign in first"),
+    N_("Theme must be light or dark"),
+    N_("A user with this e-mail already exists"),
+    N_("Page not found"),
+    N_("Partner not found"),
+    N_("Portal not found"),
+    N_("Only the parent partner can change this partner"),
+    N_("An end-user company cannot have partners under it"),
+    N_("The parent partner is blocked"),
+    N_("The default language must be one of the offered languages"),
+    N_("Only the owner or a reseller can own a portal"),
+    N_("Insufficient balance: the change would go below the credit limit"),
+)
+
+# Roles are stored as these words and shown through the catalogue (layout.html, admin/partner.html).
+ROLE_NAMES = (N_("admin"), N_("operator"))
 
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The catalogue of ``language``; English is the source language and needs none."""
-    return gettext.NullTranslations()
+    """The catalogue of ``language``, compiled in memory from its .po file (no build step, no binary in git).
+
+    English is the source language and needs none; so does a code without a catalogue.
+    """
+    source = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == "en" or language not in LANGUAGES or not source.is_file():
+        return gettext.NullTranslations()
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    # Fuzzy entries are guesses left by `pybabel update`; write_mo skips them, so they fall back to English.
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translate(language: str, message: str) -> str:
+    """``message`` in ``language`` as plain text: for values (errors, labels) rather than literals in templates.
+
+    Jinja's ``_()`` marks its result safe and %-formats it, which is right for literals and wrong for text that
+    may carry user input or a '%'.
+    """
+    return translations(language).gettext(message) if message else message
 
 
 def pick_language(request: Request, actor: Actor | None, portal: PortalContext | None) -> str:

@@ -25,6 +25,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "web" / "templates"),
     str(CORE_DIR / "accounts" / "templates"),
     str(CORE_DIR / "tenancy" / "templates"),
+    str(CORE_DIR / "mail" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.

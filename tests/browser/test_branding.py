@@ -84,7 +84,7 @@ async def test_both_demo_portals_sign_in_with_their_own_branding(demo_server):
                 page = await browser.new_page(viewport={"width": 1280, "height": 800})
                 await page.goto(f"http://{host}:{port}/login")
                 await page.screenshot(path=SHOTS / f"{key}-sign-in.png")
-                button = page.locator("form button[type=submit]")
+                button = page.locator('form[action="/login"] button[type=submit]')
                 seen[key] = {
                     "brand": await page.locator(".auth-brand-name").inner_text(),
                     "button": await button.evaluate("b => getComputedStyle(b).backgroundColor"),

@@ -1,0 +1,90 @@
+"""API Connections > API keys: the page and the REST routes (the latter only with a sign-in token)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.response import Redirect
+
+from core.accounts import api_keys
+from core.accounts.api_keys import PERIOD_LABELS, ApiKeyCreate, ApiKeyCreated, ApiKeyView
+from core.accounts.guards import admin_guard, sign_in_token_guard
+from core.errors import PortalError
+from core.portal import Portal
+from core.tenancy.schemas import Actor
+from core.web.forms import parse_form
+from core.web.shell import client_ip, page
+
+
+class ApiKeyPages(Controller):
+    path = "/api-keys"
+    guards = [admin_guard]
+    include_in_schema = False
+
+    async def _list(self, request: Request, actor: Actor, **context: object) -> Response:
+        status_code = int(context.pop("status_code", 200))  # type: ignore[call-overload]
+        portal: Portal = request.app.state.portal
+        return await page(
+            request,
+            actor,
+            "accounts/api_keys.html",
+            {
+                "keys": await api_keys.list_keys(actor, portal.redis),
+                "periods": PERIOD_LABELS,
+                **context,
+            },
+            status_code=status_code,
+        )
+
+    @get("/")
+    async def keys(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        return await self._list(request, actor)
+
+    @post("/")
+    async def create(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        try:
+            created = await api_keys.create_key(actor, await parse_form(request, ApiKeyCreate), ip=client_ip(request))
+        except PortalError as exc:
+            form = await request.form()
+            return await self._list(
+                request, actor, error=exc.detail, values=dict(form.items()), status_code=exc.status_code
+            )
+        return await self._list(request, actor, created=created)
+
+    @post("/{key_id:int}/refresh")
+    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> Response:
+        await api_keys.refresh_key(actor, key_id, ip=client_ip(request))
+        return Redirect("/api-keys?done=refreshed")
+
+    @post("/{key_id:int}/delete")
+    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> Response:
+        await api_keys.remove_key(actor, key_id, ip=client_ip(request))
+        return Redirect("/api-keys?done=removed")
+
+
+class ApiKeysApi(Controller):
+    """API keys through the REST API, with the short-lived token of POST /api/auth/login."""
+
+    path = "/api/keys"
+    guards = [sign_in_token_guard, admin_guard]
+    tags = ["API keys"]
+
+    @get("/")
+    async def list_keys(self, request: Request, actor: NamedDependency[Actor]) -> list[ApiKeyView]:
+        portal: Portal = request.app.state.portal
+        return await api_keys.list_keys(actor, portal.redis)
+
+    @post("/", status_code=201)
+    async def create(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[ApiKeyCreate]
+    ) -> ApiKeyCreated:
+        return await api_keys.create_key(actor, data, ip=client_ip(request))
+
+    @post("/{key_id:int}/refresh", status_code=200)
+    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> ApiKeyView:
+        return await api_keys.refresh_key(actor, key_id, ip=client_ip(request))
+
+    @delete("/{key_id:int}", status_code=204)
+    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> None:
+        await api_keys.remove_key(actor, key_id, ip=client_ip(request))

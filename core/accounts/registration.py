@@ -1,0 +1,200 @@
+"""Self-registration with e-mail confirmation (ACC-1) and password reset by e-mail (ACC-2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from core.accounts import captcha, sessions, tokens
+from core.accounts.passwords import hash_password, password_problem
+from core.accounts.schemas import Email, PersonName
+from core.accounts.services import load_actor
+from core.accounts.tables import User
+from core.db import write_transaction
+from core.errors import InvalidInput, NotFound, PortalError
+from core.mail.services import send_mail
+from core.portal import Portal
+from core.tenancy import audit
+from core.tenancy.resolver import PortalContext
+from core.tenancy.schemas import Actor, PartnerCreate
+from core.tenancy.services import insert_partner
+from core.tenancy.tables import Partner
+
+SIGNUPS_PER_IP_PER_HOUR = 5
+RESETS_PER_HOUR = 5
+
+
+class TooMany(PortalError):
+    status_code = 429
+
+
+class SignUp(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    first_name: PersonName
+    last_name: PersonName
+    company: Annotated[str, Meta(min_length=1, max_length=120)]
+    email: Email
+    password: Annotated[str, Meta(max_length=200)]
+    password_confirm: Annotated[str, Meta(max_length=200)]
+    captcha_id: Annotated[str, Meta(max_length=64)] = ""
+    captcha: Annotated[str, Meta(max_length=20)] = ""
+    consent: bool = False
+    language: Literal["en", "es", "ru", "tr"] = "en"
+    custom: dict[Annotated[str, Meta(max_length=40)], Annotated[str, Meta(max_length=200)]] = {}
+
+
+async def _limit(portal: Portal, key: str, limit: int, message: str) -> None:
+    count = await portal.redis.incr(key)
+    if count == 1:
+        await portal.redis.expire(key, 3600)
+    if count > limit:
+        raise TooMany(message)
+
+
+def check_new_password(password: str, confirm: str, email: str) -> None:
+    if password != confirm:
+        raise InvalidInput("The two passwords differ", field="password_confirm")
+    problem = password_problem(password, email)
+    if problem:
+        raise InvalidInput(problem, field="password")
+
+
+def _check_custom_fields(site_fields: list[dict[str, Any]], values: dict[str, str]) -> dict[str, str]:
+    known = {f["key"]: f for f in site_fields}
+    for key in values:
+        if key not in known:
+            raise InvalidInput(f"Unknown field {key!r}", field=f"custom.{key}")
+    for field in site_fields:
+        if field.get("required") and not values.get(field["key"], "").strip():
+            raise InvalidInput(f"{field['label']} is required", field=f"custom.{field['key']}")
+    return {k: v.strip() for k, v in values.items()}
+
+
+async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_url: str, ip: str) -> None:
+    """Create an end-user company and its first admin, inactive until the e-mailed link is opened.
+
+    A known e-mail address gets a mail saying so instead, and the page answers as for a new account, so the
+    form cannot be used to find out who has an account.
+    """
+    if not site.self_registration:
+        raise NotFound("Page")
+    await _limit(
+        portal, f"signup_ip:{ip}", SIGNUPS_PER_IP_PER_HOUR, "Too many sign-ups from your network. Try again in an hour."
+    )
+    if not await captcha.solved(portal.redis, data.captcha_id, data.captcha):
+        raise InvalidInput("The characters from the picture do not match; try the new picture", field="captcha")
+    email = data.email.strip().lower()
+    check_new_password(data.password, data.password_confirm, email)
+    if (site.terms_url or site.consent_text) and not data.consent:
+        raise InvalidInput("Please accept the terms to create an account", field="consent")
+    custom = _check_custom_fields(site.registration_fields, data.custom)
+    existing = await User.select(User.id, User.first_name).where(User.email == email).first()
+    if existing is not None:
+        await send_mail(
+            portal,
+            to=email,
+            template="signup_existing",
+            language=data.language,
+            site=site,
+            context={
+                "first_name": existing["first_name"],
+                "login_url": f"{base_url}/login",
+                "reset_url": f"{base_url}/password/forgot",
+            },
+        )
+        return
+    password_hash = await hash_password(data.password)
+    parent = await Partner.select().where(Partner.id == site.partner_id).first()
+    async with write_transaction():
+        partner_id = await insert_partner(parent, PartnerCreate(name=data.company, kind="end_user"), site.id)
+        user = User(
+            partner=partner_id,
+            email=email,
+            password_hash=password_hash,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            role="admin",
+            active=False,
+            language=data.language,
+            custom_fields=custom,
+            created_at=datetime.now(UTC),
+        )
+        await user.save()
+        partner = await Partner.select(Partner.path).where(Partner.id == partner_id).first()
+        newcomer = Actor(
+            user_id=user.id,
+            email=email,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            role="admin",
+            partner_id=partner_id,
+            partner_name=data.company,
+            partner_kind="end_user",
+            partner_path=partner["path"],
+            currency=parent["currency"],
+            portal_id=site.id,
+        )
+        await audit.record(
+            newcomer,
+            "account.signup",
+            f"{email} signed up for {data.company!r} on {site.brand_name}",
+            object_type="partner",
+            object_id=partner_id,
+            ip=ip,
+        )
+    token = await tokens.issue(user.id, "confirm")
+    await send_mail(
+        portal,
+        to=email,
+        template="confirm_signup",
+        language=data.language,
+        site=site,
+        partner_id=partner_id,
+        context={"first_name": data.first_name, "link": f"{base_url}/signup/confirm?token={token}"},
+    )
+
+
+async def confirm(token: str) -> str:
+    """Activate the account of a confirmation link; returns its e-mail address."""
+    user_id = await tokens.redeem(token, "confirm")
+    await User.update({User.active: True}).where(User.id == user_id)
+    row = await User.select(User.email).where(User.id == user_id).first()
+    return row["email"]
+
+
+async def request_reset(portal: Portal, site: PortalContext, email: str, *, base_url: str, ip: str) -> None:
+    """Mail a reset link when the address has an account on this portal; the answer is the same either way."""
+    email = email.strip().lower()
+    await _limit(portal, f"reset_ip:{ip}", RESETS_PER_HOUR * 4, "Too many requests. Try again in an hour.")
+    await _limit(portal, f"reset_email:{email}", RESETS_PER_HOUR, "Too many requests. Try again in an hour.")
+    row = (
+        await User.select(User.id, User.first_name, User.language)
+        .where(
+            (User.email == email) & (User.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if row is None or await load_actor(row["id"], site.id) is None:
+        return
+    token = await tokens.issue(row["id"], "reset")
+    await send_mail(
+        portal,
+        to=email,
+        template="reset_password",
+        language=row["language"],
+        site=site,
+        context={"first_name": row["first_name"], "link": f"{base_url}/password/reset?token={token}"},
+    )
+
+
+async def reset_password(portal: Portal, token: str, password: str, confirm_password: str) -> str:
+    """Set a new password from a reset link; every session of the user ends. Returns the e-mail address."""
+    owner = await User.select(User.email).where(User.id == await tokens.peek(token, "reset")).first()
+    check_new_password(password, confirm_password, owner["email"])
+    user_id = await tokens.redeem(token, "reset")
+    await User.update({User.password_hash: await hash_password(password)}).where(User.id == user_id)
+    await sessions.destroy_all(portal.redis, user_id)
+    row = await User.select(User.email).where(User.id == user_id).first()
+    return row["email"]

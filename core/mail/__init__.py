@@ -1,0 +1,1 @@
+"""Outgoing e-mail (X-3): messages rendered from templates, stored, and delivered by a saq job."""

@@ -1,0 +1,169 @@
+"""Languages (X-1): complete and current catalogues, the picker, and the user's language across the shell."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+
+from core.accounts.tables import User
+from core.tenancy.schemas import PortalUpdate
+from core.tenancy.services import update_portal
+from core.web.i18n import LANGUAGES, SERVICE_MESSAGES, TRANSLATIONS_DIR, translations
+from tests.factories import make_world, post_form, sign_in
+
+ROOT = Path(__file__).resolve().parents[3]
+POT = TRANSLATIONS_DIR / "messages.pot"
+TRANSLATED = [language for language in LANGUAGES if language != "en"]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+# Words every language writes the same way; any other msgstr equal to its msgid is English left behind.
+SAME_EVERYWHERE = {"API", "IP", "2FA"}
+
+
+def _read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as source:
+        return read_po(source, locale=locale)
+
+
+def _key(message: Message) -> tuple[str | None, str]:
+    msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+    return message.context, msgid
+
+
+def _forms(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_msgid_has_a_real_translation_with_the_same_placeholders(language: str) -> None:
+    template = _read(POT)
+    catalog = _read(TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po", language)
+    problems = []
+    for message in template:
+        if not message.id:
+            continue
+        translated = catalog.get(message.id, context=message.context)
+        if translated is None:
+            problems.append(f"{message.id!r}: missing")
+            continue
+        forms = _forms(translated.string)
+        if translated.fuzzy or len(forms) != (catalog.num_plurals if message.pluralizable else 1):
+            problems.append(f"{message.id!r}: fuzzy or wrong number of plural forms")
+        wanted = {name for msgid in _forms(message.id) for name in PLACEHOLDER.findall(msgid)}
+        for form in forms:
+            if not form.strip():
+                problems.append(f"{message.id!r}: empty")
+            elif set(PLACEHOLDER.findall(form)) != wanted:
+                problems.append(f"{message.id!r}: placeholders {wanted} became {form!r}")
+            elif form == message.id and form not in SAME_EVERYWHERE:
+                problems.append(f"{message.id!r}: still English")
+    assert problems == []
+
+
+def test_the_template_is_current(tmp_path: Path) -> None:
+    """Extracting again, as `make i18n` does, finds nothing the .pot lacks: run `make i18n` and translate."""
+    fresh = tmp_path / "fresh.pot"
+    mapping, ignored = str(ROOT / "babel.cfg"), "--ignore-dirs=.* ._ node_modules var"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", mapping, "-k", "N_", ignored, "-o", str(fresh), str(ROOT)]
+    )
+    known = {_key(message) for message in _read(POT) if message.id}
+    assert sorted(str(k) for k in {_key(m) for m in _read(fresh) if m.id} - known) == []
+
+
+def test_service_messages_are_verbatim_copies_of_their_sources() -> None:
+    """core/web/i18n.py repeats fixed errors raised elsewhere; a copy that drifted would never be translated."""
+    sources = "\n".join(p.read_text() for p in (ROOT / "core").rglob("*.py") if p.name != "i18n.py")
+    for text in SERVICE_MESSAGES:
+        what = text.removesuffix(" not found")
+        assert f'"{text}"' in sources or f'NotFound("{what}")' in sources, text
+        # translated() escapes before the lookup, so a msgid with any of these could never be found.
+        assert not set(text) & set("&<>'\"%"), text
+
+
+def test_catalogues_compile_and_choose_plural_forms() -> None:
+    assert translations("en").gettext("Sign in") == "Sign in"
+    assert translations("es").gettext("Sign in") == "Iniciar sesión"
+    assert translations("xx").gettext("Sign in") == "Sign in"
+    rows = [translations("ru").ngettext("%(num)d row", "%(num)d rows", n) % {"num": n} for n in (1, 3, 25)]
+    assert rows == ["1 строка", "3 строки", "25 строк"]
+
+
+async def test_picker_on_sign_in_switches_the_page_to_spanish(client_for) -> None:
+    world = await make_world()
+    client = client_for(world.a.host)
+    page = (await client.get("/login?next=/admin")).text
+    assert '<html lang="en"' in page and 'action="/language"' in page
+    assert all(f'name="language" value="{code}"' in page for code in LANGUAGES)
+    response = await post_form(client, "/language", {"language": "es", "next": "/login?next=/admin"})
+    assert response.status_code == 302 and response.headers["location"] == "/login?next=/admin"
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("lang=es;") and "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+    assert "max-age=31536000" in cookie
+    page = (await client.get("/login")).text
+    assert '<html lang="es"' in page and "Iniciar sesión" in page and "Contraseña" in page
+    assert 'aria-pressed="true" style' in page.split('value="es"')[1].split(">")[0]
+
+
+async def test_signed_in_users_language_is_saved_and_drives_menu_and_header(client_for) -> None:
+    world = await make_world()
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.reseller_admin)
+    assert 'action="/language"' in (await client.get("/")).text  # the picker in the user menu
+    response = await post_form(client, "/language", {"language": "ru", "next": "/admin/partners"})
+    assert response.status_code == 302 and response.headers["location"] == "/admin/partners"
+    assert await User.select(User.language).where(User.email == world.a.reseller_admin).first() == {"language": "ru"}
+    # A fresh browser without the cookie: the account's language, not the cookie, makes the page Russian.
+    fresh = client_for(world.a.host)
+    assert '<html lang="en"' in (await fresh.get("/login")).text
+    await sign_in(fresh, world.a.reseller_admin)
+    page = (await fresh.get("/admin/partners")).text
+    assert '<html lang="ru"' in page
+    assert ">Главная</a>" in page and ">Панель администратора</a>" in page  # the menu
+    assert "Баланс:" in page and "Настройки аккаунта" in page and "Выйти" in page  # header and user menu
+    assert '<h1 class="page-title">Партнеры</h1>' in page
+
+
+async def test_unknown_or_unoffered_language_is_refused_and_changes_nothing(client_for) -> None:
+    world = await make_world()
+    await update_portal(world.owner, world.a.portal_id, PortalUpdate(languages=["en", "es"]))
+    client = client_for(world.a.host)
+    page = (await client.get("/login")).text
+    assert 'value="es"' in page and 'value="ru"' not in page and 'value="tr"' not in page
+    await sign_in(client, world.a.end_user_admin)
+    for language in ("ru", "de", "", "es' onmouseover='x"):
+        response = await post_form(client, "/language", {"language": language, "next": "/"})
+        assert response.status_code == 422 and "set-cookie" not in response.headers
+        assert "This language is not offered here" in response.text
+    assert await User.select(User.language).where(User.email == world.a.end_user_admin).first() == {"language": "en"}
+    assert '<html lang="en"' in (await client.get("/")).text
+    # The refusal itself is translated for someone who reads Spanish; an open redirect is not followed.
+    response = await post_form(client, "/language", {"language": "es", "next": "//evil.example/"})
+    assert response.headers["location"] == "/"
+    assert "Este idioma no está disponible aquí" in (await post_form(client, "/language", {"language": "tr"})).text
+
+
+async def test_portal_with_one_language_shows_no_picker(client_for) -> None:
+    world = await make_world()
+    await update_portal(world.owner, world.a.portal_id, PortalUpdate(languages=["tr"], default_language="tr"))
+    client = client_for(world.a.host)
+    page = (await client.get("/login")).text
+    assert '<html lang="tr"' in page and 'action="/language"' not in page and "Giriş yap" in page
+
+
+async def test_error_texts_with_user_input_are_escaped_not_translated(client_for) -> None:
+    """translated() looks errors up without trusting them: a name with markup or '%' shows as plain text."""
+    world = await make_world()
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.reseller_admin)
+    await post_form(client, "/language", {"language": "es"})
+    form = {"kind": "end_user", "parent_id": str(world.a.reseller_id), "credit_limit": "0"}
+    name = "100% <b>Shop</b>"
+    assert (await post_form(client, "/admin/partners", {**form, "name": name})).status_code in (302, 303)
+    response = await post_form(client, "/admin/partners", {**form, "name": name})
+    assert response.status_code == 409 and "100% &lt;b&gt;Shop&lt;/b&gt;" in response.text
+    assert "<b>Shop</b>" not in response.text and '<html lang="es"' in response.text
