@@ -139,3 +139,33 @@ async def api_token(client: httpx.AsyncClient, email: str, password: str = PASSW
     response = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def outbox(to: str, template: str | None = None) -> list[dict]:
+    """Mails rendered for ``to`` (newest first), as the outbox table holds them before and after delivery."""
+    from core.mail.tables import MailMessage
+
+    where = MailMessage.to_address == to
+    if template:
+        where &= MailMessage.template == template
+    return await MailMessage.select().where(where).order_by(MailMessage.id, ascending=False)
+
+
+def link_in(text: str) -> str:
+    """The first https link with a token in a mail body, as a path (the test client has the host)."""
+    import re
+
+    match = re.search(r"https?://[^/\s]+(/[^\s\"<]*token=[\w-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+async def set_portal_flags(portal_id: int, **flags: object) -> None:
+    """Change a portal's settings the way the Admin Panel would, and drop the host cache."""
+    from core.tenancy.resolver import resolver
+    from core.tenancy.tables import PortalRecord
+
+    await PortalRecord.update({getattr(PortalRecord, k): v for k, v in flags.items()}).where(
+        PortalRecord.id == portal_id
+    )
+    resolver.clear()

@@ -46,10 +46,17 @@ class SignUp(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 async def _limit(portal: Portal, key: str, limit: int, message: str) -> None:
+    """Count one use of ``key`` within the hour; past ``limit`` the request is refused."""
     count = await portal.redis.incr(key)
     if count == 1:
         await portal.redis.expire(key, 3600)
     if count > limit:
+        raise TooMany(message)
+
+
+async def _check_limit(portal: Portal, key: str, limit: int, message: str) -> None:
+    """Refuse when ``key`` already reached ``limit`` this hour, without counting this request."""
+    if int(await portal.redis.get(key) or 0) >= limit:
         raise TooMany(message)
 
 
@@ -80,9 +87,9 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
     """
     if not site.self_registration:
         raise NotFound("Page")
-    await _limit(
-        portal, f"signup_ip:{ip}", SIGNUPS_PER_IP_PER_HOUR, "Too many sign-ups from your network. Try again in an hour."
-    )
+    # Only sign-ups that went through count: the captcha already slows down guessing, and people mistype.
+    limit_key, limit_text = f"signup_ip:{ip}", "Too many sign-ups from your network. Try again in an hour."
+    await _check_limit(portal, limit_key, SIGNUPS_PER_IP_PER_HOUR, limit_text)
     if not await captcha.solved(portal.redis, data.captcha_id, data.captcha):
         raise InvalidInput("The characters from the picture do not match; try the new picture", field="captcha")
     email = data.email.strip().lower()
@@ -91,6 +98,7 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
         raise InvalidInput("Please accept the terms to create an account", field="consent")
     custom = _check_custom_fields(site.registration_fields, data.custom)
     existing = await User.select(User.id, User.first_name).where(User.email == email).first()
+    await _limit(portal, limit_key, SIGNUPS_PER_IP_PER_HOUR, limit_text)
     if existing is not None:
         await send_mail(
             portal,
