@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test test-browser bench lint setup assets chromium clean
+.PHONY: run test test-browser bench lint i18n setup assets chromium clean
 
 run: setup
 	PORTAL_DEV=1 $(BIN)/portal demo
@@ -17,6 +17,14 @@ test: setup chromium
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Re-extract the UI's strings into the template and merge it into each language's catalogue (X-1); then
+# translate every empty or fuzzy msgstr in core/web/translations/<lang>/LC_MESSAGES/messages.po.
+POT := core/web/translations/messages.pot
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --project=campaign-portal --copyright-holder='campaign-portal developers' \
+		--sort-output --add-location=file --ignore-dirs='.* ._ node_modules var' -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d core/web/translations --ignore-obsolete --ignore-pot-creation-date
 
 bench: setup
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
