@@ -48,6 +48,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
                 hosts=["demo.localhost", "localhost", "127.0.0.1"],
                 help_email="help@demo.localhost",
                 terms_url="https://demo.localhost/terms",
+                self_registration=True,
             ),
         )
         channels = registries().channels.names()

@@ -19,10 +19,18 @@ from core.errors import Conflict, NotFound, Unauthenticated
 from core.tenancy import audit
 from core.tenancy.schemas import Actor, Url
 from core.tenancy.scope import require_admin
+from core.web.i18n import N_
 
 KEY_PREFIX = "cpk_"
 Period = Literal["1d", "7d", "30d", "3m", "1y", "never"]
-PERIOD_LABELS = {"1d": "1 day", "7d": "7 days", "30d": "30 days", "3m": "3 months", "1y": "1 year", "never": "Never"}
+PERIOD_LABELS = {
+    "1d": N_("1 day"),
+    "7d": N_("7 days"),
+    "30d": N_("30 days"),
+    "3m": N_("3 months"),
+    "1y": N_("1 year"),
+    "never": N_("Never"),
+}
 _USED = "api_key_used:"
 
 

@@ -13,6 +13,7 @@ from core.errors import Forbidden, NotFound, Unauthenticated
 from core.portal import Portal
 from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import Actor
+from core.web.i18n import N_
 
 _ACTOR = "actor"
 _VIA = "authenticated_by"
@@ -78,7 +79,7 @@ async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if actor is None:
         raise Unauthenticated("Sign in first")
     if not actor.is_admin:
-        raise Forbidden("Operators cannot use this page; ask an admin of your company")
+        raise Forbidden(N_("Operators cannot use this page; ask an admin of your company"))
 
 
 async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -7,6 +7,8 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.web.i18n import N_
+
 _hasher = PasswordHasher()
 
 # Verified against when the e-mail is unknown, so that a miss costs as long as a wrong password.
@@ -27,17 +29,17 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-PASSWORD_RULES = "At least 10 characters, with at least one letter and one digit, and not your e-mail address."
+PASSWORD_RULES = N_("At least 10 characters, with at least one letter and one digit, and not your e-mail address.")
 
 
 def password_problem(password: str, email: str = "") -> str | None:
     """Why ``password`` is too weak (the rule it breaks), or None when it is acceptable."""
     if len(password) < 10:
-        return "The password needs at least 10 characters"
+        return N_("The password needs at least 10 characters")
     if len(password) > 200:
-        return "The password may have at most 200 characters"
+        return N_("The password may have at most 200 characters")
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        return "The password needs at least one letter and one digit"
+        return N_("The password needs at least one letter and one digit")
     if email and password.strip().lower() == email.strip().lower():
-        return "The password must not be your e-mail address"
+        return N_("The password must not be your e-mail address")
     return None

@@ -22,6 +22,7 @@ from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import Actor, PartnerCreate
 from core.tenancy.services import insert_partner
 from core.tenancy.tables import Partner
+from core.web.i18n import N_
 
 SIGNUPS_PER_IP_PER_HOUR = 5
 RESETS_PER_HOUR = 5
@@ -62,7 +63,7 @@ async def _check_limit(portal: Portal, key: str, limit: int, message: str) -> No
 
 def check_new_password(password: str, confirm: str, email: str) -> None:
     if password != confirm:
-        raise InvalidInput("The two passwords differ", field="password_confirm")
+        raise InvalidInput(N_("The two passwords differ"), field="password_confirm")
     problem = password_problem(password, email)
     if problem:
         raise InvalidInput(problem, field="password")
@@ -88,14 +89,14 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
     if not site.self_registration:
         raise NotFound("Page")
     # Only sign-ups that went through count: the captcha already slows down guessing, and people mistype.
-    limit_key, limit_text = f"signup_ip:{ip}", "Too many sign-ups from your network. Try again in an hour."
+    limit_key, limit_text = f"signup_ip:{ip}", N_("Too many sign-ups from your network. Try again in an hour.")
     await _check_limit(portal, limit_key, SIGNUPS_PER_IP_PER_HOUR, limit_text)
     if not await captcha.solved(portal.redis, data.captcha_id, data.captcha):
-        raise InvalidInput("The characters from the picture do not match; try the new picture", field="captcha")
+        raise InvalidInput(N_("The characters from the picture do not match; try the new picture"), field="captcha")
     email = data.email.strip().lower()
     check_new_password(data.password, data.password_confirm, email)
     if (site.terms_url or site.consent_text) and not data.consent:
-        raise InvalidInput("Please accept the terms to create an account", field="consent")
+        raise InvalidInput(N_("Please accept the terms to create an account"), field="consent")
     custom = _check_custom_fields(site.registration_fields, data.custom)
     existing = await User.select(User.id, User.first_name).where(User.email == email).first()
     await _limit(portal, limit_key, SIGNUPS_PER_IP_PER_HOUR, limit_text)
@@ -175,8 +176,8 @@ async def confirm(token: str) -> str:
 async def request_reset(portal: Portal, site: PortalContext, email: str, *, base_url: str, ip: str) -> None:
     """Mail a reset link when the address has an account on this portal; the answer is the same either way."""
     email = email.strip().lower()
-    await _limit(portal, f"reset_ip:{ip}", RESETS_PER_HOUR * 4, "Too many requests. Try again in an hour.")
-    await _limit(portal, f"reset_email:{email}", RESETS_PER_HOUR, "Too many requests. Try again in an hour.")
+    await _limit(portal, f"reset_ip:{ip}", RESETS_PER_HOUR * 4, N_("Too many requests. Try again in an hour."))
+    await _limit(portal, f"reset_email:{email}", RESETS_PER_HOUR, N_("Too many requests. Try again in an hour."))
     row = (
         await User.select(User.id, User.first_name, User.language)
         .where(

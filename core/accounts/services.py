@@ -22,6 +22,7 @@ from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import LANGUAGES, Actor, Page
 from core.tenancy.scope import require_admin, visible_partner
 from core.tenancy.tables import Partner, PortalRecord
+from core.web.i18n import N_
 
 TOKEN_AUDIENCE = "campaign-portal-api"
 
@@ -260,9 +261,9 @@ async def change_password(actor: Actor, current: str, password: str, confirm: st
     """Needs the current password; the caller ends the user's other sessions."""
     row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
     if not await verify_password(row["password_hash"], current):
-        raise InvalidInput("The current password is wrong", field="current")
+        raise InvalidInput(N_("The current password is wrong"), field="current")
     if password != confirm:
-        raise InvalidInput("The two passwords differ", field="password_confirm")
+        raise InvalidInput(N_("The two passwords differ"), field="password_confirm")
     problem = password_problem(password, actor.email)
     if problem:
         raise InvalidInput(problem, field="password")
@@ -273,9 +274,9 @@ async def regenerate_totp(actor: Actor, current: str, code: str) -> str:
     """A new two-factor key, after the password and a current code of the old key (ACC-3)."""
     row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
     if not await verify_password(row["password_hash"], current):
-        raise InvalidInput("The current password is wrong", field="current")
+        raise InvalidInput(N_("The current password is wrong"), field="current")
     if not await twofactor.needs_enrolment(actor.user_id) and not await twofactor.accept_code(actor.user_id, code):
-        raise InvalidInput("The code is wrong or was already used", field="code")
+        raise InvalidInput(N_("The code is wrong or was already used"), field="code")
     return await twofactor.regenerate(actor.user_id)
 
 

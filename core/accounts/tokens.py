@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from core.accounts.tables import AccountToken
 from core.db import write_transaction
 from core.errors import InvalidInput
+from core.web.i18n import N_
 
 LIFETIMES = {"confirm": timedelta(days=2), "reset": timedelta(hours=1)}
 
@@ -38,11 +39,11 @@ async def _live(token: str, purpose: str) -> dict:
         .first()
     )
     if row is None:
-        raise InvalidInput("This link is not valid. Check that you copied it whole.", field="token")
+        raise InvalidInput(N_("This link is not valid. Check that you copied it whole."), field="token")
     if row["used_at"] is not None:
-        raise InvalidInput("This link was already used or replaced by a newer one.", field="token")
+        raise InvalidInput(N_("This link was already used or replaced by a newer one."), field="token")
     if row["expires_at"] < datetime.now(UTC):
-        raise InvalidInput("This link has expired. Ask for a new one.", field="token")
+        raise InvalidInput(N_("This link has expired. Ask for a new one."), field="token")
     return row
 
 

@@ -19,7 +19,15 @@ from core.billing.schemas import BalanceAdjustment
 from core.errors import PortalError
 from core.plugins import registries
 from core.tenancy import audit, services
-from core.tenancy.schemas import LANGUAGES, Actor, PartnerCreate, PartnerUpdate, PortalCreate, PortalUpdate
+from core.tenancy.schemas import (
+    LANGUAGES,
+    Actor,
+    PartnerCreate,
+    PartnerUpdate,
+    PortalCreate,
+    PortalUpdate,
+    registration_fields_from_lines,
+)
 from core.tenancy.themes import available_themes
 from core.web.forms import parse_form
 from core.web.shell import client_ip, page
@@ -28,6 +36,15 @@ from core.web.shell import client_ip, page
 def _form_values(form: Any) -> dict[str, Any]:
     """What the user typed, to fill the form again after an error."""
     return {key: form.getall(key) if len(form.getall(key)) > 1 else form.get(key) for key in form}
+
+
+async def _field_lines(request: Request) -> dict[str, Any]:
+    """The portal form's custom registration fields: one per line, a trailing '*' marks a required one."""
+    return {
+        "registration_fields": registration_fields_from_lines(
+            str((await request.form()).get("registration_fields", ""))
+        )
+    }
 
 
 class AdminPages(Controller):
@@ -100,7 +117,7 @@ class AdminPages(Controller):
     async def create_portal(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         try:
             created = await services.create_portal(
-                actor, await parse_form(request, PortalCreate), ip=client_ip(request)
+                actor, await parse_form(request, PortalCreate, **await _field_lines(request)), ip=client_ip(request)
             )
         except PortalError as exc:
             return await self._portal_form(
@@ -124,7 +141,10 @@ class AdminPages(Controller):
         current = await services.get_portal(actor, portal_id)
         try:
             await services.update_portal(
-                actor, portal_id, await parse_form(request, PortalUpdate), ip=client_ip(request)
+                actor,
+                portal_id,
+                await parse_form(request, PortalUpdate, **await _field_lines(request)),
+                ip=client_ip(request),
             )
         except PortalError as exc:
             return await self._portal_form(

@@ -61,6 +61,8 @@ def _collect(form: Any, info: mi.StructType, prefix: str) -> dict[str, Any]:
         elif isinstance(kind, mi.BoolType):
             # An unchecked checkbox sends nothing at all.
             data[field.name] = key in form
+        elif isinstance(kind, mi.ListType) and isinstance(_plain(kind.item_type), mi.StructType):
+            continue  # a list of records has no plain form encoding; the page passes it in ``overrides``
         elif isinstance(kind, mi.ListType | mi.TupleType | mi.VarTupleType | mi.SetType):
             values: list[str] = []
             for raw in form.getall(key) if key in form else []:
@@ -79,9 +81,12 @@ def _collect(form: Any, info: mi.StructType, prefix: str) -> dict[str, Any]:
     return data
 
 
-async def parse_form(request: Request, struct_type: type[T]) -> T:
-    """Read the request's form into ``struct_type``; checkboxes, multi-selects and 'options.x' names work."""
+async def parse_form(request: Request, struct_type: type[T], **overrides: Any) -> T:
+    """Read the request's form into ``struct_type``; checkboxes, multi-selects and 'options.x' names work.
+
+    ``overrides`` supplies fields the page encodes its own way (e.g. one record per line of a textarea).
+    """
     form = await request.form()
     info = mi.type_info(struct_type)
     assert isinstance(info, mi.StructType)
-    return convert(_collect(form, info, ""), struct_type)
+    return convert({**_collect(form, info, ""), **overrides}, struct_type)

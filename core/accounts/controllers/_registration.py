@@ -16,7 +16,7 @@ from core.accounts.passwords import PASSWORD_RULES
 from core.errors import InvalidInput, NotFound, PortalError
 from core.portal import Portal
 from core.web.forms import convert
-from core.web.i18n import pick_language
+from core.web.i18n import N_, pick_language
 from core.web.templating import render
 
 
@@ -81,9 +81,11 @@ class RegistrationPages(Controller):
             request,
             "accounts/message.html",
             {
-                "title": "Check your inbox",
-                "message": "We sent a confirmation link to the address you entered. Open it to activate your account; "
-                "it works once and for 48 hours.",
+                "title": N_("Check your inbox"),
+                "message": N_(
+                    "We sent a confirmation link to the address you entered. Open it to activate your account; "
+                    "it works once and for 48 hours."
+                ),
             },
         )
 
@@ -95,7 +97,7 @@ class RegistrationPages(Controller):
             return render(
                 request,
                 "accounts/message.html",
-                {"title": "This link does not work", "message": exc.detail, "error": True},
+                {"title": N_("This link does not work"), "message": exc.detail, "error": True},
                 status_code=400,
             )
         return Redirect("/login?done=confirmed")
@@ -118,7 +120,10 @@ class RegistrationPages(Controller):
         email = str((await request.form()).get("email", "")).strip()[:254]
         if "@" not in email:
             return render(
-                request, "accounts/forgot.html", {"email": email, "error": "Enter your e-mail address"}, status_code=422
+                request,
+                "accounts/forgot.html",
+                {"email": email, "error": N_("Enter your e-mail address")},
+                status_code=422,
             )
         try:
             await registration.request_reset(
@@ -132,9 +137,11 @@ class RegistrationPages(Controller):
             request,
             "accounts/message.html",
             {
-                "title": "Check your inbox",
-                "message": "If this address has an account here, we sent it a link to choose a new password. "
-                "The link works once and for one hour.",
+                "title": N_("Check your inbox"),
+                "message": N_(
+                    "If this address has an account here, we sent it a link to choose a new password. "
+                    "The link works once and for one hour."
+                ),
             },
         )
 

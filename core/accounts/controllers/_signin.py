@@ -17,6 +17,7 @@ from core.accounts.tables import User
 from core.errors import PortalError, Unauthenticated
 from core.mail.services import send_mail
 from core.portal import Portal
+from core.web.i18n import LANGUAGE_COOKIE, N_
 from core.web.templating import render
 
 
@@ -28,9 +29,9 @@ class SignInPages(Controller):
         if await current_actor(request):
             return Redirect(safe_next(next))
         notice = {
-            "confirmed": "Your account is active. Sign in.",
-            "reset": "Your password was changed. Sign in.",
-            "locked": "Too many wrong codes. Sign in again later.",
+            "confirmed": N_("Your account is active. Sign in."),
+            "reset": N_("Your password was changed. Sign in."),
+            "locked": N_("Too many wrong codes. Sign in again later."),
         }.get(request.query_params.get("done", ""))
         return render(request, "accounts/login.html", {"next": safe_next(next), "email": "", "notice": notice})
 
@@ -52,6 +53,10 @@ class SignInPages(Controller):
                 {"next": next_url, "email": email, "error": exc.detail},
                 status_code=429 if exc.status_code == 429 else 400,
             )
+        # A language chosen with the picker before signing in is the user's choice from now on.
+        chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+        if chosen in site.languages and chosen != actor.language:
+            await services.set_language(actor, chosen)
         if not site.require_2fa:
             return await start_session(request, actor, next_url)
         pending = await twofactor.start(
@@ -129,7 +134,7 @@ class SignInPages(Controller):
             await services.count_failure(portal, site, user["email"], _ip(request), lock=True)
             return Redirect("/login?done=locked", cookies=[cookie(portal, twofactor.PENDING_COOKIE, "", 0)])
         return await self._code_page(
-            request, pending, status_code=400, attempts_left=left, error="Wrong or already used code."
+            request, pending, status_code=400, attempts_left=left, error=N_("Wrong or already used code.")
         )
 
     @post("/logout")
@@ -169,7 +174,7 @@ class ApiAuth(Controller):
         actor = await services.authenticate(portal, site, email, password, _ip(request))
         if site.require_2fa:
             if await twofactor.needs_enrolment(actor.user_id):
-                raise Unauthenticated("Set up two-factor sign-in in the browser first")
+                raise Unauthenticated(N_("Set up two-factor sign-in in the browser first"))
             if not await twofactor.accept_code(actor.user_id, request.headers.get("x-otp-code", "")):
                 await services.count_failure(portal, site, actor.email, _ip(request))
                 raise Unauthenticated("This portal requires the current one-time code in the X-OTP-Code header")

@@ -184,3 +184,26 @@ async def test_audit_page_filters(client_for):
     page = (await client.get("/admin/audit?action=partner.block")).text
     assert "Blocked Company A" in page and "Created end user" not in page
     assert "No entries match." in (await client.get("/admin/audit?q=nothing-like-this")).text
+
+
+async def test_portal_form_sets_custom_sign_up_fields(client_for):
+    world, client = await reseller_session(client_for)
+    url = f"/admin/portals/{world.a.portal_id}"
+    saved = await post_form(
+        client,
+        url,
+        {
+            "brand_name": "Brand a",
+            "hosts": "a.test",
+            "theme": "default",
+            "default_language": "en",
+            "languages": "en",
+            "self_registration": "on",
+            "registration_fields": "VAT number *\nHow did you hear of us?",
+        },
+    )
+    assert saved.status_code in (302, 303), saved.text
+    portal = (await client.get(url)).text
+    assert "VAT number *\nHow did you hear of us?" in portal
+    signup = (await client_for(world.a.host).get("/signup")).text
+    assert 'name="custom.vat_number"' in signup and 'name="custom.how_did_you_hear_of_us"' in signup
