@@ -21,6 +21,8 @@ CORE_APPS = (
     "core.accounts.piccolo_app",
     "core.billing.piccolo_app",
     "core.mail.piccolo_app",
+    "core.senders.piccolo_app",
+    "core.contacts.piccolo_app",
 )
 
 

@@ -232,7 +232,7 @@ async def update_profile(actor: Actor, data: ProfileUpdate, custom: dict[str, st
     if data.timezone not in available_timezones():
         raise InvalidInput(f"Unknown time zone {data.timezone!r}", field="timezone")
     if data.language not in site.languages:
-        raise InvalidInput("This portal does not offer that language", field="language")
+        raise InvalidInput(N_("This portal does not offer that language"), field="language")
     values = await custom_fields(actor)
     for field in site.registration_fields:
         value = custom.get(field["key"], values.get(field["key"], "")).strip()[:200]

@@ -46,10 +46,15 @@ SERVICE_MESSAGES = (
     N_("The default language must be one of the offered languages"),
     N_("Only the owner or a reseller can own a portal"),
     N_("Insufficient balance: the change would go below the credit limit"),
+    N_("API key not found"),
+    N_("Message not found"),
 )
 
 # Roles are stored as these words and shown through the catalogue (layout.html, admin/partner.html).
 ROLE_NAMES = (N_("admin"), N_("operator"))
+
+# Statuses of stored e-mail (core.mail.tables.MAIL_STATUSES), shown through the catalogue by the dev outbox.
+MAIL_STATUS_NAMES = (N_("queued"), N_("sent"), N_("failed"), N_("outbox"))
 
 
 @cache

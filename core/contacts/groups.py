@@ -1,0 +1,135 @@
+"""Contact groups (CON-4): unique names per partner, member counts, and the reply-template rule for deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from msgspec import UNSET
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.functions.aggregate import Count
+
+from core.contacts.schemas import GroupIn, GroupUpdate, GroupView
+from core.contacts.tables import ContactGroup, ContactGroupMember
+from core.db import icontains, write_transaction
+from core.errors import Conflict, NotFound
+from core.tenancy import audit
+from core.tenancy.schemas import Actor, Page
+from core.tenancy.scope import require_admin
+
+# Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or
+# None. The reply-templates issue registers its check here so this module needs no change.
+DELETE_GUARDS: list[Callable[[int], Awaitable[str | None]]] = []
+
+
+def _same_name(name: str) -> WhereRaw:
+    return WhereRaw("lower(contact_group.name) = {}", name.lower())
+
+
+async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[GroupView]:
+    where = ContactGroup.partner == actor.partner_id
+    if query:
+        where &= icontains(ContactGroup.name, query)
+    total = await ContactGroup.count().where(where)
+    rows = (
+        await ContactGroup.select()
+        .where(where)
+        .order_by(ContactGroup.name)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    counts: dict[int, int] = {}
+    if rows:
+        ids = [r["id"] for r in rows]
+        counted = (
+            await ContactGroupMember.select(ContactGroupMember.group, Count(alias="n"))
+            .where(ContactGroupMember.group.is_in(ids))
+            .group_by(ContactGroupMember.group)
+        )
+        counts = {r["group"]: r["n"] for r in counted}
+    items = [
+        GroupView(
+            id=r["id"],
+            name=r["name"],
+            description=r["description"],
+            contacts=counts.get(r["id"], 0),
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+async def _own(actor: Actor, group_id: int) -> dict[str, Any]:
+    row = (
+        await ContactGroup.select()
+        .where((ContactGroup.id == group_id) & (ContactGroup.partner == actor.partner_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("Group")
+    return row
+
+
+async def get_group(actor: Actor, group_id: int) -> GroupView:
+    row = await _own(actor, group_id)
+    count = await ContactGroupMember.count().where(ContactGroupMember.group == group_id)
+    return GroupView(
+        id=row["id"], name=row["name"], description=row["description"], contacts=count, created_at=row["created_at"]
+    )
+
+
+async def create_group(actor: Actor, data: GroupIn, *, ip: str = "") -> GroupView:
+    async with write_transaction():
+        if await ContactGroup.exists().where((ContactGroup.partner == actor.partner_id) & _same_name(data.name)):
+            raise Conflict(f"A group named {data.name!r} already exists", field="name")
+        row = ContactGroup(
+            partner=actor.partner_id, name=data.name, description=data.description, created_at=datetime.now(UTC)
+        )
+        await row.save()
+        await audit.record(
+            actor, "group.create", f"Created group {data.name!r}", object_type="group", object_id=row.id, ip=ip
+        )
+    return await get_group(actor, row.id)
+
+
+async def update_group(actor: Actor, group_id: int, data: GroupUpdate, *, ip: str = "") -> GroupView:
+    row = await _own(actor, group_id)
+    changes: dict[Any, Any] = {}
+    if data.name is not UNSET and data.name != row["name"]:
+        if await ContactGroup.exists().where(
+            (ContactGroup.partner == actor.partner_id) & _same_name(data.name) & (ContactGroup.id != group_id)
+        ):
+            raise Conflict(f"A group named {data.name!r} already exists", field="name")
+        changes[ContactGroup.name] = data.name
+    if data.description is not UNSET:
+        changes[ContactGroup.description] = data.description
+    if changes:
+        async with write_transaction():
+            await ContactGroup.update(changes).where(ContactGroup.id == group_id)
+            await audit.record(
+                actor, "group.update", f"Changed group {row['name']!r}", object_type="group", object_id=group_id, ip=ip
+            )
+    return await get_group(actor, group_id)
+
+
+async def delete_group(actor: Actor, group_id: int, *, ip: str = "") -> None:
+    """Delete a group; its contacts stay (in their other groups) unless this was their only group."""
+    require_admin(actor, "delete groups")
+    row = await _own(actor, group_id)
+    for guard in DELETE_GUARDS:
+        reason = await guard(group_id)
+        if reason:
+            raise Conflict(reason)
+    only_group = await ContactGroupMember.count().where(
+        (ContactGroupMember.group == group_id)
+        & WhereRaw('contact NOT IN (SELECT contact FROM contact_group_member WHERE "group" <> {})', group_id)
+    )
+    if only_group:
+        raise Conflict(f"{only_group} contact(s) are only in this group; move or delete them first")
+    async with write_transaction():
+        await ContactGroup.delete().where(ContactGroup.id == group_id)
+        await audit.record(
+            actor, "group.delete", f"Deleted group {row['name']!r}", object_type="group", object_id=group_id, ip=ip
+        )

@@ -1,0 +1,158 @@
+"""Contacts Structs: contacts, groups, custom fields, stop-list changes and the table's filter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+Gender = Literal["", "female", "male", "other"]
+Name = Annotated[str, Meta(max_length=100)]
+Ids = Annotated[list[int], Meta(max_length=100_000)]
+
+
+class ContactIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    phone: Annotated[str, Meta(min_length=1, max_length=40)]
+    groups: Annotated[list[int], Meta(min_length=1, max_length=200, description="At least one group id")]
+    first_name: Name = ""
+    last_name: Name = ""
+    birth_date: date | None = None
+    gender: Gender = ""
+    comments: Annotated[str, Meta(max_length=2000)] = ""
+    custom: dict[Annotated[str, Meta(max_length=40)], Any] = {}
+    blocked_senders: Annotated[list[int], Meta(max_length=200)] = []
+    blocked_all: bool = False
+
+
+class ContactUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    phone: Annotated[str, Meta(min_length=1, max_length=40)] | UnsetType = UNSET
+    groups: Annotated[list[int], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+    first_name: Name | UnsetType = UNSET
+    last_name: Name | UnsetType = UNSET
+    birth_date: date | UnsetType | None = UNSET
+    gender: Gender | UnsetType = UNSET
+    comments: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    custom: dict[Annotated[str, Meta(max_length=40)], Any] | UnsetType = UNSET
+    blocked_senders: Annotated[list[int], Meta(max_length=200)] | UnsetType = UNSET
+    blocked_all: bool | UnsetType = UNSET
+
+
+class GroupRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+
+
+class SenderRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    channel: str
+
+
+class ContactView(msgspec.Struct, kw_only=True):
+    id: int
+    phone: str
+    groups: list[GroupRef]
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    gender: str
+    comments: str
+    custom: dict[str, Any]
+    blocked_all: bool
+    blocked_senders: list[SenderRef]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+SortKey = Literal["phone", "first_name", "last_name", "created_at", "updated_at", "birth_date"]
+
+
+class ContactFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the contacts table shows: every field filterable, sortable columns, a page (CON-3)."""
+
+    phone: Annotated[str, Meta(max_length=40)] = ""
+    first_name: Name = ""
+    last_name: Name = ""
+    comments: Annotated[str, Meta(max_length=200)] = ""
+    gender: Gender | None = None
+    group_id: int | None = None
+    blocked_sender_id: int | None = None
+    blocked: bool | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+    custom: dict[Annotated[str, Meta(max_length=40)], Annotated[str, Meta(max_length=200)]] = {}
+    sort: SortKey = "created_at"
+    descending: bool = True
+    page: Annotated[int, Meta(ge=1)] = 1
+    per_page: Annotated[int, Meta(ge=1, le=500)] = 50
+
+
+class Selection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Rows picked in the table: explicit ids, or every contact matching ``filter`` ("all N matching")."""
+
+    ids: Ids = []
+    all_matching: bool = False
+    filter: ContactFilter = msgspec.field(default_factory=ContactFilter)
+
+
+class GroupIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    description: Annotated[str, Meta(max_length=500)] = ""
+
+
+class GroupUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    name: Annotated[str, Meta(min_length=1, max_length=120)] | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+
+
+class GroupView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    description: str
+    contacts: int
+    created_at: datetime
+
+
+DataType = Literal["text", "number", "date", "boolean", "list"]
+
+
+class FieldIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=60)]
+    data_type: DataType = "text"
+    required: bool = False
+    choices: Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=100)] = []
+
+
+class FieldUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Only the name and whether it is required can change (CON-2)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=60)] | UnsetType = UNSET
+    required: bool | UnsetType = UNSET
+
+
+class FieldView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    variable: str
+    data_type: DataType
+    required: bool
+    choices: list[str]
+
+
+class StopListChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Block (merge) or unblock sender IDs for the selected contacts; no sender ids with all=True is every one."""
+
+    selection: Selection
+    sender_ids: Annotated[list[int], Meta(max_length=200)] = []
+    all_senders: bool = False
+
+
+class GroupAction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    selection: Selection
+    group_id: int
+    action: Literal["add", "remove", "move"]

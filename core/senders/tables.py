@@ -1,0 +1,18 @@
+"""Sender IDs: the names a partner may send from, per channel (SID-1…3; the request workflow comes later)."""
+
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from core.tenancy.tables import Partner
+
+
+class Sender(Table, tablename="sender"):
+    """A sender ID of a partner on one channel; only ``enabled`` ones may be used anywhere (SID-3)."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade)
+    channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")
+    name = Varchar(length=15, help_text="Alphanumeric up to 11 characters, or up to 15 digits")
+    status = Varchar(length=10, default="enabled", help_text="enabled, disabled or waiting")
+    created_at = Timestamptz()
