@@ -28,11 +28,13 @@ from core.accounts.controllers import (
     SignInPages,
 )
 from core.accounts.guards import provide_actor
+from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
+from core.senders.api import SendersAdminApi, SendersApi
 from core.settings import Settings, load_settings
 from core.tenancy.api import AdminApi
 from core.tenancy.controllers import AdminPages
@@ -102,6 +104,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             ShellPages,
             AdminPages,
             AdminApi,
+            SendersAdminApi,
+            SendersApi,
+            ContactsApi,
+            GroupsApi,
+            ContactFieldsApi,
+            StopListApi,
             DevOutbox,
             healthz,
             create_static_files_router(

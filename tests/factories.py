@@ -11,6 +11,12 @@ import httpx
 
 from core.accounts.api_keys import ApiKeyCreate, create_key
 from core.accounts.passwords import hash_password
+from core.contacts.fields import create_field
+from core.contacts.groups import create_group
+from core.contacts.schemas import ContactIn, FieldIn, GroupIn
+from core.contacts.services import create_contact
+from core.senders.schemas import SenderCreate
+from core.senders.services import create_sender
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
 from core.accounts.tables import User
@@ -60,6 +66,10 @@ class Tenant:
     end_user_operator: str
     api_key_id: int
     api_key: str
+    sender_id: int
+    contact_id: int
+    group_id: int
+    field_id: int
 
 
 @dataclass
@@ -95,6 +105,13 @@ async def make_world() -> World:
         end_user_actor = await load_actor(end_user_admin_id, portal.id)
         assert end_user_actor is not None
         key = await create_key(end_user_actor, ApiKeyCreate(name=f"Key {tag}", period="30d"))
+        sender = await create_sender(owner, end_user.id, SenderCreate(channel="sms", name=f"Brand{tag.upper()}"))
+        group = await create_group(end_user_actor, GroupIn(name=f"Customers {tag}"))
+        field = await create_field(end_user_actor, FieldIn(name="Loyalty level"))
+        contact = await create_contact(
+            end_user_actor,
+            ContactIn(phone=f"+3461234500{ord(tag) % 10}", groups=[group.id], first_name=f"Client {tag}"),
+        )
         await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
         tenants.append(
             Tenant(
@@ -109,6 +126,10 @@ async def make_world() -> World:
                 end_user_operator=f"op@{tag}.test",
                 api_key_id=key.api_key.id,
                 api_key=key.key,
+                sender_id=sender.id,
+                contact_id=contact.id,
+                group_id=group.id,
+                field_id=field.id,
             )
         )
     return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])

@@ -23,6 +23,10 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
     "partner_id": lambda t: t.end_user_id,
     "portal_id": lambda t: t.portal_id,
     "key_id": lambda t: t.api_key_id,
+    "sender_id": lambda t: t.sender_id,
+    "contact_id": lambda t: t.contact_id,
+    "group_id": lambda t: t.group_id,
+    "field_id": lambda t: t.field_id,
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -59,6 +63,11 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api-keys/{key_id:int}/refresh"): {"form": {}},
     ("POST", "/api-keys/{key_id:int}/delete"): {"form": {}},
     ("POST", "/api/keys/{key_id:int}/refresh"): {"json": {}},
+    ("POST", "/api/admin/partners/{partner_id:int}/senders"): {"json": {"channel": "sms", "name": "Hijack"}},
+    ("PATCH", "/api/admin/senders/{sender_id:int}"): {"json": {"status": "disabled"}},
+    ("PATCH", "/api/contacts/{contact_id:int}"): {"json": {"first_name": "Hijacked"}},
+    ("PATCH", "/api/groups/{group_id:int}"): {"json": {"name": "Hijacked"}},
+    ("PATCH", "/api/contact-fields/{field_id:int}"): {"json": {"name": "Hijacked"}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

@@ -166,8 +166,8 @@ async def remove_key(actor: Actor, key_id: int, *, ip: str = "") -> None:
         )
 
 
-async def key_owner(redis: Redis, key: str) -> int:
-    """The user id a key acts for; notes the use in Redis (no database write per request).
+async def key_owner(key: str) -> tuple[int, int]:
+    """The key's id and the user it acts for.
 
     Raises:
         Unauthenticated: unknown, removed or expired key.
@@ -181,8 +181,12 @@ async def key_owner(redis: Redis, key: str) -> int:
         raise Unauthenticated("Unknown or removed API key")
     if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
         raise Unauthenticated("This API key has expired; refresh it under API keys")
-    await redis.set(_USED + str(row["id"]), time.time())
-    return row["created_by"]
+    return row["id"], row["created_by"]
+
+
+async def mark_used(redis: Redis, key_id: int) -> None:
+    """Note an accepted request in Redis; the minute job writes it to the database (no write per request)."""
+    await redis.set(_USED + str(key_id), time.time())
 
 
 async def flush_usage(redis: Redis) -> int:

@@ -7,7 +7,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from core.accounts import sessions
-from core.accounts.api_keys import KEY_PREFIX, key_owner
+from core.accounts.api_keys import KEY_PREFIX, key_owner, mark_used
 from core.accounts.services import actor_from_token, load_actor
 from core.errors import Forbidden, NotFound, Unauthenticated
 from core.portal import Portal
@@ -39,9 +39,11 @@ async def current_actor(request: Request) -> Actor | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() == "bearer" and token.startswith(KEY_PREFIX):
-            actor = await load_actor(await key_owner(portal.redis, token), site.id)
+            key_id, owner = await key_owner(token)
+            actor = await load_actor(owner, site.id)
             if actor is None:
-                raise Unauthenticated("The API key's partner is blocked or its creator is gone")
+                raise Unauthenticated("This API key does not work here: wrong portal, or its company is blocked")
+            await mark_used(portal.redis, key_id)
             state[_VIA] = "api_key"
         elif scheme.lower() == "bearer" and token:
             actor = await actor_from_token(portal.settings, token)

@@ -98,8 +98,20 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
     if (site.terms_url or site.consent_text) and not data.consent:
         raise InvalidInput(N_("Please accept the terms to create an account"), field="consent")
     custom = _check_custom_fields(site.registration_fields, data.custom)
-    existing = await User.select(User.id, User.first_name).where(User.email == email).first()
+    existing = await User.select(User.id, User.first_name, User.active).where(User.email == email).first()
     await _limit(portal, limit_key, SIGNUPS_PER_IP_PER_HOUR, limit_text)
+    if existing is not None and not existing["active"]:
+        # Signed up before but never confirmed (the link may have expired): send a fresh link.
+        token = await tokens.issue(existing["id"], "confirm")
+        await send_mail(
+            portal,
+            to=email,
+            template="confirm_signup",
+            language=data.language,
+            site=site,
+            context={"first_name": existing["first_name"], "link": f"{base_url}/signup/confirm?token={token}"},
+        )
+        return
     if existing is not None:
         await send_mail(
             portal,

@@ -115,8 +115,16 @@ async def authenticate(portal: Portal, site: PortalContext, email: str, password
     if actor is None:
         await count_failure(portal, site, email, ip)
         raise Unauthenticated("Wrong e-mail or password")
-    await portal.redis.delete(_failure_keys(site, email, ip)[0])
+    if not site.require_2fa:
+        # With 2FA the password is only half of it: the counter is cleared once the code was right too.
+        await sign_in_succeeded(portal, site, actor, ip)
     return actor
+
+
+async def sign_in_succeeded(portal: Portal, site: PortalContext, actor: Actor, ip: str) -> None:
+    """Forget the account's failures and note the time of this sign-in."""
+    await portal.redis.delete(_failure_keys(site, actor.email, ip)[0])
+    await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == actor.user_id)
 
 
 def _failure_keys(site: PortalContext, email: str, ip: str) -> tuple[str, str]:

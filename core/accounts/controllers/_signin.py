@@ -125,6 +125,7 @@ class SignInPages(Controller):
             actor = await services.load_actor(pending.user_id, site.id)
             if actor is None:
                 return Redirect("/login")
+            await services.sign_in_succeeded(portal, site, actor, _ip(request))
             return await start_session(
                 request, actor, pending.next, extra=[cookie(portal, twofactor.PENDING_COOKIE, "", 0)]
             )
@@ -178,4 +179,5 @@ class ApiAuth(Controller):
             if not await twofactor.accept_code(actor.user_id, request.headers.get("x-otp-code", "")):
                 await services.count_failure(portal, site, actor.email, _ip(request))
                 raise Unauthenticated("This portal requires the current one-time code in the X-OTP-Code header")
+            await services.sign_in_succeeded(portal, site, actor, _ip(request))
         return services.issue_api_token(portal.settings, actor)

@@ -225,3 +225,19 @@ async def test_a_newer_reset_link_replaces_the_older_and_links_expire(client_for
     expired = await client.post("/password/reset", data={**body, "token": newer.split("token=")[1]})
     assert expired.status_code == 422 and "expired" in expired.text
     assert (await sign_in(client_for(world.a.host), world.a.end_user_admin, PASSWORD)).status_code == 302
+
+
+async def test_signing_up_again_before_confirming_sends_a_fresh_link(client_for, redis_url):
+    world = await make_world()
+    await open_signup(world)
+    client = client_for(world.a.host)
+    await signup(client, redis_url)
+    first = link_in((await outbox("nadia@novak.test", "confirm_signup"))[0]["text_body"])
+    await AccountToken.update({AccountToken.expires_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        AccountToken.purpose == "confirm"
+    )
+    again = await signup(client, redis_url, {"company": "Novak Foods Again"})
+    assert again.status_code == 200 and not await Partner.exists().where(Partner.name == "Novak Foods Again")
+    fresh = link_in((await outbox("nadia@novak.test", "confirm_signup"))[0]["text_body"])
+    assert fresh != first
+    assert (await client.get(fresh)).headers["location"] == "/login?done=confirmed"

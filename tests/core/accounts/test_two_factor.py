@@ -153,3 +153,27 @@ async def test_password_change_keeps_this_session_and_ends_the_others(client_for
     assert (await here.get("/account/security")).status_code == 200
     assert (await elsewhere.get("/")).status_code == 302
     assert (await sign_in(client_for(world.a.host), world.a.end_user_admin, "new-password-12")).status_code == 302
+
+
+async def test_guessing_codes_through_the_api_locks_the_account_too(client_for):
+    world = await make_world()
+    await set_portal_flags(world.a.portal_id, require_2fa=True)
+    client = client_for(world.a.host)
+    secret = await enrol(client, world.a.reseller_admin)
+    await send_code(client, pyotp.TOTP(secret).now())
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{world.a.reseller_admin}:{PASSWORD}".encode()).decode()}
+    for _ in range(5):
+        assert (await client.post("/api/auth/login", headers={**basic, "X-OTP-Code": "000000"})).status_code == 401
+    locked = await client.post("/api/auth/login", headers={**basic, "X-OTP-Code": pyotp.TOTP(secret).now()})
+    assert locked.status_code == 429 and "Too many failed" in locked.json()["detail"]
+
+
+async def test_last_sign_in_is_recorded(client_for):
+    world = await make_world()
+    assert (await User.select(User.last_login_at).where(User.email == world.a.end_user_admin).first())[
+        "last_login_at"
+    ] is None
+    await sign_in(client_for(world.a.host), world.a.end_user_admin)
+    assert (await User.select(User.last_login_at).where(User.email == world.a.end_user_admin).first())[
+        "last_login_at"
+    ] is not None

@@ -1,0 +1,119 @@
+"""Sender IDs: the owner keeps the enabled list per partner and channel; everyone else only reads it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from core.db import write_transaction
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.plugins import registries
+from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
+from core.senders.tables import Sender
+from core.tenancy import audit
+from core.tenancy.schemas import Actor
+from core.tenancy.scope import in_subtree, visible_partner
+
+# SID-1: alphanumeric up to 11 characters (at least one letter), or a number up to 15 digits.
+_ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
+_NUMERIC = re.compile(r"^\+?[0-9]{1,15}$")
+
+
+def _view(row: dict[str, Any]) -> SenderView:
+    return SenderView(
+        id=row["id"],
+        partner_id=row["partner"],
+        channel=row["channel"],
+        name=row["name"],
+        status=row["status"],
+        created_at=row["created_at"],
+    )
+
+
+def _require_owner(actor: Actor) -> None:
+    if actor.partner_kind != "owner" or not actor.is_admin:
+        raise Forbidden("Only the system owner's admins set sender IDs until sender-ID requests exist")
+
+
+async def list_senders(actor: Actor, partner_id: int) -> list[SenderView]:
+    await visible_partner(actor, partner_id)
+    rows = await Sender.select().where(Sender.partner == partner_id).order_by(Sender.channel).order_by(Sender.name)
+    return [_view(r) for r in rows]
+
+
+async def enabled_senders(actor: Actor, channel: str | None = None) -> list[SenderView]:
+    """The acting partner's usable sender IDs (SID-3), for pickers in the portal."""
+    where = (Sender.partner == actor.partner_id) & (Sender.status == "enabled")
+    if channel:
+        where &= Sender.channel == channel
+    return [_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]
+
+
+async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip: str = "") -> SenderView:
+    partner = await visible_partner(actor, partner_id)  # a foreign id is a missing id, before any role check
+    _require_owner(actor)
+    if data.channel not in registries().channels:
+        raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
+    if not (_ALPHANUMERIC.match(data.name) or _NUMERIC.match(data.name)):
+        raise InvalidInput("A sender ID has up to 11 letters and digits, or up to 15 digits", field="name")
+    async with write_transaction():
+        if await Sender.exists().where(
+            (Sender.partner == partner_id) & (Sender.channel == data.channel) & (Sender.name == data.name)
+        ):
+            raise Conflict(f"{partner['name']} already has the {data.channel} sender ID {data.name!r}", field="name")
+        row = Sender(
+            partner=partner_id, channel=data.channel, name=data.name, status=data.status, created_at=datetime.now(UTC)
+        )
+        await row.save()
+        await audit.record(
+            actor,
+            "sender.create",
+            f"Added {data.channel} sender ID {data.name!r} for {partner['name']}",
+            object_type="sender",
+            object_id=row.id,
+            ip=ip,
+        )
+    return _view(await Sender.select().where(Sender.id == row.id).first())
+
+
+async def _visible(actor: Actor, sender_id: int) -> dict[str, Any]:
+    row = (
+        await Sender.select(*Sender.all_columns(), Sender.partner.path.as_alias("path"))
+        .where((Sender.id == sender_id) & in_subtree(actor, Sender.partner.path))
+        .first()
+    )
+    if row is None:
+        raise NotFound("Sender ID")
+    return row
+
+
+async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
+    row = await _visible(actor, sender_id)
+    _require_owner(actor)
+    async with write_transaction():
+        await Sender.update({Sender.status: data.status}).where(Sender.id == sender_id)
+        await audit.record(
+            actor,
+            "sender.update",
+            f"Set sender ID {row['name']!r} to {data.status}",
+            object_type="sender",
+            object_id=sender_id,
+            ip=ip,
+        )
+    return _view(await Sender.select().where(Sender.id == sender_id).first())
+
+
+async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:
+    row = await _visible(actor, sender_id)
+    _require_owner(actor)
+    async with write_transaction():
+        await Sender.delete().where(Sender.id == sender_id)
+        await audit.record(
+            actor,
+            "sender.delete",
+            f"Removed sender ID {row['name']!r}",
+            object_type="sender",
+            object_id=sender_id,
+            ip=ip,
+        )
