@@ -88,6 +88,10 @@ async def _visible(actor: Actor, sender_id: int) -> dict[str, Any]:
     return row
 
 
+async def get_sender(actor: Actor, sender_id: int) -> SenderView:
+    return _view(await _visible(actor, sender_id))
+
+
 async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
     row = await _visible(actor, sender_id)
     _require_owner(actor)

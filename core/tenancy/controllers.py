@@ -18,6 +18,8 @@ from core.billing import services as billing
 from core.billing.schemas import BalanceAdjustment
 from core.errors import PortalError
 from core.plugins import registries
+from core.senders import services as senders
+from core.senders.schemas import SenderCreate, SenderUpdate
 from core.tenancy import audit, services
 from core.tenancy.schemas import (
     LANGUAGES,
@@ -260,6 +262,7 @@ class AdminPages(Controller):
                 "channels": list(registries().channels),
                 "portals": portals.items,
                 "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
+                "senders": await senders.list_senders(actor, partner_id),
                 "is_own": partner_id == actor.partner_id,
                 "error": error,
                 "error_form": error_form,
@@ -328,6 +331,33 @@ class AdminPages(Controller):
             )
 
         return await self._partner_action(request, actor, partner_id, "balance", run)
+
+    # Sender IDs -------------------------------------------------------------------------------------
+    @post("/partners/{partner_id:int}/senders")
+    async def add_sender(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
+        async def run() -> None:
+            await senders.create_sender(
+                actor, partner_id, await parse_form(request, SenderCreate), ip=client_ip(request)
+            )
+
+        return await self._partner_action(request, actor, partner_id, "senders", run)
+
+    @post("/senders/{sender_id:int}/status")
+    async def sender_status(
+        self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int]
+    ) -> Response:
+        view = await senders.update_sender(
+            actor, sender_id, await parse_form(request, SenderUpdate), ip=client_ip(request)
+        )
+        return Redirect(f"/admin/partners/{view.partner_id}?saved=senders")
+
+    @post("/senders/{sender_id:int}/delete")
+    async def remove_sender(
+        self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int]
+    ) -> Response:
+        partner_id = (await senders.get_sender(actor, sender_id)).partner_id
+        await senders.delete_sender(actor, sender_id, ip=client_ip(request))
+        return Redirect(f"/admin/partners/{partner_id}?saved=senders")
 
     # Audit log ------------------------------------------------------------------------------------
     @get("/audit")

@@ -207,3 +207,22 @@ async def test_portal_form_sets_custom_sign_up_fields(client_for):
     assert "VAT number *\nHow did you hear of us?" in portal
     signup = (await client_for(world.a.host).get("/signup")).text
     assert 'name="custom.vat_number"' in signup and 'name="custom.how_did_you_hear_of_us"' in signup
+
+
+async def test_owner_keeps_sender_ids_on_the_partner_page(client_for):
+    world = await make_world()
+    owner = client_for(world.owner_host)
+    await sign_in(owner, "owner@main.test")
+    url = f"/admin/partners/{world.a.end_user_id}"
+    added = await post_form(owner, f"{url}/senders", {"name": "ShopSMS", "channel": "sms", "status": "enabled"})
+    assert added.headers["location"] == f"{url}?saved=senders"
+    page = (await owner.get(url)).text
+    assert "<code>ShopSMS</code>" in page and "<code>BrandA</code>" in page
+    bad = await post_form(owner, f"{url}/senders", {"name": "Bad*Name", "channel": "sms"})
+    assert bad.status_code == 422 and "up to 11 letters" in bad.text
+    reseller = client_for(world.a.host)
+    await sign_in(reseller, world.a.reseller_admin)
+    view = (await reseller.get(url)).text
+    assert "<code>ShopSMS</code>" in view and "Add sender ID" not in view
+    refused = await post_form(reseller, f"{url}/senders", {"name": "Mine", "channel": "sms"})
+    assert refused.status_code == 403
