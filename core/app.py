@@ -29,6 +29,7 @@ from core.accounts.controllers import (
 )
 from core.accounts.guards import provide_actor
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
+from core.contacts.controllers import ContactPages, GroupPages, StopListPages
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.plugins import load_plugins, plugin_routes, pm
@@ -110,6 +111,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             GroupsApi,
             ContactFieldsApi,
             StopListApi,
+            ContactPages,
+            GroupPages,
+            StopListPages,
             DevOutbox,
             healthz,
             create_static_files_router(

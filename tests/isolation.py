@@ -71,6 +71,12 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/contacts/{contact_id:int}"): {"json": {"first_name": "Hijacked"}},
     ("PATCH", "/api/groups/{group_id:int}"): {"json": {"name": "Hijacked"}},
     ("PATCH", "/api/contact-fields/{field_id:int}"): {"json": {"name": "Hijacked"}},
+    ("POST", "/contacts/{contact_id:int}"): {"form": {"phone": "34699000111", "first_name": "Hijacked"}},
+    ("POST", "/contacts/fields/{field_id:int}"): {"form": {"name": "Hijacked", "required": "on"}},
+    ("POST", "/contacts/fields/{field_id:int}/delete"): {"form": {}},
+    ("POST", "/contacts/groups/{group_id:int}"): {"form": {"name": "Hijacked", "description": ""}},
+    ("POST", "/contacts/groups/{group_id:int}/delete"): {"form": {}},
+    ("POST", "/contacts/groups/{group_id:int}/members"): {"form": {"action": "remove"}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

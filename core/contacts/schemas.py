@@ -156,3 +156,10 @@ class GroupAction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     selection: Selection
     group_id: int
     action: Literal["add", "remove", "move"]
+
+
+class ColumnSetting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One column of a user's table settings: a system column's key or a custom field's variable."""
+
+    key: Annotated[str, Meta(min_length=1, max_length=40)]
+    visible: bool = True

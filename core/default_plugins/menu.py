@@ -10,7 +10,10 @@ from core.web.i18n import N_
 
 @hookimpl
 def menu_links(actor: Actor) -> list[MenuLink]:
-    links = [MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0)]
+    links = [
+        MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0),
+        MenuLink(label=N_("Contacts"), href="/contacts", icon="users", order=100),
+    ]
     if actor.is_admin:
         links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))
     if actor.is_partner_manager:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,6 +26,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "accounts" / "templates"),
     str(CORE_DIR / "tenancy" / "templates"),
     str(CORE_DIR / "mail" / "templates"),
+    str(CORE_DIR / "contacts" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.
@@ -53,6 +54,11 @@ def format_datetime(value: datetime | None, actor: Any = None, with_time: bool =
     return value.astimezone(zone).strftime(fmt + (" %H:%M" if with_time else ""))
 
 
+def format_date(value: date | None, actor: Any = None) -> str:
+    """A calendar date (no time zone to convert) in the actor's date format."""
+    return value.strftime(DATE_FORMATS.get(getattr(actor, "date_format", ""), "%Y-%m-%d")) if value else ""
+
+
 @cache
 def environment(theme_slug: str, language: str = "en") -> Environment:
     """The Jinja environment of a theme in a language; one per pair, built once."""
@@ -71,6 +77,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
     )
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime
+    env.filters["day"] = format_date
     return env
 
 
