@@ -30,6 +30,8 @@ from core.accounts.controllers import (
 from core.accounts.guards import provide_actor
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.contacts.controllers import ContactPages, GroupPages, StopListPages
+from core.contacts.controllers._export import ExportApi, ExportPages
+from core.contacts.controllers._import import ImportPages, ImportsApi
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.plugins import load_plugins, plugin_routes, pm
@@ -114,6 +116,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             ContactPages,
             GroupPages,
             StopListPages,
+            ImportPages,
+            ImportsApi,
+            ExportPages,
+            ExportApi,
             DevOutbox,
             healthz,
             create_static_files_router(

@@ -11,6 +11,7 @@ from saq import CronJob, Queue, Worker
 from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage
+from core.contacts.jobs import run_import
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 
@@ -24,7 +25,7 @@ def make_queue(redis_url: str) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task the worker knows: the core's domains' jobs and the plugins'."""
-    return [deliver_mail, *plugin_jobs()]
+    return [deliver_mail, run_import, *plugin_jobs()]
 
 
 class PortalWorker(Worker):

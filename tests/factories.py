@@ -11,17 +11,19 @@ import httpx
 
 from core.accounts.api_keys import ApiKeyCreate, create_key
 from core.accounts.passwords import hash_password
-from core.contacts.fields import create_field
-from core.contacts.groups import create_group
-from core.contacts.schemas import ContactIn, FieldIn, GroupIn
-from core.contacts.services import create_contact
-from core.senders.schemas import SenderCreate
-from core.senders.services import create_sender
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
 from core.accounts.tables import User
 from core.billing.schemas import BalanceAdjustment
 from core.billing.services import adjust_balance
+from core.contacts.fields import create_field
+from core.contacts.groups import create_group
+from core.contacts.imports import create_import
+from core.contacts.schemas import ContactIn, FieldIn, GroupIn
+from core.contacts.services import create_contact
+from core.senders.schemas import SenderCreate
+from core.senders.services import create_sender
+from core.settings import load_settings
 from core.tenancy.bootstrap import create_owner
 from core.tenancy.schemas import Actor, PartnerCreate, PortalCreate
 from core.tenancy.services import create_partner, create_portal
@@ -70,6 +72,7 @@ class Tenant:
     contact_id: int
     group_id: int
     field_id: int
+    import_id: int
 
 
 @dataclass
@@ -112,6 +115,9 @@ async def make_world() -> World:
             end_user_actor,
             ContactIn(phone=f"+3461234500{ord(tag) % 10}", groups=[group.id], first_name=f"Client {tag}"),
         )
+        uploaded = await create_import(
+            end_user_actor, "contacts.csv", b"Phone\n+34612345100\n", var_dir=load_settings().var_dir
+        )
         await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
         tenants.append(
             Tenant(
@@ -130,6 +136,7 @@ async def make_world() -> World:
                 contact_id=contact.id,
                 group_id=group.id,
                 field_id=field.id,
+                import_id=uploaded.import_.id,
             )
         )
     return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])

@@ -27,10 +27,13 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
     "contact_id": lambda t: t.contact_id,
     "group_id": lambda t: t.group_id,
     "field_id": lambda t: t.field_id,
+    "import_id": lambda t: t.import_id,
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
 SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/contacts/imports/{import_id:int}/start"): {"form": {"column.0": "phone", "new_group": "Hijacked"}},
+    ("POST", "/api/imports/{import_id:int}/start"): {"json": {"mapping": {"0": "phone"}, "new_group": "Hijacked"}},
     ("PATCH", "/api/admin/portals/{portal_id:int}"): {"json": {"brand_name": "Hijacked"}},
     ("PATCH", "/api/admin/partners/{partner_id:int}"): {"json": {"name": "Hijacked", "blocked": True}},
     ("POST", "/api/admin/partners/{partner_id:int}/users"): {

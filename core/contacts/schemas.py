@@ -163,3 +163,69 @@ class ColumnSetting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     key: Annotated[str, Meta(min_length=1, max_length=40)]
     visible: bool = True
+
+
+ContactMode = Literal["add_update", "add_new", "update"]
+StopMode = Literal["exclude", "unblock", "block"]
+ImportStatus = Literal["uploaded", "queued", "running", "done", "failed"]
+FileKind = Literal["csv", "xls", "xlsx"]
+
+
+class ImportPreview(msgspec.Struct, kw_only=True):
+    """An uploaded file's first rows as text, with a guess at its header and at the mapping (CON-6)."""
+
+    kind: FileKind
+    encoding: str = ""
+    delimiter: str = ""
+    notice: str = ""
+    columns: int
+    rows: list[list[str]]
+    has_header: bool
+    suggested: dict[int, str]
+
+
+class ImportStart(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How to import an uploaded file: the column mapping, the modes and the target group (CON-6, CON-7)."""
+
+    mapping: Annotated[
+        dict[int, Annotated[str, Meta(max_length=60)]],
+        Meta(
+            max_length=200,
+            description="Column index (from 0) → phone, first_name, last_name, birth_date, gender, comments,"
+            " custom.<variable> or unused; Phone is required, each field once",
+        ),
+    ]
+    has_header: bool = False
+    contact_mode: ContactMode = "add_update"
+    stop_mode: StopMode = "exclude"
+    sender_ids: Annotated[list[int], Meta(max_length=200, description="Sender IDs for the stop list; none = all")] = []
+    group_id: int | None = None
+    new_group: Annotated[str, Meta(max_length=120, description="Create this group and import into it")] = ""
+
+
+class ImportView(msgspec.Struct, kw_only=True):
+    id: int
+    filename: str
+    size: int
+    status: ImportStatus
+    contact_mode: ContactMode
+    stop_mode: StopMode
+    sender_ids: list[int]
+    group: GroupRef | None
+    user_email: str
+    total: int
+    processed: int
+    percent: int
+    added: int
+    updated: int
+    skipped: int
+    invalid: int
+    has_invalid_file: bool
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportUploaded(msgspec.Struct, kw_only=True):
+    import_: ImportView = msgspec.field(name="import")
+    preview: ImportPreview
