@@ -29,9 +29,15 @@ from core.accounts.controllers import (
 )
 from core.accounts.guards import provide_actor
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
-from core.contacts.controllers import ContactPages, GroupPages, StopListPages
-from core.contacts.controllers._export import ExportApi, ExportPages
-from core.contacts.controllers._import import ImportPages, ImportsApi
+from core.contacts.controllers import (
+    ContactPages,
+    ExportApi,
+    ExportPages,
+    GroupPages,
+    ImportPages,
+    ImportsApi,
+    StopListPages,
+)
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.plugins import load_plugins, plugin_routes, pm

@@ -1,7 +1,9 @@
-"""Pages of the contacts workspace: Contacts, Groups and Stop List tabs."""
+"""Pages and routes of the contacts workspace: Contacts, Groups, Import History, Stop List, import and export."""
 
+from core.contacts.controllers._export import ExportApi, ExportPages
 from core.contacts.controllers._groups import GroupPages
+from core.contacts.controllers._import import ImportPages, ImportsApi
 from core.contacts.controllers._pages import ContactPages
 from core.contacts.controllers._stoplist import StopListPages
 
-__all__ = ("ContactPages", "GroupPages", "StopListPages")
+__all__ = ("ContactPages", "ExportApi", "ExportPages", "GroupPages", "ImportPages", "ImportsApi", "StopListPages")

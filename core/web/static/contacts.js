@@ -52,6 +52,22 @@
     }
   }, true);
 
+  // Empty filter fields stay out of the address bar, so that a copied link shows only the filters in use.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const data = event.detail.formData;
+    if (!data || event.detail.verb !== "get") return;
+    Array.from(data.entries()).forEach(function (entry) { if (entry[1] === "") data.delete(entry[0]); });
+  });
+
+  // A filter the server cannot use comes back as 400/422 with the reason inside the table block: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const status = event.detail.xhr.status;
+    if ((status === 400 || status === 422) && event.detail.target.id === "contacts-table") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("change", function (event) {
     const target = event.target;
     if (target instanceof HTMLSelectElement && target.matches("[data-autosubmit]") && target.form) {
