@@ -147,6 +147,8 @@ async def test_sort_by_headers_and_server_side_pages_with_rows_per_page(client_f
     assert len(phones) == 20 and phones == sorted(phones) and phones[0] == "34612345007"
     assert "Showing 1–20 of 25" in first.text and 'aria-current="page">1<' in first.text  # noqa: RUF001
     assert 'href="/contacts?sort=phone&amp;descending=0&amp;page=2&amp;per_page=20"' in first.text
+    past = (await client.get("/contacts?per_page=20&page=9")).text
+    assert "past the end" in past and 'href="/contacts?per_page=20"' in past
     second = await client.get("/contacts?per_page=20&sort=phone&descending=0&page=2")
     assert len(row_phones(second.text)) == 5 and "Showing 21–25 of 25" in second.text  # noqa: RUF001
     by_name = row_phones((await client.get("/contacts?sort=last_name&descending=0&per_page=50")).text)
