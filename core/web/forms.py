@@ -24,7 +24,30 @@ def split_field(text: str) -> tuple[str | None, str]:
     field = (path or "").replace("[", ".").replace("]", "") or None
     if field is None and (named := _NAMED.match(message)):
         field, message = named["field"], named["message"]
-    return field, message
+    if field is None and (missing := _MISSING.match(message)):
+        field, message = missing["field"], "required"
+    return field, _plain_words(message)
+
+
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+# msgspec's wording → what a person filling a form understands; anything else is shown as it is.
+_PLAIN = (
+    (re.compile(r"^Expected `str` of length >= 1$"), lambda m: "required"),
+    (re.compile(r"^Expected `str` of length >= (\d+)$"), lambda m: f"at least {m[1]} characters"),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), lambda m: f"at most {m[1]} characters"),
+    (re.compile(r"^Expected `array` of length >= 1$"), lambda m: "choose at least one"),
+    (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"choose at least {m[1]}"),
+    (re.compile(r"^Expected `array` of length <= (\d+)$"), lambda m: f"at most {m[1]} items"),
+    (re.compile(r"^Expected `str` matching regex .*$"), lambda m: "not in the expected format"),
+    (re.compile(r"^Expected `(int|float|decimal)`.*$"), lambda m: "must be a number"),
+)
+
+
+def _plain_words(message: str) -> str:
+    for pattern, words in _PLAIN:
+        if match := pattern.match(message):
+            return words(match)
+    return message
 
 
 def validation_error(exc: msgspec.ValidationError) -> InvalidInput:

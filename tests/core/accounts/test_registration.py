@@ -111,7 +111,7 @@ async def test_bad_sign_ups_store_nothing_and_name_the_problem(client_for, redis
         ({"password": "onlyletters", "password_confirm": "onlyletters"}, True, "password", "one digit"),
         ({"consent": None}, True, "consent", "accept the terms"),
         ({"custom.vat_number": ""}, True, "custom.vat_number", "VAT number is required"),
-        ({"first_name": "N" * 61}, True, "first_name", "length"),
+        ({"first_name": "N" * 61}, True, "first_name", "at most 60 characters"),
         ({"email": "not-an-address"}, True, "email", "email"),
         ({"company": "Company A"}, True, "name", "already exists"),
     ]
