@@ -2,77 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import async_playwright
 
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
-def demo_server(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
-    """`portal demo` then `portal run`, as `make run` does, on a free port and a fresh var/ directory."""
-    port = free_port()
-    env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path), "PORTAL_DEV": "1", "PORT": str(port)}
-    demo = subprocess.run(
-        [sys.executable, "-m", "core.cli", "demo", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    accounts = json.loads(demo.stdout.strip().splitlines()[-1])
-    server = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("the demo server did not become healthy within 30 s")
-        yield port, accounts
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
+    with demo_server(tmp_path) as running:
+        yield running
 
 
-async def test_both_demo_portals_sign_in_with_their_own_branding(demo_server):
-    port, accounts = demo_server
+async def test_both_demo_portals_sign_in_with_their_own_branding(demo):
+    port, accounts = demo
     owner = next(a for a in accounts if a["role"] == "system owner admin")
     end_user = next(a for a in accounts if a["role"] == "end-user admin")
     SHOTS.mkdir(exist_ok=True)

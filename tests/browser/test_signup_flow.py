@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from email.message import Message
@@ -21,7 +17,7 @@ from playwright.async_api import async_playwright
 from redis.asyncio import Redis
 
 from core.web.i18n import translations
-from tests.browser.test_branding import CHROMIUM, CHROMIUM_ARGS, SHOTS, free_port
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server, free_port
 from tests.core.web.test_health import with_db
 
 pytestmark = pytest.mark.browser
@@ -49,45 +45,11 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def server(tmp_path, smtp, redis_url, clean_state) -> Iterator[dict]:
-    """`portal demo` + `portal run` with SMTP to the inbox and its own Redis database (the test reads it too)."""
+    """The demo server with SMTP to the inbox and its own Redis database (the test reads captchas there)."""
     _, smtp_port = smtp
-    port = free_port()
     redis = with_db(redis_url, 9)
-    env = {
-        **os.environ,
-        "PORTAL_VAR_DIR": str(tmp_path),
-        "PORTAL_DEV": "1",
-        "PORT": str(port),
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "REDIS_URL": redis,
-    }
-    demo = subprocess.run(
-        [sys.executable, "-m", "core.cli", "demo", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    accounts = json.loads(demo.stdout.strip().splitlines()[-1])
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("the demo server did not become healthy within 30 s")
+    with demo_server(tmp_path, SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", REDIS_URL=redis) as (port, accounts):
         yield {"port": port, "redis": redis, "accounts": accounts}
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 async def wait_for_mail(inbox: Inbox, to: str, subject_has: str, seconds: float = 20) -> Message:

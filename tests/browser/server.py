@@ -1,0 +1,69 @@
+"""A real demo server for browser tests: `portal demo` then `portal run`, as `make run` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list[dict]]]:
+    """Seed the demo in a fresh var/ directory, start the portal on a free port; yields (port, demo accounts)."""
+    port = free_port()
+    env = {**os.environ, "PORTAL_VAR_DIR": str(var_dir), "PORTAL_DEV": "1", "PORT": str(port), **env_overrides}
+    demo = subprocess.run(
+        [sys.executable, "-m", "core.cli", "demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    accounts = json.loads(demo.stdout.strip().splitlines()[-1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("the demo server did not become healthy within 30 s")
+        yield port, accounts
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
