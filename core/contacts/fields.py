@@ -15,6 +15,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
 from core.tenancy.scope import require_admin
+from core.web.i18n import N_
 
 # Columns every contact has; custom fields may not take their names.
 SYSTEM_COLUMNS = (
@@ -63,7 +64,7 @@ async def create_field(actor: Actor, data: FieldIn, *, ip: str = "") -> FieldVie
     if variable in SYSTEM_COLUMNS:
         raise Conflict(f"{data.name!r} is a built-in column", field="name")
     if data.data_type == "list" and not data.choices:
-        raise InvalidInput("A list field needs at least one choice", field="choices")
+        raise InvalidInput(N_("A list field needs at least one choice"), field="choices")
     async with write_transaction():
         if await ContactField.exists().where(
             (ContactField.partner == actor.partner_id) & (ContactField.variable == variable)

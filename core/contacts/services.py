@@ -29,6 +29,7 @@ from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.schemas import Actor, Page
 from core.tenancy.scope import require_admin
+from core.web.i18n import N_
 
 
 def phone_or_error(raw: str) -> str:
@@ -265,7 +266,7 @@ async def selected_where(actor: Actor, selection: Selection) -> Any:
     if selection.all_matching:
         return contact_where(actor, selection.filter, await variables(actor))
     if not selection.ids:
-        raise InvalidInput("Select at least one contact", field="ids")
+        raise InvalidInput(N_("Select at least one contact"), field="ids")
     return (Contact.partner == actor.partner_id) & Contact.id.is_in(sorted(set(selection.ids)))
 
 

@@ -14,6 +14,7 @@ from core.db import write_transaction
 from core.errors import InvalidInput
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
+from core.web.i18n import N_
 
 # PostgreSQL takes at most 32,767 parameters per statement; stay well below.
 CHUNK = 10_000
@@ -40,7 +41,7 @@ async def blocked(partner_id: int, sender_id: int | None, numbers: Iterable[str]
 
 async def _selected_ids(actor: Actor, change: StopListChange) -> list[int]:
     if not change.all_senders and not change.sender_ids:
-        raise InvalidInput("Choose sender IDs or all sender IDs", field="sender_ids")
+        raise InvalidInput(N_("Choose sender IDs or all sender IDs"), field="sender_ids")
     await own_senders(actor, change.sender_ids)
     return [r["id"] for r in await Contact.select(Contact.id).where(await selected_where(actor, change.selection))]
 

@@ -8,6 +8,7 @@ from core.contacts.tables import TableSetting
 from core.db import json_value, write_transaction
 from core.errors import InvalidInput, NotFound
 from core.tenancy.schemas import Actor
+from core.web.i18n import N_
 
 CONTACTS = "contacts"
 
@@ -51,9 +52,9 @@ async def save_columns(actor: Actor, table_name: str, columns: list[ColumnSettin
     if unknown:
         raise InvalidInput(f"Unknown column {unknown[0]!r}", field="columns")
     if len(set(keys)) != len(keys):
-        raise InvalidInput("Each column may appear only once", field="columns")
+        raise InvalidInput(N_("Each column may appear only once"), field="columns")
     if not any(column.visible for column in columns):
-        raise InvalidInput("Keep at least one column visible", field="columns")
+        raise InvalidInput(N_("Keep at least one column visible"), field="columns")
     stored = [{"key": column.key, "visible": column.visible} for column in columns]
     where = (TableSetting.user == actor.user_id) & (TableSetting.table_name == table_name)
     async with write_transaction():

@@ -14,6 +14,7 @@ from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
 from core.tenancy.scope import in_subtree, visible_partner
+from core.web.i18n import N_
 
 # SID-1: alphanumeric up to 11 characters (at least one letter), or a number up to 15 digits.
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
@@ -56,7 +57,7 @@ async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip
     if data.channel not in registries().channels:
         raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
     if not (_ALPHANUMERIC.match(data.name) or _NUMERIC.match(data.name)):
-        raise InvalidInput("A sender ID has up to 11 letters and digits, or up to 15 digits", field="name")
+        raise InvalidInput(N_("A sender ID has up to 11 letters and digits, or up to 15 digits"), field="name")
     async with write_transaction():
         if await Sender.exists().where(
             (Sender.partner == partner_id) & (Sender.channel == data.channel) & (Sender.name == data.name)

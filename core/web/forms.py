@@ -10,6 +10,7 @@ from litestar import Request
 from msgspec import inspect as mi
 
 from core.errors import InvalidInput
+from core.web.i18n import N_
 
 T = TypeVar("T")
 
@@ -25,21 +26,21 @@ def split_field(text: str) -> tuple[str | None, str]:
     if field is None and (named := _NAMED.match(message)):
         field, message = named["field"], named["message"]
     if field is None and (missing := _MISSING.match(message)):
-        field, message = missing["field"], "required"
+        field, message = missing["field"], N_("required")
     return field, _plain_words(message)
 
 
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 # msgspec's wording → what a person filling a form understands; anything else is shown as it is.
 _PLAIN = (
-    (re.compile(r"^Expected `str` of length >= 1$"), lambda m: "required"),
+    (re.compile(r"^Expected `str` of length >= 1$"), lambda m: N_("required")),
     (re.compile(r"^Expected `str` of length >= (\d+)$"), lambda m: f"at least {m[1]} characters"),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), lambda m: f"at most {m[1]} characters"),
-    (re.compile(r"^Expected `array` of length >= 1$"), lambda m: "choose at least one"),
+    (re.compile(r"^Expected `array` of length >= 1$"), lambda m: N_("choose at least one")),
     (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"choose at least {m[1]}"),
     (re.compile(r"^Expected `array` of length <= (\d+)$"), lambda m: f"at most {m[1]} items"),
-    (re.compile(r"^Expected `str` matching regex .*$"), lambda m: "not in the expected format"),
-    (re.compile(r"^Expected `(int|float|decimal)`.*$"), lambda m: "must be a number"),
+    (re.compile(r"^Expected `str` matching regex .*$"), lambda m: N_("not in the expected format")),
+    (re.compile(r"^Expected `(int|float|decimal)`.*$"), lambda m: N_("must be a number")),
 )
 
 

@@ -48,6 +48,10 @@ SERVICE_MESSAGES = (
     N_("Insufficient balance: the change would go below the credit limit"),
     N_("API key not found"),
     N_("Message not found"),
+    N_("Contact not found"),
+    N_("Group not found"),
+    N_("Field not found"),
+    N_("Sender ID not found"),
 )
 
 # Roles are stored as these words and shown through the catalogue (layout.html, admin/partner.html).

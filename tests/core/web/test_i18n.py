@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # Words every language writes the same way, and words one language shares with English; any other msgstr
 # equal to its msgid is English left behind.
 SAME_EVERYWHERE = {"API", "IP", "2FA"}
-SAME_IN = {"es": {"Portal"}, "tr": {"Portal"}}
+SAME_IN = {"es": {"Portal", "No", "Variable"}, "tr": {"Portal"}}
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
