@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from core.accounts.services import load_actor
-from core.contacts._import_sql import ImportSql, apply
+from core.contacts._import_sql import ImportSql
 from core.contacts.fields import list_fields
 from core.contacts.groups import create_group
 from core.contacts.importing import (
@@ -38,12 +39,14 @@ log = logging.getLogger(__name__)
 
 INVALID_FILE = "invalid-rows.csv"
 PROGRESS_TTL = 24 * 3600
-# The share of the progress bar for reading and staging the file; the set-based statements fill the rest.
-STAGING_SHARE = 80
 
 
 def progress_key(import_id: int) -> str:
     return f"import_progress:{import_id}"
+
+
+def preview_key(import_id: int) -> str:
+    return f"import_preview:{import_id}"
 
 
 def _safe_filename(filename: str) -> str:
@@ -156,16 +159,24 @@ async def invalid_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path
     return path, f"invalid-rows-{import_id}.csv"
 
 
-async def preview(actor: Actor, import_id: int, var_dir: str) -> ImportPreview:
+async def preview(actor: Actor, import_id: int, var_dir: str, redis: Redis | None = None) -> ImportPreview:
+    """The preview made at upload (kept a day in Redis: a big workbook takes a second to read), else made again."""
     path, _ = await original_file(actor, import_id, var_dir)
+    if redis is not None and (cached := await redis.get(preview_key(import_id))):
+        return msgspec.json.decode(cached, type=ImportPreview)
     data = await asyncio.to_thread(path.read_bytes)
-    return await asyncio.to_thread(build_preview, data, kind_of(data), await list_fields(actor))
+    shown = await asyncio.to_thread(build_preview, data, kind_of(data), await list_fields(actor))
+    if redis is not None:
+        await redis.set(preview_key(import_id), msgspec.json.encode(shown), ex=PROGRESS_TTL)
+    return shown
 
 
 # Upload and start ---------------------------------------------------------------------------------------------------
 
 
-async def create_import(actor: Actor, filename: str, data: bytes, *, var_dir: str) -> ImportUploaded:
+async def create_import(
+    actor: Actor, filename: str, data: bytes, *, var_dir: str, redis: Redis | None = None
+) -> ImportUploaded:
     """Check an uploaded file, keep it under var/imports/<partner>/<import id>/ and preview it.
 
     Raises:
@@ -195,6 +206,8 @@ async def create_import(actor: Actor, filename: str, data: bytes, *, var_dir: st
     await ContactImport.update({ContactImport.stored_path: str(path.relative_to(var_dir))}).where(
         ContactImport.id == row.id
     )
+    if redis is not None:
+        await redis.set(preview_key(row.id), msgspec.json.encode(shown), ex=PROGRESS_TTL)
     return ImportUploaded(import_=await get_import(actor, row.id), preview=shown)
 
 
@@ -216,7 +229,7 @@ async def start_import(actor: Actor, portal: Portal, import_id: int, data: Impor
     row = await _own(actor, import_id)
     if row["status"] != "uploaded":
         raise Conflict("This import was started already")
-    shown = await preview(actor, import_id, portal.settings.var_dir)
+    shown = await preview(actor, import_id, portal.settings.var_dir, portal.redis)
     fields = await list_fields(actor)
     mapping = check_mapping(data.mapping, shown.columns, fields, creates_contacts=data.contact_mode != "update")
     senders = await own_senders(actor, data.sender_ids)
@@ -263,7 +276,7 @@ class Progress:
         self.shown = -1
 
     async def set(self, percent: int, processed: int, total: int) -> None:
-        if percent < self.shown + 5 and percent != 100:
+        if self.shown >= 0 and percent < self.shown + 5 and percent != 100:
             return  # every ~5 %
         self.shown = percent
         await self.redis.hset(self.key, mapping={"percent": percent, "processed": processed, "total": total})
@@ -320,24 +333,25 @@ async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str
         invalid=invalid,
     )
     progress = Progress(portal.redis, row["id"])
+    added = updated = 0
     async with write_transaction() as transaction:
-        sql = ImportSql(transaction.connection, sqlite=is_sqlite())
-        await sql.create_stage(row["partner"])
-        # Read the next chunk in a thread while this one is written: parsing and the database work at once.
+        sql = ImportSql(transaction.connection, sqlite=is_sqlite(), row=row, user_id=actor.user_id)
+        await sql.create_stage()
+        # Read the next chunk in a thread while the database takes this one: parsing and writing overlap.
         pending = asyncio.ensure_future(asyncio.to_thread(stager.next_chunk))
         try:
             while chunk := await pending:
                 pending = asyncio.ensure_future(asyncio.to_thread(stager.next_chunk))
                 await sql.stage(chunk)
-                share = min(STAGING_SHARE, STAGING_SHARE * stager.consumed // stager.estimated)
-                await progress.set(share, stager.consumed, max(stager.consumed, stager.estimated))
+                chunk_added, chunk_updated = await sql.apply_chunk()
+                added, updated = added + chunk_added, updated + chunk_updated
+                estimated = max(stager.consumed, stager.estimated)
+                await progress.set(min(99, 100 * stager.consumed // estimated), stager.consumed, estimated)
         finally:
             with contextlib.suppress(BaseException):
                 await pending
             invalid.close()
         total = stager.consumed
-        await sql.staged()
-        added, updated = await apply(sql, row, actor.user_id, lambda percent: progress.set(percent, total, total))
         await sql.drop_stage()
         skipped = stager.staged - added - updated
         await ContactImport.update(

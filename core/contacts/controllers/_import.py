@@ -78,7 +78,10 @@ class ImportPages(Controller):
         target = str(form.get("target", ""))
         try:
             filename, data = await _read_upload(form.get("file"))
-            uploaded = await imports.create_import(actor, filename, data, var_dir=_portal(request).settings.var_dir)
+            portal = _portal(request)
+            uploaded = await imports.create_import(
+                actor, filename, data, var_dir=portal.settings.var_dir, redis=portal.redis
+            )
         except PortalError as exc:
             return await self._upload_page(request, actor, target=target, error=exc.detail, status_code=exc.status_code)
         suffix = "?target=stoplist" if target == "stoplist" else ""
@@ -103,7 +106,8 @@ class ImportPages(Controller):
         view = await imports.get_import(actor, import_id)
         if view.status != "uploaded":
             return Redirect(f"/contacts/imports/{import_id}")
-        shown = await imports.preview(actor, import_id, _portal(request).settings.var_dir)
+        portal = _portal(request)
+        shown = await imports.preview(actor, import_id, portal.settings.var_dir, portal.redis)
         fields = await list_fields(actor)
         targets = [*FIELD_LABELS.items(), *((f"custom.{f.variable}", f.name) for f in fields)]
         if values is None:
@@ -230,7 +234,10 @@ class ImportsApi(Controller):
         data: Annotated[ImportFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ImportUploaded:
         filename, content = await _read_upload(data.file)
-        return await imports.create_import(actor, filename, content, var_dir=_portal(request).settings.var_dir)
+        portal = _portal(request)
+        return await imports.create_import(
+            actor, filename, content, var_dir=portal.settings.var_dir, redis=portal.redis
+        )
 
     @get("/{import_id:int}", summary="Status, live progress and counts of an import")
     async def get_import(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> ImportView:
