@@ -92,6 +92,7 @@ _TITLES = {
     "датарождения": "birth_date",
     "gender": "gender",
     "sex": "gender",
+    "sexo": "gender",
     "genero": "gender",
     "género": "gender",
     "пол": "gender",

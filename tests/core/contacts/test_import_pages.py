@@ -81,6 +81,22 @@ async def test_upload_map_start_and_watch_the_progress_on_the_pages(client_for):
     assert again.status_code in (302, 303)  # a started import's mapping page leads to its progress
 
 
+async def test_the_stop_list_tabs_import_button_preselects_import_to_stop_list(client_for):
+    world = await make_world()
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    upload_page = (await client.get("/contacts/import?target=stoplist")).text
+    assert 'name="target" value="stoplist"' in upload_page
+    uploaded = await client.post(
+        "/contacts/imports",
+        data={"_csrf_token": client.cookies.get("csrftoken"), "target": "stoplist"},
+        files={"file": ("stop.csv", b"34611111111\n34622222222\n")},
+    )
+    assert uploaded.headers["location"].endswith("/mapping?target=stoplist")
+    mapping = (await client.get(uploaded.headers["location"])).text
+    assert 'value="block" checked' in mapping and 'name="has_header" value="1" checked' not in mapping
+
+
 async def test_the_page_polls_while_the_import_runs(app, client_for):
     world = await make_world()
     client = client_for(world.a.host)
