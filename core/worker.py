@@ -11,7 +11,7 @@ from saq import CronJob, Queue, Worker
 from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage
-from core.contacts.jobs import run_import
+from core.contacts.jobs import run_import, sweep_imports
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 
@@ -50,7 +50,10 @@ def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | Non
 
 def cron_jobs() -> list[CronJob]:
     """Periodic core tasks; ``unique`` keeps one run per tick however many workers there are."""
-    return [CronJob(flush_api_key_usage, cron="* * * * *", unique=True, timeout=50)]
+    return [
+        CronJob(flush_api_key_usage, cron="* * * * *", unique=True, timeout=50),
+        CronJob(sweep_imports, cron="* * * * *", unique=True, timeout=50),
+    ]
 
 
 async def worker_count(queue: Queue) -> int:

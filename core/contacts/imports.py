@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
+from saq.job import Status
 
 from core.accounts.services import load_actor
 from core.contacts._import_sql import ImportSql
@@ -315,6 +316,28 @@ async def _failed(import_id: int, invalid: InvalidRows, reason: str) -> None:
     await ContactImport.update(
         {ContactImport.status: "failed", ContactImport.error: reason[:2000], ContactImport.finished_at: now}
     ).where(ContactImport.id == import_id)
+
+
+async def fail_abandoned(portal: Portal) -> int:
+    """Imports left ``running`` by a worker that died: the database rolled their transaction back, so say failed.
+
+    An import is abandoned when its saq job is gone or over (saq aborts a job whose worker stopped once the
+    job's timeout has passed). Only ``running`` ones are looked at: a ``queued`` one may not be enqueued yet.
+    """
+    abandoned = []
+    for row in await ContactImport.select(ContactImport.id).where(ContactImport.status == "running"):
+        job = await portal.queue.job(f"import:{row['id']}")
+        if job is None or job.status in (Status.ABORTED, Status.FAILED, Status.COMPLETE):
+            abandoned.append(row["id"])
+    if abandoned:
+        await ContactImport.update(
+            {
+                ContactImport.status: "failed",
+                ContactImport.error: "Nothing was imported: the worker running the import stopped",
+                ContactImport.finished_at: datetime.now(UTC),
+            }
+        ).where(ContactImport.id.is_in(abandoned) & (ContactImport.status == "running"))
+    return len(abandoned)
 
 
 async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str:

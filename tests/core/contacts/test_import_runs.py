@@ -12,6 +12,7 @@ import pytest
 
 from core.contacts import imports
 from core.contacts.fields import create_field
+from core.contacts.jobs import sweep_imports
 from core.contacts.schemas import FieldIn, ImportStart
 from core.contacts.tables import Contact, ContactBlock, ContactGroup, ContactGroupMember, ContactImport
 from core.db import engine, is_sqlite, json_value
@@ -240,3 +241,16 @@ async def test_a_million_rows_import(app, tmp_path: Path):
     assert await Contact.count().where(Contact.partner == actor.partner_id) == 1_000_001  # and make_world's one
     assert len(await members_of(done["group_id"])) == 1_000_000
     assert elapsed < 120
+
+
+async def test_imports_left_running_by_a_dead_worker_are_marked_failed(app):
+    world = await make_world()
+    actor = await actor_of(world.a)
+    done = await import_file(app, actor, b"Phone\n34611111111\n")
+    queued, running = world.a.import_id, world.b.import_id
+    await ContactImport.update({ContactImport.status: "queued"}).where(ContactImport.id == queued)
+    await ContactImport.update({ContactImport.status: "running"}).where(ContactImport.id == running)
+    assert await sweep_imports({"portal": app.state.portal}) == 1
+    rows = {r["id"]: r for r in await ContactImport.select()}
+    assert rows[running]["status"] == "failed" and "worker running the import stopped" in rows[running]["error"]
+    assert rows[queued]["status"] == "queued" and rows[done["id"]]["status"] == "done"
