@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
@@ -13,6 +15,10 @@ from tests.core.contacts.helpers import actor_of
 from tests.factories import make_world, post_form, sign_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def exports_on_disk() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("contacts-*.xlsx"))
 
 
 def sheet_rows(content: bytes) -> list[list[str]]:
@@ -37,8 +43,10 @@ async def test_selection_exports_every_column_with_formulas_neutralised(client_f
     client = client_for(world.a.host)
     await sign_in(client, world.a.end_user_admin)
     await client.get("/contacts/imports")
+    before = exports_on_disk()
     response = await post_form(client, "/contacts/export", {"ids": [str(risky.id)]})
     assert response.status_code == 200 and response.headers["content-type"] == XLSX
+    assert exports_on_disk() == before  # served, then deleted
     assert response.headers["content-disposition"].startswith('attachment; filename="contacts-')
     rows = sheet_rows(response.content)
     assert rows[0] == [
