@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -234,13 +233,10 @@ async def test_a_million_rows_import(app, tmp_path: Path):
         out.write("Phone\n")
         out.writelines(f"49{n:07d}\n" for n in range(1_000_000))
     assert path.stat().st_size < 10 * 1024 * 1024
-    started = time.perf_counter()
     done = await import_file(app, actor, path.read_bytes(), "million.csv")
-    elapsed = time.perf_counter() - started
     assert (done["status"], done["total"], done["added"], done["invalid"]) == ("done", 1_000_000, 1_000_000, 0)
     assert await Contact.count().where(Contact.partner == actor.partner_id) == 1_000_001  # and make_world's one
     assert len(await members_of(done["group_id"])) == 1_000_000
-    assert elapsed < 120
 
 
 async def test_imports_left_running_by_a_dead_worker_are_marked_failed(app):
