@@ -15,18 +15,11 @@ from redis.asyncio import Redis
 from saq.job import Status
 
 from core.accounts.services import load_actor
+from core.contacts._import_rows import InvalidRows, Stager
 from core.contacts._import_sql import ImportSql
 from core.contacts.fields import list_fields
 from core.contacts.groups import create_group
-from core.contacts.importing import (
-    InvalidRows,
-    Stager,
-    build_preview,
-    check_mapping,
-    detect_kind,
-    kind_of,
-    open_sheet,
-)
+from core.contacts.importing import build_preview, check_mapping, detect_kind, kind_of, open_sheet
 from core.contacts.schemas import GroupIn, GroupRef, ImportPreview, ImportStart, ImportUploaded, ImportView
 from core.contacts.services import own_groups, own_senders
 from core.contacts.tables import ContactGroup, ContactImport
