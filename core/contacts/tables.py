@@ -43,7 +43,7 @@ class Contact(Table, tablename="contact"):
     custom = JSON(default={}, help_text="Values of the partner's custom fields, by variable")
     blocked_all = Boolean(default=False, help_text="Stop list: no sender ID may send to this contact")
     created_by = Integer(null=True, default=None)
-    created_at = Timestamptz(index=True)
+    created_at = Timestamptz(help_text="Indexed with partner (contact_partner_created)")
     updated_at = Timestamptz()
 
 
