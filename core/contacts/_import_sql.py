@@ -86,6 +86,12 @@ class ImportSql:
         else:
             # One import per partner at a time: the counts of added and updated stay exact.
             await self.execute("SELECT pg_advisory_xact_lock(7301, $1)", self.partner)
+            # The per-row lookups below must use the (partner, phone) btree. Within this one long transaction the
+            # planner's statistics on contact are stale (it may believe the table still holds a handful of rows
+            # and scan it per row), and pg_trgm's GIN index on phone also answers "=" through bitmap scans, far
+            # slower after a big insert. Steer the plans for this transaction only.
+            await self.execute("SET LOCAL enable_bitmapscan = off")
+            await self.execute("SET LOCAL enable_seqscan = off")
         await self.execute(
             "CREATE TEMP TABLE import_stage (phone varchar(15) NOT NULL, first_name varchar(100),"
             " last_name varchar(100), birth_date date, gender varchar(10), comments text, custom text,"
