@@ -20,24 +20,32 @@ from core.events import CampaignStatusChanged, LinkClicked, MessageStatusChange,
 from core.hookspecs import hookimpl
 from core.portal import Portal
 from core.providers import (
+    DELIVERY_STATES,
     ChannelCapabilities,
     ChannelProvider,
+    DeliveryReport,
+    InboundMessage,
     MenuLink,
     OutboundMessage,
     PaymentProvider,
     SendResult,
     Shortener,
+    StandIn,
+    VendorConnection,
 )
 from core.tenancy.schemas import Actor
 from core.web.shell import page as render_page
 
 __all__ = (
+    "DELIVERY_STATES",
     "Actor",
     "CampaignStatusChanged",
     "ChannelCapabilities",
     "ChannelProvider",
     "Conflict",
+    "DeliveryReport",
     "Forbidden",
+    "InboundMessage",
     "InvalidInput",
     "LinkClicked",
     "MenuLink",
@@ -52,8 +60,10 @@ __all__ = (
     "ProviderError",
     "SendResult",
     "Shortener",
+    "StandIn",
     "TemporaryProviderError",
     "Unauthenticated",
+    "VendorConnection",
     "hookimpl",
     "render_page",
 )

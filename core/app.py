@@ -28,6 +28,7 @@ from core.accounts.controllers import (
     SignInPages,
 )
 from core.accounts.guards import provide_actor
+from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.contacts.controllers import (
     ContactPages,
@@ -40,6 +41,7 @@ from core.contacts.controllers import (
 )
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
+from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             ImportsApi,
             ExportPages,
             ExportApi,
+            *NUMBERING_ROUTES,
+            *BILLING_ROUTES,
             DevOutbox,
             healthz,
             create_static_files_router(

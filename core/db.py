@@ -23,6 +23,7 @@ CORE_APPS = (
     "core.mail.piccolo_app",
     "core.senders.piccolo_app",
     "core.contacts.piccolo_app",
+    "core.numbering.piccolo_app",
 )
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from core.events import CampaignStatusChanged, LinkClicked, MessageStatusChanged, PaymentSettled
     from core.portal import Portal
-    from core.providers import ChannelProvider, MenuLink, PaymentProvider, Shortener
+    from core.providers import ChannelProvider, MenuLink, PaymentProvider, Shortener, StandIn
     from core.tenancy.schemas import Actor
 
 hookspec = HookspecMarker("campaign_portal")
@@ -36,6 +36,15 @@ def register_payment_providers(register: Callable[[PaymentProvider], None]) -> N
 @hookspec
 def register_shorteners(register: Callable[[Shortener], None]) -> None:
     """Hand the core URL shorteners by calling ``register(shortener)``; called once at start-up."""
+
+
+@hookspec
+def register_stand_ins(register: Callable[[type[StandIn]], None]) -> None:
+    """Hand the core the class of a local vendor stand-in by calling ``register(cls)``, one per channel.
+
+    ``portal simulate <channel>`` runs it; ``portal run`` and the tests start it and point a vendor connection at
+    it (CHN-4). Called once when the plugin registries are built.
+    """
 
 
 @hookspec

@@ -13,7 +13,7 @@ import msgspec
 import pluggy
 
 from core import hookspecs
-from core.providers import ChannelProvider, PaymentProvider, Registry, Shortener
+from core.providers import ChannelProvider, PaymentProvider, Registry, Shortener, StandIn
 
 ENTRY_POINT_GROUP = "campaign_portal"
 
@@ -61,6 +61,7 @@ class PluginRegistries(msgspec.Struct, kw_only=True):
     channels: Registry[ChannelProvider]
     payment_providers: Registry[PaymentProvider]
     shorteners: Registry[Shortener]
+    stand_ins: dict[str, type[StandIn]]
     settings_types: dict[str, type[msgspec.Struct]]
 
 
@@ -70,6 +71,12 @@ def collect_registries() -> PluginRegistries:
     payments: Registry[PaymentProvider] = Registry("payment", PaymentProvider)
     shorteners: Registry[Shortener] = Registry("shortener", Shortener)
     settings_types: dict[str, type[msgspec.Struct]] = {}
+    stand_ins: dict[str, type[StandIn]] = {}
+
+    def register_stand_in(stand_in: type[StandIn]) -> None:
+        if stand_in.channel in stand_ins:
+            raise ValueError(f"a stand-in for {stand_in.channel!r} is registered twice")
+        stand_ins[stand_in.channel] = stand_in
 
     def register_settings(name: str, settings_type: type[msgspec.Struct]) -> None:
         if name in settings_types:
@@ -80,8 +87,13 @@ def collect_registries() -> PluginRegistries:
     pm.hook.register_payment_providers(register=payments.register)
     pm.hook.register_shorteners(register=shorteners.register)
     pm.hook.register_settings(register=register_settings)
+    pm.hook.register_stand_ins(register=register_stand_in)
     return PluginRegistries(
-        channels=channels, payment_providers=payments, shorteners=shorteners, settings_types=settings_types
+        channels=channels,
+        payment_providers=payments,
+        shorteners=shorteners,
+        stand_ins=stand_ins,
+        settings_types=settings_types,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -11,7 +13,10 @@ from saq import Queue
 
 from core.events import Event, emit
 from core.plugins import PluginRegistries, registries
+from core.providers import DeliveryReport, InboundMessage, VendorConnection
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Portal:
@@ -44,7 +49,29 @@ class Portal:
         return msgspec.convert(values, settings_type, strict=False)
 
     async def enqueue(self, task: str, **kwargs: Any) -> Any:
-        return await self.queue.enqueue(task, **kwargs)
+        """Enqueue a job; saq drops it silently when a job with the same key is still queued or active."""
+        job = await self.queue.enqueue(task, **kwargs)
+        if job is None:
+            log.warning("job %s was not enqueued: a job with key %r is still queued or active", task, kwargs.get("key"))
+        return job
 
     async def emit(self, event: Event) -> None:
         await emit(self, event)
+
+    async def vendor_connections(self, channel: str) -> list[VendorConnection]:
+        """The enabled vendor connections of a channel, as the owner configured them in the Admin Panel."""
+        from core.dispatch.connections import enabled_connections
+
+        return await enabled_connections(channel)
+
+    async def record_deliveries(self, channel: str, reports: Sequence[DeliveryReport]) -> None:
+        """Apply a channel's delivery reports in bulk; duplicates, late and early reports are safe (DSP-5)."""
+        from core.dispatch.receipts import record_deliveries
+
+        await record_deliveries(self, channel, reports)
+
+    async def record_inbound(self, messages: Sequence[InboundMessage]) -> None:
+        """Store MO messages a channel received."""
+        from core.dispatch.receipts import record_inbound
+
+        await record_inbound(self, messages)

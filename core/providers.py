@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
+
+if TYPE_CHECKING:
+    from core.portal import Portal
 
 
 class MenuLink(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,8 +29,8 @@ class ChannelCapabilities(msgspec.Struct, frozen=True, kw_only=True):
     seen: bool = False
 
 
-class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """One message a channel must submit: the EDR it belongs to and what to send."""
+class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One message a channel must submit: the EDR it belongs to and what to send (text already rendered)."""
 
     edr_id: int
     sender: str
@@ -36,14 +40,68 @@ class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, str] = {}
 
 
-class SendResult(msgspec.Struct, frozen=True, kw_only=True):
-    """The vendor's answer for one OutboundMessage: its id when accepted, else the error."""
+class SendResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The vendor's answer for one OutboundMessage.
+
+    ``accepted`` with ``vendor_message_id`` (a multipart SMS: the first part's id, and every part's id in
+    ``part_ids``); else ``error`` says why. ``unknown`` marks a submission whose outcome the channel cannot know
+    (no response before the connection broke or timed out): the core fails it without charging and never
+    re-sends it (DSP-3). Vendor throttling is the channel's to retry, never a result.
+    """
 
     edr_id: int
     accepted: bool
     vendor_message_id: str = ""
+    part_ids: tuple[str, ...] = ()
     error: str = ""
-    retry: bool = False
+    unknown: bool = False
+
+
+class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A vendor's report on a message it accepted, matched to the EDR by ``vendor_message_id``.
+
+    ``state`` is one of DELIVERY_STATES; ``vendor_status`` and ``error_code`` keep the vendor's raw words.
+    """
+
+    vendor_message_id: str
+    state: str
+    vendor_status: str = ""
+    error_code: str = ""
+    done_at: datetime | None = None
+
+
+# Vendor states → the EDR status they lead to; "" means not final (the EDR stays SENT).
+DELIVERY_STATES: dict[str, str] = {
+    "delivered": "DELIVERED",
+    "seen": "SEEN",
+    "undelivered": "UNDELIVERED",
+    "expired": "UNDELIVERED",
+    "deleted": "UNDELIVERED",
+    "rejected": "UNDELIVERED",
+    "enroute": "",
+    "accepted": "",
+    "unknown": "",
+}
+
+
+class InboundMessage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A message a subscriber sent to one of our numbers (MO)."""
+
+    channel: str
+    source: str
+    destination: str
+    text: str
+    vendor_message_id: str = ""
+    received_at: datetime | None = None
+
+
+class VendorConnection(msgspec.Struct, frozen=True, kw_only=True):
+    """One vendor connection the owner configured in the Admin Panel; ``settings`` decode to the channel's type."""
+
+    id: int
+    channel: str
+    name: str
+    settings: dict[str, Any]
 
 
 @runtime_checkable
@@ -59,8 +117,11 @@ class ChannelProvider(Protocol):
         """How many billable units ``text`` takes on this channel."""
         ...
 
-    async def start(self) -> None:
-        """Open long-lived vendor connections."""
+    async def start(self, portal: Portal) -> None:
+        """Open vendor connections (``await portal.vendor_connections(name)``) in a worker process.
+
+        Reports go back through ``portal.record_deliveries`` and ``portal.record_inbound``, in batches.
+        """
         ...
 
     async def stop(self) -> None:
@@ -69,6 +130,23 @@ class ChannelProvider(Protocol):
 
     async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
         """Submit a batch and return one result per message, in the same order."""
+        ...
+
+
+@runtime_checkable
+class StandIn(Protocol):
+    """A local server that plays a vendor (an SMSC, an HTTP API) for the demo and the tests (CHN-4)."""
+
+    channel: ClassVar[str]
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (0 = any free port); the port it listens on."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    def connection_settings(self) -> dict[str, Any]:
+        """What a VendorConnection to this stand-in holds (host, port, credentials)."""
         ...
 
 

@@ -105,7 +105,7 @@ async def send_mail(
     ).returning(MailMessage.id)
     mail_id = int(rows[0]["id"])
     # The job carries the id only; the row is the truth, so a lost job leaves a visible "queued" message.
-    await portal.queue.enqueue(DELIVERY_TASK, mail_id=mail_id, key=f"mail:{mail_id}", **DELIVERY_OPTIONS)
+    await portal.enqueue(DELIVERY_TASK, mail_id=mail_id, key=f"mail:{mail_id}", **DELIVERY_OPTIONS)
     return mail_id
 
 

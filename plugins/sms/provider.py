@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from core import ChannelCapabilities, OutboundMessage, ProviderError, SendResult
+from core import ChannelCapabilities, OutboundMessage, Portal, ProviderError, SendResult
 from plugins.sms.encoding import segments
 from plugins.sms.schemas import SmppSettings
 
@@ -19,7 +19,7 @@ class SmsChannel:
     def segments(self, text: str) -> int:
         return segments(text)
 
-    async def start(self) -> None:
+    async def start(self, portal: Portal) -> None:
         """Vendor binds are opened by the SMPP client, which the dispatch issue adds."""
 
     async def stop(self) -> None:

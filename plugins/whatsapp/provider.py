@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from core import ChannelCapabilities, OutboundMessage, ProviderError, SendResult
+from core import ChannelCapabilities, OutboundMessage, Portal, ProviderError, SendResult
 from plugins.whatsapp.schemas import WhatsAppSettings
 
 
@@ -21,7 +21,7 @@ class WhatsAppChannel:
         """WhatsApp bills per template message."""
         return 1 if text else 0
 
-    async def start(self) -> None:
+    async def start(self, portal: Portal) -> None:
         """HTTP vendors need no long-lived connection."""
 
     async def stop(self) -> None:

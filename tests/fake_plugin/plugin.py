@@ -33,7 +33,7 @@ class TelegramChannel:
     def segments(self, text: str) -> int:
         return 1
 
-    async def start(self) -> None:
+    async def start(self, portal: Any) -> None:
         _record("channel_start", self.name)
 
     async def stop(self) -> None:

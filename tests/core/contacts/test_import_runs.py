@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -225,11 +224,6 @@ async def test_an_import_failing_half_way_leaves_the_contacts_exactly_as_before(
     assert int(progress[b"percent"]) < 100
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")),
-    reason="known bug: on PostgreSQL the per-row lookup of a million-row import within one transaction is far too "
-    "slow (stale planner statistics); see the closing note of the contacts work",
-)
 async def test_a_million_rows_import(app, tmp_path: Path):
     """1,000,000 numbers of 9 digits fit in 10 MB; they import in one go (the limit is the file's size)."""
     world = await make_world()

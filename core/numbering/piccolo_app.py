@@ -1,0 +1,13 @@
+"""Piccolo app of the numbering domain: its tables and migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+APP_CONFIG = AppConfig(
+    app_name="numbering",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[],
+    migration_dependencies=["core.tenancy.piccolo_app"],
+    commands=[],
+)
