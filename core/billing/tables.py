@@ -1,4 +1,4 @@
-"""Billing tables: the ledger, one row per balance change (BIL-7)."""
+"""Billing tables: the ledger (BIL-7), rate plans with their rates and their assignment to partners (BIL-2)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,39 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     description = Varchar(length=500)
     details = JSON(default={})
     created_at = Timestamptz(index=True)
+
+
+class RatePlan(Table, tablename="rate_plan"):
+    """A price list for one channel offered by a partner (the owner or a reseller) to its partners (BIL-2)."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    partner_path = Varchar(length=400, index=True, help_text="Copy of the offering partner's path, for scoping")
+    name = Varchar(length=120)
+    channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")
+    mode = Varchar(length=10, help_text="submitted (By Submitted) or delivered (By Delivered)")
+    currency = Varchar(length=3)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Rate(Table, tablename="rate_plan_rate"):
+    """The price of one unit (an SMS segment) to a network, or to a country's All networks (``mnc`` empty)."""
+
+    plan = ForeignKey(references=RatePlan, on_delete=OnDelete.cascade, index=True)
+    country_iso = Varchar(length=2)
+    mcc = Varchar(length=3)
+    mnc = Varchar(length=3, default="")
+    price = BigInt(help_text="Micro-units of the plan's currency")
+    valid_from = Timestamptz(null=True, default=None)
+    valid_to = Timestamptz(null=True, default=None, help_text="Exclusive end")
+
+
+class PlanAssignment(Table, tablename="rate_plan_assignment"):
+    """Which plan a partner uses on a channel; ``slot`` ('<partner id>:<channel>') is unique: one per channel."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    plan = ForeignKey(references=RatePlan, on_delete=OnDelete.cascade, index=True)
+    channel = Varchar(length=40)
+    slot = Varchar(length=60, unique=True)
+    assigned_by = Varchar(length=254, default="")
+    assigned_at = Timestamptz()
