@@ -24,6 +24,8 @@ CORE_APPS = (
     "core.senders.piccolo_app",
     "core.contacts.piccolo_app",
     "core.numbering.piccolo_app",
+    "core.campaigns.piccolo_app",
+    "core.dispatch.piccolo_app",
 )
 
 

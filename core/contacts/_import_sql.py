@@ -1,17 +1,14 @@
-"""The SQL of a contact import: each chunk of rows goes to a temporary table in bulk, then set-based statements.
-
-The statements are written for PostgreSQL; on SQLite the same text runs with ?N parameters and without casts.
-"""
+"""The SQL of a contact import: each chunk of rows goes to a temporary table in bulk, then set-based statements."""
 
 # ruff: noqa: S608 — the statements interpolate only integers (sender ids checked at start) and fixed SQL words.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from core.db import json_value
+from core.rawsql import RawSql
 
 COLUMNS = ("phone", "first_name", "last_name", "birth_date", "gender", "comments", "custom")
 
@@ -20,7 +17,7 @@ def _bool(value: bool) -> str:
     return "TRUE" if value else "FALSE"
 
 
-class ImportSql:
+class ImportSql(RawSql):
     """One import's statements on its transaction's own connection: asyncpg (COPY) or aiosqlite (executemany).
 
     ``apply_chunk`` runs after each chunk is staged: find the rows whose number exists (and, to exclude them,
@@ -29,8 +26,7 @@ class ImportSql:
     """
 
     def __init__(self, connection: Any, *, sqlite: bool, row: dict[str, Any], user_id: int) -> None:
-        self.connection = connection
-        self.sqlite = sqlite
+        super().__init__(connection, sqlite=sqlite)
         self.partner, self.group_id, self.user_id = row["partner"], row["group_id"], user_id
         self.now = datetime.now(UTC)
         self.senders = [int(s) for s in json_value(row["stop_senders"]) or []]
@@ -47,51 +43,14 @@ class ImportSql:
         if self.stop in ("block", "unblock") and not self.senders:
             self.blocked_all = _bool(self.stop == "block")
 
-    def _sql(self, sql: str) -> str:
-        # Written for PostgreSQL: SQLite takes ?N parameters and no ::type casts.
-        return re.sub(r"\$(\d+)", r"?\1", re.sub(r"::\w+", "", sql)) if self.sqlite else sql
-
-    async def execute(self, sql: str, *args: Any) -> int:
-        """Run one statement; the number of rows it changed."""
-        if self.sqlite:
-            cursor = await self.connection.execute(self._sql(sql), args)
-            count = cursor.rowcount
-            await cursor.close()
-            return count
-        status = await self.connection.execute(sql, *args)
-        return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
-
-    async def column(self, sql: str, *args: Any) -> list[Any]:
-        """The first column of a statement's rows (a SELECT, or a write with RETURNING)."""
-        if self.sqlite:
-            rows = await self.connection.execute_fetchall(self._sql(sql), args)
-            return [next(iter(r.values())) for r in rows]
-        return [r[0] for r in await self.connection.fetch(sql, *args)]
-
-    async def bulk(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Write many rows at once: COPY on PostgreSQL, executemany on SQLite."""
-        if not rows:
-            return
-        if self.sqlite:
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            cursor = await self.connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-            await cursor.close()
-        else:
-            await self.connection.copy_records_to_table(table, records=rows, columns=columns)
-
     async def create_stage(self) -> None:
         if self.sqlite:
             await self.execute("DROP TABLE IF EXISTS temp.import_stage")
         else:
             # One import per partner at a time: the counts of added and updated stay exact.
             await self.execute("SELECT pg_advisory_xact_lock(7301, $1)", self.partner)
-            # The per-row lookups below must use the (partner, phone) btree. Within this one long transaction the
-            # planner's statistics on contact are stale (it may believe the table still holds a handful of rows
-            # and scan it per row), and pg_trgm's GIN index on phone also answers "=" through bitmap scans, far
-            # slower after a big insert. Steer the plans for this transaction only.
+            # pg_trgm's GIN index on phone also answers "=" through bitmap scans, far slower than the btree.
             await self.execute("SET LOCAL enable_bitmapscan = off")
-            await self.execute("SET LOCAL enable_seqscan = off")
         await self.execute(
             "CREATE TEMP TABLE import_stage (phone varchar(15) NOT NULL, first_name varchar(100),"
             " last_name varchar(100), birth_date date, gender varchar(10), comments text, custom text,"
@@ -104,6 +63,21 @@ class ImportSql:
         self.had_contacts = bool(
             (await self.column("SELECT EXISTS (SELECT 1 FROM contact WHERE partner = $1)", self.partner))[0]
         )
+        self.analyzed_rows, self.added_since = 0, 0
+        if self.had_contacts:
+            await self._analyze_contacts()
+
+    async def _analyze_contacts(self) -> None:
+        """Fresh planner statistics on contact, inside this transaction (it sees the rows added so far).
+
+        Without them (a truncated or fast-grown table reads as empty) the planner may serve the per-row lookup
+        with an index on the partner alone and scan every contact of the partner for each staged row.
+        """
+        if self.sqlite:
+            return
+        await self.execute("ANALYZE contact")
+        self.analyzed_rows += self.added_since
+        self.added_since = 0
 
     async def drop_stage(self) -> None:
         if self.sqlite:
@@ -118,6 +92,9 @@ class ImportSql:
         """The set-based statements for the staged chunk; (added, updated)."""
         existing = 0
         if self.had_contacts:
+            # Re-analyse each time the table has doubled: a handful of ANALYZEs for a million rows.
+            if self.added_since >= max(20_000, self.analyzed_rows):
+                await self._analyze_contacts()
             # A correlated subquery keeps the chunk the outer loop on both engines: one index lookup per row,
             # however many contacts the partner has.
             await self.execute(
@@ -127,6 +104,7 @@ class ImportSql:
             )
             existing = (await self.column("SELECT count(*) FROM import_stage WHERE contact_id IS NOT NULL"))[0]
         added = await self._insert_new() if self.take_new else 0
+        self.added_since += added
         updated = await self._update_existing() if self.take_existing and existing else 0
         return added, updated
 

@@ -1,0 +1,106 @@
+"""Campaign Structs at the boundaries: what the wizard and the API send, and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+
+class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new campaign. Recipients: contact groups (or all contacts) and/or numbers; at least one recipient."""
+
+    name: Annotated[str, Meta(max_length=200)] = ""
+    channel: Annotated[str, Meta(min_length=1, max_length=40)] = "sms"
+    sender_id: int
+    text: Annotated[str, Meta(min_length=1, max_length=2000)]
+    flash: bool = False
+    group_ids: list[int] = []
+    all_contacts: bool = False
+    numbers: Annotated[list[str], Meta(max_length=1_000_000)] = []
+    country_code: Annotated[str, Meta(max_length=4, description="Added to numbers typed without one")] = ""
+    send_at: datetime | None = None
+    timezone: Annotated[str, Meta(max_length=60)] = "UTC"
+    notify_emails: Annotated[list[str], Meta(max_length=10)] = []
+    validity_hours: Annotated[int, Meta(ge=1, le=72)] = 48
+
+
+class NumbersCheck(msgspec.Struct, kw_only=True):
+    """Manual or uploaded numbers after normalisation: what will be sent to, and what was dropped and why."""
+
+    valid: list[str]
+    invalid: list[tuple[str, str]]
+    duplicates: int
+
+
+class CostLine(msgspec.Struct, kw_only=True):
+    country: str
+    network: str
+    mccmnc: str
+    recipients: int
+    parts: int
+    rate: Decimal | None
+    total: Decimal
+
+
+class CostPreview(msgspec.Struct, kw_only=True):
+    """What a campaign will cost before it is confirmed (CMP-5), by country and network."""
+
+    recipients: int
+    stop_listed: int
+    parts_per_message: int
+    lines: list[CostLine]
+    no_rate: int
+    total: Decimal
+    currency: str
+    billing_mode: str
+
+
+class CampaignView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    channel: str
+    sender_id: int
+    sender: str
+    text: str
+    flash: bool
+    group_ids: list[int]
+    all_contacts: bool
+    status: str
+    status_label: str
+    status_reason: str
+    scheduled_at: datetime | None
+    timezone: str
+    notify_emails: list[str]
+    validity_hours: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    total: int
+    stop_listed: int
+    sent: int
+    delivered: int
+    undelivered: int
+    failed: int
+    cost: Decimal
+    reserved: Decimal
+    currency: str
+    actions: list[str]
+
+    @property
+    def done(self) -> int:
+        """Messages with a final status."""
+        return self.delivered + self.undelivered + self.failed
+
+
+class CampaignFilter(msgspec.Struct, kw_only=True):
+    query: str = ""
+    status: str = ""
+    channel: str = ""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    page: Annotated[int, Meta(ge=1)] = 1
+    per_page: Annotated[int, Meta(ge=1, le=500)] = 25

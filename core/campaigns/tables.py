@@ -1,0 +1,54 @@
+"""Campaign tables: the campaign with its counters, and the numbers typed or uploaded as its recipients."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from core.tenancy.tables import Partner
+
+
+class Campaign(Table, tablename="campaign"):
+    """One campaign; its progress counters are kept exact by the dispatch engine in the same transactions
+    that change its EDRs, so the list never has to count millions of rows."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
+    created_by = Integer(null=True, default=None)
+    name = Varchar(length=200)
+    channel = Varchar(length=40)
+    sender_id = Integer()
+    sender_name = Varchar(length=15, help_text="Copy of the sender ID's name at creation")
+    text = Text()
+    flash = Boolean(default=False)
+    group_ids = JSON(default=[], help_text="Contact groups whose members receive it")
+    all_contacts = Boolean(default=False)
+    status = Varchar(length=20, index=True, help_text="waiting, scheduled, in_progress, paused, completed, …")
+    status_reason = Varchar(length=300, default="")
+    scheduled_at = Timestamptz(null=True, default=None, help_text="UTC instant of a scheduled start")
+    timezone = Varchar(length=60, default="UTC")
+    notify_emails = JSON(default=[])
+    validity_hours = Integer(default=48, help_text="A message with no report after this ends undelivered")
+    billing_mode = Varchar(length=10, default="", help_text="submitted or delivered, fixed at start")
+    currency = Varchar(length=3, default="")
+    ledger_entry_id = Integer(null=True, default=None, help_text="The campaign's one ledger row")
+    # Expansion checkpoint: recipients are written source by source in id order, so a restart resumes.
+    expansion = JSON(default={}, help_text="{'source': 'groups' or 'numbers', 'after': last id written}")
+    expanded = Boolean(default=False, help_text="Every recipient has its EDR")
+    total = Integer(default=0, help_text="EDRs written")
+    stop_listed = Integer(default=0)
+    sent = Integer(default=0, help_text="Accepted by the vendor")
+    delivered = Integer(default=0)
+    undelivered = Integer(default=0)
+    failed = Integer(default=0, help_text="Never accepted: no rate, vendor refusal, unknown outcome")
+    cost = BigInt(default=0, help_text="Micro-units charged")
+    reserved = BigInt(default=0, help_text="Micro-units reserved for By Delivered messages awaiting a report")
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class CampaignNumber(Table, tablename="campaign_number"):
+    """A recipient typed in or uploaded (not from a contact group), already normalised and deduplicated."""
+
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, index=True)
+    phone = Varchar(length=15)

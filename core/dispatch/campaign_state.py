@@ -1,0 +1,91 @@
+"""Status changes the engine makes to campaigns (pause on money, completion), announced and mailed (DSP-6)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from core.campaigns.states import STATUS_LABELS
+from core.campaigns.tables import Campaign
+from core.db import json_value, write_transaction
+from core.events import CampaignStatusChanged
+from core.portal import Portal
+
+log = logging.getLogger(__name__)
+
+INSUFFICIENT = "Insufficient balance: top up, then resume the campaign"
+
+
+async def change_status(
+    portal: Portal, campaign_id: int, from_statuses: set[str], to: str, reason: str = "", *, finished: bool = False
+) -> bool:
+    """Move a campaign to ``to`` when it is in one of ``from_statuses``; announce and mail the change.
+
+    A conditional update: of two workers racing to complete a campaign, one wins and one mail goes out.
+    """
+    now = datetime.now(UTC)
+    async with write_transaction():
+        row = await Campaign.select().where(Campaign.id == campaign_id).first()
+        if row is None or row["status"] not in from_statuses:
+            return False
+        values = {Campaign.status: to, Campaign.status_reason: reason[:300]}
+        if finished:
+            values[Campaign.finished_at] = now
+        if to == "in_progress" and row["started_at"] is None:
+            values[Campaign.started_at] = now
+        changed = (
+            await Campaign.update(values)
+            .where((Campaign.id == campaign_id) & (Campaign.status == row["status"]))
+            .returning(Campaign.id)
+        )
+    if not changed:
+        return False
+    await announce(portal, row, to, reason)
+    return True
+
+
+async def announce(portal: Portal, row: dict, to: str, reason: str) -> None:
+    """Tell plugins and the campaign's notification addresses (after the change committed)."""
+    from core.mail.services import send_mail
+
+    await portal.emit(
+        CampaignStatusChanged(
+            campaign_id=row["id"], partner_id=row["partner"], old_status=row["status"], new_status=to, reason=reason
+        )
+    )
+    fresh = await Campaign.select().where(Campaign.id == row["id"]).first() or row
+    for address in json_value(row["notify_emails"]) or []:
+        try:
+            await send_mail(
+                portal,
+                to=address,
+                template="campaign_status",
+                partner_id=row["partner"],
+                context={
+                    "campaign_name": row["name"],
+                    "old_label": STATUS_LABELS.get(row["status"], row["status"]),
+                    "status_label": STATUS_LABELS.get(to, to),
+                    "reason": reason,
+                    **{k: fresh[k] for k in ("total", "sent", "delivered", "undelivered", "failed")},
+                },
+            )
+        except Exception:  # a bad address must not undo a status change that already happened
+            log.exception("campaign %s: status mail to %s failed", row["id"], address)
+
+
+async def pause_for_balance(portal: Portal, campaign_id: int) -> None:
+    await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT)
+
+
+async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
+    """Complete an in-progress campaign whose every message is final (DSP-6); Failed when none was accepted."""
+    row = await Campaign.select().where(Campaign.id == campaign_id).first()
+    if row is None or row["status"] != "in_progress" or not row["expanded"]:
+        return False
+    if row["delivered"] + row["undelivered"] + row["failed"] < row["total"]:
+        return False
+    if row["total"] and row["sent"] == 0:
+        return await change_status(
+            portal, campaign_id, {"in_progress"}, "failed", "No message was accepted for delivery", finished=True
+        )
+    return await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True)

@@ -1,0 +1,225 @@
+"""Expansion (DSP-1): a campaign's recipients become EDRs, chunk by chunk, each chunk one transaction.
+
+Recipients come from contact groups (or all contacts) and from typed/uploaded numbers, in id order per
+source, so the checkpoint on the campaign row lets a restarted job resume where the last commit left off.
+Duplicates are dropped with an in-memory set (rebuilt from the EDRs on resume), stop-listed contacts are
+counted and skipped, and each message is resolved to its network and price in Python — a dict lookup per
+number — before the chunk is written with COPY. Batches of ≤ 500 ready EDRs become claimable at commit,
+so sending starts after the first chunk, not after the whole list.
+"""
+
+# ruff: noqa: S608 — the statements interpolate only integers (group ids read from our own row) and fixed words.
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from core.billing.pricing import PriceList, price_list
+from core.campaigns.rendering import CONTACT_VARIABLES, render, variables_in
+from core.campaigns.tables import Campaign
+from core.db import is_sqlite, json_value, write_transaction
+from core.dispatch.tables import Edr
+from core.numbering.services import PrefixIndex, prefix_index
+from core.portal import Portal
+from core.rawsql import RawSql
+
+CHUNK = 5_000
+BATCH = 500
+EDR_COLUMNS = (
+    "partner",
+    "campaign",
+    "batch",
+    "transaction_id",
+    "channel",
+    "sender",
+    "destination",
+    "text",
+    "parts",
+    "country_iso",
+    "country",
+    "mccmnc",
+    "network",
+    "rate",
+    "price",
+    "charge_on_delivery",
+    "status",
+    "error",
+    "created_at",
+    "done_at",
+)
+CONTACT_SELECT = "c.first_name, c.last_name, c.birth_date, c.gender, c.comments, c.custom"
+
+
+class Expander:
+    """One campaign's expansion state while the job runs."""
+
+    def __init__(self, portal: Portal, campaign: dict[str, Any], index: PrefixIndex, prices: PriceList | None):
+        self.portal = portal
+        self.campaign = campaign
+        self.index = index
+        self.prices = prices
+        self.provider = portal.registries.channels.get(campaign["channel"])
+        self.text: str = campaign["text"]
+        self.personal = bool(variables_in(self.text))
+        self.fixed_parts = self.provider.segments(self.text) if self.provider and not self.personal else 0
+        self.seen: set[str] = set()
+
+    def _sources(self) -> list[tuple[str, str]]:
+        c = self.campaign
+        stop = "(c.blocked_all OR EXISTS (SELECT 1 FROM contact_block AS b WHERE b.contact = c.id AND b.sender = $3))"
+        sources = []
+        if c["all_contacts"] or json_value(c["group_ids"]):
+            groups = ", ".join(str(int(g)) for g in json_value(c["group_ids"]) or [])
+            member = ""
+            if not c["all_contacts"]:
+                member = (
+                    " AND EXISTS (SELECT 1 FROM contact_group_member AS m"
+                    f' WHERE m.contact = c.id AND m."group" IN ({groups}))'
+                )
+            sources.append(
+                (
+                    "groups",
+                    f"SELECT c.id, c.phone, {CONTACT_SELECT}, {stop} AS blocked FROM contact AS c"
+                    f" WHERE c.partner = $1 AND c.id > $2{member} ORDER BY c.id LIMIT {CHUNK}",
+                )
+            )
+        sources.append(
+            (
+                "numbers",
+                f"SELECT n.id, n.phone, {CONTACT_SELECT}, COALESCE({stop}, FALSE) AS blocked"
+                " FROM campaign_number AS n LEFT JOIN contact AS c ON c.partner = $1 AND c.phone = n.phone"
+                f" WHERE n.campaign = $4 AND n.id > $2 ORDER BY n.id LIMIT {CHUNK}",
+            )
+        )
+        return sources
+
+    def _edr(self, row: dict[str, Any], batch: int | None, now: datetime) -> tuple[Any, ...]:
+        c = self.campaign
+        phone = row["phone"]
+        text = None
+        if self.personal:
+            values = {k: row.get(k) for k in CONTACT_VARIABLES}
+            values["phone"] = phone
+            values.update(json_value(row.get("custom")) or {})
+            text = render(self.text, values)
+        parts = self.provider.segments(text) if self.personal and self.provider else self.fixed_parts
+        dest = self.index.resolve(phone)
+        rate = self.prices.price(dest) if self.prices is not None and dest is not None else None
+        error = ""
+        if self.provider is None:
+            error = f"The {c['channel']} channel is not available"
+        elif self.prices is None:
+            error = f"No rate plan for {c['channel']}"
+        elif dest is None:
+            error = "Unknown destination: no country matches this number"
+        elif rate is None:
+            error = "No rate for destination"
+        status = "FAILED" if error else "PREPARED"
+        return (
+            c["partner"],
+            c["id"],
+            None if error else batch,
+            str(uuid.uuid4()),
+            c["channel"],
+            c["sender_name"],
+            phone,
+            text,
+            max(parts, 1),
+            dest.country_iso if dest else "",
+            dest.country if dest else "",
+            (dest.mcc + dest.mnc) if dest else "",
+            dest.network if dest else "",
+            rate,
+            (rate or 0) * max(parts, 1) if not error else 0,
+            c["billing_mode"] == "delivered",
+            status,
+            error,
+            now,
+            now if error else None,
+        )
+
+    async def chunk(self, sql: RawSql, source: str, query: str, after: int) -> tuple[int, bool]:
+        """Write one chunk of one source; (last id read, whether the source has more)."""
+        c = self.campaign
+        rows = await sql.rows(query, c["partner"], after, c["sender_id"], c["id"])
+        if not rows:
+            return after, False
+        fresh = []
+        blocked = 0
+        for row in rows:
+            phone = row["phone"]
+            if phone in self.seen:
+                continue
+            self.seen.add(phone)
+            if row["blocked"]:
+                blocked += 1
+                continue
+            fresh.append(row)
+        now = datetime.now(UTC)
+        edrs = [self._edr(row, 0, now) for row in fresh]
+        ready = [e for e in edrs if e[16] == "PREPARED"]
+        batch_ids = []
+        for start in range(0, len(ready), BATCH):
+            size = min(BATCH, len(ready) - start)
+            ids = await sql.column(
+                "INSERT INTO campaign_batch (campaign, state, size, amount, worker) VALUES ($1, 'ready', $2, 0, '')"
+                " RETURNING id",
+                c["id"],
+                size,
+            )
+            batch_ids.extend([ids[0]] * size)
+        numbered = iter(batch_ids)
+        final = [(*e[:2], next(numbered), *e[3:]) if e[16] == "PREPARED" else e for e in edrs]
+        await sql.bulk("edr", EDR_COLUMNS, final)
+        failed = len(edrs) - len(ready)
+        last = rows[-1]["id"]
+        more = len(rows) == CHUNK
+        await sql.execute(
+            "UPDATE campaign SET total = total + $1, failed = failed + $2, stop_listed = stop_listed + $3,"
+            " expansion = $4 WHERE id = $5",
+            len(edrs),
+            failed,
+            blocked,
+            json.dumps({"source": source, "after": last}),
+            c["id"],
+        )
+        return last, more
+
+
+async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
+    """Expand a started campaign from its checkpoint; ``on_chunk()`` is awaited after each commit.
+
+    Returns False when the campaign is no longer in progress (paused or canceled meanwhile).
+    """
+    campaign = await Campaign.select().where(Campaign.id == campaign_id).first()
+    if campaign is None or campaign["expanded"]:
+        return campaign is not None
+    index = await prefix_index()
+    prices = await price_list(campaign["partner"], campaign["channel"], campaign["started_at"] or datetime.now(UTC))
+    expander = Expander(portal, campaign, index, prices)
+    checkpoint = json_value(campaign["expansion"]) or {}
+    if checkpoint:
+        rows = await Edr.select(Edr.destination).where(Edr.campaign == campaign_id)
+        expander.seen = {r["destination"] for r in rows}
+    order = [name for name, _ in expander._sources()]
+    for name, query in expander._sources():
+        if checkpoint and order.index(name) < order.index(checkpoint.get("source", name)):
+            continue
+        after = checkpoint.get("after", 0) if checkpoint.get("source") == name else 0
+        more = True
+        while more:
+            async with write_transaction() as tx:
+                sql = RawSql(tx.connection, sqlite=is_sqlite())
+                status = await sql.column("SELECT status FROM campaign WHERE id = $1", campaign_id)
+                if not status or status[0] != "in_progress":
+                    return False
+                after, more = await expander.chunk(sql, name, query, after)
+            await on_chunk()
+    async with write_transaction() as tx:
+        await RawSql(tx.connection, sqlite=is_sqlite()).execute(
+            "UPDATE campaign SET expanded = TRUE WHERE id = $1", campaign_id
+        )
+    return True

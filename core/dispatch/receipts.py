@@ -1,0 +1,251 @@
+"""Delivery reports and MO messages from channels, applied in bulk (DSP-5).
+
+Reports are matched by vendor message id (a multipart SMS: by part, the message delivered only when every
+part is). A report for an id not stored yet — the receipt overtook the submit response — waits in
+``early_report`` until the batch's results are recorded. Statuses only move up by rank, so duplicates and
+out-of-order reports change nothing; a late positive report may lift UNDELIVERED to DELIVERED, never the
+other way. Counters and By-Delivered money move in the same transaction as the EDRs.
+"""
+
+# ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.db import is_sqlite, write_transaction
+from core.dispatch import money
+from core.dispatch.campaign_state import finish_if_done
+from core.events import MessageStatusChange, MessageStatusChanged
+from core.portal import Portal
+from core.providers import DELIVERY_STATES, DeliveryReport, InboundMessage
+from core.rawsql import RawSql
+
+RANK = {"PREPARED": 0, "BILLED": 1, "SENT": 2, "FAILED": 3, "UNDELIVERED": 3, "DELIVERED": 4, "SEEN": 5}
+CHUNK = 1_000
+POSITIVE = {"DELIVERED", "SEEN"}
+
+
+class Outcome:
+    """What one report means for one EDR."""
+
+    __slots__ = ("done_at", "error", "status", "vendor_status")
+
+    def __init__(self, status: str, vendor_status: str, error: str, done_at: datetime) -> None:
+        self.status, self.vendor_status, self.error, self.done_at = status, vendor_status, error, done_at
+
+
+def _outcome(report: DeliveryReport, now: datetime) -> Outcome | None:
+    status = DELIVERY_STATES.get(report.state, "")
+    if not status:
+        return None
+    error = (
+        "" if status in POSITIVE else f"{report.state}" + (f" (error {report.error_code})" if report.error_code else "")
+    )
+    return Outcome(status, report.vendor_status[:20], error[:200], report.done_at or now)
+
+
+def _placeholders(sql: RawSql, count: int, start: int = 1) -> str:
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Outcome], set[str]]:
+    """Record part states of multipart messages; the outcomes of messages whose parts decide them now."""
+    ids = list(reports)
+    rows = await sql.rows(
+        f"SELECT edr, vendor_message_id FROM edr_part WHERE vendor_message_id IN ({_placeholders(sql, len(ids))})",
+        *ids,
+    )
+    if not rows:
+        return {}, set()
+    await sql.executemany(
+        "UPDATE edr_part SET state = $1 WHERE vendor_message_id = $2",
+        [(reports[r["vendor_message_id"]].status, r["vendor_message_id"]) for r in rows],
+    )
+    edrs = sorted({r["edr"] for r in rows})
+    states = await sql.rows(
+        f"SELECT edr, state FROM edr_part WHERE edr IN ({_placeholders(sql, len(edrs))})",
+        *edrs,
+    )
+    by_edr: dict[int, list[str]] = defaultdict(list)
+    for r in states:
+        by_edr[r["edr"]].append(r["state"])
+    last = {r["edr"]: reports[r["vendor_message_id"]] for r in rows}
+    decided: dict[int, Outcome] = {}
+    for edr, parts in by_edr.items():
+        negative = [s for s in parts if s and s not in POSITIVE]
+        if negative:
+            outcome = last[edr]
+            decided[edr] = (
+                outcome
+                if outcome.status not in POSITIVE
+                else Outcome("UNDELIVERED", "", "a part was not delivered", outcome.done_at)
+            )
+        elif all(parts):
+            decided[edr] = last[edr]
+    return decided, {r["vendor_message_id"] for r in rows}
+
+
+async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict[str, Any]]:
+    """Move EDRs (by id) to their new statuses where the rank allows; counters and money follow. Changed rows."""
+    if not outcomes:
+        return []
+    ids = sorted(outcomes)
+    lock = "" if sql.sqlite else " FOR UPDATE"
+    rows = await sql.rows(
+        "SELECT id, partner, campaign, channel, status, price, charge_on_delivery, transaction_id FROM edr"
+        f" WHERE id IN ({_placeholders(sql, len(ids))}){lock}",
+        *ids,
+    )
+    changed = []
+    counters: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        new = outcomes[row["id"]]
+        old = row["status"]
+        if RANK[new.status] <= RANK[old] or old in ("PREPARED", "BILLED", "FAILED"):
+            continue
+        row["new"] = new
+        changed.append(row)
+        if row["campaign"] is None:
+            continue
+        c = counters[row["campaign"]]
+        c["partner"] = row["partner"]
+        for status, sign in ((old, -1), (new.status, 1)):
+            if status in ("DELIVERED", "SEEN"):
+                c["delivered"] += sign if not (old == "DELIVERED" and new.status == "SEEN") else 0
+            elif status == "UNDELIVERED":
+                c["undelivered"] += sign
+        if row["charge_on_delivery"] and old == "SENT":
+            c["reserved"] -= row["price"]
+            if new.status in POSITIVE:
+                c["cost"] += row["price"]
+            else:
+                c["refund"] += row["price"]
+    await sql.executemany(
+        "UPDATE edr SET status = $1, vendor_status = $2, error = $3, done_at = $4 WHERE id = $5",
+        [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
+    )
+    for campaign_id, c in counters.items():
+        if c["refund"]:
+            ledger = await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id)
+            await money.move(sql, c["partner"], ledger[0], c["refund"])
+        await sql.execute(
+            "UPDATE campaign SET delivered = delivered + $1, undelivered = undelivered + $2, cost = cost + $3,"
+            " reserved = reserved + $4 WHERE id = $5",
+            c["delivered"],
+            c["undelivered"],
+            c["cost"],
+            c["reserved"],
+            campaign_id,
+        )
+    return changed
+
+
+async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    by_vendor_id = {r.vendor_message_id: o for r in reports if (o := _outcome(r, now)) is not None}
+    raw = {r.vendor_message_id: r for r in reports}
+    changed: list[dict[str, Any]] = []
+    keys = list(by_vendor_id)
+    for start in range(0, len(keys), CHUNK):
+        chunk = {k: by_vendor_id[k] for k in keys[start : start + CHUNK]}
+        async with write_transaction() as tx:
+            sql = RawSql(tx.connection, sqlite=is_sqlite())
+            decided, matched_parts = await _parts(sql, chunk)
+            singles = [k for k in chunk if k not in matched_parts]
+            rows = (
+                await sql.rows(
+                    "SELECT id, vendor_message_id FROM edr"
+                    f" WHERE vendor_message_id IN ({_placeholders(sql, len(singles))})"
+                    f" AND channel = ${len(singles) + 1}",
+                    *singles,
+                    channel,
+                )
+                if singles
+                else []
+            )
+            for r in rows:
+                decided[r["id"]] = chunk[r["vendor_message_id"]]
+            found = {r["vendor_message_id"] for r in rows}
+            early = [raw[k] for k in singles if k not in found]
+            await sql.bulk(
+                "early_report",
+                ("channel", "vendor_message_id", "state", "vendor_status", "error_code", "done_at", "received_at"),
+                [
+                    (channel, r.vendor_message_id, r.state, r.vendor_status[:20], r.error_code[:20], r.done_at, now)
+                    for r in early
+                ],
+            )
+            changed += await apply_outcomes(sql, decided)
+    return changed
+
+
+async def after_changes(portal: Portal, changed: list[dict[str, Any]]) -> None:
+    """Announce changed EDRs to plugins and complete the campaigns they finished."""
+    if not changed:
+        return
+    await portal.emit(
+        MessageStatusChanged(
+            changes=tuple(
+                MessageStatusChange(
+                    edr_id=r["id"],
+                    partner_id=r["partner"],
+                    channel=r["channel"],
+                    status=r["new"].status,
+                    transaction_id=r["transaction_id"],
+                )
+                for r in changed
+            )
+        )
+    )
+    for campaign_id in {r["campaign"] for r in changed if r["campaign"] is not None}:
+        await finish_if_done(portal, campaign_id)
+
+
+async def record_deliveries(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> None:
+    """The Portal façade's entry point for a channel's reports."""
+    await after_changes(portal, await _apply(portal, channel, reports))
+
+
+async def apply_early_reports(portal: Portal, channel: str, vendor_ids: Sequence[str]) -> None:
+    """Apply reports that arrived before these vendor ids were stored, then forget them."""
+    if not vendor_ids:
+        return
+    found: list[DeliveryReport] = []
+    for start in range(0, len(vendor_ids), CHUNK):
+        chunk = list(vendor_ids[start : start + CHUNK])
+        async with write_transaction() as tx:
+            sql = RawSql(tx.connection, sqlite=is_sqlite())
+            marks = _placeholders(sql, len(chunk), 2)
+            rows = await sql.rows(
+                "DELETE FROM early_report WHERE channel = $1 AND vendor_message_id IN"
+                f" ({marks}) RETURNING vendor_message_id, state, vendor_status, error_code, done_at",
+                channel,
+                *chunk,
+            )
+        found += [
+            DeliveryReport(
+                vendor_message_id=r["vendor_message_id"],
+                state=r["state"],
+                vendor_status=r["vendor_status"],
+                error_code=r["error_code"],
+                done_at=r["done_at"] if isinstance(r["done_at"], datetime) or r["done_at"] is None else None,
+            )
+            for r in rows
+        ]
+    if found:
+        await record_deliveries(portal, channel, found)
+
+
+async def record_inbound(portal: Portal, messages: Sequence[InboundMessage]) -> None:
+    """Store MO messages as they came; routing to partners and auto-replies belong to the MO issue."""
+    now = datetime.now(UTC)
+    async with write_transaction() as tx:
+        await RawSql(tx.connection, sqlite=is_sqlite()).bulk(
+            "inbound_message",
+            ("channel", "source", "destination", "text", "vendor_message_id", "received_at"),
+            [(m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now) for m in messages],
+        )

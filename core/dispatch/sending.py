@@ -1,0 +1,200 @@
+"""Sending (DSP-2…4): workers claim ready batches, pay for them, submit them, and record what the vendor said.
+
+A batch moves ready → billed → submitting → done. Claim and payment are one transaction (a conditional
+update, so two workers never claim the same batch, and a conditional balance update, so money never goes
+below the credit limit); "submitting" is committed before the first message leaves, so after a crash the
+sweeper knows which outcomes are unknown and never sends them again.
+"""
+
+# ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.campaigns.tables import Campaign
+from core.db import is_sqlite, write_transaction
+from core.dispatch import money
+from core.dispatch.campaign_state import finish_if_done, pause_for_balance
+from core.dispatch.channels import ready_provider
+from core.dispatch.liveness import WORKER_ID
+from core.dispatch.receipts import apply_early_reports
+from core.dispatch.tables import Edr
+from core.portal import Portal
+from core.providers import OutboundMessage, SendResult
+from core.rawsql import RawSql
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 0.05
+IDLE_LIMIT_S = 5.0
+UNKNOWN_OUTCOME = "Submission outcome unknown: the connection failed before the vendor answered"
+
+
+def _sql(tx: Any) -> RawSql:
+    return RawSql(tx.connection, sqlite=is_sqlite())
+
+
+async def _claim(campaign_id: int) -> tuple[int, dict[str, Any]] | None:
+    """Claim and pay for the campaign's next ready batch; None when there is none ready.
+
+    Raises:
+        money.InsufficientBalance: the batch cannot be paid; nothing was claimed.
+    """
+    lock = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    now = datetime.now(UTC)
+    async with write_transaction() as tx:
+        sql = _sql(tx)
+        campaign = await sql.rows(
+            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, billing_mode FROM campaign WHERE id = $1",
+            campaign_id,
+        )
+        if not campaign or campaign[0]["status"] != "in_progress":
+            return None
+        ids = await sql.column(
+            "UPDATE campaign_batch SET state = 'billed', worker = $2, claimed_at = $3 WHERE id ="
+            f" (SELECT id FROM campaign_batch WHERE campaign = $1 AND state = 'ready' ORDER BY id LIMIT 1{lock})"
+            " AND state = 'ready' RETURNING id",
+            campaign_id,
+            WORKER_ID,
+            now,
+        )
+        if not ids:
+            return None
+        batch = ids[0]
+        amount = (
+            await sql.column(
+                "SELECT COALESCE(SUM(price), 0) FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
+                campaign_id,
+                batch,
+            )
+        )[0]
+        # Raises before anything below is written; the transaction rolls the claim back.
+        await money.move(sql, campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount))
+        await sql.execute(
+            "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
+            campaign_id,
+            batch,
+        )
+        await sql.execute("UPDATE campaign_batch SET amount = $1 WHERE id = $2", int(amount), batch)
+    return batch, campaign[0]
+
+
+async def _begin_submitting(batch: int) -> bool:
+    async with write_transaction() as tx:
+        changed = await _sql(tx).execute(
+            "UPDATE campaign_batch SET state = 'submitting' WHERE id = $1 AND state = 'billed' AND worker = $2",
+            batch,
+            WORKER_ID,
+        )
+    return changed == 1
+
+
+async def _messages(campaign_id: int, batch: int, campaign: dict[str, Any]) -> list[OutboundMessage]:
+    rows = await (
+        Edr.select(Edr.id, Edr.sender, Edr.destination, Edr.text)
+        .where((Edr.campaign == campaign_id) & (Edr.batch == batch) & (Edr.status == "BILLED"))
+        .order_by(Edr.id)
+    )
+    text, flash = campaign["text"], bool(campaign["flash"])
+    return [
+        OutboundMessage(
+            edr_id=r["id"], sender=r["sender"], destination=r["destination"], text=r["text"] or text, flash=flash
+        )
+        for r in rows
+    ]
+
+
+async def record_results(campaign_id: int, batch: int, results: Sequence[SendResult]) -> list[str]:
+    """Store a submitted batch's outcomes, refund what was not accepted; the accepted vendor ids."""
+    now = datetime.now(UTC)
+    accepted = [r for r in results if r.accepted]
+    refused = [r for r in results if not r.accepted]
+    async with write_transaction() as tx:
+        sql = _sql(tx)
+        campaign = (
+            await sql.rows("SELECT partner, ledger_entry_id, billing_mode FROM campaign WHERE id = $1", campaign_id)
+        )[0]
+        prices = {
+            r["id"]: r["price"]
+            for r in await sql.rows(
+                "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch
+            )
+        }
+        accepted = [r for r in accepted if r.edr_id in prices]
+        refused = [r for r in refused if r.edr_id in prices]
+        await sql.executemany(
+            "UPDATE edr SET status = 'SENT', vendor_message_id = $2, sent_at = $3 WHERE id = $1 AND status = 'BILLED'",
+            [(r.edr_id, r.vendor_message_id, now) for r in accepted],
+        )
+        await sql.executemany(
+            "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
+            [
+                (r.edr_id, (UNKNOWN_OUTCOME if r.unknown else r.error or "Refused by the vendor")[:200], now)
+                for r in refused
+            ],
+        )
+        parts = [(r.edr_id, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
+        await sql.bulk("edr_part", ("edr", "vendor_message_id"), parts)
+        taken = sum(prices[r.edr_id] for r in accepted)
+        refund = sum(prices[r.edr_id] for r in refused)
+        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
+        charged, reserved = (0, taken) if campaign["billing_mode"] == "delivered" else (taken, 0)
+        await sql.execute(
+            "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4"
+            " WHERE id = $5",
+            len(accepted),
+            len(refused),
+            charged,
+            reserved,
+            campaign_id,
+        )
+        await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
+    return [r.vendor_message_id for r in accepted]
+
+
+async def send_campaign(portal: Portal, campaign_id: int) -> str:
+    """Claim and send batches of one campaign until none is left, it stops being in progress, or money runs out."""
+    sent_batches = 0
+    idle = 0.0
+    while True:
+        try:
+            claimed = await _claim(campaign_id)
+        except money.InsufficientBalance:
+            await pause_for_balance(portal, campaign_id)
+            return f"paused after {sent_batches} batches: insufficient balance"
+        if claimed is None:
+            state = await _campaign_state(campaign_id)
+            if state is None or state["status"] != "in_progress" or state["expanded"]:
+                break
+            if idle >= IDLE_LIMIT_S:
+                break  # the expansion job enqueues senders again after its next chunk
+            await asyncio.sleep(IDLE_WAIT_S)
+            idle += IDLE_WAIT_S
+            continue
+        idle = 0.0
+        batch, campaign = claimed
+        if not await _begin_submitting(batch):
+            continue
+        messages = await _messages(campaign_id, batch, campaign)
+        channel = await _channel_of(campaign_id)
+        provider = await ready_provider(portal, channel)
+        results = await provider.send_batch(messages) if messages else []
+        vendor_ids = await record_results(campaign_id, batch, results)
+        await apply_early_reports(portal, channel, vendor_ids)
+        sent_batches += 1
+    await finish_if_done(portal, campaign_id)
+    return f"{sent_batches} batches sent"
+
+
+async def _campaign_state(campaign_id: int) -> dict[str, Any] | None:
+    return await Campaign.select(Campaign.status, Campaign.expanded).where(Campaign.id == campaign_id).first()
+
+
+async def _channel_of(campaign_id: int) -> str:
+    row = await Campaign.select(Campaign.channel).where(Campaign.id == campaign_id).first()
+    return row["channel"] if row else ""

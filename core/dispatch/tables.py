@@ -1,0 +1,106 @@
+"""Dispatch tables: vendor connections, EDRs (one per message attempt), campaign batches and early reports."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Integer,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class VendorConnection(Table, tablename="vendor_connection"):
+    """A connection to a vendor of one channel, configured by the owner (host, credentials, throughput…)."""
+
+    channel = Varchar(length=40)
+    name = Varchar(length=80, unique=True)
+    settings = JSON(default={}, help_text="The channel plugin's settings Struct, as JSON")
+    enabled = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(help_text="Workers rebind a channel when its connections changed")
+
+
+class Edr(Table, tablename="edr"):
+    """One message attempt. Plain integer references, no foreign keys: millions are COPYed per campaign.
+
+    ``status`` is deliberately not indexed, so status updates stay HOT on PostgreSQL (notes/performance.md T3).
+    """
+
+    id = BigSerial(primary_key=True)
+    partner = Integer()
+    campaign = Integer(null=True, default=None)
+    batch = Integer(null=True, default=None, help_text="campaign_batch id")
+    transaction_id = Varchar(length=36, default="")
+    channel = Varchar(length=40)
+    sender = Varchar(length=15)
+    destination = Varchar(length=15)
+    text = Text(null=True, default=None, help_text="Rendered text when it differs from the campaign's")
+    parts = SmallInt(default=1)
+    country_iso = Varchar(length=2, default="")
+    country = Varchar(length=60, default="")
+    mccmnc = Varchar(length=6, default="")
+    network = Varchar(length=80, default="")
+    rate = BigInt(null=True, default=None, help_text="Micro-units per part; none = no rate for destination")
+    price = BigInt(default=0, help_text="rate times parts")
+    charge_on_delivery = Boolean(default=False)
+    status = Varchar(length=12, help_text="PREPARED, BILLED, SENT, DELIVERED, UNDELIVERED, FAILED, SEEN")
+    error = Varchar(length=200, default="")
+    vendor_status = Varchar(length=20, default="")
+    vendor_message_id = Varchar(length=65, null=True, default=None, index=True)
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)
+
+
+class EdrPart(Table, tablename="edr_part"):
+    """The vendor ids of a multipart SMS's parts: the message is delivered only when every part is."""
+
+    edr = BigInt(index=True)
+    vendor_message_id = Varchar(length=65, index=True)
+    state = Varchar(length=12, default="", help_text="The part's final vendor state, once reported")
+
+
+class CampaignBatch(Table, tablename="campaign_batch"):
+    """≤ 500 EDRs of a campaign, claimed by one worker with a conditional update.
+
+    ready → billed (money taken, in the claim's transaction) → submitting (committed before the first
+    submit_sm) → done. A dead worker's ``billed`` batch is released; its ``submitting`` one fails with
+    "submission outcome unknown" and is refunded (DSP-3).
+    """
+
+    campaign = Integer(index=True)
+    state = Varchar(length=12, default="ready")
+    size = Integer()
+    amount = BigInt(default=0, help_text="Micro-units taken when billed")
+    worker = Varchar(length=40, default="")
+    claimed_at = Timestamptz(null=True, default=None)
+
+
+class EarlyReport(Table, tablename="early_report"):
+    """A delivery report that arrived before the submit response was stored; applied once it is."""
+
+    channel = Varchar(length=40)
+    vendor_message_id = Varchar(length=65, index=True)
+    state = Varchar(length=12)
+    vendor_status = Varchar(length=20, default="")
+    error_code = Varchar(length=20, default="")
+    done_at = Timestamptz(null=True, default=None)
+    received_at = Timestamptz()
+
+
+class InboundRecord(Table, tablename="inbound_message"):
+    """An MO message as a channel received it; the MO issue adds routing to partners and auto-replies."""
+
+    channel = Varchar(length=40)
+    source = Varchar(length=20)
+    destination = Varchar(length=20)
+    text = Text()
+    vendor_message_id = Varchar(length=65, default="")
+    received_at = Timestamptz()
