@@ -65,7 +65,10 @@ async def test_index_is_rebuilt_after_a_change_of_the_book():
     [
         ("ES,Spain,34,214,,All networks,\nES,Spain,34,2140,01,Vodafone,3461\n", "Row 3, mcc: 3 digits"),
         ("ES,Spain,34,214,01,Vodafone,3461 34x2\n", "Row 2, prefixes: '34x2' is not 1 to 15 digits"),
-        ("ES,Spain,34,214,01,Vodafone,3461\nES,Spain,34,214,03,Orange,3461\n", "Row 3, prefixes: 3461 is already in row 2"),
+        (
+            "ES,Spain,34,214,01,Vodafone,3461\nES,Spain,34,214,03,Orange,3461\n",
+            "Row 3, prefixes: 3461 is already in row 2",
+        ),
         ("ES,Spain,34,214,01,Vodafone,4961\n", "Row 2, prefixes: 4961 does not start with the dial code 34"),
         ("ES,Spain,34,214,01,Vodafone,\nES,Spain,35,214,03,Orange,\n", "Row 3, dial_code: ES has dial code 34"),
         ("E1,Spain,34,214,01,Vodafone,\n", "Row 2, country_iso: two letters"),
@@ -96,7 +99,9 @@ async def test_upload_replaces_the_whole_book():
 
 async def test_owner_edits_countries_and_networks():
     world = await make_world()
-    country = await services.create_country(world.owner, CountryIn(iso="PT", name="Portugal", mcc="268", dial_code="351"))
+    country = await services.create_country(
+        world.owner, CountryIn(iso="PT", name="Portugal", mcc="268", dial_code="351")
+    )
     network = await services.create_network(
         world.owner, NetworkIn(country_iso="PT", mcc="268", mnc="06", name="MEO", prefixes=["35196"])
     )

@@ -1,0 +1,80 @@
+"""Pricing a message for the dispatch engine (BIL-4): the partner's plan on the channel, its rate at an instant.
+
+Packs (BIL-3) are not here yet. **Seam for packs:** when they arrive, a pack lookup goes *first* — the
+partner's active packs for the channel that cover the destination and still have messages, earliest expiry
+first — and only when none applies is ``PriceList.price()`` used. That lookup belongs in this module, next
+to ``price_list()``, and must not change the plan rules below.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.billing.tables import PlanAssignment, Rate
+from core.numbering.services import Destination
+
+_MIN = datetime.min.replace(tzinfo=UTC)
+
+
+class PriceList:
+    """The rates of one plan that are valid at one instant, ready for many lookups.
+
+    ``price(dest)``: the MCCMNC rate, else the country's All networks rate, else None ("no rate for
+    destination": the message fails and is not charged). Prices are micro-units of ``currency`` per unit
+    (an SMS segment).
+    """
+
+    __slots__ = ("_country", "_network", "at", "currency", "mode", "plan_id")
+
+    def __init__(self, *, plan_id: int, mode: str, currency: str, at: datetime, rates: list[dict[str, Any]]) -> None:
+        self.plan_id = plan_id
+        self.mode = mode
+        self.currency = currency
+        self.at = at
+        self._network: dict[tuple[str, str], int] = {}
+        self._country: dict[str, int] = {}
+        # Overlapping periods are refused when rates are stored; should any remain, the latest start wins.
+        for r in sorted(rates, key=lambda r: _utc(r["valid_from"]) or _MIN):
+            if r["mnc"]:
+                self._network[r["mcc"], r["mnc"]] = r["price"]
+            else:
+                self._country[r["country_iso"]] = r["price"]
+
+    def price(self, dest: Destination) -> int | None:
+        if dest.mnc:
+            found = self._network.get((dest.mcc, dest.mnc))
+            if found is not None:
+                return found
+        return self._country.get(dest.country_iso)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def price_list(partner_id: int, channel: str, at: datetime) -> PriceList | None:
+    """The partner's plan for ``channel`` with the rates valid at ``at``; None when it has no plan there.
+
+    (Packs, when they exist, are looked up before this: see the module docstring.)
+    """
+    at = _utc(at) or datetime.now(UTC)
+    plan = (
+        await PlanAssignment.select(
+            PlanAssignment.plan.id.as_alias("id"),
+            PlanAssignment.plan.mode.as_alias("mode"),
+            PlanAssignment.plan.currency.as_alias("currency"),
+        )
+        .where(PlanAssignment.slot == f"{partner_id}:{channel}")
+        .first()
+    )
+    if plan is None:
+        return None
+    rows = await Rate.select(Rate.country_iso, Rate.mcc, Rate.mnc, Rate.price, Rate.valid_from).where(
+        (Rate.plan == plan["id"])
+        & (Rate.valid_from.is_null() | (Rate.valid_from <= at))
+        & (Rate.valid_to.is_null() | (Rate.valid_to > at))
+    )
+    return PriceList(plan_id=plan["id"], mode=plan["mode"], currency=plan["currency"], at=at, rates=rows)
