@@ -39,6 +39,7 @@ from core.contacts.controllers import (
     ImportsApi,
     StopListPages,
 )
+from core.dispatch import channels, liveness
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
@@ -72,18 +73,26 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
         await db.open_pool()
     await queue.connect()
     worker = make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal})
-    worker_task = asyncio.create_task(worker.start()) if run_worker else None
-    for result in pm.hook.startup(portal=portal):
-        if asyncio.iscoroutine(result):
-            await result
     try:
-        yield portal
+        async with contextlib.AsyncExitStack() as stack:
+            worker_task = None
+            if run_worker:
+                # A worker beats in Redis while it lives, so its claimed batches are known to be in good hands.
+                await stack.enter_async_context(liveness.heartbeat(redis))
+                worker_task = asyncio.create_task(worker.start())
+            for result in pm.hook.startup(portal=portal):
+                if asyncio.iscoroutine(result):
+                    await result
+            try:
+                yield portal
+            finally:
+                if worker_task:
+                    await worker.stop()
+                    worker_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker_task
+                    await channels.stop_all(portal)
     finally:
-        if worker_task:
-            await worker.stop()
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
         await queue.disconnect()
         await redis.aclose()
         if db_pool:

@@ -144,7 +144,8 @@ class Expander:
     async def chunk(self, sql: RawSql, source: str, query: str, after: int) -> tuple[int, bool]:
         """Write one chunk of one source; (last id read, whether the source has more)."""
         c = self.campaign
-        rows = await sql.rows(query, c["partner"], after, c["sender_id"], c["id"])
+        args = [c["partner"], after, c["sender_id"]] + ([c["id"]] if source == "numbers" else [])
+        rows = await sql.rows(query, *args)
         if not rows:
             return after, False
         fresh = []

@@ -1,0 +1,450 @@
+"""Campaign services: create, list, act (CMP-1), preview costs (CMP-5); UI, API and scheduler call these."""
+
+# ruff: noqa: S608 — statements interpolate only integers (group ids) and fixed lists of our status words.
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.billing.money import from_micros
+from core.billing.pricing import price_list
+from core.billing.tables import LedgerEntry
+from core.campaigns.rendering import estimate_text, unknown_variables
+from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, NumbersCheck
+from core.campaigns.states import STATUS_LABELS, actions_for, refusal
+from core.campaigns.tables import Campaign, CampaignNumber
+from core.contacts.fields import variables
+from core.contacts.services import own_groups
+from core.contacts.stoplist import blocked
+from core.contacts.tables import Contact
+from core.db import icontains, json_value, write_transaction
+from core.dispatch.campaign_state import announce, change_status
+from core.dispatch.tables import CampaignBatch, Edr
+from core.errors import Conflict, InvalidInput, NotFound
+from core.numbering.normalise import InvalidNumber, normalise
+from core.numbering.services import prefix_index
+from core.portal import Portal
+from core.senders.tables import Sender
+from core.tenancy import audit
+from core.tenancy.schemas import Actor, Page
+from core.tenancy.scope import require_admin
+from core.tenancy.tables import Partner
+
+EMAIL_SHAPE = "@"
+NUMBER_CHUNK = 5_000
+
+
+def check_numbers(raw: Iterable[str], country_code: str = "") -> NumbersCheck:
+    """Normalise typed or uploaded numbers: the distinct valid ones, the invalid ones with reasons, duplicates."""
+    code = country_code.strip().lstrip("+")
+    valid: list[str] = []
+    seen: set[str] = set()
+    invalid: list[tuple[str, str]] = []
+    duplicates = 0
+    for item in raw:
+        text = str(item).strip()
+        if not text:
+            continue
+        digits = text
+        if code and not text.startswith(("+", "00")) and not text.startswith(code):
+            digits = code + text.lstrip("0")
+        try:
+            number = normalise(digits)
+        except InvalidNumber as exc:
+            invalid.append((text, str(exc)))
+            continue
+        if number in seen:
+            duplicates += 1
+            continue
+        seen.add(number)
+        valid.append(number)
+    return NumbersCheck(valid=valid, invalid=invalid, duplicates=duplicates)
+
+
+def split_numbers(text: str) -> list[str]:
+    """Numbers typed one per line or separated by commas or semicolons."""
+    return [part for line in text.splitlines() for part in line.replace(";", ",").split(",")]
+
+
+def _view(row: dict[str, Any]) -> CampaignView:
+    return CampaignView(
+        id=row["id"],
+        name=row["name"],
+        channel=row["channel"],
+        sender_id=row["sender_id"],
+        sender=row["sender_name"],
+        text=row["text"],
+        flash=row["flash"],
+        group_ids=json_value(row["group_ids"]) or [],
+        all_contacts=row["all_contacts"],
+        status=row["status"],
+        status_label=STATUS_LABELS.get(row["status"], row["status"]),
+        status_reason=row["status_reason"],
+        scheduled_at=row["scheduled_at"],
+        timezone=row["timezone"],
+        notify_emails=json_value(row["notify_emails"]) or [],
+        validity_hours=row["validity_hours"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        total=row["total"],
+        stop_listed=row["stop_listed"],
+        sent=row["sent"],
+        delivered=row["delivered"],
+        undelivered=row["undelivered"],
+        failed=row["failed"],
+        cost=from_micros(row["cost"]),
+        reserved=from_micros(row["reserved"]),
+        currency=row["currency"],
+        actions=actions_for(row["status"]),
+    )
+
+
+async def _own(actor: Actor, campaign_id: int) -> dict[str, Any]:
+    row = await Campaign.select().where((Campaign.id == campaign_id) & (Campaign.partner == actor.partner_id)).first()
+    if row is None:
+        raise NotFound("Campaign")
+    return row
+
+
+async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
+    return _view(await _own(actor, campaign_id))
+
+
+async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
+    where = Campaign.partner == actor.partner_id
+    if f.query:
+        where &= icontains(Campaign.name, f.query)
+    if f.status:
+        where &= Campaign.status == f.status
+    if f.channel:
+        where &= Campaign.channel == f.channel
+    if f.created_from:
+        where &= Campaign.created_at >= f.created_from
+    if f.created_to:
+        where &= Campaign.created_at <= f.created_to
+    total = await Campaign.count().where(where)
+    rows = (
+        await Campaign.select()
+        .where(where)
+        .order_by(Campaign.id, ascending=False)
+        .limit(f.per_page)
+        .offset((f.page - 1) * f.per_page)
+    )
+    return Page(items=[_view(r) for r in rows], total=total, page=f.page, per_page=f.per_page)
+
+
+async def _checked(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
+    """Every rule of the wizard; the sender row and the numbers. Raises InvalidInput naming the field."""
+    provider = portal.registries.channels.get(data.channel)
+    if provider is None:
+        raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
+    sender = (
+        await Sender.select()
+        .where(
+            (Sender.id == data.sender_id)
+            & (Sender.partner == actor.partner_id)
+            & (Sender.channel == data.channel)
+            & (Sender.status == "enabled")
+        )
+        .first()
+    )
+    if sender is None:
+        raise InvalidInput("Choose one of your enabled sender IDs for this channel", field="sender_id")
+    if not data.text.strip():
+        raise InvalidInput("The message text is empty", field="text")
+    unknown = unknown_variables(data.text, await variables(actor))
+    if unknown:
+        raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+    if data.flash and not provider.capabilities.flash:
+        raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
+    if data.group_ids and len(await own_groups(actor, data.group_ids)) != len(set(data.group_ids)):
+        raise InvalidInput("One of the chosen groups does not exist", field="group_ids")
+    numbers = check_numbers(data.numbers, data.country_code)
+    if numbers.invalid:
+        raw, reason = numbers.invalid[0]
+        more = f" and {len(numbers.invalid) - 1} more" if len(numbers.invalid) > 1 else ""
+        raise InvalidInput(f"Invalid number {raw!r}: {reason}{more}", field="numbers")
+    if not (data.group_ids or data.all_contacts or numbers.valid):
+        raise InvalidInput("Choose contact groups or enter at least one number", field="recipients")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"Unknown time zone {data.timezone!r}", field="timezone") from exc
+    if data.send_at is not None:
+        when = data.send_at if data.send_at.tzinfo else data.send_at.replace(tzinfo=ZoneInfo(data.timezone))
+        if when <= datetime.now(UTC):
+            raise InvalidInput("The scheduled time is in the past", field="send_at")
+    for address in data.notify_emails:
+        if EMAIL_SHAPE not in address or len(address) > 254 or " " in address.strip():
+            raise InvalidInput(f"Not an e-mail address: {address!r}", field="notify_emails")
+    return sender, numbers
+
+
+def scheduled_instant(data: CampaignCreate) -> datetime | None:
+    """The UTC instant of a scheduled start: a naive time is read in the campaign's time zone."""
+    if data.send_at is None:
+        return None
+    when = data.send_at if data.send_at.tzinfo else data.send_at.replace(tzinfo=ZoneInfo(data.timezone))
+    return when.astimezone(UTC)
+
+
+async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *, ip: str = "") -> CampaignView:
+    """Store a campaign with its numbers; it starts now or waits for its scheduled time."""
+    sender, numbers = await _checked(portal, actor, data)
+    now = datetime.now(UTC)
+    at = scheduled_instant(data)
+    name = data.name.strip() or f"Campaign {now:%Y-%m-%d %H:%M}"
+    async with write_transaction():
+        rows = await Campaign.insert(
+            Campaign(
+                partner=actor.partner_id,
+                created_by=actor.user_id,
+                name=name,
+                channel=data.channel,
+                sender_id=sender["id"],
+                sender_name=sender["name"],
+                text=data.text,
+                flash=data.flash,
+                group_ids=sorted(set(data.group_ids)),
+                all_contacts=data.all_contacts,
+                # "Send now" is a schedule for now: should the start below fail, the scheduler retries it.
+                status="scheduled",
+                scheduled_at=at or now,
+                timezone=data.timezone,
+                notify_emails=[a.strip() for a in data.notify_emails],
+                validity_hours=data.validity_hours,
+                created_at=now,
+            )
+        ).returning(Campaign.id)
+        campaign_id = rows[0]["id"]
+        for start in range(0, len(numbers.valid), NUMBER_CHUNK):
+            await CampaignNumber.insert(
+                *[CampaignNumber(campaign=campaign_id, phone=p) for p in numbers.valid[start : start + NUMBER_CHUNK]]
+            )
+        await audit.record(
+            actor, "campaign.create", f"Campaign {name}", object_type="campaign", object_id=campaign_id, ip=ip
+        )
+    if at is None:
+        await start_campaign(portal, campaign_id, {"scheduled"}, announce_start=False)
+    return await get_campaign(actor, campaign_id)
+
+
+async def start_campaign(
+    portal: Portal, campaign_id: int, from_statuses: set[str], *, announce_start: bool = True
+) -> bool:
+    """Fix the campaign's price list, open its ledger row and hand it to the engine (status In progress)."""
+    from core.dispatch.jobs import enqueue_prepare
+
+    row = await Campaign.select().where(Campaign.id == campaign_id).first()
+    if row is None or row["status"] not in from_statuses:
+        return False
+    now = datetime.now(UTC)
+    prices = await price_list(row["partner"], row["channel"], now)
+    partner = await Partner.select(Partner.currency).where(Partner.id == row["partner"]).first()
+    async with write_transaction():
+        ledger_id = row["ledger_entry_id"]
+        if ledger_id is None:
+            entry = LedgerEntry(
+                partner=row["partner"],
+                kind="campaign",
+                amount=0,
+                balance_after=(await Partner.select(Partner.balance).where(Partner.id == row["partner"]).first())[
+                    "balance"
+                ],
+                currency=partner["currency"],
+                initiator_id=row["created_by"],
+                initiator_email="",
+                description=f"Campaign {row['name']}"[:500],
+                details={"campaign_id": campaign_id},
+                created_at=now,
+            )
+            await entry.save()
+            ledger_id = entry.id
+        changed = (
+            await Campaign.update(
+                {
+                    Campaign.status: "in_progress",
+                    Campaign.status_reason: "",
+                    Campaign.started_at: row["started_at"] or now,
+                    Campaign.billing_mode: prices.mode if prices else "submitted",
+                    Campaign.currency: prices.currency if prices else partner["currency"],
+                    Campaign.ledger_entry_id: ledger_id,
+                }
+            )
+            .where((Campaign.id == campaign_id) & (Campaign.status == row["status"]))
+            .returning(Campaign.id)
+        )
+    if not changed:
+        return False
+    if announce_start:
+        await announce(portal, row, "in_progress", "")
+    await enqueue_prepare(portal, campaign_id)
+    return True
+
+
+async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip: str = "") -> CampaignView | None:
+    """Pause, resume, cancel, start now or delete (CMP-1); a disallowed action is a 409 with the reason."""
+    from core.dispatch.jobs import enqueue_prepare, enqueue_senders
+
+    row = await _own(actor, campaign_id)
+    if action not in ("pause", "resume", "cancel", "start", "delete"):
+        raise InvalidInput(f"Unknown action {action!r}", field="action")
+    reason = refusal(action, row["status"])
+    if reason:
+        raise Conflict(reason, field="action")
+    if action == "delete":
+        require_admin(actor, "delete campaigns")
+        async with write_transaction():
+            await CampaignBatch.delete().where(CampaignBatch.campaign == campaign_id)
+            await Campaign.delete().where(Campaign.id == campaign_id)
+            await audit.record(
+                actor,
+                "campaign.delete",
+                f"Campaign {row['name']}",
+                object_type="campaign",
+                object_id=campaign_id,
+                ip=ip,
+            )
+        return None
+    if action == "start":
+        await start_campaign(portal, campaign_id, {"scheduled"})
+    elif action == "pause":
+        await change_status(portal, campaign_id, {"in_progress"}, "paused", "Paused by the user")
+    elif action == "resume":
+        if await change_status(portal, campaign_id, {"paused"}, "in_progress"):
+            fresh = await Campaign.select(Campaign.expanded).where(Campaign.id == campaign_id).first()
+            await (enqueue_senders(portal, campaign_id) if fresh["expanded"] else enqueue_prepare(portal, campaign_id))
+    elif action == "cancel":
+        await _cancel(portal, campaign_id)
+    async with write_transaction():
+        await audit.record(
+            actor, f"campaign.{action}", f"Campaign {row['name']}", object_type="campaign", object_id=campaign_id, ip=ip
+        )
+    return await get_campaign(actor, campaign_id)
+
+
+async def _cancel(portal: Portal, campaign_id: int) -> None:
+    """Cancel: messages not yet sent are dropped (their EDRs removed, nothing was charged for them)."""
+    async with write_transaction():
+        ready = [
+            r["id"]
+            for r in await CampaignBatch.select(CampaignBatch.id).where(
+                (CampaignBatch.campaign == campaign_id) & (CampaignBatch.state == "ready")
+            )
+        ]
+        dropped = 0
+        if ready:
+            dropped = len(
+                await Edr.delete()
+                .where((Edr.campaign == campaign_id) & Edr.batch.is_in(ready) & (Edr.status == "PREPARED"))
+                .returning(Edr.id)
+            )
+            await CampaignBatch.delete().where(CampaignBatch.id.is_in(ready))
+        if dropped:
+            await Campaign.update({Campaign.total: Campaign.total - dropped}).where(Campaign.id == campaign_id)
+    await change_status(
+        portal, campaign_id, {"paused", "scheduled", "waiting"}, "canceled", "Canceled by the user", finished=True
+    )
+
+
+async def start_due(portal: Portal) -> int:
+    """Start scheduled campaigns whose time has come (a cron job); how many started."""
+    due = await Campaign.select(Campaign.id).where(
+        (Campaign.status == "scheduled") & (Campaign.scheduled_at <= datetime.now(UTC))
+    )
+    return sum([await start_campaign(portal, r["id"], {"scheduled"}) for r in due])
+
+
+async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> CostPreview:
+    """Recipients, stop-listed numbers and cost by country and network, before the campaign is confirmed."""
+    sender, numbers = await _checked(portal, actor, data)
+    provider = portal.registries.channels.get(data.channel)
+    parts = max(provider.segments(estimate_text(data.text)), 1)
+    phones = set(numbers.valid)
+    if data.all_contacts or data.group_ids:
+        phones.update(r["phone"] for r in await _group_phones(actor, data))
+    stopped = await blocked(actor.partner_id, sender["id"], phones)
+    prices = await price_list(actor.partner_id, data.channel, datetime.now(UTC))
+    index = await prefix_index()
+    lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None])
+    no_rate = 0
+    for phone in phones - stopped:
+        dest = index.resolve(phone)
+        rate = prices.price(dest) if prices and dest else None
+        if rate is None:
+            no_rate += 1
+            continue
+        key = (dest.country, dest.network, dest.mcc + dest.mnc)
+        lines[key][0] += 1
+        lines[key][1] = rate
+    items = [
+        CostLine(
+            country=k[0],
+            network=k[1],
+            mccmnc=k[2],
+            recipients=v[0],
+            parts=v[0] * parts,
+            rate=from_micros(v[1]),
+            total=from_micros(v[1] * v[0] * parts),
+        )
+        for k, v in sorted(lines.items())
+    ]
+    total = sum((line.total for line in items), start=from_micros(0))
+    partner = await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first()
+    return CostPreview(
+        recipients=len(phones) - len(stopped),
+        stop_listed=len(stopped),
+        parts_per_message=parts,
+        lines=items,
+        no_rate=no_rate,
+        total=total,
+        currency=prices.currency if prices else partner["currency"],
+        billing_mode=prices.mode if prices else "",
+    )
+
+
+async def _group_phones(actor: Actor, data: CampaignCreate) -> list[dict[str, Any]]:
+    if data.all_contacts:
+        return await Contact.select(Contact.phone).where(Contact.partner == actor.partner_id)
+    groups = ", ".join(str(int(g)) for g in sorted(set(data.group_ids)))
+    return await Contact.raw(
+        "SELECT c.phone FROM contact AS c WHERE c.partner = {} AND EXISTS (SELECT 1 FROM contact_group_member AS m"
+        f' WHERE m.contact = c.id AND m."group" IN ({groups}))',
+        actor.partner_id,
+    )
+
+
+async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
+    """The campaign's ledger details (BIL-7): quantity, rate and total by country, network and MCCMNC.
+
+    What was charged: accepted messages By Submitted; delivered ones By Delivered (the rest was released).
+    """
+    row = await _own(actor, campaign_id)
+    charged = (
+        "('DELIVERED', 'SEEN')"
+        if row["billing_mode"] == "delivered"
+        else "('SENT', 'DELIVERED', 'SEEN', 'UNDELIVERED')"
+    )
+    rows = await Edr.raw(
+        "SELECT country, network, mccmnc, rate, count(*) AS n, SUM(parts) AS parts, SUM(price) AS total FROM edr"
+        f" WHERE campaign = {{}} AND status IN {charged}"
+        " GROUP BY country, network, mccmnc, rate ORDER BY country, network",
+        campaign_id,
+    )
+    return [
+        CostLine(
+            country=r["country"],
+            network=r["network"],
+            mccmnc=r["mccmnc"],
+            recipients=r["n"],
+            parts=r["parts"],
+            rate=from_micros(r["rate"]) if r["rate"] is not None else None,
+            total=from_micros(r["total"]),
+        )
+        for r in rows
+    ]

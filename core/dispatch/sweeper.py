@@ -1,0 +1,124 @@
+"""The sweeper (DSP-3, DSP-5, DSP-6): abandoned batches, expired messages, campaigns left to complete.
+
+It runs every minute on one worker and whenever a worker starts. A batch whose worker stopped beating was
+abandoned: when billed but not yet submitting, its money goes back and it is ready again; when submitting,
+the messages without a recorded outcome may or may not have reached the vendor, so they end FAILED
+"submission outcome unknown", are refunded, and are never sent again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.campaigns.tables import Campaign
+from core.db import is_sqlite, write_transaction
+from core.dispatch import money
+from core.dispatch.campaign_state import finish_if_done
+from core.dispatch.liveness import TTL_S, WORKER_ID, alive
+from core.dispatch.receipts import Outcome, after_changes, apply_outcomes
+from core.dispatch.sending import UNKNOWN_OUTCOME
+from core.dispatch.tables import CampaignBatch, Edr
+from core.portal import Portal
+from core.rawsql import RawSql
+
+EXPIRED = "Expired: no delivery report within the validity period"
+
+
+async def recover_abandoned(portal: Portal) -> int:
+    """Release or fail the batches of workers that stopped; the campaigns touched."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=TTL_S)
+    claimed = await CampaignBatch.select(CampaignBatch.id, CampaignBatch.campaign, CampaignBatch.worker).where(
+        CampaignBatch.state.is_in(["billed", "submitting"]) & (CampaignBatch.claimed_at < cutoff)
+    )
+    workers = {r["worker"] for r in claimed} - {WORKER_ID}
+    living = await alive(portal.redis, workers) | {WORKER_ID}
+    campaigns: set[int] = set()
+    for batch in claimed:
+        if batch["worker"] in living:
+            continue
+        await _recover(batch)
+        campaigns.add(batch["campaign"])
+    return len(campaigns)
+
+
+async def _recover(batch: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    async with write_transaction() as tx:
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        state = await sql.column(
+            "SELECT state FROM campaign_batch WHERE id = $1 AND worker = $2", batch["id"], batch["worker"]
+        )
+        if not state or state[0] not in ("billed", "submitting"):
+            return
+        campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", batch["campaign"]))[0]
+        unpaid = await sql.rows(
+            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+            batch["campaign"],
+            batch["id"],
+        )
+        refund = sum(r["price"] for r in unpaid)
+        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
+        if state[0] == "billed":
+            await sql.execute(
+                "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+                batch["campaign"],
+                batch["id"],
+            )
+            await sql.execute(
+                "UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch["id"]
+            )
+            return
+        await sql.execute(
+            "UPDATE edr SET status = 'FAILED', error = $3, done_at = $4"
+            " WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+            batch["campaign"],
+            batch["id"],
+            UNKNOWN_OUTCOME,
+            now,
+        )
+        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unpaid), batch["campaign"])
+        await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch["id"])
+
+
+async def expire_messages(portal: Portal) -> int:
+    """End SENT messages whose validity passed without a report as UNDELIVERED (expired); how many."""
+    now = datetime.now(UTC)
+    running = await Campaign.select(Campaign.id, Campaign.validity_hours).where(
+        Campaign.status.is_in(["in_progress", "paused"])
+    )
+    expired = 0
+    for campaign in running:
+        limit = now - timedelta(hours=campaign["validity_hours"])
+        ids = [
+            r["id"]
+            for r in await Edr.select(Edr.id).where(
+                (Edr.campaign == campaign["id"]) & (Edr.status == "SENT") & (Edr.sent_at < limit)
+            )
+        ]
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            async with write_transaction() as tx:
+                sql = RawSql(tx.connection, sqlite=is_sqlite())
+                changed = await apply_outcomes(sql, {i: Outcome("UNDELIVERED", "EXPIRED", EXPIRED, now) for i in chunk})
+            await after_changes(portal, changed)
+            expired += len(changed)
+    return expired
+
+
+async def sweep(portal: Portal) -> dict[str, int]:
+    """One pass of everything above, then completion of whatever is finished."""
+    from core.dispatch.jobs import enqueue_senders
+
+    recovered = await recover_abandoned(portal)
+    expired = await expire_messages(portal)
+    running = await Campaign.select(Campaign.id).where(Campaign.status == "in_progress")
+    completed = 0
+    for campaign in running:
+        if await finish_if_done(portal, campaign["id"]):
+            completed += 1
+        elif await CampaignBatch.exists().where(
+            (CampaignBatch.campaign == campaign["id"]) & (CampaignBatch.state == "ready")
+        ):
+            await enqueue_senders(portal, campaign["id"])
+    return {"recovered": recovered, "expired": expired, "completed": completed}

@@ -1,0 +1,135 @@
+"""A campaign end to end through the real engine, the real database and the stand-in SMSC over SMPP."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.billing.tables import LedgerEntry
+from core.campaigns.schemas import CampaignCreate
+from core.campaigns.services import act, create_campaign
+from core.campaigns.tables import Campaign
+from core.dispatch.tables import Edr
+from core.providers import DeliveryReport
+from core.tenancy.tables import Partner
+from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, SmsWorld, add_plan, fund, wait_for_status
+
+VODAFONE = [f"34607{n:06d}" for n in range(1200)]
+
+
+async def _balance(partner_id: int) -> int:
+    return (await Partner.select(Partner.balance).where(Partner.id == partner_id).first())["balance"]
+
+
+async def test_every_recipient_gets_one_message_priced_and_billed_exactly(app, sms: SmsWorld):
+    sms.smsc.outcomes = {VODAFONE[1]: "undelivered"}
+    portal = app.state.portal
+    data = CampaignCreate(
+        sender_id=sms.tenant.sender_id,
+        text="Hello {first_name}",
+        group_ids=[sms.tenant.group_id],
+        numbers=[*VODAFONE, VODAFONE[5]],  # a duplicate is dropped, not sent twice
+    )
+    created = await create_campaign(portal, sms.actor, data)
+    done = await wait_for_status(created.id, {"completed", "failed", "paused"})
+
+    assert done["status"] == "completed"
+    assert (done["total"], done["sent"], done["delivered"], done["undelivered"], done["failed"]) == (
+        1201,
+        1201,
+        1200,
+        1,
+        0,
+    )
+    assert sum(sms.smsc.submitted.values()) == 1201 and max(sms.smsc.submitted.values()) == 1
+    edrs = {e["destination"]: e for e in await Edr.select().where(Edr.campaign == created.id)}
+    contact = edrs["34612345007"]  # make_world's contact of tenant a
+    assert contact["text"] == "Hello Client a" and contact["rate"] == ES_ALL and contact["network"] == "All networks"
+    assert edrs[VODAFONE[0]]["rate"] == ES_VODAFONE and edrs[VODAFONE[0]]["mccmnc"] == "21401"
+    assert edrs[VODAFONE[1]]["status"] == "UNDELIVERED" and edrs[VODAFONE[0]]["status"] == "DELIVERED"
+    charged = ES_ALL + 1200 * ES_VODAFONE  # By Submitted: the undelivered message is paid for too
+    assert done["cost"] == charged and done["reserved"] == 0
+    ledger = await LedgerEntry.select().where(LedgerEntry.id == done["ledger_entry_id"]).first()
+    assert ledger["kind"] == "campaign" and ledger["amount"] == -charged
+    assert await _balance(sms.tenant.end_user_id) == FUNDS - charged == ledger["balance_after"]
+
+
+async def test_by_delivered_releases_what_was_not_delivered(app, sms: SmsWorld):
+    await add_plan(sms.tenant.end_user_id, mode="delivered")
+    sms.smsc.outcomes = {VODAFONE[0]: "expired", VODAFONE[1]: "rejected"}
+    created = await create_campaign(
+        app.state.portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:10])
+    )
+    done = await wait_for_status(created.id, {"completed", "failed", "paused"})
+    assert (done["status"], done["delivered"], done["undelivered"]) == ("completed", 8, 2)
+    assert done["cost"] == 8 * ES_VODAFONE and done["reserved"] == 0
+    ledger = await LedgerEntry.select().where(LedgerEntry.id == done["ledger_entry_id"]).first()
+    assert ledger["amount"] == -8 * ES_VODAFONE
+    assert await _balance(sms.tenant.end_user_id) == FUNDS - 8 * ES_VODAFONE
+
+
+async def test_no_rate_fails_the_message_without_charging(app, sms: SmsWorld):
+    created = await create_campaign(
+        app.state.portal,
+        sms.actor,
+        CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=["4915112345678", VODAFONE[0]]),
+    )
+    done = await wait_for_status(created.id, {"completed", "failed", "paused"})
+    assert (done["status"], done["sent"], done["failed"]) == ("completed", 1, 1)
+    german = await Edr.select().where((Edr.campaign == created.id) & (Edr.destination == "4915112345678")).first()
+    assert german["status"] == "FAILED" and german["error"] == "No rate for destination" and german["price"] == 0
+    assert "4915112345678" not in sms.smsc.submitted
+    assert await _balance(sms.tenant.end_user_id) == FUNDS - ES_VODAFONE
+
+
+async def test_insufficient_balance_pauses_with_the_reason_and_resume_finishes(app, sms: SmsWorld):
+    await fund(sms.tenant.end_user_id, -FUNDS + 600 * ES_VODAFONE)  # enough for the first batch of 500 only
+    portal = app.state.portal
+    created = await create_campaign(
+        portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE)
+    )
+    paused = await wait_for_status(created.id, {"paused", "completed"})
+    assert paused["status"] == "paused" and "Insufficient balance" in paused["status_reason"]
+    for _ in range(100):  # the batch already paid for is still being submitted: it finishes
+        paused = await Campaign.select().where(Campaign.id == created.id).first()
+        if paused["sent"] == 500:
+            break
+        await asyncio.sleep(0.05)
+    assert paused["sent"] == 500 and await _balance(sms.tenant.end_user_id) == 100 * ES_VODAFONE
+    await fund(sms.tenant.end_user_id, FUNDS)
+    await act(portal, sms.actor, created.id, "resume")
+    done = await wait_for_status(created.id, {"completed"})
+    assert done["sent"] == 1200 and max(sms.smsc.submitted.values()) == 1
+
+
+async def test_duplicate_and_out_of_order_reports_keep_the_most_final_status(app, sms: SmsWorld):
+    sms.smsc.default_outcome = "never"
+    portal = app.state.portal
+    created = await create_campaign(
+        portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:2])
+    )
+    for _ in range(100):
+        rows = await Edr.select().where((Edr.campaign == created.id) & (Edr.status == "SENT"))
+        if len(rows) == 2:
+            break
+        await asyncio.sleep(0.05)
+    first, second = (r["vendor_message_id"] for r in rows)
+    await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id=first, state="delivered")])
+    await portal.record_deliveries(
+        "sms",
+        [
+            DeliveryReport(vendor_message_id=first, state="undelivered"),  # late negative: ignored
+            DeliveryReport(vendor_message_id=first, state="delivered"),  # duplicate: ignored
+            DeliveryReport(vendor_message_id=second, state="undelivered"),
+        ],
+    )
+    await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id=second, state="delivered")])
+    done = await wait_for_status(created.id, {"completed"})
+    assert (done["delivered"], done["undelivered"]) == (2, 0)  # a late positive report lifts UNDELIVERED
+
+
+async def test_a_report_before_the_submit_response_is_kept_and_applied(app, sms: SmsWorld):
+    portal = app.state.portal
+    await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id="not-yet-stored", state="delivered")])
+    from core.dispatch.tables import EarlyReport
+
+    assert await EarlyReport.count() == 1
