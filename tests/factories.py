@@ -14,6 +14,8 @@ from core.accounts.passwords import hash_password
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.billing.rate_schemas import RateIn, RatePlanCreate
+from core.billing.rates import add_rate, assign_plan, create_plan
 from core.billing.schemas import BalanceAdjustment
 from core.billing.services import adjust_balance
 from core.contacts.fields import create_field
@@ -21,6 +23,7 @@ from core.contacts.groups import create_group
 from core.contacts.imports import create_import
 from core.contacts.schemas import ContactIn, FieldIn, GroupIn
 from core.contacts.services import create_contact
+from core.numbering.services import list_networks, load_book
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.settings import load_settings
@@ -29,6 +32,7 @@ from core.tenancy.schemas import Actor, PartnerCreate, PortalCreate
 from core.tenancy.services import create_partner, create_portal
 
 PASSWORD = "correct-horse-battery"
+TINY_BOOK = b"country_iso,country,dial_code,mcc,mnc,network,prefixes\nES,Spain,34,214,01,Vodafone,34607\n"
 _hash_cache: list[str] = []
 
 
@@ -73,6 +77,10 @@ class Tenant:
     group_id: int
     field_id: int
     import_id: int
+    rate_plan_id: int = 0
+    rate_id: int = 0
+    country_id: int = 0  # the owner's numbering book: the same rows for both tenants, never theirs
+    network_id: int = 0
 
 
 @dataclass
@@ -89,6 +97,8 @@ async def make_world() -> World:
         "Owner Co", "EUR", UserCreate(email="owner@main.test", first_name="Olga", last_name="Owner", password=PASSWORD)
     )
     main = await create_portal(owner, PortalCreate(slug="main", brand_name="Main Portal", hosts=["main.test"]))
+    await load_book(None, TINY_BOOK)
+    vodafone = (await list_networks(owner, query="Vodafone")).items[0]
     tenants = []
     for tag in ("a", "b"):
         reseller = await create_partner(owner, PartnerCreate(name=f"Reseller {tag.upper()}", kind="reseller"))
@@ -119,6 +129,9 @@ async def make_world() -> World:
             end_user_actor, "contacts.csv", b"Phone\n+34612345100\n", var_dir=load_settings().var_dir
         )
         await adjust_balance(owner, reseller.id, BalanceAdjustment(amount=Decimal(1000), reason="Opening balance"))
+        plan = await create_plan(reseller_actor, RatePlanCreate(name=f"SMS {tag.upper()}", channel="sms"))
+        rate = await add_rate(reseller_actor, plan.id, RateIn(country_iso="ES", mcc="214", price=Decimal("0.05")))
+        await assign_plan(reseller_actor, plan.id, end_user.id)
         tenants.append(
             Tenant(
                 tag=tag,
@@ -137,6 +150,10 @@ async def make_world() -> World:
                 group_id=group.id,
                 field_id=field.id,
                 import_id=uploaded.import_.id,
+                rate_plan_id=plan.id,
+                rate_id=rate.id,
+                country_id=vodafone.country_id,
+                network_id=vodafone.id,
             )
         )
     return World(owner=owner, owner_host="main.test", owner_portal_id=main.id, a=tenants[0], b=tenants[1])

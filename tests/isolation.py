@@ -28,6 +28,11 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
     "group_id": lambda t: t.group_id,
     "field_id": lambda t: t.field_id,
     "import_id": lambda t: t.import_id,
+    "plan_id": lambda t: t.rate_plan_id,
+    "rate_id": lambda t: t.rate_id,
+    # The numbering book is the owner's alone: no reseller or end user reaches its rows.
+    "country_id": lambda t: t.country_id,
+    "network_id": lambda t: t.network_id,
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -80,6 +85,30 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/contacts/groups/{group_id:int}"): {"form": {"name": "Hijacked", "description": ""}},
     ("POST", "/contacts/groups/{group_id:int}/delete"): {"form": {}},
     ("POST", "/contacts/groups/{group_id:int}/members"): {"form": {"action": "remove"}},
+    ("PATCH", "/api/admin/numbering/countries/{country_id:int}"): {"json": {"name": "Hijacked"}},
+    ("PATCH", "/api/admin/numbering/networks/{network_id:int}"): {"json": {"name": "Hijacked"}},
+    ("POST", "/admin/numbering/countries/{country_id:int}"): {
+        "form": {"name": "Hijacked", "mcc": "214", "dial_code": "34"}
+    },
+    ("POST", "/admin/numbering/countries/{country_id:int}/delete"): {"form": {}},
+    ("POST", "/admin/numbering/networks/{network_id:int}"): {"form": {"name": "Hijacked", "mcc": "214", "mnc": "01"}},
+    ("POST", "/admin/numbering/networks/{network_id:int}/delete"): {"form": {}},
+    ("PATCH", "/api/admin/rate-plans/{plan_id:int}"): {"json": {"name": "Hijacked"}},
+    ("POST", "/api/admin/rate-plans/{plan_id:int}/rates"): {"json": {"country_iso": "ES", "mcc": "214", "price": "0"}},
+    ("POST", "/api/admin/rate-plans/{plan_id:int}/rates/upload"): {
+        "files": {"file": ("r.csv", b"country_iso,mcc,mnc,price\nES,214,,0\n")}
+    },
+    ("POST", "/api/admin/rate-plans/{plan_id:int}/assignments"): {"json": {"partner_id": 1}},
+    ("PATCH", "/api/admin/rates/{rate_id:int}"): {"json": {"price": "0"}},
+    ("POST", "/admin/rate-plans/{plan_id:int}"): {"form": {"name": "Hijacked", "mode": "submitted"}},
+    ("POST", "/admin/rate-plans/{plan_id:int}/rates"): {"form": {"country_iso": "ES", "mcc": "214", "price": "0"}},
+    ("POST", "/admin/rate-plans/{plan_id:int}/rates/upload"): {
+        "files": {"file": ("r.csv", b"country_iso,mcc,mnc,price\nES,214,,0\n")}
+    },
+    ("POST", "/admin/rate-plans/{plan_id:int}/assign"): {"form": {"partner_id": "1"}},
+    ("POST", "/admin/rate-plans/{plan_id:int}/unassign"): {"form": {"partner_id": "1"}},
+    ("POST", "/admin/rates/{rate_id:int}"): {"form": {"price": "0"}},
+    ("POST", "/admin/rates/{rate_id:int}/delete"): {"form": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")
@@ -140,6 +169,10 @@ async def foreign_id_responses(
             kwargs["json"] = case.body["json"]
         if "form" in case.body:
             kwargs["data"] = {**case.body["form"], "_csrf_token": client.cookies.get("csrftoken", "")}
+        if "files" in case.body:
+            kwargs["files"] = case.body["files"]
+            if not case.is_api:
+                kwargs["data"] = {"_csrf_token": client.cookies.get("csrftoken", "")}
         response = await client.request(case.method, case.url(other), **kwargs)
         if response.status_code != 404:
             leaks[f"{case.method} {case.url(other)}"] = response.status_code

@@ -27,6 +27,8 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "tenancy" / "templates"),
     str(CORE_DIR / "mail" / "templates"),
     str(CORE_DIR / "contacts" / "templates"),
+    str(CORE_DIR / "numbering" / "templates"),
+    str(CORE_DIR / "billing" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.

@@ -65,6 +65,6 @@ async def test_no_plan_on_the_channel_is_none_and_the_mode_comes_from_the_plan()
     world = await make_world()
     await plan_for_company(world, RateIn(country_iso="ES", mcc="214", price=Decimal("0.04")), mode="delivered")
     assert await price_list(world.a.end_user_id, "viber", NOW) is None
-    assert await price_list(world.b.end_user_id, "sms", NOW) is None
+    assert await price_list(world.b.reseller_id, "sms", NOW) is None
     prices = await price_list(world.a.end_user_id, "sms", NOW)
     assert prices.mode == "delivered" and prices.price(SPAIN) == 40_000
