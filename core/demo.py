@@ -8,8 +8,11 @@ import msgspec
 
 from core.accounts import services as accounts
 from core.accounts.schemas import UserCreate
+from core.billing import rates
 from core.billing import services as billing
+from core.billing.rate_schemas import RateIn, RatePlanCreate
 from core.billing.schemas import BalanceAdjustment
+from core.numbering import services as numbering
 from core.plugins import registries
 from core.tenancy import services as tenancy
 from core.tenancy.bootstrap import create_owner, owner_actor
@@ -35,8 +38,22 @@ ACME_OPERATOR = UserCreate(
 )
 
 
+# The demo's SMS prices (EUR per segment): a few networks and one country-wide All networks rate.
+DEMO_RATES = (
+    RateIn(country_iso="ES", mcc="214", mnc="07", price=Decimal("0.032")),
+    RateIn(country_iso="ES", mcc="214", mnc="01", price=Decimal("0.034")),
+    RateIn(country_iso="ES", mcc="214", price=Decimal("0.045")),
+    RateIn(country_iso="DE", mcc="262", price=Decimal("0.075")),
+    RateIn(country_iso="GB", mcc="234", price=Decimal("0.038")),
+    RateIn(country_iso="BA", mcc="218", mnc="90", price=Decimal("0.052")),
+    RateIn(country_iso="BA", mcc="218", price=Decimal("0.06")),
+)
+
+
 async def seed_demo(port: int = 8000) -> list[DemoAccount]:
     """Create the demo tree once; later calls only list the accounts."""
+    if not (await numbering.summary()).countries:
+        await numbering.load_seed()  # the numbering book the project ships
     owner = await owner_actor()
     if owner is None:
         owner = await create_owner("Campaign Portal Owner", "EUR", OWNER)
@@ -93,6 +110,11 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
         await billing.adjust_balance(
             reseller, acme.id, BalanceAdjustment(amount=Decimal(250), reason="Demo opening balance")
         )
+        plan = await rates.create_plan(owner, RatePlanCreate(name="Standard SMS", channel="sms", mode="submitted"))
+        for rate in DEMO_RATES:
+            await rates.add_rate(owner, plan.id, rate)
+        await rates.assign_plan(owner, plan.id, skyline.id)
+        await rates.assign_plan(owner, plan.id, acme.id)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
         DemoAccount(

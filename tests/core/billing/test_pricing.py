@@ -68,3 +68,20 @@ async def test_no_plan_on_the_channel_is_none_and_the_mode_comes_from_the_plan()
     assert await price_list(world.b.reseller_id, "sms", NOW) is None
     prices = await price_list(world.a.end_user_id, "sms", NOW)
     assert prices.mode == "delivered" and prices.price(SPAIN) == 40_000
+
+
+async def test_the_demo_prices_an_acme_campaign():
+    from core.demo import seed_demo
+    from core.numbering.services import prefix_index
+    from core.tenancy.tables import Partner
+
+    await seed_demo()
+    acme = await Partner.select(Partner.id).where(Partner.name == "Acme Retail").first()
+    skyline = await Partner.select(Partner.id).where(Partner.name == "Skyline Messaging").first()
+    index = await prefix_index()
+    prices = await price_list(acme["id"], "sms", datetime.now(UTC))
+    assert prices is not None and prices.mode == "submitted"
+    assert prices.price(index.resolve("34609123456")) == 32_000  # Movistar
+    assert prices.price(index.resolve("34655123456")) == 45_000  # Orange: Spain's All networks
+    assert prices.price(index.resolve("380501234567")) is None  # Ukraine: no rate
+    assert (await price_list(skyline["id"], "sms", datetime.now(UTC))).plan_id == prices.plan_id
