@@ -29,6 +29,8 @@ from core.accounts.controllers import (
 )
 from core.accounts.guards import provide_actor
 from core.billing.controllers import ROUTES as BILLING_ROUTES
+from core.campaigns.api import CampaignsApi
+from core.campaigns.controllers import CampaignPages, CampaignWizard
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.contacts.controllers import (
     ContactPages,
@@ -47,6 +49,7 @@ from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
 from core.senders.api import SendersAdminApi, SendersApi
+from core.statistics.controllers import EdrsApi, StatisticsPages
 from core.settings import Settings, load_settings
 from core.tenancy.api import AdminApi
 from core.tenancy.controllers import AdminPages
@@ -136,6 +139,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             ImportPages,
             ImportsApi,
             ExportPages,
+            CampaignPages,
+            CampaignWizard,
+            CampaignsApi,
+            StatisticsPages,
+            EdrsApi,
             ExportApi,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,

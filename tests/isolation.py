@@ -19,7 +19,7 @@ from litestar.routes import HTTPRoute
 from tests.factories import Tenant
 
 # Path parameter name → the id of the other tenant's object of that kind.
-ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
+ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "partner_id": lambda t: t.end_user_id,
     "portal_id": lambda t: t.portal_id,
     "key_id": lambda t: t.api_key_id,
@@ -33,6 +33,11 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int]] = {
     # The numbering book is the owner's alone: no reseller or end user reaches its rows.
     "country_id": lambda t: t.country_id,
     "network_id": lambda t: t.network_id,
+    # make_world makes no campaign or EDR: tests that need them set t.campaign_id / t.edr_id
+    # (tests/core/campaigns/test_pages.py); otherwise an id that exists nowhere must still be a 404.
+    "campaign_id": lambda t: getattr(t, "campaign_id", 2_000_000_000),
+    "edr_id": lambda t: getattr(t, "edr_id", 2_000_000_000),
+    "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -85,6 +90,8 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/contacts/groups/{group_id:int}"): {"form": {"name": "Hijacked", "description": ""}},
     ("POST", "/contacts/groups/{group_id:int}/delete"): {"form": {}},
     ("POST", "/contacts/groups/{group_id:int}/members"): {"form": {"action": "remove"}},
+    ("POST", "/campaigns/{campaign_id:int}/action"): {"form": {"action": "cancel"}},
+    ("POST", "/api/campaigns/{campaign_id:int}/{action:str}"): {"json": {}},
     ("PATCH", "/api/admin/numbering/countries/{country_id:int}"): {"json": {"name": "Hijacked"}},
     ("PATCH", "/api/admin/numbering/networks/{network_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/admin/numbering/countries/{country_id:int}"): {

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.hookspecs import hookimpl
 from core.providers import MenuLink
 from core.tenancy.schemas import Actor
 from core.web.i18n import N_
+
+_CORE = Path(__file__).resolve().parent.parent
 
 
 @hookimpl
 def menu_links(actor: Actor) -> list[MenuLink]:
     links = [
         MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0),
+        MenuLink(label=N_("Campaigns"), href="/campaigns", icon="send", order=50),
         MenuLink(label=N_("Contacts"), href="/contacts", icon="users", order=100),
+        MenuLink(label=N_("Statistics"), href="/statistics/edr", icon="chart", order=200),
     ]
     if actor.is_admin:
         links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))
     if actor.is_partner_manager:
         links.append(MenuLink(label=N_("Admin Panel"), href="/admin", icon="settings", order=900))
     return links
+
+
+@hookimpl
+def template_dirs() -> list[str]:
+    """The campaign and statistics pages' templates (core domains added after CORE_TEMPLATE_DIRS was fixed)."""
+    return [str(_CORE / "campaigns" / "templates"), str(_CORE / "statistics" / "templates")]

@@ -1,0 +1,89 @@
+"""REST API of campaigns (CMP-1…5): create, list, one, actions, cost preview and cost details (API key or token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from core.campaigns import services
+from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
+from core.tenancy.schemas import Actor, Page
+from core.web.forms import convert
+from core.web.shell import client_ip
+
+ApiAction = Literal["pause", "resume", "cancel", "start"]
+
+
+class CampaignsApi(Controller):
+    path = "/api/campaigns"
+    tags = ["Campaigns"]
+
+    @get("/", summary="Your company's campaigns, newest first")
+    async def list_campaigns(
+        self,
+        actor: NamedDependency[Actor],
+        query: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        channel: FromQuery[str] = "",
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        page: FromQuery[int] = 1,
+        per_page: FromQuery[int] = 25,
+    ) -> Page[CampaignView]:
+        f = convert(
+            {
+                "query": query,
+                "status": status,
+                "channel": channel,
+                "created_from": created_from,
+                "created_to": created_to,
+                "page": page,
+                "per_page": per_page,
+            },
+            CampaignFilter,
+        )
+        return await services.list_campaigns(actor, f)
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Create a campaign: it starts at once, or at send_at (read in timezone when it has no offset)",
+    )
+    async def create(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[CampaignCreate]
+    ) -> CampaignView:
+        return await services.create_campaign(request.app.state.portal, actor, data, ip=client_ip(request))
+
+    @post("/preview", status_code=200, summary="Dry run: recipients and cost by country and network, nothing stored")
+    async def preview(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[CampaignCreate]
+    ) -> CostPreview:
+        return await services.cost_preview(request.app.state.portal, actor, data)
+
+    @get("/{campaign_id:int}")
+    async def get_campaign(self, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> CampaignView:
+        return await services.get_campaign(actor, campaign_id)
+
+    @get("/{campaign_id:int}/costs", summary="What was charged, by country, network and MCCMNC")
+    async def costs(self, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> list[CostLine]:
+        return await services.cost_details(actor, campaign_id)
+
+    @post(
+        "/{campaign_id:int}/{action:str}",
+        status_code=200,
+        summary="pause, resume, cancel or start (a scheduled campaign now); 409 with the reason when not allowed",
+    )
+    async def act(
+        self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int], action: FromPath[ApiAction]
+    ) -> CampaignView:
+        view = await services.act(request.app.state.portal, actor, campaign_id, action, ip=client_ip(request))
+        assert view is not None
+        return view
+
+    @delete("/{campaign_id:int}", status_code=204, summary="Delete a campaign that is not in progress (admins)")
+    async def remove(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> None:
+        await services.act(request.app.state.portal, actor, campaign_id, "delete", ip=client_ip(request))

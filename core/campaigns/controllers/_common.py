@@ -1,0 +1,146 @@
+"""Wizard state between steps (kept in the form's own fields, see _wizard.py) and its conversion to a campaign."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from litestar.datastructures import UploadFile
+
+from core.campaigns.schemas import CampaignCreate, NumbersCheck
+from core.campaigns.services import check_numbers, split_numbers
+from core.contacts.importing import MAX_FILE_BYTES, build_preview, detect_kind, open_sheet, too_large
+from core.errors import InvalidInput
+from core.web.forms import convert
+
+STEPS = (1, 2, 3)
+# Which step shows the field a service error names, so the error appears beside what the user typed.
+FIELD_STEP = {
+    "name": 1,
+    "channel": 1,
+    "sender_id": 1,
+    "text": 1,
+    "flash": 1,
+    "group_ids": 2,
+    "all_contacts": 2,
+    "numbers": 2,
+    "country_code": 2,
+    "recipients": 2,
+    "file": 2,
+    "send_at": 3,
+    "send_date": 3,
+    "send_time": 3,
+    "timezone": 3,
+    "notify_emails": 3,
+    "validity_hours": 3,
+}
+TEXT_KEYS = (
+    "name",
+    "channel",
+    "sender_id",
+    "text",
+    "mode",
+    "country_code",
+    "numbers_text",
+    "file_name",
+    "file_numbers",
+    "file_counts",
+    "send_mode",
+    "send_date",
+    "send_time",
+    "timezone",
+    "notify_emails",
+)
+
+
+def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Every wizard field from a posted form (the current step's inputs plus the others' hidden copies)."""
+    values = dict(defaults)
+    if form is None:
+        return values
+    for key in TEXT_KEYS:
+        if key in form:
+            values[key] = str(form.get(key) or "")
+    if "step" in form:
+        values["flash"] = bool(form.get("flash"))
+        values["group_ids"] = [g for g in form.getall("group_ids", []) if g]
+    return values
+
+
+def _int(text: str, field: str, message: str) -> int:
+    if not str(text).strip().isdigit():
+        raise InvalidInput(message, field=field)
+    return int(text)
+
+
+def recipients_of(values: dict[str, Any]) -> dict[str, Any]:
+    mode = values.get("mode") or "groups"
+    if mode == "numbers":
+        return {
+            "numbers": split_numbers(values.get("numbers_text", "")),
+            "country_code": values.get("country_code", ""),
+        }
+    if mode == "file":
+        return {"numbers": [n for n in values.get("file_numbers", "").split() if n]}
+    groups = values.get("group_ids", [])
+    return {
+        "all_contacts": "all" in groups,
+        "group_ids": [_int(g, "group_ids", "Choose contact groups") for g in groups if g != "all"],
+    }
+
+
+def send_at_of(values: dict[str, Any]) -> datetime | None:
+    if values.get("send_mode") != "later":
+        return None
+    day, clock = values.get("send_date", ""), values.get("send_time", "")
+    if not day:
+        raise InvalidInput("Choose the date to send on", field="send_at")
+    try:
+        return datetime.fromisoformat(f"{day}T{clock or '00:00'}")
+    except ValueError:
+        raise InvalidInput("Not a date and time", field="send_at") from None
+
+
+def campaign_data(values: dict[str, Any], *, upto: int = 3) -> CampaignCreate:
+    """The campaign the wizard describes; ``upto`` leaves out later steps (placeholders that pass validation)."""
+    data: dict[str, Any] = {
+        "name": values.get("name", ""),
+        "channel": values.get("channel") or "sms",
+        "sender_id": _int(values.get("sender_id", ""), "sender_id", "Choose a sender ID"),
+        "text": values.get("text", ""),
+        "flash": bool(values.get("flash")),
+    }
+    data |= recipients_of(values) if upto >= 2 else {"all_contacts": True}
+    if upto >= 3:
+        data["send_at"] = send_at_of(values)
+        data["timezone"] = values.get("timezone") or "UTC"
+        data["notify_emails"] = [a for a in values.get("notify_emails", "").replace(";", ",").split(",") if a.strip()]
+    return convert(data, CampaignCreate)
+
+
+async def read_numbers_file(upload: Any) -> tuple[str, NumbersCheck]:
+    """The phone column of an uploaded CSV/XLS/XLSX, read with the contacts importer's reader, then checked."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise too_large()
+    name = upload.filename
+
+    def read() -> NumbersCheck:
+        kind = detect_kind(data, name)
+        preview = build_preview(data, kind, [])
+        column = next((c for c, target in preview.suggested.items() if target == "phone"), None)
+        if column is None:
+            raise InvalidInput("No column of phone numbers was found in the file", field="file")
+        rows = open_sheet(data, kind).rows
+        phones = []
+        for index, row in enumerate(rows):
+            if index == 0 and preview.has_header:
+                continue
+            if column < len(row) and row[column].strip():
+                phones.append(row[column])
+        return check_numbers(phones)
+
+    return name, await asyncio.to_thread(read)

@@ -1,0 +1,166 @@
+"""Campaigns list (CMP-2) with live progress, one campaign's details, and the row actions (CMP-1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from core.campaigns import services
+from core.campaigns.schemas import CampaignFilter, CampaignView
+from core.campaigns.states import STATUS_LABELS
+from core.contacts.groups import group_names
+from core.errors import InvalidInput, PortalError
+from core.tenancy.schemas import Actor, Page
+from core.web.forms import convert
+from core.web.shell import client_ip, page
+from core.web.templating import render
+
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+FILTER_KEYS = ("q", "status", "channel", "created_from", "created_to", "per_page")
+ACTION_LABELS = {
+    "pause": "Pause",
+    "resume": "Resume",
+    "cancel": "Cancel",
+    "start": "Start now",
+    "delete": "Delete",
+    "repeat": "Repeat",
+}
+SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "campaigns" / "wizard.js"
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None
+
+
+def campaign_filter(actor: Actor, params: Any) -> tuple[CampaignFilter, dict[str, str]]:
+    """The list's filter from the query string; dates are whole days in the user's time zone."""
+    values = {key: str(params.get(key) or "").strip() for key in FILTER_KEYS}
+    zone = ZoneInfo(actor.timezone or "UTC")
+    start, end = _day(values["created_from"], "created_from"), _day(values["created_to"], "created_to")
+    per_page = int(values["per_page"]) if values["per_page"].isdigit() else 25
+    data = {
+        "query": values["q"],
+        "status": values["status"] if values["status"] in STATUS_LABELS else "",
+        "channel": values["channel"],
+        "created_from": datetime.combine(start, time(), zone) if start else None,
+        "created_to": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+        "page": str(params.get("page_no") or "1"),
+        "per_page": per_page if per_page in PER_PAGE_CHOICES else 25,
+    }
+    return convert(data, CampaignFilter), values
+
+
+def _context(request: Request, actor: Actor, result: Page[CampaignView], values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "result": result,
+        "values": values,
+        "query": urlencode([(k, v) for k, v in values.items() if v]),
+        "live": any(c.status == "in_progress" for c in result.items),
+        "action_labels": ACTION_LABELS,
+    }
+
+
+class CampaignPages(Controller):
+    path = "/campaigns"
+    include_in_schema = False
+
+    async def _list(
+        self, request: Request, actor: Actor, *, error: str = "", field: str | None = None, status_code: int = 200
+    ) -> Response:
+        try:
+            f, values = campaign_filter(actor, request.query_params)
+        except InvalidInput as exc:
+            f, values = CampaignFilter(), {k: str(request.query_params.get(k) or "") for k in FILTER_KEYS}
+            error, field, status_code = exc.detail, exc.field, exc.status_code
+        result = await services.list_campaigns(actor, f)
+        return await page(
+            request,
+            actor,
+            "campaigns/list.html",
+            {
+                **_context(request, actor, result, values),
+                "statuses": STATUS_LABELS,
+                "channels": request.app.state.portal.registries.channels,
+                "per_page_choices": PER_PAGE_CHOICES,
+                "done": str(request.query_params.get("done") or ""),
+                "error": error,
+                "error_field": field,
+            },
+            status_code=status_code,
+        )
+
+    @get("/")
+    async def list_campaigns(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        return await self._list(request, actor)
+
+    @get("/table")
+    async def table(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        """The table alone: what the list polls every few seconds while a campaign is in progress."""
+        f, values = campaign_filter(actor, request.query_params)
+        result = await services.list_campaigns(actor, f)
+        return render(request, "campaigns/_table.html", _context(request, actor, result, values))
+
+    @get("/wizard.js", media_type="text/javascript")
+    async def script(self) -> Response:
+        """The wizard's counter and preview (a plain file next to the templates)."""
+        return Response(
+            SCRIPT.read_text(encoding="utf-8"),
+            media_type="text/javascript; charset=utf-8",
+            headers={"cache-control": "no-cache"},
+        )
+
+    @get("/{campaign_id:int}")
+    async def details(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> Response:
+        return await self._details(request, actor, campaign_id)
+
+    async def _details(
+        self, request: Request, actor: Actor, campaign_id: int, *, error: str = "", status_code: int = 200
+    ) -> Response:
+        campaign = await services.get_campaign(actor, campaign_id)
+        names = {g.id: g.name for g in await group_names(actor)}
+        return await page(
+            request,
+            actor,
+            "campaigns/details.html",
+            {
+                "c": campaign,
+                "groups": [names.get(g, f"#{g}") for g in campaign.group_ids],
+                "costs": await services.cost_details(actor, campaign_id),
+                "action_labels": ACTION_LABELS,
+                "done": str(request.query_params.get("done") or ""),
+                "error": error,
+            },
+            status_code=status_code,
+        )
+
+    @post("/{campaign_id:int}/action")
+    async def act(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> Response:
+        form = await request.form()
+        action = str(form.get("action") or "")
+        back = str(form.get("back") or "")
+        portal = request.app.state.portal
+        try:
+            await services.act(portal, actor, campaign_id, action, ip=client_ip(request))
+        except PortalError as exc:
+            if exc.status_code == 404:
+                raise
+            if back == "details":
+                return await self._details(request, actor, campaign_id, error=exc.detail, status_code=exc.status_code)
+            return await self._list(request, actor, error=exc.detail, field=exc.field, status_code=exc.status_code)
+        if action != "delete" and back == "details":
+            return Redirect(f"/campaigns/{campaign_id}?done={action}")
+        return Redirect(f"/campaigns?done={action}")

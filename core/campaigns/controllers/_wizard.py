@@ -1,0 +1,189 @@
+"""The campaign wizard (CMP-3…5): Setup → Recipients → Complete & Send.
+
+State between steps lives in the form itself: every step posts all wizard fields, the other steps' as hidden
+inputs, so nothing is stored on the server until the campaign is created (no session cleanup, back/forward and
+several wizards in several tabs just work). An uploaded file is read once; its valid numbers travel on as a
+hidden field (``file_numbers``) with the counts shown. Moving forward checks the steps before the target with
+the same service rules the API uses; moving back is always allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import available_timezones
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect
+
+from core.campaigns import services
+from core.campaigns.controllers._common import (
+    FIELD_STEP,
+    campaign_data,
+    read_numbers_file,
+    wizard_values,
+)
+from core.campaigns.rendering import CONTACT_VARIABLES, estimate_text
+from core.campaigns.schemas import CampaignCreate, NumbersCheck
+from core.contacts.fields import list_fields
+from core.contacts.groups import list_groups
+from core.contacts.importing import MAX_FILE_BYTES
+from core.contacts.schemas import ContactFilter
+from core.contacts.services import list_contacts
+from core.errors import InvalidInput, PortalError
+from core.numbering.tables import Country
+from core.senders.services import enabled_senders
+from core.tenancy.schemas import Actor
+from core.web.shell import client_ip, page
+
+UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
+CONTACT_LABELS = {
+    "phone": "Phone",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "birth_date": "Birth date",
+    "gender": "Gender",
+    "comments": "Comments",
+}
+_ZONES = sorted(available_timezones())
+
+
+def _defaults(actor: Actor) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "name": f"Campaign {now:%Y-%m-%d %H:%M}",
+        "channel": "sms",
+        "sender_id": "",
+        "text": "",
+        "flash": False,
+        "mode": "groups",
+        "group_ids": [],
+        "country_code": "",
+        "numbers_text": "",
+        "file_name": "",
+        "file_numbers": "",
+        "file_counts": "",
+        "send_mode": "now",
+        "send_date": "",
+        "send_time": "",
+        "timezone": actor.timezone or "UTC",
+        "notify_emails": actor.email,
+    }
+
+
+def _step(text: Any, default: int = 1) -> int:
+    return int(text) if str(text) in ("1", "2", "3") else default
+
+
+class CampaignWizard(Controller):
+    path = "/campaigns/new"
+    include_in_schema = False
+
+    @get("/")
+    async def start(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        values = _defaults(actor)
+        repeat = str(request.query_params.get("repeat") or "")
+        if repeat.isdigit():
+            old = await services.get_campaign(actor, int(repeat))
+            values |= {
+                "name": f"{old.name} (2)"[:200],
+                "channel": old.channel,
+                "sender_id": str(old.sender_id),
+                "text": old.text,
+                "flash": old.flash,
+                "group_ids": (["all"] if old.all_contacts else []) + [str(g) for g in old.group_ids],
+                "timezone": old.timezone,
+                "notify_emails": ", ".join(old.notify_emails),
+            }
+        return await self._render(request, actor, values, 1)
+
+    @post("/", request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def submit(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        form = await request.form()
+        values = wizard_values(form, _defaults(actor))
+        current = _step(form.get("step"))
+        target = _step(form.get("goto"), current)
+        command = str(form.get("command") or "")
+        portal = request.app.state.portal
+        check: NumbersCheck | None = None
+        try:
+            if current == 2 and values.get("mode") == "file":
+                upload = form.get("file")
+                if getattr(upload, "filename", ""):
+                    values["file_name"], found = await read_numbers_file(upload)
+                    values["file_numbers"] = "\n".join(found.valid)
+                    values["file_counts"] = f"{len(found.valid)},{len(found.invalid)},{found.duplicates}"
+                elif command == "check" or (target > current and not values["file_numbers"]):
+                    raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
+            if command == "check" and values.get("mode") == "numbers":
+                check = services.check_numbers(
+                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
+                )
+                return await self._render(request, actor, values, 2, check=check)
+            if command == "check":
+                return await self._render(request, actor, values, 2)
+            if command == "send":
+                data = campaign_data(values)
+                campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
+                return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
+            if target > 1 and current <= target:
+                # The rules of the steps before the target, exactly as the service checks them on create.
+                await services._checked(portal, actor, campaign_data(values, upto=min(target - 1, 2)))
+        except PortalError as exc:
+            step = FIELD_STEP.get(exc.field or "", min(current, target))
+            return await self._render(
+                request, actor, values, step, error=exc.detail, field=exc.field, status_code=exc.status_code
+            )
+        return await self._render(request, actor, values, target, check=check)
+
+    async def _render(
+        self,
+        request: Request,
+        actor: Actor,
+        values: dict[str, Any],
+        step: int,
+        *,
+        check: NumbersCheck | None = None,
+        error: str = "",
+        field: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        portal = request.app.state.portal
+        channels = list(portal.registries.channels)
+        provider = portal.registries.channels.get(values.get("channel") or "sms")
+        senders = await enabled_senders(actor, values.get("channel") or "sms")
+        fields = await list_fields(actor)
+        text = values.get("text", "")
+        context: dict[str, Any] = {
+            "values": values,
+            "step": step,
+            "error": error,
+            "error_field": field,
+            "channels": channels,
+            "provider": provider,
+            "senders": senders,
+            "variables": [(v, CONTACT_LABELS[v]) for v in CONTACT_VARIABLES] + [(f.variable, f.name) for f in fields],
+            "segments": provider.segments(estimate_text(text)) if provider and text else 0,
+            "check": check,
+            "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,
+            "zones": _ZONES,
+        }
+        if step == 2:
+            context["groups"] = (await list_groups(actor, per_page=500)).items
+            context["all_count"] = (await list_contacts(actor, ContactFilter(per_page=1))).total
+            context["countries"] = await Country.select(Country.iso, Country.name, Country.dial_code).order_by(
+                Country.name
+            )
+        if step == 3 and not error:
+            context.update(await self._preview(request, actor, values))
+        return await page(request, actor, "campaigns/wizard.html", context, status_code=status_code)
+
+    async def _preview(self, request: Request, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+        """The cost preview and the UTC instant of a scheduled start, or the error that prevents them."""
+        try:
+            data: CampaignCreate = campaign_data(values)
+            preview = await services.cost_preview(request.app.state.portal, actor, data)
+            return {"preview": preview, "utc": services.scheduled_instant(data)}
+        except PortalError as exc:
+            return {"error": exc.detail, "error_field": exc.field}

@@ -1,0 +1,94 @@
+// Campaign pages: confirmations on row actions, and the wizard's variable buttons, phone preview and live
+// character/segment counter. The counter mirrors plugins/sms/encoding.py: GSM-7 160 septets in one part, 153
+// a part when split; UCS-2 70/67 code units; extension characters take 2 septets; a part never ends inside an
+// escape pair or a surrogate pair; a {variable} counts as ten characters. The server's count is the truth and
+// is shown beside it after each step.
+(function () {
+  "use strict";
+  var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var EXTENSION = "\f^{}\\[~]|€";
+  var VARIABLE = /\{[a-z][a-z0-9_]{0,39}\}/g;
+
+  function estimate(text) { return text.replace(VARIABLE, "xxxxxxxxxx"); }
+
+  function cutsCount(units, single, part, breaks) {
+    // units: array of unit widths; breaks(i) says whether a part may end before index i.
+    var size = units.length;
+    if (size === 0) return 0;
+    if (size <= single) return 1;
+    var count = 0, pos = 0;
+    while (pos < size) {
+      var end = Math.min(pos + part, size);
+      if (end < size && !breaks(end)) end -= 1;
+      count += 1;
+      pos = end;
+    }
+    return count;
+  }
+
+  function measure(text) {
+    var gsm = true, i, ch;
+    for (i = 0; i < text.length; i++) {
+      ch = text.charAt(i);
+      if (BASIC.indexOf(ch) < 0 && EXTENSION.indexOf(ch) < 0) { gsm = false; break; }
+    }
+    if (gsm) {
+      var septets = [];  // 1 per septet; an extension character is ESC + code (the pair must stay together)
+      for (i = 0; i < text.length; i++) {
+        ch = text.charAt(i);
+        if (EXTENSION.indexOf(ch) >= 0) { septets.push("esc"); septets.push("x"); } else { septets.push("x"); }
+      }
+      var parts = cutsCount(septets, 160, 153, function (end) { return septets[end - 1] !== "esc"; });
+      return { encoding: "GSM-7", length: septets.length, parts: parts, perPart: parts > 1 ? 153 : 160 };
+    }
+    var units = text.length;  // JS strings are UTF-16 code units, as UCS-2 counts them
+    var arr = new Array(units);
+    var p = cutsCount(arr, 70, 67, function (end) {
+      var code = text.charCodeAt(end - 1);
+      return !(code >= 0xd800 && code <= 0xdbff);
+    });
+    return { encoding: "Unicode (UCS-2)", length: units, parts: p, perPart: p > 1 ? 67 : 70 };
+  }
+
+  function wizard() {
+    var area = document.getElementById("message-text");
+    if (!area) return;
+    var counter = document.getElementById("counter");
+    var preview = document.getElementById("phone-preview");
+    function update() {
+      var m = measure(estimate(area.value));
+      counter.textContent = m.length + " / " + (m.parts > 1 ? m.parts * m.perPart : m.perPart) +
+        " · " + m.parts + (m.parts === 1 ? " part" : " parts") + " · " + m.encoding;
+      if (preview) preview.textContent = area.value;
+    }
+    area.addEventListener("input", update);
+    document.querySelectorAll("[data-variable]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var token = "{" + button.dataset.variable + "}";
+        var start = area.selectionStart, end = area.selectionEnd;
+        area.setRangeText(token, start, end, "end");
+        area.focus();
+        update();
+      });
+    });
+    var sender = document.querySelector("select[name=sender_id]");
+    var senderLabel = document.querySelector(".phone-sender");
+    if (sender && senderLabel) {
+      sender.addEventListener("change", function () {
+        var option = sender.options[sender.selectedIndex];
+        if (option && option.value) senderLabel.textContent = option.textContent;
+      });
+    }
+    update();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+  window.campaignMeasure = measure;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wizard); else wizard();
+})();

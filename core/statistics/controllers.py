@@ -1,0 +1,139 @@
+"""Statistics pages and API (STA-1 first cut): the EDR table with its filters and one record's details."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from core.campaigns.schemas import CampaignFilter
+from core.campaigns.services import list_campaigns
+from core.errors import InvalidInput
+from core.statistics import services
+from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
+from core.tenancy.schemas import Actor, Page
+from core.web.forms import convert
+from core.web.shell import page
+
+PER_PAGE_CHOICES = (50, 150, 500, 1000)
+_FORM_KEYS = ("source", "status", "channel", "campaign_id", "recipient", "date_from", "date_to", "per_page")
+
+
+def _zone(actor: Actor) -> ZoneInfo:
+    try:
+        return ZoneInfo(actor.timezone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None
+
+
+def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
+    """The EDR filter from the page's query string; dates are days in the user's time zone, today by default."""
+    values = {key: str(params.get(key) or "").strip() for key in _FORM_KEYS}
+    zone = _zone(actor)
+    if not any(values[k] for k in ("date_from", "date_to")) and "date_from" not in params:
+        values["date_from"] = values["date_to"] = datetime.now(zone).date().isoformat()
+    start, end = _day(values["date_from"], "date_from"), _day(values["date_to"], "date_to")
+    data: dict[str, Any] = {
+        "source": values["source"],
+        "status": values["status"],
+        "channel": values["channel"],
+        "recipient": values["recipient"],
+        "campaign_id": values["campaign_id"] or None,
+        "created_from": datetime.combine(start, time(), zone) if start else None,
+        "created_to": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+        "per_page": values["per_page"] or DEFAULT_EDR_ROWS,
+        "page": str(params.get("page_no") or "1"),
+    }
+    return convert(data, EdrFilter), values
+
+
+class StatisticsPages(Controller):
+    path = "/statistics"
+    include_in_schema = False
+
+    @get("/edr")
+    async def edr_table(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        error, field = "", None
+        try:
+            f, values = edr_filter(actor, request.query_params)
+        except InvalidInput as exc:
+            error, field = exc.detail, exc.field
+            f, values = EdrFilter(), {k: str(request.query_params.get(k) or "") for k in _FORM_KEYS}
+        result = await services.list_edrs(actor, f)
+        campaigns = await list_campaigns(actor, CampaignFilter(per_page=200))
+        query = urlencode([(k, v) for k, v in values.items() if v])
+        return await page(
+            request,
+            actor,
+            "statistics/edr.html",
+            {
+                "result": result,
+                "values": values,
+                "query": query,
+                "statuses": EDR_STATUSES,
+                "channels": request.app.state.portal.registries.channels,
+                "campaigns": campaigns.items,
+                "per_page_choices": PER_PAGE_CHOICES,
+                "error": error,
+                "error_field": field,
+            },
+            status_code=422 if error else 200,
+        )
+
+    @get("/edr/{edr_id:int}")
+    async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: FromPath[int]) -> Response:
+        edr = await services.get_edr(actor, edr_id)
+        return await page(request, actor, "statistics/edr_details.html", {"edr": edr})
+
+
+class EdrsApi(Controller):
+    path = "/api/edrs"
+    tags = ["Statistics"]
+
+    @get("/", summary="Message records (EDRs) of your company, newest first; by default the latest 150")
+    async def list_edrs(
+        self,
+        actor: NamedDependency[Actor],
+        source: FromQuery[str] = "",
+        status: FromQuery[str] = "",
+        channel: FromQuery[str] = "",
+        campaign_id: FromQuery[int | None] = None,
+        recipient: FromQuery[str] = "",
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        page: FromQuery[int] = 1,
+        per_page: FromQuery[int] = DEFAULT_EDR_ROWS,
+    ) -> Page[EdrView]:
+        f = convert(
+            {
+                "source": source,
+                "status": status,
+                "channel": channel,
+                "campaign_id": campaign_id,
+                "recipient": recipient,
+                "created_from": created_from,
+                "created_to": created_to,
+                "page": page,
+                "per_page": per_page,
+            },
+            EdrFilter,
+        )
+        return await services.list_edrs(actor, f)
+
+    @get("/{edr_id:int}", summary="One message record with every field")
+    async def get_edr(self, actor: NamedDependency[Actor], edr_id: FromPath[int]) -> EdrView:
+        return await services.get_edr(actor, edr_id)

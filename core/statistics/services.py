@@ -1,0 +1,90 @@
+"""EDR queries (STA-1): the acting partner's message records, filtered and paged; nothing outside its scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.billing.money import from_micros
+from core.campaigns.tables import Campaign
+from core.dispatch.tables import Edr
+from core.errors import NotFound
+from core.statistics.schemas import EdrFilter, EdrView
+from core.tenancy.schemas import Actor, Page
+
+
+async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await Campaign.select(Campaign.id, Campaign.name).where(
+        (Campaign.partner == actor.partner_id) & Campaign.id.is_in(sorted(ids))
+    )
+    return {r["id"]: r["name"] for r in rows}
+
+
+def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
+    return EdrView(
+        id=row["id"],
+        campaign_id=row["campaign"],
+        campaign_name=names.get(row["campaign"], "") if row["campaign"] is not None else "",
+        transaction_id=row["transaction_id"],
+        channel=row["channel"],
+        sender=row["sender"],
+        destination=row["destination"],
+        text=row["text"],
+        parts=row["parts"],
+        country_iso=row["country_iso"],
+        country=row["country"],
+        network=row["network"],
+        mccmnc=row["mccmnc"],
+        rate=from_micros(row["rate"]) if row["rate"] is not None else None,
+        price=from_micros(row["price"]),
+        currency=currency,
+        status=row["status"],
+        error=row["error"],
+        vendor_status=row["vendor_status"],
+        vendor_message_id=row["vendor_message_id"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        done_at=row["done_at"],
+    )
+
+
+async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
+    """The actor's partner's EDRs matching the filter, newest first."""
+    where = Edr.partner == actor.partner_id
+    if f.source == "campaign":
+        where &= Edr.campaign.is_not_null()
+    elif f.source == "api":
+        where &= Edr.campaign.is_null()
+    if f.status:
+        where &= Edr.status == f.status.upper()
+    if f.channel:
+        where &= Edr.channel == f.channel
+    if f.campaign_id is not None:
+        where &= Edr.campaign == f.campaign_id
+    digits = "".join(ch for ch in f.recipient if ch.isdigit())
+    if digits:
+        where &= Edr.destination.like(f"%{digits}%")
+    if f.created_from:
+        where &= Edr.created_at >= f.created_from
+    if f.created_to:
+        where &= Edr.created_at < f.created_to
+    total = await Edr.count().where(where)
+    rows = (
+        await Edr.select()
+        .where(where)
+        .order_by(Edr.id, ascending=False)
+        .limit(f.per_page)
+        .offset((f.page - 1) * f.per_page)
+    )
+    names = await _campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
+    return Page(items=[_view(r, names, actor.currency) for r in rows], total=total, page=f.page, per_page=f.per_page)
+
+
+async def get_edr(actor: Actor, edr_id: int) -> EdrView:
+    """One EDR of the actor's partner; another partner's id is a missing one (404)."""
+    row = await Edr.select().where((Edr.id == edr_id) & (Edr.partner == actor.partner_id)).first()
+    if row is None:
+        raise NotFound("Message record")
+    names = await _campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())
+    return _view(row, names, actor.currency)
