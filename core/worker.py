@@ -54,7 +54,7 @@ def cron_jobs() -> list[CronJob]:
     return [
         CronJob(flush_api_key_usage, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_imports, cron="* * * * *", unique=True, timeout=50),
-        CronJob(sweep_dispatch, cron="* * * * *", unique=True, timeout=300),
+        CronJob(sweep_dispatch, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
     ]
 
