@@ -42,6 +42,7 @@ from core.contacts.controllers import (
     StopListPages,
 )
 from core.dispatch import channels, liveness
+from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
@@ -49,8 +50,8 @@ from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import Portal
 from core.redis_embedded import EmbeddedRedis
 from core.senders.api import SendersAdminApi, SendersApi
-from core.statistics.controllers import EdrsApi, StatisticsPages
 from core.settings import Settings, load_settings
+from core.statistics.controllers import EdrsApi, StatisticsPages
 from core.tenancy.api import AdminApi
 from core.tenancy.controllers import AdminPages
 from core.tenancy.middleware import PortalMiddleware
@@ -82,6 +83,9 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
             if run_worker:
                 # A worker beats in Redis while it lives, so its claimed batches are known to be in good hands.
                 await stack.enter_async_context(liveness.heartbeat(redis))
+                if settings.dev:
+                    for stand_in in await start_local_stand_ins(portal):
+                        stack.push_async_callback(stand_in.stop)
                 worker_task = asyncio.create_task(worker.start())
             for result in pm.hook.startup(portal=portal):
                 if asyncio.iscoroutine(result):

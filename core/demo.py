@@ -8,15 +8,22 @@ import msgspec
 
 from core.accounts import services as accounts
 from core.accounts.schemas import UserCreate
+from core.accounts.tables import User
 from core.billing import rates
 from core.billing import services as billing
 from core.billing.rate_schemas import RateIn, RatePlanCreate
 from core.billing.schemas import BalanceAdjustment
+from core.contacts.groups import create_group
+from core.contacts.schemas import ContactIn, GroupIn
+from core.contacts.services import create_contact
+from core.dispatch.connections import ConnectionIn, create_connection
 from core.numbering import services as numbering
 from core.plugins import registries
+from core.senders.schemas import SenderCreate
+from core.senders.services import create_sender
 from core.tenancy import services as tenancy
 from core.tenancy.bootstrap import create_owner, owner_actor
-from core.tenancy.schemas import PartnerCreate, PartnerOptions, PortalCreate
+from core.tenancy.schemas import Actor, PartnerCreate, PartnerOptions, PortalCreate
 
 
 class DemoAccount(msgspec.Struct, kw_only=True):
@@ -28,6 +35,7 @@ class DemoAccount(msgspec.Struct, kw_only=True):
     partner: str
 
 
+STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -115,6 +123,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             await rates.add_rate(owner, plan.id, rate)
         await rates.assign_plan(owner, plan.id, skyline.id)
         await rates.assign_plan(owner, plan.id, acme.id)
+        await seed_sending(owner, acme.id)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
         DemoAccount(
@@ -150,3 +159,15 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             partner="Acme Retail",
         ),
     ]
+
+
+async def seed_sending(owner: Actor, company_id: int) -> None:
+    """What a first campaign needs: a sender ID, a small contact group, and the local stand-in SMSC as vendor."""
+    await create_sender(owner, company_id, SenderCreate(channel="sms", name="ACME"))
+    admin = await User.select(User.id).where(User.email == ACME_ADMIN.email).first()
+    company = await accounts.load_actor(admin["id"], 0, check_portal=False)
+    group = await create_group(company, GroupIn(name="Newsletter"))
+    for phone, first_name in (("+34607000001", "Lucia"), ("+34615000002", "Mateo"), ("+4915100000003", "Jonas")):
+        await create_contact(company, ContactIn(phone=phone, groups=[group.id], first_name=first_name))
+    stand_in = {"host": "127.0.0.1", "port": STAND_IN_SMSC_PORT, "system_id": "portal", "password": "secret"}
+    await create_connection(owner, ConnectionIn(channel="sms", name="Stand-in SMSC", settings=stand_in))

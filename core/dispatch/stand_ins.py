@@ -1,0 +1,31 @@
+"""Vendor stand-ins for the demo (CHN-4): `portal run` in dev mode starts one for each local vendor connection."""
+
+from __future__ import annotations
+
+import logging
+
+from core.dispatch.connections import enabled_connections
+from core.portal import Portal
+from core.providers import StandIn
+
+log = logging.getLogger(__name__)
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+async def start_local_stand_ins(portal: Portal) -> list[StandIn]:
+    """Start the registered stand-in of each channel on the port of each enabled connection to this machine."""
+    started: list[StandIn] = []
+    for channel, stand_in_type in portal.registries.stand_ins.items():
+        for connection in await enabled_connections(channel):
+            host, port = connection.settings.get("host", ""), connection.settings.get("port")
+            if host not in LOCAL_HOSTS or not isinstance(port, int):
+                continue
+            stand_in = stand_in_type()
+            try:
+                await stand_in.start(host, port)
+            except OSError as exc:  # already running (`portal simulate`), or the port is taken
+                log.warning("stand-in for %s on %s:%s not started: %s", channel, host, port, exc)
+                continue
+            log.info("stand-in for %s listening on %s:%s", channel, host, port)
+            started.append(stand_in)
+    return started
