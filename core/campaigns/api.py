@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.campaigns import services
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
@@ -26,7 +26,7 @@ class CampaignsApi(Controller):
     async def list_campaigns(
         self,
         actor: NamedDependency[Actor],
-        query: FromQuery[str] = "",
+        q: Annotated[str, QueryParameter(description="Part of the name")] = "",
         status: FromQuery[str] = "",
         channel: FromQuery[str] = "",
         created_from: FromQuery[datetime | None] = None,
@@ -36,7 +36,7 @@ class CampaignsApi(Controller):
     ) -> Page[CampaignView]:
         f = convert(
             {
-                "query": query,
+                "query": q,
                 "status": status,
                 "channel": channel,
                 "created_from": created_from,

@@ -1,0 +1,76 @@
+"""Campaigns REST API: create (201), list, one, actions with 409 reasons, delete, preview, costs; in the schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.factories import api_token, make_world
+
+
+async def api(client_for):
+    world = await make_world()
+    client = client_for(world.a.host)
+    return world, client, {"Authorization": f"Bearer {world.a.api_key}"}
+
+
+def body(world, **changes):
+    return {
+        "name": "API sale",
+        "sender_id": world.a.sender_id,
+        "text": "Hello {first_name}",
+        "numbers": ["612345678", "+34612345679"],
+        "country_code": "34",
+        "send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        **changes,
+    }
+
+
+async def test_create_list_get_act_and_delete(client_for):
+    world, client, headers = await api(client_for)
+    created = await client.post("/api/campaigns", json=body(world), headers=headers)
+    assert created.status_code == 201, created.text
+    campaign = created.json()
+    assert campaign["status"] == "scheduled" and campaign["actions"] == ["cancel", "delete", "start"]
+    listed = (await client.get("/api/campaigns?q=api", headers=headers)).json()
+    assert [c["id"] for c in listed["items"]] == [campaign["id"]] and listed["total"] == 1
+    one = await client.get(f"/api/campaigns/{campaign['id']}", headers=headers)
+    assert one.json()["name"] == "API sale"
+    refused = await client.post(f"/api/campaigns/{campaign['id']}/pause", headers=headers)
+    assert refused.status_code == 409 and "cannot be paused" in refused.json()["detail"]
+    canceled = await client.post(f"/api/campaigns/{campaign['id']}/cancel", headers=headers)
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    assert (await client.post(f"/api/campaigns/{campaign['id']}/cancel", headers=headers)).status_code == 409
+    assert (await client.get(f"/api/campaigns/{campaign['id']}/costs", headers=headers)).json() == []
+    assert (await client.delete(f"/api/campaigns/{campaign['id']}", headers=headers)).status_code == 204
+    assert (await client.get(f"/api/campaigns/{campaign['id']}", headers=headers)).status_code == 404
+
+
+async def test_validation_errors_name_the_field(client_for):
+    world, client, headers = await api(client_for)
+    past = await client.post("/api/campaigns", json=body(world, send_at="2020-01-01T10:00:00+00:00"), headers=headers)
+    assert past.status_code == 422 and "past" in past.json()["detail"]
+    bad = await client.post("/api/campaigns", json=body(world, numbers=["12"]), headers=headers)
+    assert bad.status_code == 422 and "Invalid number" in bad.json()["detail"]
+    other_sender = await client.post("/api/campaigns", json=body(world, sender_id=world.b.sender_id), headers=headers)
+    assert other_sender.status_code == 422
+    unknown = await client.post("/api/campaigns/1/explode", headers=headers)
+    assert unknown.status_code in (400, 404, 422)
+
+
+async def test_preview_is_a_dry_run(client_for):
+    world, client, headers = await api(client_for)
+    preview = await client.post("/api/campaigns/preview", json=body(world), headers=headers)
+    assert preview.status_code == 200, preview.text
+    data = preview.json()
+    assert data["recipients"] == 2 and data["parts_per_message"] == 1
+    assert (await client.get("/api/campaigns", headers=headers)).json()["total"] == 0
+
+
+async def test_session_token_works_and_the_schema_lists_the_routes(client_for):
+    world, client, _headers = await api(client_for)
+    headers = await api_token(client, world.a.end_user_admin)
+    assert (await client.get("/api/campaigns", headers=headers)).status_code == 200
+    assert (await client.get("/api/campaigns")).status_code == 401
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in ("/api/campaigns", "/api/campaigns/preview", "/api/campaigns/{campaign_id}", "/api/edrs"):
+        assert path in paths, sorted(paths)

@@ -1,0 +1,77 @@
+"""EDR table (STA-1 first cut): today's latest records by default, filters, details, API, scoping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.dispatch.tables import Edr
+from core.statistics.schemas import EdrFilter
+from core.statistics.services import get_edr, list_edrs
+from tests.core.campaigns.helpers import scheduled_campaign
+from tests.core.contacts.helpers import actor_of
+from tests.factories import make_world, sign_in
+
+
+async def edr(partner: int, **fields) -> int:
+    row = {
+        "partner": partner,
+        "channel": "sms",
+        "sender": "BrandA",
+        "destination": "34612345678",
+        "status": "DELIVERED",
+        "created_at": datetime.now(UTC),
+        **fields,
+    }
+    return (await Edr.insert(Edr(**row)).returning(Edr.id))[0]["id"]
+
+
+async def test_filters_scope_and_details(app, client_for):
+    world = await make_world()
+    actor = await actor_of(world.a)
+    campaign = await scheduled_campaign(app, actor, world.a)
+    by_campaign = await edr(
+        world.a.end_user_id,
+        campaign=campaign.id,
+        vendor_message_id="vm-1",
+        transaction_id="tx-1",
+        country="Spain",
+        network="Vodafone",
+        mccmnc="21401",
+        rate=40_000,
+        price=80_000,
+        parts=2,
+    )
+    by_api = await edr(world.a.end_user_id, status="FAILED", error="No rate", destination="34699000111")
+    old = await edr(world.a.end_user_id, created_at=datetime.now(UTC) - timedelta(days=3))
+    foreign = await edr(world.b.end_user_id)
+
+    everything = await list_edrs(actor, EdrFilter())
+    assert [e.id for e in everything.items] == [old, by_api, by_campaign]
+    assert [e.id for e in (await list_edrs(actor, EdrFilter(source="campaign"))).items] == [by_campaign]
+    assert [e.id for e in (await list_edrs(actor, EdrFilter(source="api"))).items] == [old, by_api]
+    assert [e.id for e in (await list_edrs(actor, EdrFilter(status="failed"))).items] == [by_api]
+    assert [e.id for e in (await list_edrs(actor, EdrFilter(recipient="699"))).items] == [by_api]
+    assert [e.id for e in (await list_edrs(actor, EdrFilter(campaign_id=campaign.id))).items] == [by_campaign]
+    details = await get_edr(actor, by_campaign)
+    assert details.campaign_name == "Spring sale" and str(details.price) == "0.08" and details.parts == 2
+
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    html = (await client.get("/statistics/edr")).text  # today by default: the old record is not there
+    assert f'href="/statistics/edr/{by_campaign}"' in html and f'href="/statistics/edr/{old}"' not in html
+    assert "2 records" in html
+    everyday = (await client.get("/statistics/edr?date_from=&date_to=")).text
+    assert f'href="/statistics/edr/{old}"' in everyday
+    api_only = (await client.get("/statistics/edr?source=api")).text
+    assert f'href="/statistics/edr/{by_api}"' in api_only and f'href="/statistics/edr/{by_campaign}"' not in api_only
+    page = (await client.get(f"/statistics/edr/{by_campaign}")).text
+    for text in ("vm-1", "tx-1", "21401", "Vodafone", "0.04 EUR", "0.08 EUR", "Spring sale"):
+        assert text in page, text
+    assert (await client.get(f"/statistics/edr/{foreign}")).status_code == 404
+    assert (await client.get("/statistics/edr?date_from=nope")).status_code == 422
+
+    headers = {"Authorization": f"Bearer {world.a.api_key}"}
+    listed = (await client.get("/api/edrs?source=campaign", headers=headers)).json()
+    assert [e["id"] for e in listed["items"]] == [by_campaign] and listed["per_page"] == 150
+    assert (await client.get(f"/api/edrs/{by_api}", headers=headers)).json()["error"] == "No rate"
+    assert (await client.get(f"/api/edrs/{foreign}", headers=headers)).status_code == 404
