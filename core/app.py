@@ -42,6 +42,7 @@ from core.contacts.controllers import (
     StopListPages,
 )
 from core.dispatch import channels, liveness
+from core.dispatch.api import VendorConnectionsApi
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             StatisticsPages,
             EdrsApi,
             ExportApi,
+            VendorConnectionsApi,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
             DevOutbox,

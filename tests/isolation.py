@@ -37,6 +37,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     # (tests/core/campaigns/test_pages.py); otherwise an id that exists nowhere must still be a 404.
     "campaign_id": lambda t: getattr(t, "campaign_id", 2_000_000_000),
     "edr_id": lambda t: getattr(t, "edr_id", 2_000_000_000),
+    # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
+    "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
 }
 
@@ -78,6 +80,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/keys/{key_id:int}/refresh"): {"json": {}},
     ("POST", "/api/admin/partners/{partner_id:int}/senders"): {"json": {"channel": "sms", "name": "Hijack"}},
     ("PATCH", "/api/admin/senders/{sender_id:int}"): {"json": {"status": "disabled"}},
+    ("PUT", "/api/admin/vendor-connections/{connection_id:int}"): {"json": {"channel": "sms", "name": "Hijacked"}},
     ("POST", "/admin/partners/{partner_id:int}/senders"): {"form": {"channel": "sms", "name": "Hijack"}},
     ("POST", "/admin/senders/{sender_id:int}/status"): {"form": {"status": "disabled"}},
     ("POST", "/admin/senders/{sender_id:int}/delete"): {"form": {}},

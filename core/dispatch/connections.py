@@ -45,7 +45,9 @@ def _view(row: dict[str, Any]) -> ConnectionView:
 
 
 def _require_owner(actor: Actor) -> None:
-    if actor.partner_kind != "owner" or not actor.is_admin:
+    if actor.partner_kind != "owner":
+        raise NotFound("Page")  # resellers do not learn that the owner's vendor connections exist
+    if not actor.is_admin:
         raise Forbidden("Only the system owner's admins manage vendor connections")
 
 

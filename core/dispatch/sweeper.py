@@ -16,12 +16,13 @@ from core.db import is_sqlite, write_transaction
 from core.dispatch import money
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
-from core.dispatch.receipts import Outcome, after_changes, apply_outcomes
+from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes
 from core.dispatch.sending import UNKNOWN_OUTCOME
-from core.dispatch.tables import CampaignBatch, Edr
+from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
 from core.rawsql import RawSql
 
+EARLY_REPORT_HOURS = 80  # longer than the longest validity (72 h): a report this old matches nothing any more
 EXPIRED = "Expired: no delivery report within the validity period"
 
 
@@ -106,11 +107,32 @@ async def expire_messages(portal: Portal) -> int:
     return expired
 
 
+async def retry_early_reports(portal: Portal) -> int:
+    """Apply early reports whose message id is stored by now; forget those older than any validity.
+
+    A report and its submit result may commit at the same moment: the result's own look for early reports ran
+    before the report was stored. This pass catches those.
+    """
+    rows = await EarlyReport.raw(
+        "SELECT channel, vendor_message_id FROM early_report AS e WHERE"
+        " EXISTS (SELECT 1 FROM edr WHERE edr.vendor_message_id = e.vendor_message_id)"
+        " OR EXISTS (SELECT 1 FROM edr_part AS p WHERE p.vendor_message_id = e.vendor_message_id) LIMIT 20000"
+    )
+    by_channel: dict[str, list[str]] = {}
+    for r in rows:
+        by_channel.setdefault(r["channel"], []).append(r["vendor_message_id"])
+    for channel, ids in by_channel.items():
+        await apply_early_reports(portal, channel, ids)
+    await EarlyReport.delete().where(EarlyReport.received_at < datetime.now(UTC) - timedelta(hours=EARLY_REPORT_HOURS))
+    return len(rows)
+
+
 async def sweep(portal: Portal) -> dict[str, int]:
     """One pass of everything above, then completion of whatever is finished."""
     from core.dispatch.jobs import enqueue_senders
 
     recovered = await recover_abandoned(portal)
+    await retry_early_reports(portal)
     expired = await expire_messages(portal)
     running = await Campaign.select(Campaign.id).where(Campaign.status == "in_progress")
     completed = 0
