@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,6 +88,40 @@ def register_shorteners(register: Callable[[Any], None]) -> None:
 @hookimpl
 def register_settings(register: Callable[[str, type[msgspec.Struct]], None]) -> None:
     register("telegram", TelegramSettings)
+
+
+class TelegramStandIn:
+    """A stand-in vendor that answers every line with "ok" (enough to prove the core starts it)."""
+
+    channel: ClassVar[str] = "telegram"
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readline()
+            writer.write(b"ok\n")
+            await writer.drain()
+            writer.close()
+
+        self.server = await asyncio.start_server(answer, host, port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def connection_settings(self) -> dict[str, Any]:
+        return {"host": "127.0.0.1", "port": self.port}
+
+
+@hookimpl
+def register_stand_ins(register: Callable[[Any], None]) -> None:
+    register(TelegramStandIn)
 
 
 @hookimpl

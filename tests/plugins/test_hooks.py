@@ -113,6 +113,21 @@ async def test_hook_register_settings(fake_app, monkeypatch):
     assert portal.plugin_settings("sms").port == 2775
 
 
+async def test_hook_register_stand_ins(fake_app):
+    stand_ins = fake_app.state.portal.registries.stand_ins
+    assert stand_ins["sms"].__name__ == "StandInSmsc"  # the built-in SMS plugin's SMSC
+    stand_in = stand_ins["telegram"]()
+    port = await stand_in.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"hello\n")
+        assert await reader.readline() == b"ok\n"
+        writer.close()
+        assert stand_in.connection_settings() == {"host": "127.0.0.1", "port": port}
+    finally:
+        await stand_in.stop()
+
+
 async def test_hook_register_routes(fake_app):
     await make_world()
     async with client_of(fake_app, "main.test") as client:
