@@ -23,8 +23,9 @@ TRANSLATED = [language for language in LANGUAGES if language != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # Words every language writes the same way, and words one language shares with English; any other msgstr
 # equal to its msgid is English left behind.
-SAME_EVERYWHERE = {"API", "IP", "2FA"}
-SAME_IN = {"es": {"Portal", "No", "Variable"}, "tr": {"Portal"}}
+# Codes and words that are the same in the translation (the E.212 codes; Spanish "Total" and "Error").
+SAME_EVERYWHERE = {"API", "IP", "2FA", "MCC", "MNC", "MCCMNC"}
+SAME_IN = {"es": {"Portal", "No", "Variable", "Total", "Error"}, "tr": {"Portal"}}
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
