@@ -43,6 +43,7 @@ from core.contacts.controllers import (
 )
 from core.dispatch import channels, liveness
 from core.dispatch.api import VendorConnectionsApi
+from core.dispatch.controllers import VendorPages
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             EdrsApi,
             ExportApi,
             VendorConnectionsApi,
+            VendorPages,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
             DevOutbox,

@@ -81,6 +81,8 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/admin/partners/{partner_id:int}/senders"): {"json": {"channel": "sms", "name": "Hijack"}},
     ("PATCH", "/api/admin/senders/{sender_id:int}"): {"json": {"status": "disabled"}},
     ("PUT", "/api/admin/vendor-connections/{connection_id:int}"): {"json": {"channel": "sms", "name": "Hijacked"}},
+    ("POST", "/admin/vendors/{connection_id:int}"): {"form": {"name": "Hijacked"}},
+    ("POST", "/admin/vendors/{connection_id:int}/delete"): {"form": {}},
     ("POST", "/admin/partners/{partner_id:int}/senders"): {"form": {"channel": "sms", "name": "Hijack"}},
     ("POST", "/admin/senders/{sender_id:int}/status"): {"form": {"status": "disabled"}},
     ("POST", "/admin/senders/{sender_id:int}/delete"): {"form": {}},

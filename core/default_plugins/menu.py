@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.hookspecs import hookimpl
 from core.providers import MenuLink
 from core.tenancy.schemas import Actor
 from core.web.i18n import N_
-
-_CORE = Path(__file__).resolve().parent.parent
 
 
 @hookimpl
@@ -25,9 +21,3 @@ def menu_links(actor: Actor) -> list[MenuLink]:
     if actor.is_partner_manager:
         links.append(MenuLink(label=N_("Admin Panel"), href="/admin", icon="settings", order=900))
     return links
-
-
-@hookimpl
-def template_dirs() -> list[str]:
-    """The campaign and statistics pages' templates (core domains added after CORE_TEMPLATE_DIRS was fixed)."""
-    return [str(_CORE / "campaigns" / "templates"), str(_CORE / "statistics" / "templates")]

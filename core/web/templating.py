@@ -29,6 +29,9 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "contacts" / "templates"),
     str(CORE_DIR / "numbering" / "templates"),
     str(CORE_DIR / "billing" / "templates"),
+    str(CORE_DIR / "campaigns" / "templates"),
+    str(CORE_DIR / "statistics" / "templates"),
+    str(CORE_DIR / "dispatch" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.
