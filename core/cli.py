@@ -1,4 +1,4 @@
-"""The `portal` command: run, web, worker, migrate, demo, createowner."""
+"""The `portal` command: run, web, worker, migrate, demo, createowner, simulate."""
 
 from __future__ import annotations
 
@@ -130,6 +130,37 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """Run a channel's vendor stand-in (e.g. the SMSC) in the foreground until Ctrl-C."""
+    from core.plugins import load_plugins, registries
+
+    load_plugins(settings.plugins)
+    stand_ins = registries().stand_ins
+    stand_in_type = stand_ins.get(args.channel)
+    if stand_in_type is None:
+        known = ", ".join(sorted(stand_ins)) or "none"
+        print(f"error: no stand-in for channel {args.channel!r} (loaded: {known})", file=sys.stderr)
+        return 2
+
+    async def go() -> None:
+        stand_in = stand_in_type()
+        port = await stand_in.start(args.host, args.port)
+        print(f"{args.channel} stand-in listening on {args.host}:{port}", flush=True)
+        print(f"connection settings: {msgspec.json.encode(stand_in.connection_settings()).decode()}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await stand_in.stop()
+
+    asyncio.run(go())
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] = {
     "run": (cmd_run, "web + worker in one process on PORTAL_HOST:PORT (embedded default)"),
     "web": (cmd_web, "web only, PORTAL_WEB_WORKERS processes"),
@@ -137,6 +168,7 @@ COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] =
     "migrate": (cmd_migrate, "apply database migrations of core and plugins"),
     "demo": (cmd_demo, "seed demo data once and print the demo accounts"),
     "createowner": (cmd_createowner, "create the system owner and its first admin"),
+    "simulate": (cmd_simulate, "run a channel's vendor stand-in (e.g. `portal simulate sms`) until Ctrl-C"),
 }
 
 
@@ -154,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--password")
             p.add_argument("--first-name", default="Admin")
             p.add_argument("--last-name", default="Owner")
+        if name == "simulate":
+            p.add_argument("channel", help="the channel whose vendor to play, e.g. sms")
+            p.add_argument("--host", default="127.0.0.1")
+            p.add_argument("--port", type=int, default=2775, help="0 picks a free port")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return COMMANDS[args.command][0](load_settings(), args)

@@ -542,8 +542,10 @@ class SmppClient:
         self._bound_event.clear()
         self._out.clear()
         # Nobody can tell whether the SMSC took these: report them unknown, never send them again.
-        outstanding, self._outstanding = self._outstanding, {}
-        for part, batch in outstanding.values():
+        # Cleared in place: running submit() calls hold this very dict.
+        outstanding = list(self._outstanding.values())
+        self._outstanding.clear()
+        for part, batch in outstanding:
             batch.fail_unknown(part, "the SMSC connection was lost before it answered")
         requests, self._requests = self._requests, {}
         for future in requests.values():

@@ -99,7 +99,8 @@ class _Session(asyncio.Protocol):
                 smsc._on_bind(self, seq, body)
             elif command_id == pdu.ENQUIRE_LINK:
                 smsc.enquire_links += 1
-                self.write(pdu.enquire_link_resp(seq))
+                if not smsc.mute:
+                    self.write(pdu.enquire_link_resp(seq))
             elif command_id == pdu.UNBIND:
                 self.write(pdu.unbind_resp(seq))
                 self.bound = False
@@ -115,9 +116,9 @@ class StandInSmsc:
     delivered / undelivered / expired / rejected / deleted / never; longest prefix wins, else ``default_outcome``),
     ``throttle_rate`` (submits per second above which it answers ESME_RTHROTTLED; 0 = never), ``drop_after``
     (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never), ``mute``
-    (receive submits but answer none). Observations: ``submitted`` (Counter of accepted submits per destination,
+    (receive submits and enquire_link but answer neither). Observations: ``submitted`` (Counter of accepted submits per destination,
     plus a dropped or unanswered one, since the client cannot know it was not taken), ``last_submits`` (the
-    last ``keep_last`` decoded submit_sm), ``binds``, ``refused_binds``, ``enquire_links``, ``receipts_sent``.
+    last ``keep_last`` decoded submit_sm), ``binds``, ``refused_binds``, ``enquire_links``, ``receipts_sent``, ``throttled``.
     """
 
     channel: ClassVar[str] = "sms"
@@ -148,6 +149,7 @@ class StandInSmsc:
         self.refused_binds = 0
         self.enquire_links = 0
         self.receipts_sent = 0
+        self.throttled = 0
         self.host = "127.0.0.1"
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -235,6 +237,7 @@ class StandInSmsc:
                 self._window_second, self._window_count = second, 0
             self._window_count += 1
             if self._window_count > self.throttle_rate:
+                self.throttled += 1
                 session.write(pdu.submit_sm_resp(seq, pdu.ESME_RTHROTTLED))
                 return
         try:
