@@ -138,7 +138,7 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
     return Page(items=[_view(r) for r in rows], total=total, page=f.page, per_page=f.per_page)
 
 
-async def _checked(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
+async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
     """Every rule of the wizard; the sender row and the numbers. Raises InvalidInput naming the field."""
     provider = portal.registries.channels.get(data.channel)
     if provider is None:
@@ -185,6 +185,18 @@ async def _checked(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[
     return sender, numbers
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def default_name(actor: Actor) -> str:
+    """ "Campaign <date time>" in the user's time zone (CMP-3)."""
+    return f"Campaign {datetime.now(_zone(actor.timezone)):%Y-%m-%d %H:%M}"
+
+
 def scheduled_instant(data: CampaignCreate) -> datetime | None:
     """The UTC instant of a scheduled start: a naive time is read in the campaign's time zone."""
     if data.send_at is None:
@@ -195,10 +207,10 @@ def scheduled_instant(data: CampaignCreate) -> datetime | None:
 
 async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *, ip: str = "") -> CampaignView:
     """Store a campaign with its numbers; it starts now or waits for its scheduled time."""
-    sender, numbers = await _checked(portal, actor, data)
+    sender, numbers = await check_campaign(portal, actor, data)
     now = datetime.now(UTC)
     at = scheduled_instant(data)
-    name = data.name.strip() or f"Campaign {now:%Y-%m-%d %H:%M}"
+    name = data.name.strip() or default_name(actor)
     async with write_transaction():
         rows = await Campaign.insert(
             Campaign(
@@ -362,7 +374,7 @@ async def start_due(portal: Portal) -> int:
 
 async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> CostPreview:
     """Recipients, stop-listed numbers and cost by country and network, before the campaign is confirmed."""
-    sender, numbers = await _checked(portal, actor, data)
+    sender, numbers = await check_campaign(portal, actor, data)
     provider = portal.registries.channels.get(data.channel)
     parts = max(provider.segments(estimate_text(data.text)), 1)
     phones = set(numbers.valid)

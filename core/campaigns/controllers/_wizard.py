@@ -9,7 +9,6 @@ the same service rules the API uses; moving back is always allowed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -50,9 +49,8 @@ _ZONES = sorted(available_timezones())
 
 
 def _defaults(actor: Actor) -> dict[str, Any]:
-    now = datetime.now(UTC)
     return {
-        "name": f"Campaign {now:%Y-%m-%d %H:%M}",
+        "name": services.default_name(actor),
         "channel": "sms",
         "sender_id": "",
         "text": "",
@@ -129,7 +127,7 @@ class CampaignWizard(Controller):
                 return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
             if target > 1 and current <= target:
                 # The rules of the steps before the target, exactly as the service checks them on create.
-                await services._checked(portal, actor, campaign_data(values, upto=min(target - 1, 2)))
+                await services.check_campaign(portal, actor, campaign_data(values, upto=min(target - 1, 2)))
         except PortalError as exc:
             step = FIELD_STEP.get(exc.field or "", min(current, target))
             return await self._render(
