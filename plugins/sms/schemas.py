@@ -16,7 +16,7 @@ class SmppSettings(msgspec.Struct, kw_only=True):
     system_id: Annotated[str, Meta(max_length=16)] = ""
     password: Annotated[str, Meta(max_length=9)] = ""
     system_type: Annotated[str, Meta(max_length=13)] = ""
-    throughput: Annotated[int, Meta(ge=1, le=10_000, description="Messages per second")] = 100
+    throughput: Annotated[int, Meta(ge=1, le=100_000, description="Messages per second")] = 100
     window: Annotated[int, Meta(ge=1, le=1_000, description="Outstanding submit_sm requests")] = 50
     enquire_link_interval: Annotated[float, Meta(gt=0, le=3600, description="Keep-alive interval, seconds")] = 30.0
     response_timeout: Annotated[float, Meta(gt=0, le=300, description="Wait for a response, seconds")] = 10.0

@@ -116,9 +116,11 @@ class StandInSmsc:
     delivered / undelivered / expired / rejected / deleted / never; longest prefix wins, else ``default_outcome``),
     ``throttle_rate`` (submits per second above which it answers ESME_RTHROTTLED; 0 = never), ``drop_after``
     (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never), ``mute``
-    (receive submits and enquire_link but answer neither). Observations: ``submitted`` (Counter of accepted submits per destination,
-    plus a dropped or unanswered one, since the client cannot know it was not taken), ``last_submits`` (the
-    last ``keep_last`` decoded submit_sm), ``binds``, ``refused_binds``, ``enquire_links``, ``receipts_sent``, ``throttled``.
+    (receive submits and enquire_link but answer neither).
+
+    Observations: ``submitted`` (Counter per destination of accepted submits, plus a dropped or unanswered one,
+    since the client cannot know it was not taken), ``last_submits`` (the last ``keep_last`` decoded submit_sm),
+    ``binds``, ``refused_binds``, ``enquire_links``, ``receipts_sent``, ``throttled``, ``bound_sessions``.
     """
 
     channel: ClassVar[str] = "sms"
