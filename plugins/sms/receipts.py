@@ -212,7 +212,13 @@ class ReportBuffer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._task is not None:
-            await asyncio.shield(self._task)
-        while self._reports or self._inbound:
+        if self._task is not None:
+            await asyncio.wait((self._task,), timeout=5.0)
+            if self._task is not None:
+                self._task.cancel()  # still failing: give up below after a last few tries
+                self._task = None
+        for _ in range(3):  # a sink that keeps failing must not hold a shutdown forever
+            if not (self._reports or self._inbound):
+                return
             await self._flush_once()
+        log.error("%d SMS reports and %d MO could not be recorded", len(self._reports), len(self._inbound))
