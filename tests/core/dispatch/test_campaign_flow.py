@@ -12,6 +12,7 @@ from core.dispatch.tables import Edr
 from core.providers import DeliveryReport
 from core.tenancy.tables import Partner
 from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, SmsWorld, add_plan, fund, wait_for_status
+from tests.factories import outbox
 
 VODAFONE = [f"34607{n:06d}" for n in range(1200)]
 
@@ -56,11 +57,14 @@ async def test_every_recipient_gets_one_message_priced_and_billed_exactly(app, s
 async def test_by_delivered_releases_what_was_not_delivered(app, sms: SmsWorld):
     await add_plan(sms.tenant.end_user_id, mode="delivered")
     sms.smsc.outcomes = {VODAFONE[0]: "expired", VODAFONE[1]: "rejected"}
-    created = await create_campaign(
-        app.state.portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:10])
+    data = CampaignCreate(
+        sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:10], notify_emails=["ops@company-a.test"]
     )
+    created = await create_campaign(app.state.portal, sms.actor, data)
     done = await wait_for_status(created.id, {"completed", "failed", "paused"})
     assert (done["status"], done["delivered"], done["undelivered"]) == ("completed", 8, 2)
+    mails = await outbox("ops@company-a.test", "campaign_status")
+    assert len(mails) == 1 and "Completed" in mails[0]["subject"] and "8 delivered" in mails[0]["text_body"]
     assert done["cost"] == 8 * ES_VODAFONE and done["reserved"] == 0
     ledger = await LedgerEntry.select().where(LedgerEntry.id == done["ledger_entry_id"]).first()
     assert ledger["amount"] == -8 * ES_VODAFONE
