@@ -266,8 +266,7 @@ def main() -> None:
         figures = asyncio.run(run_campaign(recipients, port))
 
         async def baselines() -> tuple[float, float]:
-            from bench.smpp_raw import raw_blast
-
+            from bench.smpp_raw import raw_blast_async
             from core import db
 
             await db.open_pool()
@@ -275,7 +274,7 @@ def main() -> None:
                 copy_s = await raw_copy(recipients)
             finally:
                 await db.close_pool()
-            return copy_s, await raw_blast("127.0.0.1", port, recipients, CONNECTIONS, 64)
+            return copy_s, await raw_blast_async("127.0.0.1", port, recipients, CONNECTIONS, 64)
 
         copy_s, blast = asyncio.run(baselines())
     finally:
