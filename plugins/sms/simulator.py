@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import time
 from collections import Counter, deque
 from typing import Any, ClassVar
@@ -109,6 +110,16 @@ class _Session(asyncio.Protocol):
                 self.write(pdu.generic_nack(seq, pdu.ESME_RINVCMDID))
 
 
+OUTCOMES_ENV = "PORTAL_STANDIN_SMS_OUTCOMES"
+
+
+def outcomes_from_env() -> dict[str, str]:
+    """``PORTAL_STANDIN_SMS_OUTCOMES="4915100000003=undelivered,3469=expired"``: outcomes by destination prefix for a
+    stand-in started without explicit ones (`portal run`, `portal simulate`), so the demo shows every status."""
+    pairs = (item.split("=", 1) for item in os.environ.get(OUTCOMES_ENV, "").split(",") if "=" in item)
+    return {prefix.strip(): outcome.strip() for prefix, outcome in pairs}
+
+
 class StandInSmsc:
     """An SMSC on loopback: checks credentials, accepts submit_sm, sends receipts and MO.
 
@@ -140,7 +151,7 @@ class StandInSmsc:
         self.system_id = system_id
         self.password = password
         self.receipt_delay = receipt_delay
-        self.outcomes: dict[str, str] = dict(outcomes or {})
+        self.outcomes: dict[str, str] = dict(outcomes if outcomes is not None else outcomes_from_env())
         self.default_outcome = default_outcome
         self.throttle_rate = throttle_rate
         self.drop_after = drop_after
