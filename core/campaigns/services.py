@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from core.billing.money import from_micros
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
@@ -30,7 +32,7 @@ from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor, Page, PartnerOptions
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
 
@@ -160,8 +162,13 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     unknown = unknown_variables(data.text, await variables(actor))
     if unknown:
         raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+    options = await partner_options(actor.partner_id)
+    if options.channels and data.channel not in options.channels:
+        raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
     if data.flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
+    if data.flash and not options.flash_sms:
+        raise InvalidInput("Your company may not send flash messages; ask your provider", field="flash")
     if data.group_ids and len(await own_groups(actor, data.group_ids)) != len(set(data.group_ids)):
         raise InvalidInput("One of the chosen groups does not exist", field="group_ids")
     numbers = check_numbers(data.numbers, data.country_code)
@@ -190,6 +197,12 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+async def partner_options(partner_id: int) -> PartnerOptions:
+    """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
+    row = await Partner.select(Partner.options).where(Partner.id == partner_id).first()
+    return msgspec.convert(json_value(row["options"]) or {}, PartnerOptions, strict=False)
 
 
 def default_name(actor: Actor) -> str:

@@ -148,7 +148,8 @@ class CampaignWizard(Controller):
         status_code: int = 200,
     ) -> Response:
         portal = request.app.state.portal
-        channels = list(portal.registries.channels)
+        options = await services.partner_options(actor.partner_id)
+        channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")
         fields = await list_fields(actor)
@@ -160,6 +161,7 @@ class CampaignWizard(Controller):
             "error_field": field,
             "channels": channels,
             "provider": provider,
+            "may_flash": bool(provider and provider.capabilities.flash and options.flash_sms),
             "senders": senders,
             "variables": [(v, CONTACT_LABELS[v]) for v in CONTACT_VARIABLES] + [(f.variable, f.name) for f in fields],
             "segments": provider.segments(estimate_text(text)) if provider and text else 0,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.campaigns.tables import Campaign
 from core.senders.tables import Sender
+from core.tenancy.tables import Partner
 from tests.core.campaigns.helpers import scheduled_campaign
 from tests.core.contacts.helpers import actor_of
 from tests.factories import make_world, post_form, sign_in
@@ -95,7 +96,10 @@ async def test_wizard_setup_defaults_variables_and_senders(client_for):
     html = (await client.get("/campaigns/new")).text
     assert re.search(r'name="name" value="Campaign \d{4}-\d\d-\d\d \d\d:\d\d"', html)
     assert 'data-variable="first_name"' in html and 'data-variable="loyalty_level"' in html
-    assert "BrandA" in html and 'name="flash"' in html and 'id="phone-preview"' in html
+    assert "BrandA" in html and 'id="phone-preview"' in html
+    assert 'name="flash"' not in html  # the parent has not allowed flash SMS (TEN-3)
+    await Partner.update({Partner.options: {"flash_sms": True}}).where(Partner.id == world.a.end_user_id)
+    assert 'name="flash"' in (await client.get("/campaigns/new")).text
     await Sender.update({Sender.status: "disabled"}).where(Sender.id == world.a.sender_id)
     none = (await client.get("/campaigns/new")).text
     assert 'data-testid="no-senders"' in none

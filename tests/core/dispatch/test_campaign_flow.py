@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from core.billing.tables import LedgerEntry
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, create_campaign
 from core.campaigns.tables import Campaign
 from core.dispatch.tables import Edr
+from core.errors import InvalidInput
 from core.providers import DeliveryReport
 from core.tenancy.tables import Partner
 from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, SmsWorld, add_plan, fund, wait_for_status
@@ -137,3 +140,16 @@ async def test_a_report_before_the_submit_response_is_kept_and_applied(app, sms:
     from core.dispatch.tables import EarlyReport
 
     assert await EarlyReport.count() == 1
+
+
+async def test_flash_needs_the_parents_permission_and_goes_out_as_class_0(app, sms: SmsWorld):
+    portal = app.state.portal
+    data = CampaignCreate(sender_id=sms.tenant.sender_id, text="Flash!", flash=True, numbers=VODAFONE[:1])
+    with pytest.raises(InvalidInput) as refused:
+        await create_campaign(portal, sms.actor, data)
+    assert refused.value.field == "flash" and "may not send flash" in refused.value.detail
+    await Partner.update({Partner.options: {"flash_sms": True}}).where(Partner.id == sms.tenant.end_user_id)
+    created = await create_campaign(portal, sms.actor, data)
+    await wait_for_status(created.id, {"completed"})
+    submit = sms.smsc.last_submits[-1]
+    assert submit.destination_addr == VODAFONE[0] and submit.data_coding == 0x10  # GSM-7, message class 0
