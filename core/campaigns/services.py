@@ -24,7 +24,7 @@ from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked
 from core.contacts.tables import Contact
 from core.db import icontains, json_value, write_transaction
-from core.dispatch.campaign_state import announce, change_status
+from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.normalise import InvalidNumber, normalise
@@ -450,17 +450,7 @@ async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
     What was charged: accepted messages By Submitted; delivered ones By Delivered (the rest was released).
     """
     row = await _own(actor, campaign_id)
-    charged = (
-        "('DELIVERED', 'SEEN')"
-        if row["billing_mode"] == "delivered"
-        else "('SENT', 'DELIVERED', 'SEEN', 'UNDELIVERED')"
-    )
-    rows = await Edr.raw(
-        "SELECT country, network, mccmnc, rate, count(*) AS n, SUM(parts) AS parts, SUM(price) AS total FROM edr"
-        f" WHERE campaign = {{}} AND status IN {charged}"
-        " GROUP BY country, network, mccmnc, rate ORDER BY country, network",
-        campaign_id,
-    )
+    rows = await charged_lines(campaign_id, row["billing_mode"])
     return [
         CostLine(
             country=r["country"],

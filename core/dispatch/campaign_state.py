@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
+from core.billing.tables import LedgerEntry
 from core.campaigns.states import STATUS_LABELS
 from core.campaigns.tables import Campaign
 from core.db import json_value, write_transaction
+from core.dispatch.tables import Edr
 from core.events import CampaignStatusChanged
 from core.portal import Portal
 
@@ -73,6 +76,44 @@ async def announce(portal: Portal, row: dict, to: str, reason: str) -> None:
             log.exception("campaign %s: status mail to %s failed", row["id"], address)
 
 
+async def charged_lines(campaign_id: int, billing_mode: str) -> list[dict[str, Any]]:
+    """What the campaign was charged, by country, network, MCCMNC and rate: count, parts and total (micro-units).
+
+    By Submitted every accepted message is charged; By Delivered only the delivered ones (the rest was released).
+    """
+    charged = "('DELIVERED', 'SEEN')" if billing_mode == "delivered" else "('SENT', 'DELIVERED', 'SEEN', 'UNDELIVERED')"
+    return await Edr.raw(
+        "SELECT country, network, mccmnc, rate, count(*) AS n, SUM(parts) AS parts, SUM(price) AS total FROM edr"  # noqa: S608
+        f" WHERE campaign = {{}} AND status IN {charged}"
+        " GROUP BY country, network, mccmnc, rate ORDER BY country, network",
+        campaign_id,
+    )
+
+
+async def _write_ledger_details(campaign_id: int) -> None:
+    """Keep the finished campaign's breakdown on its ledger row, where finance history and exports read it."""
+    row = (
+        await Campaign.select(Campaign.ledger_entry_id, Campaign.billing_mode).where(Campaign.id == campaign_id).first()
+    )
+    if row is None or row["ledger_entry_id"] is None:
+        return
+    lines = [
+        {
+            "country": r["country"],
+            "network": r["network"],
+            "mccmnc": r["mccmnc"],
+            "quantity": r["n"],
+            "parts": r["parts"],
+            "rate": r["rate"],
+            "total": r["total"],
+        }
+        for r in await charged_lines(campaign_id, row["billing_mode"])
+    ]
+    await LedgerEntry.update({LedgerEntry.details: {"campaign_id": campaign_id, "lines": lines}}).where(
+        LedgerEntry.id == row["ledger_entry_id"]
+    )
+
+
 async def pause_for_balance(portal: Portal, campaign_id: int) -> None:
     await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT)
 
@@ -85,7 +126,11 @@ async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
     if row["delivered"] + row["undelivered"] + row["failed"] < row["total"]:
         return False
     if row["total"] and row["sent"] == 0:
-        return await change_status(
+        done = await change_status(
             portal, campaign_id, {"in_progress"}, "failed", "No message was accepted for delivery", finished=True
         )
-    return await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True)
+    else:
+        done = await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True)
+    if done:
+        await _write_ledger_details(campaign_id)
+    return done

@@ -10,6 +10,7 @@ from core.billing.tables import LedgerEntry
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, create_campaign
 from core.campaigns.tables import Campaign
+from core.db import json_value
 from core.dispatch.tables import Edr
 from core.errors import InvalidInput
 from core.providers import DeliveryReport
@@ -54,6 +55,13 @@ async def test_every_recipient_gets_one_message_priced_and_billed_exactly(app, s
     assert done["cost"] == charged and done["reserved"] == 0
     ledger = await LedgerEntry.select().where(LedgerEntry.id == done["ledger_entry_id"]).first()
     assert ledger["kind"] == "campaign" and ledger["amount"] == -charged
+    lines = {line["mccmnc"]: line for line in json_value(ledger["details"])["lines"]}
+    assert (lines["21401"]["quantity"], lines["21401"]["rate"], lines["21401"]["total"]) == (
+        1200,
+        ES_VODAFONE,
+        1200 * ES_VODAFONE,
+    )
+    assert lines["214"]["network"] == "All networks" and lines["214"]["total"] == ES_ALL
     assert await _balance(sms.tenant.end_user_id) == FUNDS - charged == ledger["balance_after"]
 
 
