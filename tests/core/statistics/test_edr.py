@@ -59,7 +59,7 @@ async def test_filters_scope_and_details(app, client_for):
     await sign_in(client, world.a.end_user_admin)
     html = (await client.get("/statistics/edr")).text  # today by default: the old record is not there
     assert f'href="/statistics/edr/{by_campaign}"' in html and f'href="/statistics/edr/{old}"' not in html
-    assert "2 records" in html
+    assert "2 rows" in html
     everyday = (await client.get("/statistics/edr?date_from=&date_to=")).text
     assert f'href="/statistics/edr/{old}"' in everyday
     api_only = (await client.get("/statistics/edr?source=api")).text
