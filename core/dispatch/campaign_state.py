@@ -102,10 +102,11 @@ async def _write_ledger_details(campaign_id: int) -> None:
             "country": r["country"],
             "network": r["network"],
             "mccmnc": r["mccmnc"],
-            "quantity": r["n"],
-            "parts": r["parts"],
-            "rate": r["rate"],
-            "total": r["total"],
+            # PostgreSQL sums come back as Decimal: integers keep the ledger's JSON exact and plain.
+            "quantity": int(r["n"]),
+            "parts": int(r["parts"]),
+            "rate": None if r["rate"] is None else int(r["rate"]),
+            "total": int(r["total"]),
         }
         for r in await charged_lines(campaign_id, row["billing_mode"])
     ]
