@@ -7,6 +7,7 @@ Statements are written for PostgreSQL; on SQLite the same text runs with ?N para
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -39,11 +40,14 @@ class RawSql:
         else:
             await self.connection.executemany(sql, rows)
 
-    async def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        """A statement's rows as dicts (a SELECT, or a write with RETURNING)."""
+    async def rows(self, sql: str, *args: Any) -> list[Mapping[str, Any]]:
+        """A statement's rows, read-only by column name (a SELECT, or a write with RETURNING).
+
+        asyncpg's records are returned as they are: copying 5,000 of them into dicts per chunk showed in profiles.
+        """
         if self.sqlite:
-            return [dict(r) for r in await self.connection.execute_fetchall(self._sql(sql), args)]
-        return [dict(r) for r in await self.connection.fetch(sql, *args)]
+            return list(await self.connection.execute_fetchall(self._sql(sql), args))
+        return await self.connection.fetch(sql, *args)
 
     async def column(self, sql: str, *args: Any) -> list[Any]:
         """The first column of a statement's rows."""

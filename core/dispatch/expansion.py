@@ -13,7 +13,6 @@ so sending starts after the first chunk, not after the whole list.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,7 +121,7 @@ class Expander:
             c["partner"],
             c["id"],
             None if error else batch,
-            str(uuid.uuid4()),
+            f"c{c['id']}:{phone}",  # one message per recipient and campaign: the pair is the transaction
             c["channel"],
             c["sender_name"],
             phone,

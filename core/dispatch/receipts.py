@@ -102,12 +102,12 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     )
     changed = []
     counters: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        new = outcomes[row["id"]]
-        old = row["status"]
+    for record in rows:
+        new = outcomes[record["id"]]
+        old = record["status"]
         if RANK[new.status] <= RANK[old] or old in ("PREPARED", "BILLED", "FAILED"):
             continue
-        row["new"] = new
+        row = {**record, "new": new}
         changed.append(row)
         if row["campaign"] is None:
             continue
