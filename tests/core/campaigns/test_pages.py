@@ -47,7 +47,7 @@ async def test_list_shows_columns_actions_and_filters(app, client_for):
     await scheduled_campaign(app, actor, world.a, name="Other <b>one</b>")
     html = (await client.get("/campaigns")).text
     assert "Spring sale" in html and "Scheduled" in html and "BrandA" in html
-    assert "0 of 0 sent" in html and "0 delivered · 0 undelivered · 0 failed" in html
+    assert "Not started" in html and "Recipients are counted when the campaign starts" in html  # scheduled
     assert f'data-testid="cancel-{campaign.id}"' in html and f'data-testid="start-{campaign.id}"' in html
     assert 'data-confirm="Delete the campaign Spring sale?"' in html
     assert "Other &lt;b&gt;one&lt;/b&gt;" in html
