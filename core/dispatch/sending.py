@@ -22,7 +22,7 @@ from core.dispatch import money
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
-from core.dispatch.receipts import apply_early_reports
+from core.dispatch.receipts import apply_early_reports, key_lookups_only
 from core.dispatch.tables import Edr
 from core.portal import Portal
 from core.providers import OutboundMessage, SendResult
@@ -49,6 +49,7 @@ async def _claim(campaign_id: int) -> tuple[int, dict[str, Any]] | None:
     now = datetime.now(UTC)
     async with write_transaction() as tx:
         sql = _sql(tx)
+        await key_lookups_only(sql)
         campaign = await sql.rows(
             "SELECT status, partner, ledger_entry_id, sender_id, text, flash, billing_mode FROM campaign WHERE id = $1",
             campaign_id,
@@ -116,6 +117,7 @@ async def record_results(campaign_id: int, batch: int, results: Sequence[SendRes
     refused = [r for r in results if not r.accepted]
     async with write_transaction() as tx:
         sql = _sql(tx)
+        await key_lookups_only(sql)
         campaign = (
             await sql.rows("SELECT partner, ledger_entry_id, billing_mode FROM campaign WHERE id = $1", campaign_id)
         )[0]

@@ -16,7 +16,7 @@ from core.db import is_sqlite, write_transaction
 from core.dispatch import money
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
-from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes
+from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
@@ -85,12 +85,14 @@ async def _recover(batch: dict[str, Any]) -> None:
 async def expire_messages(portal: Portal) -> int:
     """End SENT messages whose validity passed without a report as UNDELIVERED (expired); how many."""
     now = datetime.now(UTC)
-    running = await Campaign.select(Campaign.id, Campaign.validity_hours).where(
+    running = await Campaign.select(Campaign.id, Campaign.validity_hours, Campaign.started_at).where(
         Campaign.status.is_in(["in_progress", "paused"])
     )
     expired = 0
     for campaign in running:
         limit = now - timedelta(hours=campaign["validity_hours"])
+        if campaign["started_at"] is None or campaign["started_at"] > limit:
+            continue  # nothing it sent can be older than its validity yet: spare reading all its EDRs
         ids = [
             r["id"]
             for r in await Edr.select(Edr.id).where(
@@ -101,6 +103,7 @@ async def expire_messages(portal: Portal) -> int:
             chunk = ids[start : start + 1000]
             async with write_transaction() as tx:
                 sql = RawSql(tx.connection, sqlite=is_sqlite())
+                await key_lookups_only(sql)
                 changed = await apply_outcomes(sql, {i: Outcome("UNDELIVERED", "EXPIRED", EXPIRED, now) for i in chunk})
             await after_changes(portal, changed)
             expired += len(changed)
