@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from core.errors import InvalidInput
 from core.statistics import services
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
 from core.tenancy.schemas import Actor, Page
-from core.web.forms import convert
+from core.web.forms import convert, parse_day
 from core.web.shell import page
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
@@ -31,22 +31,13 @@ def _zone(actor: Actor) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None
-
-
 def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
     """The EDR filter from the page's query string; dates are days in the user's time zone, today by default."""
     values = {key: str(params.get(key) or "").strip() for key in _FORM_KEYS}
     zone = _zone(actor)
     if not any(values[k] for k in ("date_from", "date_to")) and "date_from" not in params:
         values["date_from"] = values["date_to"] = datetime.now(zone).date().isoformat()
-    start, end = _day(values["date_from"], "date_from"), _day(values["date_to"], "date_to")
+    start, end = parse_day(values["date_from"], "date_from"), parse_day(values["date_to"], "date_to")
     data: dict[str, Any] = {
         "source": values["source"],
         "status": values["status"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any, TypeVar
 
 import msgspec
@@ -114,3 +115,17 @@ async def parse_form(request: Request, struct_type: type[T], **overrides: Any) -
     info = mi.type_info(struct_type)
     assert isinstance(info, mi.StructType)
     return convert({**_collect(form, info, ""), **overrides}, struct_type)
+
+
+def parse_day(text: str, field: str) -> date | None:
+    """A YYYY-MM-DD filter value; empty means no bound.
+
+    Raises:
+        InvalidInput: not a date, naming the field.
+    """
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +19,7 @@ from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
 from core.errors import InvalidInput, PortalError
 from core.tenancy.schemas import Actor, Page
-from core.web.forms import convert
+from core.web.forms import convert, parse_day
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -36,20 +36,11 @@ ACTION_LABELS = {
 SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "campaigns" / "wizard.js"
 
 
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None
-
-
 def campaign_filter(actor: Actor, params: Any) -> tuple[CampaignFilter, dict[str, str]]:
     """The list's filter from the query string; dates are whole days in the user's time zone."""
     values = {key: str(params.get(key) or "").strip() for key in FILTER_KEYS}
     zone = ZoneInfo(actor.timezone or "UTC")
-    start, end = _day(values["created_from"], "created_from"), _day(values["created_to"], "created_to")
+    start, end = parse_day(values["created_from"], "created_from"), parse_day(values["created_to"], "created_to")
     per_page = int(values["per_page"]) if values["per_page"].isdigit() else 25
     data = {
         "query": values["q"],
