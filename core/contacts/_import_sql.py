@@ -7,10 +7,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+
 from core.db import json_value
 from core.rawsql import RawSql
 
 COLUMNS = ("phone", "first_name", "last_name", "birth_date", "gender", "comments", "custom")
+NEW_CONTACT_COLUMNS = (
+    "id",
+    "partner",
+    "phone",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "gender",
+    "comments",
+    "custom",
+    "blocked_all",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
 
 
 def _bool(value: bool) -> str:
@@ -87,6 +104,55 @@ class ImportSql(RawSql):
         """Replace the staged rows with this chunk."""
         await self.execute("DELETE FROM import_stage" if self.sqlite else "TRUNCATE import_stage")
         await self.bulk("import_stage", COLUMNS, rows)
+
+    async def apply(self, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        """Write one chunk; (added, updated).
+
+        A company's first import on PostgreSQL has nothing to look up or update: its rows go straight into
+        contact with COPY (ids reserved from the sequence), skipping the staging table and the INSERT … SELECT —
+        about a third of the database time per chunk. Should someone add one of these numbers by hand meanwhile,
+        the unique index refuses the COPY and the chunk takes the staged path instead, from a savepoint.
+        """
+        if not self.sqlite and not self.had_contacts and self.take_new and rows:
+            await self.execute("SAVEPOINT direct_chunk")
+            try:
+                added = await self._copy_new(rows)
+            except asyncpg.UniqueViolationError:
+                await self.execute("ROLLBACK TO SAVEPOINT direct_chunk")
+            else:
+                await self.execute("RELEASE SAVEPOINT direct_chunk")
+                return added, 0
+        await self.stage(rows)
+        return await self.apply_chunk()
+
+    async def _copy_new(self, rows: list[tuple[Any, ...]]) -> int:
+        ids = await self.column(
+            "SELECT nextval(pg_get_serial_sequence('contact', 'id')) FROM generate_series(1, $1)", len(rows)
+        )
+        now, blocked = self.now, self.new_blocked_all
+        records = [
+            (
+                int(i),
+                self.partner,
+                r[0],
+                r[1] or "",
+                r[2] or "",
+                r[3],
+                r[4] or "",
+                r[5] or "",
+                r[6] or "{}",
+                blocked,
+                self.user_id,
+                now,
+                now,
+            )
+            for i, r in zip(ids, rows, strict=True)
+        ]
+        await self.bulk("contact", NEW_CONTACT_COLUMNS, records)
+        await self.bulk("contact_group_member", ("contact", "group"), [(int(i), self.group_id) for i in ids])
+        if self.stop == "block" and self.senders:
+            await self.bulk("contact_block", ("contact", "sender"), [(int(i), s) for i in ids for s in self.senders])
+        return len(ids)
 
     async def apply_chunk(self) -> tuple[int, int]:
         """The set-based statements for the staged chunk; (added, updated)."""

@@ -358,8 +358,7 @@ async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str
         try:
             while chunk := await pending:
                 pending = asyncio.ensure_future(asyncio.to_thread(stager.next_chunk))
-                await sql.stage(chunk)
-                chunk_added, chunk_updated = await sql.apply_chunk()
+                chunk_added, chunk_updated = await sql.apply(chunk)
                 added, updated = added + chunk_added, updated + chunk_updated
                 estimated = max(stager.consumed, stager.estimated)
                 await progress.set(min(99, 100 * stager.consumed // estimated), stager.consumed, estimated)

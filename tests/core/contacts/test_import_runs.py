@@ -250,3 +250,39 @@ async def test_imports_left_running_by_a_dead_worker_are_marked_failed(app):
     rows = {r["id"]: r for r in await ContactImport.select()}
     assert rows[running]["status"] == "failed" and "worker running the import stopped" in rows[running]["error"]
     assert rows[queued]["status"] == "queued" and rows[done["id"]]["status"] == "done"
+
+
+async def test_a_first_import_keeps_a_number_added_by_hand_meanwhile(app):
+    """A company's first import COPYs its rows straight in (PostgreSQL); a number added by hand since the import
+    looked sends that chunk the staged way instead: the hand-made contact is kept, every other row is added."""
+    from core.contacts._import_sql import ImportSql
+    from core.db import write_transaction
+
+    world = await make_world()
+    partner = world.b.end_user_id
+    await Contact.delete().where(Contact.partner == partner)  # a company without contacts: its first import
+    group = await ContactGroup.select(ContactGroup.id).where(ContactGroup.partner == partner).first()
+    row = {
+        "partner": partner,
+        "group_id": group["id"],
+        "stop_senders": [],
+        "stop_mode": "none",
+        "contact_mode": "add_new",
+    }
+    rows = [(f"3460700000{n}", f"Name {n}", None, None, None, None, None) for n in range(5)]
+    now = datetime.now(UTC)
+    async with write_transaction() as tx:
+        sql = ImportSql(tx.connection, sqlite=is_sqlite(), row=row, user_id=None)
+        await sql.create_stage()
+        assert sql.had_contacts is False
+        await Contact.insert(
+            Contact(partner=partner, phone="34607000002", first_name="By hand", created_at=now, updated_at=now)
+        )
+        added, updated = await sql.apply(rows)
+        await sql.drop_stage()
+    assert (added, updated) == (4, 0)
+    contacts = await contacts_of(partner)
+    assert len(contacts) == 5 and contacts["34607000002"]["first_name"] == "By hand"
+    assert contacts["34607000004"]["first_name"] == "Name 4"
+    members = await ContactGroupMember.count().where(ContactGroupMember.group == group["id"])
+    assert members == 4
