@@ -24,6 +24,7 @@ from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
 from core.dispatch.receipts import apply_early_reports, key_lookups_only
 from core.dispatch.tables import Edr
+from core.errors import TemporaryProviderError
 from core.portal import Portal
 from core.providers import OutboundMessage, SendResult
 from core.rawsql import RawSql
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 0.05
 IDLE_LIMIT_S = 5.0
+RETRY_PAUSE_S = 1.0
 UNKNOWN_OUTCOME = "Submission outcome unknown: the connection failed before the vendor answered"
 
 
@@ -110,6 +112,35 @@ async def _messages(campaign_id: int, batch: int, campaign: dict[str, Any]) -> l
     ]
 
 
+async def release_batch(sql: RawSql, campaign: dict[str, Any], campaign_id: int, batch: int) -> None:
+    """Give a batch nothing of which was sent back: money refunded, its EDRs and itself ready for any worker."""
+    unpaid = await sql.column(
+        "SELECT COALESCE(SUM(price), 0) FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+        campaign_id,
+        batch,
+    )
+    await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0]))
+    await sql.execute(
+        "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+        campaign_id,
+        batch,
+    )
+    await sql.execute("UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch)
+
+
+async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
+    """Release the batch and say on the campaign why it waits (cleared when a batch goes out again)."""
+    async with write_transaction() as tx:
+        sql = _sql(tx)
+        campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
+        await release_batch(sql, campaign, campaign_id, batch)
+        await sql.execute(
+            "UPDATE campaign SET status_reason = $1 WHERE id = $2 AND status = 'in_progress'",
+            f"Waiting for the vendor: {reason}"[:300],
+            campaign_id,
+        )
+
+
 async def record_results(campaign_id: int, batch: int, results: Sequence[SendResult]) -> list[str]:
     """Store a submitted batch's outcomes, refund what was not accepted; the accepted vendor ids."""
     now = datetime.now(UTC)
@@ -147,8 +178,8 @@ async def record_results(campaign_id: int, batch: int, results: Sequence[SendRes
         await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
         charged, reserved = (0, taken) if campaign["billing_mode"] == "delivered" else (taken, 0)
         await sql.execute(
-            "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4"
-            " WHERE id = $5",
+            "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4,"
+            " status_reason = CASE WHEN status = 'in_progress' THEN '' ELSE status_reason END WHERE id = $5",
             len(accepted),
             len(refused),
             charged,
@@ -185,7 +216,15 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
         messages = await _messages(campaign_id, batch, campaign)
         channel = await _channel_of(campaign_id)
         provider = await ready_provider(portal, channel)
-        results = await provider.send_batch(messages) if messages else []
+        try:
+            results = await provider.send_batch(messages) if messages else []
+        except TemporaryProviderError as exc:
+            # The vendor is out of reach and nothing left: the batch waits, paid back, for a later try (the
+            # sweeper enqueues senders again while ready batches remain) instead of failing its messages.
+            log.warning("campaign %s: %s; batch %s put back", campaign_id, exc.detail, batch)
+            await _put_back(campaign_id, batch, exc.detail)
+            await asyncio.sleep(RETRY_PAUSE_S)
+            return f"{sent_batches} batches sent; paused sending: {exc.detail}"
         vendor_ids = await record_results(campaign_id, batch, results)
         await apply_early_reports(portal, channel, vendor_ids)
         sent_batches += 1

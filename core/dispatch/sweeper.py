@@ -17,7 +17,7 @@ from core.dispatch import money
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
 from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
-from core.dispatch.sending import UNKNOWN_OUTCOME
+from core.dispatch.sending import UNKNOWN_OUTCOME, release_batch
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
 from core.rawsql import RawSql
@@ -53,23 +53,15 @@ async def _recover(batch: dict[str, Any]) -> None:
         if not state or state[0] not in ("billed", "submitting"):
             return
         campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", batch["campaign"]))[0]
+        if state[0] == "billed":
+            await release_batch(sql, campaign, batch["campaign"], batch["id"])
+            return
         unpaid = await sql.rows(
             "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
             batch["campaign"],
             batch["id"],
         )
-        refund = sum(r["price"] for r in unpaid)
-        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
-        if state[0] == "billed":
-            await sql.execute(
-                "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
-                batch["campaign"],
-                batch["id"],
-            )
-            await sql.execute(
-                "UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch["id"]
-            )
-            return
+        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unpaid))
         await sql.execute(
             "UPDATE edr SET status = 'FAILED', error = $3, done_at = $4"
             " WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",

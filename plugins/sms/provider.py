@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from core import ChannelCapabilities, OutboundMessage, Portal, SendResult, VendorConnection
+from core import ChannelCapabilities, OutboundMessage, Portal, SendResult, TemporaryProviderError, VendorConnection
 from plugins.sms.client import NOT_BOUND, SmppClient
 from plugins.sms.encoding import segments
 from plugins.sms.receipts import ReportBuffer
@@ -73,6 +73,10 @@ class SmsChannel:
     async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
         """Spread the batch over the bound connections in proportion to their throughput; results in order."""
         clients = [client for client in self.clients.values() if client.bound]
+        if not clients and self.clients:
+            # Connections exist but none is up (the vendor is down or refuses binds): nothing is sent, so the
+            # core may hold the batch and try later instead of failing messages that could still go out.
+            raise TemporaryProviderError(f"{NOT_BOUND}: {next(iter(self.clients.values())).last_error or 'binding'}")
         if not clients:
             return [SendResult(edr_id=m.edr_id, accepted=False, error=NOT_BOUND) for m in messages]
         if len(clients) == 1 or len(messages) < 2:

@@ -170,3 +170,21 @@ async def test_flash_needs_the_parents_permission_and_goes_out_as_class_0(app, s
     await wait_for_status(created.id, {"completed"})
     submit = sms.smsc.last_submits[-1]
     assert submit.destination_addr == VODAFONE[0] and submit.data_coding == 0x10  # GSM-7, message class 0
+
+
+async def test_an_unreachable_vendor_holds_the_campaign_until_it_answers(app, sms: SmsWorld):
+    await sms.smsc.stop()  # the vendor is down when the campaign starts
+    created = await create_campaign(
+        app.state.portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:600])
+    )
+    for _ in range(200):
+        row = await Campaign.select().where(Campaign.id == created.id).first()
+        if row["status_reason"].startswith("Waiting for the vendor"):
+            break
+        await asyncio.sleep(0.05)
+    assert row["status"] == "in_progress" and row["failed"] == 0 and row["sent"] == 0
+    assert await _balance(sms.tenant.end_user_id) == FUNDS  # held batches are paid back
+    await sms.smsc.start("127.0.0.1", sms.smsc.port)  # back on the same address
+    done = await wait_for_status(created.id, {"completed"}, limit_s=60)
+    assert (done["delivered"], done["failed"], done["status_reason"]) == (600, 0, "")
+    assert max(sms.smsc.submitted.values()) == 1
