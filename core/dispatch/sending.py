@@ -194,7 +194,10 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
     """Claim and send batches of one campaign until none is left, it stops being in progress, or money runs out."""
     sent_batches = 0
     idle = 0.0
+    channel = await _channel_of(campaign_id)
     while True:
+        # Bind (or rebind after a change) before claiming: a slow bind must not hold a paid batch.
+        provider = await ready_provider(portal, channel)
         try:
             claimed = await _claim(campaign_id)
         except money.InsufficientBalance:
@@ -214,8 +217,6 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
         if not await _begin_submitting(batch):
             continue
         messages = await _messages(campaign_id, batch, campaign)
-        channel = await _channel_of(campaign_id)
-        provider = await ready_provider(portal, channel)
         try:
             results = await provider.send_batch(messages) if messages else []
         except TemporaryProviderError as exc:
