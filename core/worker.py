@@ -12,7 +12,7 @@ from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage
 from core.contacts.jobs import run_import, sweep_imports
-from core.dispatch.jobs import prepare_campaign, send_campaign_job, start_due_campaigns, sweep_dispatch
+from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 
@@ -26,7 +26,7 @@ def make_queue(redis_url: str) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task the worker knows: the core's domains' jobs and the plugins'."""
-    return [deliver_mail, run_import, prepare_campaign, send_campaign_job, *plugin_jobs()]
+    return [deliver_mail, run_import, prepare_campaign, send_campaign, *plugin_jobs()]
 
 
 class PortalWorker(Worker):

@@ -30,6 +30,20 @@ def _ledger_view(row: dict[str, Any]) -> LedgerView:
     )
 
 
+async def apply_to_balance(partner_id: int, amount_micros: int) -> list[dict[str, Any]]:
+    """The one conditional balance update (BIL-6): [{balance, currency}] after it, or [] when a debit would go
+    below minus the credit limit. Credits always apply. Call inside the transaction that records the change."""
+    return await Partner.raw(
+        "UPDATE partner SET balance = balance + CAST({} AS BIGINT) WHERE id = {}"
+        " AND (CAST({} AS BIGINT) >= 0 OR balance + CAST({} AS BIGINT) >= -credit_limit) "
+        "RETURNING balance, currency",
+        amount_micros,
+        partner_id,
+        amount_micros,
+        amount_micros,
+    )
+
+
 async def change_balance(
     partner_id: int,
     amount_micros: int,
@@ -47,13 +61,7 @@ async def change_balance(
     Raises:
         Conflict: the balance would fall below the credit limit.
     """
-    rows = await Partner.raw(
-        "UPDATE partner SET balance = balance + {} WHERE id = {} AND balance + {} >= -credit_limit "
-        "RETURNING balance, currency",
-        amount_micros,
-        partner_id,
-        amount_micros,
-    )
+    rows = await apply_to_balance(partner_id, amount_micros)
     if not rows:
         raise Conflict("Insufficient balance: the change would go below the credit limit", field="amount")
     entry = LedgerEntry(

@@ -49,6 +49,7 @@ EDR_COLUMNS = (
     "created_at",
     "done_at",
 )
+BATCH_AT, STATUS_AT = EDR_COLUMNS.index("batch"), EDR_COLUMNS.index("status")
 CONTACT_SELECT = "c.first_name, c.last_name, c.birth_date, c.gender, c.comments, c.custom"
 
 
@@ -95,7 +96,8 @@ class Expander:
         )
         return sources
 
-    def _edr(self, row: dict[str, Any], batch: int | None, now: datetime) -> tuple[Any, ...]:
+    def _edr(self, row: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+        """One EDR row; its batch is filled in once the chunk's batches exist (failed ones have none)."""
         c = self.campaign
         phone = row["phone"]
         text = None
@@ -120,7 +122,7 @@ class Expander:
         return (
             c["partner"],
             c["id"],
-            None if error else batch,
+            None,
             f"c{c['id']}:{phone}",  # one message per recipient and campaign: the pair is the transaction
             c["channel"],
             c["sender_name"],
@@ -159,8 +161,8 @@ class Expander:
                 continue
             fresh.append(row)
         now = datetime.now(UTC)
-        edrs = [self._edr(row, 0, now) for row in fresh]
-        ready = [e for e in edrs if e[16] == "PREPARED"]
+        edrs = [self._edr(row, now) for row in fresh]
+        ready = [e for e in edrs if e[STATUS_AT] == "PREPARED"]
         batch_ids = []
         for start in range(0, len(ready), BATCH):
             size = min(BATCH, len(ready) - start)
@@ -172,7 +174,7 @@ class Expander:
             )
             batch_ids.extend([ids[0]] * size)
         numbered = iter(batch_ids)
-        final = [(*e[:2], next(numbered), *e[3:]) if e[16] == "PREPARED" else e for e in edrs]
+        final = [(*e[:BATCH_AT], next(numbered), *e[BATCH_AT + 1 :]) if e[STATUS_AT] == "PREPARED" else e for e in edrs]
         await sql.bulk("edr", EDR_COLUMNS, final)
         failed = len(edrs) - len(ready)
         last = rows[-1]["id"]
@@ -204,8 +206,9 @@ async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
     if checkpoint:
         rows = await Edr.select(Edr.destination).where(Edr.campaign == campaign_id)
         expander.seen = {r["destination"] for r in rows}
-    order = [name for name, _ in expander._sources()]
-    for name, query in expander._sources():
+    sources = expander._sources()
+    order = [name for name, _ in sources]
+    for name, query in sources:
         if checkpoint and order.index(name) < order.index(checkpoint.get("source", name)):
             continue
         after = checkpoint.get("after", 0) if checkpoint.get("source") == name else 0

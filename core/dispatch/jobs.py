@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from core.dispatch import sending
 from core.dispatch.expansion import expand
-from core.dispatch.sending import send_campaign
 from core.dispatch.sweeper import sweep
 from core.portal import Portal
 
@@ -43,12 +43,9 @@ async def prepare_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
     return "expanded" if finished else "stopped: the campaign is no longer in progress"
 
 
-async def send_campaign_job(ctx: dict[str, Any], *, campaign_id: int) -> str:
-    return await send_campaign(ctx["portal"], campaign_id)
-
-
-send_campaign_job.__name__ = "send_campaign"
-send_campaign_job.__qualname__ = "send_campaign"
+async def send_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
+    """Claim and send the campaign's ready batches (one of up to four such jobs)."""
+    return await sending.send_campaign(ctx["portal"], campaign_id)
 
 
 async def sweep_dispatch(ctx: dict[str, Any]) -> str:

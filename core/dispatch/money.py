@@ -6,6 +6,7 @@ per campaign), so the ledger always sums to the balance, whatever the order of b
 
 from __future__ import annotations
 
+from core.billing.services import apply_to_balance
 from core.rawsql import RawSql
 
 
@@ -23,17 +24,12 @@ async def move(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int) 
     """
     if amount == 0:
         return
-    balance = await sql.column(
-        "UPDATE partner SET balance = balance + $1 WHERE id = $2 AND ($1 >= 0 OR balance + $1 >= -credit_limit)"
-        " RETURNING balance",
-        amount,
-        partner_id,
-    )
+    balance = await apply_to_balance(partner_id, amount)
     if not balance:
         raise InsufficientBalance
     await sql.execute(
         "UPDATE ledger_entry SET amount = amount + $1, balance_after = $2 WHERE id = $3",
         amount,
-        balance[0],
+        balance[0]["balance"],
         ledger_entry_id,
     )

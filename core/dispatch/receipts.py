@@ -48,7 +48,7 @@ def _outcome(report: DeliveryReport, now: datetime) -> Outcome | None:
     return Outcome(status, report.vendor_status[:20], error[:200], report.done_at or now)
 
 
-def _placeholders(sql: RawSql, count: int, start: int = 1) -> str:
+def _placeholders(count: int, start: int = 1) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
@@ -56,7 +56,7 @@ async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Ou
     """Record part states of multipart messages; the outcomes of messages whose parts decide them now."""
     ids = list(reports)
     rows = await sql.rows(
-        f"SELECT edr, vendor_message_id FROM edr_part WHERE vendor_message_id IN ({_placeholders(sql, len(ids))})",
+        f"SELECT edr, vendor_message_id FROM edr_part WHERE vendor_message_id IN ({_placeholders(len(ids))})",
         *ids,
     )
     if not rows:
@@ -67,7 +67,7 @@ async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Ou
     )
     edrs = sorted({r["edr"] for r in rows})
     states = await sql.rows(
-        f"SELECT edr, state FROM edr_part WHERE edr IN ({_placeholders(sql, len(edrs))})",
+        f"SELECT edr, state FROM edr_part WHERE edr IN ({_placeholders(len(edrs))})",
         *edrs,
     )
     by_edr: dict[int, list[str]] = defaultdict(list)
@@ -105,7 +105,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     lock = "" if sql.sqlite else " FOR UPDATE"
     rows = await sql.rows(
         "SELECT id, partner, campaign, channel, status, price, charge_on_delivery, transaction_id FROM edr"
-        f" WHERE id IN ({_placeholders(sql, len(ids))}){lock}",
+        f" WHERE id IN ({_placeholders(len(ids))}){lock}",
         *ids,
     )
     changed = []
@@ -168,7 +168,7 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
             rows = (
                 await sql.rows(
                     "SELECT id, vendor_message_id FROM edr"
-                    f" WHERE vendor_message_id IN ({_placeholders(sql, len(singles))})"
+                    f" WHERE vendor_message_id IN ({_placeholders(len(singles))})"
                     f" AND channel = ${len(singles) + 1}",
                     *singles,
                     channel,
@@ -229,7 +229,7 @@ async def apply_early_reports(portal: Portal, channel: str, vendor_ids: Sequence
         async with write_transaction() as tx:
             sql = RawSql(tx.connection, sqlite=is_sqlite())
             await key_lookups_only(sql)
-            marks = _placeholders(sql, len(chunk), 2)
+            marks = _placeholders(len(chunk), 2)
             rows = await sql.rows(
                 "DELETE FROM early_report WHERE channel = $1 AND vendor_message_id IN"
                 f" ({marks}) RETURNING vendor_message_id, state, vendor_status, error_code, done_at",
