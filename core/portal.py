@@ -60,6 +60,7 @@ class Portal:
 
     async def vendor_connections(self, channel: str) -> list[VendorConnection]:
         """The enabled vendor connections of a channel, as the owner configured them in the Admin Panel."""
+        # Imported on use here and below: the dispatch modules import Portal themselves.
         from core.dispatch.connections import enabled_connections
 
         return await enabled_connections(channel)
