@@ -21,7 +21,7 @@ from core.campaigns.tables import Campaign
 from core.db import json_value
 from core.dispatch.expansion import BATCH
 from core.dispatch.jobs import SENDERS_PER_CAMPAIGN
-from core.dispatch.liveness import heartbeat
+from core.dispatch.liveness import PREFIX, TTL_S, heartbeat
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.portal import Portal
@@ -45,6 +45,15 @@ def _worker(redis_url: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen([str(PORTAL), "worker"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
+async def _mirror_beats(source: Redis, target: Redis) -> None:
+    """Copy the worker processes' beats into the test app's Redis database, as one shared Redis would hold them:
+    the test process's sweeper must not take the living workers' batches for abandoned ones."""
+    while True:
+        async for name in source.scan_iter(match=PREFIX + "*"):
+            await target.set(name, "1", ex=TTL_S)
+        await asyncio.sleep(1)
+
+
 async def _until(check, limit_s: float = 30.0) -> None:
     for _ in range(int(limit_s / 0.1)):
         if await check():
@@ -60,9 +69,11 @@ async def test_a_killed_worker_never_causes_a_second_submit(app, sms: SmsWorld, 
     portal = Portal(msgspec.structs.replace(settings, redis_url=url), redis, make_queue(url))
     await portal.queue.connect()
     # The test process's own worker shares the database and may take part; in production every process beats in
-    # the one Redis, so let the workers' Redis database see this one beat too.
+    # the one Redis, so each side's Redis database sees the other side's beats too.
     beating = contextlib.AsyncExitStack()
     await beating.enter_async_context(heartbeat(redis))
+    app_redis = Redis.from_url(settings.redis_url)
+    mirror = asyncio.create_task(_mirror_beats(redis, app_redis))
     # Long response timeout: the first worker must still be waiting for answers when it is killed.
     connection = await VendorConnection.select().first()
     slow = {**json_value(connection["settings"]), "response_timeout": 120}
@@ -97,9 +108,13 @@ async def test_a_killed_worker_never_causes_a_second_submit(app, sms: SmsWorld, 
     finally:
         if first.poll() is None:
             first.kill()
+        mirror.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await mirror
         await beating.aclose()
         await portal.queue.disconnect()
         await redis.aclose()
+        await app_redis.aclose()
 
     assert done["status"] == "completed", log.read_text()[-3000:]
     assert max(sms.smsc.submitted.values()) == 1  # nothing was submitted twice
