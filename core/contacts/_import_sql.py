@@ -154,7 +154,7 @@ class ImportSql(RawSql):
             for i, r in zip(ids, rows, strict=True)
         ]
         await self.bulk("contact", NEW_CONTACT_COLUMNS, records)
-        await self.bulk("contact_group_member", ("contact", "group"), [(int(i), self.group_id) for i in ids])
+        await self._add_own_to_group([int(i) for i in ids])
         if self.stop == "block" and self.senders:
             await self.bulk("contact_block", ("contact", "sender"), [(int(i), s) for i in ids for s in self.senders])
         return len(ids)
@@ -193,10 +193,23 @@ class ImportSql(RawSql):
             self.user_id,
             self.now,
         )
-        await self.bulk("contact_group_member", ("contact", "group"), [(i, self.group_id) for i in ids])
+        await self._add_own_to_group(ids)
         if self.stop == "block" and self.senders:
             await self.bulk("contact_block", ("contact", "sender"), [(i, s) for i in ids for s in self.senders])
         return len(ids)
+
+    async def _add_own_to_group(self, ids: list[int]) -> None:
+        """Put contacts this transaction has just inserted in the group.
+
+        On PostgreSQL the membership check then skips locking them (no one else can see them yet): about 2 s of
+        a 300,000-row import. The setting is local to the transaction and cleared right after.
+        """
+        if self.sqlite:
+            await self.bulk("contact_group_member", ("contact", "group"), [(i, self.group_id) for i in ids])
+            return
+        await self.execute("SELECT set_config('portal.own_rows_of', 'contact', true)")
+        await self.bulk("contact_group_member", ("contact", "group"), [(i, self.group_id) for i in ids])
+        await self.execute("SELECT set_config('portal.own_rows_of', '', true)")
 
     async def _update_existing(self) -> int:
         """Update the existing numbers not excluded by the stop list; add them to the group; (un)block them."""
