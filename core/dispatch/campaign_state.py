@@ -135,3 +135,10 @@ async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
     if done:
         await _write_ledger_details(campaign_id)
     return done
+
+
+async def refresh_ledger_details(campaign_id: int) -> None:
+    """Rewrite a finished campaign's breakdown after a late charge; a running one gets it when it finishes."""
+    status = await Campaign.select(Campaign.status).where(Campaign.id == campaign_id).first()
+    if status is not None and status["status"] not in ("in_progress", "paused"):
+        await _write_ledger_details(campaign_id)

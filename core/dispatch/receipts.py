@@ -18,7 +18,7 @@ from typing import Any
 
 from core.db import is_sqlite, write_transaction
 from core.dispatch import money
-from core.dispatch.campaign_state import finish_if_done
+from core.dispatch.campaign_state import finish_if_done, refresh_ledger_details
 from core.events import MessageStatusChange, MessageStatusChanged
 from core.portal import Portal
 from core.providers import DELIVERY_STATES, DeliveryReport, InboundMessage
@@ -110,6 +110,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     )
     changed = []
     counters: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    late_ids: dict[int, list[int]] = defaultdict(list)
     for record in rows:
         new = outcomes[record["id"]]
         old = record["status"]
@@ -132,14 +133,22 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
                 c["cost"] += row["price"]
             else:
                 c["refund"] += row["price"]
+        elif row["charge_on_delivery"] and old == "UNDELIVERED" and new.status in POSITIVE:
+            # Released when it ended undelivered; delivered after all, so it is charged now (BIL-5).
+            row["late"] = True
+            c["late"] += row["price"]
+            late_ids[row["campaign"]].append(row["id"])
     await sql.executemany(
         "UPDATE edr SET status = $1, vendor_status = $2, error = $3, done_at = $4 WHERE id = $5",
         [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
     )
     for campaign_id, c in counters.items():
+        if c["refund"] or c["late"]:
+            ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
         if c["refund"]:
-            ledger = await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id)
-            await money.move(sql, c["partner"], ledger[0], c["refund"])
+            await money.move(sql, c["partner"], ledger, c["refund"])
+        if c["late"]:
+            c["cost"] += await _charge_late(sql, c["partner"], ledger, c["late"], late_ids[campaign_id])
         await sql.execute(
             "UPDATE campaign SET delivered = delivered + $1, undelivered = undelivered + $2, cost = cost + $3,"
             " reserved = reserved + $4 WHERE id = $5",
@@ -150,6 +159,20 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
             campaign_id,
         )
     return changed
+
+
+async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int, edr_ids: list[int]) -> int:
+    """Charge late deliveries of By-Delivered messages; what was charged.
+
+    The balance rule holds here too (BIL-6): when the credit limit leaves no room, the messages stay delivered
+    but free (their price becomes 0), so the campaign's cost and ledger breakdown keep adding up.
+    """
+    try:
+        await money.move(sql, partner_id, ledger_entry_id, -amount)
+    except money.InsufficientBalance:
+        await sql.execute(f"UPDATE edr SET price = 0 WHERE id IN ({_placeholders(len(edr_ids))})", *edr_ids)
+        return 0
+    return amount
 
 
 async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> list[dict[str, Any]]:
@@ -210,8 +233,10 @@ async def after_changes(portal: Portal, changed: list[dict[str, Any]]) -> None:
             )
         )
     )
+    late = {r["campaign"] for r in changed if r.get("late")}
     for campaign_id in {r["campaign"] for r in changed if r["campaign"] is not None}:
-        await finish_if_done(portal, campaign_id)
+        if not await finish_if_done(portal, campaign_id) and campaign_id in late:
+            await refresh_ledger_details(campaign_id)
 
 
 async def record_deliveries(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> None:

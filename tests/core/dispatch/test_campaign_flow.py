@@ -151,6 +151,50 @@ async def test_duplicate_and_out_of_order_reports_keep_the_most_final_status(app
     assert (done["delivered"], done["undelivered"]) == (2, 0)  # a late positive report lifts UNDELIVERED
 
 
+async def _sent_ids(campaign_id: int, count: int) -> list[str]:
+    for _ in range(200):
+        rows = await Edr.select(Edr.vendor_message_id).where((Edr.campaign == campaign_id) & (Edr.status == "SENT"))
+        if len(rows) == count:
+            return [r["vendor_message_id"] for r in rows]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"campaign {campaign_id}: {len(rows)} of {count} messages sent")
+
+
+async def test_a_late_delivery_after_the_release_is_charged_within_the_credit_limit(app, sms: SmsWorld):
+    partner = sms.tenant.end_user_id
+    await add_plan(partner, mode="delivered")
+    sms.smsc.default_outcome = "never"
+    portal = app.state.portal
+    created = await create_campaign(
+        portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE[:2])
+    )
+    first, second = await _sent_ids(created.id, 2)
+    undelivered = [DeliveryReport(vendor_message_id=v, state="undelivered") for v in (first, second)]
+    await portal.record_deliveries("sms", undelivered)
+    done = await wait_for_status(created.id, {"completed"})
+    assert (done["cost"], done["reserved"], await _balance(partner)) == (0, 0, FUNDS)
+
+    await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id=first, state="delivered")])
+    campaign = await Campaign.select().where(Campaign.id == created.id).first()
+    assert (campaign["delivered"], campaign["undelivered"], campaign["cost"]) == (1, 1, ES_VODAFONE)
+    assert await _balance(partner) == FUNDS - ES_VODAFONE
+    ledger = await LedgerEntry.select().where(LedgerEntry.id == campaign["ledger_entry_id"]).first()
+    lines = json_value(ledger["details"])["lines"]
+    assert ledger["amount"] == -ES_VODAFONE and [(x["quantity"], x["total"]) for x in lines] == [(1, ES_VODAFONE)]
+
+    # At the credit limit there is no room: the second message is delivered after all, but free.
+    limit = (await Partner.select(Partner.credit_limit).where(Partner.id == partner).first())["credit_limit"]
+    await fund(partner, -(await _balance(partner)) - limit)
+    await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id=second, state="delivered")])
+    campaign = await Campaign.select().where(Campaign.id == created.id).first()
+    assert (campaign["delivered"], campaign["cost"], await _balance(partner)) == (2, ES_VODAFONE, -limit)
+    free = await Edr.select(Edr.status, Edr.price).where(Edr.vendor_message_id == second).first()
+    assert free == {"status": "DELIVERED", "price": 0}
+    ledger = await LedgerEntry.select().where(LedgerEntry.id == campaign["ledger_entry_id"]).first()
+    lines = json_value(ledger["details"])["lines"]
+    assert ledger["amount"] == -ES_VODAFONE and [(x["quantity"], x["total"]) for x in lines] == [(2, ES_VODAFONE)]
+
+
 async def test_a_report_before_the_submit_response_is_kept_and_applied(app, sms: SmsWorld):
     portal = app.state.portal
     await portal.record_deliveries("sms", [DeliveryReport(vendor_message_id="not-yet-stored", state="delivered")])
