@@ -61,7 +61,7 @@ from core.tenancy.resolver import resolver
 from core.web.controllers import ShellPages, healthz
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.templating import CORE_DIR, app_version
-from core.worker import make_queue, make_worker
+from core.worker import SEND_QUEUE_NAME, make_queue, make_send_worker, make_worker
 
 log = logging.getLogger(__name__)
 
@@ -73,35 +73,41 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
     redis = Redis.from_url(redis_url)
-    queue = make_queue(redis_url)
-    portal = Portal(settings, redis, queue)
+    queue, send_queue = make_queue(redis_url), make_queue(redis_url, SEND_QUEUE_NAME)
+    portal = Portal(settings, redis, queue, send_queue)
     if db_pool:
         await db.open_pool()
     await queue.connect()
-    worker = make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal})
+    await send_queue.connect()
+    workers = [
+        make_worker(queue, concurrency=settings.worker_concurrency, context={"portal": portal}),
+        make_send_worker(send_queue, concurrency=settings.send_concurrency, context={"portal": portal}),
+    ]
     try:
         async with contextlib.AsyncExitStack() as stack:
-            worker_task = None
+            worker_tasks: list[asyncio.Task[None]] = []
             if run_worker:
                 # A worker beats in Redis while it lives, so its claimed batches are known to be in good hands.
                 await stack.enter_async_context(liveness.heartbeat(redis))
                 if settings.dev:
                     for stand_in in await start_local_stand_ins(portal):
                         stack.push_async_callback(stand_in.stop)
-                worker_task = asyncio.create_task(worker.start())
+                worker_tasks = [asyncio.create_task(worker.start()) for worker in workers]
             for result in pm.hook.startup(portal=portal):
                 if asyncio.iscoroutine(result):
                     await result
             try:
                 yield portal
             finally:
-                if worker_task:
-                    await worker.stop()
-                    worker_task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await worker_task
+                if worker_tasks:
+                    for worker, task in zip(workers, worker_tasks, strict=True):
+                        await worker.stop()
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
                     await channels.stop_all(portal)
     finally:
+        await send_queue.disconnect()
         await queue.disconnect()
         await redis.aclose()
         if db_pool:

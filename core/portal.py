@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 class Portal:
     """Created once per process by the app or the worker; the only object plugins get from the core."""
 
-    def __init__(self, settings: Settings, redis: Redis, queue: Queue) -> None:
+    def __init__(self, settings: Settings, redis: Redis, queue: Queue, send_queue: Queue) -> None:
         self.settings = settings
         self.redis = redis
         self.queue = queue
+        self.send_queue = send_queue
 
     @property
     def registries(self) -> PluginRegistries:

@@ -31,6 +31,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     web_workers: int = 1
     trusted_proxies: str = "127.0.0.1"
     worker_concurrency: int = 20
+    send_concurrency: int = 16
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     session_max_age: int = 12 * 3600
@@ -65,6 +66,7 @@ _ENV = {
     "PORTAL_WEB_WORKERS": "web_workers",
     "PORTAL_TRUSTED_PROXIES": "trusted_proxies",
     "PORTAL_WORKER_CONCURRENCY": "worker_concurrency",
+    "PORTAL_SEND_CONCURRENCY": "send_concurrency",
     "PORTAL_LOGIN_MAX_FAILURES": "login_max_failures",
     "PORTAL_LOGIN_LOCKOUT_SECONDS": "login_lockout_seconds",
     "PORTAL_SESSION_MAX_AGE": "session_max_age",

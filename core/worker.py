@@ -17,16 +17,19 @@ from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 
 QUEUE_NAME = "portal"
+# Campaign send jobs hold their slot for as long as a campaign sends: on a queue of their own they can never
+# keep mail (sign-up links, 2FA codes) or imports waiting.
+SEND_QUEUE_NAME = "portal-send"
 
 
-def make_queue(redis_url: str) -> Queue:
+def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
     # Built from a client rather than Queue.from_url, which refuses the unix:// URL of the embedded Redis.
-    return RedisQueue(Redis.from_url(redis_url), name=QUEUE_NAME)
+    return RedisQueue(Redis.from_url(redis_url), name=name)
 
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
-    """Every task the worker knows: the core's domains' jobs and the plugins'."""
-    return [deliver_mail, run_import, prepare_campaign, send_campaign, *plugin_jobs()]
+    """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
+    return [deliver_mail, run_import, prepare_campaign, *plugin_jobs()]
 
 
 class PortalWorker(Worker):
@@ -36,13 +39,29 @@ class PortalWorker(Worker):
 
 
 def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
+    """The worker of the main queue: every job but campaign sending, and the periodic tasks."""
+    return _worker(queue, job_functions(), cron_jobs(), concurrency, context)
+
+
+def make_send_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
+    """The worker of the send queue: campaign send jobs only."""
+    return _worker(queue, [send_campaign], [], concurrency, context)
+
+
+def _worker(
+    queue: Queue,
+    functions: list[Callable[..., Awaitable[Any]]],
+    crons: list[CronJob],
+    concurrency: int,
+    context: dict[str, Any] | None,
+) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx.update(context or {})
 
     return PortalWorker(
         queue,
-        functions=job_functions(),
-        cron_jobs=cron_jobs(),
+        functions=functions,
+        cron_jobs=crons,
         concurrency=concurrency,
         startup=startup,
         timers={"worker_info": 5},

@@ -25,7 +25,7 @@ async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
     """Up to four send jobs per campaign; one already queued or running under a key is not doubled."""
     for slot in range(SENDERS_PER_CAMPAIGN):
         # Not portal.enqueue: a dropped duplicate is the point here, not something to warn about.
-        await portal.queue.enqueue(
+        await portal.send_queue.enqueue(
             "send_campaign", campaign_id=campaign_id, key=f"send:{campaign_id}:{slot}", timeout=0, retries=0
         )
 

@@ -26,7 +26,7 @@ from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.portal import Portal
 from core.tenancy.tables import Partner
-from core.worker import make_queue
+from core.worker import SEND_QUEUE_NAME, make_queue
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, SmsWorld, fund, wait_for_status
 
 EXTRA = 200_000_000  # 5,000 messages at 0.04 EUR need more than the usual funds
@@ -66,8 +66,11 @@ async def test_a_killed_worker_never_causes_a_second_submit(app, sms: SmsWorld, 
     url = _other_db(settings.redis_url)
     redis = Redis.from_url(url)
     await redis.flushdb()
-    portal = Portal(msgspec.structs.replace(settings, redis_url=url), redis, make_queue(url))
+    portal = Portal(
+        msgspec.structs.replace(settings, redis_url=url), redis, make_queue(url), make_queue(url, SEND_QUEUE_NAME)
+    )
     await portal.queue.connect()
+    await portal.send_queue.connect()
     # The test process's own worker shares the database and may take part; in production every process beats in
     # the one Redis, so each side's Redis database sees the other side's beats too.
     beating = contextlib.AsyncExitStack()
@@ -113,6 +116,7 @@ async def test_a_killed_worker_never_causes_a_second_submit(app, sms: SmsWorld, 
             await mirror
         await beating.aclose()
         await portal.queue.disconnect()
+        await portal.send_queue.disconnect()
         await redis.aclose()
         await app_redis.aclose()
 
