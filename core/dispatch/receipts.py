@@ -145,9 +145,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     for campaign_id, c in counters.items():
         if c["refund"] or c["late"]:
             ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
-        if c["refund"]:
             await money.move(sql, c["partner"], ledger, c["refund"])
-        if c["late"]:
             c["cost"] += await _charge_late(sql, c["partner"], ledger, c["late"], late_ids[campaign_id])
         await sql.execute(
             "UPDATE campaign SET delivered = delivered + $1, undelivered = undelivered + $2, cost = cost + $3,"
@@ -167,6 +165,8 @@ async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amoun
     The balance rule holds here too (BIL-6): when the credit limit leaves no room, the messages stay delivered
     but free (their price becomes 0), so the campaign's cost and ledger breakdown keep adding up.
     """
+    if not edr_ids:
+        return 0
     try:
         await money.move(sql, partner_id, ledger_entry_id, -amount)
     except money.InsufficientBalance:
