@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 
+import asyncpg
 import httpx
 import pytest
 
@@ -96,8 +97,16 @@ async def _empty_database() -> None:
     engine = db.engine()
     tables = _all_tables()
     if isinstance(engine, PostgresEngine):
-        await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        return
+        # The session's worker keeps running between tests (its sweeper every 10 s): TRUNCATE, which locks every
+        # table, can deadlock with one of its transactions. PostgreSQL then aborts one side; try again.
+        for attempt in range(5):
+            try:
+                await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                return
+            except asyncpg.DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2)
     async with engine.transaction():
         await engine.run_ddl("PRAGMA defer_foreign_keys = ON")
         for table in tables:
