@@ -31,6 +31,7 @@ from core.providers import (
     SendResult,
     Shortener,
     StandIn,
+    SubmitProgress,
     VendorConnection,
 )
 from core.tenancy.schemas import Actor
@@ -61,6 +62,7 @@ __all__ = (
     "SendResult",
     "Shortener",
     "StandIn",
+    "SubmitProgress",
     "TemporaryProviderError",
     "Unauthenticated",
     "VendorConnection",

@@ -67,8 +67,11 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool) -> AsyncIterator[Portal]:
-    """Redis (embedded or not), the queue, optionally a worker, then plugins' startup hooks; undone in reverse."""
+async def portal_runtime(
+    settings: Settings, *, run_worker: bool, db_pool: bool, stand_ins: bool = False
+) -> AsyncIterator[Portal]:
+    """Redis (embedded or not), the queue, optionally a worker and the local vendor stand-ins, then plugins'
+    startup hooks; undone in reverse."""
     load_plugins(settings.plugins)
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
@@ -89,7 +92,7 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
             if run_worker:
                 # A worker beats in Redis while it lives, so its claimed batches are known to be in good hands.
                 await stack.enter_async_context(liveness.heartbeat(redis))
-                if settings.dev:
+                if stand_ins:
                     for stand_in in await start_local_stand_ins(portal):
                         stack.push_async_callback(stand_in.stop)
                 worker_tasks = [asyncio.create_task(worker.start()) for worker in workers]
@@ -116,14 +119,17 @@ async def portal_runtime(settings: Settings, *, run_worker: bool, db_pool: bool)
             embedded.close()
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_pool: bool = True) -> Litestar:
-    """Build the app. ``run_worker`` starts a saq worker in this process (``portal run``, tests)."""
+def create_app(
+    settings: Settings | None = None, *, run_worker: bool = True, db_pool: bool = True, stand_ins: bool = False
+) -> Litestar:
+    """Build the app. ``run_worker`` starts a saq worker in this process (``portal run``, tests); ``stand_ins``
+    the local vendor stand-ins with it."""
     settings = settings or load_settings()
     load_plugins(settings.plugins)
 
     @asynccontextmanager
     async def runtime(app: Litestar) -> AsyncIterator[None]:
-        async with portal_runtime(settings, run_worker=run_worker, db_pool=db_pool) as portal:
+        async with portal_runtime(settings, run_worker=run_worker, db_pool=db_pool, stand_ins=stand_ins) as portal:
             app.state.portal = portal
             resolver.clear()
             yield
@@ -192,6 +198,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True, db_
             security=[{"bearer": []}],
         ),
     )
+
+
+def create_run_app() -> Litestar:
+    """``portal run``: web, worker and, in dev mode, the stand-ins of the vendor connections to this machine.
+
+    Only here: a ``portal worker`` that started them took a real vendor's port on restart and refused our binds.
+    """
+    settings = load_settings()
+    return create_app(settings, stand_ins=settings.dev)
 
 
 def create_web_app() -> Litestar:

@@ -96,7 +96,7 @@ def _uvicorn(settings: Settings, app: str, workers: int) -> None:
 def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
     """Web and worker in one process: the embedded default."""
     _run(db.migrate)
-    _uvicorn(settings, "core.app:create_app", 1)
+    _uvicorn(settings, "core.app:create_run_app", 1)
     return 0
 
 

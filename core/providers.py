@@ -22,11 +22,15 @@ class MenuLink(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChannelCapabilities(msgspec.Struct, frozen=True, kw_only=True):
+    """What a channel can do. ``submit_progress``: its send_batch reports through SubmitProgress (below), so a
+    crash fails only the messages that may have reached the vendor; without it a whole batch counts as gone."""
+
     flash: bool = False
     images: bool = False
     buttons: bool = False
     templates: bool = False
     seen: bool = False
+    submit_progress: bool = False
 
 
 class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -104,6 +108,18 @@ class VendorConnection(msgspec.Struct, frozen=True, kw_only=True):
     settings: dict[str, Any]
 
 
+class SubmitProgress(Protocol):
+    """What a channel tells the core while it submits a batch, so that a killed worker loses little (DSP-3)."""
+
+    async def leaving(self, edr_ids: Sequence[int]) -> None:
+        """Call before the first byte of these messages is written; returns once that is durably recorded."""
+        ...
+
+    def answered(self, result: SendResult) -> None:
+        """One message's outcome as soon as it is known; the core records these while the batch goes on."""
+        ...
+
+
 @runtime_checkable
 class ChannelProvider(Protocol):
     """A way to deliver messages (SMPP, Viber, WhatsApp…). ``name`` is stored in database columns."""
@@ -128,8 +144,11 @@ class ChannelProvider(Protocol):
         """Close them."""
         ...
 
-    async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
-        """Submit a batch and return one result per message, in the same order."""
+    async def send_batch(
+        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
+    ) -> Sequence[SendResult]:
+        """Submit a batch and return one result per message, in the same order; report to ``progress`` on the
+        way when the channel's capabilities say ``submit_progress``."""
         ...
 
 

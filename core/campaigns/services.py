@@ -263,7 +263,7 @@ async def start_campaign(
     portal: Portal, campaign_id: int, from_statuses: set[str], *, announce_start: bool = True
 ) -> bool:
     """Fix the campaign's price list, open its ledger row and hand it to the engine (status In progress)."""
-    from core.dispatch.jobs import enqueue_prepare
+    from core.dispatch.queueing import enqueue_prepare
 
     row = await Campaign.select().where(Campaign.id == campaign_id).first()
     if row is None or row["status"] not in from_statuses:
@@ -314,7 +314,7 @@ async def start_campaign(
 
 async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip: str = "") -> CampaignView | None:
     """Pause, resume, cancel, start now or delete (CMP-1); a disallowed action is a 409 with the reason."""
-    from core.dispatch.jobs import enqueue_prepare, enqueue_senders
+    from core.dispatch.queueing import enqueue_prepare, enqueue_senders
 
     row = await _own(actor, campaign_id)
     if action not in ("pause", "resume", "cancel", "start", "delete"):

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from core.dispatch import sending
 from core.dispatch.expansion import expand
+from core.dispatch.queueing import enqueue_senders, touching
 from core.dispatch.sweeper import sweep
 from core.portal import Portal
-
-log = logging.getLogger(__name__)
-
-SENDERS_PER_CAMPAIGN = 4
-
-
-async def enqueue_prepare(portal: Portal, campaign_id: int) -> None:
-    await portal.enqueue(
-        "prepare_campaign", campaign_id=campaign_id, key=f"prepare:{campaign_id}", timeout=0, retries=3
-    )
-
-
-async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
-    """Up to four send jobs per campaign; one already queued or running under a key is not doubled."""
-    for slot in range(SENDERS_PER_CAMPAIGN):
-        # Not portal.enqueue: a dropped duplicate is the point here, not something to warn about.
-        await portal.send_queue.enqueue(
-            "send_campaign", campaign_id=campaign_id, key=f"send:{campaign_id}:{slot}", timeout=0, retries=0
-        )
 
 
 async def prepare_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
@@ -37,7 +18,8 @@ async def prepare_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
     async def on_chunk() -> None:
         await enqueue_senders(portal, campaign_id)
 
-    finished = await expand(portal, campaign_id, on_chunk)
+    async with touching(ctx.get("job")):
+        finished = await expand(portal, campaign_id, on_chunk)
     if finished:
         await enqueue_senders(portal, campaign_id)
     return "expanded" if finished else "stopped: the campaign is no longer in progress"
@@ -45,7 +27,8 @@ async def prepare_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
 
 async def send_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
     """Claim and send the campaign's ready batches (one of up to four such jobs)."""
-    return await sending.send_campaign(ctx["portal"], campaign_id)
+    async with touching(ctx.get("job")):
+        return await sending.send_campaign(ctx["portal"], campaign_id)
 
 
 async def sweep_dispatch(ctx: dict[str, Any]) -> str:

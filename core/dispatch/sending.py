@@ -18,7 +18,7 @@ from typing import Any
 
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money
+from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
@@ -26,7 +26,7 @@ from core.dispatch.receipts import apply_early_reports, key_lookups_only
 from core.dispatch.tables import Edr
 from core.errors import TemporaryProviderError
 from core.portal import Portal
-from core.providers import OutboundMessage, SendResult
+from core.providers import ChannelProvider, OutboundMessage, SendResult
 from core.rawsql import RawSql
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,14 @@ async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
         )
 
 
-async def record_results(campaign_id: int, batch: int, results: Sequence[SendResult]) -> list[str]:
-    """Store a submitted batch's outcomes, refund what was not accepted; the accepted vendor ids."""
+async def record_results(
+    campaign_id: int, batch: int, results: Sequence[SendResult], *, final: bool = True
+) -> list[str]:
+    """Store outcomes of a batch's messages, refund what was not accepted; the accepted vendor ids.
+
+    Called with what the vendor answered so far while the batch is submitting, and ``final``ly with every result:
+    only messages still BILLED are recorded, so each outcome counts once however often it is handed over.
+    """
     now = datetime.now(UTC)
     accepted = [r for r in results if r.accepted]
     refused = [r for r in results if not r.accepted]
@@ -186,7 +192,8 @@ async def record_results(campaign_id: int, batch: int, results: Sequence[SendRes
             reserved,
             campaign_id,
         )
-        await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
+        if final:
+            await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
     return [r.vendor_message_id for r in accepted]
 
 
@@ -214,23 +221,49 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             continue
         idle = 0.0
         batch, campaign = claimed
+        await submission.open_log(portal.redis, batch)
         if not await _begin_submitting(batch):
             continue
         messages = await _messages(campaign_id, batch, campaign)
         try:
-            results = await provider.send_batch(messages) if messages else []
+            results = await _submit(portal, provider, channel, campaign_id, batch, messages)
         except TemporaryProviderError as exc:
             # The vendor is out of reach and nothing left: the batch waits, paid back, for a later try (the
             # sweeper enqueues senders again while ready batches remain) instead of failing its messages.
             log.warning("campaign %s: %s; batch %s put back", campaign_id, exc.detail, batch)
             await _put_back(campaign_id, batch, exc.detail)
+            await submission.close_log(portal.redis, batch)
             await asyncio.sleep(RETRY_PAUSE_S)
             return f"{sent_batches} batches sent; paused sending: {exc.detail}"
         vendor_ids = await record_results(campaign_id, batch, results)
+        await submission.close_log(portal.redis, batch)
         await apply_early_reports(portal, channel, vendor_ids)
         sent_batches += 1
     await finish_if_done(portal, campaign_id)
     return f"{sent_batches} batches sent"
+
+
+async def _submit(
+    portal: Portal,
+    provider: ChannelProvider,
+    channel: str,
+    campaign_id: int,
+    batch: int,
+    messages: list[OutboundMessage],
+) -> Sequence[SendResult]:
+    """Hand the batch to the channel, recording what it announces and answers on the way (see submission)."""
+
+    async def record(answered: list[SendResult]) -> None:
+        await apply_early_reports(portal, channel, await record_results(campaign_id, batch, answered, final=False))
+
+    async with submission.Progress(portal.redis, batch, record) as progress:
+        if not messages:
+            return []
+        if not provider.capabilities.submit_progress:
+            # The channel cannot say what it wrote: everything counts as gone from the first byte.
+            await progress.leaving([m.edr_id for m in messages])
+            return await provider.send_batch(messages)
+        return await provider.send_batch(messages, progress)
 
 
 async def _campaign_state(campaign_id: int) -> dict[str, Any] | None:

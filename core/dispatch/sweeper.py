@@ -1,9 +1,10 @@
 """The sweeper (DSP-3, DSP-5, DSP-6): abandoned batches, expired messages, campaigns left to complete.
 
-It runs every minute on one worker and whenever a worker starts. A batch whose worker stopped beating was
+It runs every ten seconds on one worker and whenever a worker starts. A batch whose worker stopped beating was
 abandoned: when billed but not yet submitting, its money goes back and it is ready again; when submitting,
-the messages without a recorded outcome may or may not have reached the vendor, so they end FAILED
-"submission outcome unknown", are refunded, and are never sent again.
+the messages the channel had announced as leaving and whose outcome was not recorded may or may not have
+reached the vendor, so they end FAILED "submission outcome unknown", are refunded, and are never sent again;
+the rest never left and go back to a ready batch (core.dispatch.submission).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
+
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money
+from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
+from core.dispatch.queueing import enqueue_prepare, enqueue_senders
 from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
 from core.dispatch.sending import UNKNOWN_OUTCOME, release_batch
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
@@ -38,13 +42,15 @@ async def recover_abandoned(portal: Portal) -> int:
     for batch in claimed:
         if batch["worker"] in living:
             continue
-        await _recover(batch)
+        await _recover(portal.redis, batch)
         campaigns.add(batch["campaign"])
     return len(campaigns)
 
 
-async def _recover(batch: dict[str, Any]) -> None:
+async def _recover(redis: Redis, batch: dict[str, Any]) -> None:
     now = datetime.now(UTC)
+    # Read before the transaction: the dead worker can no longer add to it.
+    left = await submission.may_have_left(redis, batch["id"])
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
         state = await sql.column(
@@ -61,17 +67,26 @@ async def _recover(batch: dict[str, Any]) -> None:
             batch["campaign"],
             batch["id"],
         )
+        unknown = [r["id"] for r in unpaid if left is None or r["id"] in left]
         await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unpaid))
-        await sql.execute(
-            "UPDATE edr SET status = 'FAILED', error = $3, done_at = $4"
-            " WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
-            batch["campaign"],
-            batch["id"],
-            UNKNOWN_OUTCOME,
-            now,
+        await sql.executemany(
+            "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
+            [(edr_id, UNKNOWN_OUTCOME, now) for edr_id in unknown],
         )
-        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unpaid), batch["campaign"])
-        await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch["id"])
+        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), batch["campaign"])
+        if len(unknown) < len(unpaid):
+            # What never left goes back, paid back, for any worker to send (release_batch's words for the rest).
+            await sql.execute(
+                "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+                batch["campaign"],
+                batch["id"],
+            )
+            await sql.execute(
+                "UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch["id"]
+            )
+        else:
+            await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch["id"])
+    await submission.close_log(redis, batch["id"])
 
 
 async def expire_messages(portal: Portal) -> int:
@@ -123,18 +138,20 @@ async def retry_early_reports(portal: Portal) -> int:
 
 
 async def sweep(portal: Portal) -> dict[str, int]:
-    """One pass of everything above, then completion of whatever is finished."""
-    from core.dispatch.jobs import enqueue_senders
-
+    """One pass of everything above, then each running campaign is completed or handed to (live) jobs again."""
     recovered = await recover_abandoned(portal)
     await retry_early_reports(portal)
     expired = await expire_messages(portal)
-    running = await Campaign.select(Campaign.id).where(Campaign.status == "in_progress")
+    running = await Campaign.select(Campaign.id, Campaign.expanded).where(Campaign.status == "in_progress")
     completed = 0
     for campaign in running:
         if await finish_if_done(portal, campaign["id"]):
             completed += 1
-        elif await CampaignBatch.exists().where(
+            continue
+        # Enqueues are dropped while a live job holds the key; a dead worker's job is ended first (queueing).
+        if not campaign["expanded"]:
+            await enqueue_prepare(portal, campaign["id"])
+        if await CampaignBatch.exists().where(
             (CampaignBatch.campaign == campaign["id"]) & (CampaignBatch.state == "ready")
         ):
             await enqueue_senders(portal, campaign["id"])

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from core import OutboundMessage, ProviderError, SendResult, VendorConnection
+from core import OutboundMessage, ProviderError, SendResult, SubmitProgress, VendorConnection
 from plugins.sms import encoding, pdu
 from plugins.sms.receipts import MoAssembler, ReportBuffer, is_report, parse_receipt
 from plugins.sms.schemas import SmppSettings
@@ -55,12 +55,17 @@ class _Part:
 
 
 class _Batch:
-    """The bookkeeping of one submit() call; resolved parts count down ``remaining``."""
+    """The bookkeeping of one submit() call; resolved parts count down ``remaining`` (and, per message,
+    ``parts_left``: a message is answered when its last part is, and is then reported to ``progress``)."""
 
-    __slots__ = ("errors", "ids", "remaining", "retry", "unknown", "waiter")
+    __slots__ = ("errors", "ids", "messages", "parts_left", "progress", "remaining", "retry", "unknown", "waiter")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None) -> None:
+        size = len(messages)
+        self.messages = messages
+        self.progress = progress
         self.ids: list[list[str]] = [[] for _ in range(size)]
+        self.parts_left = [0] * size
         self.errors = [""] * size
         self.unknown = [False] * size
         self.remaining = 0
@@ -71,7 +76,10 @@ class _Batch:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
-    def resolve(self) -> None:
+    def resolve(self, index: int) -> None:
+        self.parts_left[index] -= 1
+        if self.parts_left[index] == 0 and self.progress is not None:
+            self.progress.answered(self.result(index))
         self.remaining -= 1
         if self.remaining == 0:
             self.wake()
@@ -79,7 +87,18 @@ class _Batch:
     def fail_unknown(self, part: _Part, reason: str) -> None:
         self.unknown[part.index] = True
         self.errors[part.index] = reason
-        self.resolve()
+        self.resolve(part.index)
+
+    def result(self, index: int) -> SendResult:
+        edr_id = self.messages[index].edr_id
+        if self.unknown[index]:
+            return SendResult(edr_id=edr_id, accepted=False, unknown=True, error=self.errors[index])
+        if self.errors[index]:
+            return SendResult(edr_id=edr_id, accepted=False, error=self.errors[index])
+        ids = self.ids[index]
+        return SendResult(
+            edr_id=edr_id, accepted=True, vendor_message_id=ids[0], part_ids=tuple(ids) if len(ids) > 1 else ()
+        )
 
 
 class _Link(asyncio.Protocol):
@@ -331,18 +350,26 @@ class SmppClient:
             coding = encoding.data_coding(ucs2, message.flash)
             source_bytes = source.encode("ascii", "replace")
             batch.ids[index] = [""] * len(chunks)
+            batch.parts_left[index] = len(chunks)
             for number, chunk in enumerate(chunks):
                 body = pdu.submit_sm_body(ton, npi, source_bytes, destination, esm_class, coding, chunk)
                 parts.append(_Part(index, number, body))
         batch.remaining = len(parts)
         return parts
 
-    async def submit(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
-        """Submit the messages over this bind; one result per message, in order (see SendResult)."""
-        batch = _Batch(len(messages))
+    async def submit(
+        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
+    ) -> list[SendResult]:
+        """Submit the messages over this bind; one result per message, in order (see SendResult).
+
+        With ``progress``, each burst of messages is announced as leaving before its first submit_sm is written,
+        and each message is reported as soon as its last part is answered.
+        """
+        batch = _Batch(messages, progress)
         pending = self._encode(messages, batch)
         outstanding = self._outstanding
         loop = self._loop
+        announced = 0  # messages[:announced] were announced as leaving
         while True:
             if batch.retry:
                 part = batch.retry.popleft()
@@ -361,37 +388,24 @@ class SmppClient:
                 for left in (part, *batch.retry, *pending):
                     if not batch.errors[left.index]:
                         batch.errors[left.index] = NOT_BOUND if not self._stopping else "the SMS connection is closing"
-                    batch.resolve()
+                    batch.resolve(left.index)
                 batch.retry.clear()
                 pending.clear()
+                continue
+            if progress is not None and part.index >= announced:
+                # As many messages as may be written before the next wait: what the window and tokens allow.
+                burst = max(1, min(self.window - len(outstanding), self._tokens))
+                upto = min(len(messages), part.index + burst)
+                await progress.leaving([m.edr_id for m in messages[announced:upto]])
+                announced = upto
+                batch.retry.appendleft(part)  # the wait may have changed the link, window or tokens: check again
                 continue
             self._tokens -= 1
             seq = self._next_seq()
             part.sent_at = loop.time()
             outstanding[seq] = (part, batch)
             self._write(pdu.pdu(pdu.SUBMIT_SM, seq, part.body))
-        return self._results(messages, batch)
-
-    def _results(self, messages: Sequence[OutboundMessage], batch: _Batch) -> list[SendResult]:
-        results = []
-        for index, message in enumerate(messages):
-            if batch.unknown[index]:
-                results.append(
-                    SendResult(edr_id=message.edr_id, accepted=False, unknown=True, error=batch.errors[index])
-                )
-            elif batch.errors[index]:
-                results.append(SendResult(edr_id=message.edr_id, accepted=False, error=batch.errors[index]))
-            else:
-                ids = batch.ids[index]
-                results.append(
-                    SendResult(
-                        edr_id=message.edr_id,
-                        accepted=True,
-                        vendor_message_id=ids[0],
-                        part_ids=tuple(ids) if len(ids) > 1 else (),
-                    )
-                )
-        return results
+        return [batch.result(index) for index in range(len(messages))]
 
     async def _ready(self) -> bool:
         """Wait until a submit may be written: bound, not paused by throttling, window open, a token in hand."""
@@ -478,7 +492,7 @@ class SmppClient:
                 part, batch = entry
                 if status == pdu.ESME_ROK:
                     batch.ids[part.index][part.part] = pdu.decode_message_id(body)
-                    batch.resolve()
+                    batch.resolve(part.index)
                     self._backoff = self.throttle_backoff[0]
                 elif status in _RETRIED:
                     self._throttled(status)
@@ -486,7 +500,7 @@ class SmppClient:
                     batch.wake()
                 else:
                     batch.errors[part.index] = f"refused by the SMSC: {pdu.status_text(status)}"
-                    batch.resolve()
+                    batch.resolve(part.index)
             elif command_id == pdu.DELIVER_SM:
                 self._write(pdu.deliver_sm_resp(seq))  # always ROK, or the SMSC delivers it again and again
                 self._on_deliver(body)
@@ -494,7 +508,7 @@ class SmppClient:
                 if command_id == pdu.GENERIC_NACK and seq in outstanding:
                     part, batch = outstanding.pop(seq)
                     batch.errors[part.index] = f"refused by the SMSC: {pdu.status_text(status)}"
-                    batch.resolve()
+                    batch.resolve(part.index)
                 future = self._requests.pop(seq, None)
                 if future is not None and not future.done():
                     future.set_result((status, body))

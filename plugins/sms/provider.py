@@ -7,7 +7,15 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from core import ChannelCapabilities, OutboundMessage, Portal, SendResult, TemporaryProviderError, VendorConnection
+from core import (
+    ChannelCapabilities,
+    OutboundMessage,
+    Portal,
+    SendResult,
+    SubmitProgress,
+    TemporaryProviderError,
+    VendorConnection,
+)
 from plugins.sms.client import NOT_BOUND, SmppClient
 from plugins.sms.encoding import segments
 from plugins.sms.receipts import ReportBuffer
@@ -22,7 +30,7 @@ class SmsChannel:
     name: ClassVar[str] = "sms"
     label: ClassVar[str] = "SMS"
     settings_type: ClassVar[type[SmppSettings]] = SmppSettings
-    capabilities: ClassVar[ChannelCapabilities] = ChannelCapabilities(flash=True)
+    capabilities: ClassVar[ChannelCapabilities] = ChannelCapabilities(flash=True, submit_progress=True)
 
     def __init__(self, client_options: dict[str, Any] | None = None) -> None:
         self.client_options = dict(client_options or {})
@@ -70,7 +78,9 @@ class SmsChannel:
         if self._reports is not None:
             await self._reports.flush()
 
-    async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
+    async def send_batch(
+        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
+    ) -> Sequence[SendResult]:
         """Spread the batch over the bound connections in proportion to their throughput; results in order."""
         clients = [client for client in self.clients.values() if client.bound]
         if not clients and self.clients:
@@ -80,7 +90,7 @@ class SmsChannel:
         if not clients:
             return [SendResult(edr_id=m.edr_id, accepted=False, error=NOT_BOUND) for m in messages]
         if len(clients) == 1 or len(messages) < 2:
-            return await clients[0].submit(messages)
+            return await clients[0].submit(messages, progress)
         # Contiguous slices keep the results' order trivial to restore.
         total_rate = sum(c.settings.throughput for c in clients)
         slices, start = [], 0
@@ -90,7 +100,7 @@ class SmsChannel:
             else:
                 end = start + round(len(messages) * client.settings.throughput / total_rate)
             if end > start:
-                slices.append(client.submit(messages[start:end]))
+                slices.append(client.submit(messages[start:end], progress))
             start = end
         results: list[SendResult] = []
         for part in await asyncio.gather(*slices):

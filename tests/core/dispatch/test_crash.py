@@ -20,8 +20,8 @@ from core.campaigns.services import create_campaign
 from core.campaigns.tables import Campaign
 from core.db import json_value
 from core.dispatch.expansion import BATCH
-from core.dispatch.jobs import SENDERS_PER_CAMPAIGN
 from core.dispatch.liveness import PREFIX, TTL_S, heartbeat
+from core.dispatch.queueing import SENDERS_PER_CAMPAIGN
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.portal import Portal

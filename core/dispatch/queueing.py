@@ -1,0 +1,98 @@
+"""Dispatch jobs on the queues: keyed so a campaign never gets a job twice, beating so a dead one is noticed.
+
+Prepare and send jobs carry fixed keys (``prepare:<campaign>``, ``send:<campaign>:<slot>``) and saq drops an
+enqueue while a job of that key is queued or active. A worker killed with SIGKILL leaves its jobs "active" in
+Redis for good, which silently swallowed every later enqueue and stalled the campaign. So the jobs touch
+themselves every TOUCH_S while they run (saq's heartbeat), and ``revive`` ends a job whose beat stopped:
+every enqueue calls it first (the sweeper's every 10 s, resume's), and saq's own sweep would end it later too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from saq import Job, Queue, Status
+
+from core.portal import Portal
+
+log = logging.getLogger(__name__)
+
+SENDERS_PER_CAMPAIGN = 4
+# A job untouched this long belongs to a dead worker. Generous against a loop stalled by a long statement,
+# short against a stalled campaign: the sweeper (every 10 s) re-enqueues within about half a minute.
+HEARTBEAT_S = 20
+TOUCH_S = 5
+GONE = "its worker stopped beating (killed or lost); the job was ended so that the campaign can go on"
+
+
+def prepare_key(campaign_id: int) -> str:
+    return f"prepare:{campaign_id}"
+
+
+def send_keys(campaign_id: int) -> list[str]:
+    return [f"send:{campaign_id}:{slot}" for slot in range(SENDERS_PER_CAMPAIGN)]
+
+
+async def enqueue_prepare(portal: Portal, campaign_id: int) -> None:
+    """The campaign's expansion job, unless one is queued or running (a dead one is ended first)."""
+    await revive(portal.queue, [prepare_key(campaign_id)])
+    await portal.queue.enqueue(
+        "prepare_campaign",
+        campaign_id=campaign_id,
+        key=prepare_key(campaign_id),
+        timeout=0,
+        heartbeat=HEARTBEAT_S,
+        retries=3,
+    )
+
+
+async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
+    """Up to four send jobs per campaign; one already queued or running under a key is not doubled, a dead one
+    is ended and replaced."""
+    keys = send_keys(campaign_id)
+    await revive(portal.send_queue, keys)
+    for key in keys:
+        # Not portal.enqueue: a dropped duplicate is the point here, not something to warn about.
+        await portal.send_queue.enqueue(
+            "send_campaign", campaign_id=campaign_id, key=key, timeout=0, heartbeat=HEARTBEAT_S, retries=0
+        )
+
+
+async def revive(queue: Queue, keys: list[str]) -> int:
+    """End the jobs among ``keys`` whose worker died (heartbeat lapsed), so they can be enqueued again; how many."""
+    ended = 0
+    for key in keys:
+        job = await queue.job(key)
+        if job is None or job.status not in (Status.ACTIVE, Status.ABORTING) or not job.stuck:
+            continue
+        log.warning("dispatch job %s: %s", key, GONE)
+        await queue.finish(job, Status.ABORTED, error=GONE)
+        ended += 1
+    return ended
+
+
+@contextlib.asynccontextmanager
+async def touching(job: Job | None) -> AsyncIterator[None]:
+    """Touch ``job`` every TOUCH_S while the block runs: its heartbeat, which stops when the process dies."""
+    if job is None:  # called outside a worker (tests drive the engine directly)
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(TOUCH_S)
+            try:
+                await job.update()
+            except Exception as exc:  # a Redis hiccup must not end the beat of a job that still runs
+                log.warning("dispatch job %s: heartbeat not written: %s", job.key, exc)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
