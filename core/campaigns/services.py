@@ -1,7 +1,5 @@
 """Campaign services: create, list, act (CMP-1), preview costs (CMP-5); UI, API and scheduler call these."""
 
-# ruff: noqa: S608 — statements interpolate only integers (group ids) and fixed lists of our status words.
-
 from __future__ import annotations
 
 from collections import defaultdict
@@ -21,8 +19,7 @@ from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
 from core.contacts.fields import variables
 from core.contacts.services import own_groups
-from core.contacts.stoplist import blocked
-from core.contacts.tables import Contact
+from core.contacts.stoplist import blocked, group_phones
 from core.db import icontains, json_value, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
@@ -390,15 +387,24 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     sender, numbers = await check_campaign(portal, actor, data)
     provider = portal.registries.channels.get(data.channel)
     parts = max(provider.segments(estimate_text(data.text)), 1)
-    phones = set(numbers.valid)
+    allowed: set[str] = set()
+    stopped: set[str] = set()
     if data.all_contacts or data.group_ids:
-        phones.update(r["phone"] for r in await _group_phones(actor, data))
-    stopped = await blocked(actor.partner_id, sender["id"], phones)
+        members, listed = await group_phones(
+            actor.partner_id, sender["id"], None if data.all_contacts else data.group_ids
+        )
+        allowed.update(members)
+        stopped.update(listed)
+    # A typed number of a group member was judged with its contact above; only the others are looked up.
+    typed = set(numbers.valid) - allowed - stopped
+    typed_stopped = await blocked(actor.partner_id, sender["id"], typed)
+    allowed |= typed - typed_stopped
+    stopped |= typed_stopped
     prices = await price_list(actor.partner_id, data.channel, datetime.now(UTC))
     index = await prefix_index()
     lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None])
     no_rate = 0
-    for phone in phones - stopped:
+    for phone in allowed:
         dest = index.resolve(phone)
         rate = prices.price(dest) if prices and dest else None
         if rate is None:
@@ -422,7 +428,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     total = sum((line.total for line in items), start=from_micros(0))
     partner = await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first()
     return CostPreview(
-        recipients=len(phones) - len(stopped),
+        recipients=len(allowed),
         stop_listed=len(stopped),
         parts_per_message=parts,
         lines=items,
@@ -430,17 +436,6 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         total=total,
         currency=prices.currency if prices else partner["currency"],
         billing_mode=prices.mode if prices else "",
-    )
-
-
-async def _group_phones(actor: Actor, data: CampaignCreate) -> list[dict[str, Any]]:
-    if data.all_contacts:
-        return await Contact.select(Contact.phone).where(Contact.partner == actor.partner_id)
-    groups = ", ".join(str(int(g)) for g in sorted(set(data.group_ids)))
-    return await Contact.raw(
-        "SELECT c.phone FROM contact AS c WHERE c.partner = {} AND EXISTS (SELECT 1 FROM contact_group_member AS m"
-        f' WHERE m.contact = c.id AND m."group" IN ({groups}))',
-        actor.partner_id,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.senders.schemas import SenderCreate
+from core.senders.services import create_sender
 from tests.factories import api_token, make_world
 
 
@@ -64,6 +66,42 @@ async def test_preview_is_a_dry_run(client_for):
     data = preview.json()
     assert data["recipients"] == 2 and data["parts_per_message"] == 1
     assert (await client.get("/api/campaigns", headers=headers)).json()["total"] == 0
+
+
+async def test_preview_counts_each_stop_listed_number_once_for_groups_and_typed_numbers(client_for):
+    world, client, headers = await api(client_for)
+    other = await create_sender(world.owner, world.a.end_user_id, SenderCreate(channel="sms", name="ShopTwo"))
+    others = (await client.post("/api/groups", json={"name": "Others"}, headers=headers)).json()["id"]
+    group = world.a.group_id  # already holds +34612345007
+    contacts = [
+        ("+34612345101", group, {}),
+        ("+34612345102", group, {"blocked_all": True}),
+        ("+34612345103", group, {"blocked_senders": [world.a.sender_id]}),
+        ("+34612345104", group, {"blocked_senders": [other.id]}),  # blocked for another sender ID only
+        ("+34612345201", others, {"blocked_all": True}),
+        ("+34612345202", others, {"blocked_senders": [other.id]}),
+    ]
+    for phone, in_group, blocks in contacts:
+        created = await client.post(
+            "/api/contacts", json={"phone": phone, "groups": [in_group], **blocks}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+    typed = ["+34612345102", "+34612345201", "+34612345202", "+34612345999"]  # a member, two outsiders, no contact
+    preview = await client.post(
+        "/api/campaigns/preview", json=body(world, numbers=typed, group_ids=[group]), headers=headers
+    )
+    assert preview.status_code == 200, preview.text
+    data = preview.json()
+    # Sent to: 007, 101, 104 of the group and the typed 202 and 999; stop-listed for BrandA: 102, 103 and 201.
+    assert (data["recipients"], data["stop_listed"]) == (5, 3)
+    assert sum(line["recipients"] for line in data["lines"]) == 5 and data["no_rate"] == 0
+    everyone = await client.post(
+        "/api/campaigns/preview", json=body(world, numbers=[], all_contacts=True), headers=headers
+    )
+    assert (everyone.json()["recipients"], everyone.json()["stop_listed"]) == (4, 3)  # company A's 7 contacts only
+    for_other = body(world, numbers=typed, group_ids=[group], sender_id=other.id)
+    data = (await client.post("/api/campaigns/preview", json=for_other, headers=headers)).json()
+    assert (data["recipients"], data["stop_listed"]) == (4, 4)  # 007, 101, 103, 999 / 102, 104, 201, 202
 
 
 async def test_session_token_works_and_the_schema_lists_the_routes(client_for):

@@ -176,8 +176,10 @@ async def test_stop_list_merges_blocks_and_dispatch_asks_set_wise(client_for):
     )
     assert await blocked(world.a.end_user_id, world.a.sender_id, numbers) == set()
     assert await blocked(world.a.end_user_id, second["id"], numbers) == {"34612345007"}
+    assert await blocked(world.a.end_user_id, None, numbers) == set()  # no "all sender IDs" block yet
     await client.post("/api/stoplist/block", headers=headers, json={"selection": selection, "all_senders": True})
     assert await blocked(world.a.end_user_id, world.a.sender_id, numbers) == {"34612345007"}
+    assert await blocked(world.a.end_user_id, None, numbers) == {"34612345007"}
     empty = await client.post("/api/stoplist/block", headers=headers, json={"selection": selection})
     assert empty.status_code == 422 and empty.json()["field"] == "sender_ids"
 
