@@ -373,6 +373,8 @@ class SmppClient:
         return self._results(messages, batch)
 
     def _results(self, messages: Sequence[OutboundMessage], batch: _Batch) -> list[SendResult]:
+        # The connection goes with every id: SMSCs number messages per account, and a restarted one starts again.
+        connection = self.connection.id
         results = []
         for index, message in enumerate(messages):
             if batch.unknown[index]:
@@ -389,6 +391,7 @@ class SmppClient:
                         accepted=True,
                         vendor_message_id=ids[0],
                         part_ids=tuple(ids) if len(ids) > 1 else (),
+                        connection=connection,
                     )
                 )
         return results
@@ -525,7 +528,7 @@ class SmppClient:
         if self.reports is None:
             return
         if is_report(sm):
-            report = parse_receipt(sm)
+            report = parse_receipt(sm, self.connection.id)
             if report is None:
                 log.warning("SMPP connection %s: a receipt without a message id was ignored", self.name)
             else:
