@@ -51,6 +51,10 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     ``part_ids``); else ``error`` says why. ``unknown`` marks a submission whose outcome the channel cannot know
     (no response before the connection broke or timed out): the core fails it without charging and never
     re-sends it (DSP-3). Vendor throttling is the channel's to retry, never a result.
+
+    ``connection`` is the id of the VendorConnection that took the message, for a vendor whose message ids are
+    unique only per connection (an SMSC counting from 1 again after a restart); its reports then carry the same
+    id. None (a vendor with globally unique ids) matches reports by channel and vendor id alone.
     """
 
     edr_id: int
@@ -59,12 +63,16 @@ class SendResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     part_ids: tuple[str, ...] = ()
     error: str = ""
     unknown: bool = False
+    connection: int | None = None
 
 
 class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A vendor's report on a message it accepted, matched to the EDR by ``vendor_message_id``.
 
     ``state`` is one of DELIVERY_STATES; ``vendor_status`` and ``error_code`` keep the vendor's raw words.
+    ``connection``, the id of the VendorConnection the report arrived on, limits the match to messages that
+    connection took (see SendResult); without it any message of the channel with that vendor id matches. When
+    several match, the newest submission gets the report.
     """
 
     vendor_message_id: str
@@ -72,6 +80,7 @@ class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     vendor_status: str = ""
     error_code: str = ""
     done_at: datetime | None = None
+    connection: int | None = None
 
 
 # Vendor states → the EDR status they lead to; "" means not final (the EDR stays SENT).

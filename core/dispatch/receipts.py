@@ -1,10 +1,16 @@
 """Delivery reports and MO messages from channels, applied in bulk (DSP-5).
 
-Reports are matched by vendor message id (a multipart SMS: by part, the message delivered only when every
-part is). A report for an id not stored yet — the receipt overtook the submit response — waits in
+Reports are matched by vendor connection and vendor message id within the channel (a report without a
+connection: by vendor id alone), since an SMSC that restarts hands out ids 1, 2, 3… again; when several
+submissions share the key, the newest one gets the report (a multipart SMS: by part, the message delivered only
+when every part is). A report for a key not stored yet — the receipt overtook the submit response — waits in
 ``early_report`` until the batch's results are recorded. Statuses only move up by rank, so duplicates and
 out-of-order reports change nothing; a late positive report may lift UNDELIVERED to DELIVERED, never the
 other way. Counters and By-Delivered money move in the same transaction as the EDRs.
+
+Not covered: a receipt that overtakes its submit result while an older message has the same key goes to that
+older message, since the newer one is not stored yet. Telling them apart needs the ids before the whole batch
+is recorded (the channel holding such receipts, or results recorded per window of the submit).
 """
 
 # ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
@@ -24,9 +30,20 @@ from core.portal import Portal
 from core.providers import DELIVERY_STATES, DeliveryReport, InboundMessage
 from core.rawsql import RawSql
 
+Key = tuple[int | None, str]  # (vendor connection id or None, vendor message id): what a report is matched by
 RANK = {"PREPARED": 0, "BILLED": 1, "SENT": 2, "FAILED": 3, "UNDELIVERED": 3, "DELIVERED": 4, "SEEN": 5}
 CHUNK = 1_000
 POSITIVE = {"DELIVERED", "SEEN"}
+EARLY_COLUMNS = (
+    "channel",
+    "connection",
+    "vendor_message_id",
+    "state",
+    "vendor_status",
+    "error_code",
+    "done_at",
+    "received_at",
+)
 
 
 class Outcome:
@@ -52,20 +69,52 @@ def _placeholders(count: int, start: int = 1) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Outcome], set[str]]:
-    """Record part states of multipart messages; the outcomes of messages whose parts decide them now."""
-    ids = list(reports)
-    rows = await sql.rows(
-        f"SELECT edr, vendor_message_id FROM edr_part WHERE vendor_message_id IN ({_placeholders(len(ids))})",
-        *ids,
-    )
-    if not rows:
-        return {}, set()
+def _by_connection(keys: Sequence[Key]) -> dict[int | None, list[str]]:
+    grouped: dict[int | None, list[str]] = defaultdict(list)
+    for connection, vendor_id in keys:
+        grouped[connection].append(vendor_id)
+    return grouped
+
+
+async def _targets(sql: RawSql, channel: str, keys: Sequence[Key]) -> dict[Key, tuple[int, bool]]:
+    """The EDR each key's report is for, and whether the key is one part's of a multipart message.
+
+    That is the newest submission with the key (latest sent_at, then highest id): an older one with the same
+    key was sent before the SMSC reused the id. A multipart message's first part id is also on its EDR; its
+    part row wins, so the part is recorded. One statement per connection among the keys.
+    """
+    targets: dict[Key, tuple[int, bool]] = {}
+    for connection, ids in _by_connection(keys).items():
+        marks = _placeholders(len(ids), 2)
+        if connection is None:  # a report without a connection matches by vendor id alone
+            on_edr = on_part = ""
+            args: tuple[Any, ...] = (channel, *ids)
+        else:
+            on_edr, on_part = (f" AND {t}.connection = ${len(ids) + 2}" for t in ("e", "p"))
+            args = (channel, *ids, connection)
+        rows = await sql.rows(
+            "SELECT e.id AS edr, e.vendor_message_id, 0 AS part, e.sent_at FROM edr AS e"
+            f" WHERE e.vendor_message_id IN ({marks}) AND e.channel = $1{on_edr}"
+            " UNION ALL"
+            " SELECT p.edr, p.vendor_message_id, 1 AS part, e.sent_at FROM edr_part AS p JOIN edr AS e ON e.id = p.edr"
+            f" WHERE p.vendor_message_id IN ({marks}) AND e.channel = $1{on_part}"
+            " ORDER BY sent_at, edr, part",
+            *args,
+        )
+        for r in rows:  # in submission order: the newest is written last
+            targets[(connection, r["vendor_message_id"])] = (r["edr"], bool(r["part"]))
+    return targets
+
+
+async def _parts(sql: RawSql, reports: dict[tuple[int, str], Outcome]) -> dict[int, Outcome]:
+    """Record the reported parts' states, by (EDR, part id); the outcomes of messages whose parts decide them now."""
+    if not reports:
+        return {}
     await sql.executemany(
-        "UPDATE edr_part SET state = $1 WHERE vendor_message_id = $2",
-        [(reports[r["vendor_message_id"]].status, r["vendor_message_id"]) for r in rows],
+        "UPDATE edr_part SET state = $1 WHERE edr = $2 AND vendor_message_id = $3",
+        [(outcome.status, edr, vendor_id) for (edr, vendor_id), outcome in reports.items()],
     )
-    edrs = sorted({r["edr"] for r in rows})
+    edrs = sorted({edr for edr, _ in reports})
     states = await sql.rows(
         f"SELECT edr, state FROM edr_part WHERE edr IN ({_placeholders(len(edrs))})",
         *edrs,
@@ -73,7 +122,7 @@ async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Ou
     by_edr: dict[int, list[str]] = defaultdict(list)
     for r in states:
         by_edr[r["edr"]].append(r["state"])
-    last = {r["edr"]: reports[r["vendor_message_id"]] for r in rows}
+    last = {edr: outcome for (edr, _), outcome in reports.items()}
     decided: dict[int, Outcome] = {}
     for edr, parts in by_edr.items():
         negative = [s for s in parts if s and s not in POSITIVE]
@@ -86,7 +135,7 @@ async def _parts(sql: RawSql, reports: dict[str, Outcome]) -> tuple[dict[int, Ou
             )
         elif all(parts):
             decided[edr] = last[edr]
-    return decided, {r["vendor_message_id"] for r in rows}
+    return decided
 
 
 async def key_lookups_only(sql: RawSql) -> None:
@@ -177,37 +226,35 @@ async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amoun
 
 async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    by_vendor_id = {r.vendor_message_id: o for r in reports if (o := _outcome(r, now)) is not None}
-    raw = {r.vendor_message_id: r for r in reports}
+    by_key = {(r.connection, r.vendor_message_id): o for r in reports if (o := _outcome(r, now)) is not None}
+    raw = {(r.connection, r.vendor_message_id): r for r in reports}
     changed: list[dict[str, Any]] = []
-    keys = list(by_vendor_id)
+    keys = list(by_key)
     for start in range(0, len(keys), CHUNK):
-        chunk = {k: by_vendor_id[k] for k in keys[start : start + CHUNK]}
+        chunk = {k: by_key[k] for k in keys[start : start + CHUNK]}
         async with write_transaction() as tx:
             sql = RawSql(tx.connection, sqlite=is_sqlite())
             await key_lookups_only(sql)
-            decided, matched_parts = await _parts(sql, chunk)
-            singles = [k for k in chunk if k not in matched_parts]
-            rows = (
-                await sql.rows(
-                    "SELECT id, vendor_message_id FROM edr"
-                    f" WHERE vendor_message_id IN ({_placeholders(len(singles))})"
-                    f" AND channel = ${len(singles) + 1}",
-                    *singles,
-                    channel,
-                )
-                if singles
-                else []
-            )
-            for r in rows:
-                decided[r["id"]] = chunk[r["vendor_message_id"]]
-            found = {r["vendor_message_id"] for r in rows}
-            early = [raw[k] for k in singles if k not in found]
+            targets = await _targets(sql, channel, list(chunk))
+            decided = await _parts(sql, {(edr, k[1]): chunk[k] for k, (edr, part) in targets.items() if part})
+            for k, (edr, part) in targets.items():
+                if not part:
+                    decided[edr] = chunk[k]
+            early = [raw[k] for k in chunk if k not in targets]
             await sql.bulk(
                 "early_report",
-                ("channel", "vendor_message_id", "state", "vendor_status", "error_code", "done_at", "received_at"),
+                EARLY_COLUMNS,
                 [
-                    (channel, r.vendor_message_id, r.state, r.vendor_status[:20], r.error_code[:20], r.done_at, now)
+                    (
+                        channel,
+                        r.connection,
+                        r.vendor_message_id,
+                        r.state,
+                        r.vendor_status[:20],
+                        r.error_code[:20],
+                        r.done_at,
+                        now,
+                    )
                     for r in early
                 ],
             )
@@ -244,33 +291,37 @@ async def record_deliveries(portal: Portal, channel: str, reports: Sequence[Deli
     await after_changes(portal, await _apply(portal, channel, reports))
 
 
-async def apply_early_reports(portal: Portal, channel: str, vendor_ids: Sequence[str]) -> None:
-    """Apply reports that arrived before these vendor ids were stored, then forget them."""
-    if not vendor_ids:
-        return
+async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key]) -> None:
+    """Apply reports that arrived before these keys were stored, then forget them.
+
+    A stored report without a connection matches any key with its vendor id, as it would have on arrival.
+    """
     found: list[DeliveryReport] = []
-    for start in range(0, len(vendor_ids), CHUNK):
-        chunk = list(vendor_ids[start : start + CHUNK])
-        async with write_transaction() as tx:
-            sql = RawSql(tx.connection, sqlite=is_sqlite())
-            await key_lookups_only(sql)
-            marks = _placeholders(len(chunk), 2)
-            rows = await sql.rows(
-                "DELETE FROM early_report WHERE channel = $1 AND vendor_message_id IN"
-                f" ({marks}) RETURNING vendor_message_id, state, vendor_status, error_code, done_at",
-                channel,
-                *chunk,
-            )
-        found += [
-            DeliveryReport(
-                vendor_message_id=r["vendor_message_id"],
-                state=r["state"],
-                vendor_status=r["vendor_status"],
-                error_code=r["error_code"],
-                done_at=r["done_at"] if isinstance(r["done_at"], datetime) or r["done_at"] is None else None,
-            )
-            for r in rows
-        ]
+    for connection, ids in _by_connection(keys).items():
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            async with write_transaction() as tx:
+                sql = RawSql(tx.connection, sqlite=is_sqlite())
+                await key_lookups_only(sql)
+                rows = await sql.rows(
+                    "DELETE FROM early_report WHERE channel = $1 AND (connection = $2 OR connection IS NULL)"
+                    f" AND vendor_message_id IN ({_placeholders(len(chunk), 3)})"
+                    " RETURNING connection, vendor_message_id, state, vendor_status, error_code, done_at",
+                    channel,
+                    connection,
+                    *chunk,
+                )
+            found += [
+                DeliveryReport(
+                    vendor_message_id=r["vendor_message_id"],
+                    state=r["state"],
+                    vendor_status=r["vendor_status"],
+                    error_code=r["error_code"],
+                    done_at=r["done_at"] if isinstance(r["done_at"], datetime) or r["done_at"] is None else None,
+                    connection=r["connection"],
+                )
+                for r in rows
+            ]
     if found:
         await record_deliveries(portal, channel, found)
 

@@ -22,7 +22,7 @@ from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
-from core.dispatch.receipts import apply_early_reports, key_lookups_only
+from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
 from core.dispatch.tables import Edr
 from core.errors import TemporaryProviderError
 from core.portal import Portal
@@ -143,8 +143,8 @@ async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
 
 async def record_results(
     campaign_id: int, batch: int, results: Sequence[SendResult], *, final: bool = True
-) -> list[str]:
-    """Store outcomes of a batch's messages, refund what was not accepted; the accepted vendor ids.
+) -> list[Key]:
+    """Store outcomes of a batch's messages, refund what was not accepted; the accepted messages' and parts' keys.
 
     Called with what the vendor answered so far while the batch is submitting, and ``final``ly with every result:
     only messages still BILLED are recorded, so each outcome counts once however often it is handed over.
@@ -167,8 +167,9 @@ async def record_results(
         accepted = [r for r in accepted if r.edr_id in prices]
         refused = [r for r in refused if r.edr_id in prices]
         await sql.executemany(
-            "UPDATE edr SET status = 'SENT', vendor_message_id = $2, sent_at = $3 WHERE id = $1 AND status = 'BILLED'",
-            [(r.edr_id, r.vendor_message_id, now) for r in accepted],
+            "UPDATE edr SET status = 'SENT', vendor_message_id = $2, connection = $3, sent_at = $4"
+            " WHERE id = $1 AND status = 'BILLED'",
+            [(r.edr_id, r.vendor_message_id, r.connection, now) for r in accepted],
         )
         await sql.executemany(
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
@@ -177,8 +178,8 @@ async def record_results(
                 for r in refused
             ],
         )
-        parts = [(r.edr_id, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
-        await sql.bulk("edr_part", ("edr", "vendor_message_id"), parts)
+        parts = [(r.edr_id, r.connection, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
+        await sql.bulk("edr_part", ("edr", "connection", "vendor_message_id"), parts)
         taken = sum(prices[r.edr_id] for r in accepted)
         refund = sum(prices[r.edr_id] for r in refused)
         await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
@@ -194,7 +195,8 @@ async def record_results(
         )
         if final:
             await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
-    return [r.vendor_message_id for r in accepted]
+    # Every part's key: a receipt for any part may have overtaken the result.
+    return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]
 
 
 async def send_campaign(portal: Portal, campaign_id: int) -> str:
@@ -235,9 +237,9 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             await submission.close_log(portal.redis, batch)
             await asyncio.sleep(RETRY_PAUSE_S)
             return f"{sent_batches} batches sent; paused sending: {exc.detail}"
-        vendor_ids = await record_results(campaign_id, batch, results)
+        keys = await record_results(campaign_id, batch, results)
         await submission.close_log(portal.redis, batch)
-        await apply_early_reports(portal, channel, vendor_ids)
+        await apply_early_reports(portal, channel, keys)
         sent_batches += 1
     await finish_if_done(portal, campaign_id)
     return f"{sent_batches} batches sent"

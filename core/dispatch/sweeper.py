@@ -20,7 +20,7 @@ from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
 from core.dispatch.queueing import enqueue_prepare, enqueue_senders
-from core.dispatch.receipts import Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
+from core.dispatch.receipts import Key, Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
 from core.dispatch.sending import UNKNOWN_OUTCOME, release_batch
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
@@ -124,15 +124,17 @@ async def retry_early_reports(portal: Portal) -> int:
     before the report was stored. This pass catches those.
     """
     rows = await EarlyReport.raw(
-        "SELECT channel, vendor_message_id FROM early_report AS e WHERE"
-        " EXISTS (SELECT 1 FROM edr WHERE edr.vendor_message_id = e.vendor_message_id)"
-        " OR EXISTS (SELECT 1 FROM edr_part AS p WHERE p.vendor_message_id = e.vendor_message_id) LIMIT 20000"
+        "SELECT channel, connection, vendor_message_id FROM early_report AS e WHERE"
+        " EXISTS (SELECT 1 FROM edr WHERE edr.vendor_message_id = e.vendor_message_id"
+        " AND (e.connection IS NULL OR edr.connection = e.connection))"
+        " OR EXISTS (SELECT 1 FROM edr_part AS p WHERE p.vendor_message_id = e.vendor_message_id"
+        " AND (e.connection IS NULL OR p.connection = e.connection)) LIMIT 20000"
     )
-    by_channel: dict[str, list[str]] = {}
+    by_channel: dict[str, list[Key]] = {}
     for r in rows:
-        by_channel.setdefault(r["channel"], []).append(r["vendor_message_id"])
-    for channel, ids in by_channel.items():
-        await apply_early_reports(portal, channel, ids)
+        by_channel.setdefault(r["channel"], []).append((r["connection"], r["vendor_message_id"]))
+    for channel, keys in by_channel.items():
+        await apply_early_reports(portal, channel, keys)
     await EarlyReport.delete().where(EarlyReport.received_at < datetime.now(UTC) - timedelta(hours=EARLY_REPORT_HOURS))
     return len(rows)
 

@@ -31,6 +31,8 @@ class Edr(Table, tablename="edr"):
     """One message attempt. Plain integer references, no foreign keys: millions are COPYed per campaign.
 
     ``status`` is deliberately not indexed, so status updates stay HOT on PostgreSQL (notes/performance.md T3).
+    Reports find EDRs through the composite index ``edr_vendor_message_id_connection`` (a migration's raw DDL:
+    piccolo columns index one column each).
     """
 
     id = BigSerial(primary_key=True)
@@ -53,17 +55,22 @@ class Edr(Table, tablename="edr"):
     status = Varchar(length=12, help_text="PREPARED, BILLED, SENT, DELIVERED, UNDELIVERED, FAILED, SEEN")
     error = Varchar(length=200, default="")
     vendor_status = Varchar(length=20, default="")
-    vendor_message_id = Varchar(length=65, null=True, default=None, index=True)
+    vendor_message_id = Varchar(length=65, null=True, default=None)
+    connection = Integer(null=True, default=None, help_text="vendor_connection id, where vendor ids are per connection")
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
 
 
 class EdrPart(Table, tablename="edr_part"):
-    """The vendor ids of a multipart SMS's parts: the message is delivered only when every part is."""
+    """The vendor ids of a multipart SMS's parts: the message is delivered only when every part is.
+
+    Indexed by (vendor_message_id, connection) like the EDR.
+    """
 
     edr = BigInt(index=True)
-    vendor_message_id = Varchar(length=65, index=True)
+    vendor_message_id = Varchar(length=65)
+    connection = Integer(null=True, default=None, help_text="vendor_connection id, as on the EDR")
     state = Varchar(length=12, default="", help_text="The part's final vendor state, once reported")
 
 
@@ -84,10 +91,14 @@ class CampaignBatch(Table, tablename="campaign_batch"):
 
 
 class EarlyReport(Table, tablename="early_report"):
-    """A delivery report that arrived before the submit response was stored; applied once it is."""
+    """A delivery report that arrived before the submit response was stored; applied once it is.
+
+    Indexed by (vendor_message_id, connection) like the EDR.
+    """
 
     channel = Varchar(length=40)
-    vendor_message_id = Varchar(length=65, index=True)
+    vendor_message_id = Varchar(length=65)
+    connection = Integer(null=True, default=None, help_text="vendor_connection id the report arrived on")
     state = Varchar(length=12)
     vendor_status = Varchar(length=20, default="")
     error_code = Varchar(length=20, default="")

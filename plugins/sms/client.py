@@ -58,10 +58,22 @@ class _Batch:
     """The bookkeeping of one submit() call; resolved parts count down ``remaining`` (and, per message,
     ``parts_left``: a message is answered when its last part is, and is then reported to ``progress``)."""
 
-    __slots__ = ("errors", "ids", "messages", "parts_left", "progress", "remaining", "retry", "unknown", "waiter")
+    __slots__ = (
+        "connection",
+        "errors",
+        "ids",
+        "messages",
+        "parts_left",
+        "progress",
+        "remaining",
+        "retry",
+        "unknown",
+        "waiter",
+    )
 
-    def __init__(self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None) -> None:
+    def __init__(self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None, connection: int) -> None:
         size = len(messages)
+        self.connection = connection
         self.messages = messages
         self.progress = progress
         self.ids: list[list[str]] = [[] for _ in range(size)]
@@ -96,8 +108,13 @@ class _Batch:
         if self.errors[index]:
             return SendResult(edr_id=edr_id, accepted=False, error=self.errors[index])
         ids = self.ids[index]
+        # The connection goes with every id: SMSCs number messages per account, and a restarted one starts again.
         return SendResult(
-            edr_id=edr_id, accepted=True, vendor_message_id=ids[0], part_ids=tuple(ids) if len(ids) > 1 else ()
+            edr_id=edr_id,
+            accepted=True,
+            vendor_message_id=ids[0],
+            part_ids=tuple(ids) if len(ids) > 1 else (),
+            connection=self.connection,
         )
 
 
@@ -365,7 +382,7 @@ class SmppClient:
         With ``progress``, each burst of messages is announced as leaving before its first submit_sm is written,
         and each message is reported as soon as its last part is answered.
         """
-        batch = _Batch(messages, progress)
+        batch = _Batch(messages, progress, self.connection.id)
         pending = self._encode(messages, batch)
         outstanding = self._outstanding
         loop = self._loop
@@ -539,7 +556,7 @@ class SmppClient:
         if self.reports is None:
             return
         if is_report(sm):
-            report = parse_receipt(sm)
+            report = parse_receipt(sm, self.connection.id)
             if report is None:
                 log.warning("SMPP connection %s: a receipt without a message id was ignored", self.name)
             else:

@@ -70,8 +70,11 @@ def _receipt_date(value: str) -> datetime | None:
         return None
 
 
-def parse_receipt(sm: ShortMessage) -> DeliveryReport | None:
-    """A receipt's report: the TLVs when present, the receipt text for whatever they lack; None if no id."""
+def parse_receipt(sm: ShortMessage, connection: int | None = None) -> DeliveryReport | None:
+    """A receipt's report: the TLVs when present, the receipt text for whatever they lack; None if no id.
+
+    ``connection`` is the id of the vendor connection it arrived on: the message id means something only there.
+    """
     fields: dict[str, str] = {}
     text = sm.short_message or sm.tlvs.get(TLV_MESSAGE_PAYLOAD, b"")
     if text:
@@ -103,6 +106,7 @@ def parse_receipt(sm: ShortMessage) -> DeliveryReport | None:
         vendor_status=vendor_status,
         error_code=error_code,
         done_at=_receipt_date(fields.get("done date", "")),
+        connection=connection,
     )
 
 

@@ -127,7 +127,10 @@ class StandInSmsc:
     delivered / undelivered / expired / rejected / deleted / never; longest prefix wins, else ``default_outcome``),
     ``throttle_rate`` (submits per second above which it answers ESME_RTHROTTLED; 0 = never), ``drop_after``
     (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never), ``mute``
-    (receive submits and enquire_link but answer neither).
+    (receive submits and enquire_link but answer neither), ``id_prefix`` and ``next_id`` (message ids are the
+    prefix and the counter as 8 hex digits; the prefix defaults to the start time, so ids stay unique across
+    restarts; ``""`` and ``next_id = 1`` play an SMSC that counts from 1 again, as many do after a restart),
+    ``hold_receipts`` (keep receipts until ``release_receipts()``: a test decides when the handsets answer).
 
     Observations: ``submitted`` (Counter per destination of accepted submits, plus a dropped or unanswered one,
     since the client cannot know it was not taken), ``last_submits`` (the last ``keep_last`` decoded submit_sm),
@@ -167,8 +170,10 @@ class StandInSmsc:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._sessions: set[_Session] = set()
-        self._ids = itertools.count(1)
-        self._id_prefix = f"{int(time.time()) & 0xFFFFFF:06x}"  # ids stay unique across restarts
+        self.id_prefix = f"{int(time.time()) & 0xFFFFFF:06x}"
+        self.next_id = 1
+        self.hold_receipts = False
+        self._held: list[tuple[_Session, str, ShortMessage, str]] = []
         self._mo_ref = 0
         self._window_second = 0
         self._window_count = 0
@@ -268,19 +273,29 @@ class StandInSmsc:
                 return
         if self.mute:
             return
-        message_id = f"{self._id_prefix}{next(self._ids):08x}"
+        message_id = f"{self.id_prefix}{self.next_id:08x}"
+        self.next_id += 1
         session.write(pdu.submit_sm_resp(seq, pdu.ESME_ROK, message_id))
         if not sm.registered_delivery & 0x03:
             return
         outcome = self.outcome_for(destination) if self.outcomes else self.default_outcome
         if outcome == NEVER:
             return
-        if self.receipt_delay > 0:
+        if self.hold_receipts:
+            self._held.append((session, message_id, sm, outcome))
+        elif self.receipt_delay > 0:
             asyncio.get_running_loop().call_later(
                 self.receipt_delay, self._send_receipt, session, message_id, sm, outcome
             )
         else:
             self._send_receipt(session, message_id, sm, outcome)
+
+    def release_receipts(self) -> int:
+        """Send the receipts held so far (see ``hold_receipts``), in submit order; how many."""
+        held, self._held = self._held, []
+        for receipt in held:
+            self._send_receipt(*receipt)
+        return len(held)
 
     def _now_date(self) -> str:
         second = int(time.time())

@@ -10,6 +10,7 @@ import pytest
 from core import OutboundMessage, TemporaryProviderError
 from plugins.sms.client import NOT_BOUND, SmppBindError, SmppClient
 from plugins.sms.provider import SmsChannel
+from plugins.sms.simulator import StandInSmsc
 from tests.plugins.sms.conftest import connection, eventually
 
 
@@ -196,6 +197,23 @@ async def test_a_batch_is_spread_over_every_bound_connection_and_results_stay_in
     results = await channel.send_batch(messages(400))
     assert [r.edr_id for r in results] == list(range(400)) and all(r.accepted for r in results)
     assert smsc.binds == 2 and len(smsc.submitted) == 400
+
+
+async def test_results_and_receipts_name_the_connection_they_came_over(started, smsc):
+    other = StandInSmsc()
+    await other.start("127.0.0.1", 0)
+    try:
+        for server in (smsc, other):
+            server.id_prefix = ""  # two SMSCs that both count from 1
+        channel, recorder = await started([connection(smsc, 1), connection(other, 2)])
+        results = await channel.send_batch(messages(10))
+        assert [r.connection for r in results] == [1] * 5 + [2] * 5
+        assert [r.vendor_message_id for r in results[:5]] == [r.vendor_message_id for r in results[5:]]
+        await recorder.wait_for(lambda: len(recorder.reports) == 10)
+        sent = sorted((r.connection, r.vendor_message_id) for r in results)
+        assert sorted((r.connection, r.vendor_message_id) for r in recorder.reports) == sent
+    finally:
+        await other.stop()
 
 
 async def test_reload_binds_new_connections_and_stop_unbinds(started, smsc):
