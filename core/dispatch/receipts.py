@@ -228,6 +228,8 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
     now = datetime.now(UTC)
     by_key = {(r.connection, r.vendor_message_id): o for r in reports if (o := _outcome(r, now)) is not None}
     raw = {(r.connection, r.vendor_message_id): r for r in reports}
+    # Answers of batches still submitting may not be stored yet: such reports wait for them (stored as early).
+    held = {k for k, r in raw.items() if r.unrecorded}
     changed: list[dict[str, Any]] = []
     keys = list(by_key)
     for start in range(0, len(keys), CHUNK):
@@ -235,7 +237,7 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
         async with write_transaction() as tx:
             sql = RawSql(tx.connection, sqlite=is_sqlite())
             await key_lookups_only(sql)
-            targets = await _targets(sql, channel, list(chunk))
+            targets = await _targets(sql, channel, [k for k in chunk if k not in held])
             decided = await _parts(sql, {(edr, k[1]): chunk[k] for k, (edr, part) in targets.items() if part})
             for k, (edr, part) in targets.items():
                 if not part:

@@ -192,6 +192,8 @@ class SmppClient:
         self._out: list[bytes] = []
         self._flush_pending = False
         self._outstanding: dict[int, tuple[_Part, _Batch]] = {}
+        # Vendor ids answered to submit() calls still running: their receipts are marked unrecorded.
+        self._submitting_ids: set[str] = set()
         self._requests: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         # Wake pumps waiting for the window once a quarter of it is free, so they write in bursts.
         self._low_water = max(0, self.window - max(1, self.window // 4))
@@ -383,6 +385,15 @@ class SmppClient:
         and each message is reported as soon as its last part is answered.
         """
         batch = _Batch(messages, progress, self.connection.id)
+        try:
+            await self._pump(messages, batch, progress)
+        finally:
+            for ids in batch.ids:
+                self._submitting_ids.difference_update(ids)
+        return [batch.result(index) for index in range(len(messages))]
+
+    async def _pump(self, messages: Sequence[OutboundMessage], batch: _Batch, progress: SubmitProgress | None) -> None:
+        """Write the batch's submit_sm as the bind, window, rate and throttling allow, until every part resolved."""
         pending = self._encode(messages, batch)
         outstanding = self._outstanding
         loop = self._loop
@@ -422,7 +433,6 @@ class SmppClient:
             part.sent_at = loop.time()
             outstanding[seq] = (part, batch)
             self._write(pdu.pdu(pdu.SUBMIT_SM, seq, part.body))
-        return [batch.result(index) for index in range(len(messages))]
 
     async def _ready(self) -> bool:
         """Wait until a submit may be written: bound, not paused by throttling, window open, a token in hand."""
@@ -508,7 +518,9 @@ class SmppClient:
                     continue  # answered after its timeout: already reported unknown
                 part, batch = entry
                 if status == pdu.ESME_ROK:
-                    batch.ids[part.index][part.part] = pdu.decode_message_id(body)
+                    vendor_id = pdu.decode_message_id(body)
+                    batch.ids[part.index][part.part] = vendor_id
+                    self._submitting_ids.add(vendor_id)
                     batch.resolve(part.index)
                     self._backoff = self.throttle_backoff[0]
                 elif status in _RETRIED:
@@ -560,6 +572,8 @@ class SmppClient:
             if report is None:
                 log.warning("SMPP connection %s: a receipt without a message id was ignored", self.name)
             else:
+                if report.vendor_message_id in self._submitting_ids:
+                    report = msgspec.structs.replace(report, unrecorded=True)
                 self.reports.add_report(report)
         else:
             message = self._mo.add(sm)
