@@ -8,9 +8,11 @@ when every part is). A report for a key not stored yet — the receipt overtook 
 out-of-order reports change nothing; a late positive report may lift UNDELIVERED to DELIVERED, never the
 other way. Counters and By-Delivered money move in the same transaction as the EDRs.
 
-Not covered: a receipt that overtakes its submit result while an older message has the same key goes to that
-older message, since the newer one is not stored yet. Telling them apart needs the ids before the whole batch
-is recorded (the channel holding such receipts, or results recorded per window of the submit).
+A receipt may overtake its submit result while an older message has the same key (a restarted SMSC): the
+newer message is not stored yet, so a match would take the older one. A channel marks reports whose id a batch
+it is still submitting was given as ``unrecorded``; they are stored as early reports, never matched on arrival,
+and applied once the batch's answers are recorded. Left open: the milliseconds between a submit's end and the
+commit of its final results.
 """
 
 # ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
