@@ -24,12 +24,13 @@ from core.dispatch.queueing import SENDERS_PER_CAMPAIGN
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.tenancy.tables import Partner
+from plugins.sms.simulator import StandInSmsc
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, SmsWorld, fund, wait_for_status
 from tests.core.dispatch.workers import kill, start_worker, stop, until, workers_portal
 
 EXTRA = 200_000_000  # 5,000 messages at 0.04 EUR need more than the usual funds
 MESSAGES = 5000
-WINDOW = 50  # the stand-in connection's SMPP window (SmppSettings' default)
+WINDOW = StandInSmsc().connection_settings()["window"]  # the SMPP window of the connection to the stand-in
 
 
 async def _mirror_beats(source: Redis, target: Redis) -> None:
