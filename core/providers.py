@@ -72,9 +72,7 @@ class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     ``state`` is one of DELIVERY_STATES; ``vendor_status`` and ``error_code`` keep the vendor's raw words.
     ``connection``, the id of the VendorConnection the report arrived on, limits the match to messages that
     connection took (see SendResult); without it any message of the channel with that vendor id matches. When
-    several match, the newest submission gets the report. ``unrecorded``: the channel got this id from a batch
-    it is still submitting, so the message's answer may not be stored yet; the report waits until it is, and
-    never goes to an older message with the same key (an SMSC that restarted hands out the same ids again).
+    several match, the newest submission gets the report.
     """
 
     vendor_message_id: str
@@ -83,7 +81,6 @@ class DeliveryReport(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     error_code: str = ""
     done_at: datetime | None = None
     connection: int | None = None
-    unrecorded: bool = False
 
 
 # Vendor states → the EDR status they lead to; "" means not final (the EDR stays SENT).

@@ -9,10 +9,9 @@ out-of-order reports change nothing; a late positive report may lift UNDELIVERED
 other way. Counters and By-Delivered money move in the same transaction as the EDRs.
 
 A receipt may overtake its submit result while an older message has the same key (a restarted SMSC): the
-newer message is not stored yet, so a match would take the older one. A channel marks reports whose id a batch
-it is still submitting was given as ``unrecorded``; they are stored as early reports, never matched on arrival,
-and applied once the batch's answers are recorded. Left open: the milliseconds between a submit's end and the
-commit of its final results.
+newer message is not stored yet, so the older one would get it. Answers are recorded while a batch submits
+(core.dispatch.submission), and the SMS channel holds receipts for ids of a batch it is still submitting for
+twice that interval before handing them over. Left open: a database slower than that hold.
 """
 
 # ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
@@ -230,8 +229,6 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
     now = datetime.now(UTC)
     by_key = {(r.connection, r.vendor_message_id): o for r in reports if (o := _outcome(r, now)) is not None}
     raw = {(r.connection, r.vendor_message_id): r for r in reports}
-    # Answers of batches still submitting may not be stored yet: such reports wait for them (stored as early).
-    held = {k for k, r in raw.items() if r.unrecorded}
     changed: list[dict[str, Any]] = []
     keys = list(by_key)
     for start in range(0, len(keys), CHUNK):
@@ -239,7 +236,7 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
         async with write_transaction() as tx:
             sql = RawSql(tx.connection, sqlite=is_sqlite())
             await key_lookups_only(sql)
-            targets = await _targets(sql, channel, [k for k in chunk if k not in held])
+            targets = await _targets(sql, channel, list(chunk))
             decided = await _parts(sql, {(edr, k[1]): chunk[k] for k, (edr, part) in targets.items() if part})
             for k, (edr, part) in targets.items():
                 if not part:

@@ -192,7 +192,7 @@ class SmppClient:
         self._out: list[bytes] = []
         self._flush_pending = False
         self._outstanding: dict[int, tuple[_Part, _Batch]] = {}
-        # Vendor ids answered to submit() calls still running: their receipts are marked unrecorded.
+        # Vendor ids answered to submit() calls still running: their receipts are held a while (ReportBuffer).
         self._submitting_ids: set[str] = set()
         self._requests: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         # Wake pumps waiting for the window once a quarter of it is free, so they write in bursts.
@@ -572,9 +572,9 @@ class SmppClient:
             if report is None:
                 log.warning("SMPP connection %s: a receipt without a message id was ignored", self.name)
             else:
-                if report.vendor_message_id in self._submitting_ids:
-                    report = msgspec.structs.replace(report, unrecorded=True)
-                self.reports.add_report(report)
+                # A receipt for an id a running submit was just given may overtake the stored answer; matched at
+                # once it would go to an older message with the same id (an SMSC that restarted counts from 1).
+                self.reports.add_report(report, hold=report.vendor_message_id in self._submitting_ids)
         else:
             message = self._mo.add(sm)
             if message is not None:

@@ -28,6 +28,9 @@ from plugins.sms.pdu import (
 
 log = logging.getLogger(__name__)
 
+# Twice the core's recording interval for answers of a running batch (core.dispatch.submission.FLUSH_S).
+HOLD_S = 1.0
+
 # message_state TLV (SMPP 3.4 §5.3.2.35) → (our DELIVERY_STATES key, the receipt text's stat word).
 MESSAGE_STATES: dict[int, tuple[str, str]] = {
     1: ("enroute", "ENROUTE"),
@@ -167,18 +170,45 @@ class ReportSink(Protocol):
 
 class ReportBuffer:
     """Collects reports and MO from every bind and hands them over in batches (every ``interval`` s or
-    ``max_batch`` items), so a burst of receipts costs the core one call per batch, never one per report."""
+    ``max_batch`` items), so a burst of receipts costs the core one call per batch, never one per report.
 
-    def __init__(self, sink: ReportSink, channel: str = "sms", interval: float = 0.1, max_batch: int = 1000) -> None:
+    A report ``add_report(..., hold=True)`` is handed over only after ``hold_s``: its message was answered in a
+    batch still submitting, whose answers the core records every 0.5 s (core.dispatch.submission). Held in
+    memory, not stored as early in the database: a fast vendor's receipts would all take that detour.
+    """
+
+    def __init__(
+        self,
+        sink: ReportSink,
+        channel: str = "sms",
+        interval: float = 0.1,
+        max_batch: int = 1000,
+        hold_s: float = HOLD_S,
+    ) -> None:
         self.sink, self.channel, self.interval, self.max_batch = sink, channel, interval, max_batch
+        self.hold_s = hold_s
         self._reports: list[DeliveryReport] = []
         self._inbound: list[InboundMessage] = []
+        self._held: list[DeliveryReport] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._release: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def add_report(self, report: DeliveryReport) -> None:
+    def add_report(self, report: DeliveryReport, *, hold: bool = False) -> None:
+        if hold:
+            self._held.append(report)
+            if self._release is None:
+                self._release = asyncio.get_running_loop().call_later(self.hold_s, self._release_held)
+            return
         self._reports.append(report)
         self._schedule(len(self._reports) >= self.max_batch)
+
+    def _release_held(self) -> None:
+        # Everything held so far goes at once: the newest waited less than hold_s, but at least one flush interval.
+        self._release = None
+        held, self._held = self._held, []
+        self._reports.extend(held)
+        self._schedule(True)
 
     def add_inbound(self, message: InboundMessage) -> None:
         self._inbound.append(message)
@@ -225,6 +255,11 @@ class ReportBuffer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
+        held, self._held = self._held, []
+        self._reports.extend(held)
         if self._task is not None:
             await asyncio.wait((self._task,), timeout=5.0)
             if self._task is not None:
