@@ -6,7 +6,7 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    public_scheme: Literal["http", "https"] = "https"
+    public_port: int = 0
     dev: bool = False
     plugins: tuple[str, ...] | None = None
     cookie_secure: bool = True
@@ -60,6 +62,8 @@ _ENV = {
     "PORTAL_VAR_DIR": "var_dir",
     "PORTAL_SECRET_KEY": "secret_key",
     "PORTAL_HOST": "host",
+    "PORTAL_PUBLIC_SCHEME": "public_scheme",
+    "PORTAL_PUBLIC_PORT": "public_port",
     "PORTAL_DEV": "dev",
     "PORTAL_PLUGINS": "plugins",
     "PORTAL_COOKIE_SECURE": "cookie_secure",
@@ -103,6 +107,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # Local runs serve plain http on *.localhost, where a Secure cookie would never come back.
         values["cookie_secure"] = False
     settings = msgspec.convert(values, Settings, strict=False)
+    if settings.dev:
+        # Local runs serve plain http on *.localhost:PORT with no proxy in front: mailed links must point there.
+        local = {"public_scheme": "http", "public_port": settings.port}
+        settings = msgspec.structs.replace(settings, **{k: v for k, v in local.items() if k not in values})
     if not settings.secret_key:
         settings = msgspec.structs.replace(settings, secret_key=_persistent_secret(Path(settings.var_dir)))
     return settings

@@ -18,7 +18,7 @@ from core.errors import InvalidInput, NotFound, PortalError
 from core.mail.services import send_mail
 from core.portal import Portal
 from core.tenancy import audit
-from core.tenancy.resolver import PortalContext
+from core.tenancy.resolver import PortalContext, absolute_url
 from core.tenancy.schemas import Actor, PartnerCreate
 from core.tenancy.services import insert_partner
 from core.tenancy.tables import Partner
@@ -80,7 +80,7 @@ def _check_custom_fields(site_fields: list[dict[str, Any]], values: dict[str, st
     return {k: v.strip() for k, v in values.items()}
 
 
-async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_url: str, ip: str) -> None:
+async def register(portal: Portal, site: PortalContext, data: SignUp, *, ip: str) -> None:
     """Create an end-user company and its first admin, inactive until the e-mailed link is opened.
 
     A known e-mail address gets a mail saying so instead, and the page answers as for a new account, so the
@@ -109,7 +109,10 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
             template="confirm_signup",
             language=data.language,
             site=site,
-            context={"first_name": existing["first_name"], "link": f"{base_url}/signup/confirm?token={token}"},
+            context={
+                "first_name": existing["first_name"],
+                "link": absolute_url(portal.settings, site, f"/signup/confirm?token={token}"),
+            },
         )
         return
     if existing is not None:
@@ -121,8 +124,8 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
             site=site,
             context={
                 "first_name": existing["first_name"],
-                "login_url": f"{base_url}/login",
-                "reset_url": f"{base_url}/password/forgot",
+                "login_url": absolute_url(portal.settings, site, "/login"),
+                "reset_url": absolute_url(portal.settings, site, "/password/forgot"),
             },
         )
         return
@@ -173,7 +176,10 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, base_ur
         language=data.language,
         site=site,
         partner_id=partner_id,
-        context={"first_name": data.first_name, "link": f"{base_url}/signup/confirm?token={token}"},
+        context={
+            "first_name": data.first_name,
+            "link": absolute_url(portal.settings, site, f"/signup/confirm?token={token}"),
+        },
     )
 
 
@@ -185,7 +191,7 @@ async def confirm(token: str) -> str:
     return row["email"]
 
 
-async def request_reset(portal: Portal, site: PortalContext, email: str, *, base_url: str, ip: str) -> None:
+async def request_reset(portal: Portal, site: PortalContext, email: str, *, ip: str) -> None:
     """Mail a reset link when the address has an account on this portal; the answer is the same either way."""
     email = email.strip().lower()
     await _limit(portal, f"reset_ip:{ip}", RESETS_PER_HOUR * 4, N_("Too many requests. Try again in an hour."))
@@ -206,7 +212,10 @@ async def request_reset(portal: Portal, site: PortalContext, email: str, *, base
         template="reset_password",
         language=row["language"],
         site=site,
-        context={"first_name": row["first_name"], "link": f"{base_url}/password/reset?token={token}"},
+        context={
+            "first_name": row["first_name"],
+            "link": absolute_url(portal.settings, site, f"/password/reset?token={token}"),
+        },
     )
 
 

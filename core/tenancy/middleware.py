@@ -1,13 +1,14 @@
-"""Selects the portal of every request from its Host header; an unknown host ends in a plain 404."""
+"""Selects the portal of every request from its Host header; a malformed host is a 400, an unknown one a 404."""
 
 from __future__ import annotations
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
+from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import NotFound
-from core.tenancy.resolver import resolver
+from core.tenancy.resolver import parse_host, resolver
 
 # Paths that work before any portal exists or for any host: health probes and shared static files.
 HOSTLESS_PREFIXES = ("/healthz", "/static/", "/theme/")
@@ -18,7 +19,15 @@ class PortalMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
-        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"host"]
+        host = parse_host(values[0]) if len(values) == 1 else None
+        if values and host is None:
+            # Two Host fields (RFC 9112 §3.2) or one that is not host[:port]. Answered here, as plain text: the
+            # error pages read request.url, which such a host can make unparsable.
+            await ASGIResponse(body="Invalid Host header\n", status_code=400, media_type="text/plain")(
+                scope, receive, send
+            )
+            return
         state["portal"] = await resolver.resolve(host) if host else None
         if state["portal"] is None and not scope["path"].startswith(HOSTLESS_PREFIXES):
             raise NotFound("Portal")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from core.db import json_value
 from core.tenancy.tables import PortalHost, PortalRecord
 
+if TYPE_CHECKING:
+    from core.settings import Settings
+
 CACHE_SECONDS = 5.0
+# host[:port] and nothing else: a DNS name or IPv4 address (one trailing dot allowed), or a bracketed IPv6 literal.
+_HOST = re.compile(
+    r"(?P<name>[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?|\[[0-9a-f:.]{2,45}\])\.?(?::(?P<port>[0-9]{1,5}))?", re.ASCII
+)
 
 
 class PortalContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,6 +26,7 @@ class PortalContext(msgspec.Struct, frozen=True, kw_only=True):
 
     id: int
     slug: str
+    host: str  # the configured host name that absolute links to this portal use (see absolute_url)
     brand_name: str
     theme: str
     partner_id: int
@@ -32,12 +41,27 @@ class PortalContext(msgspec.Struct, frozen=True, kw_only=True):
     registration_fields: tuple[dict[str, Any], ...] = ()
 
 
-def normalise_host(raw: str) -> str:
-    """'Demo.Localhost:8000' → 'demo.localhost'; IPv6 literals keep their brackets."""
-    host = raw.strip().lower()
-    if host.startswith("["):
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if ":" in host else host
+def parse_host(raw: str) -> str | None:
+    """A Host header's host name: 'Demo.Localhost:8000' → 'demo.localhost'; IPv6 literals keep their brackets.
+
+    None for anything else — user-info ('a.test:@evil.example'), paths, spaces, an empty or out-of-range port —
+    because a browser could read such a value as another host than the one that picked the portal.
+    """
+    match = _HOST.fullmatch(raw.strip().lower())
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        return None
+    return match["name"]
+
+
+def absolute_url(settings: Settings, site: PortalContext, path: str) -> str:
+    """``path`` on the portal's configured host with the public scheme and port of the settings.
+
+    Every link that leaves the page (e-mails) is built here and never from the request, so that no Host or
+    forwarded header can point a reset or confirmation link at another site.
+    """
+    default_port = 443 if settings.public_scheme == "https" else 80
+    port = f":{settings.public_port}" if settings.public_port not in (0, default_port) else ""
+    return f"{settings.public_scheme}://{site.host}{port}{path}"
 
 
 class PortalResolver:
@@ -50,7 +74,7 @@ class PortalResolver:
         self._cache.clear()
 
     async def resolve(self, host: str) -> PortalContext | None:
-        host = normalise_host(host)
+        """The portal of ``host``, a name as parse_host returns it."""
         now = time.monotonic()
         hit = self._cache.get(host)
         if hit and hit[0] > now:
@@ -68,9 +92,20 @@ class PortalResolver:
             row = rows[0] if len(rows) == 1 else None
         if row is None:
             return None
+        if match is None:
+            # The lone portal answers any host, but its links go to the first host it was given (a portal row
+            # written by hand without one gets links without a host rather than links to the request's).
+            first = (
+                await PortalHost.select(PortalHost.host)
+                .where(PortalHost.portal == row["id"])
+                .order_by(PortalHost.id)
+                .first()
+            )
+            host = first["host"] if first else ""
         return PortalContext(
             id=row["id"],
             slug=row["slug"],
+            host=host,
             brand_name=row["brand_name"],
             theme=row["theme"],
             partner_id=row["partner"],

@@ -29,8 +29,9 @@ def N_(message: str) -> str:
 
 
 # Fixed messages raised in modules this package does not own, listed here so that extraction finds them. Each
-# must stay a verbatim copy of its source (tests/core/web/test_i18n.py checks); render() translates `error` and
-# `detail` values, so a page shows these in the reader's language. "X not found" is NotFound("X").
+# must stay a verbatim copy of its source (tests/core/web/test_i18n.py checks); templates pass `error` and
+# `detail` values through the `translate` filter, so a page shows these in the reader's language. "X not found"
+# is NotFound("X").
 SERVICE_MESSAGES = (
     N_("Wrong e-mail or password"),
     N_("Enter your e-mail and password"),
@@ -79,13 +80,15 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
-def translate(language: str, message: str) -> str:
-    """``message`` in ``language`` as plain text: for values (errors, labels) rather than literals in templates.
+def translate(language: str, message: str | None) -> str:
+    """``message`` in ``language`` as plain text: the ``translate`` filter, for values the code chose (a label,
+    an error) rather than literals in templates.
 
-    Jinja's ``_()`` marks its result safe and %-formats it, which is right for literals and wrong for text that
-    may carry user input or a '%'.
+    Jinja's ``_()`` marks its result safe and %-formats it, which is right for a literal and wrong for anything
+    that may carry user input or a '%'; the filter's result is escaped like any value. User data (names of
+    fields, groups, contacts) is never looked up: templates show it as is.
     """
-    return translations(language).gettext(message) if message else message
+    return translations(language).gettext(message) if message else ""
 
 
 def pick_language(request: Request, actor: Actor | None, portal: PortalContext | None) -> str:

@@ -18,7 +18,7 @@ from core.billing.money import format_amount
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.plugins import plugin_template_dirs
 from core.tenancy.themes import load_theme
-from core.web.i18n import LANGUAGE_NAMES, pick_language, translations
+from core.web.i18n import LANGUAGE_NAMES, pick_language, translate, translations
 
 CORE_DIR = Path(__file__).resolve().parent.parent
 CORE_TEMPLATE_DIRS = [
@@ -83,6 +83,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime
     env.filters["day"] = format_date
+    env.filters["translate"] = lambda value: translate(language, value)
     return env
 
 

@@ -34,6 +34,19 @@ def test_environment_and_config_file(tmp_path):
     assert load_settings({"PORTAL_VAR_DIR": str(tmp_path)}).secret_key == settings.secret_key  # kept in var/
 
 
+def test_links_are_https_without_a_port_unless_dev_or_set(tmp_path):
+    """Mailed links take scheme and port from the settings (never the request): a local run's own, else HTTPS."""
+    base = {"PORTAL_VAR_DIR": str(tmp_path), "PORT": "9100"}
+    production = load_settings(base)
+    assert (production.public_scheme, production.public_port) == ("https", 0)
+    local = load_settings({**base, "PORTAL_DEV": "1"})
+    assert (local.public_scheme, local.public_port) == ("http", 9100)
+    chosen = load_settings({**base, "PORTAL_DEV": "1", "PORTAL_PUBLIC_SCHEME": "https", "PORTAL_PUBLIC_PORT": "8443"})
+    assert (chosen.public_scheme, chosen.public_port) == ("https", 8443)
+    with pytest.raises(msgspec.ValidationError, match="public_scheme"):
+        load_settings({**base, "PORTAL_PUBLIC_SCHEME": "ftp"})
+
+
 def test_a_bad_setting_names_itself(tmp_path):
     with pytest.raises(msgspec.ValidationError, match="port"):
         load_settings({"PORTAL_VAR_DIR": str(tmp_path), "PORT": "eighty"})

@@ -1,4 +1,4 @@
-"""Helpers shared by the accounts pages: safe redirects, the session cookie, the site's own URL."""
+"""Helpers shared by the accounts pages: safe redirects and the session cookie."""
 
 from __future__ import annotations
 
@@ -28,11 +28,6 @@ def cookie(portal: Portal, key: str, value: str, max_age: int) -> Cookie:
         samesite="lax",
         path="/",
     )
-
-
-def base_url(request: Request) -> str:
-    """The scheme and host this request came on, for links in e-mails (each portal mails its own host)."""
-    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 async def start_session(

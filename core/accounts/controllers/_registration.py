@@ -10,7 +10,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from core.accounts import captcha, registration
-from core.accounts.controllers._common import base_url
 from core.accounts.guards import request_portal
 from core.accounts.passwords import PASSWORD_RULES
 from core.errors import InvalidInput, NotFound, PortalError
@@ -71,7 +70,7 @@ class RegistrationPages(Controller):
         data_in.setdefault("language", pick_language(request, None, site))
         try:
             data = convert(data_in, registration.SignUp)
-            await registration.register(portal, site, data, base_url=base_url(request), ip=_ip(request))
+            await registration.register(portal, site, data, ip=_ip(request))
         except PortalError as exc:
             values.pop("password", None), values.pop("password_confirm", None), values.pop("captcha", None)
             return await self._signup_page(
@@ -126,9 +125,7 @@ class RegistrationPages(Controller):
                 status_code=422,
             )
         try:
-            await registration.request_reset(
-                portal, request_portal(request), email, base_url=base_url(request), ip=_ip(request)
-            )
+            await registration.request_reset(portal, request_portal(request), email, ip=_ip(request))
         except PortalError as exc:
             return render(
                 request, "accounts/forgot.html", {"email": email, "error": exc.detail}, status_code=exc.status_code

@@ -163,7 +163,10 @@ class CampaignWizard(Controller):
             "provider": provider,
             "may_flash": bool(provider and provider.capabilities.flash and options.flash_sms),
             "senders": senders,
-            "variables": [(v, CONTACT_LABELS[v]) for v in CONTACT_VARIABLES] + [(f.variable, f.name) for f in fields],
+            # (variable, label, custom): only the built-in labels are looked up in the catalogue; a field's name
+            # is the user's own text and is shown as is.
+            "variables": [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES]
+            + [(f.variable, f.name, True) for f in fields],
             "segments": provider.segments(estimate_text(text)) if provider and text else 0,
             "check": check,
             "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from redis.asyncio import Redis
 
+from core.accounts.schemas import UserCreate
 from core.accounts.tables import AccountToken, User
 from core.db import json_value
+from core.tenancy.bootstrap import create_owner
+from core.tenancy.schemas import PortalCreate
+from core.tenancy.services import create_portal
 from core.tenancy.tables import Partner
 from tests.factories import PASSWORD, csrf, link_in, make_world, outbox, set_portal_flags, sign_in
 
@@ -33,8 +38,9 @@ async def open_signup(world):
     )
 
 
-async def signup(client, redis_url, overrides=None, *, solve=True):
-    """Fill the form as a person would: read the picture (here: its answer in Redis) and submit."""
+async def signup(client, redis_url, overrides=None, *, solve=True, host=None):
+    """Fill the form as a person would: read the picture (here: its answer in Redis) and submit (with ``host``
+    as the Host header of the submission, when given)."""
     page = await client.get("/signup")
     challenge = re.search(r'name="captcha_id" value="([^"]+)"', page.text).group(1)
     redis = Redis.from_url(redis_url)
@@ -47,7 +53,8 @@ async def signup(client, redis_url, overrides=None, *, solve=True):
         "_csrf_token": csrf(client),
         **(overrides or {}),
     }
-    return await client.post("/signup", data={k: v for k, v in data.items() if v is not None})
+    headers = {"Host": host} if host else None
+    return await client.post("/signup", data={k: v for k, v in data.items() if v is not None}, headers=headers)
 
 
 async def test_sign_up_is_closed_unless_the_portal_allows_it(client_for):
@@ -241,3 +248,57 @@ async def test_signing_up_again_before_confirming_sends_a_fresh_link(client_for,
     fresh = link_in((await outbox("nadia@novak.test", "confirm_signup"))[0]["text_body"])
     assert fresh != first
     assert (await client.get(fresh)).headers["location"] == "/login?done=confirmed"
+
+
+async def test_a_host_header_with_user_info_gets_400_and_no_mail(client_for, redis_url):
+    """The probe's request: the portal's name, then '@' and another site, which a mail reader would open."""
+    world = await make_world()
+    await open_signup(world)
+    client = client_for(world.a.host)
+    await client.get("/password/forgot")
+    poisoned = "a.test:@evil.example"
+    forgot = await client.post(
+        "/password/forgot",
+        data={"email": world.a.end_user_admin, "_csrf_token": csrf(client)},
+        headers={"Host": poisoned},
+    )
+    signed_up = await signup(client, redis_url, host=poisoned)
+    assert forgot.status_code == signed_up.status_code == 400
+    assert await outbox(world.a.end_user_admin) == [] and await outbox("nadia@novak.test") == []
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        ("evil.example", "https://solo.test"),
+        ("solo.test:8443", "https://solo.test"),
+        ("www.solo.test", "https://www.solo.test"),
+    ],
+)
+async def test_every_mailed_link_is_on_a_configured_host_of_the_portal(client_for, redis_url, host, origin):
+    """Reset, confirmation and "you already have an account" mails. A lone portal answers any Host (local runs),
+    so a foreign name reaches its forms; the links still go to the host the portal was given (the request's own
+    when it is one of them), with the scheme and port of the settings, never the request's."""
+    owner = await create_owner(
+        "Solo", "EUR", UserCreate(email="solo@solo.test", first_name="Sol", last_name="Solo", password=PASSWORD)
+    )
+    await create_portal(
+        owner,
+        PortalCreate(slug="solo", brand_name="Solo", hosts=["solo.test", "www.solo.test"], self_registration=True),
+    )
+    client = client_for(host)
+    await client.get("/password/forgot")
+    await client.post("/password/forgot", data={"email": "solo@solo.test", "_csrf_token": csrf(client)})
+    await signup(client, redis_url, {"custom.vat_number": None})
+    await signup(client, redis_url, {"custom.vat_number": None, "email": "solo@solo.test", "company": "Again"})
+    mails = [
+        (await outbox("solo@solo.test", "reset_password"))[0],
+        (await outbox("nadia@novak.test", "confirm_signup"))[0],
+        (await outbox("solo@solo.test", "signup_existing"))[0],
+    ]
+    for mail in mails:
+        for body in (mail["text_body"], mail["html_body"]):
+            assert set(re.findall(r"https?://[^/\s\"<]+", body)) == {origin}, body
+    assert f"{origin}/password/reset?token=" in mails[0]["text_body"]
+    assert f"{origin}/signup/confirm?token=" in mails[1]["text_body"]
+    assert f"{origin}/login" in mails[2]["text_body"] and f"{origin}/password/forgot" in mails[2]["text_body"]

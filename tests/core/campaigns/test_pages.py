@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from core.campaigns.tables import Campaign
+from core.contacts.fields import create_field
+from core.contacts.schemas import FieldIn
 from core.senders.tables import Sender
 from core.tenancy.tables import Partner
 from tests.core.campaigns.helpers import scheduled_campaign
@@ -220,3 +222,32 @@ async def test_other_tenants_campaigns_and_edrs_are_404(app, client_for):
     leaks = await foreign_id_responses(app, client, world.b, headers, only={"campaign_id", "edr_id", "action"})
     assert leaks == {}
     assert (await Campaign.select(Campaign.status).where(Campaign.id == campaign.id).first())["status"] == "scheduled"
+
+
+async def test_a_custom_field_name_with_markup_is_text_on_the_wizard(client_for):
+    """Stored XSS: a field's name was looked up in the catalogue, whose result Jinja takes as safe markup."""
+    _world, client, actor = await session(client_for)
+    await create_field(actor, FieldIn(name="\"'><svg onload=alert(1)>"))
+    response = await client.get("/campaigns/new")
+    assert response.status_code == 200
+    assert "<svg" not in response.text and "&#34;&#39;&gt;&lt;svg onload=alert(1)&gt;</button>" in response.text
+
+
+async def test_a_custom_field_name_with_a_percent_sign_shows_as_is(client_for):
+    """The catalogue lookup also %-formatted the name: '%' answered 500."""
+    _world, client, actor = await session(client_for)
+    await create_field(actor, FieldIn(name="Discount 100%"))
+    await create_field(actor, FieldIn(name="Rate %(x)s %d"))
+    response = await client.get("/campaigns/new")
+    assert response.status_code == 200
+    assert ">Discount 100%</button>" in response.text and ">Rate %(x)s %d</button>" in response.text
+
+
+async def test_custom_field_names_are_not_translated_but_built_in_labels_are(client_for):
+    """A field named like a catalogue entry keeps the user's words; the built-in variables speak Spanish."""
+    _world, client, actor = await session(client_for)
+    field = await create_field(actor, FieldIn(name="Status"))
+    await post_form(client, "/language", {"language": "es"})
+    html = (await client.get("/campaigns/new")).text
+    assert f'data-variable="{field.variable}" title="{{{field.variable}}}">Status</button>' in html
+    assert 'data-variable="first_name" title="{first_name}">Nombre</button>' in html

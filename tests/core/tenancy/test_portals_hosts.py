@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
+import pytest
+
+from core.tenancy.resolver import absolute_url, resolver
 from tests.factories import make_world
 
 
@@ -39,3 +43,55 @@ async def test_health_needs_no_portal(client_for):
     response = await client_for("nothing.example").get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"]["ok"] and response.json()["redis"]["ok"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "a.test:@evil.example",  # user-info: a browser would go to evil.example
+        "evil.example@a.test",
+        "a.test:99999",
+        "a.test:0",
+        "a.test:",
+        "a.test:80:80",
+        "a.test/evil",
+        "a.test evil",
+        "[::1",
+        "",
+    ],
+)
+async def test_malformed_host_headers_are_refused_with_400(client_for, host):
+    await make_world()
+    client = client_for("a.test")
+    response = await client.get("/login", headers={"Host": host})
+    assert response.status_code == 400 and "Brand a" not in response.text
+    assert (await client.get("/healthz", headers={"Host": host})).status_code == 400  # refused before any route
+
+
+async def test_two_host_headers_are_refused(client_for):
+    await make_world()
+    client = client_for("a.test")
+    response = await client.get("/login", headers=[("Host", "a.test"), ("Host", "evil.example")])
+    assert response.status_code == 400
+
+
+async def test_well_formed_hosts_with_ports_and_a_final_dot_still_reach_their_portal(client_for):
+    await make_world()
+    client = client_for("a.test")
+    for host in ("a.test.", "A.Test:65535"):
+        response = await client.get("/login", headers={"Host": host})
+        assert response.status_code == 200 and "Brand a" in response.text
+    assert (await client.get("/login", headers={"Host": "[::1]:8000"})).status_code == 404  # well-formed, unknown
+
+
+async def test_absolute_urls_name_the_scheme_and_port_of_the_settings(settings):
+    await make_world()
+    site = await resolver.resolve("a.test")
+    assert site is not None
+
+    def url(scheme: str, port: int) -> str:
+        return absolute_url(msgspec.structs.replace(settings, public_scheme=scheme, public_port=port), site, "/x?y=1")
+
+    assert url("https", 0) == url("https", 443) == "https://a.test/x?y=1"
+    assert url("http", 80) == "http://a.test/x?y=1" and url("http", 8000) == "http://a.test:8000/x?y=1"
+    assert url("https", 8443) == "https://a.test:8443/x?y=1"
