@@ -21,10 +21,11 @@ from core.portal import Portal
 log = logging.getLogger(__name__)
 
 SENDERS_PER_CAMPAIGN = 4
-# A job untouched this long belongs to a dead worker. Generous against a loop stalled by a long statement,
-# short against a stalled campaign: the sweeper (every 10 s) re-enqueues within about half a minute.
-HEARTBEAT_S = 20
-TOUCH_S = 5
+# A job untouched this long belongs to a dead worker: about the worker beat's TTL (liveness.TTL_S), after which
+# its batches are released anyway. Were a live job's loop stalled that long, ending it only lets a second job
+# send beside it (claims are conditional); the campaign waits at most this plus a sweep (10 s) for new jobs.
+HEARTBEAT_S = 12
+TOUCH_S = 3
 GONE = "its worker stopped beating (killed or lost); the job was ended so that the campaign can go on"
 
 

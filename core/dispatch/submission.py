@@ -25,7 +25,7 @@ from core.providers import SendResult
 PREFIX = "dispatch:leaving:"
 MARKER = "0"  # never an EDR id; tells an opened, empty log from a lost one
 KEEP_S = 7 * 24 * 3600  # outlives any outage of every worker; deleted as soon as the batch is done
-FLUSH_S = 0.5
+FLUSH_S = 0.25
 
 
 def _key(batch: int) -> str:

@@ -29,7 +29,7 @@ from plugins.sms.pdu import (
 log = logging.getLogger(__name__)
 
 # Twice the core's recording interval for answers of a running batch (core.dispatch.submission.FLUSH_S).
-HOLD_S = 1.0
+HOLD_S = 0.5
 
 # message_state TLV (SMPP 3.4 §5.3.2.35) → (our DELIVERY_STATES key, the receipt text's stat word).
 MESSAGE_STATES: dict[int, tuple[str, str]] = {
@@ -173,7 +173,7 @@ class ReportBuffer:
     ``max_batch`` items), so a burst of receipts costs the core one call per batch, never one per report.
 
     A report ``add_report(..., hold=True)`` is handed over only after ``hold_s``: its message was answered in a
-    batch still submitting, whose answers the core records every 0.5 s (core.dispatch.submission). Held in
+    batch still submitting, whose answers the core records every 0.25 s (core.dispatch.submission). Held in
     memory, not stored as early in the database: a fast vendor's receipts would all take that detour.
     """
 
