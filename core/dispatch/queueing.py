@@ -9,13 +9,13 @@ every enqueue calls it first (the sweeper's every 10 s, resume's), and saq's own
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from saq import Job, Queue, Status
 
+from core.dispatch.liveness import every
 from core.portal import Portal
 
 log = logging.getLogger(__name__)
@@ -81,19 +81,5 @@ async def touching(job: Job | None) -> AsyncIterator[None]:
     if job is None:  # called outside a worker (tests drive the engine directly)
         yield
         return
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(TOUCH_S)
-            try:
-                await job.update()
-            except Exception as exc:  # a Redis hiccup must not end the beat of a job that still runs
-                log.warning("dispatch job %s: heartbeat not written: %s", job.key, exc)
-
-    task = asyncio.create_task(beat())
-    try:
+    async with every(TOUCH_S, job.update):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
