@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import msgspec
@@ -35,7 +36,7 @@ class DemoAccount(msgspec.Struct, kw_only=True):
     partner: str
 
 
-STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here
+STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here, unless PORTAL_STANDIN_SMS_PORT
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -169,5 +170,7 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
     group = await create_group(company, GroupIn(name="Newsletter"))
     for phone, first_name in (("+34607000001", "Lucia"), ("+34615000002", "Mateo"), ("+4915100000003", "Jonas")):
         await create_contact(company, ContactIn(phone=phone, groups=[group.id], first_name=first_name))
-    stand_in = {"host": "127.0.0.1", "port": STAND_IN_SMSC_PORT, "system_id": "portal", "password": "secret"}
+    # Another port for the demo's stand-in: two demos on one machine (tests running side by side) must not share one.
+    port = int(os.environ.get("PORTAL_STANDIN_SMS_PORT") or STAND_IN_SMSC_PORT)
+    stand_in = {"host": "127.0.0.1", "port": port, "system_id": "portal", "password": "secret"}
     await create_connection(owner, ConnectionIn(channel="sms", name="Stand-in SMSC", settings=stand_in))

@@ -39,7 +39,14 @@ def free_port() -> int:
 def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list[dict]]]:
     """Seed the demo in a fresh var/ directory, start the portal on a free port; yields (port, demo accounts)."""
     port = free_port()
-    env = {**os.environ, "PORTAL_VAR_DIR": str(var_dir), "PORTAL_DEV": "1", "PORT": str(port), **env_overrides}
+    env = {
+        **os.environ,
+        "PORTAL_VAR_DIR": str(var_dir),
+        "PORTAL_DEV": "1",
+        "PORT": str(port),
+        "PORTAL_STANDIN_SMS_PORT": str(free_port()),  # never the fixed demo port another run may hold
+        **env_overrides,
+    }
     demo = subprocess.run(
         [sys.executable, "-m", "core.cli", "demo", "--json"],
         env=env,
