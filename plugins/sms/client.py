@@ -167,8 +167,11 @@ class SmppClient:
         reconnect_delay: tuple[float, float] = (0.5, 30.0),
         throttle_backoff: tuple[float, float] = (0.5, 30.0),
         unbound_timeout: float = 30.0,
+        match_id: int | None = None,
     ) -> None:
         self.connection = connection
+        # The connection id results and receipts carry (see SmsChannel.reload): shared by connections to one account.
+        self.match_id = connection.id if match_id is None else match_id
         self.settings = msgspec.convert(connection.settings, SmppSettings, strict=False)
         self.name = f"{connection.name!r} (#{connection.id})"
         self.reports = reports
@@ -384,7 +387,7 @@ class SmppClient:
         With ``progress``, each burst of messages is announced as leaving before its first submit_sm is written,
         and each message is reported as soon as its last part is answered.
         """
-        batch = _Batch(messages, progress, self.connection.id)
+        batch = _Batch(messages, progress, self.match_id)
         try:
             await self._pump(messages, batch, progress)
         finally:
@@ -568,7 +571,7 @@ class SmppClient:
         if self.reports is None:
             return
         if is_report(sm):
-            report = parse_receipt(sm, self.connection.id)
+            report = parse_receipt(sm, self.match_id)
             if report is None:
                 log.warning("SMPP connection %s: a receipt without a message id was ignored", self.name)
             else:

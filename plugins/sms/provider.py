@@ -60,8 +60,19 @@ class SmsChannel:
         for client in gone:
             del self.clients[client.connection.id]
         await asyncio.gather(*(client.stop() for client in gone))
+        # An SMSC may deliver a receipt on any bind of the account: connections to one account share the id that
+        # receipts are matched by (the lowest), or a receipt on the other connection would never find its message.
+        accounts: dict[tuple[object, ...], int] = {}
+        for cid in sorted(wanted):
+            accounts.setdefault(_account(wanted[cid]), cid)
         new = [
-            SmppClient(conn, reports=self._reports, redis=getattr(self._portal, "redis", None), **self.client_options)
+            SmppClient(
+                conn,
+                reports=self._reports,
+                redis=getattr(self._portal, "redis", None),
+                match_id=accounts[_account(conn)],
+                **self.client_options,
+            )
             for cid, conn in wanted.items()
             if cid not in self.clients
         ]
@@ -106,3 +117,8 @@ class SmsChannel:
         for part in await asyncio.gather(*slices):
             results.extend(part)
         return results
+
+
+def _account(connection: VendorConnection) -> tuple[object, ...]:
+    """The SMSC account a connection binds to: its binds share the receipts."""
+    return (connection.settings.get("host"), connection.settings.get("port"), connection.settings.get("system_id"))

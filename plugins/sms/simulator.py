@@ -126,7 +126,8 @@ class StandInSmsc:
     Knobs (attributes, changeable while it runs): ``receipt_delay`` (s), ``outcomes`` (destination prefix →
     delivered / undelivered / expired / rejected / deleted / never; longest prefix wins, else ``default_outcome``),
     ``throttle_rate`` (submits per second above which it answers ESME_RTHROTTLED; 0 = never), ``drop_after``
-    (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never), ``mute``
+    (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never),
+    ``cross_receipts`` (each receipt on another bind than the submit's, as SMSCs may), ``mute``
     (receive submits and enquire_link but answer neither), ``id_prefix`` and ``next_id`` (message ids are the
     prefix and the counter as 8 hex digits; the prefix defaults to the start time, so ids stay unique across
     restarts; ``""`` and ``next_id = 1`` play an SMSC that counts from 1 again, as many do after a restart),
@@ -159,6 +160,7 @@ class StandInSmsc:
         self.throttle_rate = throttle_rate
         self.drop_after = drop_after
         self.mute = False
+        self.cross_receipts = False
         self.submitted: Counter[str] = Counter()
         self.last_submits: deque[ShortMessage] = deque(maxlen=keep_last)
         self.binds = 0
@@ -333,8 +335,9 @@ class StandInSmsc:
         )
         self.receipts_sent += 1
         # A receipt goes to any bind of the account, like a real SMSC; kept until one exists.
-        if not session.bound:
-            session = next((s for s in self._sessions if s.bound), session)
+        if not session.bound or self.cross_receipts:
+            others = [s for s in self._sessions if s.bound and s is not session]
+            session = others[self.receipts_sent % len(others)] if others else session
         if session.bound:
             session.write(pdu.pdu(pdu.DELIVER_SM, session.next_seq(), receipt))
         else:

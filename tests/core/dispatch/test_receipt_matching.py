@@ -11,6 +11,7 @@ import pytest
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import create_campaign
 from core.campaigns.tables import Campaign
+from core.dispatch.channels import ready_provider
 from core.dispatch.sweeper import retry_early_reports
 from core.dispatch.tables import EarlyReport, Edr, EdrPart, VendorConnection
 from core.providers import DeliveryReport
@@ -84,6 +85,28 @@ async def test_two_connections_whose_smscs_hand_out_the_same_ids_each_get_their_
         assert await EarlyReport.count() == 0  # every receipt that overtook its result found it
     finally:
         await other.stop()
+
+
+async def test_receipts_on_another_bind_of_the_same_account_find_their_messages(app, sms: SmsWorld):
+    """Two connections to one SMSC account: the SMSC delivers each receipt on the other bind than the submit's."""
+    now = datetime.now(UTC)
+    await VendorConnection.insert(
+        VendorConnection(
+            channel="sms", name="Same account", settings=sms.smsc.connection_settings(), created_at=now, updated_at=now
+        )
+    )
+    provider = await ready_provider(app.state.portal, "sms")
+
+    async def both_bound() -> bool:
+        return len(provider.clients) == 2 and all(c.bound for c in provider.clients.values())
+
+    await until(both_bound)  # each batch is spread over both binds
+    sms.smsc.cross_receipts = True
+    campaign = await _send(app, sms, FIRST)
+    done = await wait_for_status(campaign, {"completed", "failed", "paused"})
+
+    assert (done["status"], done["delivered"]) == ("completed", len(FIRST))
+    assert len({e["connection"] for e in await _edrs(campaign)}) == 1  # both binds stamp the account's one id
 
 
 async def test_multipart_messages_are_decided_by_the_parts_of_their_own_connection(app, sms: SmsWorld):
