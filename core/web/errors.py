@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -15,6 +16,7 @@ from core.web.i18n import N_
 from core.web.templating import render
 
 log = logging.getLogger(__name__)
+_FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
 
 
 def _api(request: Request) -> bool:
@@ -43,7 +45,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         return portal_error(request, NotFound("Page"))
     if _api(request):
         body = {"status_code": exc.status_code, "detail": exc.detail}
-        if field := split_field(exc.detail)[0]:
+        # Our own refusals read "field: reason"; litestar's may end in a msgspec path that names no field.
+        if (field := split_field(exc.detail)[0]) and _FIELD.fullmatch(field):
             body["field"] = field
         return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
     if exc.status_code == 403 and "csrf" in exc.detail.lower():

@@ -108,6 +108,15 @@ async def test_oversized_ids_in_a_body_name_the_field(client_for):
         response = await client.post("/api/contacts/delete", headers=headers, json=body)
         assert response.status_code == 400 and response.json()["field"] == field, response.text
     assert await Contact.count() == 2
+    reseller = await api_token(client, world.a.reseller_admin)
+    response = await client.post(
+        "/api/admin/partners", headers=reseller, json={"name": "X", "kind": "end_user", "parent_id": OVERSIZED[0]}
+    )
+    assert response.status_code == 400 and response.json()["field"] == "parent_id", response.text
+    response = await client.post(
+        "/api/contacts", headers={**headers, "Content-Type": "application/json"}, content=b'{"phone": 1e400}'
+    )
+    assert response.status_code == 400 and "field" not in response.json(), response.text
 
 
 @pytest.mark.parametrize(
