@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
+from piccolo.columns.combination import Where
+from piccolo.columns.operators.comparison import ComparisonOperator
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -98,10 +100,37 @@ async def close_pool() -> None:
         await db.close_connection_pool()
 
 
-def icontains(column: Any, text: str) -> Any:
+# Backslash escapes LIKE's wildcards; PostgreSQL assumes it, SQLite has no escape character unless told.
+LIKE_ESCAPE = "ESCAPE '\\'"
+
+
+class _Like(ComparisonOperator):
+    template = "{name} LIKE {value} " + LIKE_ESCAPE
+
+
+class _ILike(ComparisonOperator):
+    template = "{name} ILIKE {value} " + LIKE_ESCAPE
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern in which it matches only itself: '%', '_' and the escape are escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(column: Any, text: str, *, ignore_case: bool = False) -> Where:
+    """Rows whose ``column`` contains ``text`` literally (SQLite's LIKE ignores ASCII case either way)."""
+    operator = _ILike if ignore_case and not is_sqlite() else _Like
+    return Where(column=column, value=f"%{like_literal(text)}%", operator=operator)
+
+
+def icontains(column: Any, text: str) -> Where:
     """Case-insensitive 'contains' filter; SQLite's LIKE already ignores ASCII case and has no ILIKE."""
-    pattern = f"%{text}%"
-    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+    return contains(column, text, ignore_case=True)
+
+
+def starts_with(column: Any, prefix: str) -> Where:
+    """Rows whose ``column`` starts with ``prefix`` literally (a partner path, a number prefix)."""
+    return Where(column=column, value=f"{like_literal(prefix)}%", operator=_Like)
 
 
 def json_value(value: Any) -> Any:

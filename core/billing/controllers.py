@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from core.accounts.guards import manager_guard
@@ -32,10 +32,9 @@ from core.numbering.controllers import CSV_TYPE, CsvFile, read_csv_upload
 from core.plugins import registries
 from core.tenancy.schemas import Actor, Page
 from core.web.forms import parse_form
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip, page
 
-PageNo = Annotated[int, QueryParameter(ge=1, description="Page number, from 1")]
-PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page")]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -78,7 +77,7 @@ class RatePlanPages(Controller):
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         channel: FromQuery[str] = "",
-        page_no: FromQuery[int] = 1,
+        page_no: PageNo = 1,
     ) -> Response:
         result = await rates.list_plans(actor, query=q, channel=channel, page=max(1, page_no))
         return await page(
@@ -187,18 +186,18 @@ class RatePlanPages(Controller):
         return Redirect(f"/admin/rate-plans/{plan_id}?saved={form_name}")
 
     @get("/rate-plans/{plan_id:int}")
-    async def plan(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def plan(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         return await self._plan_page(request, actor, plan_id)
 
     @post("/rate-plans/{plan_id:int}")
-    async def update_plan(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def update_plan(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         async def run() -> None:
             await rates.update_plan(actor, plan_id, await parse_form(request, RatePlanUpdate), ip=client_ip(request))
 
         return await self._plan_action(request, actor, plan_id, "plan", run)
 
     @post("/rate-plans/{plan_id:int}/rates")
-    async def add_rate(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def add_rate(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         async def run() -> None:
             form = await request.form()
             data = await parse_form(
@@ -209,7 +208,7 @@ class RatePlanPages(Controller):
         return await self._plan_action(request, actor, plan_id, "rate", run)
 
     @post("/rate-plans/{plan_id:int}/rates/upload", request_max_body_size=MAX_CSV_BYTES + 1024 * 1024)
-    async def upload_rates(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def upload_rates(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         async def run() -> None:
             data = await read_csv_upload((await request.form()).get("file"))
             await rates.upload_rates(actor, plan_id, data, ip=client_ip(request))
@@ -217,12 +216,12 @@ class RatePlanPages(Controller):
         return await self._plan_action(request, actor, plan_id, "upload", run)
 
     @get("/rate-plans/{plan_id:int}/rates.csv")
-    async def export_rates(self, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def export_rates(self, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         listed = await rates.list_rates(actor, plan_id, per_page=1_000_000)
         return _csv(rates.rates_csv(listed.items), f"rate-plan-{plan_id}.csv")
 
     @post("/rate-plans/{plan_id:int}/assign")
-    async def assign(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def assign(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         async def run() -> None:
             data = await parse_form(request, AssignmentIn)
             await rates.assign_plan(actor, plan_id, data.partner_id, ip=client_ip(request))
@@ -230,7 +229,7 @@ class RatePlanPages(Controller):
         return await self._plan_action(request, actor, plan_id, "assign", run)
 
     @post("/rate-plans/{plan_id:int}/unassign")
-    async def unassign(self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> Response:
+    async def unassign(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
         async def run() -> None:
             data = await parse_form(request, AssignmentIn)
             await rates.unassign_plan(actor, plan_id, data.partner_id, ip=client_ip(request))
@@ -238,7 +237,7 @@ class RatePlanPages(Controller):
         return await self._plan_action(request, actor, plan_id, "assign", run)
 
     @post("/rates/{rate_id:int}")
-    async def update_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: FromPath[int]) -> Response:
+    async def update_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: PathId) -> Response:
         plan_id = (await rates.get_rate(actor, rate_id)).plan_id
 
         async def run() -> None:
@@ -248,7 +247,7 @@ class RatePlanPages(Controller):
         return await self._plan_action(request, actor, plan_id, "rate", run)
 
     @post("/rates/{rate_id:int}/delete")
-    async def delete_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: FromPath[int]) -> Response:
+    async def delete_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: PathId) -> Response:
         plan_id = await rates.delete_rate(actor, rate_id, ip=client_ip(request))
         return Redirect(f"/admin/rate-plans/{plan_id}?saved=rate")
 
@@ -278,12 +277,12 @@ class RatePlansApi(Controller):
         return await rates.create_plan(actor, data, ip=client_ip(request))
 
     @get("/rate-plans/{plan_id:int}")
-    async def get_plan(self, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> RatePlanView:
+    async def get_plan(self, actor: NamedDependency[Actor], plan_id: PathId) -> RatePlanView:
         return await rates.get_plan(actor, plan_id)
 
     @patch("/rate-plans/{plan_id:int}")
     async def update_plan(
-        self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int], data: JSONBody[RatePlanUpdate]
+        self, request: Request, actor: NamedDependency[Actor], plan_id: PathId, data: JSONBody[RatePlanUpdate]
     ) -> RatePlanView:
         return await rates.update_plan(actor, plan_id, data, ip=client_ip(request))
 
@@ -291,7 +290,7 @@ class RatePlansApi(Controller):
     async def list_rates(
         self,
         actor: NamedDependency[Actor],
-        plan_id: FromPath[int],
+        plan_id: PathId,
         page: PageNo = 1,
         per_page: PerPage = 100,
         q: Annotated[str, QueryParameter(description="ISO code, MCC or MCCMNC")] = "",
@@ -300,7 +299,7 @@ class RatePlansApi(Controller):
 
     @post("/rate-plans/{plan_id:int}/rates", status_code=201, summary="Add one rate")
     async def add_rate(
-        self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int], data: JSONBody[RateIn]
+        self, request: Request, actor: NamedDependency[Actor], plan_id: PathId, data: JSONBody[RateIn]
     ) -> RateView:
         return await rates.add_rate(actor, plan_id, data, ip=client_ip(request))
 
@@ -316,23 +315,23 @@ class RatePlansApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        plan_id: FromPath[int],
+        plan_id: PathId,
         data: Annotated[CsvFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> RatesUploaded:
         return await rates.upload_rates(actor, plan_id, await read_csv_upload(data.file), ip=client_ip(request))
 
     @patch("/rates/{rate_id:int}")
     async def update_rate(
-        self, request: Request, actor: NamedDependency[Actor], rate_id: FromPath[int], data: JSONBody[RateUpdate]
+        self, request: Request, actor: NamedDependency[Actor], rate_id: PathId, data: JSONBody[RateUpdate]
     ) -> RateView:
         return await rates.update_rate(actor, rate_id, data, ip=client_ip(request))
 
     @delete("/rates/{rate_id:int}", status_code=204)
-    async def delete_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: FromPath[int]) -> None:
+    async def delete_rate(self, request: Request, actor: NamedDependency[Actor], rate_id: PathId) -> None:
         await rates.delete_rate(actor, rate_id, ip=client_ip(request))
 
     @get("/rate-plans/{plan_id:int}/assignments")
-    async def assignments(self, actor: NamedDependency[Actor], plan_id: FromPath[int]) -> list[AssignmentView]:
+    async def assignments(self, actor: NamedDependency[Actor], plan_id: PathId) -> list[AssignmentView]:
         return await rates.list_assignments(actor, plan_id)
 
     @post(
@@ -341,18 +340,18 @@ class RatePlansApi(Controller):
         summary="Make this the partner's plan for the plan's channel (replacing its previous one)",
     )
     async def assign(
-        self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int], data: JSONBody[AssignmentIn]
+        self, request: Request, actor: NamedDependency[Actor], plan_id: PathId, data: JSONBody[AssignmentIn]
     ) -> AssignmentView:
         return await rates.assign_plan(actor, plan_id, data.partner_id, ip=client_ip(request))
 
     @delete("/rate-plans/{plan_id:int}/assignments/{partner_id:int}", status_code=204)
     async def unassign(
-        self, request: Request, actor: NamedDependency[Actor], plan_id: FromPath[int], partner_id: FromPath[int]
+        self, request: Request, actor: NamedDependency[Actor], plan_id: PathId, partner_id: PathId
     ) -> None:
         await rates.unassign_plan(actor, plan_id, partner_id, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}/rate-plans", summary="The plans a partner uses, one per channel")
-    async def partner_plans(self, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> list[AssignmentView]:
+    async def partner_plans(self, actor: NamedDependency[Actor], partner_id: PathId) -> list[AssignmentView]:
         return await rates.partner_plans(actor, partner_id)
 
 

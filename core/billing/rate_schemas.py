@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from core.billing.money import check_amount
 from core.web.i18n import N_
+from core.web.params import Id
 
 BillingMode = Literal["submitted", "delivered"]
 MODE_LABELS = {"submitted": N_("By Submitted"), "delivered": N_("By Delivered")}
@@ -101,7 +102,7 @@ class RatesUploaded(msgspec.Struct, kw_only=True):
 
 
 class AssignmentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    partner_id: int
+    partner_id: Id
 
 
 class AssignmentView(msgspec.Struct, kw_only=True):

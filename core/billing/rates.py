@@ -27,7 +27,7 @@ from core.billing.rate_schemas import (
     aware,
 )
 from core.billing.tables import PlanAssignment, Rate, RatePlan
-from core.db import icontains, write_transaction
+from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
@@ -474,7 +474,7 @@ async def assignable_partners(actor: Actor, plan_id: int) -> list[dict[str, Any]
         await Partner.select(Partner.id, Partner.name, Partner.path, Partner.kind)
         .where(
             in_subtree(actor)
-            & Partner.path.like(plan["partner_path"] + "%")
+            & starts_with(Partner.path, plan["partner_path"])
             & (Partner.id != plan["partner"])
             & (Partner.currency == plan["currency"])
         )

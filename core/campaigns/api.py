@@ -13,6 +13,7 @@ from core.campaigns import services
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
 from core.tenancy.schemas import Actor, Page
 from core.web.forms import convert
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip
 
 ApiAction = Literal["pause", "resume", "cancel", "start"]
@@ -31,8 +32,8 @@ class CampaignsApi(Controller):
         channel: FromQuery[str] = "",
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
-        page: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 25,
+        page: PageNo = 1,
+        per_page: PerPage = 25,
     ) -> Page[CampaignView]:
         f = convert(
             {
@@ -65,11 +66,11 @@ class CampaignsApi(Controller):
         return await services.cost_preview(request.app.state.portal, actor, data)
 
     @get("/{campaign_id:int}")
-    async def get_campaign(self, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> CampaignView:
+    async def get_campaign(self, actor: NamedDependency[Actor], campaign_id: PathId) -> CampaignView:
         return await services.get_campaign(actor, campaign_id)
 
     @get("/{campaign_id:int}/costs", summary="What was charged, by country, network and MCCMNC")
-    async def costs(self, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> list[CostLine]:
+    async def costs(self, actor: NamedDependency[Actor], campaign_id: PathId) -> list[CostLine]:
         return await services.cost_details(actor, campaign_id)
 
     @post(
@@ -78,12 +79,12 @@ class CampaignsApi(Controller):
         summary="pause, resume, cancel or start (a scheduled campaign now); 409 with the reason when not allowed",
     )
     async def act(
-        self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int], action: FromPath[ApiAction]
+        self, request: Request, actor: NamedDependency[Actor], campaign_id: PathId, action: FromPath[ApiAction]
     ) -> CampaignView:
         view = await services.act(request.app.state.portal, actor, campaign_id, action, ip=client_ip(request))
         assert view is not None
         return view
 
     @delete("/{campaign_id:int}", status_code=204, summary="Delete a campaign that is not in progress (admins)")
-    async def remove(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], campaign_id: PathId) -> None:
         await services.act(request.app.state.portal, actor, campaign_id, "delete", ip=client_ip(request))

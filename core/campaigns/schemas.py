@@ -9,16 +9,18 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from core.web.params import Id, PageNumber
+
 
 class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A new campaign. Recipients: contact groups (or all contacts) and/or numbers; at least one recipient."""
 
     name: Annotated[str, Meta(max_length=200)] = ""
     channel: Annotated[str, Meta(min_length=1, max_length=40)] = "sms"
-    sender_id: int
+    sender_id: Id
     text: Annotated[str, Meta(min_length=1, max_length=2000)]
     flash: bool = False
-    group_ids: list[int] = []
+    group_ids: list[Id] = []
     all_contacts: bool = False
     numbers: Annotated[list[str], Meta(max_length=1_000_000)] = []
     country_code: Annotated[str, Meta(max_length=4, description="Added to numbers typed without one")] = ""
@@ -102,5 +104,5 @@ class CampaignFilter(msgspec.Struct, kw_only=True):
     channel: str = ""
     created_from: datetime | None = None
     created_to: datetime | None = None
-    page: Annotated[int, Meta(ge=1)] = 1
+    page: PageNumber = 1
     per_page: Annotated[int, Meta(ge=1, le=500)] = 25

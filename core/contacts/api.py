@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from core.contacts import fields, groups, services, stoplist
 from core.contacts.params import contact_filter
@@ -23,6 +23,7 @@ from core.contacts.schemas import (
     StopListChange,
 )
 from core.tenancy.schemas import Actor, Page
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip
 
 
@@ -39,17 +40,17 @@ class ContactsApi(Controller):
         return await services.create_contact(actor, data, ip=client_ip(request))
 
     @get("/{contact_id:int}")
-    async def get_contact(self, actor: NamedDependency[Actor], contact_id: FromPath[int]) -> ContactView:
+    async def get_contact(self, actor: NamedDependency[Actor], contact_id: PathId) -> ContactView:
         return await services.get_contact(actor, contact_id)
 
     @patch("/{contact_id:int}")
     async def update(
-        self, request: Request, actor: NamedDependency[Actor], contact_id: FromPath[int], data: JSONBody[ContactUpdate]
+        self, request: Request, actor: NamedDependency[Actor], contact_id: PathId, data: JSONBody[ContactUpdate]
     ) -> ContactView:
         return await services.update_contact(actor, contact_id, data, ip=client_ip(request))
 
     @delete("/{contact_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], contact_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], contact_id: PathId) -> None:
         await services.delete_contacts(actor, Selection(ids=[contact_id]), ip=client_ip(request))
 
     @post("/delete", status_code=200, summary="Delete the selected contacts (ids, or all matching a filter)")
@@ -74,27 +75,27 @@ class GroupsApi(Controller):
         self,
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
-        page: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 50,
+        page: PageNo = 1,
+        per_page: PerPage = 50,
     ) -> Page[GroupView]:
-        return await groups.list_groups(actor, query=q, page=max(page, 1), per_page=min(max(per_page, 1), 500))
+        return await groups.list_groups(actor, query=q, page=page, per_page=per_page)
 
     @post("/", status_code=201)
     async def create(self, request: Request, actor: NamedDependency[Actor], data: JSONBody[GroupIn]) -> GroupView:
         return await groups.create_group(actor, data, ip=client_ip(request))
 
     @get("/{group_id:int}")
-    async def get_group(self, actor: NamedDependency[Actor], group_id: FromPath[int]) -> GroupView:
+    async def get_group(self, actor: NamedDependency[Actor], group_id: PathId) -> GroupView:
         return await groups.get_group(actor, group_id)
 
     @patch("/{group_id:int}")
     async def update(
-        self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int], data: JSONBody[GroupUpdate]
+        self, request: Request, actor: NamedDependency[Actor], group_id: PathId, data: JSONBody[GroupUpdate]
     ) -> GroupView:
         return await groups.update_group(actor, group_id, data, ip=client_ip(request))
 
     @delete("/{group_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> None:
         await groups.delete_group(actor, group_id, ip=client_ip(request))
 
 
@@ -112,12 +113,12 @@ class ContactFieldsApi(Controller):
 
     @patch("/{field_id:int}")
     async def update(
-        self, request: Request, actor: NamedDependency[Actor], field_id: FromPath[int], data: JSONBody[FieldUpdate]
+        self, request: Request, actor: NamedDependency[Actor], field_id: PathId, data: JSONBody[FieldUpdate]
     ) -> FieldView:
         return await fields.update_field(actor, field_id, data, ip=client_ip(request))
 
     @delete("/{field_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], field_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], field_id: PathId) -> None:
         await fields.delete_field(actor, field_id, ip=client_ip(request))
 
 

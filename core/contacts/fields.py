@@ -171,6 +171,9 @@ async def check_custom(actor: Actor, values: dict[str, Any], *, partial: bool) -
     for key, value in values.items():
         if key not in fields:
             raise InvalidInput(f"Unknown custom field {key!r}", field=f"custom.{key}")
+        if isinstance(value, dict | list):
+            # A JSON body may nest anything here; a custom field holds one value.
+            raise InvalidInput(f"{fields[key].name}: one value, not a list or an object", field=f"custom.{key}")
         try:
             coerced = coerce(fields[key], value)
         except ValueError as exc:

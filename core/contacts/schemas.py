@@ -8,34 +8,36 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from core.web.params import Id, PageNumber
+
 Gender = Literal["", "female", "male", "other"]
 Name = Annotated[str, Meta(max_length=100)]
-Ids = Annotated[list[int], Meta(max_length=100_000)]
+Ids = Annotated[list[Id], Meta(max_length=100_000)]
 
 
 class ContactIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Annotated[str, Meta(min_length=1, max_length=40)]
-    groups: Annotated[list[int], Meta(min_length=1, max_length=200, description="At least one group id")]
+    groups: Annotated[list[Id], Meta(min_length=1, max_length=200, description="At least one group id")]
     first_name: Name = ""
     last_name: Name = ""
     birth_date: date | None = None
     gender: Gender = ""
     comments: Annotated[str, Meta(max_length=2000)] = ""
     custom: dict[Annotated[str, Meta(max_length=40)], Any] = {}
-    blocked_senders: Annotated[list[int], Meta(max_length=200)] = []
+    blocked_senders: Annotated[list[Id], Meta(max_length=200)] = []
     blocked_all: bool = False
 
 
 class ContactUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     phone: Annotated[str, Meta(min_length=1, max_length=40)] | UnsetType = UNSET
-    groups: Annotated[list[int], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+    groups: Annotated[list[Id], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
     first_name: Name | UnsetType = UNSET
     last_name: Name | UnsetType = UNSET
     birth_date: date | UnsetType | None = UNSET
     gender: Gender | UnsetType = UNSET
     comments: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
     custom: dict[Annotated[str, Meta(max_length=40)], Any] | UnsetType = UNSET
-    blocked_senders: Annotated[list[int], Meta(max_length=200)] | UnsetType = UNSET
+    blocked_senders: Annotated[list[Id], Meta(max_length=200)] | UnsetType = UNSET
     blocked_all: bool | UnsetType = UNSET
 
 
@@ -78,8 +80,8 @@ class ContactFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_name: Name = ""
     comments: Annotated[str, Meta(max_length=200)] = ""
     gender: Gender | None = None
-    group_id: int | None = None
-    blocked_sender_id: int | None = None
+    group_id: Id | None = None
+    blocked_sender_id: Id | None = None
     blocked: bool | None = None
     created_from: date | None = None
     created_to: date | None = None
@@ -88,7 +90,7 @@ class ContactFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom: dict[Annotated[str, Meta(max_length=40)], Annotated[str, Meta(max_length=200)]] = {}
     sort: SortKey = "created_at"
     descending: bool = True
-    page: Annotated[int, Meta(ge=1)] = 1
+    page: PageNumber = 1
     per_page: Annotated[int, Meta(ge=1, le=500)] = 50
 
 
@@ -148,13 +150,13 @@ class StopListChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Block (merge) or unblock sender IDs for the selected contacts; no sender ids with all=True is every one."""
 
     selection: Selection
-    sender_ids: Annotated[list[int], Meta(max_length=200)] = []
+    sender_ids: Annotated[list[Id], Meta(max_length=200)] = []
     all_senders: bool = False
 
 
 class GroupAction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     selection: Selection
-    group_id: int
+    group_id: Id
     action: Literal["add", "remove", "move"]
 
 
@@ -198,8 +200,8 @@ class ImportStart(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     has_header: bool = False
     contact_mode: ContactMode = "add_update"
     stop_mode: StopMode = "exclude"
-    sender_ids: Annotated[list[int], Meta(max_length=200, description="Sender IDs for the stop list; none = all")] = []
-    group_id: int | None = None
+    sender_ids: Annotated[list[Id], Meta(max_length=200, description="Sender IDs for the stop list; none = all")] = []
+    group_id: Id | None = None
     new_group: Annotated[str, Meta(max_length=120, description="Create this group and import into it")] = ""
 
 

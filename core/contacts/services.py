@@ -22,7 +22,7 @@ from core.contacts.schemas import (
     SenderRef,
 )
 from core.contacts.tables import Contact, ContactBlock, ContactGroup, ContactGroupMember
-from core.db import icontains, is_sqlite, json_value, write_transaction
+from core.db import LIKE_ESCAPE, contains, icontains, is_sqlite, json_value, like_literal, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.normalise import InvalidNumber, normalise
 from core.senders.tables import Sender
@@ -73,7 +73,10 @@ def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None
     where = Contact.partner == actor.partner_id
     if f.phone:
         digits = "".join(c for c in f.phone if c.isdigit())
-        where &= Contact.phone.like(f"%{digits}%")
+        if not digits:
+            # Stored phones are digits only: a filter without one would match every row and widen a mass action.
+            raise InvalidInput(N_("Type at least one digit of the phone number"), field="phone")
+        where &= contains(Contact.phone, digits)
     if f.first_name:
         where &= icontains(Contact.first_name, f.first_name)
     if f.last_name:
@@ -104,10 +107,11 @@ def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None
         if fields is None or variable not in fields:
             raise InvalidInput(f"Unknown custom field {variable!r}", field=f"custom.{variable}")
         # The variable was checked against the partner's fields, so it is safe inside the JSON path.
+        pattern = f"%{like_literal(value)}%"
         if is_sqlite():
-            where &= WhereRaw(f"json_extract(contact.custom, '$.{variable}') LIKE {{}}", f"%{value}%")
+            where &= WhereRaw(f"json_extract(contact.custom, '$.{variable}') LIKE {{}} {LIKE_ESCAPE}", pattern)
         else:
-            where &= WhereRaw(f"contact.custom->>'{variable}' ILIKE {{}}", f"%{value}%")
+            where &= WhereRaw(f"contact.custom->>'{variable}' ILIKE {{}} {LIKE_ESCAPE}", pattern)
     return where
 
 

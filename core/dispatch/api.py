@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from core.accounts.guards import manager_guard
 from core.dispatch import connections
 from core.dispatch.connections import ConnectionIn, ConnectionView
 from core.tenancy.schemas import Actor
+from core.web.params import PathId
 from core.web.shell import client_ip
 
 
@@ -29,7 +30,7 @@ class VendorConnectionsApi(Controller):
         return await connections.create_connection(actor, data, ip=client_ip(request))
 
     @get("/{connection_id:int}")
-    async def get_connection(self, actor: NamedDependency[Actor], connection_id: FromPath[int]) -> ConnectionView:
+    async def get_connection(self, actor: NamedDependency[Actor], connection_id: PathId) -> ConnectionView:
         return await connections.get_connection(actor, connection_id)
 
     @put("/{connection_id:int}")
@@ -37,11 +38,11 @@ class VendorConnectionsApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        connection_id: FromPath[int],
+        connection_id: PathId,
         data: JSONBody[ConnectionIn],
     ) -> ConnectionView:
         return await connections.update_connection(actor, connection_id, data, ip=client_ip(request))
 
     @delete("/{connection_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], connection_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], connection_id: PathId) -> None:
         await connections.delete_connection(actor, connection_id, ip=client_ip(request))

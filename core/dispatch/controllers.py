@@ -11,7 +11,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Redirect
 
 from core.accounts.guards import manager_guard
@@ -20,6 +19,7 @@ from core.dispatch.connections import ConnectionIn, ConnectionView
 from core.errors import PortalError
 from core.plugins import registries
 from core.tenancy.schemas import Actor
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 
@@ -148,11 +148,11 @@ class VendorPages(Controller):
         return Redirect(f"/admin/vendors/{made.id}?created=1")
 
     @get("/{connection_id:int}")
-    async def edit(self, request: Request, actor: NamedDependency[Actor], connection_id: FromPath[int]) -> Response:
+    async def edit(self, request: Request, actor: NamedDependency[Actor], connection_id: PathId) -> Response:
         return await self._form(request, actor, await connections.get_connection(actor, connection_id))
 
     @post("/{connection_id:int}")
-    async def update(self, request: Request, actor: NamedDependency[Actor], connection_id: FromPath[int]) -> Response:
+    async def update(self, request: Request, actor: NamedDependency[Actor], connection_id: PathId) -> Response:
         item = await connections.get_connection(actor, connection_id)
         form = await request.form()
         settings = _settings_from_form(item.channel, form)
@@ -173,6 +173,6 @@ class VendorPages(Controller):
         return Redirect(f"/admin/vendors/{connection_id}?saved=1")
 
     @post("/{connection_id:int}/delete")
-    async def remove(self, request: Request, actor: NamedDependency[Actor], connection_id: FromPath[int]) -> Response:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], connection_id: PathId) -> Response:
         await connections.delete_connection(actor, connection_id, ip=client_ip(request))
         return Redirect("/admin/vendors?deleted=1")

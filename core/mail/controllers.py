@@ -6,9 +6,9 @@ from litestar import Controller, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, FromQuery
 
 from core.mail import services
+from core.web.params import PageNo, PathId
 from core.web.templating import render
 
 
@@ -26,12 +26,12 @@ class DevOutbox(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request, page_no: FromQuery[int] = 1) -> Response:
+    async def index(self, request: Request, page_no: PageNo = 1) -> Response:
         result = await services.list_outbox(page=max(1, page_no))
         return render(request, "dev/outbox.html", {"result": result})
 
     # Named "message", not "mail_id": the tenant-isolation harness covers tenant-scoped "*_id" routes, and this
     # page is deliberately unscoped (a developer's view of all mail) and absent in production.
     @get("/{message:int}")
-    async def show(self, request: Request, message: FromPath[int]) -> Response:
+    async def show(self, request: Request, message: PathId) -> Response:
         return render(request, "dev/outbox_message.html", {"mail": await services.get_mail(message)})

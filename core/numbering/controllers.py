@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from core.accounts.guards import manager_guard
@@ -28,11 +28,10 @@ from core.numbering.schemas import (
 )
 from core.tenancy.schemas import Actor, Page
 from core.web.forms import parse_form
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip, page
 
 CSV_TYPE = "text/csv; charset=utf-8"
-PageNo = Annotated[int, QueryParameter(ge=1, description="Page number, from 1")]
-PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page")]
 
 
 async def read_csv_upload(upload: Any) -> bytes:
@@ -106,7 +105,7 @@ class NumberingPages(Controller):
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         country: FromQuery[str] = "",
-        page_no: FromQuery[int] = 1,
+        page_no: PageNo = 1,
     ) -> Response:
         return await self._book(request, actor, q=q, country=country, page_no=page_no)
 
@@ -168,15 +167,11 @@ class NumberingPages(Controller):
         )
 
     @get("/countries/{country_id:int}")
-    async def edit_country(
-        self, request: Request, actor: NamedDependency[Actor], country_id: FromPath[int]
-    ) -> Response:
+    async def edit_country(self, request: Request, actor: NamedDependency[Actor], country_id: PathId) -> Response:
         return await self._country_form(request, actor, country_id)
 
     @post("/countries/{country_id:int}")
-    async def update_country(
-        self, request: Request, actor: NamedDependency[Actor], country_id: FromPath[int]
-    ) -> Response:
+    async def update_country(self, request: Request, actor: NamedDependency[Actor], country_id: PathId) -> Response:
         await services.get_country(actor, country_id)
         try:
             await services.update_country(
@@ -195,9 +190,7 @@ class NumberingPages(Controller):
         return Redirect(f"/admin/numbering/countries/{country_id}?saved=1")
 
     @post("/countries/{country_id:int}/delete")
-    async def delete_country(
-        self, request: Request, actor: NamedDependency[Actor], country_id: FromPath[int]
-    ) -> Response:
+    async def delete_country(self, request: Request, actor: NamedDependency[Actor], country_id: PathId) -> Response:
         await services.delete_country(actor, country_id, ip=client_ip(request))
         return Redirect("/admin/numbering?saved=deleted")
 
@@ -248,15 +241,11 @@ class NumberingPages(Controller):
         return Redirect(f"/admin/numbering/networks/{created.id}?saved=1")
 
     @get("/networks/{network_id:int}")
-    async def edit_network(
-        self, request: Request, actor: NamedDependency[Actor], network_id: FromPath[int]
-    ) -> Response:
+    async def edit_network(self, request: Request, actor: NamedDependency[Actor], network_id: PathId) -> Response:
         return await self._network_form(request, actor, network=await services.get_network(actor, network_id))
 
     @post("/networks/{network_id:int}")
-    async def update_network(
-        self, request: Request, actor: NamedDependency[Actor], network_id: FromPath[int]
-    ) -> Response:
+    async def update_network(self, request: Request, actor: NamedDependency[Actor], network_id: PathId) -> Response:
         current = await services.get_network(actor, network_id)
         try:
             data = await parse_form(request, NetworkUpdate, **await _prefix_lines(request))
@@ -274,9 +263,7 @@ class NumberingPages(Controller):
         return Redirect(f"/admin/numbering/networks/{network_id}?saved=1")
 
     @post("/networks/{network_id:int}/delete")
-    async def delete_network(
-        self, request: Request, actor: NamedDependency[Actor], network_id: FromPath[int]
-    ) -> Response:
+    async def delete_network(self, request: Request, actor: NamedDependency[Actor], network_id: PathId) -> Response:
         current = await services.get_network(actor, network_id)
         await services.delete_network(actor, network_id, ip=client_ip(request))
         return Redirect(f"/admin/numbering?country={current.country_iso}&saved=deleted")
@@ -334,17 +321,17 @@ class NumberingApi(Controller):
         return await services.create_country(actor, data, ip=client_ip(request))
 
     @get("/countries/{country_id:int}")
-    async def get_country(self, actor: NamedDependency[Actor], country_id: FromPath[int]) -> CountryView:
+    async def get_country(self, actor: NamedDependency[Actor], country_id: PathId) -> CountryView:
         return await services.get_country(actor, country_id)
 
     @patch("/countries/{country_id:int}")
     async def update_country(
-        self, request: Request, actor: NamedDependency[Actor], country_id: FromPath[int], data: JSONBody[CountryUpdate]
+        self, request: Request, actor: NamedDependency[Actor], country_id: PathId, data: JSONBody[CountryUpdate]
     ) -> CountryView:
         return await services.update_country(actor, country_id, data, ip=client_ip(request))
 
     @delete("/countries/{country_id:int}", status_code=204, summary="Remove a country and its networks")
-    async def delete_country(self, request: Request, actor: NamedDependency[Actor], country_id: FromPath[int]) -> None:
+    async def delete_country(self, request: Request, actor: NamedDependency[Actor], country_id: PathId) -> None:
         await services.delete_country(actor, country_id, ip=client_ip(request))
 
     @get("/networks")
@@ -365,17 +352,17 @@ class NumberingApi(Controller):
         return await services.create_network(actor, data, ip=client_ip(request))
 
     @get("/networks/{network_id:int}")
-    async def get_network(self, actor: NamedDependency[Actor], network_id: FromPath[int]) -> NetworkView:
+    async def get_network(self, actor: NamedDependency[Actor], network_id: PathId) -> NetworkView:
         return await services.get_network(actor, network_id)
 
     @patch("/networks/{network_id:int}", summary="Change a network; 'prefixes' replaces its whole list")
     async def update_network(
-        self, request: Request, actor: NamedDependency[Actor], network_id: FromPath[int], data: JSONBody[NetworkUpdate]
+        self, request: Request, actor: NamedDependency[Actor], network_id: PathId, data: JSONBody[NetworkUpdate]
     ) -> NetworkView:
         return await services.update_network(actor, network_id, data, ip=client_ip(request))
 
     @delete("/networks/{network_id:int}", status_code=204)
-    async def delete_network(self, request: Request, actor: NamedDependency[Actor], network_id: FromPath[int]) -> None:
+    async def delete_network(self, request: Request, actor: NamedDependency[Actor], network_id: PathId) -> None:
         await services.delete_network(actor, network_id, ip=client_ip(request))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from core.db import icontains, write_transaction
+from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.numbering.book import BookCountry, BookNetwork, book_csv, parse_book
 from core.numbering.normalise import InvalidNumber, normalise
@@ -336,7 +336,9 @@ async def list_networks(
                 (Network.mcc == digits[:3])
                 & ((Network.mnc == digits[3:]) if len(digits) > 3 else Network.mcc.is_not_null())
             ) | Network.id.is_in(
-                Prefix.select(Prefix.network).where(Prefix.prefix.like(digits + "%") | Prefix.prefix.is_in(candidates))
+                Prefix.select(Prefix.network).where(
+                    starts_with(Prefix.prefix, digits) | Prefix.prefix.is_in(candidates)
+                )
             )
         where &= match
     total = await Network.count().where(where)

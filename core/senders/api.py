@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from core.accounts.guards import manager_guard
 from core.senders import services
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.tenancy.schemas import Actor
+from core.web.params import PathId
 from core.web.shell import client_ip
 
 
@@ -19,23 +20,23 @@ class SendersAdminApi(Controller):
     tags = ["Admin"]
 
     @get("/partners/{partner_id:int}/senders")
-    async def list_senders(self, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> list[SenderView]:
+    async def list_senders(self, actor: NamedDependency[Actor], partner_id: PathId) -> list[SenderView]:
         return await services.list_senders(actor, partner_id)
 
     @post("/partners/{partner_id:int}/senders", status_code=201)
     async def create(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int], data: JSONBody[SenderCreate]
+        self, request: Request, actor: NamedDependency[Actor], partner_id: PathId, data: JSONBody[SenderCreate]
     ) -> SenderView:
         return await services.create_sender(actor, partner_id, data, ip=client_ip(request))
 
     @patch("/senders/{sender_id:int}")
     async def update(
-        self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int], data: JSONBody[SenderUpdate]
+        self, request: Request, actor: NamedDependency[Actor], sender_id: PathId, data: JSONBody[SenderUpdate]
     ) -> SenderView:
         return await services.update_sender(actor, sender_id, data, ip=client_ip(request))
 
     @delete("/senders/{sender_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], sender_id: PathId) -> None:
         await services.delete_sender(actor, sender_id, ip=client_ip(request))
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 
 from core.campaigns.schemas import CampaignFilter
 from core.campaigns.services import list_campaigns
@@ -18,6 +18,7 @@ from core.statistics import services
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
 from core.tenancy.schemas import Actor, Page
 from core.web.forms import convert, parse_day
+from core.web.params import PageNo, PathBigId, QueryId
 from core.web.shell import page
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
@@ -86,7 +87,7 @@ class StatisticsPages(Controller):
         )
 
     @get("/edr/{edr_id:int}")
-    async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: FromPath[int]) -> Response:
+    async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: PathBigId) -> Response:
         edr = await services.get_edr(actor, edr_id)
         return await page(request, actor, "statistics/edr_details.html", {"edr": edr})
 
@@ -102,11 +103,11 @@ class EdrsApi(Controller):
         source: FromQuery[str] = "",
         status: FromQuery[str] = "",
         channel: FromQuery[str] = "",
-        campaign_id: FromQuery[int | None] = None,
+        campaign_id: QueryId = None,
         recipient: FromQuery[str] = "",
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
-        page: FromQuery[int] = 1,
+        page: PageNo = 1,
         per_page: FromQuery[int] = DEFAULT_EDR_ROWS,
     ) -> Page[EdrView]:
         f = convert(
@@ -126,5 +127,5 @@ class EdrsApi(Controller):
         return await services.list_edrs(actor, f)
 
     @get("/{edr_id:int}", summary="One message record with every field")
-    async def get_edr(self, actor: NamedDependency[Actor], edr_id: FromPath[int]) -> EdrView:
+    async def get_edr(self, actor: NamedDependency[Actor], edr_id: PathBigId) -> EdrView:
         return await services.get_edr(actor, edr_id)

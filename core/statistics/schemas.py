@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from core.web.params import Id, PageNumber
+
 EDR_STATUSES = ("PREPARED", "BILLED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED", "SEEN")
 DEFAULT_EDR_ROWS = 150  # STA-1: the table opens on the latest 150 records of today
 
@@ -21,11 +23,11 @@ class EdrFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     source: Annotated[Source, Meta(description="campaign: campaign messages only; api: messages sent by API")] = ""
     status: Annotated[str, Meta(max_length=12)] = ""
     channel: Annotated[str, Meta(max_length=40)] = ""
-    campaign_id: int | None = None
+    campaign_id: Id | None = None
     recipient: Annotated[str, Meta(max_length=20, description="Part of the destination number")] = ""
     created_from: datetime | None = None
     created_to: datetime | None = None
-    page: Annotated[int, Meta(ge=1)] = 1
+    page: PageNumber = 1
     per_page: Annotated[int, Meta(ge=1, le=1000)] = DEFAULT_EDR_ROWS
 
 

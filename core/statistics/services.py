@@ -6,6 +6,7 @@ from typing import Any
 
 from core.billing.money import from_micros
 from core.campaigns.tables import Campaign
+from core.db import contains
 from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.statistics.schemas import EdrFilter, EdrView
@@ -64,7 +65,7 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
         where &= Edr.campaign == f.campaign_id
     digits = "".join(ch for ch in f.recipient if ch.isdigit())
     if digits:
-        where &= Edr.destination.like(f"%{digits}%")
+        where &= contains(Edr.destination, digits)
     if f.created_from:
         where &= Edr.created_at >= f.created_from
     if f.created_to:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody
 
 from core.accounts import services as accounts
 from core.accounts.guards import manager_guard
@@ -26,10 +24,8 @@ from core.tenancy.schemas import (
     PortalUpdate,
     PortalView,
 )
+from core.web.params import PageNo, PathId, PerPage, QueryId
 from core.web.shell import client_ip
-
-PageNo = Annotated[int, QueryParameter(ge=1, description="Page number, from 1")]
-PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page")]
 
 
 class AdminApi(Controller):
@@ -56,12 +52,12 @@ class AdminApi(Controller):
         return await services.create_portal(actor, data, ip=client_ip(request))
 
     @get("/portals/{portal_id:int}")
-    async def get_portal(self, actor: NamedDependency[Actor], portal_id: FromPath[int]) -> PortalView:
+    async def get_portal(self, actor: NamedDependency[Actor], portal_id: PathId) -> PortalView:
         return await services.get_portal(actor, portal_id)
 
     @patch("/portals/{portal_id:int}")
     async def update_portal(
-        self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int], data: JSONBody[PortalUpdate]
+        self, request: Request, actor: NamedDependency[Actor], portal_id: PathId, data: JSONBody[PortalUpdate]
     ) -> PortalView:
         return await services.update_portal(actor, portal_id, data, ip=client_ip(request))
 
@@ -74,7 +70,7 @@ class AdminApi(Controller):
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         blocked: FromQuery[bool | None] = None,
-        parent_id: FromQuery[int | None] = None,
+        parent_id: QueryId = None,
     ) -> Page[PartnerView]:
         return await services.list_partners(
             actor, query=q, kind=kind, blocked=blocked, parent_id=parent_id, page=page, per_page=per_page
@@ -87,24 +83,24 @@ class AdminApi(Controller):
         return await services.create_partner(actor, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}")
-    async def get_partner(self, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> PartnerView:
+    async def get_partner(self, actor: NamedDependency[Actor], partner_id: PathId) -> PartnerView:
         return await services.get_partner(actor, partner_id)
 
     @patch("/partners/{partner_id:int}")
     async def update_partner(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int], data: JSONBody[PartnerUpdate]
+        self, request: Request, actor: NamedDependency[Actor], partner_id: PathId, data: JSONBody[PartnerUpdate]
     ) -> PartnerView:
         return await services.update_partner(actor, partner_id, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}/users")
     async def list_users(
-        self, actor: NamedDependency[Actor], partner_id: FromPath[int], page: PageNo = 1, per_page: PerPage = 50
+        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = 50
     ) -> Page[UserView]:
         return await accounts.list_users(actor, partner_id, page=page, per_page=per_page)
 
     @post("/partners/{partner_id:int}/users", status_code=201)
     async def create_user(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int], data: JSONBody[UserCreate]
+        self, request: Request, actor: NamedDependency[Actor], partner_id: PathId, data: JSONBody[UserCreate]
     ) -> UserView:
         return await accounts.create_user(actor, partner_id, data, ip=client_ip(request))
 
@@ -113,14 +109,14 @@ class AdminApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        partner_id: FromPath[int],
+        partner_id: PathId,
         data: JSONBody[BalanceAdjustment],
     ) -> LedgerView:
         return await billing.adjust_balance(actor, partner_id, data, ip=client_ip(request))
 
     @get("/partners/{partner_id:int}/ledger")
     async def ledger(
-        self, actor: NamedDependency[Actor], partner_id: FromPath[int], page: PageNo = 1, per_page: PerPage = 50
+        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = 50
     ) -> Page[LedgerView]:
         return await billing.list_ledger(actor, partner_id, page=page, per_page=per_page)
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from msgspec import UNSET
 
@@ -32,6 +32,7 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.themes import available_themes
 from core.web.forms import parse_form
+from core.web.params import PageNo, PathId
 from core.web.shell import client_ip, page
 
 
@@ -79,7 +80,7 @@ class AdminPages(Controller):
     # Portals --------------------------------------------------------------------------------------
     @get("/portals")
     async def portals(
-        self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: FromQuery[int] = 1
+        self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: PageNo = 1
     ) -> Response:
         result = await services.list_portals(actor, query=q, page=max(1, page_no))
         return await page(request, actor, "admin/portals.html", {"result": result, "q": q})
@@ -133,13 +134,11 @@ class AdminPages(Controller):
         return Redirect(f"/admin/portals/{created.id}?saved=1")
 
     @get("/portals/{portal_id:int}")
-    async def edit_portal(self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int]) -> Response:
+    async def edit_portal(self, request: Request, actor: NamedDependency[Actor], portal_id: PathId) -> Response:
         return await self._portal_form(request, actor, portal=await services.get_portal(actor, portal_id))
 
     @post("/portals/{portal_id:int}")
-    async def update_portal(
-        self, request: Request, actor: NamedDependency[Actor], portal_id: FromPath[int]
-    ) -> Response:
+    async def update_portal(self, request: Request, actor: NamedDependency[Actor], portal_id: PathId) -> Response:
         current = await services.get_portal(actor, portal_id)
         try:
             await services.update_portal(
@@ -169,7 +168,7 @@ class AdminPages(Controller):
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         status: FromQuery[str] = "",
-        page_no: FromQuery[int] = 1,
+        page_no: PageNo = 1,
     ) -> Response:
         blocked = {"blocked": True, "active": False}.get(status)
         result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=max(1, page_no))
@@ -272,7 +271,7 @@ class AdminPages(Controller):
         )
 
     @get("/partners/{partner_id:int}")
-    async def partner(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
+    async def partner(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         return await self._partner_page(request, actor, partner_id)
 
     async def _partner_action(
@@ -293,9 +292,7 @@ class AdminPages(Controller):
         return Redirect(f"/admin/partners/{partner_id}?saved={form_name}")
 
     @post("/partners/{partner_id:int}")
-    async def update_partner(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
-    ) -> Response:
+    async def update_partner(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         async def run() -> None:
             # The edit form has no "blocked" box; blocking has its own button.
             data = msgspec.structs.replace(await parse_form(request, PartnerUpdate), blocked=UNSET)
@@ -304,9 +301,7 @@ class AdminPages(Controller):
         return await self._partner_action(request, actor, partner_id, "settings", run)
 
     @post("/partners/{partner_id:int}/block")
-    async def block_partner(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
-    ) -> Response:
+    async def block_partner(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         blocked = (await request.form()).get("blocked") == "1"
 
         async def run() -> None:
@@ -315,16 +310,14 @@ class AdminPages(Controller):
         return await self._partner_action(request, actor, partner_id, "block", run)
 
     @post("/partners/{partner_id:int}/users")
-    async def create_user(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
+    async def create_user(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         async def run() -> None:
             await accounts.create_user(actor, partner_id, await parse_form(request, UserCreate), ip=client_ip(request))
 
         return await self._partner_action(request, actor, partner_id, "user", run)
 
     @post("/partners/{partner_id:int}/balance")
-    async def adjust_balance(
-        self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]
-    ) -> Response:
+    async def adjust_balance(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         async def run() -> None:
             await billing.adjust_balance(
                 actor, partner_id, await parse_form(request, BalanceAdjustment), ip=client_ip(request)
@@ -334,7 +327,7 @@ class AdminPages(Controller):
 
     # Sender IDs -------------------------------------------------------------------------------------
     @post("/partners/{partner_id:int}/senders")
-    async def add_sender(self, request: Request, actor: NamedDependency[Actor], partner_id: FromPath[int]) -> Response:
+    async def add_sender(self, request: Request, actor: NamedDependency[Actor], partner_id: PathId) -> Response:
         async def run() -> None:
             await senders.create_sender(
                 actor, partner_id, await parse_form(request, SenderCreate), ip=client_ip(request)
@@ -343,18 +336,14 @@ class AdminPages(Controller):
         return await self._partner_action(request, actor, partner_id, "senders", run)
 
     @post("/senders/{sender_id:int}/status")
-    async def sender_status(
-        self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int]
-    ) -> Response:
+    async def sender_status(self, request: Request, actor: NamedDependency[Actor], sender_id: PathId) -> Response:
         view = await senders.update_sender(
             actor, sender_id, await parse_form(request, SenderUpdate), ip=client_ip(request)
         )
         return Redirect(f"/admin/partners/{view.partner_id}?saved=senders")
 
     @post("/senders/{sender_id:int}/delete")
-    async def remove_sender(
-        self, request: Request, actor: NamedDependency[Actor], sender_id: FromPath[int]
-    ) -> Response:
+    async def remove_sender(self, request: Request, actor: NamedDependency[Actor], sender_id: PathId) -> Response:
         partner_id = (await senders.get_sender(actor, sender_id)).partner_id
         await senders.delete_sender(actor, sender_id, ip=client_ip(request))
         return Redirect(f"/admin/partners/{partner_id}?saved=senders")
@@ -367,7 +356,7 @@ class AdminPages(Controller):
         actor: NamedDependency[Actor],
         action: FromQuery[str] = "",
         q: FromQuery[str] = "",
-        page_no: FromQuery[int] = 1,
+        page_no: PageNo = 1,
     ) -> Response:
         result = await audit.list_entries(actor, action=action, query=q, page=max(1, page_no))
         return await page(

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from core.billing.money import check_amount
+from core.web.params import Id
 
 LANGUAGES = ("en", "es", "ru", "tr")
 Language = Literal["en", "es", "ru", "tr"]
@@ -82,11 +83,11 @@ class PartnerOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class PartnerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     kind: Literal["reseller", "end_user"]
-    parent_id: int | None = None
+    parent_id: Id | None = None
     currency: Currency | None = None
     credit_limit: NonNegativeMoney = Decimal(0)
     options: PartnerOptions = msgspec.field(default_factory=PartnerOptions)
-    portal_id: int | None = None
+    portal_id: Id | None = None
 
     def __post_init__(self) -> None:
         check_amount(self.credit_limit, "credit_limit")
@@ -97,7 +98,7 @@ class PartnerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     credit_limit: NonNegativeMoney | UnsetType = UNSET
     options: PartnerOptions | UnsetType = UNSET
     blocked: bool | UnsetType = UNSET
-    portal_id: int | UnsetType | None = UNSET
+    portal_id: Id | UnsetType | None = UNSET
 
 
 class PartnerView(msgspec.Struct, kw_only=True):
@@ -141,7 +142,7 @@ class PortalCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     brand_name: Annotated[str, Meta(min_length=1, max_length=80)]
     hosts: Annotated[list[HostName], Meta(min_length=1, max_length=20)]
-    partner_id: int | None = None
+    partner_id: Id | None = None
     theme: Slug = "default"
     default_language: Language = "en"
     languages: Annotated[list[Language], Meta(min_length=1)] = msgspec.field(default_factory=lambda: list(LANGUAGES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.db import starts_with
 from core.errors import Forbidden, NotFound
 from core.tenancy.schemas import Actor
 from core.tenancy.tables import Partner
@@ -22,7 +23,7 @@ def depth_of(path: str) -> int:
 
 def in_subtree(actor: Actor, column: Any = Partner.path) -> Any:
     """A where-clause limiting ``column`` (a partner path) to the actor's own partner and its descendants."""
-    return column.like(actor.partner_path + "%")
+    return starts_with(column, actor.partner_path)
 
 
 async def visible_partner(actor: Actor, partner_id: int) -> dict[str, Any]:

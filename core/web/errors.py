@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -15,6 +16,7 @@ from core.web.i18n import N_
 from core.web.templating import render
 
 log = logging.getLogger(__name__)
+_FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
 
 
 def _api(request: Request) -> bool:
@@ -37,24 +39,16 @@ def portal_error(request: Request, exc: PortalError) -> Response:
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     """Litestar's own errors (unknown route, bad JSON, CSRF) in the same two shapes."""
-    if isinstance(exc, ValidationException) and _api(request):
-        extra = exc.extra if isinstance(exc.extra, list) else []
-        first = next((e for e in extra if isinstance(e, dict)), {})
-        field, message = split_field(str(first.get("message") or exc.detail))
-        if field is None and first.get("key") not in (None, "", "data"):
-            field = first["key"]
-        body = {"status_code": 400, "detail": f"{field}: {message}" if field else message}
-        if field:
-            body["field"] = field
-        return Response(body, status_code=400, media_type=MediaType.JSON)
+    if isinstance(exc, ValidationException):
+        return _invalid_parameters(request, exc)
     if isinstance(exc, NotFoundException):
         return portal_error(request, NotFound("Page"))
     if _api(request):
-        return Response(
-            {"status_code": exc.status_code, "detail": exc.detail},
-            status_code=exc.status_code,
-            media_type=MediaType.JSON,
-        )
+        body = {"status_code": exc.status_code, "detail": exc.detail}
+        # Our own refusals read "field: reason"; litestar's may end in a msgspec path that names no field.
+        if (field := split_field(exc.detail)[0]) and _FIELD.fullmatch(field):
+            body["field"] = field
+        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
     if exc.status_code == 403 and "csrf" in exc.detail.lower():
         detail = N_("Your form expired. Go back, reload the page and try again.")
     else:
@@ -62,6 +56,24 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return render(
         request, "error.html", {"status_code": exc.status_code, "detail": detail}, status_code=exc.status_code
     )
+
+
+def _invalid_parameters(request: Request, exc: ValidationException) -> Response:
+    """A 400 that names the first bad parameter; a bad path parameter (an id out of range) names no object: 404."""
+    errors = [e for e in exc.extra if isinstance(e, dict)] if isinstance(exc.extra, list) else []
+    if any(e.get("source") == "path" for e in errors):
+        return portal_error(request, NotFound("Page"))
+    first = errors[0] if errors else {}
+    field, message = split_field(str(first.get("message") or exc.detail))
+    if field is None and first.get("key") not in (None, "", "data"):
+        field = first["key"]
+    detail = f"{field}: {message}" if field else message
+    if _api(request):
+        body = {"status_code": 400, "detail": detail}
+        if field:
+            body["field"] = field
+        return Response(body, status_code=400, media_type=MediaType.JSON)
+    return render(request, "error.html", {"status_code": 400, "detail": detail}, status_code=400)
 
 
 def internal_error(request: Request, exc: Exception) -> Response:

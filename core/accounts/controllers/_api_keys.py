@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.response import Redirect
 
 from core.accounts import api_keys
@@ -14,6 +14,7 @@ from core.errors import PortalError
 from core.portal import Portal
 from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 
@@ -53,12 +54,12 @@ class ApiKeyPages(Controller):
         return await self._list(request, actor, created=created)
 
     @post("/{key_id:int}/refresh")
-    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> Response:
+    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
         await api_keys.refresh_key(actor, key_id, ip=client_ip(request))
         return Redirect("/api-keys?done=refreshed")
 
     @post("/{key_id:int}/delete")
-    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> Response:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
         await api_keys.remove_key(actor, key_id, ip=client_ip(request))
         return Redirect("/api-keys?done=removed")
 
@@ -82,9 +83,9 @@ class ApiKeysApi(Controller):
         return await api_keys.create_key(actor, data, ip=client_ip(request))
 
     @post("/{key_id:int}/refresh", status_code=200)
-    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> ApiKeyView:
+    async def refresh(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> ApiKeyView:
         return await api_keys.refresh_key(actor, key_id, ip=client_ip(request))
 
     @delete("/{key_id:int}", status_code=204)
-    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: FromPath[int]) -> None:
+    async def remove(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> None:
         await api_keys.remove_key(actor, key_id, ip=client_ip(request))

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Redirect
 
 from core.campaigns import services
@@ -20,6 +19,7 @@ from core.contacts.groups import group_names
 from core.errors import InvalidInput, PortalError
 from core.tenancy.schemas import Actor, Page
 from core.web.forms import convert, parse_day
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -115,7 +115,7 @@ class CampaignPages(Controller):
         )
 
     @get("/{campaign_id:int}")
-    async def details(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> Response:
+    async def details(self, request: Request, actor: NamedDependency[Actor], campaign_id: PathId) -> Response:
         return await self._details(request, actor, campaign_id)
 
     async def _details(
@@ -139,7 +139,7 @@ class CampaignPages(Controller):
         )
 
     @post("/{campaign_id:int}/action")
-    async def act(self, request: Request, actor: NamedDependency[Actor], campaign_id: FromPath[int]) -> Response:
+    async def act(self, request: Request, actor: NamedDependency[Actor], campaign_id: PathId) -> Response:
         form = await request.form()
         action = str(form.get("action") or "")
         back = str(form.get("back") or "")

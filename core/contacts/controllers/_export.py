@@ -8,7 +8,6 @@ from pathlib import Path
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import File
 
 from core.contacts import groups, services
@@ -18,6 +17,7 @@ from core.contacts.fields import variables
 from core.contacts.params import contact_filter
 from core.contacts.schemas import ContactFilter
 from core.tenancy.schemas import Actor
+from core.web.params import PathId
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -45,7 +45,7 @@ class ExportPages(Controller):
         return _xlsx(await export_contacts(actor, where), "contacts")
 
     @get("/groups/{group_id:int}/export")
-    async def export_group(self, actor: NamedDependency[Actor], group_id: FromPath[int]) -> File:
+    async def export_group(self, actor: NamedDependency[Actor], group_id: PathId) -> File:
         group = await groups.get_group(actor, group_id)
         where = services.contact_where(actor, ContactFilter(group_id=group.id))
         return _xlsx(await export_contacts(actor, where), "group")

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from core.contacts import groups, services
@@ -16,6 +16,7 @@ from core.errors import InvalidInput, PortalError
 from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
 from core.web.i18n import N_
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip, page
 
 # Copying into a group adds the members there; moving leaves them in that group only (the service's "move").
@@ -61,8 +62,8 @@ class GroupPages(Controller):
         request: Request,
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
-        page_no: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 50,
+        page_no: PageNo = 1,
+        per_page: PerPage = 50,
     ) -> Response:
         return await self._list(request, actor, q=q, page_no=page_no, per_page=per_page)
 
@@ -108,11 +109,11 @@ class GroupPages(Controller):
         return Redirect(done_url("/contacts/groups", "created"))
 
     @get("/{group_id:int}")
-    async def edit(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> Response:
+    async def edit(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> Response:
         return await self._form(request, actor, group=await groups.get_group(actor, group_id))
 
     @post("/{group_id:int}")
-    async def update(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> Response:
+    async def update(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> Response:
         group = await groups.get_group(actor, group_id)
         try:
             await groups.update_group(actor, group_id, await parse_form(request, GroupUpdate), ip=client_ip(request))
@@ -129,7 +130,7 @@ class GroupPages(Controller):
         return Redirect(done_url("/contacts/groups", "saved"))
 
     @post("/{group_id:int}/delete")
-    async def delete(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> Response:
+    async def delete(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> Response:
         try:
             await groups.delete_group(actor, group_id, ip=client_ip(request))
         except PortalError as exc:
@@ -162,11 +163,11 @@ class GroupPages(Controller):
         )
 
     @get("/{group_id:int}/members")
-    async def members(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> Response:
+    async def members(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> Response:
         return await self._members(request, actor, await groups.get_group(actor, group_id))
 
     @post("/{group_id:int}/members")
-    async def move_members(self, request: Request, actor: NamedDependency[Actor], group_id: FromPath[int]) -> Response:
+    async def move_members(self, request: Request, actor: NamedDependency[Actor], group_id: PathId) -> Response:
         """Move, copy or remove every member of the group, through the contacts' group action."""
         group = await groups.get_group(actor, group_id)
         form = await request.form()

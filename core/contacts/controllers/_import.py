@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody
 from litestar.response import File, Redirect
 
 from core.contacts import imports
@@ -24,6 +24,7 @@ from core.senders.services import enabled_senders
 from core.tenancy.schemas import Actor, Page
 from core.web.errors import portal_error
 from core.web.forms import parse_form
+from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -88,7 +89,7 @@ class ImportPages(Controller):
         return Redirect(f"/contacts/imports/{uploaded.import_.id}/mapping{suffix}")
 
     @get("/imports")
-    async def history(self, request: Request, actor: NamedDependency[Actor], page_no: FromQuery[int] = 1) -> Response:
+    async def history(self, request: Request, actor: NamedDependency[Actor], page_no: PageNo = 1) -> Response:
         result = await imports.list_imports(actor, page=max(1, page_no), redis=_portal(request).redis)
         return await page(request, actor, "contacts/imports.html", {"result": result})
 
@@ -139,11 +140,11 @@ class ImportPages(Controller):
         )
 
     @get("/imports/{import_id:int}/mapping")
-    async def mapping(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> Response:
+    async def mapping(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> Response:
         return await self._mapping_page(request, actor, import_id)
 
     @post("/imports/{import_id:int}/start")
-    async def start(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> Response:
+    async def start(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> Response:
         await imports.get_import(actor, import_id)  # another partner's id is a 404 before the form is read
         form = await request.form()
         mapping = {
@@ -176,25 +177,23 @@ class ImportPages(Controller):
         return Redirect(f"/contacts/imports/{import_id}")
 
     @get("/imports/{import_id:int}")
-    async def progress_page(
-        self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]
-    ) -> Response:
+    async def progress_page(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> Response:
         view = await imports.get_import(actor, import_id, _portal(request).redis)
         return await page(request, actor, "contacts/import_progress.html", {"imp": view})
 
     @get("/imports/{import_id:int}/progress")
-    async def progress(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> Response:
+    async def progress(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> Response:
         """The fragment htmx polls every second while the import runs."""
         view = await imports.get_import(actor, import_id, _portal(request).redis)
         return render(request, "contacts/_import_status.html", {"actor": actor, "imp": view})
 
     @get("/imports/{import_id:int}/file")
-    async def original(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> File:
+    async def original(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
         path, name = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
         return File(path=path, filename=name, content_disposition_type="attachment")
 
     @get("/imports/{import_id:int}/invalid")
-    async def invalid(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> File:
+    async def invalid(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
         path, name = await imports.invalid_file(actor, import_id, _portal(request).settings.var_dir)
         return File(path=path, filename=name, media_type=CSV_TYPE, content_disposition_type="attachment")
 
@@ -216,8 +215,8 @@ class ImportsApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        page: PageNo = 1,
+        per_page: PerPage = 50,
     ) -> Page[ImportView]:
         return await imports.list_imports(actor, page=page, per_page=per_page, redis=_portal(request).redis)
 
@@ -240,21 +239,21 @@ class ImportsApi(Controller):
         )
 
     @get("/{import_id:int}", summary="Status, live progress and counts of an import")
-    async def get_import(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> ImportView:
+    async def get_import(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> ImportView:
         return await imports.get_import(actor, import_id, _portal(request).redis)
 
     @post("/{import_id:int}/start", status_code=202, summary="Map the columns, choose modes and group, and start")
     async def start(
-        self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int], data: JSONBody[ImportStart]
+        self, request: Request, actor: NamedDependency[Actor], import_id: PathId, data: JSONBody[ImportStart]
     ) -> ImportView:
         return await imports.start_import(actor, _portal(request), import_id, data, ip=client_ip(request))
 
     @get("/{import_id:int}/invalid", summary="The refused rows as CSV: row number, column, reason and the row")
-    async def invalid(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> File:
+    async def invalid(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
         path, name = await imports.invalid_file(actor, import_id, _portal(request).settings.var_dir)
         return File(path=path, filename=name, media_type=CSV_TYPE, content_disposition_type="attachment")
 
     @get("/{import_id:int}/file", summary="The uploaded file as it came")
-    async def original(self, request: Request, actor: NamedDependency[Actor], import_id: FromPath[int]) -> File:
+    async def original(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
         path, name = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
         return File(path=path, filename=name, content_disposition_type="attachment")

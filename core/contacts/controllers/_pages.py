@@ -7,7 +7,7 @@ from typing import Any, get_args
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from markupsafe import escape
 
@@ -45,6 +45,7 @@ from core.senders.services import list_senders
 from core.tenancy.schemas import Actor
 from core.web.forms import convert, parse_form
 from core.web.i18n import N_
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 BULK_ACTIONS = ("delete", "add", "remove", "move", "block", "unblock")
@@ -210,12 +211,12 @@ class ContactPages(Controller):
         return Redirect(done_url(back_url(form), "created"))
 
     @get("/{contact_id:int}")
-    async def edit(self, request: Request, actor: NamedDependency[Actor], contact_id: FromPath[int]) -> Response:
+    async def edit(self, request: Request, actor: NamedDependency[Actor], contact_id: PathId) -> Response:
         contact = await services.get_contact(actor, contact_id)
         return await self._form(request, actor, contact=contact, back=back_url(request.query_params))
 
     @post("/{contact_id:int}")
-    async def update(self, request: Request, actor: NamedDependency[Actor], contact_id: FromPath[int]) -> Response:
+    async def update(self, request: Request, actor: NamedDependency[Actor], contact_id: PathId) -> Response:
         contact = await services.get_contact(actor, contact_id)
         form = await request.form()
         try:
@@ -369,7 +370,7 @@ class ContactPages(Controller):
         return Redirect("/contacts/settings?done=field_created")
 
     @post("/fields/{field_id:int}")
-    async def update_field(self, request: Request, actor: NamedDependency[Actor], field_id: FromPath[int]) -> Response:
+    async def update_field(self, request: Request, actor: NamedDependency[Actor], field_id: PathId) -> Response:
         try:
             await fields.update_field(actor, field_id, await parse_form(request, FieldUpdate), ip=client_ip(request))
         except PortalError as exc:
@@ -379,7 +380,7 @@ class ContactPages(Controller):
         return Redirect("/contacts/settings?done=field_saved")
 
     @post("/fields/{field_id:int}/delete")
-    async def delete_field(self, request: Request, actor: NamedDependency[Actor], field_id: FromPath[int]) -> Response:
+    async def delete_field(self, request: Request, actor: NamedDependency[Actor], field_id: PathId) -> Response:
         try:
             await fields.delete_field(actor, field_id, ip=client_ip(request))
         except PortalError as exc:
