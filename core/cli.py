@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -44,7 +46,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         await db.migrate()
         return await seed_demo(settings.port)
 
-    accounts = _run(go)
+    # Migrations print their progress on stdout; with --json, stdout carries the JSON alone (scripts parse it).
+    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+        accounts = _run(go)
     if args.json:
         print(msgspec.json.encode(accounts).decode())
         return 0
@@ -191,8 +195,16 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--host", default="127.0.0.1")
             p.add_argument("--port", type=int, default=2775, help="0 picks a free port")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""))
     return COMMANDS[args.command][0](load_settings(), args)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level`` (PORTAL_LOG_LEVEL; INFO when unset). Unless a level is asked for, the queue's
+    own logger says only warnings: at INFO it writes a line for every job and cron tick, every second."""
+    logging.basicConfig(level=level.upper() or logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not level:
+        logging.getLogger("saq").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":
