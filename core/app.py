@@ -60,6 +60,7 @@ from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
 from core.web.controllers import ShellPages, healthz
 from core.web.errors import http_error, internal_error, portal_error
+from core.web.headers import security_headers
 from core.web.requests import PortalRequest
 from core.web.templating import CORE_DIR, app_version
 from core.worker import SEND_QUEUE_NAME, make_queue, make_send_worker, make_worker
@@ -177,6 +178,8 @@ def create_app(
         ],
         dependencies={"actor": Provide(provide_actor)},
         middleware=[PortalMiddleware()],
+        # Links and cookies are https unless configured otherwise: tell browsers to stay on https too.
+        before_send=[security_headers(hsts=settings.public_scheme == "https" and not settings.dev)],
         request_class=PortalRequest,
         lifespan=[runtime],
         csrf_config=CSRFConfig(

@@ -1,4 +1,4 @@
-// Contacts pages: row selection and the action bar, row menus placed by their button, confirmations,
+// Contacts pages: row selection and the action bar, row menus placed by their button,
 // column drag and drop. Everything works without this file; it only makes the pages quicker to use.
 (function () {
   "use strict";
@@ -44,13 +44,6 @@
     }
     refreshSelection(root);
   });
-
-  document.addEventListener("submit", function (event) {
-    const form = event.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-    }
-  }, true);
 
   // Empty filter fields stay out of the address bar, so that a copied link shows only the filters in use.
   document.addEventListener("htmx:configRequest", function (event) {

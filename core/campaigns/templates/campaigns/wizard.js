@@ -1,4 +1,4 @@
-// Campaign pages: confirmations on row actions, and the wizard's variable buttons, phone preview and live
+// Campaign pages: the wizard's variable buttons, phone preview and live
 // character/segment counter. The counter mirrors plugins/sms/encoding.py: GSM-7 160 septets in one part, 153
 // a part when split; UCS-2 70/67 code units; extension characters take 2 septets; a part never ends inside an
 // escape pair or a surrogate pair; a {variable} counts as ten characters. The server's count is the truth and
@@ -83,12 +83,6 @@
     update();
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-    }
-  }, true);
   window.campaignMeasure = measure;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wizard); else wizard();
 })();
