@@ -62,17 +62,14 @@ async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
         )
 
 
-async def revive(queue: Queue, keys: list[str]) -> int:
-    """End the jobs among ``keys`` whose worker died (heartbeat lapsed), so they can be enqueued again; how many."""
-    ended = 0
+async def revive(queue: Queue, keys: list[str]) -> None:
+    """End the jobs among ``keys`` whose worker died (heartbeat lapsed), so they can be enqueued again."""
     for key in keys:
         job = await queue.job(key)
         if job is None or job.status not in (Status.ACTIVE, Status.ABORTING) or not job.stuck:
             continue
         log.warning("dispatch job %s: %s", key, GONE)
         await queue.finish(job, Status.ABORTED, error=GONE)
-        ended += 1
-    return ended
 
 
 @contextlib.asynccontextmanager

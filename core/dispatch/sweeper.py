@@ -67,23 +67,16 @@ async def _recover(redis: Redis, batch: dict[str, Any]) -> None:
             batch["campaign"],
             batch["id"],
         )
-        unknown = [r["id"] for r in unpaid if left is None or r["id"] in left]
-        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unpaid))
+        unknown = [r for r in unpaid if left is None or r["id"] in left]
+        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown))
         await sql.executemany(
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
-            [(edr_id, UNKNOWN_OUTCOME, now) for edr_id in unknown],
+            [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
         )
         await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), batch["campaign"])
         if len(unknown) < len(unpaid):
-            # What never left goes back, paid back, for any worker to send (release_batch's words for the rest).
-            await sql.execute(
-                "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
-                batch["campaign"],
-                batch["id"],
-            )
-            await sql.execute(
-                "UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch["id"]
-            )
+            # What never left is paid back and ready again for any worker to send.
+            await release_batch(sql, campaign, batch["campaign"], batch["id"])
         else:
             await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch["id"])
     await submission.close_log(redis, batch["id"])
