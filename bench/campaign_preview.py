@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 ROUNDS = 5
-RATE = 40_000  # 0.04 EUR per part to Vodafone Spain
 TYPED = 500  # typed numbers of each kind: group members, unknown numbers, contacts outside the group
 USAGE = """
   python bench/campaign_preview.py --pg                          # PostgreSQL, database portal_bench (recreated)
@@ -58,58 +57,16 @@ async def seed(count: int) -> dict[str, Any]:
     the one after for the other sender ID (which must not count). The typed numbers: group members, numbers of
     no contact, and contacts outside the group of which every other one is blocked for all sender IDs.
     """
+    from bench.shop import sms_shop
     from core import db
-    from core.accounts.schemas import UserCreate
-    from core.accounts.services import create_user, load_actor
-    from core.accounts.tables import User
-    from core.billing.tables import PlanAssignment, Rate, RatePlan
-    from core.contacts.tables import ContactGroup
-    from core.numbering.services import load_seed
     from core.rawsql import RawSql
     from core.senders.schemas import SenderCreate
     from core.senders.services import create_sender
-    from core.tenancy.bootstrap import create_owner
-    from core.tenancy.schemas import PartnerCreate, PortalCreate
-    from core.tenancy.services import create_partner, create_portal
-    from core.tenancy.tables import Partner
 
-    await db.migrate()
-    await load_seed()
-    owner = await create_owner(
-        "Bench Owner", "EUR", UserCreate(email="bench@x.test", first_name="B", last_name="O", password="bench-password")
-    )
-    portal = await create_portal(owner, PortalCreate(slug="bench", brand_name="Bench", hosts=["bench.test"]))
-    company = await create_partner(owner, PartnerCreate(name="Shop", kind="end_user", portal_id=portal.id))
-    await create_user(
-        owner, company.id, UserCreate(email="shop@x.test", first_name="S", last_name="A", password="bench-password")
-    )
-    sender = await create_sender(owner, company.id, SenderCreate(channel="sms", name="SHOP"))
-    other = await create_sender(owner, company.id, SenderCreate(channel="sms", name="OTHER"))
+    shop = await sms_shop()
+    company, group = shop.company_id, shop.group_id
+    other = await create_sender(shop.owner, company, SenderCreate(channel="sms", name="OTHER"))
     now = datetime.now(UTC)
-    owner_row = await Partner.select(Partner.id, Partner.path).where(Partner.kind == "owner").first()
-    plan = (
-        await RatePlan.insert(
-            RatePlan(
-                partner=owner_row["id"],
-                partner_path=owner_row["path"],
-                name="Bench",
-                channel="sms",
-                mode="submitted",
-                currency="EUR",
-                created_at=now,
-                updated_at=now,
-            )
-        ).returning(RatePlan.id)
-    )[0]["id"]
-    await Rate.insert(Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=RATE))
-    await PlanAssignment.insert(
-        PlanAssignment(partner=company.id, plan=plan, channel="sms", slot=f"{company.id}:sms", assigned_at=now)
-    )
-    group = (
-        await ContactGroup.insert(ContactGroup(partner=company.id, name="Everyone", created_at=now)).returning(
-            ContactGroup.id
-        )
-    )[0]["id"]
     outside = [f"34609{n:06d}" for n in range(TYPED)]
     columns = (
         "partner",
@@ -123,28 +80,25 @@ async def seed(count: int) -> dict[str, Any]:
         "created_at",
         "updated_at",
     )
-    rows = [(company.id, contact_number(n), "", "", "", "", "{}", n % 50 == 0, now, now) for n in range(count)]
-    rows += [(company.id, phone, "", "", "", "", "{}", n % 2 == 0, now, now) for n, phone in enumerate(outside)]
+    rows = [(company, contact_number(n), "", "", "", "", "{}", n % 50 == 0, now, now) for n in range(count)]
+    rows += [(company, phone, "", "", "", "", "{}", n % 2 == 0, now, now) for n, phone in enumerate(outside)]
     async with db.write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=db.is_sqlite())
         await sql.bulk("contact", columns, rows)
-        ids = {
-            r["phone"]: r["id"] for r in await sql.rows("SELECT id, phone FROM contact WHERE partner = $1", company.id)
-        }
+        ids = {r["phone"]: r["id"] for r in await sql.rows("SELECT id, phone FROM contact WHERE partner = $1", company)}
         members = [(ids[contact_number(n)], group) for n in range(count)]
         await sql.bulk("contact_group_member", ("contact", "group"), members)
-        blocks = [(ids[contact_number(n)], sender.id) for n in range(1, count, 50)]
+        blocks = [(ids[contact_number(n)], shop.sender_id) for n in range(1, count, 50)]
         blocks += [(ids[contact_number(n)], other.id) for n in range(2, count, 50)]
         await sql.bulk("contact_block", ("contact", "sender"), blocks)
     if not db.is_sqlite():
         # The contacts were imported long before the campaign: autovacuum has analysed them by now.
         await db.engine().run_ddl("ANALYZE")
-    user = await User.select(User.id).where(User.email == "shop@x.test").first()
     typed = [contact_number(n) for n in range(TYPED)] + [f"34608{n:06d}" for n in range(TYPED)] + outside
     in_group_blocked = sum(1 for n in range(count) if n % 50 in (0, 1))
     return {
-        "actor": await load_actor(user["id"], portal.id),
-        "sender_id": sender.id,
+        "actor": await shop.actor(),
+        "sender_id": shop.sender_id,
         "group": group,
         "typed": typed,
         # (recipients, stop-listed) of the group alone and with the typed numbers

@@ -34,7 +34,6 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "postgresql://postgres@127.0.0.1:5432/portal_bench"
 REDIS = "redis://127.0.0.1:6379/5"
 CONNECTIONS = 4
-RATE = 40_000  # 0.04 EUR per part to Vodafone Spain
 
 
 def configure(sqlite: bool) -> None:
@@ -73,63 +72,21 @@ def run_smsc(port: int, ready: multiprocessing.synchronize.Event) -> None:
 
 
 async def seed(recipients: int, port: int) -> tuple[object, int, int]:
-    """An owner, a company with a plan, a sender, funds, a group of ``recipients`` contacts, 4 vendor connections."""
+    """The shop (bench/shop.py) with funds, a group of ``recipients`` contacts and 4 vendor connections."""
+    from bench.shop import RATE, sms_shop
     from core import db
-    from core.accounts.schemas import UserCreate
-    from core.accounts.services import create_user, load_actor
-    from core.accounts.tables import User
-    from core.billing.tables import PlanAssignment, Rate, RatePlan
-    from core.contacts.tables import Contact, ContactGroup, ContactGroupMember
+    from core.contacts.tables import Contact, ContactGroupMember
     from core.dispatch.tables import VendorConnection
-    from core.numbering.services import load_seed
-    from core.senders.schemas import SenderCreate
-    from core.senders.services import create_sender
-    from core.tenancy.bootstrap import create_owner
-    from core.tenancy.schemas import PartnerCreate, PortalCreate
-    from core.tenancy.services import create_partner, create_portal
     from core.tenancy.tables import Partner
 
-    await db.migrate()
-    await load_seed()
-    owner = await create_owner(
-        "Bench Owner", "EUR", UserCreate(email="bench@x.test", first_name="B", last_name="O", password="bench-password")
-    )
-    portal = await create_portal(owner, PortalCreate(slug="bench", brand_name="Bench", hosts=["bench.test"]))
-    company = await create_partner(owner, PartnerCreate(name="Shop", kind="end_user", portal_id=portal.id))
-    await create_user(
-        owner, company.id, UserCreate(email="shop@x.test", first_name="S", last_name="A", password="bench-password")
-    )
-    sender = await create_sender(owner, company.id, SenderCreate(channel="sms", name="SHOP"))
+    shop = await sms_shop()
+    company, group = shop.company_id, shop.group_id
+    await Partner.update({Partner.balance: recipients * RATE * 2}).where(Partner.id == company)
     now = datetime.now(UTC)
-    owner_row = await Partner.select(Partner.id, Partner.path).where(Partner.kind == "owner").first()
-    plan = (
-        await RatePlan.insert(
-            RatePlan(
-                partner=owner_row["id"],
-                partner_path=owner_row["path"],
-                name="Bench",
-                channel="sms",
-                mode="submitted",
-                currency="EUR",
-                created_at=now,
-                updated_at=now,
-            )
-        ).returning(RatePlan.id)
-    )[0]["id"]
-    await Rate.insert(Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=RATE))
-    await PlanAssignment.insert(
-        PlanAssignment(partner=company.id, plan=plan, channel="sms", slot=f"{company.id}:sms", assigned_at=now)
-    )
-    await Partner.update({Partner.balance: recipients * RATE * 2}).where(Partner.id == company.id)
-    group = (
-        await ContactGroup.insert(ContactGroup(partner=company.id, name="Everyone", created_at=now)).returning(
-            ContactGroup.id
-        )
-    )[0]["id"]
     for start in range(0, recipients, 2_000):
         rows = [
             Contact(
-                partner=company.id,
+                partner=company,
                 phone=f"34607{n:06d}",
                 first_name="",
                 last_name="",
@@ -161,9 +118,7 @@ async def seed(recipients: int, port: int) -> tuple[object, int, int]:
     if not db.is_sqlite():
         # The contacts were imported long before the campaign: autovacuum has analysed them by now.
         await db.engine().run_ddl("ANALYZE")
-    user = await User.select(User.id).where(User.email == "shop@x.test").first()
-    actor = await load_actor(user["id"], portal.id)
-    return actor, sender.id, group
+    return await shop.actor(), shop.sender_id, group
 
 
 async def run_campaign(recipients: int, port: int) -> dict[str, float]:
@@ -212,6 +167,7 @@ async def run_campaign(recipients: int, port: int) -> dict[str, float]:
 
 async def raw_copy(recipients: int) -> float:
     """The same number of EDR-shaped rows written with COPY (executemany on SQLite) into a scratch table."""
+    from bench.shop import RATE
     from core.db import is_sqlite, write_transaction
     from core.dispatch.expansion import EDR_COLUMNS
     from core.rawsql import RawSql

@@ -76,7 +76,8 @@ def start_worker(log: Path) -> subprocess.Popen:
 
 
 async def soak(messages: int, port: int, log: Path) -> dict[str, Any]:
-    from bench.dispatch import RATE, seed
+    from bench.dispatch import seed
+    from bench.shop import RATE
     from core.app import portal_runtime
     from core.billing.tables import LedgerEntry
     from core.campaigns.schemas import CampaignCreate
