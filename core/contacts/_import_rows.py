@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import msgspec
 
+from core.contacts.export import neutralise
 from core.contacts.fields import coerce
 from core.contacts.importing import Sheet
 from core.contacts.schemas import FieldView
@@ -92,8 +93,9 @@ class InvalidRows:
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
             original = self.header or [f"Column {i + 1}" for i in range(len(cells))]
-            self._writer.writerow(["Row", "Column", "Reason", *original])
-        self._writer.writerow([row, column, reason, *cells])
+            self._writer.writerow(["Row", "Column", "Reason", *map(neutralise, original)])
+        # The file is opened in spreadsheets: a refused cell like "=HYPERLINK(…)" must stay text there.
+        self._writer.writerow([row, neutralise(column), neutralise(reason), *map(neutralise, cells)])
         self.count += 1
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,16 @@ SYSTEM_HEADERS = (
 )
 
 
+# A phone number such as "+49 (151) 123-45" starts like a formula but can call nothing: it is kept as written,
+# so a refused row can be corrected and imported again.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().-]*")
+
+
 def neutralise(text: str) -> str:
     """A leading apostrophe keeps a cell like '=HYPERLINK(…)' text when the file is opened or re-saved as CSV."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cells(contact: ContactView, fields: list[FieldView], actor: Actor) -> list[str]:

@@ -11,8 +11,8 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from core.contacts.schemas import GroupIn, GroupRef, GroupUpdate, GroupView
-from core.contacts.tables import ContactGroup, ContactGroupMember
-from core.db import icontains, write_transaction
+from core.contacts.tables import ContactGroup, ContactGroupMember, ContactImport
+from core.db import icontains, is_sqlite, write_transaction
 from core.errors import Conflict, NotFound
 from core.tenancy import audit
 from core.tenancy.schemas import Actor, Page
@@ -21,6 +21,9 @@ from core.tenancy.scope import require_admin
 # Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or
 # None. The reply-templates issue registers its check here so this module needs no change.
 DELETE_GUARDS: list[Callable[[int], Awaitable[str | None]]] = []
+
+# Import states in which the import will still add contacts to its group.
+ACTIVE_IMPORT = frozenset({"queued", "running"})
 
 
 def _same_name(name: str) -> WhereRaw:
@@ -139,6 +142,14 @@ async def delete_group(actor: Actor, group_id: int, *, ip: str = "") -> None:
     if only_group:
         raise Conflict(f"{only_group} contact(s) are only in this group; move or delete them first")
     async with write_transaction():
+        # Checked under the group's row lock, which a running import holds too (see imports._hold_group): an
+        # import either sees the group gone and fails cleanly, or keeps it until its contacts are in it.
+        if not is_sqlite():
+            await ContactGroup.select(ContactGroup.id).where(ContactGroup.id == group_id).lock_rows("UPDATE")
+        if await ContactImport.exists().where(
+            (ContactImport.group_id == group_id) & ContactImport.status.is_in(list(ACTIVE_IMPORT))
+        ):
+            raise Conflict("An import into this group has not finished; delete the group when it is done")
         await ContactGroup.delete().where(ContactGroup.id == group_id)
         await audit.record(
             actor, "group.delete", f"Deleted group {row['name']!r}", object_type="group", object_id=group_id, ip=ip

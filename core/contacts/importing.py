@@ -110,6 +110,14 @@ def too_large() -> FileTooLarge:
 # Detection ----------------------------------------------------------------------------------------------------
 
 
+# What an uploaded file is served back as: its real type, never one guessed from a name the user chose.
+MEDIA_TYPES: dict[FileKind, str] = {
+    "csv": "text/csv",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 def kind_of(data: bytes) -> FileKind:
     """The type of a file already checked by ``detect_kind``, from its first bytes."""
     if data.startswith(_ZIP):

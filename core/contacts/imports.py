@@ -19,7 +19,7 @@ from core.contacts._import_rows import InvalidRows, Stager
 from core.contacts._import_sql import ImportSql
 from core.contacts.fields import list_fields
 from core.contacts.groups import create_group
-from core.contacts.importing import build_preview, check_mapping, detect_kind, kind_of, open_sheet
+from core.contacts.importing import MEDIA_TYPES, build_preview, check_mapping, detect_kind, kind_of, open_sheet
 from core.contacts.schemas import GroupIn, GroupRef, ImportPreview, ImportStart, ImportUploaded, ImportView
 from core.contacts.services import own_groups, own_senders
 from core.contacts.tables import ContactGroup, ContactImport
@@ -135,13 +135,15 @@ async def list_imports(
     return Page(items=await _views(rows, redis), total=total, page=page, per_page=per_page)
 
 
-async def original_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path, str]:
-    """The uploaded file as it came, and its name."""
+async def original_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path, str, str]:
+    """The uploaded file as it came, its name and its media type (from its bytes, as the import read it)."""
     row = await _own(actor, import_id)
     path = Path(var_dir) / row["stored_path"]
     if not row["stored_path"] or not path.is_file():
         raise NotFound("File")
-    return path, row["filename"]
+    with path.open("rb") as file:
+        start = file.read(8)
+    return path, row["filename"], MEDIA_TYPES[kind_of(start)]
 
 
 async def invalid_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path, str]:
@@ -155,7 +157,7 @@ async def invalid_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path
 
 async def preview(actor: Actor, import_id: int, var_dir: str, redis: Redis | None = None) -> ImportPreview:
     """The preview made at upload (kept a day in Redis: a big workbook takes a second to read), else made again."""
-    path, _ = await original_file(actor, import_id, var_dir)
+    path, _, _ = await original_file(actor, import_id, var_dir)
     if redis is not None and (cached := await redis.get(preview_key(import_id))):
         return msgspec.json.decode(cached, type=ImportPreview)
     data = await asyncio.to_thread(path.read_bytes)
@@ -333,6 +335,17 @@ async def fail_abandoned(portal: Portal) -> int:
     return len(abandoned)
 
 
+async def _hold_group(group_id: int) -> None:
+    """Keep the import's group until the import commits (a delete waits, then refuses: groups.delete_group).
+
+    Raises:
+        PortalError: the group was deleted after the import was started; nothing is imported.
+    """
+    query = ContactGroup.select(ContactGroup.id).where(ContactGroup.id == group_id)
+    if not await (query if is_sqlite() else query.lock_rows("KEY SHARE")):
+        raise PortalError("Nothing was imported: the group the contacts were to join was deleted")
+
+
 async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str:
     actor = await load_actor(row["user"], 0, check_portal=False) if row["user"] else None
     if actor is None or actor.partner_id != row["partner"]:
@@ -351,6 +364,7 @@ async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str
     progress = Progress(portal.redis, row["id"])
     added = updated = 0
     async with write_transaction() as transaction:
+        await _hold_group(row["group_id"])
         sql = ImportSql(transaction.connection, sqlite=is_sqlite(), row=row, user_id=actor.user_id)
         await sql.create_stage()
         # Read the next chunk in a thread while the database takes this one: parsing and writing overlap.

@@ -189,8 +189,8 @@ class ImportPages(Controller):
 
     @get("/imports/{import_id:int}/file")
     async def original(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
-        path, name = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
-        return File(path=path, filename=name, content_disposition_type="attachment")
+        path, name, media_type = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
+        return File(path=path, filename=name, media_type=media_type, content_disposition_type="attachment")
 
     @get("/imports/{import_id:int}/invalid")
     async def invalid(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
@@ -255,5 +255,5 @@ class ImportsApi(Controller):
 
     @get("/{import_id:int}/file", summary="The uploaded file as it came")
     async def original(self, request: Request, actor: NamedDependency[Actor], import_id: PathId) -> File:
-        path, name = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
-        return File(path=path, filename=name, content_disposition_type="attachment")
+        path, name, media_type = await imports.original_file(actor, import_id, _portal(request).settings.var_dir)
+        return File(path=path, filename=name, media_type=media_type, content_disposition_type="attachment")
