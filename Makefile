@@ -39,12 +39,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-assets: core/web/static/vendor/htmx.min.js
+# Browser libraries are served from our own static files: pages make no request to another site.
+VENDOR := core/web/static/vendor
+SWAGGER := node_modules/swagger-ui-dist
+assets: $(VENDOR)/.copied
 
-core/web/static/vendor/htmx.min.js: package.json
+$(VENDOR)/.copied: package.json
 	npm install --no-audit --no-fund --silent
-	mkdir -p core/web/static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js core/web/static/vendor/
+	mkdir -p $(VENDOR)/swagger
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp $(SWAGGER)/swagger-ui-bundle.js $(SWAGGER)/swagger-ui-standalone-preset.js $(SWAGGER)/swagger-ui.css $(VENDOR)/swagger/
+	touch $@
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

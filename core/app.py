@@ -13,7 +13,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from redis.asyncio import Redis
@@ -58,6 +57,7 @@ from core.tenancy.api import AdminApi
 from core.tenancy.controllers import AdminPages
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
+from core.web.api_docs import LocalSwaggerPlugin
 from core.web.controllers import ShellPages, healthz
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.headers import security_headers
@@ -193,7 +193,7 @@ def create_app(
             title="Campaign Portal API",
             version=app_version(),
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwaggerPlugin()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),

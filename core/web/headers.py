@@ -13,8 +13,6 @@ POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# The OpenAPI page renders Swagger UI from its CDN (issue 17 finding 11 moves it to our static files).
-POLICY_EXEMPT = ("/schema",)
 
 
 def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
@@ -24,8 +22,7 @@ def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)
-        if not scope["path"].startswith(POLICY_EXEMPT):
-            headers["Content-Security-Policy"] = POLICY
+        headers["Content-Security-Policy"] = POLICY
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"

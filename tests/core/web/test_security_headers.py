@@ -45,3 +45,17 @@ def test_no_template_has_inline_script_or_event_handler_attributes():
         for match in pattern.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+async def test_the_api_reference_page_loads_only_our_own_files_under_the_policy(app, client_for):
+    world = await make_world()
+    client = client_for(world.a.host)
+    page = await client.get("/schema/swagger")
+    assert page.status_code == 200 and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(source.startswith("/static/") for source in sources), sources
+    assert not INLINE_SCRIPT.search(page.text)
+    for source in sources:
+        asset = await client.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 1000, source
+    assert (await client.get('/schema/openapi.json')).json()["info"]["title"] == "Campaign Portal API"
