@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import available_timezones
@@ -214,9 +216,26 @@ async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: st
     return _user_view(await User.select().where(User.id == row.id).first())
 
 
-def issue_api_token(settings: Settings, actor: Actor) -> ApiToken:
+async def _password_mark(settings: Settings, user_id: int) -> str:
+    """A keyed digest of the user's password hash: a token carrying it dies when the password changes.
+
+    Keyed, because a token's claims are readable by whoever holds it, and the hash must not leak through them.
+    """
+    row = await User.select(User.password_hash).where(User.id == user_id).first()
+    stored = row["password_hash"] if row else ""
+    return hmac.new(settings.secret_key.encode(), stored.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def issue_api_token(settings: Settings, actor: Actor) -> ApiToken:
+    """A short-lived bearer token (ACC-6), valid until it expires or the user's password changes."""
     expires = datetime.now(UTC) + timedelta(seconds=settings.api_token_ttl)
-    claims = {"sub": str(actor.user_id), "portal": actor.portal_id, "exp": expires, "aud": TOKEN_AUDIENCE}
+    claims = {
+        "sub": str(actor.user_id),
+        "portal": actor.portal_id,
+        "exp": expires,
+        "aud": TOKEN_AUDIENCE,
+        "pwd": await _password_mark(settings, actor.user_id),
+    }
     return ApiToken(
         token=jwt.encode(claims, settings.secret_key, algorithm="HS256"),
         token_type="Bearer",
@@ -232,6 +251,8 @@ async def actor_from_token(settings: Settings, token: str) -> Actor:
     actor = await load_actor(int(claims["sub"]), int(claims["portal"]))
     if actor is None:
         raise Unauthenticated("The token's user is blocked or removed")
+    if not hmac.compare_digest(str(claims.get("pwd", "")), await _password_mark(settings, actor.user_id)):
+        raise Unauthenticated("The password changed after this token was issued; sign in again")
     return actor
 
 

@@ -180,4 +180,4 @@ class ApiAuth(Controller):
                 await services.count_failure(portal, site, actor.email, _ip(request))
                 raise Unauthenticated("This portal requires the current one-time code in the X-OTP-Code header")
             await services.sign_in_succeeded(portal, site, actor, _ip(request))
-        return services.issue_api_token(portal.settings, actor)
+        return await services.issue_api_token(portal.settings, actor)
