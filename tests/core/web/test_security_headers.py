@@ -58,4 +58,4 @@ async def test_the_api_reference_page_loads_only_our_own_files_under_the_policy(
     for source in sources:
         asset = await client.get(source)
         assert asset.status_code == 200 and len(asset.content) > 1000, source
-    assert (await client.get('/schema/openapi.json')).json()["info"]["title"] == "Campaign Portal API"
+    assert (await client.get("/schema/openapi.json")).json()["info"]["title"] == "Campaign Portal API"
