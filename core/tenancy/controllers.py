@@ -30,7 +30,7 @@ from core.tenancy.schemas import (
     PortalUpdate,
     registration_fields_from_lines,
 )
-from core.tenancy.themes import available_themes
+from core.tenancy.themes import themes_for
 from core.web.forms import parse_form
 from core.web.params import PageNo, PathId
 from core.web.shell import client_ip, page
@@ -105,7 +105,9 @@ class AdminPages(Controller):
                 "values": values,
                 "error": error,
                 "error_field": field,
-                "themes": available_themes(),
+                "themes": themes_for(
+                    any_theme=actor.partner_kind == "owner", portal_slug=portal.slug if portal else ""
+                ),
                 "languages": LANGUAGES,
                 "owners": await services.partner_names(actor),
             },

@@ -28,7 +28,7 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
-from core.tenancy.themes import available_themes
+from core.tenancy.themes import themes_for
 
 
 def partner_view(row: dict[str, Any]) -> PartnerView:
@@ -255,9 +255,10 @@ async def _check_hosts(hosts: list[str], portal_id: int | None) -> list[str]:
     return unique
 
 
-def _check_theme(theme: str) -> None:
-    if theme not in available_themes():
-        raise InvalidInput(f"Unknown theme {theme!r}; available: {', '.join(available_themes())}", field="theme")
+def _check_theme(actor: Actor, theme: str, portal_slug: str) -> None:
+    allowed = themes_for(any_theme=actor.partner_kind == "owner", portal_slug=portal_slug)
+    if theme not in allowed:
+        raise InvalidInput(f"Unknown theme {theme!r}; available: {', '.join(allowed)}", field="theme")
 
 
 def _check_languages(default_language: str, languages: list[str]) -> None:
@@ -270,7 +271,7 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
     owner = await visible_partner(actor, data.partner_id or actor.partner_id)
     if owner["kind"] == "end_user":
         raise InvalidInput("Only the owner or a reseller can own a portal", field="partner_id")
-    _check_theme(data.theme)
+    _check_theme(actor, data.theme, data.slug)
     _check_languages(data.default_language, data.languages)
     async with write_transaction():
         if await PortalRecord.exists().where(PortalRecord.slug == data.slug):
@@ -298,8 +299,8 @@ async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip:
     current = await get_portal(actor, portal_id)
     fields = msgspec.to_builtins(data)  # omit_defaults: only what the request set
     changes = {k: v for k, v in fields.items() if k != "hosts"}
-    if "theme" in changes:
-        _check_theme(changes["theme"])
+    if "theme" in changes and changes["theme"] != current.theme:
+        _check_theme(actor, changes["theme"], current.slug)
     _check_languages(
         changes.get("default_language", current.default_language), changes.get("languages", current.languages)
     )

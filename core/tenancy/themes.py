@@ -32,6 +32,8 @@ class Theme(msgspec.Struct, frozen=True, kw_only=True):
     logo: str = ""
     stylesheet: str = ""
     tagline: str = ""
+    # A shared theme may be chosen by any reseller; otherwise a theme belongs to the portal named like its folder.
+    shared: bool = False
 
     @property
     def folder(self) -> Path:
@@ -48,6 +50,18 @@ class Theme(msgspec.Struct, frozen=True, kw_only=True):
 
 def available_themes() -> list[str]:
     return sorted(p.name for p in TENANTS_DIR.iterdir() if (p / "theme.toml").is_file())
+
+
+def themes_for(*, any_theme: bool, portal_slug: str) -> list[str]:
+    """The themes a portal may use: every one for the system owner, else the shared ones and the portal's own.
+
+    A reseller's brand folder is its own: another reseller must not dress a portal in it.
+    """
+    return [
+        slug
+        for slug in available_themes()
+        if any_theme or slug == portal_slug or load_theme(slug).shared or slug == "default"
+    ]
 
 
 @cache

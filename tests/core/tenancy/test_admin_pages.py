@@ -148,7 +148,7 @@ async def test_portal_form_create_edit_and_duplicate_host(client_for):
             "slug": "summer",
             "brand_name": "Summer",
             "hosts": "summer.test\nwww.summer.test",
-            "theme": "skyline",
+            "theme": "default",
             "default_language": "en",
             "languages": ["en", "tr"],
             "self_registration": "on",
@@ -156,7 +156,7 @@ async def test_portal_form_create_edit_and_duplicate_host(client_for):
     )
     assert created.status_code in (302, 303), created.text
     portal = await PortalRecord.select().where(PortalRecord.slug == "summer").first()
-    assert portal["self_registration"] and not portal["require_2fa"] and portal["theme"] == "skyline"
+    assert portal["self_registration"] and not portal["require_2fa"] and portal["theme"] == "default"
     edit_url = created.headers["location"].split("?")[0]
     page = (await client.get(created.headers["location"])).text
     assert "Saved." in page and "summer.test\nwww.summer.test" in page
@@ -166,7 +166,7 @@ async def test_portal_form_create_edit_and_duplicate_host(client_for):
         {
             "brand_name": "Summer",
             "hosts": "summer.test\na.test",
-            "theme": "skyline",
+            "theme": "default",
             "default_language": "en",
             "languages": "en",
         },
