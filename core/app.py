@@ -28,6 +28,9 @@ from core.accounts.controllers import (
     SignInPages,
 )
 from core.accounts.guards import provide_actor
+from core.admin.api import AdminApi
+from core.admin.pages import AdminPages
+from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
@@ -56,11 +59,8 @@ from core.redis_embedded import EmbeddedRedis
 from core.senders.api import SendersAdminApi, SendersApi
 from core.settings import Settings, load_settings
 from core.statistics.controllers import EdrsApi, StatisticsPages
-from core.tenancy.api import AdminApi
-from core.tenancy.controllers import AdminPages
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
-from core.web.controllers import ShellPages, healthz
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.headers import security_headers
 from core.web.requests import PortalRequest

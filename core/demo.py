@@ -8,6 +8,7 @@ from decimal import Decimal
 import msgspec
 
 from core.accounts import services as accounts
+from core.accounts.bootstrap import create_owner, owner_actor
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import User
 from core.billing import rates
@@ -23,7 +24,6 @@ from core.plugins import registries
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.tenancy import services as tenancy
-from core.tenancy.bootstrap import create_owner, owner_actor
 from core.tenancy.schemas import Actor, PartnerCreate, PartnerOptions, PortalCreate
 
 

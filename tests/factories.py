@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 
 from core.accounts.api_keys import ApiKeyCreate, create_key
+from core.accounts.bootstrap import create_owner
 from core.accounts.passwords import hash_password
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
@@ -27,7 +28,6 @@ from core.numbering.services import list_networks, load_book
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.settings import load_settings
-from core.tenancy.bootstrap import create_owner
 from core.tenancy.schemas import Actor, PartnerCreate, PortalCreate
 from core.tenancy.services import create_partner, create_portal
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 
-from core.billing.money import MAX_AMOUNT, from_micros, to_micros
 from core.billing.rate_schemas import (
     AssignmentView,
     RateIn,
@@ -29,6 +28,7 @@ from core.billing.rate_schemas import (
 from core.billing.tables import PlanAssignment, Rate, RatePlan
 from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import MAX_AMOUNT, from_micros, to_micros
 from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
 from core.plugins import registries

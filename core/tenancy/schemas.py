@@ -10,7 +10,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from core.billing.money import check_amount
+from core.money import check_amount
 from core.web.params import Id
 
 LANGUAGES = ("en", "es", "ru", "tr")

@@ -9,9 +9,9 @@ import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 
-from core.billing.money import from_micros, to_micros
 from core.db import icontains, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import from_micros, to_micros
 from core.plugins import registries
 from core.tenancy import audit
 from core.tenancy.schemas import (

@@ -14,8 +14,8 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
-from core.billing.money import format_amount
 from core.billing.schemas import LEDGER_KIND_LABELS
+from core.money import format_amount
 from core.plugins import plugin_template_dirs
 from core.tenancy.themes import load_theme
 from core.web.i18n import LANGUAGE_NAMES, pick_language, translate, translations
