@@ -32,6 +32,8 @@ from core.admin.api import AdminApi
 from core.admin.pages import AdminPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
+from core.billing.schemas import LEDGER_KIND_LABELS
+from core.billing.services import balance_of
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
@@ -64,7 +66,8 @@ from core.tenancy.resolver import resolver
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.headers import security_headers
 from core.web.requests import PortalRequest
-from core.web.templating import CORE_DIR, app_version
+from core.web.shell import register_header_value
+from core.web.templating import CORE_DIR, app_version, register_template_global
 from core.worker import SEND_QUEUE_NAME, make_queue, make_send_worker, make_worker
 
 log = logging.getLogger(__name__)
@@ -131,6 +134,8 @@ def create_app(
     the local vendor stand-ins with it."""
     settings = settings or load_settings()
     load_plugins(settings.plugins)
+    register_header_value("balance", balance_of)
+    register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
 
     @asynccontextmanager
     async def runtime(app: Litestar) -> AsyncIterator[None]:

@@ -24,6 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "plugins",
         "redis_embedded",
         "portal",
+        "money",
+        "actor",
     ),
     ("web",),
     ("tenancy", "mail", "accounts"),

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from core.actor import Actor
 from core.billing.rate_schemas import (
     AssignmentView,
     RateIn,
@@ -33,7 +34,7 @@ from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
 from core.plugins import registries
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.tenancy.scope import in_subtree, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
 

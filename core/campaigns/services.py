@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from core.actor import Actor
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
 from core.campaigns.rendering import estimate_text, unknown_variables
@@ -29,7 +30,7 @@ from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page, PartnerOptions
+from core.tenancy.schemas import Page, PartnerOptions
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
 
