@@ -35,14 +35,29 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("campaigns", "statistics"),
     ("__init__", "admin", "app", "cli", "worker", "demo", "default_plugins"),
 )
+# The one edge not yet untied (docs/architecture.md, "Where the code departs from the brief"): dispatch still
+# reads campaigns' table and rendering. Listed by file and module so any new upward import still fails.
+KNOWN_UPWARD = {
+    ("core/dispatch/campaign_state.py", "core.campaigns.states"),
+    ("core/dispatch/campaign_state.py", "core.campaigns.tables"),
+    ("core/dispatch/expansion.py", "core.campaigns.rendering"),
+    ("core/dispatch/expansion.py", "core.campaigns.tables"),
+    ("core/dispatch/jobs.py", "core.campaigns.services"),
+    ("core/dispatch/sending.py", "core.campaigns.tables"),
+    ("core/dispatch/sweeper.py", "core.campaigns.tables"),
+}
 LAYER_OF = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
 
 class Import:
     """One import of one core unit by another, where it is written."""
 
-    def __init__(self, source: str, target: str, path: Path, line: int) -> None:
-        self.source, self.target, self.path, self.line = source, target, path, line
+    def __init__(self, source: str, target: str, module: str, path: Path, line: int) -> None:
+        self.source, self.target, self.module, self.path, self.line = source, target, module, path, line
+
+    @property
+    def known(self) -> bool:
+        return (str(self.path.relative_to(CORE.parent)), self.module) in KNOWN_UPWARD
 
     def __str__(self) -> str:
         return f"{self.path.relative_to(CORE.parent)}:{self.line}: {self.source} imports {self.target}"
@@ -67,17 +82,20 @@ def type_checking_nodes(tree: ast.AST) -> set[int]:
     return hidden
 
 
-def imported_units(node: ast.AST) -> list[str]:
-    """The core units an import statement names; ``from core import x`` names the facade or the module x."""
+def imported_units(node: ast.AST) -> list[tuple[str, str]]:
+    """(unit, module) of each core module an import names; ``from core import x`` names the facade or core.x."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         if node.module == "core":
-            return [alias.name if (CORE / f"{alias.name}.py").exists() else "__init__" for alias in node.names]
+            return [
+                (alias.name, f"core.{alias.name}") if (CORE / f"{alias.name}.py").exists() else ("__init__", "core")
+                for alias in node.names
+            ]
         names = [node.module]
     else:
         return []
-    return [name.split(".")[1] if "." in name else "__init__" for name in names if name.split(".")[0] == "core"]
+    return [(name.split(".")[1] if "." in name else "__init__", name) for name in names if name.split(".")[0] == "core"]
 
 
 def core_imports() -> list[Import]:
@@ -90,9 +108,9 @@ def core_imports() -> list[Import]:
         for node in ast.walk(tree):
             if id(node) in hidden:
                 continue
-            for target in imported_units(node):
+            for target, module in imported_units(node):
                 if target != source:
-                    found.append(Import(source, target, path, node.lineno))
+                    found.append(Import(source, target, module, path, node.lineno))
     return found
 
 
@@ -102,14 +120,14 @@ def test_every_unit_has_a_layer() -> None:
 
 
 def test_imports_point_down() -> None:
-    upward = [str(i) for i in core_imports() if LAYER_OF.get(i.target, -1) > LAYER_OF.get(i.source, -1)]
+    upward = [str(i) for i in core_imports() if LAYER_OF.get(i.target, -1) > LAYER_OF.get(i.source, -1) and not i.known]
     assert not upward, "imports up the layers:\n" + "\n".join(upward)
 
 
 def test_no_cycle_inside_a_layer() -> None:
     edges: dict[str, dict[str, list[Import]]] = defaultdict(lambda: defaultdict(list))
     for i in core_imports():
-        if LAYER_OF.get(i.source) == LAYER_OF.get(i.target):
+        if LAYER_OF.get(i.source) == LAYER_OF.get(i.target) or i.known:
             edges[i.source][i.target].append(i)
 
     def reaches(start: str, goal: str) -> bool:
@@ -131,6 +149,12 @@ def test_no_cycle_inside_a_layer() -> None:
         for i in edges[source][target]
     ]
     assert not closing, "imports closing a cycle inside a layer:\n" + "\n".join(closing)
+
+
+def test_known_upward_imports_still_exist() -> None:
+    """An entry of KNOWN_UPWARD goes once its import is gone, so the list only shrinks."""
+    seen = {(str(i.path.relative_to(CORE.parent)), i.module) for i in core_imports() if i.known}
+    assert sorted(KNOWN_UPWARD - seen) == []
 
 
 @pytest.mark.parametrize("unit", sorted(LAYER_OF))
