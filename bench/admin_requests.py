@@ -48,8 +48,8 @@ async def seed() -> str:
     from datetime import UTC, datetime
 
     from core import db
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
-    from core.tenancy.bootstrap import create_owner
     from core.tenancy.schemas import PartnerCreate, PortalCreate
     from core.tenancy.services import create_partner, create_portal
     from core.tenancy.tables import Partner

@@ -87,9 +87,9 @@ def write_files(directory: Path, rows: list[tuple[int, str, str, str]]) -> tuple
 async def seed(without_trigram: bool) -> list[str]:
     """An owner, a portal and three end-user companies (one per measured import), each with its admin."""
     from core import db
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
     from core.accounts.services import create_user
-    from core.tenancy.bootstrap import create_owner
     from core.tenancy.schemas import PartnerCreate, PortalCreate
     from core.tenancy.services import create_partner, create_portal
 

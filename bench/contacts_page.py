@@ -44,10 +44,10 @@ def configure(pg: bool) -> None:
 
 async def seed(count: int) -> tuple[object, int]:
     from core import db
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
     from core.contacts.groups import create_group
     from core.contacts.schemas import GroupIn
-    from core.tenancy.bootstrap import create_owner
 
     await db.migrate()
     actor = await create_owner(

@@ -31,6 +31,7 @@ class Shop:
 async def sms_shop() -> Shop:
     """Migrate, load the numbering book and create the shop."""
     from core import db
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
     from core.accounts.services import create_user
     from core.billing.tables import PlanAssignment, Rate, RatePlan
@@ -38,7 +39,6 @@ async def sms_shop() -> Shop:
     from core.numbering.services import load_seed
     from core.senders.schemas import SenderCreate
     from core.senders.services import create_sender
-    from core.tenancy.bootstrap import create_owner
     from core.tenancy.schemas import PartnerCreate, PortalCreate
     from core.tenancy.services import create_partner, create_portal
     from core.tenancy.tables import Partner

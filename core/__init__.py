@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 
+from core.actor import Actor
 from core.errors import (
     Conflict,
     Forbidden,
@@ -34,7 +35,6 @@ from core.providers import (
     SubmitProgress,
     VendorConnection,
 )
-from core.tenancy.schemas import Actor
 from core.web.shell import page as render_page
 
 __all__ = (

@@ -27,7 +27,12 @@ from core.accounts.controllers import (
     SignInPages,
 )
 from core.accounts.guards import provide_actor
+from core.admin.api import AdminApi
+from core.admin.pages import AdminPages
+from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
+from core.billing.schemas import LEDGER_KIND_LABELS
+from core.billing.services import balance_of
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
@@ -42,27 +47,27 @@ from core.contacts.controllers import (
 )
 from core.dispatch import channels, liveness
 from core.dispatch.api import VendorConnectionsApi
+from core.dispatch.connections import enabled_connections
 from core.dispatch.controllers import VendorPages
+from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
-from core.portal import Portal
+from core.portal import EngineCalls, Portal, wire_engine
 from core.redis_embedded import EmbeddedRedis
 from core.senders.api import SendersAdminApi, SendersApi
 from core.settings import Settings, load_settings
 from core.statistics.controllers import EdrsApi, StatisticsPages
-from core.tenancy.api import AdminApi
-from core.tenancy.controllers import AdminPages
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
 from core.web.api_docs import LocalSwaggerPlugin
-from core.web.controllers import ShellPages, healthz
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.headers import security_headers
 from core.web.requests import PortalRequest
-from core.web.templating import CORE_DIR, app_version
+from core.web.shell import register_header_value
+from core.web.templating import CORE_DIR, app_version, register_template_global
 from core.worker import SEND_QUEUE_NAME, make_queue, make_send_worker, make_worker
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,7 @@ async def portal_runtime(
     """Redis (embedded or not), the queue, optionally a worker and the local vendor stand-ins, then plugins'
     startup hooks; undone in reverse."""
     load_plugins(settings.plugins)
+    wire_engine(EngineCalls(enabled_connections, record_deliveries, record_inbound))
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
     redis = Redis.from_url(redis_url)
@@ -128,6 +134,8 @@ def create_app(
     the local vendor stand-ins with it."""
     settings = settings or load_settings()
     load_plugins(settings.plugins)
+    register_header_value("balance", balance_of)
+    register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
 
     @asynccontextmanager
     async def runtime(app: Litestar) -> AsyncIterator[None]:

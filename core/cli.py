@@ -59,9 +59,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_createowner(settings: Settings, args: argparse.Namespace) -> int:
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
     from core.errors import PortalError
-    from core.tenancy.bootstrap import create_owner
     from core.web.forms import convert
 
     email = args.email or input("E-mail: ")

@@ -12,6 +12,7 @@ import msgspec
 from piccolo.columns.combination import Where
 from piccolo.columns.operators.comparison import ComparisonOperator
 from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
@@ -47,9 +48,11 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def engine() -> Engine:
-    from core.piccolo_conf import DB
-
-    return DB
+    """The engine of the PICCOLO_CONF module (core.piccolo_conf), found the way piccolo's tables find it."""
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("PICCOLO_CONF names no module with a DB engine")
+    return found
 
 
 def is_sqlite() -> bool:
@@ -70,12 +73,11 @@ async def write_transaction() -> AsyncIterator[Any]:
 
 def refresh_app_registry() -> None:
     """Rebuild piccolo's app list from the plugins registered now (some register after piccolo_conf loaded)."""
-    from piccolo.conf.apps import AppRegistry
+    from piccolo.conf.apps import AppRegistry, Finder
 
-    import core.piccolo_conf
     from core.plugins import plugin_piccolo_apps
 
-    core.piccolo_conf.APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
+    Finder().get_piccolo_conf_module().APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
 
 
 async def migrate() -> None:

@@ -8,8 +8,10 @@ from decimal import Decimal
 import msgspec
 
 from core.accounts import services as accounts
+from core.accounts.bootstrap import create_owner, owner_actor
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import User
+from core.actor import Actor
 from core.billing import rates
 from core.billing import services as billing
 from core.billing.rate_schemas import RateIn, RatePlanCreate
@@ -23,8 +25,7 @@ from core.plugins import registries
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.tenancy import services as tenancy
-from core.tenancy.bootstrap import create_owner, owner_actor
-from core.tenancy.schemas import Actor, PartnerCreate, PartnerOptions, PortalCreate
+from core.tenancy.schemas import PartnerCreate, PartnerOptions, PortalCreate
 
 
 class DemoAccount(msgspec.Struct, kw_only=True):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
+from pluggy import HookImpl
 
 from core.plugins import pm
 
@@ -68,13 +69,20 @@ _HOOK_OF = {
 }
 
 
-async def emit(portal: Portal, event: Event) -> None:
-    """Call the event's hook on every plugin and await what they return.
+def _in_registration_order(impls: list[HookImpl]) -> list[HookImpl]:
+    rank = {name: index for index, (name, _) in enumerate(pm.list_name_plugin())}
+    return sorted(impls, key=lambda impl: (not impl.tryfirst, impl.trylast, rank.get(impl.plugin_name, len(rank))))
 
+
+async def emit(portal: Portal, event: Event) -> None:
+    """Call the event's hook on every plugin, in registration order, and await what they return.
+
+    The first plugin registered is called first (``tryfirst``/``trylast`` listeners before/after the rest);
+    pluggy's own call order is the reverse, so the order is set here rather than left to pluggy's internals.
     A plugin that raises is logged and skipped: one broken listener must not undo the core's work.
     """
     hook = getattr(pm.hook, _HOOK_OF[type(event)])
-    for impl in hook.get_hookimpls():
+    for impl in _in_registration_order(hook.get_hookimpls()):
         try:
             available = {"portal": portal, "event": event}
             result = impl.function(**{name: available[name] for name in impl.argnames})

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from core.events import CampaignStatusChanged, LinkClicked, MessageStatusChanged, PaymentSettled
     from core.portal import Portal
     from core.providers import ChannelProvider, MenuLink, PaymentProvider, Shortener, StandIn
-    from core.tenancy.schemas import Actor
+    from core.actor import Actor
 
 hookspec = HookspecMarker("campaign_portal")
 hookimpl = HookimplMarker("campaign_portal")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -61,19 +62,37 @@ class Portal:
 
     async def vendor_connections(self, channel: str) -> list[VendorConnection]:
         """The enabled vendor connections of a channel, as the owner configured them in the Admin Panel."""
-        # Imported on use here and below: the dispatch modules import Portal themselves.
-        from core.dispatch.connections import enabled_connections
-
-        return await enabled_connections(channel)
+        return await _wired().vendor_connections(channel)
 
     async def record_deliveries(self, channel: str, reports: Sequence[DeliveryReport]) -> None:
         """Apply a channel's delivery reports in bulk; duplicates, late and early reports are safe (DSP-5)."""
-        from core.dispatch.receipts import record_deliveries
-
-        await record_deliveries(self, channel, reports)
+        await _wired().record_deliveries(self, channel, reports)
 
     async def record_inbound(self, messages: Sequence[InboundMessage]) -> None:
         """Store MO messages a channel received."""
-        from core.dispatch.receipts import record_inbound
+        await _wired().record_inbound(self, messages)
 
-        await record_inbound(self, messages)
+
+@dataclass(frozen=True, slots=True)
+class EngineCalls:
+    """What the Portal asks of the sending engine (core.dispatch), which sits layers above this façade and so
+    is handed over at start-up (core.app wires it) instead of imported."""
+
+    vendor_connections: Callable[[str], Awaitable[list[VendorConnection]]]
+    record_deliveries: Callable[[Portal, str, Sequence[DeliveryReport]], Awaitable[None]]
+    record_inbound: Callable[[Portal, Sequence[InboundMessage]], Awaitable[None]]
+
+
+_engine: EngineCalls | None = None
+
+
+def wire_engine(calls: EngineCalls) -> None:
+    """Hand the Portal the engine's functions; the same ones every time, so wiring twice is harmless."""
+    global _engine
+    _engine = calls
+
+
+def _wired() -> EngineCalls:
+    if _engine is None:
+        raise RuntimeError("the sending engine is not wired to the Portal (core.app.wire_engine runs at start-up)")
+    return _engine

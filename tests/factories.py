@@ -10,10 +10,12 @@ from decimal import Decimal
 import httpx
 
 from core.accounts.api_keys import ApiKeyCreate, create_key
+from core.accounts.bootstrap import create_owner
 from core.accounts.passwords import hash_password
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.actor import Actor
 from core.billing.rate_schemas import RateIn, RatePlanCreate
 from core.billing.rates import add_rate, assign_plan, create_plan
 from core.billing.schemas import BalanceAdjustment
@@ -27,8 +29,7 @@ from core.numbering.services import list_networks, load_book
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.settings import load_settings
-from core.tenancy.bootstrap import create_owner
-from core.tenancy.schemas import Actor, PartnerCreate, PortalCreate
+from core.tenancy.schemas import PartnerCreate, PortalCreate
 from core.tenancy.services import create_partner, create_portal
 
 PASSWORD = "correct-horse-battery"

@@ -14,10 +14,11 @@ from msgspec import Meta
 from redis.asyncio import Redis
 
 from core.accounts.tables import ApiKey
+from core.actor import Actor
 from core.db import write_transaction
 from core.errors import Conflict, NotFound, Unauthenticated
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Url
+from core.tenancy.schemas import Url
 from core.tenancy.scope import require_admin
 from core.web.i18n import N_
 

@@ -9,10 +9,10 @@ from litestar.handlers import BaseRouteHandler
 from core.accounts import sessions
 from core.accounts.api_keys import KEY_PREFIX, key_owner, mark_used
 from core.accounts.services import actor_from_token, load_actor
+from core.actor import Actor
 from core.errors import Forbidden, NotFound, Unauthenticated
 from core.portal import Portal
 from core.tenancy.resolver import PortalContext
-from core.tenancy.schemas import Actor
 from core.web.i18n import N_
 
 _ACTOR = "actor"

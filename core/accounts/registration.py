@@ -13,13 +13,14 @@ from core.accounts.passwords import hash_password, password_problem
 from core.accounts.schemas import Email, PersonName
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.actor import Actor
 from core.db import write_transaction
 from core.errors import InvalidInput, NotFound, PortalError
 from core.mail.services import send_mail
 from core.portal import Portal
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext, absolute_url
-from core.tenancy.schemas import Actor, PartnerCreate
+from core.tenancy.schemas import PartnerCreate
 from core.tenancy.services import insert_partner
 from core.tenancy.tables import Partner
 from core.web.i18n import N_

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from core.tenancy.schemas import Email, Role
+from core.actor import Role
+from core.tenancy.schemas import Email
 
 PersonName = Annotated[str, Meta(min_length=1, max_length=60)]
 Password = Annotated[str, Meta(min_length=10, max_length=200, description="At least 10 characters")]

@@ -14,6 +14,7 @@ from core.accounts import twofactor
 from core.accounts.passwords import hash_password, password_problem, verify_password
 from core.accounts.schemas import ApiToken, ProfileUpdate, UserCreate, UserView
 from core.accounts.tables import User
+from core.actor import Actor
 from core.db import json_value, write_transaction
 from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
 from core.mail.services import send_mail
@@ -21,7 +22,7 @@ from core.portal import Portal
 from core.settings import Settings
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext
-from core.tenancy.schemas import LANGUAGES, Actor, Page
+from core.tenancy.schemas import LANGUAGES, Page
 from core.tenancy.scope import require_admin, visible_partner
 from core.tenancy.tables import Partner, PortalRecord
 from core.web.i18n import N_

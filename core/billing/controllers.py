@@ -13,6 +13,7 @@ from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from core.accounts.guards import manager_guard
+from core.actor import Actor
 from core.billing import rates
 from core.billing.rate_schemas import (
     MODE_LABELS,
@@ -30,7 +31,7 @@ from core.errors import InvalidInput, PortalError
 from core.numbering.book import MAX_CSV_BYTES
 from core.numbering.controllers import CSV_TYPE, CsvFile, read_csv_upload
 from core.plugins import registries
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.forms import parse_form
 from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip, page

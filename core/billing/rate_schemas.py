@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from core.billing.money import check_amount
+from core.money import check_amount
 from core.web.i18n import N_
 from core.web.params import Id
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from core.billing.money import MAX_AMOUNT, from_micros, to_micros
+from core.actor import Actor
 from core.billing.rate_schemas import (
     AssignmentView,
     RateIn,
@@ -29,11 +29,12 @@ from core.billing.rate_schemas import (
 from core.billing.tables import PlanAssignment, Rate, RatePlan
 from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import MAX_AMOUNT, from_micros, to_micros
 from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
 from core.plugins import registries
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.tenancy.scope import in_subtree, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from core.billing.money import check_amount
+from core.money import check_amount
 from core.web.i18n import N_
 
 # Ledger row types (BIL-7) as people read them; marked for the catalogue, translated where shown.

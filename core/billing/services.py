@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.billing.money import format_money, from_micros, to_micros
+from core.actor import Actor
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.billing.tables import LedgerEntry
 from core.db import write_transaction
 from core.errors import Conflict
+from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
 

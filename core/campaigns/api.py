@@ -9,9 +9,10 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from core.actor import Actor
 from core.campaigns import services
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.forms import convert
 from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip

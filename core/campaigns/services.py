@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from core.billing.money import from_micros
+from core.actor import Actor
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
 from core.campaigns.rendering import estimate_text, unknown_variables
@@ -24,12 +24,13 @@ from core.db import icontains, json_value, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page, PartnerOptions
+from core.tenancy.schemas import Page, PartnerOptions
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
 

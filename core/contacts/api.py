@@ -6,6 +6,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 
+from core.actor import Actor
 from core.contacts import fields, groups, services, stoplist
 from core.contacts.params import contact_filter
 from core.contacts.schemas import (
@@ -22,7 +23,7 @@ from core.contacts.schemas import (
     Selection,
     StopListChange,
 )
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.params import PageNo, PathId, PerPage
 from core.web.shell import client_ip
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import xlsxwriter
 
+from core.actor import Actor
 from core.contacts.fields import list_fields
 from core.contacts.schemas import ContactView, FieldView
 from core.contacts.services import contact_views
 from core.contacts.tables import Contact
-from core.tenancy.schemas import Actor
 from core.web.templating import format_datetime
 
 BATCH = 5_000

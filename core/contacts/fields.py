@@ -8,12 +8,12 @@ from typing import Any
 
 from msgspec import UNSET
 
+from core.actor import Actor
 from core.contacts.schemas import FieldIn, FieldUpdate, FieldView
 from core.contacts.tables import ContactField
 from core.db import json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.tenancy import audit
-from core.tenancy.schemas import Actor
 from core.tenancy.scope import require_admin
 from core.web.i18n import N_
 

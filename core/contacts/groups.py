@@ -10,12 +10,13 @@ from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
+from core.actor import Actor
 from core.contacts.schemas import GroupIn, GroupRef, GroupUpdate, GroupView
 from core.contacts.tables import ContactGroup, ContactGroupMember, ContactImport
 from core.db import icontains, is_sqlite, write_transaction
 from core.errors import Conflict, NotFound
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.tenancy.scope import require_admin
 
 # Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or

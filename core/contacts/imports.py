@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from saq.job import Status
 
 from core.accounts.services import load_actor
+from core.actor import Actor
 from core.contacts._import_rows import InvalidRows, Stager
 from core.contacts._import_sql import ImportSql
 from core.contacts.fields import list_fields
@@ -27,7 +28,7 @@ from core.db import is_sqlite, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, PortalError
 from core.portal import Portal
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 
 from core.accounts.tables import User
+from core.actor import Actor
 from core.contacts.fields import check_custom, variables
 from core.contacts.schemas import (
     ContactFilter,
@@ -27,7 +28,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.normalise import InvalidNumber, normalise
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.tenancy.scope import require_admin
 from core.web.i18n import N_
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from core.actor import Actor
 from core.contacts.schemas import StopListChange
 from core.contacts.services import own_senders, selected_where
 from core.contacts.tables import Contact, ContactBlock
 from core.db import is_sqlite, write_transaction
 from core.errors import InvalidInput
 from core.tenancy import audit
-from core.tenancy.schemas import Actor
 from core.web.i18n import N_
 
 # SQLite takes at most 32,766 parameters per statement; stay well below.

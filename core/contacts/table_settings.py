@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from core.actor import Actor
 from core.contacts.fields import SYSTEM_COLUMNS, list_fields
 from core.contacts.schemas import ColumnSetting
 from core.contacts.tables import TableSetting
 from core.db import json_value, write_transaction
 from core.errors import InvalidInput, NotFound
-from core.tenancy.schemas import Actor
 from core.web.i18n import N_
 
 CONTACTS = "contacts"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.actor import Actor
 from core.hookspecs import hookimpl
 from core.providers import MenuLink
-from core.tenancy.schemas import Actor
 from core.web.i18n import N_
 
 

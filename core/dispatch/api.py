@@ -7,9 +7,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from core.accounts.guards import manager_guard
+from core.actor import Actor
 from core.dispatch import connections
 from core.dispatch.connections import ConnectionIn, ConnectionView
-from core.tenancy.schemas import Actor
 from core.web.params import PathId
 from core.web.shell import client_ip
 

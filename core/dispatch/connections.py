@@ -8,13 +8,13 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from core.actor import Actor
 from core.db import json_value, write_transaction
 from core.dispatch.tables import VendorConnection as ConnectionRow
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.plugins import registries
 from core.providers import VendorConnection
 from core.tenancy import audit
-from core.tenancy.schemas import Actor
 
 
 class ConnectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

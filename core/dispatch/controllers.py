@@ -14,11 +14,11 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from core.accounts.guards import manager_guard
+from core.actor import Actor
 from core.dispatch import connections
 from core.dispatch.connections import ConnectionIn, ConnectionView
 from core.errors import PortalError
 from core.plugins import registries
-from core.tenancy.schemas import Actor
 from core.web.params import PathId
 from core.web.shell import client_ip, page
 

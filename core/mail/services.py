@@ -18,9 +18,9 @@ from core.mail.schemas import MailDetail, MailSummary, RenderedMail, SmtpTarget
 from core.mail.tables import MailMessage
 from core.tenancy.schemas import Page
 from core.tenancy.tables import PortalHost, PortalRecord
-from core.tenancy.themes import load_theme
 from core.web.i18n import LANGUAGES
 from core.web.templating import environment
+from core.web.themes import load_theme
 
 if TYPE_CHECKING:
     from core.portal import Portal

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from core.actor import Actor
 from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.numbering.book import BookCountry, BookNetwork, book_csv, parse_book
@@ -31,7 +32,7 @@ from core.numbering.schemas import (
 )
 from core.numbering.tables import BookStamp, Country, Network, Prefix
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 
 SEED_CSV = Path(__file__).parent / "seed" / "e212.csv"
 _CHUNK = 500

@@ -6,13 +6,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from core.actor import Actor
 from core.db import write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor
 from core.tenancy.scope import in_subtree, visible_partner
 from core.web.i18n import N_
 

@@ -11,12 +11,13 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from core.actor import Actor
 from core.campaigns.schemas import CampaignFilter
 from core.campaigns.services import list_campaigns
 from core.errors import InvalidInput
 from core.statistics import services
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.forms import convert, parse_day
 from core.web.params import PageNo, PathBigId, QueryId
 from core.web.shell import page

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.billing.money import from_micros
+from core.actor import Actor
 from core.campaigns.tables import Campaign
 from core.db import contains
 from core.dispatch.tables import Edr
 from core.errors import NotFound
+from core.money import from_micros
 from core.statistics.schemas import EdrFilter, EdrView
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 
 
 async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.actor import Actor
 from core.db import icontains
-from core.tenancy.schemas import Actor, AuditView, Page
+from core.tenancy.schemas import AuditView, Page
 from core.tenancy.scope import in_subtree
 from core.tenancy.tables import AuditEntry
 

@@ -10,13 +10,12 @@ from typing import Annotated, Generic, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from core.billing.money import check_amount
+from core.actor import PartnerKind
+from core.money import check_amount
 from core.web.params import Id
 
 LANGUAGES = ("en", "es", "ru", "tr")
 Language = Literal["en", "es", "ru", "tr"]
-PartnerKind = Literal["owner", "reseller", "end_user"]
-Role = Literal["admin", "operator"]
 
 Name = Annotated[str, Meta(min_length=1, max_length=120)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
@@ -33,39 +32,6 @@ Url = Annotated[str, Meta(max_length=300, pattern=r"^(https?://\S+)?$", descript
 Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 OptionalEmail = Annotated[str, Meta(max_length=254, pattern=r"^([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)?$")]
 NonNegativeMoney = Annotated[Decimal, Meta(description="Amount in currency units, e.g. 12.50; not negative")]
-
-
-class Actor(msgspec.Struct, frozen=True, kw_only=True):
-    """The signed-in user as every service sees it; the scope of all its queries comes from here."""
-
-    user_id: int
-    email: str
-    first_name: str
-    last_name: str
-    role: Role
-    partner_id: int
-    partner_name: str
-    partner_kind: PartnerKind
-    partner_path: str
-    currency: str
-    portal_id: int
-    language: str = "en"
-    theme: str = "light"
-    date_format: str = "YYYY-MM-DD"
-    timezone: str = "UTC"
-
-    @property
-    def is_partner_manager(self) -> bool:
-        """Owner and reseller users use the Admin Panel."""
-        return self.partner_kind in ("owner", "reseller")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.email
 
 
 class PartnerOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.actor import Actor
 from core.db import starts_with
 from core.errors import Forbidden, NotFound
-from core.tenancy.schemas import Actor
 from core.tenancy.tables import Partner
 
 PATH_DIGITS = 10

@@ -9,13 +9,13 @@ import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
 
-from core.billing.money import from_micros, to_micros
+from core.actor import Actor
 from core.db import icontains, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.money import from_micros, to_micros
 from core.plugins import registries
 from core.tenancy import audit
 from core.tenancy.schemas import (
-    Actor,
     Page,
     PartnerCreate,
     PartnerOptions,
@@ -28,7 +28,7 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
-from core.tenancy.themes import themes_for
+from core.web.themes import themes_for
 
 
 def partner_view(row: dict[str, Any]) -> PartnerView:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from litestar import Request
 
     from core.tenancy.resolver import PortalContext
-    from core.tenancy.schemas import Actor
+    from core.actor import Actor
 
 LANGUAGES = ("en", "es", "ru", "tr")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "ru": "Русский", "tr": "Türkçe"}

@@ -1,16 +1,25 @@
-"""The Campaign Portal shell around every signed-in page: menu, balance and user menu."""
+"""The Campaign Portal shell around every signed-in page: menu, header values (the balance) and user menu."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response
 
-from core.billing.services import balance_of
+from core.actor import Actor
 from core.plugins import pm
 from core.providers import MenuLink
-from core.tenancy.schemas import Actor
 from core.web.templating import render
+
+# Values of the page header that come from domains above the web kit (the balance, from billing), by name;
+# core.app registers them at start-up.
+_header_values: dict[str, Callable[[Actor], Awaitable[Any]]] = {}
+
+
+def register_header_value(name: str, compute: Callable[[Actor], Awaitable[Any]]) -> None:
+    """Show ``await compute(actor)`` as ``name`` in every signed-in page's context."""
+    _header_values[name] = compute
 
 
 def menu_for(actor: Actor) -> list[MenuLink]:
@@ -29,7 +38,7 @@ async def page(
     shell = {
         "actor": actor,
         "menu": menu_for(actor),
-        "balance": await balance_of(actor),
         "current_path": request.url.path,
+        **{name: await compute(actor) for name, compute in _header_values.items()},
     }
     return render(request, template, {**shell, **(context or {})}, status_code=status_code)

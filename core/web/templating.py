@@ -14,11 +14,10 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.utils.scope.state import ScopeState
 
-from core.billing.money import format_amount
-from core.billing.schemas import LEDGER_KIND_LABELS
+from core.money import format_amount
 from core.plugins import plugin_template_dirs
-from core.tenancy.themes import load_theme
 from core.web.i18n import LANGUAGE_NAMES, pick_language, translate, translations
+from core.web.themes import load_theme
 
 CORE_DIR = Path(__file__).resolve().parent.parent
 CORE_TEMPLATE_DIRS = [
@@ -64,6 +63,16 @@ def format_date(value: date | None, actor: Any = None) -> str:
     return value.strftime(DATE_FORMATS.get(getattr(actor, "date_format", ""), "%Y-%m-%d")) if value else ""
 
 
+# Globals of domains above the web kit (billing's ledger kinds), registered at start-up by core.app.
+_domain_globals: dict[str, Any] = {}
+
+
+def register_template_global(name: str, value: Any) -> None:
+    """Make ``value`` a global of every template (environments are rebuilt with it)."""
+    _domain_globals[name] = value
+    environment.cache_clear()
+
+
 @cache
 def environment(theme_slug: str, language: str = "en") -> Environment:
     """The Jinja environment of a theme in a language; one per pair, built once."""
@@ -77,9 +86,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(
-        version=app_version(), ledger_kinds=LEDGER_KIND_LABELS, language=language, language_names=LANGUAGE_NAMES
-    )
+    env.globals.update(version=app_version(), language=language, language_names=LANGUAGE_NAMES, **_domain_globals)
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime
     env.filters["day"] = format_date

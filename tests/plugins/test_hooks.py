@@ -19,6 +19,7 @@ from core.events import (
     MessageStatusChange,
     MessageStatusChanged,
     PaymentSettled,
+    emit,
 )
 from core.hookspecs import hookimpl
 from core.plugins import pm, reset_registries
@@ -234,3 +235,25 @@ async def test_hook_payment_settled(fake_app):
 
 async def test_hook_link_clicked(fake_app):
     await _emit_and_check("link_clicked", fake_app)
+
+
+async def test_events_reach_listeners_in_registration_order():
+    heard: list[str] = []
+
+    def listener(name: str, **marks: bool) -> object:
+        class Listener:
+            @hookimpl(**marks)
+            def link_clicked(self, event):
+                heard.append(name)
+
+        return Listener()
+
+    plugins = {"zulu": {}, "alpha": {}, "last": {"trylast": True}, "mike": {}, "first": {"tryfirst": True}}
+    for name, marks in plugins.items():
+        pm.register(listener(name, **marks), name)
+    try:
+        await emit(None, _events()["link_clicked"])
+    finally:
+        for name in plugins:
+            pm.unregister(name=name)
+    assert heard == ["first", "zulu", "alpha", "mike", "last"]

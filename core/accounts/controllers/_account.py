@@ -13,9 +13,9 @@ from core.accounts.controllers._common import safe_next, start_session
 from core.accounts.guards import request_portal
 from core.accounts.passwords import PASSWORD_RULES
 from core.accounts.schemas import ProfileUpdate
+from core.actor import Actor
 from core.errors import PortalError
 from core.portal import Portal
-from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
 from core.web.shell import page
 from core.web.templating import DATE_FORMATS

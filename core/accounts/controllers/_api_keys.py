@@ -10,9 +10,9 @@ from litestar.response import Redirect
 from core.accounts import api_keys
 from core.accounts.api_keys import PERIOD_LABELS, ApiKeyCreate, ApiKeyCreated, ApiKeyView
 from core.accounts.guards import admin_guard, sign_in_token_guard
+from core.actor import Actor
 from core.errors import PortalError
 from core.portal import Portal
-from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
 from core.web.params import PathId
 from core.web.shell import client_ip, page

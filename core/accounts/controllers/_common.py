@@ -7,8 +7,8 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from core.accounts import sessions
+from core.actor import Actor
 from core.portal import Portal
-from core.tenancy.schemas import Actor
 
 
 def safe_next(target: str | None) -> str:

@@ -12,12 +12,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect
 
+from core.actor import Actor
 from core.campaigns import services
 from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
 from core.errors import InvalidInput, PortalError
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.forms import convert, parse_day
 from core.web.params import PathId
 from core.web.shell import client_ip, page

@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect
 
+from core.actor import Actor
 from core.campaigns import services
 from core.campaigns.controllers._common import (
     FIELD_STEP,
@@ -33,7 +34,6 @@ from core.contacts.services import list_contacts
 from core.errors import InvalidInput, PortalError
 from core.numbering.tables import Country
 from core.senders.services import enabled_senders
-from core.tenancy.schemas import Actor
 from core.web.shell import client_ip, page
 
 UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024

@@ -10,13 +10,13 @@ from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.response import File
 
+from core.actor import Actor
 from core.contacts import groups, services
 from core.contacts.controllers._common import selection_of
 from core.contacts.export import export_contacts
 from core.contacts.fields import variables
 from core.contacts.params import contact_filter
 from core.contacts.schemas import ContactFilter
-from core.tenancy.schemas import Actor
 from core.web.params import PathId
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,11 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from core.actor import Actor
 from core.contacts import groups, services
 from core.contacts.controllers._common import PER_PAGE_CHOICES, done_url, outcome, typed_values
 from core.contacts.schemas import ContactFilter, GroupAction, GroupIn, GroupUpdate, GroupView, Selection
 from core.errors import InvalidInput, PortalError
-from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
 from core.web.i18n import N_
 from core.web.params import PageNo, PathId, PerPage

@@ -13,6 +13,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import Body, FromQuery, JSONBody
 from litestar.response import File, Redirect
 
+from core.actor import Actor
 from core.contacts import imports
 from core.contacts.fields import list_fields
 from core.contacts.groups import list_groups
@@ -21,7 +22,7 @@ from core.contacts.schemas import ImportStart, ImportUploaded, ImportView
 from core.errors import InvalidInput, PortalError
 from core.portal import Portal
 from core.senders.services import enabled_senders
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Page
 from core.web.errors import portal_error
 from core.web.forms import parse_form
 from core.web.params import PageNo, PathId, PerPage

@@ -11,6 +11,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 from markupsafe import escape
 
+from core.actor import Actor
 from core.contacts import fields, groups, services, stoplist, table_settings
 from core.contacts.controllers._common import (
     PER_PAGE_CHOICES,
@@ -42,7 +43,6 @@ from core.contacts.schemas import (
 )
 from core.errors import InvalidInput, PortalError
 from core.senders.services import list_senders
-from core.tenancy.schemas import Actor
 from core.web.forms import convert, parse_form
 from core.web.i18n import N_
 from core.web.params import PathId

@@ -6,11 +6,11 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from core.actor import Actor
 from core.contacts import services
 from core.contacts.controllers._pages import contacts_table
 from core.contacts.schemas import ContactFilter
 from core.senders.services import list_senders
-from core.tenancy.schemas import Actor
 from core.web.shell import page
 
 # The numbers a search on the "add to stop list" page offers at most; a longer list is narrowed by typing more.

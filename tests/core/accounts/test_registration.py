@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from core.accounts.bootstrap import create_owner
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import AccountToken, User
 from core.db import json_value
-from core.tenancy.bootstrap import create_owner
 from core.tenancy.schemas import PortalCreate
 from core.tenancy.services import create_portal
 from core.tenancy.tables import Partner

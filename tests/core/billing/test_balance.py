@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from core.billing.money import format_money, from_micros, to_micros
 from core.billing.schemas import BalanceAdjustment
 from core.billing.services import adjust_balance
 from core.billing.tables import LedgerEntry
 from core.errors import Conflict
+from core.money import format_money, from_micros, to_micros
 from core.tenancy.tables import AuditEntry, Partner
 from tests.factories import api_token, make_world, post_form, sign_in
 

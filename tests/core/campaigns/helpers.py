@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.actor import Actor
 from core.campaigns.schemas import CampaignCreate, CampaignView
 from core.campaigns.services import create_campaign
-from core.tenancy.schemas import Actor
 from tests.factories import Tenant
 
 

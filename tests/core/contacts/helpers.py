@@ -11,10 +11,10 @@ import xlsxwriter
 
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.actor import Actor
 from core.contacts import imports
 from core.contacts.schemas import ImportStart
 from core.contacts.tables import Contact, ContactImport
-from core.tenancy.schemas import Actor
 from tests.factories import Tenant
 
 DATA = Path(__file__).parent / "data"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.actor import Actor
 from core.contacts import groups as groups_service
 from core.contacts.fields import create_field
 from core.contacts.groups import create_group
@@ -15,7 +16,6 @@ from core.contacts.services import create_contact
 from core.contacts.tables import Contact, ContactBlock, ContactField, ContactGroup, ContactGroupMember, TableSetting
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
-from core.tenancy.schemas import Actor
 from tests.factories import Tenant, make_world, post_form, sign_in
 
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.actor import Actor
 from core.billing.services import change_balance
 from core.billing.tables import PlanAssignment, Rate, RatePlan
 from core.campaigns.tables import Campaign
 from core.db import write_transaction
 from core.dispatch.tables import VendorConnection
 from core.numbering.services import load_seed
-from core.tenancy.schemas import Actor
 from core.tenancy.tables import Partner
 from plugins.sms.simulator import StandInSmsc
 from tests.core.contacts.helpers import actor_of

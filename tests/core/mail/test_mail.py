@@ -19,6 +19,7 @@ from aiosmtpd.smtp import AuthResult
 from litestar import Litestar
 from redis.asyncio import Redis
 
+from core.accounts.bootstrap import create_owner
 from core.accounts.schemas import UserCreate
 from core.app import create_app
 from core.errors import InvalidInput
@@ -27,7 +28,6 @@ from core.mail.services import send_mail
 from core.mail.tables import MailMessage
 from core.portal import Portal
 from core.settings import Settings
-from core.tenancy.bootstrap import create_owner
 from core.tenancy.resolver import PortalContext, resolver
 from core.tenancy.schemas import PortalCreate
 from core.tenancy.services import create_portal

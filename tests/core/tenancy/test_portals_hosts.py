@@ -26,8 +26,8 @@ async def test_unknown_host_gets_a_plain_404_page(client_for):
 
 
 async def test_a_single_portal_serves_every_host(client_for):
+    from core.accounts.bootstrap import create_owner
     from core.accounts.schemas import UserCreate
-    from core.tenancy.bootstrap import create_owner
     from core.tenancy.schemas import PortalCreate
     from core.tenancy.services import create_portal
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from core.tenancy.themes import TENANTS_DIR, load_theme
+from core.web.themes import TENANTS_DIR, load_theme
 from tests.factories import api_token, make_world, sign_in
 
 

@@ -14,6 +14,7 @@ from msgspec import UNSET
 from core.accounts import services as accounts
 from core.accounts.guards import manager_guard
 from core.accounts.schemas import UserCreate
+from core.actor import Actor
 from core.billing import services as billing
 from core.billing.schemas import BalanceAdjustment
 from core.errors import PortalError
@@ -23,17 +24,16 @@ from core.senders.schemas import SenderCreate, SenderUpdate
 from core.tenancy import audit, services
 from core.tenancy.schemas import (
     LANGUAGES,
-    Actor,
     PartnerCreate,
     PartnerUpdate,
     PortalCreate,
     PortalUpdate,
     registration_fields_from_lines,
 )
-from core.tenancy.themes import themes_for
 from core.web.forms import parse_form
 from core.web.params import PageNo, PathId
 from core.web.shell import client_ip, page
+from core.web.themes import themes_for
 
 
 def _form_values(form: Any) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from litestar.params import FromQuery, JSONBody
 from core.accounts import services as accounts
 from core.accounts.guards import manager_guard
 from core.accounts.schemas import UserCreate, UserView
+from core.actor import Actor
 from core.billing import services as billing
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.plugins import registries
 from core.tenancy import audit, services
 from core.tenancy.schemas import (
-    Actor,
     AuditView,
     Page,
     PartnerCreate,

@@ -8,9 +8,9 @@ from core.accounts.passwords import hash_password
 from core.accounts.schemas import UserCreate
 from core.accounts.services import load_actor
 from core.accounts.tables import User
+from core.actor import Actor
 from core.db import write_transaction
 from core.errors import Conflict
-from core.tenancy.schemas import Actor
 from core.tenancy.scope import path_segment
 from core.tenancy.tables import Partner
 

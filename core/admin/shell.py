@@ -17,14 +17,14 @@ from litestar.response import File, Redirect
 from core.accounts.controllers import safe_next
 from core.accounts.guards import current_actor, request_portal
 from core.accounts.services import set_language
+from core.actor import Actor
 from core.db import engine
 from core.errors import InvalidInput
 from core.plugins import registries
 from core.portal import Portal
-from core.tenancy.schemas import Actor
-from core.tenancy.themes import TENANTS_DIR, available_themes
 from core.web.i18n import LANGUAGE_COOKIE, N_
 from core.web.shell import page
+from core.web.themes import TENANTS_DIR, available_themes
 from core.worker import worker_count
 
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
