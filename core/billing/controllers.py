@@ -30,9 +30,10 @@ from core.errors import InvalidInput, PortalError
 from core.numbering.book import MAX_CSV_BYTES
 from core.numbering.controllers import CSV_TYPE, CsvFile, read_csv_upload
 from core.plugins import registries
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -264,7 +265,7 @@ class RatePlansApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: FromQuery[str] = "",
         channel: FromQuery[str] = "",
     ) -> Page[RatePlanView]:
@@ -292,7 +293,7 @@ class RatePlansApi(Controller):
         actor: NamedDependency[Actor],
         plan_id: PathId,
         page: PageNo = 1,
-        per_page: PerPage = 100,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: Annotated[str, QueryParameter(description="ISO code, MCC or MCCMNC")] = "",
     ) -> Page[RateView]:
         return await rates.list_rates(actor, plan_id, query=q, page=page, per_page=per_page)

@@ -11,9 +11,10 @@ from core.billing.tables import LedgerEntry
 from core.db import write_transaction
 from core.errors import Conflict
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 
 def _ledger_view(row: dict[str, Any]) -> LedgerView:
@@ -102,19 +103,17 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
     return _ledger_view(row)
 
 
-async def list_ledger(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[LedgerView]:
+async def list_ledger(
+    actor: Actor, partner_id: int, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[LedgerView]:
     await visible_partner(actor, partner_id)
     require_admin(actor, "see finance")
     where = LedgerEntry.partner == partner_id
-    total = await LedgerEntry.count().where(where)
-    rows = (
-        await LedgerEntry.select()
-        .where(where)
-        .order_by(LedgerEntry.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        LedgerEntry.select().order_by(LedgerEntry.id, ascending=False), where, page=page, per_page=per_page
     )
-    return Page(items=[_ledger_view(r) for r in rows], total=total, page=page, per_page=per_page)
+    rows = found.items
+    return found.with_items([_ledger_view(r) for r in rows])
 
 
 async def balance_of(actor: Actor) -> str:

@@ -29,9 +29,10 @@ from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page, PartnerOptions
+from core.tenancy.schemas import Actor, PartnerOptions
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
+from core.web.pagination import Page, paginate
 
 EMAIL_SHAPE = "@"
 NUMBER_CHUNK = 5_000
@@ -126,15 +127,11 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
         where &= Campaign.created_at >= f.created_from
     if f.created_to:
         where &= Campaign.created_at <= f.created_to
-    total = await Campaign.count().where(where)
-    rows = (
-        await Campaign.select()
-        .where(where)
-        .order_by(Campaign.id, ascending=False)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
+    found = await paginate(
+        Campaign.select().order_by(Campaign.id, ascending=False), where, page=f.page, per_page=f.per_page
     )
-    return Page(items=[_view(r) for r in rows], total=total, page=f.page, per_page=f.per_page)
+    rows = found.items
+    return found.with_items([_view(r) for r in rows])
 
 
 async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:

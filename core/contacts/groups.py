@@ -15,8 +15,9 @@ from core.contacts.tables import ContactGroup, ContactGroupMember
 from core.db import icontains, write_transaction
 from core.errors import Conflict, NotFound
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.tenancy.scope import require_admin
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 # Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or
 # None. The reply-templates issue registers its check here so this module needs no change.
@@ -27,18 +28,14 @@ def _same_name(name: str) -> WhereRaw:
     return WhereRaw("lower(contact_group.name) = {}", name.lower())
 
 
-async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[GroupView]:
+async def list_groups(
+    actor: Actor, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[GroupView]:
     where = ContactGroup.partner == actor.partner_id
     if query:
         where &= icontains(ContactGroup.name, query)
-    total = await ContactGroup.count().where(where)
-    rows = (
-        await ContactGroup.select()
-        .where(where)
-        .order_by(ContactGroup.name)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
+    found = await paginate(ContactGroup.select().order_by(ContactGroup.name), where, page=page, per_page=per_page)
+    rows = found.items
     counts: dict[int, int] = {}
     if rows:
         ids = [r["id"] for r in rows]
@@ -58,7 +55,7 @@ async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page:
         )
         for r in rows
     ]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return found.with_items(items)
 
 
 async def group_names(actor: Actor) -> list[GroupRef]:

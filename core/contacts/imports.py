@@ -27,7 +27,8 @@ from core.db import is_sqlite, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, PortalError
 from core.portal import Portal
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +120,20 @@ async def get_import(actor: Actor, import_id: int, redis: Redis | None = None) -
 
 
 async def list_imports(
-    actor: Actor, *, page: int = 1, per_page: int = 50, redis: Redis | None = None
+    actor: Actor, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, redis: Redis | None = None
 ) -> Page[ImportView]:
     """Import history, newest first."""
     where = ContactImport.partner == actor.partner_id
-    total = await ContactImport.count().where(where)
-    rows = (
-        await ContactImport.select()
-        .where(where)
+    found = await paginate(
+        ContactImport.select()
         .order_by(ContactImport.created_at, ascending=False)
-        .order_by(ContactImport.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .order_by(ContactImport.id, ascending=False),
+        where,
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=await _views(rows, redis), total=total, page=page, per_page=per_page)
+    rows = found.items
+    return found.with_items(await _views(rows, redis))
 
 
 async def original_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path, str]:

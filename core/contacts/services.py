@@ -27,9 +27,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.normalise import InvalidNumber, normalise
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.tenancy.scope import require_admin
 from core.web.i18n import N_
+from core.web.pagination import Page, paginate
 
 
 def phone_or_error(raw: str) -> str:
@@ -167,16 +168,16 @@ async def contact_views(rows: list[dict[str, Any]]) -> list[ContactView]:
 
 async def list_contacts(actor: Actor, f: ContactFilter) -> Page[ContactView]:
     where = contact_where(actor, f, await variables(actor))
-    total = await Contact.count().where(where)
-    rows = (
-        await Contact.select()
-        .where(where)
+    found = await paginate(
+        Contact.select()
         .order_by(getattr(Contact, f.sort), ascending=not f.descending)
-        .order_by(Contact.id, ascending=not f.descending)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
+        .order_by(Contact.id, ascending=not f.descending),
+        where,
+        page=f.page,
+        per_page=f.per_page,
     )
-    return Page(items=await contact_views(rows), total=total, page=f.page, per_page=f.per_page)
+    rows = found.items
+    return found.with_items(await contact_views(rows))
 
 
 async def _own_contact(actor: Actor, contact_id: int) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 
 from core.mail import services
-from core.web.params import PageNo, PathId
+from core.web.pagination import PageNo
+from core.web.params import PathId
 from core.web.templating import render
 
 

@@ -26,9 +26,10 @@ from core.numbering.schemas import (
     NetworkView,
     Resolution,
 )
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -339,7 +340,7 @@ class NumberingApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: Annotated[str, QueryParameter(description="Name, ISO code, MCC, MCCMNC or a number")] = "",
         country: Annotated[str, QueryParameter(description="ISO code")] = "",
     ) -> Page[NetworkView]:

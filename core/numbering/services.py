@@ -31,7 +31,8 @@ from core.numbering.schemas import (
 )
 from core.numbering.tables import BookStamp, Country, Network, Prefix
 from core.tenancy import audit
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 SEED_CSV = Path(__file__).parent / "seed" / "e212.csv"
 _CHUNK = 500
@@ -316,7 +317,7 @@ async def _network_views(rows: list[dict[str, Any]]) -> list[NetworkView]:
 
 
 async def list_networks(
-    actor: Actor, *, query: str = "", country: str = "", page: int = 1, per_page: int = 50
+    actor: Actor, *, query: str = "", country: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[NetworkView]:
     """Networks by country and MCCMNC; ``query`` matches a name, ISO code, MCC, MCCMNC or a number's prefix."""
     _require_owner(actor)
@@ -341,17 +342,14 @@ async def list_networks(
                 )
             )
         where &= match
-    total = await Network.count().where(where)
-    rows = (
-        await Network.select(*_NETWORK_COLUMNS)
-        .where(where)
-        .order_by(Network.country.name)
-        .order_by(Network.mnc)
-        .order_by(Network.mcc)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        Network.select(*_NETWORK_COLUMNS).order_by(Network.country.name).order_by(Network.mnc).order_by(Network.mcc),
+        where,
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=await _network_views(rows), total=total, page=page, per_page=per_page)
+    rows = found.items
+    return found.with_items(await _network_views(rows))
 
 
 async def get_network(actor: Actor, network_id: int) -> NetworkView:

@@ -16,9 +16,10 @@ from core.campaigns.services import list_campaigns
 from core.errors import InvalidInput
 from core.statistics import services
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.web.forms import convert, parse_day
-from core.web.params import PageNo, PathBigId, QueryId
+from core.web.pagination import Page, PageNo
+from core.web.params import PathBigId, QueryId
 from core.web.shell import page
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)

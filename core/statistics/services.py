@@ -10,7 +10,8 @@ from core.db import contains
 from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.statistics.schemas import EdrFilter, EdrView
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
+from core.web.pagination import Page, paginate
 
 
 async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
@@ -70,16 +71,10 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
         where &= Edr.created_at >= f.created_from
     if f.created_to:
         where &= Edr.created_at < f.created_to
-    total = await Edr.count().where(where)
-    rows = (
-        await Edr.select()
-        .where(where)
-        .order_by(Edr.id, ascending=False)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
-    )
+    found = await paginate(Edr.select().order_by(Edr.id, ascending=False), where, page=f.page, per_page=f.per_page)
+    rows = found.items
     names = await _campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
-    return Page(items=[_view(r, names, actor.currency) for r in rows], total=total, page=f.page, per_page=f.per_page)
+    return found.with_items([_view(r, names, actor.currency) for r in rows])
 
 
 async def get_edr(actor: Actor, edr_id: int) -> EdrView:

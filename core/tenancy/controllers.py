@@ -32,7 +32,8 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.themes import available_themes
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId
+from core.web.pagination import PageNo
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 

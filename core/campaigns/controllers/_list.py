@@ -17,8 +17,9 @@ from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
 from core.errors import InvalidInput, PortalError
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.web.forms import convert, parse_day
+from core.web.pagination import Page
 from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.templating import render

@@ -21,10 +21,11 @@ from core.contacts.schemas import ImportStart, ImportUploaded, ImportView
 from core.errors import InvalidInput, PortalError
 from core.portal import Portal
 from core.senders.services import enabled_senders
-from core.tenancy.schemas import Actor, Page
+from core.tenancy.schemas import Actor
 from core.web.errors import portal_error
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -216,7 +217,7 @@ class ImportsApi(Controller):
         request: Request,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Page[ImportView]:
         return await imports.list_imports(actor, page=page, per_page=per_page, redis=_portal(request).redis)
 
