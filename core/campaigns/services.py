@@ -33,6 +33,7 @@ from core.tenancy.schemas import Actor, PartnerOptions
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
+from core.web.periods import user_zone
 
 EMAIL_SHAPE = "@"
 NUMBER_CHUNK = 5_000
@@ -126,7 +127,7 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
     if f.created_from:
         where &= Campaign.created_at >= f.created_from
     if f.created_to:
-        where &= Campaign.created_at <= f.created_to
+        where &= Campaign.created_at < f.created_to
     found = await paginate(
         Campaign.select().order_by(Campaign.id, ascending=False), where, page=f.page, per_page=f.per_page
     )
@@ -186,13 +187,6 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     return sender, numbers
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 async def partner_options(partner_id: int) -> PartnerOptions:
     """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
     row = await Partner.select(Partner.options).where(Partner.id == partner_id).first()
@@ -201,7 +195,7 @@ async def partner_options(partner_id: int) -> PartnerOptions:
 
 def default_name(actor: Actor) -> str:
     """ "Campaign <date time>" in the user's time zone (CMP-3)."""
-    return f"Campaign {datetime.now(_zone(actor.timezone)):%Y-%m-%d %H:%M}"
+    return f"Campaign {datetime.now(user_zone(actor.timezone)):%Y-%m-%d %H:%M}"
 
 
 def scheduled_instant(data: CampaignCreate) -> datetime | None:

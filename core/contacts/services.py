@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from msgspec import UNSET
@@ -31,6 +31,7 @@ from core.tenancy.schemas import Actor
 from core.tenancy.scope import require_admin
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
+from core.web.periods import day_range
 
 
 def phone_or_error(raw: str) -> str:
@@ -61,14 +62,6 @@ async def own_senders(actor: Actor, ids: list[int]) -> list[int]:
     return unique
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
 def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None) -> Any:
     """The WHERE of the contacts table for a filter; every branch keeps the partner condition."""
     where = Contact.partner == actor.partner_id
@@ -94,14 +87,15 @@ def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None
         where &= (Contact.blocked_all == True) | WhereRaw(  # noqa: E712
             "contact.id IN (SELECT contact FROM contact_block)"
         )
-    if f.created_from:
-        where &= Contact.created_at >= _day_start(f.created_from)
-    if f.created_to:
-        where &= Contact.created_at <= _day_end(f.created_to)
-    if f.updated_from:
-        where &= Contact.updated_at >= _day_start(f.updated_from)
-    if f.updated_to:
-        where &= Contact.updated_at <= _day_end(f.updated_to)
+    for column, first, last in (
+        (Contact.created_at, f.created_from, f.created_to),
+        (Contact.updated_at, f.updated_from, f.updated_to),
+    ):
+        start, end = day_range(first, last, actor.timezone)
+        if start:
+            where &= column >= start
+        if end:
+            where &= column < end
     for variable, value in f.custom.items():
         if not value:
             continue
