@@ -43,8 +43,23 @@ async def managed_partner(actor: Actor, partner_id: int) -> dict[str, Any]:
 
 
 def require_manager(actor: Actor) -> None:
+    """Admin Panel features exist only for owner and reseller users; others get the 404 of a missing page."""
     if not actor.is_partner_manager:
         raise NotFound("Page")
+
+
+def require_owner(actor: Actor, what: str | None = None, *, hidden: bool = True) -> None:
+    """Features of the system owner alone; with ``what``, of its admins alone (ACC-7).
+
+    ``hidden``: others get the 404 of a missing page, so they do not learn the feature exists; otherwise a 403
+    naming ``what``.
+    """
+    if not actor.is_owner:
+        if hidden or what is None:
+            raise NotFound("Page")
+        raise Forbidden(f"Only the system owner's admins can {what}")
+    if what is not None:
+        require_admin(actor, what)
 
 
 def require_admin(actor: Actor, what: str) -> None:
