@@ -34,7 +34,7 @@ from core.numbering.services import book_keys
 from core.plugins import registries
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
-from core.tenancy.scope import in_subtree, require_admin, require_manager, visible_partner
+from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
@@ -135,7 +135,7 @@ async def create_plan(actor: Actor, data: RatePlanCreate, *, ip: str = "") -> Ra
         raise InvalidInput(f"channel: unknown channel {data.channel!r}", field="channel")
     now = datetime.now(UTC)
     async with write_transaction():
-        if await RatePlan.exists().where((RatePlan.partner == actor.partner_id) & (RatePlan.name == data.name)):
+        if await RatePlan.exists().where(owned(RatePlan, actor) & (RatePlan.name == data.name)):
             raise Conflict(f"You already have a rate plan named {data.name!r}", field="name")
         row = RatePlan(
             partner=actor.partner_id,
@@ -201,8 +201,7 @@ async def list_rates(
         page=page,
         per_page=per_page,
     )
-    rows = found.items
-    return found.with_items([_rate_view(r) for r in rows])
+    return found.with_items([_rate_view(r) for r in found.items])
 
 
 _MIN, _MAX = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
@@ -453,13 +452,9 @@ async def list_assignments(actor: Actor, plan_id: int) -> list[AssignmentView]:
 
 async def partner_plans(actor: Actor, partner_id: int) -> list[AssignmentView]:
     """The plans a visible partner uses, one per channel."""
-    await visible_partner(actor, partner_id)
+    where = await of_visible_partner(actor, PlanAssignment, partner_id)
     require_manager(actor)
-    rows = (
-        await PlanAssignment.select(*_ASSIGNMENT_COLUMNS)
-        .where(PlanAssignment.partner == partner_id)
-        .order_by(PlanAssignment.channel)
-    )
+    rows = await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(where).order_by(PlanAssignment.channel)
     return [_assignment_view(r) for r in rows]
 
 

@@ -12,7 +12,7 @@ from core.db import write_transaction
 from core.errors import Conflict
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
-from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
+from core.tenancy.scope import managed_partner, of_visible_partner, require_admin, require_manager
 from core.tenancy.tables import Partner
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
@@ -106,14 +106,12 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
 async def list_ledger(
     actor: Actor, partner_id: int, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[LedgerView]:
-    await visible_partner(actor, partner_id)
+    where = await of_visible_partner(actor, LedgerEntry, partner_id)
     require_admin(actor, "see finance")
-    where = LedgerEntry.partner == partner_id
     found = await paginate(
         LedgerEntry.select().order_by(LedgerEntry.id, ascending=False), where, page=page, per_page=per_page
     )
-    rows = found.items
-    return found.with_items([_ledger_view(r) for r in rows])
+    return found.with_items([_ledger_view(r) for r in found.items])
 
 
 async def balance_of(actor: Actor) -> str:

@@ -30,7 +30,7 @@ from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.schemas import Actor, PartnerOptions
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
@@ -106,7 +106,7 @@ def _view(row: dict[str, Any]) -> CampaignView:
 
 
 async def _own(actor: Actor, campaign_id: int) -> dict[str, Any]:
-    row = await Campaign.select().where((Campaign.id == campaign_id) & (Campaign.partner == actor.partner_id)).first()
+    row = await Campaign.select().where((Campaign.id == campaign_id) & owned(Campaign, actor)).first()
     if row is None:
         raise NotFound("Campaign")
     return row
@@ -117,7 +117,7 @@ async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
 
 
 async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
-    where = Campaign.partner == actor.partner_id
+    where = owned(Campaign, actor)
     if f.query:
         where &= icontains(Campaign.name, f.query)
     if f.status:
@@ -131,8 +131,7 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
     found = await paginate(
         Campaign.select().order_by(Campaign.id, ascending=False), where, page=f.page, per_page=f.per_page
     )
-    rows = found.items
-    return found.with_items([_view(r) for r in rows])
+    return found.with_items([_view(r) for r in found.items])
 
 
 async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
@@ -144,7 +143,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         await Sender.select()
         .where(
             (Sender.id == data.sender_id)
-            & (Sender.partner == actor.partner_id)
+            & owned(Sender, actor)
             & (Sender.channel == data.channel)
             & (Sender.status == "enabled")
         )

@@ -16,7 +16,7 @@ from core.db import icontains, write_transaction
 from core.errors import Conflict, NotFound
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 # Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or
@@ -31,7 +31,7 @@ def _same_name(name: str) -> WhereRaw:
 async def list_groups(
     actor: Actor, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[GroupView]:
-    where = ContactGroup.partner == actor.partner_id
+    where = owned(ContactGroup, actor)
     if query:
         where &= icontains(ContactGroup.name, query)
     found = await paginate(ContactGroup.select().order_by(ContactGroup.name), where, page=page, per_page=per_page)
@@ -62,18 +62,14 @@ async def group_names(actor: Actor) -> list[GroupRef]:
     """Every group of the partner by name, without counts: for pickers and filters, cheap at any size."""
     rows = (
         await ContactGroup.select(ContactGroup.id, ContactGroup.name)
-        .where(ContactGroup.partner == actor.partner_id)
+        .whereowned(ContactGroup, actor)
         .order_by(ContactGroup.name)
     )
     return [GroupRef(id=r["id"], name=r["name"]) for r in rows]
 
 
 async def _own(actor: Actor, group_id: int) -> dict[str, Any]:
-    row = (
-        await ContactGroup.select()
-        .where((ContactGroup.id == group_id) & (ContactGroup.partner == actor.partner_id))
-        .first()
-    )
+    row = await ContactGroup.select().where((ContactGroup.id == group_id) & owned(ContactGroup, actor)).first()
     if row is None:
         raise NotFound("Group")
     return row
@@ -89,7 +85,7 @@ async def get_group(actor: Actor, group_id: int) -> GroupView:
 
 async def create_group(actor: Actor, data: GroupIn, *, ip: str = "") -> GroupView:
     async with write_transaction():
-        if await ContactGroup.exists().where((ContactGroup.partner == actor.partner_id) & _same_name(data.name)):
+        if await ContactGroup.exists().where(owned(ContactGroup, actor) & _same_name(data.name)):
             raise Conflict(f"A group named {data.name!r} already exists", field="name")
         row = ContactGroup(
             partner=actor.partner_id, name=data.name, description=data.description, created_at=datetime.now(UTC)
@@ -106,7 +102,7 @@ async def update_group(actor: Actor, group_id: int, data: GroupUpdate, *, ip: st
     changes: dict[Any, Any] = {}
     if data.name is not UNSET and data.name != row["name"]:
         if await ContactGroup.exists().where(
-            (ContactGroup.partner == actor.partner_id) & _same_name(data.name) & (ContactGroup.id != group_id)
+            owned(ContactGroup, actor) & _same_name(data.name) & (ContactGroup.id != group_id)
         ):
             raise Conflict(f"A group named {data.name!r} already exists", field="name")
         changes[ContactGroup.name] = data.name

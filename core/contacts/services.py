@@ -28,7 +28,7 @@ from core.numbering.normalise import InvalidNumber, normalise
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
 from core.web.periods import day_range
@@ -45,9 +45,7 @@ async def own_groups(actor: Actor, ids: list[int]) -> list[int]:
     """The ids when every one is a group of the actor's partner; else NotFound (a foreign id is a missing id)."""
     unique = sorted(set(ids))
     if unique:
-        found = await ContactGroup.count().where(
-            ContactGroup.id.is_in(unique) & (ContactGroup.partner == actor.partner_id)
-        )
+        found = await ContactGroup.count().where(ContactGroup.id.is_in(unique) & owned(ContactGroup, actor))
         if found != len(unique):
             raise NotFound("Group")
     return unique
@@ -56,7 +54,7 @@ async def own_groups(actor: Actor, ids: list[int]) -> list[int]:
 async def own_senders(actor: Actor, ids: list[int]) -> list[int]:
     unique = sorted(set(ids))
     if unique:
-        found = await Sender.count().where(Sender.id.is_in(unique) & (Sender.partner == actor.partner_id))
+        found = await Sender.count().where(Sender.id.is_in(unique) & owned(Sender, actor))
         if found != len(unique):
             raise NotFound("Sender ID")
     return unique
@@ -64,7 +62,7 @@ async def own_senders(actor: Actor, ids: list[int]) -> list[int]:
 
 def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None) -> Any:
     """The WHERE of the contacts table for a filter; every branch keeps the partner condition."""
-    where = Contact.partner == actor.partner_id
+    where = owned(Contact, actor)
     if f.phone:
         digits = "".join(c for c in f.phone if c.isdigit())
         if not digits:
@@ -170,12 +168,11 @@ async def list_contacts(actor: Actor, f: ContactFilter) -> Page[ContactView]:
         page=f.page,
         per_page=f.per_page,
     )
-    rows = found.items
-    return found.with_items(await contact_views(rows))
+    return found.with_items(await contact_views(found.items))
 
 
 async def _own_contact(actor: Actor, contact_id: int) -> dict[str, Any]:
-    row = await Contact.select().where((Contact.id == contact_id) & (Contact.partner == actor.partner_id)).first()
+    row = await Contact.select().where((Contact.id == contact_id) & owned(Contact, actor)).first()
     if row is None:
         raise NotFound("Contact")
     return row
@@ -202,7 +199,7 @@ async def create_contact(actor: Actor, data: ContactIn, *, ip: str = "") -> Cont
     custom = await check_custom(actor, data.custom, partial=False)
     now = datetime.now(UTC)
     async with write_transaction():
-        if await Contact.exists().where((Contact.partner == actor.partner_id) & (Contact.phone == phone)):
+        if await Contact.exists().where(owned(Contact, actor) & (Contact.phone == phone)):
             raise Conflict(f"A contact with the phone {phone} already exists", field="phone")
         row = Contact(
             partner=actor.partner_id,
@@ -231,9 +228,7 @@ async def update_contact(actor: Actor, contact_id: int, data: ContactUpdate, *, 
     changes: dict[Any, Any] = {}
     if data.phone is not UNSET:
         phone = phone_or_error(data.phone)
-        if phone != current["phone"] and await Contact.exists().where(
-            (Contact.partner == actor.partner_id) & (Contact.phone == phone)
-        ):
+        if phone != current["phone"] and await Contact.exists().where(owned(Contact, actor) & (Contact.phone == phone)):
             raise Conflict(f"A contact with the phone {phone} already exists", field="phone")
         changes[Contact.phone] = phone
     groups = await own_groups(actor, data.groups) if data.groups is not UNSET else None
@@ -266,7 +261,7 @@ async def selected_where(actor: Actor, selection: Selection) -> Any:
         return contact_where(actor, selection.filter, await variables(actor))
     if not selection.ids:
         raise InvalidInput(N_("Select at least one contact"), field="ids")
-    return (Contact.partner == actor.partner_id) & Contact.id.is_in(sorted(set(selection.ids)))
+    return owned(Contact, actor) & Contact.id.is_in(sorted(set(selection.ids)))
 
 
 async def delete_contacts(actor: Actor, selection: Selection, *, ip: str = "") -> int:

@@ -341,8 +341,7 @@ async def list_networks(
         page=page,
         per_page=per_page,
     )
-    rows = found.items
-    return found.with_items(await _network_views(rows))
+    return found.with_items(await _network_views(found.items))
 
 
 async def get_network(actor: Actor, network_id: int) -> NetworkView:

@@ -13,7 +13,7 @@ from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.schemas import Actor
-from core.tenancy.scope import in_subtree, require_owner, visible_partner
+from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_owner, visible_partner
 from core.web.i18n import N_
 
 # SID-1: alphanumeric up to 11 characters (at least one letter), or a number up to 15 digits.
@@ -33,14 +33,14 @@ def _view(row: dict[str, Any]) -> SenderView:
 
 
 async def list_senders(actor: Actor, partner_id: int) -> list[SenderView]:
-    await visible_partner(actor, partner_id)
-    rows = await Sender.select().where(Sender.partner == partner_id).order_by(Sender.channel).order_by(Sender.name)
+    where = await of_visible_partner(actor, Sender, partner_id)
+    rows = await Sender.select().where(where).order_by(Sender.channel).order_by(Sender.name)
     return [_view(r) for r in rows]
 
 
 async def enabled_senders(actor: Actor, channel: str | None = None) -> list[SenderView]:
     """The acting partner's usable sender IDs (SID-3), for pickers in the portal."""
-    where = (Sender.partner == actor.partner_id) & (Sender.status == "enabled")
+    where = owned(Sender, actor) & (Sender.status == "enabled")
     if channel:
         where &= Sender.channel == channel
     return [_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]

@@ -30,6 +30,7 @@ from core.tenancy.schemas import (
     PortalUpdate,
     registration_fields_from_lines,
 )
+from core.tenancy.scope import is_own
 from core.tenancy.themes import available_themes
 from core.web.forms import parse_form
 from core.web.pagination import PageNo
@@ -263,7 +264,7 @@ class AdminPages(Controller):
                 "portals": portals.items,
                 "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
                 "senders": await senders.list_senders(actor, partner_id),
-                "is_own": partner_id == actor.partner_id,
+                "is_own": is_own(actor, partner_id),
                 "error": error,
                 "error_form": error_form,
                 "values": values or {},
