@@ -102,7 +102,7 @@ def _view(row: dict[str, Any], used: float | None) -> ApiKeyView:
 
 async def list_keys(actor: Actor, redis: Redis) -> list[ApiKeyView]:
     require_admin(actor, "manage API keys")
-    rows = await ApiKey.select().whereowned(ApiKey, actor).order_by(ApiKey.id)
+    rows = await ApiKey.select().where(owned(ApiKey, actor)).order_by(ApiKey.id)
     used = await redis.mget([_USED + str(r["id"]) for r in rows]) if rows else []
     return [_view(r, float(u) if u else None) for r, u in zip(rows, used, strict=True)]
 

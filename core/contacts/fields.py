@@ -51,7 +51,7 @@ def _view(row: dict[str, Any]) -> FieldView:
 
 
 async def list_fields(actor: Actor) -> list[FieldView]:
-    rows = await ContactField.select().whereowned(ContactField, actor).order_by(ContactField.id)
+    rows = await ContactField.select().where(owned(ContactField, actor)).order_by(ContactField.id)
     return [_view(r) for r in rows]
 
 

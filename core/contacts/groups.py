@@ -62,7 +62,7 @@ async def group_names(actor: Actor) -> list[GroupRef]:
     """Every group of the partner by name, without counts: for pickers and filters, cheap at any size."""
     rows = (
         await ContactGroup.select(ContactGroup.id, ContactGroup.name)
-        .whereowned(ContactGroup, actor)
+        .where(owned(ContactGroup, actor))
         .order_by(ContactGroup.name)
     )
     return [GroupRef(id=r["id"], name=r["name"]) for r in rows]

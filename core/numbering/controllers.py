@@ -80,7 +80,7 @@ class NumberingPages(Controller):
         values: Any = None,
         status_code: int = 200,
     ) -> Response:
-        result = await services.list_networks(actor, query=q, country=country, page=max(1, page_no))
+        result = await services.list_networks(actor, query=q, country=country, page=page_no)
         return await page(
             request,
             actor,

@@ -84,7 +84,7 @@ class AdminPages(Controller):
     async def portals(
         self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: PageNo = 1
     ) -> Response:
-        result = await services.list_portals(actor, query=q, page=max(1, page_no))
+        result = await services.list_portals(actor, query=q, page=page_no)
         return await page(request, actor, "admin/portals.html", {"result": result, "q": q})
 
     async def _portal_form(
@@ -173,7 +173,7 @@ class AdminPages(Controller):
         page_no: PageNo = 1,
     ) -> Response:
         blocked = {"blocked": True, "active": False}.get(status)
-        result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=max(1, page_no))
+        result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=page_no)
         return await page(
             request,
             actor,
@@ -360,7 +360,7 @@ class AdminPages(Controller):
         q: FromQuery[str] = "",
         page_no: PageNo = 1,
     ) -> Response:
-        result = await audit.list_entries(actor, action=action, query=q, page=max(1, page_no))
+        result = await audit.list_entries(actor, action=action, query=q, page=page_no)
         return await page(
             request,
             actor,

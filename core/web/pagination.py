@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
@@ -20,6 +21,13 @@ PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE, description="Rows
 # The same bounds inside msgspec Structs (filters): a 400 naming the field.
 PageNumber = Annotated[int, Meta(ge=1, le=MAX_PAGE)]
 PerPageNumber = Annotated[int, Meta(ge=1, le=MAX_PER_PAGE)]
+
+
+def page_from(params: Mapping[str, str], key: str = "page_no") -> int:
+    """The page number in a query string a handler reads itself (a form re-shown after an error); else page 1."""
+    text = params.get(key, "")
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PAGE else 1
+
 
 T = TypeVar("T")
 U = TypeVar("U")

@@ -39,14 +39,14 @@ class GroupPages(Controller):
         error: str = "",
         status_code: int = 200,
     ) -> Response:
-        per_page = per_page if per_page in PER_PAGE_CHOICES else 50
+        per_page = per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
         done, done_count = outcome(request.query_params)
         return await page(
             request,
             actor,
             "contacts/groups.html",
             {
-                "result": await groups.list_groups(actor, query=q, page=max(1, page_no), per_page=per_page),
+                "result": await groups.list_groups(actor, query=q, page=page_no, per_page=per_page),
                 "q": q,
                 "per_page": per_page,
                 "per_page_choices": PER_PAGE_CHOICES,

@@ -91,7 +91,7 @@ class ImportPages(Controller):
 
     @get("/imports")
     async def history(self, request: Request, actor: NamedDependency[Actor], page_no: PageNo = 1) -> Response:
-        result = await imports.list_imports(actor, page=max(1, page_no), redis=_portal(request).redis)
+        result = await imports.list_imports(actor, page=page_no, redis=_portal(request).redis)
         return await page(request, actor, "contacts/imports.html", {"result": result})
 
     async def _mapping_page(
