@@ -35,6 +35,11 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
         return self.partner_kind in ("owner", "reseller")
 
     @property
+    def is_owner(self) -> bool:
+        """A user of the system owner, who keeps the numbering book, vendor connections and sender IDs."""
+        return self.partner_kind == "owner"
+
+    @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 

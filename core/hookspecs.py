@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     import msgspec
     from litestar.types import ControllerRouterHandler
 
+    from core.actor import Actor
     from core.events import CampaignStatusChanged, LinkClicked, MessageStatusChanged, PaymentSettled
     from core.portal import Portal
     from core.providers import ChannelProvider, MenuLink, PaymentProvider, Shortener, StandIn
-    from core.actor import Actor
 
 hookspec = HookspecMarker("campaign_portal")
 hookimpl = HookimplMarker("campaign_portal")

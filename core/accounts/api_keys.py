@@ -19,7 +19,7 @@ from core.db import write_transaction
 from core.errors import Conflict, NotFound, Unauthenticated
 from core.tenancy import audit
 from core.tenancy.schemas import Url
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.web.i18n import N_
 
 KEY_PREFIX = "cpk_"
@@ -103,14 +103,14 @@ def _view(row: dict[str, Any], used: float | None) -> ApiKeyView:
 
 async def list_keys(actor: Actor, redis: Redis) -> list[ApiKeyView]:
     require_admin(actor, "manage API keys")
-    rows = await ApiKey.select().where(ApiKey.partner == actor.partner_id).order_by(ApiKey.id)
+    rows = await ApiKey.select().where(owned(ApiKey, actor)).order_by(ApiKey.id)
     used = await redis.mget([_USED + str(r["id"]) for r in rows]) if rows else []
     return [_view(r, float(u) if u else None) for r, u in zip(rows, used, strict=True)]
 
 
 async def _own(actor: Actor, key_id: int) -> dict[str, Any]:
     require_admin(actor, "manage API keys")
-    row = await ApiKey.select().where((ApiKey.id == key_id) & (ApiKey.partner == actor.partner_id)).first()
+    row = await ApiKey.select().where((ApiKey.id == key_id) & owned(ApiKey, actor)).first()
     if row is None:
         raise NotFound("API key")
     return row
@@ -121,7 +121,7 @@ async def create_key(actor: Actor, data: ApiKeyCreate, *, ip: str = "") -> ApiKe
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     async with write_transaction():
-        if await ApiKey.exists().where((ApiKey.partner == actor.partner_id) & (ApiKey.name == data.name)):
+        if await ApiKey.exists().where(owned(ApiKey, actor) & (ApiKey.name == data.name)):
             raise Conflict(f"An API key named {data.name!r} already exists", field="name")
         row = ApiKey(
             partner=actor.partner_id,

@@ -10,9 +10,10 @@ from core.accounts import sessions
 from core.accounts.api_keys import KEY_PREFIX, key_owner, mark_used
 from core.accounts.services import actor_from_token, load_actor
 from core.actor import Actor
-from core.errors import Forbidden, NotFound, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
 from core.portal import Portal
 from core.tenancy.resolver import PortalContext
+from core.tenancy.scope import require_manager
 from core.web.i18n import N_
 
 _ACTOR = "actor"
@@ -89,5 +90,4 @@ async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None
     actor = await current_actor(connection)  # type: ignore[arg-type]
     if actor is None:
         raise Unauthenticated("Sign in first")
-    if not actor.is_partner_manager:
-        raise NotFound("Page")
+    require_manager(actor)

@@ -22,10 +22,11 @@ from core.portal import Portal
 from core.settings import Settings
 from core.tenancy import audit
 from core.tenancy.resolver import PortalContext
-from core.tenancy.schemas import LANGUAGES, Page
-from core.tenancy.scope import require_admin, visible_partner
+from core.tenancy.schemas import LANGUAGES
+from core.tenancy.scope import of_visible_partner, require_admin, visible_partner
 from core.tenancy.tables import Partner, PortalRecord
 from core.web.i18n import N_
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 TOKEN_AUDIENCE = "campaign-portal-api"
 
@@ -174,17 +175,12 @@ async def count_failure(portal: Portal, site: PortalContext, email: str, ip: str
             )
 
 
-async def list_users(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[UserView]:
-    await visible_partner(actor, partner_id)
-    total = await User.count().where(User.partner == partner_id)
-    rows = (
-        await User.select()
-        .where(User.partner == partner_id)
-        .order_by(User.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return Page(items=[_user_view(r) for r in rows], total=total, page=page, per_page=per_page)
+async def list_users(
+    actor: Actor, partner_id: int, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[UserView]:
+    where = await of_visible_partner(actor, User, partner_id)
+    found = await paginate(User.select().order_by(User.id), where, page=page, per_page=per_page)
+    return found.with_items([_user_view(r) for r in found.items])
 
 
 async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: str = "") -> UserView:

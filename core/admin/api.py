@@ -16,7 +16,6 @@ from core.plugins import registries
 from core.tenancy import audit, services
 from core.tenancy.schemas import (
     AuditView,
-    Page,
     PartnerCreate,
     PartnerUpdate,
     PartnerView,
@@ -24,7 +23,8 @@ from core.tenancy.schemas import (
     PortalUpdate,
     PortalView,
 )
-from core.web.params import PageNo, PathId, PerPage, QueryId
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId, QueryId
 from core.web.shell import client_ip
 
 
@@ -41,7 +41,11 @@ class AdminApi(Controller):
 
     @get("/portals")
     async def list_portals(
-        self, actor: NamedDependency[Actor], page: PageNo = 1, per_page: PerPage = 50, q: FromQuery[str] = ""
+        self,
+        actor: NamedDependency[Actor],
+        page: PageNo = 1,
+        per_page: PerPage = DEFAULT_PER_PAGE,
+        q: FromQuery[str] = "",
     ) -> Page[PortalView]:
         return await services.list_portals(actor, query=q, page=page, per_page=per_page)
 
@@ -66,7 +70,7 @@ class AdminApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         blocked: FromQuery[bool | None] = None,
@@ -94,7 +98,7 @@ class AdminApi(Controller):
 
     @get("/partners/{partner_id:int}/users")
     async def list_users(
-        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = 50
+        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = DEFAULT_PER_PAGE
     ) -> Page[UserView]:
         return await accounts.list_users(actor, partner_id, page=page, per_page=per_page)
 
@@ -116,7 +120,7 @@ class AdminApi(Controller):
 
     @get("/partners/{partner_id:int}/ledger")
     async def ledger(
-        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = 50
+        self, actor: NamedDependency[Actor], partner_id: PathId, page: PageNo = 1, per_page: PerPage = DEFAULT_PER_PAGE
     ) -> Page[LedgerView]:
         return await billing.list_ledger(actor, partner_id, page=page, per_page=per_page)
 
@@ -125,7 +129,7 @@ class AdminApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         action: FromQuery[str] = "",
         q: FromQuery[str] = "",
     ) -> Page[AuditView]:

@@ -30,8 +30,10 @@ from core.tenancy.schemas import (
     PortalUpdate,
     registration_fields_from_lines,
 )
+from core.tenancy.scope import is_own
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId
+from core.web.pagination import PageNo
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.themes import themes_for
 
@@ -82,7 +84,7 @@ class AdminPages(Controller):
     async def portals(
         self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: PageNo = 1
     ) -> Response:
-        result = await services.list_portals(actor, query=q, page=max(1, page_no))
+        result = await services.list_portals(actor, query=q, page=page_no)
         return await page(request, actor, "admin/portals.html", {"result": result, "q": q})
 
     async def _portal_form(
@@ -173,7 +175,7 @@ class AdminPages(Controller):
         page_no: PageNo = 1,
     ) -> Response:
         blocked = {"blocked": True, "active": False}.get(status)
-        result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=max(1, page_no))
+        result = await services.list_partners(actor, query=q, kind=kind, blocked=blocked, page=page_no)
         return await page(
             request,
             actor,
@@ -264,7 +266,7 @@ class AdminPages(Controller):
                 "portals": portals.items,
                 "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
                 "senders": await senders.list_senders(actor, partner_id),
-                "is_own": partner_id == actor.partner_id,
+                "is_own": is_own(actor, partner_id),
                 "error": error,
                 "error_form": error_form,
                 "values": values or {},
@@ -360,7 +362,7 @@ class AdminPages(Controller):
         q: FromQuery[str] = "",
         page_no: PageNo = 1,
     ) -> Response:
-        result = await audit.list_entries(actor, action=action, query=q, page=max(1, page_no))
+        result = await audit.list_entries(actor, action=action, query=q, page=page_no)
         return await page(
             request,
             actor,

@@ -31,9 +31,9 @@ from core.errors import InvalidInput, PortalError
 from core.numbering.book import MAX_CSV_BYTES
 from core.numbering.controllers import CSV_TYPE, CsvFile, read_csv_upload
 from core.plugins import registries
-from core.tenancy.schemas import Page
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage, page_from
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -80,7 +80,7 @@ class RatePlanPages(Controller):
         channel: FromQuery[str] = "",
         page_no: PageNo = 1,
     ) -> Response:
-        result = await rates.list_plans(actor, query=q, channel=channel, page=max(1, page_no))
+        result = await rates.list_plans(actor, query=q, channel=channel, page=page_no)
         return await page(
             request,
             actor,
@@ -148,8 +148,7 @@ class RatePlanPages(Controller):
     ) -> Response:
         plan = await rates.get_plan(actor, plan_id)
         q = request.query_params.get("q", "")
-        page_no = request.query_params.get("page_no", "1")
-        result = await rates.list_rates(actor, plan_id, query=q, page=max(1, int(page_no) if page_no.isdigit() else 1))
+        result = await rates.list_rates(actor, plan_id, query=q, page=page_from(request.query_params))
         return await page(
             request,
             actor,
@@ -265,7 +264,7 @@ class RatePlansApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: FromQuery[str] = "",
         channel: FromQuery[str] = "",
     ) -> Page[RatePlanView]:
@@ -293,7 +292,7 @@ class RatePlansApi(Controller):
         actor: NamedDependency[Actor],
         plan_id: PathId,
         page: PageNo = 1,
-        per_page: PerPage = 100,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: Annotated[str, QueryParameter(description="ISO code, MCC or MCCMNC")] = "",
     ) -> Page[RateView]:
         return await rates.list_rates(actor, plan_id, query=q, page=page, per_page=per_page)

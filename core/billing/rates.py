@@ -34,9 +34,9 @@ from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
 from core.plugins import registries
 from core.tenancy import audit
-from core.tenancy.schemas import Page
-from core.tenancy.scope import in_subtree, require_admin, require_manager, visible_partner
+from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_admin, require_manager, visible_partner
 from core.tenancy.tables import Partner
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 RATE_COLUMNS = ("country_iso", "mcc", "mnc", "price")
 RATE_OPTIONAL = ("valid_from", "valid_to")
@@ -101,7 +101,7 @@ async def _counts(plan_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
 
 # Plans ------------------------------------------------------------------------------------------------------
 async def list_plans(
-    actor: Actor, *, query: str = "", channel: str = "", page: int = 1, per_page: int = 50
+    actor: Actor, *, query: str = "", channel: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[RatePlanView]:
     require_manager(actor)
     where = in_subtree(actor, RatePlan.partner_path)
@@ -109,18 +109,16 @@ async def list_plans(
         where &= RatePlan.channel == channel
     if query.strip():
         where &= icontains(RatePlan.name, query.strip()) | icontains(RatePlan.partner.name, query.strip())
-    total = await RatePlan.count().where(where)
-    rows = (
-        await RatePlan.select(*_PLAN_COLUMNS)
-        .where(where)
-        .order_by(RatePlan.partner_path)
-        .order_by(RatePlan.name)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        RatePlan.select(*_PLAN_COLUMNS).order_by(RatePlan.partner_path).order_by(RatePlan.name),
+        where,
+        page=page,
+        per_page=per_page,
     )
+    rows = found.items
     rates, assigned = await _counts([r["id"] for r in rows])
     items = [_plan_view(r, rates.get(r["id"], 0), assigned.get(r["id"], 0)) for r in rows]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return found.with_items(items)
 
 
 async def get_plan(actor: Actor, plan_id: int) -> RatePlanView:
@@ -137,7 +135,7 @@ async def create_plan(actor: Actor, data: RatePlanCreate, *, ip: str = "") -> Ra
         raise InvalidInput(f"channel: unknown channel {data.channel!r}", field="channel")
     now = datetime.now(UTC)
     async with write_transaction():
-        if await RatePlan.exists().where((RatePlan.partner == actor.partner_id) & (RatePlan.name == data.name)):
+        if await RatePlan.exists().where(owned(RatePlan, actor) & (RatePlan.name == data.name)):
             raise Conflict(f"You already have a rate plan named {data.name!r}", field="name")
         row = RatePlan(
             partner=actor.partner_id,
@@ -187,7 +185,7 @@ async def update_plan(actor: Actor, plan_id: int, data: RatePlanUpdate, *, ip: s
 
 # Rates ------------------------------------------------------------------------------------------------------
 async def list_rates(
-    actor: Actor, plan_id: int, *, query: str = "", page: int = 1, per_page: int = 100
+    actor: Actor, plan_id: int, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[RateView]:
     """A plan's rates by country and network; ``query`` is an ISO code, an MCC or an MCCMNC."""
     await _visible_plan(actor, plan_id)
@@ -197,17 +195,13 @@ async def list_rates(
             where &= (Rate.mcc == q[:3]) & ((Rate.mnc == q[3:]) if len(q) > 3 else Rate.mnc.is_not_null())
         else:
             where &= Rate.country_iso == q.upper()
-    total = await Rate.count().where(where)
-    rows = (
-        await Rate.select()
-        .where(where)
-        .order_by(Rate.country_iso)
-        .order_by(Rate.mnc)
-        .order_by(Rate.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        Rate.select().order_by(Rate.country_iso).order_by(Rate.mnc).order_by(Rate.id),
+        where,
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=[_rate_view(r) for r in rows], total=total, page=page, per_page=per_page)
+    return found.with_items([_rate_view(r) for r in found.items])
 
 
 _MIN, _MAX = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
@@ -458,13 +452,9 @@ async def list_assignments(actor: Actor, plan_id: int) -> list[AssignmentView]:
 
 async def partner_plans(actor: Actor, partner_id: int) -> list[AssignmentView]:
     """The plans a visible partner uses, one per channel."""
-    await visible_partner(actor, partner_id)
+    where = await of_visible_partner(actor, PlanAssignment, partner_id)
     require_manager(actor)
-    rows = (
-        await PlanAssignment.select(*_ASSIGNMENT_COLUMNS)
-        .where(PlanAssignment.partner == partner_id)
-        .order_by(PlanAssignment.channel)
-    )
+    rows = await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(where).order_by(PlanAssignment.channel)
     return [_assignment_view(r) for r in rows]
 
 

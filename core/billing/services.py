@@ -12,9 +12,9 @@ from core.db import write_transaction
 from core.errors import Conflict
 from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
-from core.tenancy.schemas import Page
-from core.tenancy.scope import managed_partner, require_admin, require_manager, visible_partner
+from core.tenancy.scope import managed_partner, of_visible_partner, require_admin, require_manager
 from core.tenancy.tables import Partner
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 
 def _ledger_view(row: dict[str, Any]) -> LedgerView:
@@ -103,19 +103,15 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
     return _ledger_view(row)
 
 
-async def list_ledger(actor: Actor, partner_id: int, *, page: int = 1, per_page: int = 50) -> Page[LedgerView]:
-    await visible_partner(actor, partner_id)
+async def list_ledger(
+    actor: Actor, partner_id: int, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[LedgerView]:
+    where = await of_visible_partner(actor, LedgerEntry, partner_id)
     require_admin(actor, "see finance")
-    where = LedgerEntry.partner == partner_id
-    total = await LedgerEntry.count().where(where)
-    rows = (
-        await LedgerEntry.select()
-        .where(where)
-        .order_by(LedgerEntry.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        LedgerEntry.select().order_by(LedgerEntry.id, ascending=False), where, page=page, per_page=per_page
     )
-    return Page(items=[_ledger_view(r) for r in rows], total=total, page=page, per_page=per_page)
+    return found.with_items([_ledger_view(r) for r in found.items])
 
 
 async def balance_of(actor: Actor) -> str:

@@ -12,9 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from core.actor import Actor
 from core.campaigns import services
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
-from core.tenancy.schemas import Page
 from core.web.forms import convert
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip
 
 ApiAction = Literal["pause", "resume", "cancel", "start"]
@@ -34,7 +34,7 @@ class CampaignsApi(Controller):
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
         page: PageNo = 1,
-        per_page: PerPage = 25,
+        per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Page[CampaignView]:
         f = convert(
             {

@@ -9,7 +9,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from core.web.params import Id, PageNumber
+from core.web.pagination import PageNumber, PerPageNumber
+from core.web.params import Id
 
 
 class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -105,4 +106,4 @@ class CampaignFilter(msgspec.Struct, kw_only=True):
     created_from: datetime | None = None
     created_to: datetime | None = None
     page: PageNumber = 1
-    per_page: Annotated[int, Meta(ge=1, le=500)] = 25
+    per_page: PerPageNumber = 25

@@ -30,9 +30,11 @@ from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Page, PartnerOptions
-from core.tenancy.scope import require_admin
+from core.tenancy.schemas import PartnerOptions
+from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
+from core.web.pagination import Page, paginate
+from core.web.periods import user_zone
 
 EMAIL_SHAPE = "@"
 NUMBER_CHUNK = 5_000
@@ -105,7 +107,7 @@ def _view(row: dict[str, Any]) -> CampaignView:
 
 
 async def _own(actor: Actor, campaign_id: int) -> dict[str, Any]:
-    row = await Campaign.select().where((Campaign.id == campaign_id) & (Campaign.partner == actor.partner_id)).first()
+    row = await Campaign.select().where((Campaign.id == campaign_id) & owned(Campaign, actor)).first()
     if row is None:
         raise NotFound("Campaign")
     return row
@@ -116,7 +118,7 @@ async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
 
 
 async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
-    where = Campaign.partner == actor.partner_id
+    where = owned(Campaign, actor)
     if f.query:
         where &= icontains(Campaign.name, f.query)
     if f.status:
@@ -126,16 +128,11 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
     if f.created_from:
         where &= Campaign.created_at >= f.created_from
     if f.created_to:
-        where &= Campaign.created_at <= f.created_to
-    total = await Campaign.count().where(where)
-    rows = (
-        await Campaign.select()
-        .where(where)
-        .order_by(Campaign.id, ascending=False)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
+        where &= Campaign.created_at < f.created_to
+    found = await paginate(
+        Campaign.select().order_by(Campaign.id, ascending=False), where, page=f.page, per_page=f.per_page
     )
-    return Page(items=[_view(r) for r in rows], total=total, page=f.page, per_page=f.per_page)
+    return found.with_items([_view(r) for r in found.items])
 
 
 async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
@@ -147,7 +144,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         await Sender.select()
         .where(
             (Sender.id == data.sender_id)
-            & (Sender.partner == actor.partner_id)
+            & owned(Sender, actor)
             & (Sender.channel == data.channel)
             & (Sender.status == "enabled")
         )
@@ -190,13 +187,6 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     return sender, numbers
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 async def partner_options(partner_id: int) -> PartnerOptions:
     """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
     row = await Partner.select(Partner.options).where(Partner.id == partner_id).first()
@@ -205,7 +195,7 @@ async def partner_options(partner_id: int) -> PartnerOptions:
 
 def default_name(actor: Actor) -> str:
     """ "Campaign <date time>" in the user's time zone (CMP-3)."""
-    return f"Campaign {datetime.now(_zone(actor.timezone)):%Y-%m-%d %H:%M}"
+    return f"Campaign {datetime.now(user_zone(actor.timezone)):%Y-%m-%d %H:%M}"
 
 
 def scheduled_instant(data: CampaignCreate) -> datetime | None:

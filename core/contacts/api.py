@@ -23,8 +23,8 @@ from core.contacts.schemas import (
     Selection,
     StopListChange,
 )
-from core.tenancy.schemas import Page
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip
 
 
@@ -77,7 +77,7 @@ class GroupsApi(Controller):
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Page[GroupView]:
         return await groups.list_groups(actor, query=q, page=page, per_page=per_page)
 

@@ -14,7 +14,7 @@ from core.contacts.tables import ContactField
 from core.db import json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.tenancy import audit
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.web.i18n import N_
 
 # Columns every contact has; custom fields may not take their names.
@@ -51,7 +51,7 @@ def _view(row: dict[str, Any]) -> FieldView:
 
 
 async def list_fields(actor: Actor) -> list[FieldView]:
-    rows = await ContactField.select().where(ContactField.partner == actor.partner_id).order_by(ContactField.id)
+    rows = await ContactField.select().where(owned(ContactField, actor)).order_by(ContactField.id)
     return [_view(r) for r in rows]
 
 
@@ -66,9 +66,7 @@ async def create_field(actor: Actor, data: FieldIn, *, ip: str = "") -> FieldVie
     if data.data_type == "list" and not data.choices:
         raise InvalidInput(N_("A list field needs at least one choice"), field="choices")
     async with write_transaction():
-        if await ContactField.exists().where(
-            (ContactField.partner == actor.partner_id) & (ContactField.variable == variable)
-        ):
+        if await ContactField.exists().where(owned(ContactField, actor) & (ContactField.variable == variable)):
             raise Conflict(f"A field with the variable {{{variable}}} already exists", field="name")
         row = ContactField(
             partner=actor.partner_id,
@@ -87,11 +85,7 @@ async def create_field(actor: Actor, data: FieldIn, *, ip: str = "") -> FieldVie
 
 
 async def _own(actor: Actor, field_id: int) -> dict[str, Any]:
-    row = (
-        await ContactField.select()
-        .where((ContactField.id == field_id) & (ContactField.partner == actor.partner_id))
-        .first()
-    )
+    row = await ContactField.select().where((ContactField.id == field_id) & owned(ContactField, actor)).first()
     if row is None:
         raise NotFound("Field")
     return row

@@ -16,8 +16,8 @@ from core.contacts.tables import ContactGroup, ContactGroupMember, ContactImport
 from core.db import icontains, is_sqlite, write_transaction
 from core.errors import Conflict, NotFound
 from core.tenancy import audit
-from core.tenancy.schemas import Page
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 # Rules that can forbid deleting a group, e.g. "used by a reply template" (TPL-4); each returns the reason or
 # None. The reply-templates issue registers its check here so this module needs no change.
@@ -31,18 +31,14 @@ def _same_name(name: str) -> WhereRaw:
     return WhereRaw("lower(contact_group.name) = {}", name.lower())
 
 
-async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[GroupView]:
-    where = ContactGroup.partner == actor.partner_id
+async def list_groups(
+    actor: Actor, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[GroupView]:
+    where = owned(ContactGroup, actor)
     if query:
         where &= icontains(ContactGroup.name, query)
-    total = await ContactGroup.count().where(where)
-    rows = (
-        await ContactGroup.select()
-        .where(where)
-        .order_by(ContactGroup.name)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
+    found = await paginate(ContactGroup.select().order_by(ContactGroup.name), where, page=page, per_page=per_page)
+    rows = found.items
     counts: dict[int, int] = {}
     if rows:
         ids = [r["id"] for r in rows]
@@ -62,25 +58,21 @@ async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page:
         )
         for r in rows
     ]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return found.with_items(items)
 
 
 async def group_names(actor: Actor) -> list[GroupRef]:
     """Every group of the partner by name, without counts: for pickers and filters, cheap at any size."""
     rows = (
         await ContactGroup.select(ContactGroup.id, ContactGroup.name)
-        .where(ContactGroup.partner == actor.partner_id)
+        .where(owned(ContactGroup, actor))
         .order_by(ContactGroup.name)
     )
     return [GroupRef(id=r["id"], name=r["name"]) for r in rows]
 
 
 async def _own(actor: Actor, group_id: int) -> dict[str, Any]:
-    row = (
-        await ContactGroup.select()
-        .where((ContactGroup.id == group_id) & (ContactGroup.partner == actor.partner_id))
-        .first()
-    )
+    row = await ContactGroup.select().where((ContactGroup.id == group_id) & owned(ContactGroup, actor)).first()
     if row is None:
         raise NotFound("Group")
     return row
@@ -96,7 +88,7 @@ async def get_group(actor: Actor, group_id: int) -> GroupView:
 
 async def create_group(actor: Actor, data: GroupIn, *, ip: str = "") -> GroupView:
     async with write_transaction():
-        if await ContactGroup.exists().where((ContactGroup.partner == actor.partner_id) & _same_name(data.name)):
+        if await ContactGroup.exists().where(owned(ContactGroup, actor) & _same_name(data.name)):
             raise Conflict(f"A group named {data.name!r} already exists", field="name")
         row = ContactGroup(
             partner=actor.partner_id, name=data.name, description=data.description, created_at=datetime.now(UTC)
@@ -113,7 +105,7 @@ async def update_group(actor: Actor, group_id: int, data: GroupUpdate, *, ip: st
     changes: dict[Any, Any] = {}
     if data.name is not UNSET and data.name != row["name"]:
         if await ContactGroup.exists().where(
-            (ContactGroup.partner == actor.partner_id) & _same_name(data.name) & (ContactGroup.id != group_id)
+            owned(ContactGroup, actor) & _same_name(data.name) & (ContactGroup.id != group_id)
         ):
             raise Conflict(f"A group named {data.name!r} already exists", field="name")
         changes[ContactGroup.name] = data.name

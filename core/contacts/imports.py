@@ -28,7 +28,8 @@ from core.db import is_sqlite, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, PortalError
 from core.portal import Portal
 from core.tenancy import audit
-from core.tenancy.schemas import Page
+from core.tenancy.scope import owned
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,7 @@ def _directory(var_dir: str, partner_id: int, import_id: int) -> Path:
 
 
 async def _own(actor: Actor, import_id: int) -> dict[str, Any]:
-    row = (
-        await ContactImport.select()
-        .where((ContactImport.id == import_id) & (ContactImport.partner == actor.partner_id))
-        .first()
-    )
+    row = await ContactImport.select().where((ContactImport.id == import_id) & owned(ContactImport, actor)).first()
     if row is None:
         raise NotFound("Import")
     return row
@@ -120,20 +117,19 @@ async def get_import(actor: Actor, import_id: int, redis: Redis | None = None) -
 
 
 async def list_imports(
-    actor: Actor, *, page: int = 1, per_page: int = 50, redis: Redis | None = None
+    actor: Actor, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE, redis: Redis | None = None
 ) -> Page[ImportView]:
     """Import history, newest first."""
-    where = ContactImport.partner == actor.partner_id
-    total = await ContactImport.count().where(where)
-    rows = (
-        await ContactImport.select()
-        .where(where)
+    where = owned(ContactImport, actor)
+    found = await paginate(
+        ContactImport.select()
         .order_by(ContactImport.created_at, ascending=False)
-        .order_by(ContactImport.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .order_by(ContactImport.id, ascending=False),
+        where,
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=await _views(rows, redis), total=total, page=page, per_page=per_page)
+    return found.with_items(await _views(found.items, redis))
 
 
 async def original_file(actor: Actor, import_id: int, var_dir: str) -> tuple[Path, str, str]:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from core.web.params import Id, PageNumber
+from core.web.pagination import DEFAULT_PER_PAGE, PageNumber, PerPageNumber
+from core.web.params import Id
 
 Gender = Literal["", "female", "male", "other"]
 Name = Annotated[str, Meta(max_length=100)]
@@ -91,7 +92,7 @@ class ContactFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sort: SortKey = "created_at"
     descending: bool = True
     page: PageNumber = 1
-    per_page: Annotated[int, Meta(ge=1, le=500)] = 50
+    per_page: PerPageNumber = DEFAULT_PER_PAGE
 
 
 class Selection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

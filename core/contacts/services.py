@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from msgspec import UNSET
@@ -28,9 +28,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.normalise import InvalidNumber, normalise
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import Page
-from core.tenancy.scope import require_admin
+from core.tenancy.scope import owned, require_admin
 from core.web.i18n import N_
+from core.web.pagination import Page, paginate
+from core.web.periods import day_range
 
 
 def phone_or_error(raw: str) -> str:
@@ -44,9 +45,7 @@ async def own_groups(actor: Actor, ids: list[int]) -> list[int]:
     """The ids when every one is a group of the actor's partner; else NotFound (a foreign id is a missing id)."""
     unique = sorted(set(ids))
     if unique:
-        found = await ContactGroup.count().where(
-            ContactGroup.id.is_in(unique) & (ContactGroup.partner == actor.partner_id)
-        )
+        found = await ContactGroup.count().where(ContactGroup.id.is_in(unique) & owned(ContactGroup, actor))
         if found != len(unique):
             raise NotFound("Group")
     return unique
@@ -55,23 +54,15 @@ async def own_groups(actor: Actor, ids: list[int]) -> list[int]:
 async def own_senders(actor: Actor, ids: list[int]) -> list[int]:
     unique = sorted(set(ids))
     if unique:
-        found = await Sender.count().where(Sender.id.is_in(unique) & (Sender.partner == actor.partner_id))
+        found = await Sender.count().where(Sender.id.is_in(unique) & owned(Sender, actor))
         if found != len(unique):
             raise NotFound("Sender ID")
     return unique
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
 def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None) -> Any:
     """The WHERE of the contacts table for a filter; every branch keeps the partner condition."""
-    where = Contact.partner == actor.partner_id
+    where = owned(Contact, actor)
     if f.phone:
         digits = "".join(c for c in f.phone if c.isdigit())
         if not digits:
@@ -94,14 +85,15 @@ def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None
         where &= (Contact.blocked_all == True) | WhereRaw(  # noqa: E712
             "contact.id IN (SELECT contact FROM contact_block)"
         )
-    if f.created_from:
-        where &= Contact.created_at >= _day_start(f.created_from)
-    if f.created_to:
-        where &= Contact.created_at <= _day_end(f.created_to)
-    if f.updated_from:
-        where &= Contact.updated_at >= _day_start(f.updated_from)
-    if f.updated_to:
-        where &= Contact.updated_at <= _day_end(f.updated_to)
+    for column, first, last in (
+        (Contact.created_at, f.created_from, f.created_to),
+        (Contact.updated_at, f.updated_from, f.updated_to),
+    ):
+        start, end = day_range(first, last, actor.timezone)
+        if start:
+            where &= column >= start
+        if end:
+            where &= column < end
     for variable, value in f.custom.items():
         if not value:
             continue
@@ -168,20 +160,19 @@ async def contact_views(rows: list[dict[str, Any]]) -> list[ContactView]:
 
 async def list_contacts(actor: Actor, f: ContactFilter) -> Page[ContactView]:
     where = contact_where(actor, f, await variables(actor))
-    total = await Contact.count().where(where)
-    rows = (
-        await Contact.select()
-        .where(where)
+    found = await paginate(
+        Contact.select()
         .order_by(getattr(Contact, f.sort), ascending=not f.descending)
-        .order_by(Contact.id, ascending=not f.descending)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
+        .order_by(Contact.id, ascending=not f.descending),
+        where,
+        page=f.page,
+        per_page=f.per_page,
     )
-    return Page(items=await contact_views(rows), total=total, page=f.page, per_page=f.per_page)
+    return found.with_items(await contact_views(found.items))
 
 
 async def _own_contact(actor: Actor, contact_id: int) -> dict[str, Any]:
-    row = await Contact.select().where((Contact.id == contact_id) & (Contact.partner == actor.partner_id)).first()
+    row = await Contact.select().where((Contact.id == contact_id) & owned(Contact, actor)).first()
     if row is None:
         raise NotFound("Contact")
     return row
@@ -208,7 +199,7 @@ async def create_contact(actor: Actor, data: ContactIn, *, ip: str = "") -> Cont
     custom = await check_custom(actor, data.custom, partial=False)
     now = datetime.now(UTC)
     async with write_transaction():
-        if await Contact.exists().where((Contact.partner == actor.partner_id) & (Contact.phone == phone)):
+        if await Contact.exists().where(owned(Contact, actor) & (Contact.phone == phone)):
             raise Conflict(f"A contact with the phone {phone} already exists", field="phone")
         row = Contact(
             partner=actor.partner_id,
@@ -237,9 +228,7 @@ async def update_contact(actor: Actor, contact_id: int, data: ContactUpdate, *, 
     changes: dict[Any, Any] = {}
     if data.phone is not UNSET:
         phone = phone_or_error(data.phone)
-        if phone != current["phone"] and await Contact.exists().where(
-            (Contact.partner == actor.partner_id) & (Contact.phone == phone)
-        ):
+        if phone != current["phone"] and await Contact.exists().where(owned(Contact, actor) & (Contact.phone == phone)):
             raise Conflict(f"A contact with the phone {phone} already exists", field="phone")
         changes[Contact.phone] = phone
     groups = await own_groups(actor, data.groups) if data.groups is not UNSET else None
@@ -272,7 +261,7 @@ async def selected_where(actor: Actor, selection: Selection) -> Any:
         return contact_where(actor, selection.filter, await variables(actor))
     if not selection.ids:
         raise InvalidInput(N_("Select at least one contact"), field="ids")
-    return (Contact.partner == actor.partner_id) & Contact.id.is_in(sorted(set(selection.ids)))
+    return owned(Contact, actor) & Contact.id.is_in(sorted(set(selection.ids)))
 
 
 async def delete_contacts(actor: Actor, selection: Selection, *, ip: str = "") -> int:

@@ -11,10 +11,11 @@ from msgspec import Meta
 from core.actor import Actor
 from core.db import json_value, write_transaction
 from core.dispatch.tables import VendorConnection as ConnectionRow
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.providers import VendorConnection
 from core.tenancy import audit
+from core.tenancy.scope import require_owner
 
 
 class ConnectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -42,13 +43,6 @@ def _view(row: dict[str, Any]) -> ConnectionView:
         enabled=row["enabled"],
         created_at=row["created_at"],
     )
-
-
-def _require_owner(actor: Actor) -> None:
-    if actor.partner_kind != "owner":
-        raise NotFound("Page")  # resellers do not learn that the owner's vendor connections exist
-    if not actor.is_admin:
-        raise Forbidden("Only the system owner's admins manage vendor connections")
 
 
 def checked_settings(channel: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -83,13 +77,13 @@ async def enabled_connections(channel: str) -> list[VendorConnection]:
 
 
 async def list_connections(actor: Actor) -> list[ConnectionView]:
-    _require_owner(actor)
+    require_owner(actor, "manage vendor connections")
     rows = await ConnectionRow.select().order_by(ConnectionRow.channel).order_by(ConnectionRow.name)
     return [_view(r) for r in rows]
 
 
 async def _own(actor: Actor, connection_id: int) -> dict[str, Any]:
-    _require_owner(actor)
+    require_owner(actor, "manage vendor connections")
     row = await ConnectionRow.select().where(ConnectionRow.id == connection_id).first()
     if row is None:
         raise NotFound("Vendor connection")
@@ -108,7 +102,7 @@ async def _name_taken(name: str, but: int | None = None) -> bool:
 
 
 async def create_connection(actor: Actor, data: ConnectionIn, *, ip: str = "") -> ConnectionView:
-    _require_owner(actor)
+    require_owner(actor, "manage vendor connections")
     settings = checked_settings(data.channel, data.settings)
     name = data.name.strip()
     async with write_transaction():

@@ -8,7 +8,8 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 
 from core.mail import services
-from core.web.params import PageNo, PathId
+from core.web.pagination import PageNo
+from core.web.params import PathId
 from core.web.templating import render
 
 
@@ -27,7 +28,7 @@ class DevOutbox(Controller):
 
     @get("/")
     async def index(self, request: Request, page_no: PageNo = 1) -> Response:
-        result = await services.list_outbox(page=max(1, page_no))
+        result = await services.list_outbox(page=page_no)
         return render(request, "dev/outbox.html", {"result": result})
 
     # Named "message", not "mail_id": the tenant-isolation harness covers tenant-scoped "*_id" routes, and this

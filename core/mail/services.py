@@ -16,9 +16,9 @@ from jinja2 import Environment
 from core.errors import InvalidInput, NotFound
 from core.mail.schemas import MailDetail, MailSummary, RenderedMail, SmtpTarget
 from core.mail.tables import MailMessage
-from core.tenancy.schemas import Page
 from core.tenancy.tables import PortalHost, PortalRecord
 from core.web.i18n import LANGUAGES
+from core.web.pagination import Page, paginate
 from core.web.templating import environment
 from core.web.themes import load_theme
 
@@ -229,9 +229,8 @@ async def deliver(settings: Settings, mail_id: int, *, final_attempt: bool) -> s
 # Unscoped on purpose: only /dev/outbox reads these, and it answers 404 unless PORTAL_DEV is on.
 async def list_outbox(*, page: int = 1, per_page: int = OUTBOX_PER_PAGE) -> Page[MailSummary]:
     """Every stored message, newest first."""
-    total = await MailMessage.count()
-    rows = (
-        await MailMessage.select(
+    found = await paginate(
+        MailMessage.select(
             MailMessage.id,
             MailMessage.to_address,
             MailMessage.subject,
@@ -239,12 +238,11 @@ async def list_outbox(*, page: int = 1, per_page: int = OUTBOX_PER_PAGE) -> Page
             MailMessage.attempts,
             MailMessage.created_at,
             MailMessage.sent_at,
-        )
-        .order_by(MailMessage.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        ).order_by(MailMessage.id, ascending=False),
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=[MailSummary(**r) for r in rows], total=total, page=page, per_page=per_page)
+    return found.with_items([MailSummary(**r) for r in found.items])
 
 
 async def get_mail(mail_id: int) -> MailDetail:

@@ -27,9 +27,9 @@ from core.numbering.schemas import (
     NetworkView,
     Resolution,
 )
-from core.tenancy.schemas import Page
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -80,7 +80,7 @@ class NumberingPages(Controller):
         values: Any = None,
         status_code: int = 200,
     ) -> Response:
-        result = await services.list_networks(actor, query=q, country=country, page=max(1, page_no))
+        result = await services.list_networks(actor, query=q, country=country, page=page_no)
         return await page(
             request,
             actor,
@@ -340,7 +340,7 @@ class NumberingApi(Controller):
         self,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
         q: Annotated[str, QueryParameter(description="Name, ISO code, MCC, MCCMNC or a number")] = "",
         country: Annotated[str, QueryParameter(description="ISO code")] = "",
     ) -> Page[NetworkView]:

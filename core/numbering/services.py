@@ -16,7 +16,7 @@ import msgspec
 
 from core.actor import Actor
 from core.db import icontains, starts_with, write_transaction
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.book import BookCountry, BookNetwork, book_csv, parse_book
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.schemas import (
@@ -32,10 +32,12 @@ from core.numbering.schemas import (
 )
 from core.numbering.tables import BookStamp, Country, Network, Prefix
 from core.tenancy import audit
-from core.tenancy.schemas import Page
+from core.tenancy.scope import require_owner
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 SEED_CSV = Path(__file__).parent / "seed" / "e212.csv"
 _CHUNK = 500
+CHANGE_BOOK = "change the numbering book"
 
 
 # Resolution -----------------------------------------------------------------------------------------------
@@ -119,15 +121,6 @@ async def _touch() -> None:
     await BookStamp.insert(BookStamp(stamp=secrets.token_hex(16), changed_at=datetime.now(UTC)))
 
 
-# Access -----------------------------------------------------------------------------------------------------
-def _require_owner(actor: Actor, *, change: bool = False) -> None:
-    """Only the system owner keeps the book; others do not see that it exists."""
-    if actor.partner_kind != "owner":
-        raise NotFound("Page")
-    if change and not actor.is_admin:
-        raise Forbidden("Operators cannot change the numbering book; ask an admin of your company")
-
-
 # Loading ----------------------------------------------------------------------------------------------------
 async def _store(countries: list[BookCountry]) -> BookSummary:
     """Replace the whole book (call inside a write transaction)."""
@@ -155,7 +148,7 @@ async def load_book(actor: Actor | None, data: bytes, *, ip: str = "") -> BookSu
         CsvError: the first bad row and column; nothing is stored then.
     """
     if actor is not None:
-        _require_owner(actor, change=True)
+        require_owner(actor, CHANGE_BOOK)
     countries = parse_book(data)
     async with write_transaction():
         summary = await _store(countries)
@@ -183,7 +176,7 @@ async def summary() -> BookSummary:
 
 async def export_book(actor: Actor) -> str:
     """The book as CSV in the upload format, so it can be edited and uploaded again."""
-    _require_owner(actor)
+    require_owner(actor)
     countries: dict[int, BookCountry] = {
         c["id"]: BookCountry(iso=c["iso"], name=c["name"], dial_code=c["dial_code"], mcc=c["mcc"])
         for c in await Country.select().order_by(Country.iso)
@@ -207,7 +200,7 @@ def _country_view(row: dict[str, Any], networks: int = 0) -> CountryView:
 
 
 async def list_countries(actor: Actor) -> list[CountryView]:
-    _require_owner(actor)
+    require_owner(actor)
     counts: dict[int, int] = {}
     for r in await Network.select(Network.country).where(Network.mnc != ""):
         counts[r["country"]] = counts.get(r["country"], 0) + 1
@@ -215,7 +208,7 @@ async def list_countries(actor: Actor) -> list[CountryView]:
 
 
 async def get_country(actor: Actor, country_id: int) -> CountryView:
-    _require_owner(actor)
+    require_owner(actor)
     row = await Country.select().where(Country.id == country_id).first()
     if row is None:
         raise NotFound("Country")
@@ -224,7 +217,7 @@ async def get_country(actor: Actor, country_id: int) -> CountryView:
 
 async def create_country(actor: Actor, data: CountryIn, *, ip: str = "") -> CountryView:
     """A new country with its All networks row."""
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     async with write_transaction():
         if await Country.exists().where(Country.iso == data.iso):
             raise Conflict(f"{data.iso} is already in the book", field="iso")
@@ -247,7 +240,7 @@ async def create_country(actor: Actor, data: CountryIn, *, ip: str = "") -> Coun
 
 async def update_country(actor: Actor, country_id: int, data: CountryUpdate, *, ip: str = "") -> CountryView:
     current = await get_country(actor, country_id)
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     async with write_transaction():
         if changes:
@@ -271,7 +264,7 @@ async def update_country(actor: Actor, country_id: int, data: CountryUpdate, *, 
 
 async def delete_country(actor: Actor, country_id: int, *, ip: str = "") -> None:
     current = await get_country(actor, country_id)
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     async with write_transaction():
         await Country.delete().where(Country.id == country_id)
         await _touch()
@@ -317,10 +310,10 @@ async def _network_views(rows: list[dict[str, Any]]) -> list[NetworkView]:
 
 
 async def list_networks(
-    actor: Actor, *, query: str = "", country: str = "", page: int = 1, per_page: int = 50
+    actor: Actor, *, query: str = "", country: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[NetworkView]:
     """Networks by country and MCCMNC; ``query`` matches a name, ISO code, MCC, MCCMNC or a number's prefix."""
-    _require_owner(actor)
+    require_owner(actor)
     where = Network.id.is_not_null()
     if country:
         where &= Network.country.iso == country.upper()
@@ -342,21 +335,17 @@ async def list_networks(
                 )
             )
         where &= match
-    total = await Network.count().where(where)
-    rows = (
-        await Network.select(*_NETWORK_COLUMNS)
-        .where(where)
-        .order_by(Network.country.name)
-        .order_by(Network.mnc)
-        .order_by(Network.mcc)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        Network.select(*_NETWORK_COLUMNS).order_by(Network.country.name).order_by(Network.mnc).order_by(Network.mcc),
+        where,
+        page=page,
+        per_page=per_page,
     )
-    return Page(items=await _network_views(rows), total=total, page=page, per_page=per_page)
+    return found.with_items(await _network_views(found.items))
 
 
 async def get_network(actor: Actor, network_id: int) -> NetworkView:
-    _require_owner(actor)
+    require_owner(actor)
     row = await Network.select(*_NETWORK_COLUMNS).where(Network.id == network_id).first()
     if row is None:
         raise NotFound("Network")
@@ -386,7 +375,7 @@ async def _check_network(
 
 
 async def create_network(actor: Actor, data: NetworkIn, *, ip: str = "") -> NetworkView:
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     country = await Country.select().where(Country.iso == data.country_iso).first()
     if country is None:
         raise InvalidInput(
@@ -412,7 +401,7 @@ async def create_network(actor: Actor, data: NetworkIn, *, ip: str = "") -> Netw
 
 async def update_network(actor: Actor, network_id: int, data: NetworkUpdate, *, ip: str = "") -> NetworkView:
     current = await get_network(actor, network_id)
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     mcc = current.mcc if data.mcc is msgspec.UNSET else data.mcc
     mnc = current.mnc if data.mnc is msgspec.UNSET else data.mnc
     prefixes = current.prefixes if data.prefixes is msgspec.UNSET else data.prefixes
@@ -441,7 +430,7 @@ async def update_network(actor: Actor, network_id: int, data: NetworkUpdate, *, 
 
 async def delete_network(actor: Actor, network_id: int, *, ip: str = "") -> None:
     current = await get_network(actor, network_id)
-    _require_owner(actor, change=True)
+    require_owner(actor, CHANGE_BOOK)
     if not current.mnc:
         raise Conflict("A country keeps its All networks row; remove the country instead", field="mnc")
     async with write_transaction():
@@ -460,7 +449,7 @@ async def delete_network(actor: Actor, network_id: int, *, ip: str = "") -> None
 # Lookups for other domains ------------------------------------------------------------------------------------
 async def resolve_number(actor: Actor, raw: str) -> Resolution:
     """Normalise and resolve one number, for the owner checking the book."""
-    _require_owner(actor)
+    require_owner(actor)
     try:
         number = normalise(raw)
     except InvalidNumber as exc:

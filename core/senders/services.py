@@ -8,12 +8,12 @@ from typing import Any
 
 from core.actor import Actor
 from core.db import write_transaction
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.scope import in_subtree, visible_partner
+from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_owner, visible_partner
 from core.web.i18n import N_
 
 # SID-1: alphanumeric up to 11 characters (at least one letter), or a number up to 15 digits.
@@ -32,20 +32,15 @@ def _view(row: dict[str, Any]) -> SenderView:
     )
 
 
-def _require_owner(actor: Actor) -> None:
-    if actor.partner_kind != "owner" or not actor.is_admin:
-        raise Forbidden("Only the system owner's admins set sender IDs until sender-ID requests exist")
-
-
 async def list_senders(actor: Actor, partner_id: int) -> list[SenderView]:
-    await visible_partner(actor, partner_id)
-    rows = await Sender.select().where(Sender.partner == partner_id).order_by(Sender.channel).order_by(Sender.name)
+    where = await of_visible_partner(actor, Sender, partner_id)
+    rows = await Sender.select().where(where).order_by(Sender.channel).order_by(Sender.name)
     return [_view(r) for r in rows]
 
 
 async def enabled_senders(actor: Actor, channel: str | None = None) -> list[SenderView]:
     """The acting partner's usable sender IDs (SID-3), for pickers in the portal."""
-    where = (Sender.partner == actor.partner_id) & (Sender.status == "enabled")
+    where = owned(Sender, actor) & (Sender.status == "enabled")
     if channel:
         where &= Sender.channel == channel
     return [_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]
@@ -53,7 +48,7 @@ async def enabled_senders(actor: Actor, channel: str | None = None) -> list[Send
 
 async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip: str = "") -> SenderView:
     partner = await visible_partner(actor, partner_id)  # a foreign id is a missing id, before any role check
-    _require_owner(actor)
+    require_owner(actor, "set sender IDs", hidden=False)
     if data.channel not in registries().channels:
         raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
     if not (_ALPHANUMERIC.match(data.name) or _NUMERIC.match(data.name)):
@@ -95,7 +90,7 @@ async def get_sender(actor: Actor, sender_id: int) -> SenderView:
 
 async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
     row = await _visible(actor, sender_id)
-    _require_owner(actor)
+    require_owner(actor, "set sender IDs", hidden=False)
     async with write_transaction():
         await Sender.update({Sender.status: data.status}).where(Sender.id == sender_id)
         await audit.record(
@@ -111,7 +106,7 @@ async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip:
 
 async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:
     row = await _visible(actor, sender_id)
-    _require_owner(actor)
+    require_owner(actor, "set sender IDs", hidden=False)
     async with write_transaction():
         await Sender.delete().where(Sender.id == sender_id)
         await audit.record(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -17,37 +16,32 @@ from core.campaigns.services import list_campaigns
 from core.errors import InvalidInput
 from core.statistics import services
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
-from core.tenancy.schemas import Page
 from core.web.forms import convert, parse_day
-from core.web.params import PageNo, PathBigId, QueryId
+from core.web.pagination import Page, PageNo
+from core.web.params import PathBigId, QueryId
+from core.web.periods import day_range, today
 from core.web.shell import page
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
 _FORM_KEYS = ("source", "status", "channel", "campaign_id", "recipient", "date_from", "date_to", "per_page")
 
 
-def _zone(actor: Actor) -> ZoneInfo:
-    try:
-        return ZoneInfo(actor.timezone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
     """The EDR filter from the page's query string; dates are days in the user's time zone, today by default."""
     values = {key: str(params.get(key) or "").strip() for key in _FORM_KEYS}
-    zone = _zone(actor)
     if not any(values[k] for k in ("date_from", "date_to")) and "date_from" not in params:
-        values["date_from"] = values["date_to"] = datetime.now(zone).date().isoformat()
-    start, end = parse_day(values["date_from"], "date_from"), parse_day(values["date_to"], "date_to")
+        values["date_from"] = values["date_to"] = today(actor.timezone).isoformat()
+    start, end = day_range(
+        parse_day(values["date_from"], "date_from"), parse_day(values["date_to"], "date_to"), actor.timezone
+    )
     data: dict[str, Any] = {
         "source": values["source"],
         "status": values["status"],
         "channel": values["channel"],
         "recipient": values["recipient"],
         "campaign_id": values["campaign_id"] or None,
-        "created_from": datetime.combine(start, time(), zone) if start else None,
-        "created_to": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+        "created_from": start,
+        "created_to": end,
         "per_page": values["per_page"] or DEFAULT_EDR_ROWS,
         "page": str(params.get("page_no") or "1"),
     }

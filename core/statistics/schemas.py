@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from core.web.params import Id, PageNumber
+from core.web.pagination import PageNumber
+from core.web.params import Id
 
 EDR_STATUSES = ("PREPARED", "BILLED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED", "SEEN")
 DEFAULT_EDR_ROWS = 150  # STA-1: the table opens on the latest 150 records of today

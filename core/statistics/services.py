@@ -11,14 +11,15 @@ from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.money import from_micros
 from core.statistics.schemas import EdrFilter, EdrView
-from core.tenancy.schemas import Page
+from core.tenancy.scope import owned
+from core.web.pagination import Page, paginate
 
 
 async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await Campaign.select(Campaign.id, Campaign.name).where(
-        (Campaign.partner == actor.partner_id) & Campaign.id.is_in(sorted(ids))
+        owned(Campaign, actor) & Campaign.id.is_in(sorted(ids))
     )
     return {r["id"]: r["name"] for r in rows}
 
@@ -53,7 +54,7 @@ def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
 
 async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
     """The actor's partner's EDRs matching the filter, newest first."""
-    where = Edr.partner == actor.partner_id
+    where = owned(Edr, actor)
     if f.source == "campaign":
         where &= Edr.campaign.is_not_null()
     elif f.source == "api":
@@ -71,21 +72,15 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
         where &= Edr.created_at >= f.created_from
     if f.created_to:
         where &= Edr.created_at < f.created_to
-    total = await Edr.count().where(where)
-    rows = (
-        await Edr.select()
-        .where(where)
-        .order_by(Edr.id, ascending=False)
-        .limit(f.per_page)
-        .offset((f.page - 1) * f.per_page)
-    )
+    found = await paginate(Edr.select().order_by(Edr.id, ascending=False), where, page=f.page, per_page=f.per_page)
+    rows = found.items
     names = await _campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
-    return Page(items=[_view(r, names, actor.currency) for r in rows], total=total, page=f.page, per_page=f.per_page)
+    return found.with_items([_view(r, names, actor.currency) for r in rows])
 
 
 async def get_edr(actor: Actor, edr_id: int) -> EdrView:
     """One EDR of the actor's partner; another partner's id is a missing one (404)."""
-    row = await Edr.select().where((Edr.id == edr_id) & (Edr.partner == actor.partner_id)).first()
+    row = await Edr.select().where((Edr.id == edr_id) & owned(Edr, actor)).first()
     if row is None:
         raise NotFound("Message record")
     names = await _campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())

@@ -7,9 +7,10 @@ from typing import Any
 
 from core.actor import Actor
 from core.db import icontains
-from core.tenancy.schemas import AuditView, Page
+from core.tenancy.schemas import AuditView
 from core.tenancy.scope import in_subtree
 from core.tenancy.tables import AuditEntry
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 
 async def record(
@@ -41,21 +42,22 @@ async def record(
 
 
 async def list_entries(
-    actor: Actor, *, action: str = "", query: str = "", page: int = 1, per_page: int = 50
+    actor: Actor, *, action: str = "", query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[AuditView]:
     where = in_subtree(actor, AuditEntry.partner_path)
     if action:
         where &= AuditEntry.action == action
     if query:
         where &= icontains(AuditEntry.summary, query)
-    total = await AuditEntry.count().where(where)
-    rows = (
-        await AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.partner.name.as_alias("partner_name"))
-        .where(where)
-        .order_by(AuditEntry.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    found = await paginate(
+        AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.partner.name.as_alias("partner_name")).order_by(
+            AuditEntry.id, ascending=False
+        ),
+        where,
+        page=page,
+        per_page=per_page,
     )
+    rows = found.items
     items = [
         AuditView(
             id=r["id"],
@@ -71,7 +73,7 @@ async def list_entries(
         )
         for r in rows
     ]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return found.with_items(items)
 
 
 async def actions(actor: Actor) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -167,19 +167,3 @@ class AuditView(msgspec.Struct, kw_only=True):
     summary: str
     ip: str
     created_at: datetime
-
-
-T = TypeVar("T")
-
-
-class Page(msgspec.Struct, Generic[T], kw_only=True):
-    """One page of a server-side paginated list."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.query import Select
 
 from core.actor import Actor
 from core.db import icontains, json_value, write_transaction
@@ -16,7 +17,6 @@ from core.money import from_micros, to_micros
 from core.plugins import registries
 from core.tenancy import audit
 from core.tenancy.schemas import (
-    Page,
     PartnerCreate,
     PartnerOptions,
     PartnerUpdate,
@@ -28,6 +28,7 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
+from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from core.web.themes import themes_for
 
 
@@ -75,7 +76,7 @@ async def list_partners(
     blocked: bool | None = None,
     parent_id: int | None = None,
     page: int = 1,
-    per_page: int = 50,
+    per_page: int = DEFAULT_PER_PAGE,
 ) -> Page[PartnerView]:
     """The actor's subtree, depth-first, filtered and paginated."""
     require_manager(actor)
@@ -88,9 +89,8 @@ async def list_partners(
         where &= Partner.blocked == blocked
     if parent_id is not None:
         where &= Partner.parent == parent_id
-    total = await Partner.count().where(where)
-    rows = await Partner.select().where(where).order_by(Partner.path).limit(per_page).offset((page - 1) * per_page)
-    return Page(items=[partner_view(r) for r in rows], total=total, page=page, per_page=per_page)
+    found = await paginate(Partner.select().order_by(Partner.path), where, page=page, per_page=per_page)
+    return found.with_items([partner_view(r) for r in found.items])
 
 
 async def get_partner(actor: Actor, partner_id: int) -> PartnerView:
@@ -211,15 +211,13 @@ def _portal_view(row: dict[str, Any], hosts: list[str]) -> PortalView:
     )
 
 
-async def _portal_rows(where: Any, *, limit: int | None = None, offset: int = 0) -> list[PortalView]:
-    query = (
-        PortalRecord.select(*PortalRecord.all_columns(), PortalRecord.partner.name.as_alias("partner_name"))
-        .where(where)
-        .order_by(PortalRecord.id)
-    )
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    rows = await query
+def _portal_select() -> Select:
+    return PortalRecord.select(
+        *PortalRecord.all_columns(), PortalRecord.partner.name.as_alias("partner_name")
+    ).order_by(PortalRecord.id)
+
+
+async def _portal_views(rows: list[dict[str, Any]]) -> list[PortalView]:
     hosts: dict[int, list[str]] = {r["id"]: [] for r in rows}
     if hosts:
         for h in await PortalHost.select().where(PortalHost.portal.is_in(list(hosts))).order_by(PortalHost.id):
@@ -227,18 +225,21 @@ async def _portal_rows(where: Any, *, limit: int | None = None, offset: int = 0)
     return [_portal_view(r, hosts[r["id"]]) for r in rows]
 
 
-async def list_portals(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[PortalView]:
+async def list_portals(
+    actor: Actor, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[PortalView]:
     require_manager(actor)
     where = in_subtree(actor, PortalRecord.partner.path)
     if query:
         where &= icontains(PortalRecord.brand_name, query) | icontains(PortalRecord.slug, query)
-    total = await PortalRecord.count().where(where)
-    items = await _portal_rows(where, limit=per_page, offset=(page - 1) * per_page)
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    found = await paginate(_portal_select(), where, page=page, per_page=per_page)
+    return found.with_items(await _portal_views(found.items))
 
 
 async def get_portal(actor: Actor, portal_id: int) -> PortalView:
-    rows = await _portal_rows((PortalRecord.id == portal_id) & in_subtree(actor, PortalRecord.partner.path))
+    rows = await _portal_views(
+        await _portal_select().where((PortalRecord.id == portal_id) & in_subtree(actor, PortalRecord.partner.path))
+    )
     if not rows:
         raise NotFound("Portal")
     return rows[0]

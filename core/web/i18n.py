@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 if TYPE_CHECKING:
     from litestar import Request
 
-    from core.tenancy.resolver import PortalContext
     from core.actor import Actor
+    from core.tenancy.resolver import PortalContext
 
 LANGUAGES = ("en", "es", "ru", "tr")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "ru": "Русский", "tr": "Türkçe"}

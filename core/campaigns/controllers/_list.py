@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -18,9 +16,10 @@ from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
 from core.errors import InvalidInput, PortalError
-from core.tenancy.schemas import Page
 from core.web.forms import convert, parse_day
+from core.web.pagination import Page
 from core.web.params import PathId
+from core.web.periods import day_range
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -40,15 +39,16 @@ SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "campaigns" / "w
 def campaign_filter(actor: Actor, params: Any) -> tuple[CampaignFilter, dict[str, str]]:
     """The list's filter from the query string; dates are whole days in the user's time zone."""
     values = {key: str(params.get(key) or "").strip() for key in FILTER_KEYS}
-    zone = ZoneInfo(actor.timezone or "UTC")
-    start, end = parse_day(values["created_from"], "created_from"), parse_day(values["created_to"], "created_to")
+    start, end = day_range(
+        parse_day(values["created_from"], "created_from"), parse_day(values["created_to"], "created_to"), actor.timezone
+    )
     per_page = int(values["per_page"]) if values["per_page"].isdigit() else 25
     data = {
         "query": values["q"],
         "status": values["status"] if values["status"] in STATUS_LABELS else "",
         "channel": values["channel"],
-        "created_from": datetime.combine(start, time(), zone) if start else None,
-        "created_to": datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+        "created_from": start,
+        "created_to": end,
         "page": str(params.get("page_no") or "1"),
         "per_page": per_page if per_page in PER_PAGE_CHOICES else 25,
     }

@@ -16,7 +16,8 @@ from core.contacts.schemas import ContactFilter, GroupAction, GroupIn, GroupUpda
 from core.errors import InvalidInput, PortalError
 from core.web.forms import parse_form
 from core.web.i18n import N_
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 # Copying into a group adds the members there; moving leaves them in that group only (the service's "move").
@@ -34,18 +35,18 @@ class GroupPages(Controller):
         *,
         q: str = "",
         page_no: int = 1,
-        per_page: int = 50,
+        per_page: int = DEFAULT_PER_PAGE,
         error: str = "",
         status_code: int = 200,
     ) -> Response:
-        per_page = per_page if per_page in PER_PAGE_CHOICES else 50
+        per_page = per_page if per_page in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
         done, done_count = outcome(request.query_params)
         return await page(
             request,
             actor,
             "contacts/groups.html",
             {
-                "result": await groups.list_groups(actor, query=q, page=max(1, page_no), per_page=per_page),
+                "result": await groups.list_groups(actor, query=q, page=page_no, per_page=per_page),
                 "q": q,
                 "per_page": per_page,
                 "per_page_choices": PER_PAGE_CHOICES,
@@ -63,7 +64,7 @@ class GroupPages(Controller):
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         page_no: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Response:
         return await self._list(request, actor, q=q, page_no=page_no, per_page=per_page)
 

@@ -22,10 +22,10 @@ from core.contacts.schemas import ImportStart, ImportUploaded, ImportView
 from core.errors import InvalidInput, PortalError
 from core.portal import Portal
 from core.senders.services import enabled_senders
-from core.tenancy.schemas import Page
 from core.web.errors import portal_error
 from core.web.forms import parse_form
-from core.web.params import PageNo, PathId, PerPage
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.templating import render
 
@@ -91,7 +91,7 @@ class ImportPages(Controller):
 
     @get("/imports")
     async def history(self, request: Request, actor: NamedDependency[Actor], page_no: PageNo = 1) -> Response:
-        result = await imports.list_imports(actor, page=max(1, page_no), redis=_portal(request).redis)
+        result = await imports.list_imports(actor, page=page_no, redis=_portal(request).redis)
         return await page(request, actor, "contacts/imports.html", {"result": result})
 
     async def _mapping_page(
@@ -217,7 +217,7 @@ class ImportsApi(Controller):
         request: Request,
         actor: NamedDependency[Actor],
         page: PageNo = 1,
-        per_page: PerPage = 50,
+        per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Page[ImportView]:
         return await imports.list_imports(actor, page=page, per_page=per_page, redis=_portal(request).redis)
 
