@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.billing.money import MAX_AMOUNT, from_micros, to_micros
 from core.billing.rate_schemas import (
@@ -190,7 +191,7 @@ async def list_rates(
 ) -> Page[RateView]:
     """A plan's rates by country and network; ``query`` is an ISO code, an MCC or an MCCMNC."""
     await _visible_plan(actor, plan_id)
-    where = Rate.plan == plan_id
+    where: Combinable = Rate.plan == plan_id
     if q := query.strip().replace(" ", ""):
         if q.isdigit():
             where &= (Rate.mcc == q[:3]) & ((Rate.mnc == q[3:]) if len(q) > 3 else Rate.mnc.is_not_null())

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.billing.money import from_micros
 from core.billing.pricing import price_list
@@ -115,7 +116,7 @@ async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
 
 
 async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
-    where = Campaign.partner == actor.partner_id
+    where: Combinable = Campaign.partner == actor.partner_id
     if f.query:
         where &= icontains(Campaign.name, f.query)
     if f.status:

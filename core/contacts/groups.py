@@ -8,6 +8,7 @@ from typing import Any
 
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from core.contacts.schemas import GroupIn, GroupRef, GroupUpdate, GroupView
@@ -28,7 +29,7 @@ def _same_name(name: str) -> WhereRaw:
 
 
 async def list_groups(actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50) -> Page[GroupView]:
-    where = ContactGroup.partner == actor.partner_id
+    where: Combinable = ContactGroup.partner == actor.partner_id
     if query:
         where &= icontains(ContactGroup.name, query)
     total = await ContactGroup.count().where(where)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
+from piccolo.custom_types import Combinable
 
 from core.db import json_value, write_transaction
 from core.dispatch.tables import VendorConnection as ConnectionRow
@@ -101,7 +102,7 @@ async def get_connection(actor: Actor, connection_id: int) -> ConnectionView:
 
 
 async def _name_taken(name: str, but: int | None = None) -> bool:
-    where = ConnectionRow.name == name
+    where: Combinable = ConnectionRow.name == name
     if but is not None:
         where &= ConnectionRow.id != but
     return await ConnectionRow.exists().where(where)

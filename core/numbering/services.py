@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.db import icontains, starts_with, write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -320,7 +321,7 @@ async def list_networks(
 ) -> Page[NetworkView]:
     """Networks by country and MCCMNC; ``query`` matches a name, ISO code, MCC, MCCMNC or a number's prefix."""
     _require_owner(actor)
-    where = Network.id.is_not_null()
+    where: Combinable = Network.id.is_not_null()
     if country:
         where &= Network.country.iso == country.upper()
     if query := query.strip():
@@ -375,7 +376,7 @@ async def _check_network(
             )
     if len(set(prefixes)) != len(prefixes):
         raise InvalidInput("prefixes: a prefix is listed twice", field="prefixes")
-    taken_where = Prefix.prefix.is_in(prefixes) if prefixes else None
+    taken_where: Combinable | None = Prefix.prefix.is_in(prefixes) if prefixes else None
     if taken_where is not None:
         if network_id:
             taken_where &= Prefix.network != network_id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.billing.money import from_micros
 from core.campaigns.tables import Campaign
 from core.db import contains
@@ -52,7 +54,7 @@ def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
 
 async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
     """The actor's partner's EDRs matching the filter, newest first."""
-    where = Edr.partner == actor.partner_id
+    where: Combinable = Edr.partner == actor.partner_id
     if f.source == "campaign":
         where &= Edr.campaign.is_not_null()
     elif f.source == "api":

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 
 from core.billing.money import from_micros, to_micros
 from core.db import icontains, json_value, write_transaction
@@ -246,7 +247,7 @@ async def get_portal(actor: Actor, portal_id: int) -> PortalView:
 
 async def _check_hosts(hosts: list[str], portal_id: int | None) -> list[str]:
     unique = list(dict.fromkeys(h.lower() for h in hosts))
-    where = PortalHost.host.is_in(unique)
+    where: Combinable = PortalHost.host.is_in(unique)
     if portal_id is not None:
         where &= PortalHost.portal != portal_id
     taken = await PortalHost.select(PortalHost.host).where(where)
