@@ -12,7 +12,7 @@ from core.accounts import twofactor
 from core.accounts.passwords import hash_password, password_problem, verify_password
 from core.accounts.schemas import ApiToken, ProfileUpdate, UserCreate, UserView
 from core.accounts.tables import User
-from core.db import json_value, write_transaction
+from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
 from core.mail.services import send_mail
 from core.portal import Portal
@@ -211,7 +211,7 @@ async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: st
             object_id=row.id,
             ip=ip,
         )
-    return _user_view(await User.select().where(User.id == row.id).first())
+    return _user_view(must_exist(await User.select().where(User.id == row.id).first()))
 
 
 def issue_api_token(settings: Settings, actor: Actor) -> ApiToken:
@@ -261,13 +261,13 @@ async def update_profile(actor: Actor, data: ProfileUpdate, custom: dict[str, st
 
 
 async def custom_fields(actor: Actor) -> dict[str, str]:
-    row = await User.select(User.custom_fields).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.custom_fields).where(User.id == actor.user_id).first())
     return dict(json_value(row["custom_fields"]) or {})
 
 
 async def change_password(actor: Actor, current: str, password: str, confirm: str) -> None:
     """Needs the current password; the caller ends the user's other sessions."""
-    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.password_hash).where(User.id == actor.user_id).first())
     if not await verify_password(row["password_hash"], current):
         raise InvalidInput(N_("The current password is wrong"), field="current")
     if password != confirm:
@@ -280,7 +280,7 @@ async def change_password(actor: Actor, current: str, password: str, confirm: st
 
 async def regenerate_totp(actor: Actor, current: str, code: str) -> str:
     """A new two-factor key, after the password and a current code of the old key (ACC-3)."""
-    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.password_hash).where(User.id == actor.user_id).first())
     if not await verify_password(row["password_hash"], current):
         raise InvalidInput(N_("The current password is wrong"), field="current")
     if not await twofactor.needs_enrolment(actor.user_id) and not await twofactor.accept_code(actor.user_id, code):

@@ -28,7 +28,7 @@ from core.billing.rate_schemas import (
     aware,
 )
 from core.billing.tables import PlanAssignment, Rate, RatePlan
-from core.db import icontains, starts_with, write_transaction
+from core.db import icontains, must_exist, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.book import CsvError, csv_rows
 from core.numbering.services import book_keys
@@ -354,7 +354,7 @@ async def add_rate(actor: Actor, plan_id: int, data: RateIn, *, ip: str = "") ->
             object_id=plan_id,
             ip=ip,
         )
-    return _rate_view(await Rate.select().where(Rate.id == row.id).first())
+    return _rate_view(must_exist(await Rate.select().where(Rate.id == row.id).first()))
 
 
 async def _visible_rate(actor: Actor, rate_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -527,7 +527,7 @@ async def assign_plan(actor: Actor, plan_id: int, partner_id: int, *, ip: str = 
             details={"plan_id": plan_id, "replaced_plan_id": previous["plan"] if previous else None},
             ip=ip,
         )
-    row = await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(PlanAssignment.slot == slot).first()
+    row = must_exist(await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(PlanAssignment.slot == slot).first())
     return _assignment_view(row)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from piccolo.custom_types import Combinable
 
-from core.db import icontains, starts_with, write_transaction
+from core.db import icontains, must_exist, starts_with, write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.numbering.book import BookCountry, BookNetwork, book_csv, parse_book
 from core.numbering.normalise import InvalidNumber, normalise
@@ -418,7 +418,7 @@ async def update_network(actor: Actor, network_id: int, data: NetworkUpdate, *, 
     prefixes = current.prefixes if data.prefixes is msgspec.UNSET else data.prefixes
     if (current.mnc == "") != (mnc == ""):
         raise InvalidInput("mnc: a country's All networks row keeps an empty MNC, and a network needs one", field="mnc")
-    country = await Country.select().where(Country.id == current.country_id).first()
+    country = must_exist(await Country.select().where(Country.id == current.country_id).first())
     async with write_transaction():
         await _check_network(country, mcc, mnc, prefixes, network_id)
         name = current.name if data.name is msgspec.UNSET else data.name
