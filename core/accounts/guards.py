@@ -51,8 +51,8 @@ async def current_actor(request: Request) -> Actor | None:
                 raise Unauthenticated("The token was issued on another portal")
             state[_VIA] = "token"
     else:
-        token = request.cookies.get(sessions.COOKIE_NAME)
-        data = await sessions.load(portal.redis, token) if token else None
+        cookie = request.cookies.get(sessions.COOKIE_NAME)
+        data = await sessions.load(portal.redis, cookie) if cookie else None
         if data is not None and data.portal_id == site.id:
             actor = await load_actor(data.user_id, site.id)
     state[_ACTOR] = actor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -69,7 +70,7 @@ def check_new_password(password: str, confirm: str, email: str) -> None:
         raise InvalidInput(problem, field="password")
 
 
-def _check_custom_fields(site_fields: list[dict[str, Any]], values: dict[str, str]) -> dict[str, str]:
+def _check_custom_fields(site_fields: Sequence[dict[str, Any]], values: dict[str, str]) -> dict[str, str]:
     known = {f["key"]: f for f in site_fields}
     for key in values:
         if key not in known:

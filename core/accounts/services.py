@@ -149,8 +149,10 @@ async def count_failure(portal: Portal, site: PortalContext, email: str, ip: str
         if lock:
             pipe.set(account_key, limit, ex=window)
         else:
-            pipe.incr(account_key).expire(account_key, window)
-        pipe.incr(ip_key).expire(ip_key, window)
+            pipe.incr(account_key)
+            pipe.expire(account_key, window)
+        pipe.incr(ip_key)
+        pipe.expire(ip_key, window)
         results = await pipe.execute()
     failures = limit if lock else int(results[0])
     if failures == limit:

@@ -387,6 +387,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     """Recipients, stop-listed numbers and cost by country and network, before the campaign is confirmed."""
     sender, numbers = await check_campaign(portal, actor, data)
     provider = portal.registries.channels.get(data.channel)
+    assert provider is not None, "check_campaign rejects an unknown channel"
     parts = max(provider.segments(estimate_text(data.text)), 1)
     allowed: set[str] = set()
     stopped: set[str] = set()
@@ -408,7 +409,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     for phone in allowed:
         dest = index.resolve(phone)
         rate = prices.price(dest) if prices and dest else None
-        if rate is None:
+        if rate is None or dest is None:
             no_rate += 1
             continue
         key = (dest.country, dest.network, dest.mcc + dest.mnc)

@@ -101,8 +101,8 @@ async def prefix_index() -> PrefixIndex:
         Prefix.network.mcc.as_alias("mcc"),
         Prefix.network.mnc.as_alias("mnc"),
         Prefix.network.name.as_alias("network"),
-        Prefix.network.country.iso.as_alias("iso"),
-        Prefix.network.country.name.as_alias("country"),
+        Prefix.network._.country._.iso.as_alias("iso"),
+        Prefix.network._.country._.name.as_alias("country"),
     )
     interned: dict[tuple, Destination] = {}
     for r in rows:

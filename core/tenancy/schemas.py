@@ -13,8 +13,8 @@ from msgspec import UNSET, Meta, UnsetType
 from core.billing.money import check_amount
 from core.web.params import Id
 
-LANGUAGES = ("en", "es", "ru", "tr")
 Language = Literal["en", "es", "ru", "tr"]
+LANGUAGES: tuple[Language, ...] = ("en", "es", "ru", "tr")
 PartnerKind = Literal["owner", "reseller", "end_user"]
 Role = Literal["admin", "operator"]
 

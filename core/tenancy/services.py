@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -261,7 +262,7 @@ def _check_theme(theme: str) -> None:
         raise InvalidInput(f"Unknown theme {theme!r}; available: {', '.join(available_themes())}", field="theme")
 
 
-def _check_languages(default_language: str, languages: list[str]) -> None:
+def _check_languages(default_language: str, languages: Sequence[str]) -> None:
     if default_language not in languages:
         raise InvalidInput("The default language must be one of the offered languages", field="default_language")
 

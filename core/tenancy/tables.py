@@ -23,7 +23,7 @@ class Partner(Table, tablename="partner"):
 
     name = Varchar(length=120)
     kind = Varchar(length=10, help_text="owner, reseller or end_user")
-    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey[Partner] = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
     path = Varchar(
         length=400,
         index=True,
