@@ -76,7 +76,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # the i18n extension adds it
     env.globals.update(
         version=app_version(), ledger_kinds=LEDGER_KIND_LABELS, language=language, language_names=LANGUAGE_NAMES
     )
