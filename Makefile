@@ -19,6 +19,7 @@ test: setup chromium
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Re-extract the UI's strings into the template and merge it into each language's catalogue (X-1); then
 # translate every empty or fuzzy msgstr in core/web/translations/<lang>/LC_MESSAGES/messages.po.

@@ -77,7 +77,10 @@ def refresh_app_registry() -> None:
 
     from core.plugins import plugin_piccolo_apps
 
-    Finder().get_piccolo_conf_module().APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
+    conf = Finder().get_piccolo_conf_module()
+    if conf is None:
+        raise RuntimeError("PICCOLO_CONF names no importable module")
+    conf.APP_REGISTRY = AppRegistry(apps=[*CORE_APPS, *plugin_piccolo_apps()])
 
 
 async def migrate() -> None:
@@ -138,3 +141,10 @@ def starts_with(column: Any, prefix: str) -> Where:
 def json_value(value: Any) -> Any:
     """A JSON column's value: piccolo hands them back as text unless asked to load them."""
     return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+def must_exist(row: dict[str, Any] | None) -> dict[str, Any]:
+    """A queried row the caller knows is there: it just wrote it, or a foreign key or the session holds it."""
+    if row is None:
+        raise LookupError("a row that must exist is missing")
+    return row

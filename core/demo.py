@@ -19,6 +19,7 @@ from core.billing.schemas import BalanceAdjustment
 from core.contacts.groups import create_group
 from core.contacts.schemas import ContactIn, GroupIn
 from core.contacts.services import create_contact
+from core.db import must_exist
 from core.dispatch.connections import ConnectionIn, create_connection
 from core.numbering import services as numbering
 from core.plugins import registries
@@ -166,8 +167,9 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
 async def seed_sending(owner: Actor, company_id: int) -> None:
     """What a first campaign needs: a sender ID, a small contact group, and the local stand-in SMSC as vendor."""
     await create_sender(owner, company_id, SenderCreate(channel="sms", name="ACME"))
-    admin = await User.select(User.id).where(User.email == ACME_ADMIN.email).first()
+    admin = must_exist(await User.select(User.id).where(User.email == ACME_ADMIN.email).first())
     company = await accounts.load_actor(admin["id"], 0, check_portal=False)
+    assert company is not None, "the demo's company admin was just created active"
     group = await create_group(company, GroupIn(name="Newsletter"))
     for phone, first_name in (("+34607000001", "Lucia"), ("+34615000002", "Mateo"), ("+4915100000003", "Jonas")):
         await create_contact(company, ContactIn(phone=phone, groups=[group.id], first_name=first_name))

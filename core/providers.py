@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -131,12 +131,19 @@ class SubmitProgress(Protocol):
 
 @runtime_checkable
 class ChannelProvider(Protocol):
-    """A way to deliver messages (SMPP, Viber, WhatsApp…). ``name`` is stored in database columns."""
+    """A way to deliver messages (SMPP, Viber, WhatsApp…). ``name`` is stored in database columns.
+
+    ``settings_type`` decodes a VendorConnection's settings. A channel whose vendor calls back over HTTP is also a
+    WebhookChannel; one that sends pre-approved templates (``capabilities.templates``) is also a TemplateChannel.
+    """
 
     name: ClassVar[str]
     label: ClassVar[str]
-    settings_type: ClassVar[type[msgspec.Struct]]
     capabilities: ClassVar[ChannelCapabilities]
+
+    # Read-only, so that a provider may declare its own Struct subclass (a settable member would be invariant).
+    @property
+    def settings_type(self) -> type[msgspec.Struct]: ...
 
     def segments(self, text: str) -> int:
         """How many billable units ``text`` takes on this channel."""
@@ -161,6 +168,61 @@ class ChannelProvider(Protocol):
         ...
 
 
+class WebhookRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A vendor's HTTP call to ``/hooks/<plugin>/…`` as the core hands it over: header names in lower case and
+    the body as received, byte for byte, since signatures are computed over the raw bytes."""
+
+    headers: dict[str, str]
+    body: bytes
+    query: dict[str, str] = {}
+
+
+class ChannelCallback(msgspec.Struct, frozen=True, kw_only=True):
+    """What one verified webhook call of a channel's vendor carried; the core records both lists."""
+
+    reports: tuple[DeliveryReport, ...] = ()
+    inbound: tuple[InboundMessage, ...] = ()
+
+
+@runtime_checkable
+class WebhookChannel(Protocol):
+    """A channel whose vendor reports statuses and inbound messages by HTTP callback (Viber, WhatsApp)."""
+
+    def parse_callback(self, connection: VendorConnection, request: WebhookRequest) -> ChannelCallback:
+        """Verify the call with the connection's secret (raise Unauthenticated when it fails) and parse it."""
+        ...
+
+
+class TemplateSubmission(msgspec.Struct, frozen=True, kw_only=True):
+    """A message template sent to the vendor for approval (WhatsApp: name, language, category, components)."""
+
+    name: str
+    language: str
+    category: str
+    components: list[dict[str, Any]]
+
+
+class TemplateReview(msgspec.Struct, frozen=True, kw_only=True):
+    """The vendor's verdict on a submitted template; ``reason`` says why it was rejected."""
+
+    vendor_template_id: str
+    status: Literal["pending", "approved", "rejected"]
+    reason: str = ""
+
+
+@runtime_checkable
+class TemplateChannel(Protocol):
+    """A channel that sends only templates its vendor approved (``capabilities.templates``)."""
+
+    async def submit_template(self, connection: VendorConnection, template: TemplateSubmission) -> TemplateReview:
+        """Send the template for approval; usually answers "pending"."""
+        ...
+
+    async def review(self, connection: VendorConnection, vendor_template_id: str) -> TemplateReview:
+        """The template's current verdict."""
+        ...
+
+
 @runtime_checkable
 class StandIn(Protocol):
     """A local server that plays a vendor (an SMSC, an HTTP API) for the demo and the tests (CHN-4)."""
@@ -177,40 +239,161 @@ class StandIn(Protocol):
         """What a VendorConnection to this stand-in holds (host, port, credentials)."""
         ...
 
+    async def inject_mo(self, source: str, destination: str, text: str) -> None:
+        """Play a subscriber: send an inbound message to the portal as the vendor would."""
+        ...
+
+
+class PaymentAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """One account with a payment system (its keys and webhook secret), set by the owner or a reseller for the
+    partners below it; ``settings`` decode to the provider's ``settings_type``."""
+
+    id: int
+    provider: str
+    name: str
+    settings: dict[str, Any]
+
+
+class CheckoutRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A top-up to collect (BIL-9): the core's payment row, the amount in micro-units, where the payer returns."""
+
+    payment_id: int
+    partner_id: int
+    amount_micros: int
+    currency: str
+    description: str
+    success_url: str
+    cancel_url: str
+
+
+class Checkout(msgspec.Struct, frozen=True, kw_only=True):
+    """The provider's answer: its id for the payment and the page the payer is redirected to."""
+
+    vendor_payment_id: str
+    redirect_url: str
+
+
+class PaymentUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified provider event about one payment. The core credits a ``succeeded`` payment once (matched by
+    ``payment_id``, the id given in CheckoutRequest, else by ``vendor_payment_id``) and emits PaymentSettled."""
+
+    vendor_payment_id: str
+    status: Literal["succeeded", "failed", "refunded"]
+    amount_micros: int
+    currency: str
+    payment_id: int | None = None
+    vendor_event_id: str = ""
+
+
+class RefundResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The provider's answer to a refund; a refund that is not yet final arrives later as a PaymentUpdate."""
+
+    vendor_refund_id: str
+    amount_micros: int
+    final: bool
+
 
 @runtime_checkable
 class PaymentProvider(Protocol):
-    """A payment system a partner can top up its balance with."""
+    """A payment system a partner can top up its balance with (a sandbox, a Stripe-like API)."""
 
     name: ClassVar[str]
     label: ClassVar[str]
-    settings_type: ClassVar[type[msgspec.Struct]]
+
+    @property
+    def settings_type(self) -> type[msgspec.Struct]: ...
+
+    async def create_checkout(self, account: PaymentAccount, request: CheckoutRequest) -> Checkout:
+        """Open a payment (checkout session or intent) with the provider; idempotent per ``payment_id``."""
+        ...
+
+    def parse_webhook(self, account: PaymentAccount, request: WebhookRequest) -> PaymentUpdate | None:
+        """Verify the call's signature with the account's secret (raise Unauthenticated when it fails) and parse
+        it; None for an event that concerns no payment state."""
+        ...
+
+    async def refund(self, account: PaymentAccount, vendor_payment_id: str, amount_micros: int) -> RefundResult:
+        """Give back all or part of a settled payment."""
+        ...
+
+
+class LinkRecipient(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Whom one short code is for: the message (EDR) it goes out in, so that a click names the recipient."""
+
+    partner_id: int
+    campaign_id: int | None = None
+    edr_id: int | None = None
+
+
+class ShortLink(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A short code and the full short URL (``https://<short domain>/<code>``) that replaces the long one."""
+
+    code: str
+    short_url: str
+
+
+class LinkTarget(msgspec.Struct, frozen=True, kw_only=True):
+    """What a short code on a domain leads to, and whose it is (for LinkClicked)."""
+
+    link_id: int
+    url: str
+    recipient: LinkRecipient
+
+
+class Click(msgspec.Struct, frozen=True, kw_only=True):
+    """One visit of a short link (URL-2); ``os`` and ``browser`` come from the user agent."""
+
+    clicked_at: datetime
+    user_agent: str = ""
+    os: str = ""
+    browser: str = ""
 
 
 @runtime_checkable
 class Shortener(Protocol):
-    """Turns long URLs into short links and records their clicks."""
+    """Turns long URLs into short links per recipient, resolves codes and records their clicks (URL-1…3)."""
 
     name: ClassVar[str]
     label: ClassVar[str]
-    settings_type: ClassVar[type[msgspec.Struct]]
+
+    @property
+    def settings_type(self) -> type[msgspec.Struct]: ...
+
+    async def shorten(self, domain: str, url: str, recipients: Sequence[LinkRecipient]) -> Sequence[ShortLink]:
+        """One short link on ``domain`` per recipient, in the same order."""
+        ...
+
+    async def resolve(self, domain: str, code: str) -> LinkTarget | None:
+        """Where ``code`` leads; None for an unknown or archived code (the redirect answers 404)."""
+        ...
+
+    async def record_click(self, target: LinkTarget, click: Click) -> None:
+        """Store the click; the core then emits LinkClicked."""
+        ...
 
 
-P = TypeVar("P")
+class _Named(Protocol):
+    name: ClassVar[str]
+
+
+P = TypeVar("P", bound=_Named)
 
 
 class Registry(Generic[P]):
-    """Providers of one kind keyed by name; registering a name twice is an error, not a silent override."""
+    """Providers of one kind keyed by name; registering a name twice is an error, not a silent override.
 
-    def __init__(self, kind: str, protocol: type[P]) -> None:
+    ``protocol`` is P's runtime-checkable Protocol, for plugins that register without a type checker.
+    """
+
+    def __init__(self, kind: str, protocol: type) -> None:
         self.kind = kind
         self._protocol = protocol
         self._items: dict[str, P] = {}
 
     def register(self, provider: P) -> None:
-        if not isinstance(provider, self._protocol):  # type: ignore[arg-type]
+        if not isinstance(provider, self._protocol):
             raise TypeError(f"{provider!r} is not a {self.kind} provider")
-        name = provider.name  # type: ignore[attr-defined]
+        name = provider.name
         if name in self._items:
             raise ValueError(f"{self.kind} provider {name!r} is registered twice")
         self._items[name] = provider

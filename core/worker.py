@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from redis.asyncio import Redis
 from saq import CronJob, Queue, Worker
@@ -35,7 +35,7 @@ def job_functions() -> list[Callable[..., Awaitable[Any]]]:
 class PortalWorker(Worker):
     """A saq worker that leaves SIGINT/SIGTERM to its host (uvicorn or ``portal worker``)."""
 
-    SIGNALS: ClassVar[list[signal.Signals]] = []
+    SIGNALS: list[signal.Signals] = []
 
 
 def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
@@ -64,7 +64,8 @@ def _worker(
         cron_jobs=crons,
         concurrency=concurrency,
         startup=startup,
-        timers={"worker_info": 5},
+        # saq declares PartialTimersDict with total=False over TimersDict, which leaves the inherited keys required.
+        timers={"worker_info": 5},  # type: ignore[arg-type]
     )
 
 

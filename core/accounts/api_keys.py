@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from core.accounts.tables import ApiKey
 from core.actor import Actor
-from core.db import write_transaction
+from core.db import must_exist, write_transaction
 from core.errors import Conflict, NotFound, Unauthenticated
 from core.tenancy import audit
 from core.tenancy.schemas import Url
@@ -138,7 +138,7 @@ async def create_key(actor: Actor, data: ApiKeyCreate, *, ip: str = "") -> ApiKe
         await audit.record(
             actor, "api_key.create", f"Created API key {data.name!r}", object_type="api_key", object_id=row.id, ip=ip
         )
-    stored = await ApiKey.select().where(ApiKey.id == row.id).first()
+    stored = must_exist(await ApiKey.select().where(ApiKey.id == row.id).first())
     return ApiKeyCreated(key=key, api_key=_view(stored, None))
 
 
@@ -155,7 +155,7 @@ async def refresh_key(actor: Actor, key_id: int, *, ip: str = "") -> ApiKeyView:
             object_id=key_id,
             ip=ip,
         )
-    return _view(await ApiKey.select().where(ApiKey.id == key_id).first(), None)
+    return _view(must_exist(await ApiKey.select().where(ApiKey.id == key_id).first()), None)
 
 
 async def remove_key(actor: Actor, key_id: int, *, ip: str = "") -> None:

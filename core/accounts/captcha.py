@@ -19,6 +19,11 @@ def _key(challenge_id: str) -> str:
     return f"captcha:{challenge_id}"
 
 
+def _text(stored: bytes | str | None) -> str | None:
+    """A stored answer as text; the portal's Redis client answers in bytes."""
+    return stored.decode() if isinstance(stored, bytes) else stored
+
+
 async def new_challenge(redis: Redis) -> str:
     challenge_id = secrets.token_urlsafe(16)
     answer = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
@@ -28,13 +33,13 @@ async def new_challenge(redis: Redis) -> str:
 
 async def image(redis: Redis, challenge_id: str) -> bytes | None:
     """The PNG of a live challenge (drawn in a thread: Pillow work blocks), None when unknown or expired."""
-    answer = await redis.get(_key(challenge_id))
+    answer = _text(await redis.get(_key(challenge_id)))
     if answer is None:
         return None
-    return await asyncio.to_thread(lambda: _generator.generate(answer.decode()).getvalue())
+    return await asyncio.to_thread(lambda: _generator.generate(answer).getvalue())
 
 
 async def solved(redis: Redis, challenge_id: str, attempt: str) -> bool:
     """Check an answer; the challenge is spent either way, so a bot gets one guess per image."""
-    answer = await redis.getdel(_key(challenge_id or "-"))
-    return answer is not None and secrets.compare_digest(answer.decode(), attempt.strip().upper())
+    answer = _text(await redis.getdel(_key(challenge_id or "-")))
+    return answer is not None and secrets.compare_digest(answer, attempt.strip().upper())

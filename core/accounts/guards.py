@@ -28,7 +28,7 @@ def request_portal(connection: ASGIConnection) -> PortalContext:
     return connection.scope["state"]["portal"]
 
 
-async def current_actor(request: Request) -> Actor | None:
+async def current_actor(request: ASGIConnection) -> Actor | None:
     """The signed-in Actor of this request or None; computed once per request."""
     state = request.scope["state"]
     if _ACTOR in state:
@@ -52,8 +52,8 @@ async def current_actor(request: Request) -> Actor | None:
                 raise Unauthenticated("The token was issued on another portal")
             state[_VIA] = "token"
     else:
-        token = request.cookies.get(sessions.COOKIE_NAME)
-        data = await sessions.load(portal.redis, token) if token else None
+        cookie = request.cookies.get(sessions.COOKIE_NAME)
+        data = await sessions.load(portal.redis, cookie) if cookie else None
         if data is not None and data.portal_id == site.id:
             actor = await load_actor(data.user_id, site.id)
     state[_ACTOR] = actor
@@ -70,7 +70,7 @@ async def provide_actor(request: Request) -> Actor:
 
 async def sign_in_token_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Routes that manage credentials take the short-lived sign-in token, never an API key (ACC-6)."""
-    if await current_actor(connection) is None:  # type: ignore[arg-type]
+    if await current_actor(connection) is None:
         raise Unauthenticated("A valid bearer token is required")
     if connection.scope["state"].get(_VIA) != "token":
         raise Unauthenticated("Use the token from POST /api/auth/login, not an API key, to manage API keys")
@@ -78,7 +78,7 @@ async def sign_in_token_guard(connection: ASGIConnection, _: BaseRouteHandler) -
 
 async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """ACC-7: operators do not reach finance, API keys or deletions."""
-    actor = await current_actor(connection)  # type: ignore[arg-type]
+    actor = await current_actor(connection)
     if actor is None:
         raise Unauthenticated("Sign in first")
     if not actor.is_admin:
@@ -87,7 +87,7 @@ async def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Admin Panel routes exist only for owner and reseller users; others get the 404 of a missing page."""
-    actor = await current_actor(connection)  # type: ignore[arg-type]
+    actor = await current_actor(connection)
     if actor is None:
         raise Unauthenticated("Sign in first")
     require_manager(actor)

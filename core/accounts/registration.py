@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,7 @@ from core.accounts.schemas import Email, PersonName
 from core.accounts.services import load_actor
 from core.accounts.tables import User
 from core.actor import Actor
-from core.db import write_transaction
+from core.db import must_exist, write_transaction
 from core.errors import InvalidInput, NotFound, PortalError
 from core.mail.services import send_mail
 from core.portal import Portal
@@ -70,7 +71,7 @@ def check_new_password(password: str, confirm: str, email: str) -> None:
         raise InvalidInput(problem, field="password")
 
 
-def _check_custom_fields(site_fields: list[dict[str, Any]], values: dict[str, str]) -> dict[str, str]:
+def _check_custom_fields(site_fields: Sequence[dict[str, Any]], values: dict[str, str]) -> dict[str, str]:
     known = {f["key"]: f for f in site_fields}
     for key in values:
         if key not in known:
@@ -131,7 +132,7 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, ip: str
         )
         return
     password_hash = await hash_password(data.password)
-    parent = await Partner.select().where(Partner.id == site.partner_id).first()
+    parent = must_exist(await Partner.select().where(Partner.id == site.partner_id).first())
     async with write_transaction():
         partner_id = await insert_partner(parent, PartnerCreate(name=data.company, kind="end_user"), site.id)
         user = User(
@@ -147,7 +148,7 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, ip: str
             created_at=datetime.now(UTC),
         )
         await user.save()
-        partner = await Partner.select(Partner.path).where(Partner.id == partner_id).first()
+        partner = must_exist(await Partner.select(Partner.path).where(Partner.id == partner_id).first())
         newcomer = Actor(
             user_id=user.id,
             email=email,
@@ -188,7 +189,7 @@ async def confirm(token: str) -> str:
     """Activate the account of a confirmation link; returns its e-mail address."""
     user_id = await tokens.redeem(token, "confirm")
     await User.update({User.active: True}).where(User.id == user_id)
-    row = await User.select(User.email).where(User.id == user_id).first()
+    row = must_exist(await User.select(User.email).where(User.id == user_id).first())
     return row["email"]
 
 
@@ -222,10 +223,10 @@ async def request_reset(portal: Portal, site: PortalContext, email: str, *, ip: 
 
 async def reset_password(portal: Portal, token: str, password: str, confirm_password: str) -> str:
     """Set a new password from a reset link; every session of the user ends. Returns the e-mail address."""
-    owner = await User.select(User.email).where(User.id == await tokens.peek(token, "reset")).first()
+    owner = must_exist(await User.select(User.email).where(User.id == await tokens.peek(token, "reset")).first())
     check_new_password(password, confirm_password, owner["email"])
     user_id = await tokens.redeem(token, "reset")
     await User.update({User.password_hash: await hash_password(password)}).where(User.id == user_id)
     await sessions.destroy_all(portal.redis, user_id)
-    row = await User.select(User.email).where(User.id == user_id).first()
+    row = must_exist(await User.select(User.email).where(User.id == user_id).first())
     return row["email"]

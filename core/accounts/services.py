@@ -15,7 +15,7 @@ from core.accounts.passwords import hash_password, password_problem, verify_pass
 from core.accounts.schemas import ApiToken, ProfileUpdate, UserCreate, UserView
 from core.accounts.tables import User
 from core.actor import Actor
-from core.db import json_value, write_transaction
+from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
 from core.mail.services import send_mail
 from core.portal import Portal
@@ -153,8 +153,10 @@ async def count_failure(portal: Portal, site: PortalContext, email: str, ip: str
         if lock:
             pipe.set(account_key, limit, ex=window)
         else:
-            pipe.incr(account_key).expire(account_key, window)
-        pipe.incr(ip_key).expire(ip_key, window)
+            pipe.incr(account_key)
+            pipe.expire(account_key, window)
+        pipe.incr(ip_key)
+        pipe.expire(ip_key, window)
         results = await pipe.execute()
     failures = limit if lock else int(results[0])
     if failures == limit:
@@ -210,7 +212,7 @@ async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: st
             object_id=row.id,
             ip=ip,
         )
-    return _user_view(await User.select().where(User.id == row.id).first())
+    return _user_view(must_exist(await User.select().where(User.id == row.id).first()))
 
 
 async def _password_mark(settings: Settings, user_id: int) -> str:
@@ -279,13 +281,13 @@ async def update_profile(actor: Actor, data: ProfileUpdate, custom: dict[str, st
 
 
 async def custom_fields(actor: Actor) -> dict[str, str]:
-    row = await User.select(User.custom_fields).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.custom_fields).where(User.id == actor.user_id).first())
     return dict(json_value(row["custom_fields"]) or {})
 
 
 async def change_password(actor: Actor, current: str, password: str, confirm: str) -> None:
     """Needs the current password; the caller ends the user's other sessions."""
-    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.password_hash).where(User.id == actor.user_id).first())
     if not await verify_password(row["password_hash"], current):
         raise InvalidInput(N_("The current password is wrong"), field="current")
     if password != confirm:
@@ -298,7 +300,7 @@ async def change_password(actor: Actor, current: str, password: str, confirm: st
 
 async def regenerate_totp(actor: Actor, current: str, code: str) -> str:
     """A new two-factor key, after the password and a current code of the old key (ACC-3)."""
-    row = await User.select(User.password_hash).where(User.id == actor.user_id).first()
+    row = must_exist(await User.select(User.password_hash).where(User.id == actor.user_id).first())
     if not await verify_password(row["password_hash"], current):
         raise InvalidInput(N_("The current password is wrong"), field="current")
     if not await twofactor.needs_enrolment(actor.user_id) and not await twofactor.accept_code(actor.user_id, code):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -10,6 +10,8 @@ from core.tenancy.tables import Partner
 
 class User(Table, tablename="portal_user"):
     """A person who signs in; belongs to one partner with the role admin or operator (ACC-7)."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
     email = Varchar(length=254, unique=True, help_text="Stored lower-case")
@@ -33,6 +35,8 @@ class User(Table, tablename="portal_user"):
 class AccountToken(Table, tablename="account_token"):
     """A single-use, expiring link sent by e-mail: confirm a sign-up or reset a password."""
 
+    id: Serial
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
     purpose = Varchar(length=10, help_text="confirm or reset")
     token_hash = Varchar(length=64, unique=True, help_text="SHA-256 of the token; the token itself is only mailed")
@@ -42,6 +46,8 @@ class AccountToken(Table, tablename="account_token"):
 
 class ApiKey(Table, tablename="api_key"):
     """A partner's key for the REST API (API-1); only its hash is stored."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade)
     name = Varchar(length=60)

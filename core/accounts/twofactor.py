@@ -15,6 +15,7 @@ import qrcode.image.svg
 from redis.asyncio import Redis
 
 from core.accounts.tables import User
+from core.db import must_exist
 
 PENDING_SECONDS = 300
 MAX_CODE_ATTEMPTS = 5
@@ -65,7 +66,7 @@ async def secret_for_enrolment(user_id: int) -> tuple[str, bool]:
 
     A confirmed secret is never shown again here; only Account settings > Security replaces it.
     """
-    row = await User.select(User.totp_secret, User.totp_confirmed).where(User.id == user_id).first()
+    row = must_exist(await User.select(User.totp_secret, User.totp_confirmed).where(User.id == user_id).first())
     if row["totp_secret"] and not row["totp_confirmed"]:
         return row["totp_secret"], False
     secret = pyotp.random_base32()
@@ -132,5 +133,5 @@ async def regenerate(user_id: int) -> str:
 
 
 async def needs_enrolment(user_id: int) -> bool:
-    row = await User.select(User.totp_confirmed).where(User.id == user_id).first()
+    row = must_exist(await User.select(User.totp_confirmed).where(User.id == user_id).first())
     return not row["totp_confirmed"]

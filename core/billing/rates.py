@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.billing.rate_schemas import (
@@ -27,7 +28,7 @@ from core.billing.rate_schemas import (
     aware,
 )
 from core.billing.tables import PlanAssignment, Rate, RatePlan
-from core.db import icontains, starts_with, write_transaction
+from core.db import icontains, must_exist, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.money import MAX_AMOUNT, from_micros, to_micros
 from core.numbering.book import CsvError, csv_rows
@@ -189,7 +190,7 @@ async def list_rates(
 ) -> Page[RateView]:
     """A plan's rates by country and network; ``query`` is an ISO code, an MCC or an MCCMNC."""
     await _visible_plan(actor, plan_id)
-    where = Rate.plan == plan_id
+    where: Combinable = Rate.plan == plan_id
     if q := query.strip().replace(" ", ""):
         if q.isdigit():
             where &= (Rate.mcc == q[:3]) & ((Rate.mnc == q[3:]) if len(q) > 3 else Rate.mnc.is_not_null())
@@ -348,7 +349,7 @@ async def add_rate(actor: Actor, plan_id: int, data: RateIn, *, ip: str = "") ->
             object_id=plan_id,
             ip=ip,
         )
-    return _rate_view(await Rate.select().where(Rate.id == row.id).first())
+    return _rate_view(must_exist(await Rate.select().where(Rate.id == row.id).first()))
 
 
 async def _visible_rate(actor: Actor, rate_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -517,7 +518,7 @@ async def assign_plan(actor: Actor, plan_id: int, partner_id: int, *, ip: str = 
             details={"plan_id": plan_id, "replaced_plan_id": previous["plan"] if previous else None},
             ip=ip,
         )
-    row = await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(PlanAssignment.slot == slot).first()
+    row = must_exist(await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(PlanAssignment.slot == slot).first())
     return _assignment_view(row)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from core.actor import Actor
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.billing.tables import LedgerEntry
-from core.db import write_transaction
+from core.db import must_exist, write_transaction
 from core.errors import Conflict
 from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
@@ -99,7 +99,7 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
             details={"amount_micros": micros},
             ip=ip,
         )
-    row = await LedgerEntry.select().where(LedgerEntry.id == entry_id).first()
+    row = must_exist(await LedgerEntry.select().where(LedgerEntry.id == entry_id).first())
     return _ledger_view(row)
 
 
@@ -116,5 +116,7 @@ async def list_ledger(
 
 async def balance_of(actor: Actor) -> str:
     """The acting partner's balance for the header."""
-    row = await Partner.select(Partner.balance, Partner.currency).where(Partner.id == actor.partner_id).first()
+    row = must_exist(
+        await Partner.select(Partner.balance, Partner.currency).where(Partner.id == actor.partner_id).first()
+    )
     return format_money(row["balance"], row["currency"])

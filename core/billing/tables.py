@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -10,6 +10,8 @@ from core.tenancy.tables import Partner
 
 class LedgerEntry(Table, tablename="ledger_entry"):
     """A balance change of a partner, written in the same transaction as the balance update."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
     kind = Varchar(length=20, help_text="manual, top_up, payment, campaign, pack, api, rerating, reply")
@@ -26,6 +28,8 @@ class LedgerEntry(Table, tablename="ledger_entry"):
 class RatePlan(Table, tablename="rate_plan"):
     """A price list for one channel offered by a partner (the owner or a reseller) to its partners (BIL-2)."""
 
+    id: Serial
+
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
     partner_path = Varchar(length=400, index=True, help_text="Copy of the offering partner's path, for scoping")
     name = Varchar(length=120)
@@ -39,6 +43,8 @@ class RatePlan(Table, tablename="rate_plan"):
 class Rate(Table, tablename="rate_plan_rate"):
     """The price of one unit (an SMS segment) to a network, or to a country's All networks (``mnc`` empty)."""
 
+    id: Serial
+
     plan = ForeignKey(references=RatePlan, on_delete=OnDelete.cascade, index=True)
     country_iso = Varchar(length=2)
     mcc = Varchar(length=3)
@@ -50,6 +56,8 @@ class Rate(Table, tablename="rate_plan_rate"):
 
 class PlanAssignment(Table, tablename="rate_plan_assignment"):
     """Which plan a partner uses on a channel; ``slot`` ('<partner id>:<channel>') is unique: one per channel."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
     plan = ForeignKey(references=RatePlan, on_delete=OnDelete.cascade, index=True)

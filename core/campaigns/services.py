@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.billing.pricing import price_list
@@ -20,7 +21,7 @@ from core.campaigns.tables import Campaign, CampaignNumber
 from core.contacts.fields import variables
 from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked, group_phones
-from core.db import icontains, json_value, write_transaction
+from core.db import icontains, json_value, must_exist, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
@@ -118,7 +119,7 @@ async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
 
 
 async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
-    where = owned(Campaign, actor)
+    where: Combinable = owned(Campaign, actor)
     if f.query:
         where &= icontains(Campaign.name, f.query)
     if f.status:
@@ -189,7 +190,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
 
 async def partner_options(partner_id: int) -> PartnerOptions:
     """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
-    row = await Partner.select(Partner.options).where(Partner.id == partner_id).first()
+    row = must_exist(await Partner.select(Partner.options).where(Partner.id == partner_id).first())
     return msgspec.convert(json_value(row["options"]) or {}, PartnerOptions, strict=False)
 
 
@@ -258,7 +259,7 @@ async def start_campaign(
         return False
     now = datetime.now(UTC)
     prices = await price_list(row["partner"], row["channel"], now)
-    partner = await Partner.select(Partner.currency).where(Partner.id == row["partner"]).first()
+    partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == row["partner"]).first())
     async with write_transaction():
         ledger_id = row["ledger_entry_id"]
         if ledger_id is None:
@@ -266,9 +267,9 @@ async def start_campaign(
                 partner=row["partner"],
                 kind="campaign",
                 amount=0,
-                balance_after=(await Partner.select(Partner.balance).where(Partner.id == row["partner"]).first())[
-                    "balance"
-                ],
+                balance_after=must_exist(
+                    await Partner.select(Partner.balance).where(Partner.id == row["partner"]).first()
+                )["balance"],
                 currency=partner["currency"],
                 initiator_id=row["created_by"],
                 initiator_email="",
@@ -330,7 +331,7 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
         await change_status(portal, campaign_id, {"in_progress"}, "paused", "Paused by the user")
     elif action == "resume":
         if await change_status(portal, campaign_id, {"paused"}, "in_progress"):
-            fresh = await Campaign.select(Campaign.expanded).where(Campaign.id == campaign_id).first()
+            fresh = must_exist(await Campaign.select(Campaign.expanded).where(Campaign.id == campaign_id).first())
             await (enqueue_senders(portal, campaign_id) if fresh["expanded"] else enqueue_prepare(portal, campaign_id))
     elif action == "cancel":
         await _cancel(portal, campaign_id)
@@ -377,6 +378,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     """Recipients, stop-listed numbers and cost by country and network, before the campaign is confirmed."""
     sender, numbers = await check_campaign(portal, actor, data)
     provider = portal.registries.channels.get(data.channel)
+    assert provider is not None, "check_campaign rejects an unknown channel"
     parts = max(provider.segments(estimate_text(data.text)), 1)
     allowed: set[str] = set()
     stopped: set[str] = set()
@@ -398,7 +400,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     for phone in allowed:
         dest = index.resolve(phone)
         rate = prices.price(dest) if prices and dest else None
-        if rate is None:
+        if rate is None or dest is None:
             no_rate += 1
             continue
         key = (dest.country, dest.network, dest.mcc + dest.mnc)
@@ -417,7 +419,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         for k, v in sorted(lines.items())
     ]
     total = sum((line.total for line in items), start=from_micros(0))
-    partner = await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first()
+    partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
     return CostPreview(
         recipients=len(allowed),
         stop_listed=len(stopped),

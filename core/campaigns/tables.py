@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -11,6 +11,8 @@ from core.tenancy.tables import Partner
 class Campaign(Table, tablename="campaign"):
     """One campaign; its progress counters are kept exact by the dispatch engine in the same transactions
     that change its EDRs, so the list never has to count millions of rows."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
     created_by = Integer(null=True, default=None)
@@ -49,6 +51,8 @@ class Campaign(Table, tablename="campaign"):
 
 class CampaignNumber(Table, tablename="campaign_number"):
     """A recipient typed in or uploaded (not from a contact group), already normalised and deduplicated."""
+
+    id: Serial
 
     campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, index=True)
     phone = Varchar(length=15)

@@ -11,7 +11,7 @@ from msgspec import UNSET
 from core.actor import Actor
 from core.contacts.schemas import FieldIn, FieldUpdate, FieldView
 from core.contacts.tables import ContactField
-from core.db import json_value, write_transaction
+from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.tenancy import audit
 from core.tenancy.scope import owned, require_admin
@@ -81,7 +81,7 @@ async def create_field(actor: Actor, data: FieldIn, *, ip: str = "") -> FieldVie
         await audit.record(
             actor, "field.create", f"Created contact field {data.name!r}", object_type="field", object_id=row.id, ip=ip
         )
-    return _view(await ContactField.select().where(ContactField.id == row.id).first())
+    return _view(must_exist(await ContactField.select().where(ContactField.id == row.id).first()))
 
 
 async def _own(actor: Actor, field_id: int) -> dict[str, Any]:
@@ -109,7 +109,7 @@ async def update_field(actor: Actor, field_id: int, data: FieldUpdate, *, ip: st
                 object_id=field_id,
                 ip=ip,
             )
-    return _view(await ContactField.select().where(ContactField.id == field_id).first())
+    return _view(must_exist(await ContactField.select().where(ContactField.id == field_id).first()))
 
 
 async def delete_field(actor: Actor, field_id: int, *, ip: str = "") -> None:

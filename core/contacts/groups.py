@@ -8,6 +8,7 @@ from typing import Any
 
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from core.actor import Actor
@@ -34,7 +35,7 @@ def _same_name(name: str) -> WhereRaw:
 async def list_groups(
     actor: Actor, *, query: str = "", page: int = 1, per_page: int = DEFAULT_PER_PAGE
 ) -> Page[GroupView]:
-    where = owned(ContactGroup, actor)
+    where: Combinable = owned(ContactGroup, actor)
     if query:
         where &= icontains(ContactGroup.name, query)
     found = await paginate(ContactGroup.select().order_by(ContactGroup.name), where, page=page, per_page=per_page)

@@ -24,7 +24,7 @@ from core.contacts.importing import MEDIA_TYPES, build_preview, check_mapping, d
 from core.contacts.schemas import GroupIn, GroupRef, ImportPreview, ImportStart, ImportUploaded, ImportView
 from core.contacts.services import own_groups, own_senders
 from core.contacts.tables import ContactGroup, ContactImport
-from core.db import is_sqlite, json_value, write_transaction
+from core.db import is_sqlite, json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, PortalError
 from core.portal import Portal
 from core.tenancy import audit
@@ -285,7 +285,7 @@ async def run_import(portal: Portal, import_id: int) -> str:
     )
     if not claimed:
         return "not queued"
-    row = await ContactImport.select().where(ContactImport.id == import_id).first()
+    row = must_exist(await ContactImport.select().where(ContactImport.id == import_id).first())
     directory = _directory(portal.settings.var_dir, row["partner"], import_id)
     invalid = InvalidRows(directory / INVALID_FILE, None)
     try:

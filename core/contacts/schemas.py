@@ -155,10 +155,13 @@ class StopListChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     all_senders: bool = False
 
 
+GroupActionKind = Literal["add", "remove", "move"]
+
+
 class GroupAction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     selection: Selection
     group_id: Id
-    action: Literal["add", "remove", "move"]
+    action: GroupActionKind
 
 
 class ColumnSetting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

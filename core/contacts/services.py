@@ -8,6 +8,7 @@ from typing import Any
 
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 
 from core.accounts.tables import User
 from core.actor import Actor
@@ -62,7 +63,7 @@ async def own_senders(actor: Actor, ids: list[int]) -> list[int]:
 
 def contact_where(actor: Actor, f: ContactFilter, fields: set[str] | None = None) -> Any:
     """The WHERE of the contacts table for a filter; every branch keeps the partner condition."""
-    where = owned(Contact, actor)
+    where: Combinable = owned(Contact, actor)
     if f.phone:
         digits = "".join(c for c in f.phone if c.isdigit())
         if not digits:
@@ -294,7 +295,7 @@ async def group_action(actor: Actor, data: GroupAction, *, ip: str = "") -> int:
         return 0
     async with write_transaction():
         if data.action in ("remove", "move"):
-            condition = ContactGroupMember.contact.is_in(ids)
+            condition: Combinable = ContactGroupMember.contact.is_in(ids)
             if data.action == "remove":
                 condition &= ContactGroupMember.group == data.group_id
             await ContactGroupMember.delete().where(condition)

@@ -10,6 +10,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -24,6 +25,8 @@ from core.tenancy.tables import Partner
 class ContactGroup(Table, tablename="contact_group"):
     """A named set of a partner's contacts; a contact may be in several (CON-4)."""
 
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
+
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=120, help_text="Unique per partner, regardless of case")
     description = Varchar(length=500, default="")
@@ -32,6 +35,8 @@ class ContactGroup(Table, tablename="contact_group"):
 
 class Contact(Table, tablename="contact"):
     """A person a partner sends to (CON-1); the phone is E.164 digits and unique per partner."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade)
     phone = Varchar(length=15)
@@ -48,6 +53,7 @@ class Contact(Table, tablename="contact"):
 
 
 class ContactGroupMember(Table, tablename="contact_group_member"):
+    id: Serial
     contact = ForeignKey(references=Contact, on_delete=OnDelete.cascade)
     group = ForeignKey(references=ContactGroup, on_delete=OnDelete.cascade, index=True)
 
@@ -55,12 +61,16 @@ class ContactGroupMember(Table, tablename="contact_group_member"):
 class ContactBlock(Table, tablename="contact_block"):
     """Stop list (CON-5): this contact must not receive messages from this sender ID."""
 
+    id: Serial
+
     contact = ForeignKey(references=Contact, on_delete=OnDelete.cascade)
     sender = ForeignKey(references=Sender, on_delete=OnDelete.cascade)
 
 
 class ContactField(Table, tablename="contact_field"):
     """A custom column of a partner's contacts (CON-2)."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=60)
@@ -74,6 +84,8 @@ class ContactField(Table, tablename="contact_field"):
 class TableSetting(Table, tablename="table_setting"):
     """A user's column order and visibility for one table (contacts, campaigns, EDR)."""
 
+    id: Serial
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade)
     table_name = Varchar(length=40)
     columns = JSON(default=[], help_text="[{key, visible}] in display order")
@@ -81,6 +93,8 @@ class TableSetting(Table, tablename="table_setting"):
 
 class ContactImport(Table, tablename="contact_import"):
     """One import of a file into a partner's contacts (CON-6, CON-7)."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
     user = Integer(null=True, default=None)

@@ -6,6 +6,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.columns import Column
+
 from core.billing.tables import LedgerEntry
 from core.campaigns.states import STATUS_LABELS
 from core.campaigns.tables import Campaign
@@ -31,7 +33,7 @@ async def change_status(
         row = await Campaign.select().where(Campaign.id == campaign_id).first()
         if row is None or row["status"] not in from_statuses:
             return False
-        values = {Campaign.status: to, Campaign.status_reason: reason[:300]}
+        values: dict[Column | str, Any] = {Campaign.status: to, Campaign.status_reason: reason[:300]}
         if finished:
             values[Campaign.finished_at] = now
         if to == "in_progress" and row["started_at"] is None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
+from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.db import json_value, write_transaction
@@ -95,7 +96,7 @@ async def get_connection(actor: Actor, connection_id: int) -> ConnectionView:
 
 
 async def _name_taken(name: str, but: int | None = None) -> bool:
-    where = ConnectionRow.name == name
+    where: Combinable = ConnectionRow.name == name
     if but is not None:
         where &= ConnectionRow.id != but
     return await ConnectionRow.exists().where(where)

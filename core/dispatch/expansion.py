@@ -13,6 +13,7 @@ so sending starts after the first chunk, not after the whole list.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,7 +97,7 @@ class Expander:
         )
         return sources
 
-    def _edr(self, row: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+    def _edr(self, row: Mapping[str, Any], now: datetime) -> tuple[Any, ...]:
         """One EDR row; its batch is filled in once the chunk's batches exist (failed ones have none)."""
         c = self.campaign
         phone = row["phone"]
@@ -106,7 +107,7 @@ class Expander:
             values["phone"] = phone
             values.update(json_value(row.get("custom")) or {})
             text = render(self.text, values)
-        parts = self.provider.segments(text) if self.personal and self.provider else self.fixed_parts
+        parts = self.provider.segments(text) if text is not None and self.provider else self.fixed_parts
         dest = self.index.resolve(phone)
         rate = self.prices.price(dest) if self.prices is not None and dest is not None else None
         error = ""

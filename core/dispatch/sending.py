@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +41,7 @@ def _sql(tx: Any) -> RawSql:
     return RawSql(tx.connection, sqlite=is_sqlite())
 
 
-async def _claim(campaign_id: int) -> tuple[int, dict[str, Any]] | None:
+async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
     """Claim and pay for the campaign's next ready batch; None when there is none ready.
 
     Raises:
@@ -97,7 +97,7 @@ async def _begin_submitting(batch: int) -> bool:
     return changed == 1
 
 
-async def _messages(campaign_id: int, batch: int, campaign: dict[str, Any]) -> list[OutboundMessage]:
+async def _messages(campaign_id: int, batch: int, campaign: Mapping[str, Any]) -> list[OutboundMessage]:
     rows = await (
         Edr.select(Edr.id, Edr.sender, Edr.destination, Edr.text)
         .where((Edr.campaign == campaign_id) & (Edr.batch == batch) & (Edr.status == "BILLED"))
@@ -112,7 +112,7 @@ async def _messages(campaign_id: int, batch: int, campaign: dict[str, Any]) -> l
     ]
 
 
-async def release_batch(sql: RawSql, campaign: dict[str, Any], campaign_id: int, batch: int) -> None:
+async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: int, batch: int) -> None:
     """Give a batch nothing of which was sent back: money refunded, its EDRs and itself ready for any worker."""
     unpaid = await sql.column(
         "SELECT COALESCE(SUM(price), 0) FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",

@@ -35,7 +35,9 @@ def _key(batch: int) -> str:
 async def open_log(redis: Redis, batch: int) -> None:
     """Start the batch's log; before anything of it may leave."""
     async with redis.pipeline(transaction=True) as pipe:
-        await pipe.sadd(_key(batch), MARKER).expire(_key(batch), KEEP_S).execute()
+        pipe.sadd(_key(batch), MARKER)
+        pipe.expire(_key(batch), KEEP_S)
+        await pipe.execute()
 
 
 async def close_log(redis: Redis, batch: int) -> None:

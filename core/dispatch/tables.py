@@ -8,6 +8,7 @@ from piccolo.columns import (
     BigSerial,
     Boolean,
     Integer,
+    Serial,
     SmallInt,
     Text,
     Timestamptz,
@@ -18,6 +19,8 @@ from piccolo.table import Table
 
 class VendorConnection(Table, tablename="vendor_connection"):
     """A connection to a vendor of one channel, configured by the owner (host, credentials, throughput…)."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     channel = Varchar(length=40)
     name = Varchar(length=80, unique=True)
@@ -68,6 +71,8 @@ class EdrPart(Table, tablename="edr_part"):
     Indexed by (vendor_message_id, connection) like the EDR.
     """
 
+    id: Serial
+
     edr = BigInt(index=True)
     vendor_message_id = Varchar(length=65)
     connection = Integer(null=True, default=None, help_text="vendor_connection id, as on the EDR")
@@ -81,6 +86,8 @@ class CampaignBatch(Table, tablename="campaign_batch"):
     submit_sm) → done. A dead worker's ``billed`` batch is released; its ``submitting`` one fails with
     "submission outcome unknown" and is refunded (DSP-3).
     """
+
+    id: Serial
 
     campaign = Integer(index=True)
     state = Varchar(length=12, default="ready")
@@ -96,6 +103,8 @@ class EarlyReport(Table, tablename="early_report"):
     Indexed by (vendor_message_id, connection) like the EDR.
     """
 
+    id: Serial
+
     channel = Varchar(length=40)
     vendor_message_id = Varchar(length=65)
     connection = Integer(null=True, default=None, help_text="vendor_connection id the report arrived on")
@@ -108,6 +117,8 @@ class EarlyReport(Table, tablename="early_report"):
 
 class InboundRecord(Table, tablename="inbound_message"):
     """An MO message as a channel received it; the MO issue adds routing to partners and auto-replies."""
+
+    id: Serial
 
     channel = Varchar(length=40)
     source = Varchar(length=20)

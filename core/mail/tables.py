@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 MAIL_STATUSES = ("queued", "sent", "failed", "outbox")
@@ -10,6 +10,8 @@ MAIL_STATUSES = ("queued", "sent", "failed", "outbox")
 
 class MailMessage(Table, tablename="mail_message"):
     """One rendered e-mail; the delivery job reads it by id and records the outcome on it."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     # Plain integers, not foreign keys: a message stays readable after its portal or partner is gone.
     portal_id = Integer(null=True, default=None, help_text="Portal whose brand and host the message carries")

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from core.actor import Actor
-from core.db import icontains, starts_with, write_transaction
+from core.db import icontains, must_exist, starts_with, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.numbering.book import BookCountry, BookNetwork, book_csv, parse_book
 from core.numbering.normalise import InvalidNumber, normalise
@@ -103,8 +104,8 @@ async def prefix_index() -> PrefixIndex:
         Prefix.network.mcc.as_alias("mcc"),
         Prefix.network.mnc.as_alias("mnc"),
         Prefix.network.name.as_alias("network"),
-        Prefix.network.country.iso.as_alias("iso"),
-        Prefix.network.country.name.as_alias("country"),
+        Prefix.network._.country._.iso.as_alias("iso"),
+        Prefix.network._.country._.name.as_alias("country"),
     )
     interned: dict[tuple, Destination] = {}
     for r in rows:
@@ -314,7 +315,7 @@ async def list_networks(
 ) -> Page[NetworkView]:
     """Networks by country and MCCMNC; ``query`` matches a name, ISO code, MCC, MCCMNC or a number's prefix."""
     require_owner(actor)
-    where = Network.id.is_not_null()
+    where: Combinable = Network.id.is_not_null()
     if country:
         where &= Network.country.iso == country.upper()
     if query := query.strip():
@@ -365,7 +366,7 @@ async def _check_network(
             )
     if len(set(prefixes)) != len(prefixes):
         raise InvalidInput("prefixes: a prefix is listed twice", field="prefixes")
-    taken_where = Prefix.prefix.is_in(prefixes) if prefixes else None
+    taken_where: Combinable | None = Prefix.prefix.is_in(prefixes) if prefixes else None
     if taken_where is not None:
         if network_id:
             taken_where &= Prefix.network != network_id
@@ -407,7 +408,7 @@ async def update_network(actor: Actor, network_id: int, data: NetworkUpdate, *, 
     prefixes = current.prefixes if data.prefixes is msgspec.UNSET else data.prefixes
     if (current.mnc == "") != (mnc == ""):
         raise InvalidInput("mnc: a country's All networks row keeps an empty MNC, and a network needs one", field="mnc")
-    country = await Country.select().where(Country.id == current.country_id).first()
+    country = must_exist(await Country.select().where(Country.id == current.country_id).first())
     async with write_transaction():
         await _check_network(country, mcc, mnc, prefixes, network_id)
         name = current.name if data.name is msgspec.UNSET else data.name

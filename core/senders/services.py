@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.actor import Actor
-from core.db import write_transaction
+from core.db import must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
@@ -70,7 +70,7 @@ async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip
             object_id=row.id,
             ip=ip,
         )
-    return _view(await Sender.select().where(Sender.id == row.id).first())
+    return _view(must_exist(await Sender.select().where(Sender.id == row.id).first()))
 
 
 async def _visible(actor: Actor, sender_id: int) -> dict[str, Any]:
@@ -101,7 +101,7 @@ async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip:
             object_id=sender_id,
             ip=ip,
         )
-    return _view(await Sender.select().where(Sender.id == sender_id).first())
+    return _view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
 
 
 async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -10,6 +10,8 @@ from core.tenancy.tables import Partner
 
 class Sender(Table, tablename="sender"):
     """A sender ID of a partner on one channel; only ``enabled`` ones may be used anywhere (SID-3)."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade)
     channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")

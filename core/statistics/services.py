@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.actor import Actor
 from core.campaigns.tables import Campaign
 from core.db import contains
@@ -54,7 +56,7 @@ def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
 
 async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
     """The actor's partner's EDRs matching the filter, newest first."""
-    where = owned(Edr, actor)
+    where: Combinable = owned(Edr, actor)
     if f.source == "campaign":
         where &= Edr.campaign.is_not_null()
     elif f.source == "api":

@@ -18,7 +18,7 @@ class PortalMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state = scope.setdefault("state", {})
         values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"host"]
         host = parse_host(values[0]) if len(values) == 1 else None
         if values and host is None:

@@ -14,8 +14,8 @@ from core.actor import PartnerKind
 from core.money import check_amount
 from core.web.params import Id
 
-LANGUAGES = ("en", "es", "ru", "tr")
 Language = Literal["en", "es", "ru", "tr"]
+LANGUAGES: tuple[Language, ...] = ("en", "es", "ru", "tr")
 
 Name = Annotated[str, Meta(min_length=1, max_length=120)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]

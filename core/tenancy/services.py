@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from msgspec import UNSET
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 from piccolo.query import Select
 
 from core.actor import Actor
@@ -247,7 +249,7 @@ async def get_portal(actor: Actor, portal_id: int) -> PortalView:
 
 async def _check_hosts(hosts: list[str], portal_id: int | None) -> list[str]:
     unique = list(dict.fromkeys(h.lower() for h in hosts))
-    where = PortalHost.host.is_in(unique)
+    where: Combinable = PortalHost.host.is_in(unique)
     if portal_id is not None:
         where &= PortalHost.portal != portal_id
     taken = await PortalHost.select(PortalHost.host).where(where)
@@ -262,7 +264,7 @@ def _check_theme(actor: Actor, theme: str, portal_slug: str) -> None:
         raise InvalidInput(f"Unknown theme {theme!r}; available: {', '.join(allowed)}", field="theme")
 
 
-def _check_languages(default_language: str, languages: list[str]) -> None:
+def _check_languages(default_language: str, languages: Sequence[str]) -> None:
     if default_language not in languages:
         raise InvalidInput("The default language must be one of the offered languages", field="default_language")
 

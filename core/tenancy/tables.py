@@ -9,6 +9,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -18,9 +19,11 @@ from piccolo.table import Table
 class Partner(Table, tablename="partner"):
     """A node of the partner tree: the system owner, a reseller at any depth, or an end-user company."""
 
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
+
     name = Varchar(length=120)
     kind = Varchar(length=10, help_text="owner, reseller or end_user")
-    parent = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey[Partner] = ForeignKey(references="self", null=True, on_delete=OnDelete.restrict)
     path = Varchar(
         length=400,
         index=True,
@@ -38,6 +41,8 @@ class Partner(Table, tablename="partner"):
 
 class PortalRecord(Table, tablename="portal"):
     """A white-label Campaign Portal owned by a partner (TEN-1)."""
+
+    id: Serial
 
     slug = Varchar(length=40, unique=True)
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, help_text="The owning partner")
@@ -58,12 +63,16 @@ class PortalRecord(Table, tablename="portal"):
 class PortalHost(Table, tablename="portal_host"):
     """A host name that selects its portal (TEN-2); one host belongs to one portal."""
 
+    id: Serial
+
     portal = ForeignKey(references=PortalRecord, on_delete=OnDelete.cascade)
     host = Varchar(length=253, unique=True)
 
 
 class AuditEntry(Table, tablename="audit_entry"):
     """One action of a user on partner data (X-5), visible to the acting partner's admins and ancestors."""
+
+    id: Serial
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, help_text="The acting partner")
     partner_path = Varchar(length=400, index=True, help_text="Copy of partner.path for subtree scoping")

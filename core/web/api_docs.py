@@ -25,7 +25,7 @@ class LocalSwaggerPlugin(SwaggerRenderPlugin):
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         csrf = request.app.csrf_config
         title = escape(str(openapi_schema["info"]["title"]))
-        schema_path = escape(request.app.openapi_config.path if request.app.openapi_config else "/schema")
+        schema_path = escape((request.app.openapi_config.path if request.app.openapi_config else None) or "/schema")
         return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -85,7 +85,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # the i18n extension adds it
     env.globals.update(version=app_version(), language=language, language_names=LANGUAGE_NAMES, **_domain_globals)
     env.filters["money"] = format_amount
     env.filters["dt"] = format_datetime

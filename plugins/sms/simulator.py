@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from plugins.sms import encoding, pdu
 from plugins.sms.pdu import ShortMessage
@@ -42,7 +42,7 @@ class _Session(asyncio.Protocol):
         self.acks: dict[int, asyncio.Future[int]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a TCP connection's, a full Transport
         self.smsc._sessions.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

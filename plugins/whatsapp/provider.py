@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from core import ChannelCapabilities, OutboundMessage, Portal, ProviderError, SendResult
+from core import ChannelCapabilities, OutboundMessage, Portal, ProviderError, SendResult, SubmitProgress
 from plugins.whatsapp.schemas import WhatsAppSettings
 
 
@@ -27,5 +27,7 @@ class WhatsAppChannel:
     async def stop(self) -> None:
         """Nothing to close."""
 
-    async def send_batch(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
+    async def send_batch(
+        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
+    ) -> Sequence[SendResult]:
         raise ProviderError("The WhatsApp Cloud API client is not part of this build yet; no message was sent")

@@ -11,7 +11,25 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
-from core import Actor, ChannelCapabilities, MenuLink, OutboundMessage, SendResult, hookimpl, render_page
+from core import (
+    Actor,
+    ChannelCapabilities,
+    Checkout,
+    CheckoutRequest,
+    Click,
+    LinkRecipient,
+    LinkTarget,
+    MenuLink,
+    OutboundMessage,
+    PaymentAccount,
+    PaymentUpdate,
+    RefundResult,
+    SendResult,
+    ShortLink,
+    WebhookRequest,
+    hookimpl,
+    render_page,
+)
 
 CALLS: dict[str, list[Any]] = {}
 
@@ -45,15 +63,59 @@ class TelegramChannel:
 
 
 class FakePay:
+    """Settles every checkout it opens; its webhook body is the vendor payment id."""
+
     name: ClassVar[str] = "fakepay"
     label: ClassVar[str] = "FakePay"
     settings_type: ClassVar[type[TelegramSettings]] = TelegramSettings
 
+    def __init__(self) -> None:
+        self.opened: dict[str, CheckoutRequest] = {}
+
+    async def create_checkout(self, account: PaymentAccount, request: CheckoutRequest) -> Checkout:
+        vendor_id = f"fp-{request.payment_id}"
+        self.opened[vendor_id] = request
+        return Checkout(vendor_payment_id=vendor_id, redirect_url=f"https://pay.invalid/{vendor_id}")
+
+    def parse_webhook(self, account: PaymentAccount, request: WebhookRequest) -> PaymentUpdate | None:
+        opened = self.opened.get(request.body.decode())
+        if opened is None:
+            return None
+        return PaymentUpdate(
+            vendor_payment_id=request.body.decode(),
+            status="succeeded",
+            amount_micros=opened.amount_micros,
+            currency=opened.currency,
+            payment_id=opened.payment_id,
+        )
+
+    async def refund(self, account: PaymentAccount, vendor_payment_id: str, amount_micros: int) -> RefundResult:
+        return RefundResult(vendor_refund_id=f"re-{vendor_payment_id}", amount_micros=amount_micros, final=True)
+
 
 class FakeShort:
+    """Numbers its links; a code is the link's index."""
+
     name: ClassVar[str] = "fakeshort"
     label: ClassVar[str] = "FakeShort"
     settings_type: ClassVar[type[TelegramSettings]] = TelegramSettings
+
+    def __init__(self) -> None:
+        self.links: list[LinkTarget] = []
+
+    async def shorten(self, domain: str, url: str, recipients: Sequence[LinkRecipient]) -> Sequence[ShortLink]:
+        links = []
+        for recipient in recipients:
+            self.links.append(LinkTarget(link_id=len(self.links), url=url, recipient=recipient))
+            code = str(len(self.links) - 1)
+            links.append(ShortLink(code=code, short_url=f"https://{domain}/{code}"))
+        return links
+
+    async def resolve(self, domain: str, code: str) -> LinkTarget | None:
+        return self.links[int(code)] if code.isdigit() and int(code) < len(self.links) else None
+
+    async def record_click(self, target: LinkTarget, click: Click) -> None:
+        _record("link_click", (target.link_id, click.browser))
 
 
 @get("/fake/ping")
@@ -117,6 +179,9 @@ class TelegramStandIn:
 
     def connection_settings(self) -> dict[str, Any]:
         return {"host": "127.0.0.1", "port": self.port}
+
+    async def inject_mo(self, source: str, destination: str, text: str) -> None:
+        _record("stand_in_mo", (source, destination, text))
 
 
 @hookimpl

@@ -63,8 +63,7 @@ class AccountPages(Controller):
         await services.set_theme(actor, "light" if actor.theme == "dark" else "dark")
         return Redirect(safe_next((await request.form()).get("next")))
 
-    async def _security(self, request: Request, actor: Actor, **context: object) -> Response:
-        status_code = int(context.pop("status_code", 200))  # type: ignore[call-overload]
+    async def _security(self, request: Request, actor: Actor, *, status_code: int = 200, **context: object) -> Response:
         return await page(
             request,
             actor,

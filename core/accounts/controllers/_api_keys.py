@@ -23,8 +23,7 @@ class ApiKeyPages(Controller):
     guards = [admin_guard]
     include_in_schema = False
 
-    async def _list(self, request: Request, actor: Actor, **context: object) -> Response:
-        status_code = int(context.pop("status_code", 200))  # type: ignore[call-overload]
+    async def _list(self, request: Request, actor: Actor, *, status_code: int = 200, **context: object) -> Response:
         portal: Portal = request.app.state.portal
         return await page(
             request,

@@ -14,6 +14,7 @@ from core.accounts.controllers._common import cookie, safe_next, start_session
 from core.accounts.guards import current_actor, request_portal
 from core.accounts.schemas import ApiToken, SignIn
 from core.accounts.tables import User
+from core.db import must_exist
 from core.errors import PortalError, Unauthenticated
 from core.mail.services import send_mail
 from core.portal import Portal
@@ -86,7 +87,7 @@ class SignInPages(Controller):
         attempts_left: int | None = None,
         status_code: int = 200,
     ) -> Response:
-        user = (
+        user = must_exist(
             await User.select(User.email, User.totp_secret, User.totp_confirmed)
             .where(User.id == pending.user_id)
             .first()
@@ -131,7 +132,7 @@ class SignInPages(Controller):
             )
         left = await twofactor.count_attempt(portal.redis, token, pending)
         if left == 0:
-            user = await User.select(User.email).where(User.id == pending.user_id).first()
+            user = must_exist(await User.select(User.email).where(User.id == pending.user_id).first())
             await services.count_failure(portal, site, user["email"], _ip(request), lock=True)
             return Redirect("/login?done=locked", cookies=[cookie(portal, twofactor.PENDING_COOKIE, "", 0)])
         return await self._code_page(

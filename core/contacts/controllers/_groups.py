@@ -12,7 +12,15 @@ from litestar.response import Redirect
 from core.actor import Actor
 from core.contacts import groups, services
 from core.contacts.controllers._common import PER_PAGE_CHOICES, done_url, outcome, typed_values
-from core.contacts.schemas import ContactFilter, GroupAction, GroupIn, GroupUpdate, GroupView, Selection
+from core.contacts.schemas import (
+    ContactFilter,
+    GroupAction,
+    GroupActionKind,
+    GroupIn,
+    GroupUpdate,
+    GroupView,
+    Selection,
+)
 from core.errors import InvalidInput, PortalError
 from core.web.forms import parse_form
 from core.web.i18n import N_
@@ -21,7 +29,7 @@ from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 # Copying into a group adds the members there; moving leaves them in that group only (the service's "move").
-MEMBER_ACTIONS = {"move": "move", "copy": "add", "remove": "remove"}
+MEMBER_ACTIONS: dict[str, GroupActionKind] = {"move": "move", "copy": "add", "remove": "remove"}
 
 
 class GroupPages(Controller):
@@ -183,7 +191,7 @@ class GroupPages(Controller):
             data = GroupAction(
                 selection=members,
                 group_id=group_id if action == "remove" else int(target),
-                action=MEMBER_ACTIONS[action],  # type: ignore[arg-type]
+                action=MEMBER_ACTIONS[action],
             )
             count = await services.group_action(actor, data, ip=client_ip(request))
         except PortalError as exc:

@@ -38,6 +38,7 @@ from core.contacts.schemas import (
     FieldIn,
     FieldUpdate,
     GroupAction,
+    GroupActionKind,
     Selection,
     StopListChange,
 )
@@ -135,12 +136,15 @@ def _chosen_group(form: Any) -> int:
     return int(value)
 
 
+_GROUP_ACTIONS: dict[str, GroupActionKind] = {"add": "add", "remove": "remove", "move": "move"}
+
+
 async def _run_bulk(actor: Actor, action: str, selection: Selection, form: Any, ip: str) -> int:
     """One action on the selected contacts, through the service that owns its rules."""
     if action == "delete":
         return await services.delete_contacts(actor, selection, ip=ip)
-    if action in ("add", "remove", "move"):
-        data = GroupAction(selection=selection, group_id=_chosen_group(form), action=action)  # type: ignore[arg-type]
+    if action in _GROUP_ACTIONS:
+        data = GroupAction(selection=selection, group_id=_chosen_group(form), action=_GROUP_ACTIONS[action])
         return await services.group_action(actor, data, ip=ip)
     change = StopListChange(
         selection=selection,
