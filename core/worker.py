@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from saq import CronJob, Queue, Worker
 from saq.queue.redis import RedisQueue
 
-from core.accounts.jobs import flush_api_key_usage
+from core.accounts.jobs import flush_api_key_usage, send_reset_link
 from core.contacts.jobs import run_import, sweep_imports
 from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
@@ -29,7 +29,7 @@ def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
-    return [deliver_mail, run_import, prepare_campaign, *plugin_jobs()]
+    return [deliver_mail, send_reset_link, run_import, prepare_campaign, *plugin_jobs()]
 
 
 class PortalWorker(Worker):

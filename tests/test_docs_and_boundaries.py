@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -15,10 +16,14 @@ def hook_names() -> list[str]:
     return [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "campaign_portal_spec")]
 
 
-def test_every_hook_has_a_section_in_plugin_hooks_md():
-    headings = re.findall(r"^## (\w+)\(", (ROOT / "docs" / "plugin_hooks.md").read_text(), re.M)
-    assert len(hook_names()) >= 14
-    assert sorted(headings) == sorted(hook_names())
+def test_every_hook_has_a_section_in_plugin_hooks_md_with_its_parameters():
+    """Each hook is a heading ``## name(param, param)`` listing exactly the hookspec's parameters, in order."""
+    headings = re.findall(r"^## (\w+)\(([^)]*)\)\s*$", (ROOT / "docs" / "plugin_hooks.md").read_text(), re.M)
+    documented = {name: [p.strip() for p in params.split(",") if p.strip()] for name, params in headings}
+    specs = {name: list(inspect.signature(getattr(hookspecs, name)).parameters) for name in hook_names()}
+    assert len(specs) >= 14
+    assert len(headings) == len(documented), "a hook has two sections"
+    assert documented == specs
 
 
 def test_every_hook_has_a_test_named_after_it():
