@@ -53,6 +53,7 @@ from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
+from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
@@ -65,6 +66,8 @@ from core.tenancy.resolver import resolver
 from core.web.api_docs import LocalSwaggerPlugin
 from core.web.errors import http_error, internal_error, portal_error
 from core.web.headers import security_headers
+from core.web.metrics import HTTP as HTTP_METRICS
+from core.web.metrics import metrics
 from core.web.requests import PortalRequest
 from core.web.shell import register_header_value
 from core.web.templating import CORE_DIR, app_version, register_template_global
@@ -179,13 +182,14 @@ def create_app(
             *BILLING_ROUTES,
             DevOutbox,
             healthz,
+            metrics,
             create_static_files_router(
                 path="/static", directories=[CORE_DIR / "web" / "static"], include_in_schema=False
             ),
             *plugin_routes(),
         ],
         dependencies={"actor": Provide(provide_actor)},
-        middleware=[PortalMiddleware()],
+        middleware=[PortalMiddleware(), HTTP_METRICS.middleware],
         # Links and cookies are https unless configured otherwise: tell browsers to stay on https too.
         before_send=[security_headers(hsts=settings.public_scheme == "https" and not settings.dev)],
         request_class=PortalRequest,
@@ -229,5 +233,8 @@ def create_web_app() -> Litestar:
 
 async def run_worker_forever(settings: Settings, stop: asyncio.Event) -> None:
     """A standalone worker (``portal worker``) until ``stop`` is set."""
-    async with portal_runtime(settings, run_worker=True, db_pool=True):
-        await stop.wait()
+    try:
+        async with portal_runtime(settings, run_worker=True, db_pool=True):
+            await stop.wait()
+    finally:
+        process_exited()

@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_lockout_seconds: int = 900
     session_max_age: int = 12 * 3600
     api_token_ttl: int = 900
+    metrics_token: str = ""
     plugin_settings: dict[str, dict[str, Any]] = {}
 
     @property
@@ -75,6 +76,7 @@ _ENV = {
     "PORTAL_LOGIN_LOCKOUT_SECONDS": "login_lockout_seconds",
     "PORTAL_SESSION_MAX_AGE": "session_max_age",
     "PORTAL_API_TOKEN_TTL": "api_token_ttl",
+    "PORTAL_METRICS_TOKEN": "metrics_token",
 }
 
 

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "portal",
         "money",
         "actor",
+        "metrics",
     ),
     ("web",),
     ("tenancy", "mail", "accounts"),

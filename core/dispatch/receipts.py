@@ -27,6 +27,7 @@ from core.db import is_sqlite, write_transaction
 from core.dispatch import money
 from core.dispatch.campaign_state import finish_if_done, refresh_ledger_details
 from core.events import MessageStatusChange, MessageStatusChanged
+from core.metrics import count_messages
 from core.portal import Portal
 from core.providers import DELIVERY_STATES, DeliveryReport, InboundMessage
 from core.rawsql import RawSql
@@ -267,6 +268,8 @@ async def after_changes(portal: Portal, changed: list[dict[str, Any]]) -> None:
     """Announce changed EDRs to plugins and complete the campaigns they finished."""
     if not changed:
         return
+    for channel in {r["channel"] for r in changed}:
+        count_messages(channel, [r["new"].status for r in changed if r["channel"] == channel])
     await portal.emit(
         MessageStatusChanged(
             changes=tuple(

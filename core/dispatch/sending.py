@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from core.dispatch.liveness import WORKER_ID
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
 from core.dispatch.tables import Edr
 from core.errors import TemporaryProviderError
+from core.metrics import BATCH_SECONDS, count_messages
 from core.portal import Portal
 from core.providers import ChannelProvider, OutboundMessage, SendResult
 from core.rawsql import RawSql
@@ -156,7 +158,9 @@ async def record_results(
         sql = _sql(tx)
         await key_lookups_only(sql)
         campaign = (
-            await sql.rows("SELECT partner, ledger_entry_id, billing_mode FROM campaign WHERE id = $1", campaign_id)
+            await sql.rows(
+                "SELECT partner, ledger_entry_id, billing_mode, channel FROM campaign WHERE id = $1", campaign_id
+            )
         )[0]
         prices = {
             r["id"]: r["price"]
@@ -195,6 +199,8 @@ async def record_results(
         )
         if final:
             await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
+    # After the commit: a rolled-back batch must not count.
+    count_messages(campaign["channel"], ["SENT"] * len(accepted) + ["FAILED"] * len(refused))
     # Every part's key: a receipt for any part may have overtaken the result.
     return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]
 
@@ -227,6 +233,7 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
         if not await _begin_submitting(batch):
             continue
         messages = await _messages(campaign_id, batch, campaign)
+        started = time.monotonic()
         try:
             results = await _submit(portal, provider, channel, campaign_id, batch, messages)
         except TemporaryProviderError as exc:
@@ -238,6 +245,7 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             await asyncio.sleep(RETRY_PAUSE_S)
             return f"{sent_batches} batches sent; paused sending: {exc.detail}"
         keys = await record_results(campaign_id, batch, results)
+        BATCH_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
         await submission.close_log(portal.redis, batch)
         await apply_early_reports(portal, channel, keys)
         sent_batches += 1

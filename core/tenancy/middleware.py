@@ -10,8 +10,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from core.errors import NotFound
 from core.tenancy.resolver import parse_host, resolver
 
-# Paths that work before any portal exists or for any host: health probes and shared static files.
-HOSTLESS_PREFIXES = ("/healthz", "/static/", "/theme/")
+# Paths that work before any portal exists or for any host: health probes, metrics and shared static files.
+HOSTLESS_PREFIXES = ("/healthz", "/metrics", "/static/", "/theme/")
 
 
 class PortalMiddleware(ASGIMiddleware):

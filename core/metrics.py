@@ -1,0 +1,41 @@
+"""Prometheus metric objects of the portal, written by the dispatch engine and the web layer."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter as Tally
+from collections.abc import Iterable
+
+from prometheus_client import (
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+)
+
+# With PROMETHEUS_MULTIPROC_DIR set (before this import), every process writes its values to files there and a
+# scrape of any web process sums them: `portal web` and each `portal worker` report into one /metrics.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+MESSAGES = Counter("portal_messages_total", "Messages by channel and status they reached", ["channel", "status"])
+BATCH_SECONDS = Histogram(
+    "portal_send_batch_seconds",
+    "Time to hand one send batch to its channel and record the answers",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+# Read from Redis at scrape time by the scraped process only: the most recent reading is the depth.
+QUEUE_DEPTH = Gauge("portal_queue_depth", "Jobs waiting in a saq queue", ["queue"], multiprocess_mode="mostrecent")
+# The callback outbox backlog belongs here once the outbox exists (issue 12).
+
+
+def count_messages(channel: str, statuses: Iterable[str]) -> None:
+    """Add one batch's messages to the counter, one increment per status (not per message)."""
+    for status, n in Tally(statuses).items():
+        MESSAGES.labels(channel=channel, status=status).inc(n)
+
+
+def process_exited() -> None:
+    """Drop this process's live gauges from the shared directory (a worker stopping)."""
+    if MULTIPROCESS:
+        multiprocess.mark_process_dead(os.getpid())
