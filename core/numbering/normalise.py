@@ -41,8 +41,13 @@ def normalise(raw: object) -> str:
     if len(text) > MAX_DIGITS:
         raise InvalidNumber(f"too long: at most {MAX_DIGITS} digits")
     # Country codes are prefix-free (ITU-T E.164), so at most one of these matches.
-    code = next((text[:size] for size in (1, 2, 3) if text[:size] in _COUNTRY_CODES), None)
-    if code is None:
+    if text[:1] in _COUNTRY_CODES:
+        code = text[:1]
+    elif text[:2] in _COUNTRY_CODES:
+        code = text[:2]
+    elif text[:3] in _COUNTRY_CODES:
+        code = text[:3]
+    else:
         raise InvalidNumber("unknown country code")
     shortest, longest, country = _national_lengths(code)
     national = len(text) - len(code)
