@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.billing.money import MAX_AMOUNT, format_amount, from_micros, to_micros
+from core.money import MAX_AMOUNT, format_amount, from_micros, to_micros
 
 AMOUNTS = st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, places=6, allow_nan=False, allow_infinity=False)
 MICROS = st.integers(min_value=-(10**15), max_value=10**15)
