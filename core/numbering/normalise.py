@@ -73,7 +73,7 @@ def _national_lengths(code: str) -> tuple[int, int, str]:
             if region == "001"
             else PhoneMetadata.metadata_for_region(region)
         )
-        if metadata is not None:
+        if metadata is not None and metadata.general_desc is not None:
             lengths.update(length for length in metadata.general_desc.possible_length if length > 0)
     territories = Locale("en").territories
     country = territories.get(regions[0], regions[0]) if regions[0] != "001" else "international services"
