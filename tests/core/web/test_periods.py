@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 
 import msgspec
 
+from core.actor import Actor
 from core.campaigns.controllers._list import campaign_filter
 from core.contacts.schemas import ContactFilter, ContactIn
 from core.contacts.services import create_contact, list_contacts
 from core.contacts.tables import Contact
 from core.statistics.controllers import edr_filter
-from core.tenancy.schemas import Actor
 from core.web.periods import day_range, user_zone
 from tests.core.contacts.helpers import actor_of
 from tests.factories import make_world
