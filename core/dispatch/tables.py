@@ -43,6 +43,8 @@ class Edr(Table, tablename="edr"):
     campaign = Integer(null=True, default=None)
     batch = Integer(null=True, default=None, help_text="campaign_batch id")
     transaction_id = Varchar(length=36, default="")
+    api_key = Integer(null=True, default=None, help_text="api_key id of a message sent through the public API")
+    client_ref = Varchar(length=64, default="", help_text="The API caller's own reference, echoed in callbacks")
     channel = Varchar(length=40)
     sender = Varchar(length=15)
     destination = Varchar(length=15)
