@@ -136,7 +136,9 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, ip: str
         return
     parent = must_exist(await Partner.select().where(Partner.id == site.partner_id).first())
     async with write_transaction():
-        partner_id = await insert_partner(parent, PartnerCreate(name=data.company, kind="end_user"), site.id)
+        partner_id = await insert_partner(
+            parent, PartnerCreate(name=data.company, kind="end_user"), site.id, unique_name=False
+        )
         user = User(
             partner=partner_id,
             email=email,

@@ -131,13 +131,18 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
     return await get_partner(actor, partner_id)
 
 
-async def insert_partner(parent: dict[str, Any], data: PartnerCreate, portal_id: int | None) -> int:
+async def insert_partner(
+    parent: dict[str, Any], data: PartnerCreate, portal_id: int | None, *, unique_name: bool = True
+) -> int:
     """Add a partner under ``parent`` (a row the caller may use); call inside ``write_transaction()``.
 
+    ``unique_name=False`` is for self sign-up: refusing a taken company name there would tell strangers which
+    companies are clients, so two self-registered companies may share a name (their ids tell them apart).
+
     Raises:
-        Conflict: a sibling already has this name (case-insensitive).
+        Conflict: a sibling already has this name (case-insensitive), when ``unique_name``.
     """
-    if await Partner.exists().where((Partner.parent == parent["id"]) & same_name(data.name)):
+    if unique_name and await Partner.exists().where((Partner.parent == parent["id"]) & same_name(data.name)):
         raise Conflict(f"A partner named {data.name!r} already exists under {parent['name']}", field="name")
     row = Partner(
         name=data.name,

@@ -15,7 +15,7 @@ from core.accounts.schemas import UserCreate
 from core.accounts.tables import AccountToken, User
 from core.db import json_value
 from core.tenancy.schemas import PortalCreate
-from core.tenancy.services import create_portal
+from core.tenancy.services import create_portal, same_name
 from core.tenancy.tables import Partner
 from tests.factories import PASSWORD, csrf, link_in, make_world, outbox, set_portal_flags, sign_in
 
@@ -131,7 +131,6 @@ async def test_bad_sign_ups_store_nothing_and_name_the_problem(client_for, redis
         ({"custom.vat_number": ""}, True, "custom.vat_number", "VAT number is required"),
         ({"first_name": "N" * 61}, True, "first_name", "at most 60 characters"),
         ({"email": "not-an-address"}, True, "email", "email"),
-        ({"company": "Company A"}, True, "name", "already exists"),
     ]
     for overrides, solve, field, text in cases:
         response = await signup(client, redis_url, overrides, solve=solve)
@@ -166,6 +165,18 @@ async def test_known_email_gets_a_mail_not_a_revealing_page(client_for, redis_ur
     assert not await Partner.exists().where(Partner.name == "Copycat")
     mails = await outbox(world.b.end_user_admin)
     assert [m["template"] for m in mails] == ["signup_existing"] and "/password/forgot" in mails[0]["text_body"]
+
+
+async def test_a_taken_company_name_is_not_revealed(client_for, redis_url):
+    world = await make_world()
+    await open_signup(world)
+    client = client_for(world.a.host)
+    taken = await Partner.select(Partner.name).where(Partner.id == world.a.end_user_id).first()
+    fresh = await signup(client, redis_url, {"email": "fresh@x.test", "company": "Nobody Has This Name"})
+    clash = await signup(client, redis_url, {"email": "clash@x.test", "company": taken["name"].upper()})
+    assert clash.status_code == fresh.status_code == 200 and "Check your inbox" in clash.text
+    assert [m["template"] for m in await outbox("clash@x.test")] == ["confirm_signup"]
+    assert await Partner.count().where(same_name(taken["name"])) == 2
 
 
 async def test_sign_ups_are_rate_limited_per_address(client_for, redis_url):
