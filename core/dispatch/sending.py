@@ -3,7 +3,8 @@
 A batch moves ready → billed → submitting → done. Claim and payment are one transaction (a conditional
 update, so two workers never claim the same batch, and a conditional balance update, so money never goes
 below the credit limit); "submitting" is committed before the first message leaves, so after a crash the
-sweeper knows which outcomes are unknown and never sends them again.
+sweeper knows which outcomes are unknown and never sends them again. A batch whose sending stops midway — its
+worker died, or its job was ended while the worker lives on — is ended the one way (``abandon_batch``).
 """
 
 # ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL words, never values.
@@ -16,6 +17,8 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
@@ -130,6 +133,40 @@ async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: i
     await sql.execute("UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch)
 
 
+async def abandon_batch(redis: Redis, batch: int, campaign_id: int, worker: str) -> None:
+    """End a batch ``worker`` claimed and stopped sending midway: when billed, it is released whole; when
+    submitting, the messages that may have left without a recorded outcome end FAILED (unknown) and unpaid, and
+    the rest go back to a ready batch. Nothing is done when the batch moved on meanwhile."""
+    now = datetime.now(UTC)
+    # Read before the transaction: whoever sent from the batch has stopped adding to its log.
+    left = await submission.may_have_left(redis, batch)
+    async with write_transaction() as tx:
+        sql = _sql(tx)
+        state = await sql.column("SELECT state FROM campaign_batch WHERE id = $1 AND worker = $2", batch, worker)
+        if not state or state[0] not in ("billed", "submitting"):
+            return
+        campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
+        if state[0] == "billed":
+            await release_batch(sql, campaign, campaign_id, batch)
+            return
+        unpaid = await sql.rows(
+            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch
+        )
+        unknown = [r for r in unpaid if left is None or r["id"] in left]
+        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown))
+        await sql.executemany(
+            "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
+            [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
+        )
+        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), campaign_id)
+        if len(unknown) < len(unpaid):
+            # What never left is paid back and ready again for any worker to send.
+            await release_batch(sql, campaign, campaign_id, batch)
+        else:
+            await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
+    await submission.close_log(redis, batch)
+
+
 async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
     """Release the batch and say on the campaign why it waits (cleared when a batch goes out again)."""
     async with write_transaction() as tx:
@@ -229,28 +266,50 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             continue
         idle = 0.0
         batch, campaign = claimed
-        await submission.open_log(portal.redis, batch)
-        if not await _begin_submitting(batch):
-            continue
-        messages = await _messages(campaign_id, batch, campaign)
-        started = time.monotonic()
         try:
-            results = await _submit(portal, provider, channel, campaign_id, batch, messages)
+            sent = await _send_claimed(portal, provider, channel, campaign_id, batch, campaign)
         except TemporaryProviderError as exc:
-            # The vendor is out of reach and nothing left: the batch waits, paid back, for a later try (the
-            # sweeper enqueues senders again while ready batches remain) instead of failing its messages.
-            log.warning("campaign %s: %s; batch %s put back", campaign_id, exc.detail, batch)
-            await _put_back(campaign_id, batch, exc.detail)
-            await submission.close_log(portal.redis, batch)
             await asyncio.sleep(RETRY_PAUSE_S)
             return f"{sent_batches} batches sent; paused sending: {exc.detail}"
-        keys = await record_results(campaign_id, batch, results)
-        BATCH_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
-        await submission.close_log(portal.redis, batch)
-        await apply_early_reports(portal, channel, keys)
-        sent_batches += 1
+        except BaseException:
+            # Sending stopped midway while this process lives on: the job was ended (saq's sweep or
+            # ``queueing.revive`` took it for a dead one, or the worker shuts down) or the channel failed. The
+            # process's beat would keep the batch claimed for good and stall the campaign, so it is ended here
+            # as the sweeper ends a dead worker's.
+            await asyncio.shield(abandon_batch(portal.redis, batch, campaign_id, WORKER_ID))
+            raise
+        sent_batches += sent
     await finish_if_done(portal, campaign_id)
     return f"{sent_batches} batches sent"
+
+
+async def _send_claimed(
+    portal: Portal, provider: ChannelProvider, channel: str, campaign_id: int, batch: int, campaign: Mapping[str, Any]
+) -> int:
+    """Submit one claimed batch and record its results; 1 when it was sent, 0 when another took it meanwhile.
+
+    Raises:
+        TemporaryProviderError: the vendor is out of reach; the batch was put back, paid back, nothing left.
+    """
+    await submission.open_log(portal.redis, batch)
+    if not await _begin_submitting(batch):
+        return 0
+    messages = await _messages(campaign_id, batch, campaign)
+    started = time.monotonic()
+    try:
+        results = await _submit(portal, provider, channel, campaign_id, batch, messages)
+    except TemporaryProviderError as exc:
+        # Nothing left: the batch waits, paid back, for a later try (the sweeper enqueues senders again while
+        # ready batches remain) instead of failing its messages.
+        log.warning("campaign %s: %s; batch %s put back", campaign_id, exc.detail, batch)
+        await _put_back(campaign_id, batch, exc.detail)
+        await submission.close_log(portal.redis, batch)
+        raise
+    keys = await record_results(campaign_id, batch, results)
+    BATCH_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
+    await submission.close_log(portal.redis, batch)
+    await apply_early_reports(portal, channel, keys)
+    return 1
 
 
 async def _submit(

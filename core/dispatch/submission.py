@@ -81,6 +81,10 @@ class Progress:
         self._stop.set()
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
+        if exc_type is not None and self._answered:
+            # The batch ends without final results: what the vendor did answer is kept, not taken for unknown.
+            taken, self._answered = self._answered, []
+            await asyncio.shield(self._record(taken))
 
     async def _flush_periodically(self) -> None:
         while True:

@@ -10,18 +10,14 @@ the rest never left and go back to a ready batch (core.dispatch.submission).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
 from core.dispatch.queueing import enqueue_prepare, enqueue_senders
 from core.dispatch.receipts import Key, Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
-from core.dispatch.sending import UNKNOWN_OUTCOME, release_batch
+from core.dispatch.sending import abandon_batch
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
 from core.rawsql import RawSql
@@ -42,44 +38,9 @@ async def recover_abandoned(portal: Portal) -> int:
     for batch in claimed:
         if batch["worker"] in living:
             continue
-        await _recover(portal.redis, batch)
+        await abandon_batch(portal.redis, batch["id"], batch["campaign"], batch["worker"])
         campaigns.add(batch["campaign"])
     return len(campaigns)
-
-
-async def _recover(redis: Redis, batch: dict[str, Any]) -> None:
-    now = datetime.now(UTC)
-    # Read before the transaction: the dead worker can no longer add to it.
-    left = await submission.may_have_left(redis, batch["id"])
-    async with write_transaction() as tx:
-        sql = RawSql(tx.connection, sqlite=is_sqlite())
-        state = await sql.column(
-            "SELECT state FROM campaign_batch WHERE id = $1 AND worker = $2", batch["id"], batch["worker"]
-        )
-        if not state or state[0] not in ("billed", "submitting"):
-            return
-        campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", batch["campaign"]))[0]
-        if state[0] == "billed":
-            await release_batch(sql, campaign, batch["campaign"], batch["id"])
-            return
-        unpaid = await sql.rows(
-            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
-            batch["campaign"],
-            batch["id"],
-        )
-        unknown = [r for r in unpaid if left is None or r["id"] in left]
-        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown))
-        await sql.executemany(
-            "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
-            [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
-        )
-        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), batch["campaign"])
-        if len(unknown) < len(unpaid):
-            # What never left is paid back and ready again for any worker to send.
-            await release_batch(sql, campaign, batch["campaign"], batch["id"])
-        else:
-            await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch["id"])
-    await submission.close_log(redis, batch["id"])
 
 
 async def expire_messages(portal: Portal) -> int:

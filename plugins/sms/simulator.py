@@ -128,7 +128,8 @@ class StandInSmsc:
     ``throttle_rate`` (submits per second above which it answers ESME_RTHROTTLED; 0 = never), ``drop_after``
     (close the connection on receiving the N-th submit from now, leaving it unanswered; 0 = never),
     ``cross_receipts`` (each receipt on another bind than the submit's, as SMSCs may), ``mute``
-    (receive submits and enquire_link but answer neither), ``id_prefix`` and ``next_id`` (message ids are the
+    (receive submits and enquire_link but answer neither), ``hold_answers`` (keep the submits unanswered until
+    ``release_answers()``: a slow SMSC that answers late), ``id_prefix`` and ``next_id`` (message ids are the
     prefix and the counter as 8 hex digits; the prefix defaults to the start time, so ids stay unique across
     restarts; ``""`` and ``next_id = 1`` play an SMSC that counts from 1 again, as many do after a restart),
     ``hold_receipts`` (keep receipts until ``release_receipts()``: a test decides when the handsets answer).
@@ -160,6 +161,8 @@ class StandInSmsc:
         self.throttle_rate = throttle_rate
         self.drop_after = drop_after
         self.mute = False
+        self.hold_answers = False
+        self._held_answers: list[tuple[_Session, int, ShortMessage]] = []
         self.cross_receipts = False
         self.submitted: Counter[str] = Counter()
         self.last_submits: deque[ShortMessage] = deque(maxlen=keep_last)
@@ -275,6 +278,13 @@ class StandInSmsc:
                 return
         if self.mute:
             return
+        if self.hold_answers:
+            self._held_answers.append((session, seq, sm))
+            return
+        self._answer(session, seq, sm)
+
+    def _answer(self, session: _Session, seq: int, sm: ShortMessage) -> None:
+        destination = sm.destination_addr
         message_id = f"{self.id_prefix}{self.next_id:08x}"
         self.next_id += 1
         session.write(pdu.submit_sm_resp(seq, pdu.ESME_ROK, message_id))
@@ -291,6 +301,15 @@ class StandInSmsc:
             )
         else:
             self._send_receipt(session, message_id, sm, outcome)
+
+    def release_answers(self) -> int:
+        """Answer, late and in order, the submits held so far (see ``hold_answers``) on binds still open; how many."""
+        held, self._held_answers = self._held_answers, []
+        self.hold_answers = False
+        answered = [(session, seq, sm) for session, seq, sm in held if session in self._sessions]
+        for answer in answered:
+            self._answer(*answer)
+        return len(answered)
 
     def release_receipts(self) -> int:
         """Send the receipts held so far (see ``hold_receipts``), in submit order; how many."""

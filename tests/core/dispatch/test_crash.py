@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from saq import Status
 
 import core.dispatch.jobs
 from core.billing.tables import LedgerEntry
@@ -20,7 +21,7 @@ from core.db import json_value
 from core.dispatch import submission
 from core.dispatch.expansion import BATCH
 from core.dispatch.liveness import PREFIX, TTL_S, heartbeat
-from core.dispatch.queueing import SENDERS_PER_CAMPAIGN
+from core.dispatch.queueing import SENDERS_PER_CAMPAIGN, send_keys
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.tenancy.tables import Partner
@@ -151,4 +152,42 @@ async def test_every_worker_killed_and_restarted_finishes_the_campaign(
         second = [start_worker(url, log), start_worker(url, log)]
         stack.callback(stop, *second)
         done = await wait_for_status(created.id, {"completed", "failed", "paused"}, limit_s=120)
+    await _check_outcome(created.id, done, sms, log)
+
+
+async def test_a_send_job_ended_while_its_worker_lives_does_not_stall_the_campaign(
+    app, sms: SmsWorld, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """saq ends jobs it takes for dead (its sweep, or ours when a beat lapses under load) while their worker
+    lives on. The worker's own beat then kept the batches it was submitting claimed for good and the campaign
+    stalled; now the job ends its batch as the sweeper ends a dead worker's, and the campaign completes."""
+
+    async def no_sweep(_portal: object) -> dict[str, int]:
+        return {}
+
+    monkeypatch.setattr(core.dispatch.jobs, "sweep", no_sweep)  # only the worker process acts, as above
+    await _mute_with_long_timeout(sms)
+    sms.smsc.mute, sms.smsc.hold_answers = False, True  # a slow SMSC: the submits are answered, but late
+    numbers = [f"34607{n:06d}" for n in range(MESSAGES)]
+    log = tmp_path / "workers.log"
+    async with contextlib.AsyncExitStack() as stack:
+        portal = await stack.enter_async_context(workers_portal(settings))
+        worker = start_worker(portal.settings.redis_url, log)
+        stack.callback(stop, worker)
+        created = await create_campaign(
+            portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers)
+        )
+        await until(_submitting(created.id, sms))
+        running = [job for job in await portal.send_queue.jobs(send_keys(created.id)) if job]
+        ended = next(job for job in running if job.status == Status.ACTIVE)
+        await portal.send_queue.abort(ended, error="taken for dead")
+
+        async def aborted() -> bool:
+            job = await portal.send_queue.job(ended.key)
+            return job is not None and job.status == Status.ABORTED
+
+        await until(aborted)
+        sms.smsc.release_answers()
+        done = await wait_for_status(created.id, {"completed", "failed", "paused"}, limit_s=90)
+        assert worker.poll() is None  # the same worker went on: nothing was restarted
     await _check_outcome(created.id, done, sms, log)
