@@ -31,6 +31,7 @@ from core.admin.api import AdminApi
 from core.admin.pages import AdminPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
+from core.billing.finance_controllers import FinanceApi, FinancePages
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.billing.services import balance_of
 from core.campaigns.api import CampaignsApi
@@ -180,6 +181,8 @@ def create_app(
             VendorPages,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
+            FinancePages,
+            FinanceApi,
             DevOutbox,
             healthz,
             metrics,

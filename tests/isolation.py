@@ -37,6 +37,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     # (tests/core/campaigns/test_pages.py); otherwise an id that exists nowhere must still be a 404.
     "campaign_id": lambda t: getattr(t, "campaign_id", 2_000_000_000),
     "edr_id": lambda t: getattr(t, "edr_id", 2_000_000_000),
+    # Balance changes: tests/core/billing/test_finance.py sets t.ledger_entry_id to a real one of each tenant.
+    "entry_id": lambda t: getattr(t, "ledger_entry_id", 2_000_000_000),
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
     "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}

@@ -17,7 +17,7 @@ from core.tenancy.tables import Partner
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
 
-def _ledger_view(row: dict[str, Any]) -> LedgerView:
+def ledger_view(row: dict[str, Any]) -> LedgerView:
     return LedgerView(
         id=row["id"],
         partner_id=row["partner"],
@@ -100,7 +100,7 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
             ip=ip,
         )
     row = must_exist(await LedgerEntry.select().where(LedgerEntry.id == entry_id).first())
-    return _ledger_view(row)
+    return ledger_view(row)
 
 
 async def list_ledger(
@@ -111,7 +111,7 @@ async def list_ledger(
     found = await paginate(
         LedgerEntry.select().order_by(LedgerEntry.id, ascending=False), where, page=page, per_page=per_page
     )
-    return found.with_items([_ledger_view(r) for r in found.items])
+    return found.with_items([ledger_view(r) for r in found.items])
 
 
 async def balance_of(actor: Actor) -> str:

@@ -11,11 +11,11 @@ from typing import Any, TextIO
 
 import msgspec
 
-from core.contacts.export import neutralise
 from core.contacts.fields import coerce
 from core.contacts.importing import Sheet
 from core.contacts.schemas import FieldView
 from core.numbering.normalise import InvalidNumber, normalise
+from core.web.spreadsheets import neutralise
 from core.web.templating import DATE_FORMATS
 
 CHUNK_ROWS = 20_000

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import xlsxwriter
 
 from core.actor import Actor
 from core.contacts.fields import list_fields
 from core.contacts.schemas import ContactView, FieldView
 from core.contacts.services import contact_views
 from core.contacts.tables import Contact
+from core.web.spreadsheets import XlsxBook
 from core.web.templating import format_datetime
 
 BATCH = 5_000
-SHEET_ROWS = 1_048_575  # Excel's limit is 1,048,576 rows a sheet; one is the header
-# A cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and Google Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SYSTEM_HEADERS = (
     "Phone",
     "Groups",
@@ -35,18 +30,6 @@ SYSTEM_HEADERS = (
     "Last updated",
     "Created by",
 )
-
-
-# A phone number such as "+49 (151) 123-45" starts like a formula but can call nothing: it is kept as written,
-# so a refused row can be corrected and imported again.
-PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().-]*")
-
-
-def neutralise(text: str) -> str:
-    """A leading apostrophe keeps a cell like '=HYPERLINK(…)' text when the file is opened or re-saved as CSV."""
-    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def _cells(contact: ContactView, fields: list[FieldView], actor: Actor) -> list[str]:
@@ -68,41 +51,6 @@ def _cells(contact: ContactView, fields: list[FieldView], actor: Actor) -> list[
     ]
 
 
-class _Book:
-    """An xlsxwriter workbook in constant-memory mode: rows go to disk as they come, in order."""
-
-    def __init__(self, path: Path, headers: list[str]) -> None:
-        self.workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-        self.bold = self.workbook.add_format({"bold": True})
-        self.headers = headers
-        self.sheet: Any = None
-        self.row = SHEET_ROWS
-        self.sheets = 0
-
-    def write(self, rows: list[list[str]]) -> None:
-        for cells in rows:
-            if self.row == SHEET_ROWS:
-                self._new_sheet()
-            self.row += 1
-            for column, text in enumerate(cells):
-                if text:
-                    # write_string, never write(): a string must not turn into a formula or a number here either.
-                    self.sheet.write_string(self.row, column, neutralise(text))
-
-    def _new_sheet(self) -> None:
-        self.sheets += 1
-        self.sheet = self.workbook.add_worksheet("Contacts" if self.sheets == 1 else f"Contacts {self.sheets}")
-        self.sheet.set_column(0, 0, 16)
-        self.sheet.set_column(1, len(self.headers) - 1, 14)
-        self.sheet.write_row(0, 0, [neutralise(h) for h in self.headers], self.bold)
-        self.row = 0
-
-    def close(self) -> None:
-        if self.sheet is None:
-            self._new_sheet()  # an export of nothing is still a workbook with its header
-        self.workbook.close()
-
-
 async def export_contacts(actor: Actor, where: Any) -> Path:
     """Write every contact matching ``where`` (a condition from contact_where/selected_where) to a temporary XLSX.
 
@@ -113,7 +61,9 @@ async def export_contacts(actor: Actor, where: Any) -> Path:
     handle, name = tempfile.mkstemp(prefix="contacts-", suffix=".xlsx")
     os.close(handle)
     path = Path(name)
-    book = await asyncio.to_thread(_Book, path, [*SYSTEM_HEADERS, *(f.name for f in fields)])
+    headers = [*SYSTEM_HEADERS, *(f.name for f in fields)]
+    widths = [16, *[14] * (len(headers) - 1)]
+    book = await asyncio.to_thread(XlsxBook, path, headers, "Contacts", widths)
     try:
         last = 0
         while True:

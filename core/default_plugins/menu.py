@@ -17,6 +17,7 @@ def menu_links(actor: Actor) -> list[MenuLink]:
         MenuLink(label=N_("Statistics"), href="/statistics/edr", icon="chart", order=200),
     ]
     if actor.is_admin:
+        links.append(MenuLink(label=N_("Finance"), href="/finance", icon="wallet", order=700))
         links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))
     if actor.is_partner_manager:
         links.append(MenuLink(label=N_("Admin Panel"), href="/admin", icon="settings", order=900))

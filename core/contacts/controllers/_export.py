@@ -18,8 +18,7 @@ from core.contacts.fields import variables
 from core.contacts.params import contact_filter
 from core.contacts.schemas import ContactFilter
 from core.web.params import PathId
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from core.web.spreadsheets import XLSX_TYPE
 
 
 def _xlsx(path: Path, name: str) -> File:

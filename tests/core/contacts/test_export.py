@@ -8,9 +8,9 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from core.contacts.export import neutralise
 from core.contacts.schemas import ContactIn
 from core.contacts.services import create_contact
+from core.web.spreadsheets import neutralise
 from tests.core.contacts.helpers import actor_of
 from tests.factories import make_world, post_form, sign_in
 
