@@ -28,7 +28,15 @@ from core.tenancy.schemas import (
     PortalView,
     RegistrationField,
 )
-from core.tenancy.scope import depth_of, in_subtree, managed_partner, path_segment, require_manager, visible_partner
+from core.tenancy.scope import (
+    depth_of,
+    in_subtree,
+    managed_partner,
+    path_segment,
+    require_admin,
+    require_manager,
+    visible_partner,
+)
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 from core.web.themes import themes_for
@@ -107,6 +115,7 @@ async def partner_names(actor: Actor) -> dict[int, str]:
 
 async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> PartnerView:
     require_manager(actor)
+    require_admin(actor, "create partners")
     parent = await visible_partner(actor, data.parent_id or actor.partner_id)
     if parent["kind"] == "end_user":
         raise InvalidInput("An end-user company cannot have partners under it", field="parent_id")
@@ -162,6 +171,8 @@ async def insert_partner(
 
 async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, ip: str = "") -> PartnerView:
     require_manager(actor)
+    # Names, credit limits, options and blocking alike: an operator may look, not change (ACC-7).
+    require_admin(actor, "change partners")
     current = await managed_partner(actor, partner_id)
     changes: dict[Any, Any] = {}
     if data.name is not UNSET and data.name != current["name"]:
@@ -276,6 +287,7 @@ def _check_languages(default_language: str, languages: Sequence[str]) -> None:
 
 async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> PortalView:
     require_manager(actor)
+    require_admin(actor, "create portals")
     owner = await visible_partner(actor, data.partner_id or actor.partner_id)
     if owner["kind"] == "end_user":
         raise InvalidInput("Only the owner or a reseller can own a portal", field="partner_id")
@@ -304,6 +316,7 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
 
 async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip: str = "") -> PortalView:
     require_manager(actor)
+    require_admin(actor, "change portal settings")
     current = await get_portal(actor, portal_id)
     fields = msgspec.to_builtins(data)  # omit_defaults: only what the request set
     changes = {k: v for k, v in fields.items() if k != "hosts"}

@@ -4,12 +4,10 @@ left is sent by the workers that take over; and the campaign completes with no m
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 from saq import Status
 
 import core.dispatch.jobs
@@ -20,7 +18,6 @@ from core.campaigns.tables import Campaign
 from core.db import json_value
 from core.dispatch import submission
 from core.dispatch.expansion import BATCH
-from core.dispatch.liveness import PREFIX, TTL_S, heartbeat
 from core.dispatch.queueing import SENDERS_PER_CAMPAIGN, send_keys
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
@@ -34,13 +31,16 @@ MESSAGES = 5000
 WINDOW = StandInSmsc().connection_settings()["window"]  # the SMPP window of the connection to the stand-in
 
 
-async def _mirror_beats(source: Redis, target: Redis) -> None:
-    """Copy the worker processes' beats into the test app's Redis database, as one shared Redis would hold them:
-    the test process's sweeper must not take the living workers' batches for abandoned ones."""
-    while True:
-        async for name in source.scan_iter(match=PREFIX + "*"):
-            await target.set(name, "1", ex=TTL_S)
-        await asyncio.sleep(1)
+def _only_worker_processes_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process's own worker shares the database but not the worker processes' Redis database, where the
+    batches' submission logs and beats live (in production every process shares one Redis). Its sweeper would
+    take living workers' batches for abandoned ones, read no log and fail whole batches, or hand the campaign
+    to its own worker; so here only the worker processes sweep."""
+
+    async def no_sweep(_portal: object) -> dict[str, int]:
+        return {}
+
+    monkeypatch.setattr(core.dispatch.jobs, "sweep", no_sweep)
 
 
 async def _mute_with_long_timeout(sms: SmsWorld) -> None:
@@ -89,22 +89,16 @@ async def _check_outcome(campaign_id: int, done: dict, sms: SmsWorld, log: Path,
 
 @pytest.mark.parametrize("log_lost", [False, True], ids=["log kept", "log lost"])
 async def test_a_killed_worker_never_causes_a_second_submit(
-    app, sms: SmsWorld, settings, tmp_path: Path, log_lost: bool
+    app, sms: SmsWorld, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_lost: bool
 ):
     """With the batches' submission logs lost (Redis lost its data), nobody can tell what left: the whole batches
     that were submitting end unknown, and still nothing is sent twice."""
+    _only_worker_processes_sweep(monkeypatch)
     await _mute_with_long_timeout(sms)
     numbers = [f"34607{n:06d}" for n in range(MESSAGES)]
     log = tmp_path / "workers.log"
     async with contextlib.AsyncExitStack() as stack:
         portal = await stack.enter_async_context(workers_portal(settings))
-        # The test process's own worker shares the database and may take part; in production every process beats
-        # in the one Redis, so each side's Redis database sees the other side's beats too.
-        await stack.enter_async_context(heartbeat(portal.redis))
-        app_redis = Redis.from_url(settings.redis_url)
-        stack.push_async_callback(app_redis.aclose)
-        mirror = asyncio.create_task(_mirror_beats(portal.redis, app_redis))
-        stack.callback(mirror.cancel)
         first = start_worker(portal.settings.redis_url, log)
         stack.callback(kill, first)
         created = await create_campaign(
@@ -113,7 +107,9 @@ async def test_a_killed_worker_never_causes_a_second_submit(
         await until(_submitting(created.id, sms))
         kill(first)
         if log_lost:
-            await portal.redis.delete(*[key async for key in portal.redis.scan_iter(match=submission.PREFIX + "*")])
+            logs = [key async for key in portal.redis.scan_iter(match=submission.PREFIX + "*")]
+            assert logs  # the killed worker was submitting
+            await portal.redis.delete(*logs)
         sms.smsc.mute = False
         second = start_worker(portal.settings.redis_url, log)
         stack.callback(stop, second)
@@ -127,12 +123,7 @@ async def test_every_worker_killed_and_restarted_finishes_the_campaign(
     """Both workers die; their send jobs stay "active" in Redis. Restarted workers must end those jobs and go on:
     before send jobs had a heartbeat, every later enqueue under their keys was dropped and the campaign stalled."""
 
-    async def no_sweep(_portal: object) -> dict[str, int]:
-        return {}
-
-    # Only the worker processes act on this campaign: the test process's own sweeper would otherwise hand it to
-    # the test's worker and hide a stall.
-    monkeypatch.setattr(core.dispatch.jobs, "sweep", no_sweep)
+    _only_worker_processes_sweep(monkeypatch)
     await _mute_with_long_timeout(sms)
     numbers = [f"34607{n:06d}" for n in range(MESSAGES)]
     log = tmp_path / "workers.log"
@@ -162,10 +153,7 @@ async def test_a_send_job_ended_while_its_worker_lives_does_not_stall_the_campai
     lives on. The worker's own beat then kept the batches it was submitting claimed for good and the campaign
     stalled; now the job ends its batch as the sweeper ends a dead worker's, and the campaign completes."""
 
-    async def no_sweep(_portal: object) -> dict[str, int]:
-        return {}
-
-    monkeypatch.setattr(core.dispatch.jobs, "sweep", no_sweep)  # only the worker process acts, as above
+    _only_worker_processes_sweep(monkeypatch)
     await _mute_with_long_timeout(sms)
     sms.smsc.mute, sms.smsc.hold_answers = False, True  # a slow SMSC: the submits are answered, but late
     numbers = [f"34607{n:06d}" for n in range(MESSAGES)]
