@@ -14,6 +14,7 @@ def menu_links(actor: Actor) -> list[MenuLink]:
         MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0),
         MenuLink(label=N_("Campaigns"), href="/campaigns", icon="send", order=50),
         MenuLink(label=N_("Contacts"), href="/contacts", icon="users", order=100),
+        MenuLink(label=N_("Sender IDs"), href="/senders", icon="tag", order=150),
         MenuLink(label=N_("Statistics"), href="/statistics/edr", icon="chart", order=200),
     ]
     if actor.is_admin:
