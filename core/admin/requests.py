@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File, Redirect
 
 from core.accounts.guards import manager_guard
@@ -73,7 +73,7 @@ class RequestInboxPages(Controller):
         return await self._detail(request, actor, request_id)
 
     @get("/{request_id:int}/files/{index:int}")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: int) -> File:
+    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
         path, name = await chain.attachment(actor, request_id, index, request.app.state.portal.settings.var_dir)
         return download(path, name)
 

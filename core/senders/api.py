@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 
 from core.accounts.guards import manager_guard
@@ -92,7 +92,7 @@ class SenderRequestsApi(Controller):
         return await chain.get_request(actor, request_id)
 
     @get("/{request_id:int}/files/{index:int}", summary="A document of the request", media_type="application/pdf")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: int) -> File:
+    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
         path, name = await chain.attachment(actor, request_id, index, request.app.state.portal.settings.var_dir)
         return download(path, name)
 

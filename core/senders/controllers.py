@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.params import FromPath
 from litestar.response import File, Redirect
 
 from core.actor import Actor
@@ -123,7 +124,7 @@ class SenderPages(Controller):
         )
 
     @get("/requests/{request_id:int}/files/{index:int}")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: int) -> File:
+    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
         path, name = await chain.attachment(actor, request_id, index, _portal(request).settings.var_dir)
         return download(path, name)
 
