@@ -73,7 +73,9 @@ class RequestInboxPages(Controller):
         return await self._detail(request, actor, request_id)
 
     @get("/{request_id:int}/files/{index:int}")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
+    async def file(
+        self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]
+    ) -> File:
         path, name = await chain.attachment(actor, request_id, index, request.app.state.portal.settings.var_dir)
         return download(path, name)
 

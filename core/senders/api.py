@@ -92,7 +92,9 @@ class SenderRequestsApi(Controller):
         return await chain.get_request(actor, request_id)
 
     @get("/{request_id:int}/files/{index:int}", summary="A document of the request", media_type="application/pdf")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
+    async def file(
+        self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]
+    ) -> File:
         path, name = await chain.attachment(actor, request_id, index, request.app.state.portal.settings.var_dir)
         return download(path, name)
 

@@ -124,7 +124,9 @@ class SenderPages(Controller):
         )
 
     @get("/requests/{request_id:int}/files/{index:int}")
-    async def file(self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]) -> File:
+    async def file(
+        self, request: Request, actor: NamedDependency[Actor], request_id: PathId, index: FromPath[int]
+    ) -> File:
         path, name = await chain.attachment(actor, request_id, index, _portal(request).settings.var_dir)
         return download(path, name)
 

@@ -72,13 +72,17 @@ async def test_end_user_request_passed_up_by_the_reseller_and_confirmed_by_the_o
     assert "licence.pdf" in document.headers["content-disposition"]
     early = await reseller.post(f"/api/admin/requests/{request['id']}/decision", headers=rh, json={"action": "confirm"})
     assert early.status_code == 403  # only the owner confirms
-    passed = await reseller.post(f"/api/admin/requests/{request['id']}/decision", headers=rh, json={"action": "pass_up"})
+    passed = await reseller.post(
+        f"/api/admin/requests/{request['id']}/decision", headers=rh, json={"action": "pass_up"}
+    )
     assert passed.status_code == 200, passed.text
     assert passed.json()["status"] == "in_progress" and passed.json()["holder_id"] != world.a.reseller_id
 
     held = (await owner.get("/api/admin/requests?mine=true", headers=oh)).json()
     assert [r["id"] for r in held["items"]] == [request["id"]]
-    confirmed = await owner.post(f"/api/admin/requests/{request['id']}/decision", headers=oh, json={"action": "confirm"})
+    confirmed = await owner.post(
+        f"/api/admin/requests/{request['id']}/decision", headers=oh, json={"action": "confirm"}
+    )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     assert (await Sender.select(Sender.status).where(Sender.id == waiting["id"]).first()) == {"status": "enabled"}
     enabled = (await user.get("/api/senders?channel=sms", headers=uh)).json()
@@ -121,7 +125,9 @@ async def test_a_decline_by_the_reseller_carries_its_reason_to_the_end_user(clie
 async def test_a_canceled_request_cannot_be_confirmed(client_for):
     world, (user, uh), (reseller, rh), (owner, oh) = await chain_world(client_for)
     request = (await ask(user, uh)).json()
-    passed = await reseller.post(f"/api/admin/requests/{request['id']}/decision", headers=rh, json={"action": "pass_up"})
+    passed = await reseller.post(
+        f"/api/admin/requests/{request['id']}/decision", headers=rh, json={"action": "pass_up"}
+    )
     assert passed.status_code == 200
     await sign_in(user, world.a.end_user_admin)
     canceled = await post_form(user, f"/senders/requests/{request['id']}/cancel")
