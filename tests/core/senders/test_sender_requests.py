@@ -91,6 +91,7 @@ async def test_end_user_request_passed_up_by_the_reseller_and_confirmed_by_the_o
     assert sent.status_code == 201, sent.text
     mails = await outbox(world.a.end_user_admin, "request_decided")
     assert len(mails) == 1 and "confirmed" in mails[0]["subject"]
+    assert mails[0]["portal_id"] == world.a.portal_id and "Brand a" in mails[0]["html_body"]  # the user's brand
     actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
     assert {"request.create", "request.pass_up", "request.confirm"} <= set(actions)
     again = await owner.post(f"/api/admin/requests/{request['id']}/decision", headers=oh, json={"action": "decline"})
