@@ -216,3 +216,21 @@ async def test_the_page_form_sends_a_request_and_unsubscribe_disables_an_enabled
     assert unsubscribed.status_code in (302, 303)
     assert (await Sender.select(Sender.status).where(Sender.id == world.a.sender_id).first()) == {"status": "disabled"}
     assert (await post_form(user, f"/senders/{world.a.sender_id}/unsubscribe")).status_code == 409
+
+
+async def test_the_wizard_offers_and_accepts_only_enabled_sender_ids_of_its_channel(client_for):
+    world, (user, uh), _, _ = await chain_world(client_for)
+    waiting = (await ask(user, uh, name="NotYet")).json()["payload"]["sender_id"]
+    viber = (await ask(user, uh, name="ViberOnly", channel="viber")).json()["payload"]["sender_id"]
+    await Sender.update({Sender.status: "enabled"}).where(Sender.id == viber)
+    await sign_in(user, world.a.end_user_admin)
+    offered = (await user.get("/campaigns/new")).text
+    assert "BrandA" in offered and "NotYet" not in offered and "ViberOnly" not in offered
+    setup = {"step": "1", "goto": "2", "name": "Autumn", "channel": "sms", "text": "Hi"}
+    for sender_id in (waiting, viber):
+        refused = await post_form(user, "/campaigns/new", {**setup, "sender_id": str(sender_id)})
+        assert refused.status_code == 422 and "enabled sender IDs for this channel" in refused.text
+        by_api = await user.post("/api/campaigns", json=campaign(sender_id), headers=uh)
+        assert by_api.status_code == 422 and by_api.json()["field"] == "sender_id"
+    accepted = await post_form(user, "/campaigns/new", {**setup, "sender_id": str(world.a.sender_id)})
+    assert accepted.status_code == 200 and 'name="mode"' in accepted.text
