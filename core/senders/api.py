@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 
@@ -62,6 +66,30 @@ class SendersApi(Controller):
         return await requests.unsubscribe(actor, sender_id, ip=client_ip(request))
 
 
+_TEXT = Schema(type=OpenAPIType.STRING)
+
+
+@dataclass
+class _MultipartRequestOperation(Operation):
+    """The handler reads the form itself (files and fields checked by the service), so the body is described here."""
+
+    def __post_init__(self) -> None:
+        fields: dict[str, Schema | Reference] = {
+            "channel": Schema(type=OpenAPIType.STRING, description="sms, viber or whatsapp"),
+            "name": Schema(type=OpenAPIType.STRING, description="Up to 11 letters/digits, or 15 digits"),
+            "comment": Schema(type=OpenAPIType.STRING, max_length=500),
+            "documents": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(type=OpenAPIType.STRING, format="binary"),  # type: ignore[arg-type]
+                description="PDF files, at most 10 MB each",
+            ),
+        }
+        schema = Schema(type=OpenAPIType.OBJECT, properties=fields, required=["channel", "name"])
+        self.request_body = RequestBody(
+            content={"multipart/form-data": OpenAPIMediaType(schema=schema)}, required=True, description="The request"
+        )
+
+
 class SenderRequestsApi(Controller):
     """Requests for sender IDs (SID-1, SID-2), sent up the partner tree (TEN-5)."""
 
@@ -78,6 +106,7 @@ class SenderRequestsApi(Controller):
         status_code=201,
         request_max_body_size=UPLOAD_BODY_LIMIT,
         summary="Ask for a sender ID",
+        operation_class=_MultipartRequestOperation,
         description=(
             "multipart/form-data: `channel` (sms, viber, whatsapp), `name` (up to 11 letters and digits, or up to"
             " 15 digits), `comment`, and any number of `documents` (PDF files of at most 10 MB each)."

@@ -234,3 +234,12 @@ async def test_the_wizard_offers_and_accepts_only_enabled_sender_ids_of_its_chan
         assert by_api.status_code == 422 and by_api.json()["field"] == "sender_id"
     accepted = await post_form(user, "/campaigns/new", {**setup, "sender_id": str(world.a.sender_id)})
     assert accepted.status_code == 200 and 'name="mode"' in accepted.text
+
+
+async def test_the_openapi_document_describes_the_request_routes(client_for):
+    await make_world()
+    schema = (await client_for("main.test").get("/schema/openapi.json")).json()
+    body = schema["paths"]["/api/senders/requests"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert set(body["schema"]["properties"]) == {"channel", "name", "comment", "documents"}
+    assert "get" in schema["paths"]["/api/admin/requests"]
+    assert "post" in schema["paths"]["/api/admin/requests/{request_id}/decision"]
