@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 
@@ -80,7 +80,7 @@ class _MultipartRequestOperation(Operation):
             "comment": Schema(type=OpenAPIType.STRING, max_length=500),
             "documents": Schema(
                 type=OpenAPIType.ARRAY,
-                items=Schema(type=OpenAPIType.STRING, format="binary"),  # type: ignore[arg-type]
+                items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
                 description="PDF files, at most 10 MB each",
             ),
         }
