@@ -123,6 +123,7 @@ async def test_the_inbox_page_filters_and_decides(client_for, probe_kind):
     await chain.cancel(shop, second)
     client = client_for(world.a.host)
     await sign_in(client, "sub@a.test")
+    assert "Requests waiting for your decision: 1" in (await client.get("/admin")).text
     open_only = await client.get("/admin/requests")
     assert f"/admin/requests/{first}" in open_only.text and f"/admin/requests/{second}" not in open_only.text
     canceled = await client.get("/admin/requests?status=canceled&kind=probe")
@@ -134,6 +135,7 @@ async def test_the_inbox_page_filters_and_decides(client_for, probe_kind):
     passed = await post_form(client, f"/admin/requests/{first}/decision", {"action": "pass_up"})
     assert passed.status_code in (302, 303)
     assert (await chain.get_request(sub, first)).status == "in_progress"
+    assert 'data-testid="waiting-requests"' not in (await client.get("/admin")).text
     # End users have no Admin Panel: the inbox is a missing page for them.
     user = client_for(world.a.host)
     await sign_in(user, world.a.end_user_admin)
