@@ -29,6 +29,7 @@ from core.accounts.controllers import (
 from core.accounts.guards import provide_actor
 from core.admin.api import AdminApi
 from core.admin.pages import AdminPages
+from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
@@ -54,14 +55,18 @@ from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
+from core.mail.request_notices import mail_decision
 from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
 from core.redis_embedded import EmbeddedRedis
-from core.senders.api import SendersAdminApi, SendersApi
+from core.senders import requests as sender_requests
+from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
+from core.senders.controllers import SenderPages
 from core.settings import Settings, load_settings
 from core.statistics.controllers import EdrsApi, StatisticsPages
+from core.tenancy import requests as request_chain
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
 from core.web.api_docs import LocalSwaggerPlugin
@@ -140,6 +145,8 @@ def create_app(
     load_plugins(settings.plugins)
     register_header_value("balance", balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
+    sender_requests.register()
+    request_chain.add_decision_listener(mail_decision)
 
     @asynccontextmanager
     async def runtime(app: Litestar) -> AsyncIterator[None]:
@@ -159,8 +166,12 @@ def create_app(
             ShellPages,
             AdminPages,
             AdminApi,
+            RequestInboxPages,
+            RequestInboxApi,
             SendersAdminApi,
             SendersApi,
+            SenderRequestsApi,
+            SenderPages,
             ContactsApi,
             GroupsApi,
             ContactFieldsApi,

@@ -42,6 +42,9 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
     "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
+    # make_world makes no request: tests that need one set t.request_id (tests/core/senders/test_sender_requests.py).
+    "request_id": lambda t: getattr(t, "request_id", 2_000_000_000),
+    "index": lambda t: 0,  # not an id: the first document of a request
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -123,6 +126,12 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/rate-plans/{plan_id:int}/unassign"): {"form": {"partner_id": "1"}},
     ("POST", "/admin/rates/{rate_id:int}"): {"form": {"price": "0"}},
     ("POST", "/admin/rates/{rate_id:int}/delete"): {"form": {}},
+    ("POST", "/api/admin/requests/{request_id:int}/decision"): {"json": {"action": "decline", "reason": "Hijacked"}},
+    ("POST", "/admin/requests/{request_id:int}/decision"): {"form": {"action": "decline", "reason": "Hijacked"}},
+    ("POST", "/api/senders/requests/{request_id:int}/cancel"): {"json": {}},
+    ("POST", "/senders/requests/{request_id:int}/cancel"): {"form": {}},
+    ("POST", "/api/senders/{sender_id:int}/unsubscribe"): {"json": {}},
+    ("POST", "/senders/{sender_id:int}/unsubscribe"): {"form": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

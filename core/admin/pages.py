@@ -22,6 +22,7 @@ from core.plugins import registries
 from core.senders import services as senders
 from core.senders.schemas import SenderCreate, SenderUpdate
 from core.tenancy import audit, services
+from core.tenancy import requests as request_chain
 from core.tenancy.schemas import (
     LANGUAGES,
     PartnerCreate,
@@ -64,6 +65,7 @@ class AdminPages(Controller):
         end_users = await services.list_partners(actor, kind="end_user", per_page=1)
         portals = await services.list_portals(actor, per_page=1)
         recent = await audit.list_entries(actor, per_page=8)
+        waiting = await request_chain.list_inbox(actor, status="open", held_only=True, per_page=1)
         return await page(
             request,
             actor,
@@ -76,6 +78,7 @@ class AdminPages(Controller):
                     "portals": portals.total,
                 },
                 "recent": recent.items,
+                "waiting_requests": waiting.total,
             },
         )
 

@@ -1,4 +1,4 @@
-"""Sender ID Structs (the minimal list the owner keeps until the request workflow exists)."""
+"""Sender ID Structs: the senders themselves and the requests that ask for them (SID-1…3)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,18 @@ class SenderView(msgspec.Struct, kw_only=True):
     name: str
     status: SenderStatus
     created_at: datetime
+
+
+class SenderRequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An end user's (or reseller's) request for a sender ID (SID-1); its PDF documents travel beside it."""
+
+    channel: Annotated[str, Meta(min_length=1, max_length=40, description="sms, viber or whatsapp")]
+    name: Annotated[str, Meta(min_length=1, max_length=40, description="Up to 11 letters/digits, or 15 digits")]
+    comment: Annotated[str, Meta(max_length=500)] = ""
+
+
+class SenderRequestDocument(msgspec.Struct, kw_only=True):
+    """A document uploaded with a request, as read from the form: its file name and bytes."""
+
+    filename: str
+    content: bytes

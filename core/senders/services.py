@@ -1,4 +1,4 @@
-"""Sender IDs: the owner keeps the enabled list per partner and channel; everyone else only reads it."""
+"""Sender IDs: the owner keeps the list per partner and channel; others ask for theirs (core.senders.requests)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
 _NUMERIC = re.compile(r"^\+?[0-9]{1,15}$")
 
 
-def _view(row: dict[str, Any]) -> SenderView:
+def sender_view(row: dict[str, Any]) -> SenderView:
     return SenderView(
         id=row["id"],
         partner_id=row["partner"],
@@ -32,10 +32,15 @@ def _view(row: dict[str, Any]) -> SenderView:
     )
 
 
+def check_name(name: str) -> None:
+    if not (_ALPHANUMERIC.match(name) or _NUMERIC.match(name)):
+        raise InvalidInput(N_("A sender ID has up to 11 letters and digits, or up to 15 digits"), field="name")
+
+
 async def list_senders(actor: Actor, partner_id: int) -> list[SenderView]:
     where = await of_visible_partner(actor, Sender, partner_id)
     rows = await Sender.select().where(where).order_by(Sender.channel).order_by(Sender.name)
-    return [_view(r) for r in rows]
+    return [sender_view(r) for r in rows]
 
 
 async def enabled_senders(actor: Actor, channel: str | None = None) -> list[SenderView]:
@@ -43,7 +48,7 @@ async def enabled_senders(actor: Actor, channel: str | None = None) -> list[Send
     where = owned(Sender, actor) & (Sender.status == "enabled")
     if channel:
         where &= Sender.channel == channel
-    return [_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]
+    return [sender_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]
 
 
 async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip: str = "") -> SenderView:
@@ -51,8 +56,7 @@ async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip
     require_owner(actor, "set sender IDs", hidden=False)
     if data.channel not in registries().channels:
         raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
-    if not (_ALPHANUMERIC.match(data.name) or _NUMERIC.match(data.name)):
-        raise InvalidInput(N_("A sender ID has up to 11 letters and digits, or up to 15 digits"), field="name")
+    check_name(data.name)
     async with write_transaction():
         if await Sender.exists().where(
             (Sender.partner == partner_id) & (Sender.channel == data.channel) & (Sender.name == data.name)
@@ -70,7 +74,7 @@ async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip
             object_id=row.id,
             ip=ip,
         )
-    return _view(must_exist(await Sender.select().where(Sender.id == row.id).first()))
+    return sender_view(must_exist(await Sender.select().where(Sender.id == row.id).first()))
 
 
 async def _visible(actor: Actor, sender_id: int) -> dict[str, Any]:
@@ -85,7 +89,7 @@ async def _visible(actor: Actor, sender_id: int) -> dict[str, Any]:
 
 
 async def get_sender(actor: Actor, sender_id: int) -> SenderView:
-    return _view(await _visible(actor, sender_id))
+    return sender_view(await _visible(actor, sender_id))
 
 
 async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
@@ -101,7 +105,7 @@ async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip:
             object_id=sender_id,
             ip=ip,
         )
-    return _view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
+    return sender_view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
 
 
 async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:

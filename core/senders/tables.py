@@ -1,4 +1,4 @@
-"""Sender IDs: the names a partner may send from, per channel (SID-1…3; the request workflow comes later)."""
+"""Sender ID tables: the names a partner may send from, per channel (SID-1…3); requests live in tenancy."""
 
 from __future__ import annotations
 

@@ -1,17 +1,18 @@
-"""Tenancy Structs: the acting user, partners, portals and audit entries as they cross boundaries."""
+"""Tenancy Structs: the acting user, partners, portals, audit entries and requests as they cross boundaries."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from core.actor import PartnerKind
 from core.money import check_amount
+from core.web.i18n import N_
 from core.web.params import Id
 
 Language = Literal["en", "es", "ru", "tr"]
@@ -167,3 +168,47 @@ class AuditView(msgspec.Struct, kw_only=True):
     summary: str
     ip: str
     created_at: datetime
+
+
+RequestStatus = Literal["new", "in_progress", "confirmed", "declined", "canceled"]
+OPEN_REQUEST_STATUSES: tuple[RequestStatus, ...] = ("new", "in_progress")
+REQUEST_STATUS_LABELS: dict[str, str] = {
+    "new": N_("New"),
+    "in_progress": N_("In progress"),
+    "confirmed": N_("Confirmed"),
+    "declined": N_("Declined"),
+    "canceled": N_("Canceled by user"),
+}
+
+
+class RequestAttachment(msgspec.Struct, kw_only=True):
+    name: str
+    size: int
+
+
+class RequestView(msgspec.Struct, kw_only=True):
+    """A request as its requester and the partners above it see it."""
+
+    id: int
+    kind: str
+    kind_label: str
+    partner_id: int
+    partner_name: str
+    holder_id: int
+    holder_name: str
+    status: RequestStatus
+    subject: str
+    reason: str
+    payload: dict[str, Any]
+    attachments: list[RequestAttachment]
+    requester_email: str
+    requester_language: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RequestDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the holder of a request does with it: a reseller passes up or declines; the owner confirms or declines."""
+
+    action: Literal["confirm", "decline", "pass_up"]
+    reason: Annotated[str, Meta(max_length=500, description="Required to decline; shown to the requester")] = ""

@@ -1,4 +1,4 @@
-"""Tenancy tables: partners (the reselling tree), portals, their host names and the audit log."""
+"""Tenancy tables: partners (the reselling tree), portals, their host names, the audit log and requests."""
 
 from __future__ import annotations
 
@@ -85,3 +85,26 @@ class AuditEntry(Table, tablename="audit_entry"):
     details = JSON(default={})
     ip = Varchar(length=45, default="")
     created_at = Timestamptz(index=True)
+
+
+class PartnerRequest(Table, tablename="partner_request"):
+    """A request that travels up the partner tree (TEN-5): a sender ID now, templates and campaigns later."""
+
+    id: Serial
+
+    kind = Varchar(length=30, index=True, help_text="A registered request kind: sender_id, …")
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, help_text="The requesting partner")
+    partner_path = Varchar(length=400, index=True, help_text="Copy of the requester's path for subtree scoping")
+    holder = ForeignKey(
+        references=Partner, on_delete=OnDelete.cascade, help_text="The partner whose inbox holds the request"
+    )
+    status = Varchar(length=12, default="new", index=True, help_text="new, in_progress, confirmed, declined, canceled")
+    subject = Varchar(length=200, help_text="What is asked for, in a few words: 'sms sender ID ACME'")
+    reason = Varchar(length=500, default="", help_text="Why it was declined, shown to the requester")
+    payload = JSON(default={}, help_text="What the kind needs to act on a confirmation")
+    attachments = JSON(default=[], help_text="[{name, path, size}]: files under the var dir")
+    requester_user_id = Integer(null=True, default=None)
+    requester_email = Varchar(length=254, default="", help_text="Told by e-mail about the decision")
+    requester_language = Varchar(length=2, default="en")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

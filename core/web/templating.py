@@ -26,6 +26,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "tenancy" / "templates"),
     str(CORE_DIR / "mail" / "templates"),
     str(CORE_DIR / "contacts" / "templates"),
+    str(CORE_DIR / "senders" / "templates"),
     str(CORE_DIR / "numbering" / "templates"),
     str(CORE_DIR / "billing" / "templates"),
     str(CORE_DIR / "campaigns" / "templates"),
