@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import msgspec
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
@@ -33,7 +32,7 @@ from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import PartnerOptions
+from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
@@ -191,12 +190,6 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         if EMAIL_SHAPE not in address or len(address) > 254 or " " in address.strip():
             raise InvalidInput(f"Not an e-mail address: {address!r}", field="notify_emails")
     return sender, numbers
-
-
-async def partner_options(partner_id: int) -> PartnerOptions:
-    """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
-    row = must_exist(await Partner.select(Partner.options).where(Partner.id == partner_id).first())
-    return msgspec.convert(json_value(row["options"]) or {}, PartnerOptions, strict=False)
 
 
 def default_name(actor: Actor) -> str:

@@ -104,7 +104,6 @@ class TemplatePages(Controller):
                 else {"channel": channels[0].name if channels else "sms"}
             )
         channel = str(values.get("channel") or "sms")
-        provider = portal.registries.channels.get(channel)
         fields = await list_fields(actor)
         return await page(
             request,
@@ -115,7 +114,7 @@ class TemplatePages(Controller):
                 "values": values,
                 "channels": channels,
                 "senders": await enabled_senders(actor, channel),
-                "may_flash": bool(provider and provider.capabilities.flash),
+                "may_flash": await services.may_flash(portal, actor, channel),
                 # (variable, label, custom): a custom field's name is the user's own text, shown as is.
                 "variables": [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES]
                 + [(f.variable, f.name, True) for f in fields],

@@ -27,6 +27,7 @@ from core.portal import Portal
 from core.providers import ChannelProvider
 from core.senders.tables import Sender
 from core.tenancy import audit
+from core.tenancy.options import partner_options
 from core.tenancy.scope import owned
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
@@ -40,8 +41,14 @@ TEMPLATE_USERS: list[Callable[[int], Awaitable[list[TemplateUser]]]] = []
 
 
 def template_channels(portal: Portal) -> list[ChannelProvider]:
-    """The registered channels a template can be made for: the channel filter and the form offer only these."""
+    """The registered channels a template can be made for: the channel filter offers only these."""
     return [c for c in portal.registries.channels if c.name in TEMPLATE_CHANNELS]
+
+
+async def may_flash(portal: Portal, actor: Actor, channel: str) -> bool:
+    """Whether the form offers the flash flag: the channel can send flash and the partner is allowed to."""
+    provider = portal.registries.channels.get(channel)
+    return bool(provider and provider.capabilities.flash and (await partner_options(actor.partner_id)).flash_sms)
 
 
 def _same_name(name: str) -> WhereRaw:
@@ -137,8 +144,13 @@ async def _check(
     unknown = unknown_variables(text, await variables(actor))
     if unknown:
         raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+    options = await partner_options(actor.partner_id)
+    if options.channels and channel not in options.channels:
+        raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
     if flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
+    if flash and not options.flash_sms:
+        raise InvalidInput(N_("Your company may not send flash messages; ask your provider"), field="flash")
 
 
 async def _name_taken(actor: Actor, name: str, *, besides: int | None = None) -> None:

@@ -36,6 +36,7 @@ from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES, 
 from core.message_templates.schemas import TemplateCreate, TemplateFilter
 from core.numbering.tables import Country
 from core.senders.services import enabled_senders
+from core.tenancy.options import partner_options
 from core.web.forms import convert
 from core.web.shell import client_ip, page
 
@@ -195,7 +196,7 @@ class CampaignWizard(Controller):
         saved_template: str = "",
     ) -> Response:
         portal = request.app.state.portal
-        options = await services.partner_options(actor.partner_id)
+        options = await partner_options(actor.partner_id)
         channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")

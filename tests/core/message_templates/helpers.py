@@ -7,6 +7,7 @@ from typing import Any
 from core.actor import Actor
 from core.message_templates.schemas import TemplateCreate, TemplateView
 from core.message_templates.services import create_template
+from core.tenancy.tables import Partner
 from tests.core.contacts.helpers import actor_of
 from tests.factories import World, make_world, sign_in
 
@@ -21,3 +22,8 @@ async def session(client_for: Any) -> tuple[World, Any, Actor]:
 async def template(app: Any, actor: Actor, sender_id: int, **fields: Any) -> TemplateView:
     data = {"name": "Welcome", "sender_id": sender_id, "text": "Hi {first_name}, welcome!", **fields}
     return await create_template(app.state.portal, actor, TemplateCreate(**data))
+
+
+async def allow_flash(partner_id: int) -> None:
+    """The parent lets the partner send flash messages (TEN-3)."""
+    await Partner.update({Partner.options: {"flash_sms": True}}).where(Partner.id == partner_id)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.senders.tables import Sender
 from tests.core.contacts.helpers import actor_of
+from tests.core.message_templates.helpers import allow_flash, template
 from tests.factories import make_world
 
 
@@ -21,6 +22,7 @@ def body(world, **changes):
 
 async def test_create_list_get_update_and_delete(client_for):
     world, client, headers = await api(client_for)
+    await allow_flash(world.a.end_user_id)
     created = await client.post("/api/templates", json=body(world, flash=True), headers=headers)
     assert created.status_code == 201, created.text
     template = created.json()
@@ -51,6 +53,7 @@ async def test_bad_input_names_the_field_and_saves_nothing(client_for):
         (body(world, text="Hi {nickname}"), 422, "text", "{nickname}"),
         (body(world, sender_id=world.b.sender_id), 422, "sender_id", "enabled sender"),
         (body(world, channel="viber"), 422, "channel", "viber"),
+        (body(world, flash=True), 422, "flash", "flash messages"),
         ({"name": "No text", "sender_id": world.a.sender_id}, 400, None, "text"),
     ]
     for data, status, field, words in cases:
@@ -113,8 +116,6 @@ async def test_delete_warns_about_scheduled_campaigns_and_the_campaign_fails_at_
 async def test_other_tenants_templates_are_404_and_the_routes_are_in_the_schema(app, client_for):
     world, client, headers = await api(client_for)
     actor_b = await actor_of(world.b)
-    from tests.core.message_templates.helpers import template
-
     theirs = await template(app, actor_b, world.b.sender_id)
     for method in ("get", "delete"):
         assert (await getattr(client, method)(f"/api/templates/{theirs.id}", headers=headers)).status_code == 404
