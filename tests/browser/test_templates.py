@@ -67,7 +67,8 @@ async def test_template_tile_to_a_prefilled_wizard(demo):
 
             await tile.get_by_role("link", name="Create campaign").click()
             await page.wait_for_url(f"{base}/campaigns/new?template=**")
-            await expect(page.locator("#message-text")).to_have_value("Hello {first_name}, our spring sale starts today")
+            text = "Hello {first_name}, our spring sale starts today"
+            await expect(page.locator("#message-text")).to_have_value(text)
             await expect(page.locator("select[name=use_template_id]")).to_have_value(
                 await page.locator("input[name=template_id]").input_value()
             )
