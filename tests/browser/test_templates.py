@@ -4,6 +4,7 @@ tile with the part counter, opens the wizard from the tile prefilled, and looks 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,25 @@ async def test_template_tile_to_a_prefilled_wizard(demo):
                 await page.locator("input[name=template_id]").input_value()
             )
             await page.screenshot(path=SHOTS / "templates-wizard.png", full_page=True)
+            await page.fill("input[name=name]", "Spring from a template")
+            await page.get_by_role("button", name="Next →").click()
+            await page.locator("input[name=group_ids]").nth(1).check()
+            await page.get_by_role("button", name="Next →").click()
+            await page.check("input[name=send_mode][value=later]")
+            await page.fill("input[name=send_date]", (datetime.now(UTC) + timedelta(days=1)).date().isoformat())
+            await page.fill("input[name=send_time]", "10:00")
+            await page.get_by_role("button", name="Update preview").click()
+            await page.get_by_test_id("confirm").click()
+            await page.wait_for_url(f"{base}/campaigns?**")
+
+            # Deleting the template now warns: the scheduled campaign would fail when it is due.
+            await page.goto(f"{base}/templates")
+            page.once("dialog", lambda dialog: dialog.accept())
+            await page.locator(".tile").first.get_by_role("button", name="Delete").click()
+            await expect(page.get_by_test_id("delete-warning")).to_contain_text("Spring from a template")
+            await page.screenshot(path=SHOTS / "templates-delete-warning.png", full_page=True)
+            await page.get_by_role("link", name="Keep it").click()
+            await expect(page.locator(".tile")).to_have_count(1)
 
             await page.goto(f"{base}/templates")
             spanish = page.locator("button[name=language][value=es]")
