@@ -187,3 +187,15 @@ async def test_other_tenants_template_ids_are_404_everywhere(app, client_for):
     assert await MessageTemplate.count() == 1  # B's one, untouched
     row = await MessageTemplate.select().where(MessageTemplate.id == theirs.id).first()
     assert row["name"] == "Welcome"
+
+
+async def test_a_template_whose_sender_was_disabled_cannot_start_a_campaign(app, client_for):
+    world, client, actor = await session(client_for)
+    made = await template(app, actor, world.a.sender_id)
+    await Sender.update({Sender.status: "disabled"}).where(Sender.id == world.a.sender_id)
+    wizard = (await client.get(f"/campaigns/new?template={made.id}")).text
+    assert 'data-testid="no-senders"' in wizard and "Hi {first_name}, welcome!</textarea>" in wizard
+    fields = {"step": "1", "goto": "2", "channel": "sms", "text": made.text, "template_id": str(made.id)}
+    refused = await post_form(client, "/campaigns/new", {**fields, "sender_id": str(world.a.sender_id)})
+    assert refused.status_code == 422 and "enabled sender IDs" in refused.text
+    assert await Campaign.count() == 0
