@@ -56,6 +56,8 @@ from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.mail.request_notices import mail_decision
+from core.message_templates.api import TemplatesApi
+from core.message_templates.controllers import TemplatePages
 from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
@@ -185,6 +187,8 @@ def create_app(
             CampaignPages,
             CampaignWizard,
             CampaignsApi,
+            TemplatePages,
+            TemplatesApi,
             StatisticsPages,
             EdrsApi,
             ExportApi,

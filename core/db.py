@@ -26,6 +26,7 @@ CORE_APPS = (
     "core.mail.piccolo_app",
     "core.senders.piccolo_app",
     "core.contacts.piccolo_app",
+    "core.message_templates.piccolo_app",
     "core.numbering.piccolo_app",
     "core.campaigns.piccolo_app",
     "core.dispatch.piccolo_app",

@@ -39,6 +39,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "edr_id": lambda t: getattr(t, "edr_id", 2_000_000_000),
     # Balance changes: tests/core/billing/test_finance.py sets t.ledger_entry_id to a real one of each tenant.
     "entry_id": lambda t: getattr(t, "ledger_entry_id", 2_000_000_000),
+    # Nor a campaign template: tests/core/message_templates sets t.template_id.
+    "template_id": lambda t: getattr(t, "template_id", 2_000_000_000),
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
     "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
@@ -102,6 +104,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/contacts/groups/{group_id:int}/members"): {"form": {"action": "remove"}},
     ("POST", "/campaigns/{campaign_id:int}/action"): {"form": {"action": "cancel"}},
     ("POST", "/api/campaigns/{campaign_id:int}/{action:str}"): {"json": {}},
+    ("PATCH", "/api/templates/{template_id:int}"): {"json": {"name": "Hijacked"}},
+    ("POST", "/templates/{template_id:int}"): {"form": {"name": "Hijacked", "text": "Hijacked"}},
+    ("POST", "/templates/{template_id:int}/delete"): {"form": {"force": "1"}},
     ("PATCH", "/api/admin/numbering/countries/{country_id:int}"): {"json": {"name": "Hijacked"}},
     ("PATCH", "/api/admin/numbering/networks/{network_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/admin/numbering/countries/{country_id:int}"): {

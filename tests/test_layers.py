@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("web",),
     ("tenancy", "mail", "accounts"),
     ("numbering", "billing"),
-    ("senders", "contacts"),
+    ("senders", "contacts", "message_templates"),
     ("dispatch",),
     ("campaigns", "statistics"),
     ("__init__", "admin", "app", "cli", "worker", "demo", "default_plugins"),

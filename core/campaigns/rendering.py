@@ -1,36 +1,5 @@
-"""Message text with contact variables (TPL-3): ``{first_name}``, ``{phone}``, custom fields by variable."""
+"""Where dispatch still finds the rendering of variables; the functions live in core.message_templates.rendering."""
 
-from __future__ import annotations
+from core.message_templates.rendering import CONTACT_VARIABLES, render, variables_in
 
-import re
-from collections.abc import Iterable
-from typing import Any
-
-VARIABLE = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
-CONTACT_VARIABLES = ("phone", "first_name", "last_name", "birth_date", "gender", "comments")
-ESTIMATE_WIDTH = 10  # a variable counts as ten characters in length estimates (TPL-3)
-
-
-def variables_in(text: str) -> list[str]:
-    return VARIABLE.findall(text)
-
-
-def unknown_variables(text: str, custom: Iterable[str]) -> list[str]:
-    """Variables of ``text`` that are neither contact columns nor the partner's custom fields."""
-    known = set(CONTACT_VARIABLES) | set(custom)
-    return sorted({v for v in variables_in(text) if v not in known})
-
-
-def estimate_text(text: str) -> str:
-    """The text with every variable replaced by ten characters, for the segment counter before sending."""
-    return VARIABLE.sub("x" * ESTIMATE_WIDTH, text)
-
-
-def render(text: str, values: dict[str, Any]) -> str:
-    """Fill the variables from one recipient's values; a missing value becomes an empty string."""
-
-    def value(match: re.Match[str]) -> str:
-        found = values.get(match.group(1))
-        return "" if found is None else str(found)
-
-    return VARIABLE.sub(value, text)
+__all__ = ("CONTACT_VARIABLES", "render", "variables_in")

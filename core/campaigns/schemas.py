@@ -21,6 +21,7 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sender_id: Id
     text: Annotated[str, Meta(min_length=1, max_length=2000)]
     flash: bool = False
+    template_id: Annotated[Id | None, Meta(description="The template it is made from (TPL-5)")] = None
     group_ids: list[Id] = []
     all_contacts: bool = False
     numbers: Annotated[list[str], Meta(max_length=1_000_000)] = []
@@ -70,6 +71,7 @@ class CampaignView(msgspec.Struct, kw_only=True):
     sender: str
     text: str
     flash: bool
+    template_id: int | None
     group_ids: list[int]
     all_contacts: bool
     status: str

@@ -8,13 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import msgspec
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
-from core.campaigns.rendering import estimate_text, unknown_variables
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, NumbersCheck
 from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
@@ -25,13 +23,16 @@ from core.db import icontains, json_value, must_exist, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
+from core.message_templates.rendering import estimate_text, unknown_variables
+from core.message_templates.schemas import TemplateUser
+from core.message_templates.services import TEMPLATE_USERS, template_exists
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.senders.tables import Sender
 from core.tenancy import audit
-from core.tenancy.schemas import PartnerOptions
+from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
@@ -82,6 +83,7 @@ def _view(row: dict[str, Any]) -> CampaignView:
         sender=row["sender_name"],
         text=row["text"],
         flash=row["flash"],
+        template_id=row["template_id"],
         group_ids=json_value(row["group_ids"]) or [],
         all_contacts=row["all_contacts"],
         status=row["status"],
@@ -155,6 +157,8 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         raise InvalidInput("Choose one of your enabled sender IDs for this channel", field="sender_id")
     if not data.text.strip():
         raise InvalidInput("The message text is empty", field="text")
+    if data.template_id is not None and not await template_exists(actor.partner_id, data.template_id):
+        raise InvalidInput("The template no longer exists; choose another or none", field="template_id")
     unknown = unknown_variables(data.text, await variables(actor))
     if unknown:
         raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
@@ -188,12 +192,6 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     return sender, numbers
 
 
-async def partner_options(partner_id: int) -> PartnerOptions:
-    """What the parent allows this partner (TEN-3); an empty channel list means no restriction was set."""
-    row = must_exist(await Partner.select(Partner.options).where(Partner.id == partner_id).first())
-    return msgspec.convert(json_value(row["options"]) or {}, PartnerOptions, strict=False)
-
-
 def default_name(actor: Actor) -> str:
     """ "Campaign <date time>" in the user's time zone (CMP-3)."""
     return f"Campaign {datetime.now(user_zone(actor.timezone)):%Y-%m-%d %H:%M}"
@@ -224,6 +222,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 sender_name=sender["name"],
                 text=data.text,
                 flash=data.flash,
+                template_id=data.template_id,
                 group_ids=sorted(set(data.group_ids)),
                 all_contacts=data.all_contacts,
                 # "Send now" is a schedule for now: should the start below fail, the scheduler retries it.
@@ -256,6 +255,10 @@ async def start_campaign(
 
     row = await Campaign.select().where(Campaign.id == campaign_id).first()
     if row is None or row["status"] not in from_statuses:
+        return False
+    if row["template_id"] is not None and not await template_exists(row["partner"], row["template_id"]):
+        # TPL-5: deleting the template was allowed after a warning; the campaign made from it does not start.
+        await change_status(portal, campaign_id, from_statuses, "failed", "The template was deleted", finished=True)
         return False
     now = datetime.now(UTC)
     prices = await price_list(row["partner"], row["channel"], now)
@@ -364,6 +367,16 @@ async def _cancel(portal: Portal, campaign_id: int) -> None:
     await change_status(
         portal, campaign_id, {"paused", "scheduled", "waiting"}, "canceled", "Canceled by the user", finished=True
     )
+
+
+async def _scheduled_with_template(template_id: int) -> list[TemplateUser]:
+    rows = await Campaign.select(Campaign.id, Campaign.name).where(
+        (Campaign.template_id == template_id) & Campaign.status.is_in(["scheduled", "waiting"])
+    )
+    return [TemplateUser(kind="campaign", id=r["id"], name=r["name"]) for r in rows]
+
+
+TEMPLATE_USERS.append(_scheduled_with_template)
 
 
 async def start_due(portal: Portal) -> int:

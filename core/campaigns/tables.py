@@ -22,6 +22,9 @@ class Campaign(Table, tablename="campaign"):
     sender_name = Varchar(length=15, help_text="Copy of the sender ID's name at creation")
     text = Text()
     flash = Boolean(default=False)
+    template_id = Integer(
+        null=True, default=None, index=True, help_text="The template it was made from; deleted by then, it fails"
+    )
     group_ids = JSON(default=[], help_text="Contact groups whose members receive it")
     all_contacts = Boolean(default=False)
     status = Varchar(length=20, index=True, help_text="waiting, scheduled, in_progress, paused, completed, …")

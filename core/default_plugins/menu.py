@@ -13,6 +13,7 @@ def menu_links(actor: Actor) -> list[MenuLink]:
     links = [
         MenuLink(label=N_("Dashboard"), href="/", icon="home", order=0),
         MenuLink(label=N_("Campaigns"), href="/campaigns", icon="send", order=50),
+        MenuLink(label=N_("Templates"), href="/templates", icon="file", order=60),
         MenuLink(label=N_("Contacts"), href="/contacts", icon="users", order=100),
         MenuLink(label=N_("Statistics"), href="/statistics/edr", icon="chart", order=200),
     ]

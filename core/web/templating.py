@@ -29,6 +29,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "senders" / "templates"),
     str(CORE_DIR / "numbering" / "templates"),
     str(CORE_DIR / "billing" / "templates"),
+    str(CORE_DIR / "message_templates" / "templates"),
     str(CORE_DIR / "campaigns" / "templates"),
     str(CORE_DIR / "statistics" / "templates"),
     str(CORE_DIR / "dispatch" / "templates"),

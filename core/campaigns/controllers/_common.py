@@ -22,6 +22,8 @@ FIELD_STEP = {
     "sender_id": 1,
     "text": 1,
     "flash": 1,
+    "template_id": 1,
+    "template_name": 1,
     "group_ids": 2,
     "all_contacts": 2,
     "numbers": 2,
@@ -40,6 +42,8 @@ TEXT_KEYS = (
     "channel",
     "sender_id",
     "text",
+    "template_id",
+    "template_name",
     "mode",
     "country_code",
     "numbers_text",
@@ -110,6 +114,7 @@ def campaign_data(values: dict[str, Any], *, upto: int = 3) -> CampaignCreate:
         "sender_id": _int(values.get("sender_id", ""), "sender_id", "Choose a sender ID"),
         "text": values.get("text", ""),
         "flash": bool(values.get("flash")),
+        "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
     }
     data |= recipients_of(values) if upto >= 2 else {"all_contacts": True}
     if upto >= 3:

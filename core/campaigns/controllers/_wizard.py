@@ -24,7 +24,6 @@ from core.campaigns.controllers._common import (
     read_numbers_file,
     wizard_values,
 )
-from core.campaigns.rendering import CONTACT_VARIABLES, estimate_text
 from core.campaigns.schemas import CampaignCreate, NumbersCheck
 from core.contacts.fields import list_fields
 from core.contacts.groups import list_groups
@@ -32,19 +31,16 @@ from core.contacts.importing import MAX_FILE_BYTES
 from core.contacts.schemas import ContactFilter
 from core.contacts.services import list_contacts
 from core.errors import InvalidInput, PortalError
+from core.message_templates import services as template_services
+from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES, estimate_text
+from core.message_templates.schemas import TemplateCreate, TemplateFilter
 from core.numbering.tables import Country
 from core.senders.services import enabled_senders
+from core.tenancy.options import partner_options
+from core.web.forms import convert
 from core.web.shell import client_ip, page
 
 UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
-CONTACT_LABELS = {
-    "phone": "Phone",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "birth_date": "Birth date",
-    "gender": "Gender",
-    "comments": "Comments",
-}
 _ZONES = sorted(available_timezones())
 
 
@@ -55,6 +51,8 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "sender_id": "",
         "text": "",
         "flash": False,
+        "template_id": "",
+        "template_name": "",
         "mode": "groups",
         "group_ids": [],
         "country_code": "",
@@ -72,6 +70,33 @@ def _defaults(actor: Actor) -> dict[str, Any]:
 
 def _step(text: Any, default: int = 1) -> int:
     return int(text) if str(text) in ("1", "2", "3") else default
+
+
+async def _from_template(request: Request, actor: Actor, template_id: int) -> dict[str, Any]:
+    """The Setup fields of a template: "create campaign" from its tile, or "use template" in the wizard."""
+    template = await template_services.get_template(request.app.state.portal, actor, template_id)
+    return {
+        "channel": template.channel,
+        "sender_id": str(template.sender_id or ""),
+        "text": template.text,
+        "flash": template.flash,
+        "template_id": str(template.id),
+    }
+
+
+def _template_data(values: dict[str, Any]) -> TemplateCreate:
+    """ "Save as template": the Setup step's channel, sender and text under the name typed for the template."""
+    sender = str(values.get("sender_id") or "")
+    return convert(
+        {
+            "name": values.get("template_name", ""),
+            "channel": values.get("channel") or "sms",
+            "sender_id": int(sender) if sender.isdigit() else None,
+            "text": values.get("text", ""),
+            "flash": bool(values.get("flash")),
+        },
+        TemplateCreate,
+    )
 
 
 class CampaignWizard(Controller):
@@ -94,6 +119,9 @@ class CampaignWizard(Controller):
                 "timezone": old.timezone,
                 "notify_emails": ", ".join(old.notify_emails),
             }
+        template = str(request.query_params.get("template") or "")
+        if template.isdigit():
+            values |= await _from_template(request, actor, int(template))
         return await self._render(request, actor, values, 1)
 
     @post("/", request_max_body_size=UPLOAD_BODY_LIMIT)
@@ -121,6 +149,25 @@ class CampaignWizard(Controller):
                 return await self._render(request, actor, values, 2, check=check)
             if command == "check":
                 return await self._render(request, actor, values, 2)
+            if command == "use_template":
+                chosen = str(form.get("use_template_id") or "")
+                if not chosen.isdigit():
+                    raise InvalidInput("Choose a template", field="template_id")
+                values |= await _from_template(request, actor, int(chosen))
+                return await self._render(request, actor, values, 1)
+            if command == "save_template":
+                try:
+                    saved = await template_services.create_template(
+                        portal, actor, _template_data(values), ip=client_ip(request)
+                    )
+                except PortalError as exc:
+                    # The template's own name has its own field in the wizard, apart from the campaign's name.
+                    field = "template_name" if exc.field == "name" else exc.field
+                    return await self._render(
+                        request, actor, values, 1, error=exc.detail, field=field, status_code=exc.status_code
+                    )
+                values |= {"template_id": str(saved.id), "template_name": ""}
+                return await self._render(request, actor, values, 1, saved_template=saved.name)
             if command == "send":
                 data = campaign_data(values)
                 campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
@@ -146,9 +193,10 @@ class CampaignWizard(Controller):
         error: str = "",
         field: str | None = None,
         status_code: int = 200,
+        saved_template: str = "",
     ) -> Response:
         portal = request.app.state.portal
-        options = await services.partner_options(actor.partner_id)
+        options = await partner_options(actor.partner_id)
         channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")
@@ -171,7 +219,14 @@ class CampaignWizard(Controller):
             "check": check,
             "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,
             "zones": _ZONES,
+            "saved_template": saved_template,
         }
+        if step == 1:
+            context["templates"] = (
+                await template_services.list_templates(
+                    portal, actor, TemplateFilter(channel=values.get("channel") or "sms", per_page=500)
+                )
+            ).items
         if step == 2:
             context["groups"] = (await list_groups(actor, per_page=500)).items
             context["all_count"] = (await list_contacts(actor, ContactFilter(per_page=1))).total

@@ -1,0 +1,65 @@
+"""Campaign template Structs at the boundaries: what the pages and the API send, and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from core.web.pagination import PageNumber, PerPageNumber
+from core.web.params import Id
+
+Name = Annotated[str, Meta(max_length=120, description="Unique among your company's templates")]
+Text = Annotated[str, Meta(max_length=2000, description="Variables as {first_name} or {custom_field}")]
+
+
+class TemplateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new SMS template; ``sender_id`` is one of your enabled sender IDs of the channel."""
+
+    name: Name
+    channel: Annotated[str, Meta(max_length=40)] = "sms"
+    sender_id: Id | None = None
+    text: Text
+    flash: bool = False
+
+
+class TemplateUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fields to change; the channel of a template stays what it was created with."""
+
+    name: Name | UnsetType = UNSET
+    sender_id: Id | UnsetType | None = UNSET
+    text: Text | UnsetType = UNSET
+    flash: bool | UnsetType = UNSET
+
+
+class TemplateView(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    channel: str
+    channel_label: str
+    sender_id: int | None
+    sender: Annotated[str, Meta(description="The sender ID's name; empty when it no longer exists")]
+    sender_enabled: bool
+    text: str
+    flash: bool
+    length: Annotated[int, Meta(description="Characters, a variable counted as ten (TPL-3)")]
+    parts: Annotated[int, Meta(description="Message parts the text takes on its channel, estimated")]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateFilter(msgspec.Struct, kw_only=True):
+    query: str = ""
+    channel: str = ""
+    page: PageNumber = 1
+    per_page: PerPageNumber = 24
+
+
+class TemplateUser(msgspec.Struct, kw_only=True):
+    """Something that will still use a template, named for the warning before it is deleted (TPL-5)."""
+
+    kind: str
+    id: int
+    name: str
