@@ -57,6 +57,7 @@ from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
+from core.public_api.controllers import ApiMethodsPage, SendSmsApi
 from core.redis_embedded import EmbeddedRedis
 from core.senders.api import SendersAdminApi, SendersApi
 from core.settings import Settings, load_settings
@@ -173,6 +174,8 @@ def create_app(
             CampaignPages,
             CampaignWizard,
             CampaignsApi,
+            SendSmsApi,
+            ApiMethodsPage,
             StatisticsPages,
             EdrsApi,
             ExportApi,
