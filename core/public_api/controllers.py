@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from core.accounts.guards import admin_guard, api_key_of, request_portal
 from core.actor import Actor
@@ -20,12 +20,12 @@ from core.web.shell import page
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DryRun = Annotated[
-    bool, Parameter(query="dryRun", description="true: price and per-recipient outcome only, nothing is sent")
+    bool, QueryParameter(name="dryRun", description="true: price and per-recipient outcome only, nothing is sent")
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header=IDEMPOTENCY_HEADER,
+    HeaderParameter(
+        name=IDEMPOTENCY_HEADER,
         description="Retrying with the same key and body within 24 h returns the first answer and sends nothing",
         required=False,
     ),
@@ -86,11 +86,11 @@ class SendSmsApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        channels: str = "",
-        sender: Annotated[str, Parameter(query="from", description="An enabled sender ID of the channel")] = "",
-        to: Annotated[str, Parameter(description="Numbers in international format, comma-separated")] = "",
-        message: str = "",
-        label: str = "",
+        channels: FromQuery[str] = "",
+        sender: Annotated[str, QueryParameter(name="from", description="An enabled sender ID of the channel")] = "",
+        to: Annotated[str, QueryParameter(description="Numbers in international format, comma-separated")] = "",
+        message: FromQuery[str] = "",
+        label: FromQuery[str] = "",
         dry_run: DryRun = False,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
