@@ -327,7 +327,8 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> S
     await portal.send_queue.enqueue(
         SEND_TASK,
         request_id=request_id,
-        key=f"api:{request_id}",
+        # Unique even where ids are reused (SQLite after deletes): a stale job must never swallow this one.
+        key=f"api:{request_id}:{good[0].transaction_id}",
         timeout=0,
         heartbeat=HEARTBEAT_S,
         retries=5,

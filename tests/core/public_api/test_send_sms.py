@@ -7,7 +7,7 @@ import re
 from core.billing.tables import LedgerEntry
 from core.public_api.tables import ApiRequest
 from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE
-from tests.core.public_api.conftest import FUNDS, api_edrs, balance, bearer, wait_for_edrs
+from tests.core.public_api.conftest import FUNDS, api_edrs, balance, bearer, fund, wait_for_edrs
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -102,15 +102,14 @@ async def test_bad_parameters_are_refused_naming_them(client_for, sms):
         assert reply.status_code == 400, (body, reply.text)
         assert reply.json()["field"] == field
     flash_mo = await client.post("/api/send_sms", json=message(isFlashed=True, acceptMO=True), headers=key)
-    assert flash_mo.status_code == 400 and flash_mo.json()["detail"] == "MO messages are not supported in FlashMessages!"
+    assert flash_mo.status_code == 400
+    assert flash_mo.json()["detail"] == "MO messages are not supported in FlashMessages!"
     mo_off = await client.post("/api/send_sms", json=message(acceptMO="true"), headers=key)
     assert mo_off.status_code == 400 and mo_off.json()["detail"] == "Partner's MO messages mode is off!"
     assert await api_edrs() == []
 
 
 async def test_insufficient_balance_writes_nothing(client_for, sms):
-    from tests.core.public_api.conftest import fund
-
     await fund(sms.tenant.end_user_id, -FUNDS + ES_ALL)  # enough for one message, not two
     body = message(to="34612345001,34612345002")
     reply = await client_for(sms.tenant.host).post("/api/send_sms", json=body, headers=bearer(sms.tenant.api_key))
