@@ -8,7 +8,7 @@ from core.dispatch.queueing import touching
 from core.public_api.delivery import send_request
 
 
-async def send_api_request(ctx: dict[str, Any], *, request_id: int) -> str:
-    """Send the request's messages in batches; enqueued on the send queue once the request is accepted."""
+async def send_api_request(ctx: dict[str, Any], *, request_ids: list[int]) -> str:
+    """Send an HTTP request's messages in batches (its api_request rows); enqueued once it is accepted."""
     async with touching(ctx.get("job")):
-        return await send_request(ctx["portal"], request_id)
+        return "; ".join([await send_request(ctx["portal"], request_id) for request_id in request_ids])

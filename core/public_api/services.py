@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -90,13 +91,13 @@ class Message:
     text: str
     client_ref: str
     numbers: list[str]
+    label: str
+    flash: bool
 
 
 @dataclass
 class Request:
     messages: list[Message]
-    label: str
-    flash: bool
     dry_run: bool
     accept_mo: bool
 
@@ -106,7 +107,7 @@ def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Reque
     if not items:
         raise BadParameter("The request has no message: send a JSON object or an array of them", field="message")
     messages = []
-    labels, flashes, mo = set(), set(), False
+    mo = False
     for position, item in enumerate(items):
         where = f" (message {position + 1})" if len(items) > 1 else ""
         channels = _channels(item.channels)
@@ -132,15 +133,9 @@ def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Reque
         if accept_mo and flash:
             raise BadParameter(MO_FLASH, field="acceptMO")
         mo = mo or accept_mo
-        labels.add(item.label.strip())
-        flashes.add(flash)
         # Only the first channel is used until cascades (fallbackTtl) exist.
-        messages.append(Message(channels[0], sender, item.message, item.client_ref, numbers))
-    if len(labels) > 1:
-        raise BadParameter("label must be the same for every message of one request", field="label")
-    if len(flashes) > 1:
-        raise BadParameter("isFlashed must be the same for every message of one request", field="isFlashed")
-    return Request(messages, labels.pop(), flashes.pop(), dry_run, mo)
+        messages.append(Message(channels[0], sender, item.message, item.client_ref, numbers, item.label.strip(), flash))
+    return Request(messages, dry_run, mo)
 
 
 @dataclass
@@ -224,7 +219,7 @@ async def _lines(portal: Portal, actor: Actor, request: Request, now: datetime) 
         sender_id = senders[m.channel, m.sender]
         if found.unavailable:
             line.error = found.unavailable
-        elif request.flash and found.provider is not None and not found.provider.capabilities.flash:
+        elif m.flash and found.provider is not None and not found.provider.capabilities.flash:
             line.error = f"Flash messages are not available on {found.provider.label}"
         elif sender_id is None:
             line.error = f"For message: can't validate sender {m.sender}"
@@ -292,43 +287,26 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> S
         return _dry_run(lines, good, partner["currency"] if partner else "")
     if not good:
         return SendSmsOut(results=[_result(ln) for ln in lines])
-    by_channel: dict[str, int] = {}
+    # One api_request row per label and flash setting (a label has its own ledger rows), all in one transaction.
+    parts: dict[tuple[str, bool], list[Line]] = defaultdict(list)
     for line in good:
-        assert line.priced is not None
-        by_channel[line.message.channel] = by_channel.get(line.message.channel, 0) + line.priced.price
-    ledgers = {ch: await _ledger_entry(portal, actor, ch, request.label, now.date()) for ch in sorted(by_channel)}
+        parts[line.message.label, line.message.flash].append(line)
+    ledgers: dict[tuple[str, str], int] = {}
+    for line in good:
+        slot = (line.message.channel, line.message.label)
+        if slot not in ledgers:
+            ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date())
+    request_ids = []
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
-        request_id = (
-            await sql.column(
-                "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
-                actor.partner_id,
-                key_id,
-                request.label,
-                request.flash,
-                json.dumps(ledgers),
-                len(good),
-                now,
-            )
-        )[0]
-        for channel in sorted(by_channel):
-            try:
-                await money.move(sql, actor.partner_id, ledgers[channel], -by_channel[channel])
-            except money.InsufficientBalance:
-                raise InsufficientFunds(
-                    "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
-                ) from None
-        rows = []
-        for line in good:
-            line.transaction_id = str(uuid.uuid4())
-            rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
-        await sql.bulk("edr", API_EDR_COLUMNS, rows)
+        for (label, flash), members in parts.items():
+            request_id = await _accept_part(sql, actor, key_id, label, flash, members, ledgers, now)
+            request_ids.append(request_id)
     await portal.send_queue.enqueue(
         SEND_TASK,
-        request_id=request_id,
+        request_ids=request_ids,
         # Unique even where ids are reused (SQLite after deletes): a stale job must never swallow this one.
-        key=f"api:{request_id}:{good[0].transaction_id}",
+        key=f"api:{request_ids[0]}:{good[0].transaction_id}",
         timeout=0,
         heartbeat=HEARTBEAT_S,
         retries=5,
@@ -336,6 +314,53 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> S
         retry_backoff=True,
     )
     return SendSmsOut(results=[_result(ln) for ln in lines])
+
+
+async def _accept_part(
+    sql: RawSql,
+    actor: Actor,
+    key_id: int,
+    label: str,
+    flash: bool,
+    lines: list[Line],
+    ledgers: dict[tuple[str, str], int],
+    now: datetime,
+) -> int:
+    """Write one api_request row with its EDRs and take their price from the balance; its id.
+
+    Raises:
+        InsufficientFunds: the balance does not cover them (the caller's transaction rolls everything back).
+    """
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        assert line.priced is not None
+        totals[line.message.channel] += line.priced.price
+    request_id = (
+        await sql.column(
+            "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
+            actor.partner_id,
+            key_id,
+            label,
+            flash,
+            json.dumps({channel: ledgers[channel, label] for channel in totals}),
+            len(lines),
+            now,
+        )
+    )[0]
+    for channel in sorted(totals):
+        try:
+            await money.move(sql, actor.partner_id, ledgers[channel, label], -totals[channel])
+        except money.InsufficientBalance:
+            raise InsufficientFunds(
+                "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
+            ) from None
+    rows = []
+    for line in lines:
+        line.transaction_id = str(uuid.uuid4())
+        rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
+    await sql.bulk("edr", API_EDR_COLUMNS, rows)
+    return int(request_id)
 
 
 def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetime) -> tuple[Any, ...]:

@@ -1,4 +1,4 @@
-"""Public API tables: one row per accepted /api/send_sms request, which its send job reads."""
+"""Public API tables: the accepted /api/send_sms requests, which their send job reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from piccolo.table import Table
 
 
 class ApiRequest(Table, tablename="api_request"):
-    """An accepted send request; its EDRs carry ``campaign`` NULL and ``batch`` = this id.
+    """The messages of one accepted request that share a label and flash setting; their EDRs carry ``campaign``
+    NULL and ``batch`` = this id.
 
     accepted (EDRs written and paid) → done (every EDR handed to its channel). The send job reads it by id.
     """
