@@ -18,14 +18,14 @@ async def test_menu_shows_only_sections_that_exist_for_the_user(client_for):
     end_user = client_for(world.a.host)
     await sign_in(end_user, world.a.end_user_admin)
     sections = ["Dashboard", "Campaigns", "Contacts", "Statistics"]
-    assert menu_labels((await end_user.get("/")).text) == [*sections, "API keys"]
+    assert menu_labels((await end_user.get("/")).text) == [*sections, "API keys", "API methods"]
     operator = client_for(world.a.host)
     await sign_in(operator, world.a.end_user_operator)
     assert menu_labels((await operator.get("/")).text) == ["Dashboard", "Campaigns", "Contacts", "Statistics"]
     reseller = client_for(world.a.host)
     await sign_in(reseller, world.a.reseller_admin)
     page = (await reseller.get("/admin/partners")).text
-    assert menu_labels(page) == ["Dashboard", "Campaigns", "Contacts", "Statistics", "API keys", "Admin Panel"]
+    assert menu_labels(page) == [*sections, "API keys", "API methods", "Admin Panel"]
     assert 'href="/admin/portals"' in page and 'href="/admin/audit"' in page
     assert "Top Up" not in page  # no payment page exists yet
 
