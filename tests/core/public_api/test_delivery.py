@@ -1,0 +1,53 @@
+"""The send job of an API request (one per HTTP request): a retry after a killed attempt never submits twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dispatch import submission
+from core.dispatch.sending import UNKNOWN_OUTCOME
+from core.portal import Portal
+from core.public_api import delivery, services
+from core.public_api.schemas import SendSmsIn
+from core.public_api.tables import ApiRequest
+from tests.core.dispatch.conftest import ES_ALL
+from tests.core.public_api.conftest import FUNDS, api_edrs, balance, wait_for_edrs
+
+
+class HeldQueue:
+    """Stands in for the send queue: keeps what was enqueued, so this test runs the job itself."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, dict[str, Any]]] = []
+
+    async def enqueue(self, task: str, **kwargs: Any) -> None:
+        self.jobs.append((task, kwargs))
+
+
+async def _ignore(_: list[Any]) -> None:
+    """A killed attempt recorded no answer."""
+
+
+async def test_a_retried_job_fails_what_may_have_left_and_sends_the_rest_once(app, sms):
+    real: Portal = app.state.portal
+    held = HeldQueue()
+    accepting = Portal(real.settings, real.redis, real.queue, held)  # type: ignore[arg-type]
+    item = SendSmsIn(channels="SMS", sender="BrandA", to="34612345001,34612345002,34612345003", message="Hi")
+    out = await services.send(accepting, sms.actor, sms.tenant.api_key_id, services.check_request([item]))
+    assert len(out.results) == 3
+    assert [task for task, _ in held.jobs] == ["send_api_request"]  # one job for the whole request
+    request_ids = held.jobs[0][1]["request_ids"]
+    rows = await api_edrs()
+    assert {r["status"] for r in rows} == {"BILLED"} and await balance(sms.tenant.end_user_id) == FUNDS - 3 * ES_ALL
+    # A first attempt was killed after announcing the first message as leaving, before any answer was stored.
+    name = delivery.log_name(request_ids[0])
+    await submission.open_log(real.redis, name)
+    await submission.Progress(real.redis, name, _ignore).leaving([rows[0]["id"]])
+    assert await delivery.send_request(real, request_ids[0]) == "2 messages submitted, 1 with an unknown outcome"
+    after = {r["destination"]: r for r in await wait_for_edrs({"DELIVERED", "FAILED"}, 3)}
+    assert after["34612345001"]["status"] == "FAILED" and after["34612345001"]["error"] == UNKNOWN_OUTCOME
+    assert sms.smsc.submitted == {"34612345002": 1, "34612345003": 1}
+    assert await balance(sms.tenant.end_user_id) == FUNDS - 2 * ES_ALL  # the unknown one is paid back
+    assert (await ApiRequest.select(ApiRequest.state).first())["state"] == "done"
+    assert await delivery.send_request(real, request_ids[0]) == "nothing to send"
+    assert sms.smsc.submitted == {"34612345002": 1, "34612345003": 1}
