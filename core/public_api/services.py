@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +41,7 @@ from core.tenancy.tables import Partner
 
 MAX_RECIPIENTS = 700
 MAX_TEXT = 2000
-API_EDR_COLUMNS = (*EDR_COLUMNS, "api_key", "client_ref")
+API_EDR_COLUMNS = (*EDR_COLUMNS, "api_key", "client_ref")  # the order of _edr's tuples
 SEND_TASK = "send_api_request"
 MO_OFF = "Partner's MO messages mode is off!"
 MO_FLASH = "MO messages are not supported in FlashMessages!"
@@ -356,43 +356,54 @@ async def _accept_part(
                 "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
             ) from None
     rows = []
-    for line in lines:
-        line.transaction_id = str(uuid.uuid4())
+    for line, transaction_id in zip(lines, transaction_ids(len(lines)), strict=True):
+        line.transaction_id = transaction_id
         rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
     await sql.bulk("edr", API_EDR_COLUMNS, rows)
     return int(request_id)
 
 
 def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetime) -> tuple[Any, ...]:
+    """One EDR row in API_EDR_COLUMNS order (a tuple built directly: 700 of them per request)."""
     priced = line.priced
     assert priced is not None and priced.dest is not None
-    dest = priced.dest
-    values = {
-        "partner": partner_id,
-        "campaign": None,
-        "batch": request_id,
-        "transaction_id": line.transaction_id,
-        "channel": line.message.channel,
-        "sender": line.message.sender,
-        "destination": line.number,
-        "text": line.message.text,
-        "parts": priced.parts,
-        "country_iso": dest.country_iso,
-        "country": dest.country,
-        "mccmnc": dest.mcc + dest.mnc,
-        "network": dest.network,
-        "rate": priced.rate,
-        "price": priced.price,
-        # Paid when accepted and refunded when the vendor refuses, whatever the plan's mode (see docs/api.md).
-        "charge_on_delivery": False,
-        "status": "BILLED",
-        "error": "",
-        "created_at": now,
-        "done_at": None,
-        "api_key": key_id,
-        "client_ref": line.message.client_ref,
-    }
-    return tuple(values[c] for c in API_EDR_COLUMNS)
+    dest, message = priced.dest, line.message
+    return (
+        partner_id,
+        None,  # campaign
+        request_id,  # batch: the api_request row
+        line.transaction_id,
+        message.channel,
+        message.sender,
+        line.number,
+        message.text,
+        priced.parts,
+        dest.country_iso,
+        dest.country,
+        dest.mcc + dest.mnc,
+        dest.network,
+        priced.rate,
+        priced.price,
+        False,  # charge_on_delivery: paid when accepted, refunded when refused, whatever the plan's mode
+        "BILLED",
+        "",  # error
+        now,  # created_at
+        None,  # done_at
+        key_id,
+        message.client_ref,
+    )
+
+
+def transaction_ids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as text; one urandom call, no UUID object per message."""
+    raw = bytearray(os.urandom(16 * count))
+    ids = []
+    for start in range(0, len(raw), 16):
+        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40
+        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80
+        h = raw[start : start + 16].hex()
+        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return ids
 
 
 def _dry_run(lines: list[Line], good: list[Line], currency: str) -> SendSmsOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from core.dispatch import submission
@@ -51,3 +52,9 @@ async def test_a_retried_job_fails_what_may_have_left_and_sends_the_rest_once(ap
     assert (await ApiRequest.select(ApiRequest.state).first())["state"] == "done"
     assert await delivery.send_request(real, request_ids[0]) == "nothing to send"
     assert sms.smsc.submitted == {"34612345002": 1, "34612345003": 1}
+
+
+def test_transaction_ids_are_version_4_uuids():
+    ids = services.transaction_ids(500)
+    assert len(set(ids)) == 500
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
