@@ -104,6 +104,8 @@ async def test_bad_parameters_are_refused_naming_them(client_for, sms):
     flash_mo = await client.post("/api/send_sms", json=message(isFlashed=True, acceptMO=True), headers=key)
     assert flash_mo.status_code == 400
     assert flash_mo.json()["detail"] == "MO messages are not supported in FlashMessages!"
+    flash = await client.post("/api/send_sms", json=message(isFlashed="true"), headers=key)
+    assert flash.status_code == 400 and flash.json()["field"] == "isFlashed"  # the company's options say no
     mo_off = await client.post("/api/send_sms", json=message(acceptMO="true"), headers=key)
     assert mo_off.status_code == 400 and mo_off.json()["detail"] == "Partner's MO messages mode is off!"
     assert await api_edrs() == []
