@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from core.accounts.guards import admin_guard, api_key_of, request_portal
@@ -35,6 +36,15 @@ _RESPONSES = (
     " parameter, 401 a missing, wrong, expired or removed key, 402 an unpaid request (nothing is sent), 422 an"
     " Idempotency-Key reused with another body, 429 too many requests (see Retry-After)."
 )
+
+# The handlers return a Response (a 429 carries Retry-After), so the answers are declared here for the schema.
+_SPECS = {
+    200: ResponseSpec(SendSmsOut, description="One result per distinct recipient"),
+    401: ResponseSpec(None, description="Missing, wrong, expired or removed API key"),
+    402: ResponseSpec(None, description="The balance does not cover the accepted messages; nothing was sent"),
+    422: ResponseSpec(None, description="The Idempotency-Key was used with another body"),
+    429: ResponseSpec(None, description="Too many requests with this key; retry after Retry-After seconds"),
+}
 
 
 async def _answer(
@@ -69,6 +79,7 @@ class SendSmsApi(Controller):
         status_code=200,
         summary="Send a message to up to 700 recipients: a JSON object, or an array of them",
         description=_RESPONSES,
+        responses=_SPECS,
     )
     async def send_post(
         self,
@@ -81,7 +92,12 @@ class SendSmsApi(Controller):
         items = data if isinstance(data, list) else [data]
         return await _answer(request, actor, items, dry_run, idempotency_key)
 
-    @get("/", summary="Send a message with the parameters in the query string", description=_RESPONSES)
+    @get(
+        "/",
+        summary="Send a message with the parameters in the query string",
+        description=_RESPONSES,
+        responses=_SPECS,
+    )
     async def send_get(
         self,
         request: Request,
