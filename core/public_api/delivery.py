@@ -11,24 +11,27 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch import money, submission
 from core.dispatch.channels import ready_provider
+from core.dispatch.queueing import revive
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
 from core.dispatch.sending import UNKNOWN_OUTCOME, store_outcomes
 from core.dispatch.tables import Edr
 from core.metrics import count_messages
 from core.portal import Portal
 from core.providers import OutboundMessage, SendResult
+from core.public_api.services import enqueue_send
 from core.public_api.tables import ApiRequest
 from core.rawsql import RawSql
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+STALLED_S = 60  # a request still "accepted" this long after it was has lost its job
 
 
 def log_name(request_id: int) -> str:
@@ -107,6 +110,30 @@ async def send_request(portal: Portal, request_id: int) -> str:
             sent += await _submit(portal, request, channel, messages)
     await ApiRequest.update({ApiRequest.state: "done"}).where(ApiRequest.id == request_id)
     return f"{sent} messages submitted" + (f", {unknown} with an unknown outcome" if unknown else "")
+
+
+async def send_job(portal: Portal, job: str) -> str:
+    """Send every api_request row of one HTTP request (they share the job's key)."""
+    rows = await ApiRequest.select(ApiRequest.id).where(ApiRequest.job == job).order_by(ApiRequest.id)
+    return "; ".join([await send_request(portal, row["id"]) for row in rows]) or "nothing to send"
+
+
+async def resend_stalled(portal: Portal) -> int:
+    """Enqueue the send job again for requests still accepted STALLED_S after they were; how many jobs.
+
+    Their EDRs are written and paid, so they must go out even when the enqueue after the commit was lost or the
+    job's worker died. saq drops the enqueue while a job of that key is still queued or running, so a request
+    whose job is merely slow is never sent twice; a job whose worker stopped beating is ended first (``revive``).
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=STALLED_S)
+    rows = await ApiRequest.select(ApiRequest.job).where(
+        (ApiRequest.state == "accepted") & (ApiRequest.created_at < cutoff)
+    )
+    jobs = sorted({r["job"] for r in rows})
+    await revive(portal.send_queue, jobs)
+    for job in jobs:
+        await enqueue_send(portal, job)
+    return len(jobs)
 
 
 async def _submit(portal: Portal, request: Mapping[str, Any], channel: str, messages: list[OutboundMessage]) -> int:

@@ -1,14 +1,19 @@
-"""saq task of the public API: one per accepted request, carrying its id (ARCHITECTURE rule 4)."""
+"""saq tasks of the public API: one send job per accepted HTTP request (keyed, carrying that key), and its sweep."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from core.dispatch.queueing import touching
-from core.public_api.delivery import send_request
+from core.public_api.delivery import resend_stalled, send_job
 
 
-async def send_api_request(ctx: dict[str, Any], *, request_ids: list[int]) -> str:
+async def send_api_request(ctx: dict[str, Any], *, job: str) -> str:
     """Send an HTTP request's messages in batches (its api_request rows); enqueued once it is accepted."""
     async with touching(ctx.get("job")):
-        return "; ".join([await send_request(ctx["portal"], request_id) for request_id in request_ids])
+        return await send_job(ctx["portal"], job)
+
+
+async def sweep_api_requests(ctx: dict[str, Any]) -> int:
+    """Every minute: requests accepted a while ago whose send job is gone get it again."""
+    return await resend_stalled(ctx["portal"])

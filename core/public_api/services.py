@@ -308,30 +308,27 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> S
         slot = (line.message.channel, line.message.label)
         if slot not in ledgers:
             ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date())
-    request_ids = []
+    job = "api:" + transaction_ids(1)[0]
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
         for (label, flash), members in parts.items():
-            request_id = await _accept_part(sql, actor, key_id, label, flash, members, ledgers, now)
-            request_ids.append(request_id)
-    await portal.send_queue.enqueue(
-        SEND_TASK,
-        request_ids=request_ids,
-        # Unique even where ids are reused (SQLite after deletes): a stale job must never swallow this one.
-        key=f"api:{request_ids[0]}:{good[0].transaction_id}",
-        timeout=0,
-        heartbeat=HEARTBEAT_S,
-        retries=5,
-        retry_delay=1.0,
-        retry_backoff=True,
-    )
+            await _accept_part(sql, actor, key_id, job, label, flash, members, ledgers, now)
+    await enqueue_send(portal, job)
     return SendSmsOut(results=[_result(ln) for ln in lines])
+
+
+async def enqueue_send(portal: Portal, job: str) -> None:
+    """The send job of one accepted HTTP request; saq drops it while one of that key is queued or running."""
+    await portal.send_queue.enqueue(
+        SEND_TASK, job=job, key=job, timeout=0, heartbeat=HEARTBEAT_S, retries=5, retry_delay=1.0, retry_backoff=True
+    )
 
 
 async def _accept_part(
     sql: RawSql,
     actor: Actor,
     key_id: int,
+    job: str,
     label: str,
     flash: bool,
     lines: list[Line],
@@ -349,8 +346,8 @@ async def _accept_part(
         totals[line.message.channel] += line.priced.price
     request_id = (
         await sql.column(
-            "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
+            "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at, job)"
+            " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) RETURNING id",
             actor.partner_id,
             key_id,
             label,
@@ -358,6 +355,7 @@ async def _accept_part(
             json.dumps({channel: ledgers[channel, label] for channel in totals}),
             len(lines),
             now,
+            job,
         )
     )[0]
     for channel in sorted(totals):

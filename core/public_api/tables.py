@@ -22,4 +22,5 @@ class ApiRequest(Table, tablename="api_request"):
     ledgers = JSON(default={}, help_text="channel → the API ledger row its money moves on (BIL-7)")
     messages = Integer(default=0)
     state = Varchar(length=12, default="accepted", help_text="accepted or done")
+    job = Varchar(length=80, default="", index=True, help_text="Key of the send job; shared by one HTTP request's rows")
     created_at = Timestamptz()

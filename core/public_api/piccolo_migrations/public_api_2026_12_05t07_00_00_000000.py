@@ -30,6 +30,7 @@ async def forwards():
         ("ledgers", JSON, {**_PARAMS, "default": "{}", "null": False}),
         ("messages", Integer, {**_PARAMS, "default": 0, "null": False}),
         ("state", Varchar, {**_PARAMS, "default": "accepted", "null": False, "length": 12}),
+        ("job", Varchar, {**_PARAMS, "default": "", "null": False, "length": 80, "index": True}),
         ("created_at", Timestamptz, {**_PARAMS, "default": TimestamptzNow(), "null": False}),
     ]
     for name, column_class, params in columns:

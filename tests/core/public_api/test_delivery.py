@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.dispatch import submission
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.portal import Portal
-from core.public_api import delivery, services
+from core.public_api import delivery, jobs, services
 from core.public_api.schemas import SendSmsIn
 from core.public_api.tables import ApiRequest
 from tests.core.dispatch.conftest import ES_ALL
@@ -37,7 +38,9 @@ async def test_a_retried_job_fails_what_may_have_left_and_sends_the_rest_once(ap
     out = await services.send(accepting, sms.actor, sms.tenant.api_key_id, services.check_request([item]))
     assert len(out.results) == 3
     assert [task for task, _ in held.jobs] == ["send_api_request"]  # one job for the whole request
-    request_ids = held.jobs[0][1]["request_ids"]
+    job = held.jobs[0][1]["job"]
+    assert held.jobs[0][1]["key"] == job
+    request_ids = [r["id"] for r in await ApiRequest.select(ApiRequest.id).where(ApiRequest.job == job)]
     rows = await api_edrs()
     assert {r["status"] for r in rows} == {"BILLED"} and await balance(sms.tenant.end_user_id) == FUNDS - 3 * ES_ALL
     # A first attempt was killed after announcing the first message as leaving, before any answer was stored.
@@ -58,3 +61,20 @@ def test_transaction_ids_are_version_4_uuids():
     ids = services.transaction_ids(500)
     assert len(set(ids)) == 500
     assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+
+
+async def test_a_request_whose_job_was_lost_is_sent_by_the_sweep(app, sms):
+    real: Portal = app.state.portal
+    held = HeldQueue()
+    accepting = Portal(real.settings, real.redis, real.queue, held)  # type: ignore[arg-type]
+    item = SendSmsIn(channels="SMS", sender="BrandA", to="34612345001", message="Hi")
+    await services.send(accepting, sms.actor, sms.tenant.api_key_id, services.check_request([item]))
+    assert await delivery.resend_stalled(real) == 0  # just accepted: its job may still be on the way
+    await ApiRequest.update({ApiRequest.created_at: datetime.now(UTC) - timedelta(minutes=2)}).where(
+        ApiRequest.state == "accepted"
+    )
+    assert await jobs.sweep_api_requests({"portal": real}) == 1
+    await wait_for_edrs({"DELIVERED"}, 1)
+    assert sms.smsc.submitted == {"34612345001": 1}
+    assert (await ApiRequest.select(ApiRequest.state).first())["state"] == "done"
+    assert await delivery.resend_stalled(real) == 0
