@@ -34,6 +34,10 @@ async def test_messages_are_delivered_through_the_smsc_and_charged_once(client_f
     ledger = await LedgerEntry.select().where(LedgerEntry.kind == "api")
     assert len(ledger) == 1 and ledger[0]["amount"] == -(ES_ALL + ES_VODAFONE)
     assert ledger[0]["description"].startswith("API · SMS · ")
+    listed = await client.get("/api/edrs", params={"source": "api"}, headers=bearer(sms.tenant.api_key))
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]  # the message records list them as API messages
+    assert sorted(i["transaction_id"] for i in items) == sorted(r.split(":", 1)[1] for r in results)
     request = await ApiRequest.select().first()
     assert request["state"] == "done" and request["messages"] == 2
     again = await client.post("/api/send_sms", json=message(to="34612345002"), headers=bearer(sms.tenant.api_key))
