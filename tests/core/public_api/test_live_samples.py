@@ -11,6 +11,8 @@ import datetime as dt
 import html
 import io
 import ipaddress
+import json
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -29,6 +31,8 @@ from tests.core.public_api.conftest import bearer, wait_for_edrs
 from tests.factories import sign_in
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ROOT = Path(__file__).resolve().parents[3]
+AXIOS = ROOT / "node_modules" / "axios"
 
 
 def make_certificate(folder: Path, names: list[str]) -> tuple[Path, Path]:
@@ -102,6 +106,33 @@ async def test_the_guides_python_sample_sends_and_parses_every_result(app, sms, 
     assert lines[2].startswith("Error sending message to number 49. Error = `Invalid number"), lines
     assert len(lines) == 3
     await wait_for_edrs({"DELIVERED"}, 2)
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not AXIOS.exists(), reason="node or axios (make assets) missing")
+async def test_the_guides_javascript_sample_sends_and_parses_every_result(app, sms, tmp_path):
+    await PortalHost.insert(PortalHost(portal=sms.tenant.portal_id, host="localhost"))
+    cert, key = make_certificate(tmp_path, ["localhost"])
+    data = [
+        {"channels": ["SMS"], "from": "BrandA", "to": "34612345001", "message": "Hola", "acceptMO": False},
+        {"channels": ["SMS"], "from": "Nobody", "to": "34612345002", "message": "Hola"},
+    ]
+    async with served(app, cert, key) as port:
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(Path(__file__).parent / "guide_sample.js"),
+            json.dumps(data),
+            sms.tenant.api_key,
+            f"localhost:{port}",
+            cwd=ROOT,  # where node_modules/axios is
+            env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+    assert process.returncode == 0, err
+    assert re.fullmatch(rf"Message successfully sent to number 34612345001\. Message id {UUID}\n", out.decode()), out
+    assert err.decode() == "Error sending message to number 34612345002. Error = `For message`\n"
+    await wait_for_edrs({"DELIVERED"}, 1)
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
