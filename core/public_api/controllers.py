@@ -14,7 +14,7 @@ from core.accounts.guards import admin_guard, api_key_of, request_portal
 from core.actor import Actor
 from core.errors import Unauthenticated
 from core.portal import Portal
-from core.public_api import idempotency, services, throttle
+from core.public_api import checks, idempotency, services, throttle
 from core.public_api.schemas import SendSmsIn, SendSmsOut
 from core.tenancy.resolver import absolute_url
 from core.web.shell import page
@@ -58,7 +58,7 @@ async def _answer(
     if wait:
         detail = f"Too many requests with this API key: retry in {wait} s"
         return Response({"status_code": 429, "detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
-    checked = services.check_request(items, dry_run=dry_run)
+    checked = checks.check_request(items, dry_run=dry_run)
     if idempotency_key is None:
         return Response(await services.send(portal, actor, key_id, checked))
     body = msgspec.json.encode([request.method, dry_run, items])
@@ -115,7 +115,7 @@ class SendSmsApi(Controller):
         try:
             item = msgspec.convert(params, SendSmsIn, strict=False)
         except msgspec.ValidationError as exc:
-            raise services.BadParameter(f"Bad parameter: {exc}") from None
+            raise checks.BadParameter(f"Bad parameter: {exc}") from None
         return await _answer(request, actor, [item], dry_run, idempotency_key)
 
 

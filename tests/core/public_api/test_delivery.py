@@ -9,7 +9,7 @@ from typing import Any
 from core.dispatch import submission
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.portal import Portal
-from core.public_api import delivery, jobs, services
+from core.public_api import checks, delivery, jobs, services
 from core.public_api.schemas import SendSmsIn
 from core.public_api.tables import ApiRequest
 from tests.core.dispatch.conftest import ES_ALL
@@ -35,7 +35,7 @@ async def test_a_retried_job_fails_what_may_have_left_and_sends_the_rest_once(ap
     held = HeldQueue()
     accepting = Portal(real.settings, real.redis, real.queue, held)  # type: ignore[arg-type]
     item = SendSmsIn(channels="SMS", sender="BrandA", to="34612345001,34612345002,34612345003", message="Hi")
-    out = await services.send(accepting, sms.actor, sms.tenant.api_key_id, services.check_request([item]))
+    out = await services.send(accepting, sms.actor, sms.tenant.api_key_id, checks.check_request([item]))
     assert len(out.results) == 3
     assert [task for task, _ in held.jobs] == ["send_api_request"]  # one job for the whole request
     job = held.jobs[0][1]["job"]
@@ -68,7 +68,7 @@ async def test_a_request_whose_job_was_lost_is_sent_by_the_sweep(app, sms):
     held = HeldQueue()
     accepting = Portal(real.settings, real.redis, real.queue, held)  # type: ignore[arg-type]
     item = SendSmsIn(channels="SMS", sender="BrandA", to="34612345001", message="Hi")
-    await services.send(accepting, sms.actor, sms.tenant.api_key_id, services.check_request([item]))
+    await services.send(accepting, sms.actor, sms.tenant.api_key_id, checks.check_request([item]))
     assert await delivery.resend_stalled(real) == 0  # just accepted: its job may still be on the way
     await ApiRequest.update({ApiRequest.created_at: datetime.now(UTC) - timedelta(minutes=2)}).where(
         ApiRequest.state == "accepted"
