@@ -59,8 +59,7 @@ class InsufficientFunds(PortalError):
 class Line:
     """One distinct recipient: its outcome, and when accepted, the EDR to write."""
 
-    raw: str
-    number: str
+    number: str  # normalised; as the caller wrote it when it is not a valid number
     message: Message
     error: str = ""
     priced: Priced | None = None
@@ -99,7 +98,7 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
             if number in seen:
                 continue
             seen.add(number)
-            lines.append(Line(raw, number, message, error))
+            lines.append(Line(number, message, error))
             if len(lines) == MAX_RECIPIENTS:
                 break
         if len(lines) == MAX_RECIPIENTS:
@@ -196,7 +195,7 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
 
 def _result(line: Line) -> str:
     # No space after the colon: the guide's sample clients split on it and match the rest against a UUID.
-    return f"{line.raw if line.error else line.number}:{line.error or line.transaction_id}"
+    return f"{line.number}:{line.error or line.transaction_id}"
 
 
 async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> SendSmsOut:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from core.billing.tables import LedgerEntry
+from core.contacts.schemas import Selection, StopListChange
+from core.contacts.stoplist import block
 from core.public_api.tables import ApiRequest
 from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE
 from tests.core.public_api.conftest import FUNDS, api_edrs, balance, bearer, fund, wait_for_edrs
@@ -71,7 +73,11 @@ async def test_701_recipients_with_duplicates_send_to_the_first_700_distinct(cli
 
 
 async def test_per_recipient_errors(client_for, sms):
+    # The tenant's one contact, 34612345007, blocks its sender ID (CON-5): never sent to, by campaigns or the API.
+    change = StopListChange(selection=Selection(ids=[sms.tenant.contact_id]), sender_ids=[sms.tenant.sender_id])
+    await block(sms.actor, change)
     body = [
+        message(to="+34 612 345 007"),
         message(to="3461"),
         message(to="4915123456789"),
         message(to="34612345009", **{"from": "Nobody"}),
@@ -80,6 +86,7 @@ async def test_per_recipient_errors(client_for, sms):
     ]
     reply = await client_for(sms.tenant.host).post("/api/send_sms", json=body, headers=bearer(sms.tenant.api_key))
     results = dict(r.split(":", 1) for r in reply.json()["results"])
+    assert results["34612345007"] == "Stop-listed: the recipient blocked this sender ID"
     assert results["3461"].startswith("Invalid number")
     assert results["4915123456789"] == "No rate for destination"
     assert results["34612345009"] == "For message: can't validate sender Nobody"
