@@ -111,7 +111,9 @@ class SendSmsApi(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         # The named parameters above document the query in the OpenAPI schema; every one is read from it here.
-        params = {k: v for k, v in request.query_params.items() if k != "dryRun"}
+        params: dict[str, object] = {k: v for k, v in request.query_params.items() if k != "dryRun"}
+        # ?to=…&to=… is a list of recipients as much as one comma-separated value.
+        params["to"] = ",".join(request.query_params.getall("to", []))
         try:
             item = msgspec.convert(params, SendSmsIn, strict=False)
         except msgspec.ValidationError as exc:

@@ -58,7 +58,12 @@ async def test_get_with_a_query_string(client_for, sms):
     )
     assert reply.status_code == 200, reply.text
     assert [r.split(":", 1)[0] for r in reply.json()["results"]] == ["34612345001", "34612345002"]
-    await wait_for_edrs({"SENT", "DELIVERED"}, 2)
+    repeated = await client.get(
+        "/api/send_sms?channels=SMS&from=BrandA&message=Hi&to=34612345003&to=34612345004",
+        headers=bearer(sms.tenant.api_key),
+    )
+    assert [r.split(":", 1)[0] for r in repeated.json()["results"]] == ["34612345003", "34612345004"]
+    await wait_for_edrs({"SENT", "DELIVERED"}, 4)
 
 
 async def test_701_recipients_with_duplicates_send_to_the_first_700_distinct(client_for, sms):
