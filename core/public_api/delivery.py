@@ -62,6 +62,18 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
     return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]
 
 
+async def ledgers_of(sql: RawSql, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """The engine's lookup for API messages (``money.register_ledger_lookup``): EDR id → its API ledger row."""
+    mine = [r for r in rows if r["campaign"] is None and r["batch"] is not None]
+    if not mine:
+        return {}
+    batches = sorted({r["batch"] for r in mine})
+    marks = ", ".join(f"${n}" for n in range(1, len(batches) + 1))
+    found = await sql.rows(f"SELECT id, ledgers FROM api_request WHERE id IN ({marks})", *batches)  # noqa: S608
+    ledgers = {r["id"]: _ledgers(r) for r in found}
+    return {r["id"]: ledgers[r["batch"]][r["channel"]] for r in mine if r["channel"] in ledgers.get(r["batch"], {})}
+
+
 def _ledgers(request: Mapping[str, Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in (json_value(request["ledgers"]) or {}).items()}
 

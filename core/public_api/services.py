@@ -64,6 +64,7 @@ class Line:
     error: str = ""
     priced: Priced | None = None
     transaction_id: str = ""
+    on_delivery: bool = False  # the plan bills By Delivered: paid back when the message ends undelivered
 
 
 @dataclass
@@ -147,6 +148,7 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
                 index, found.prices, found.provider, m.channel, line.number, m.text, found.parts.get(m.text)
             )
             line.error, line.priced = priced.error, priced
+            line.on_delivery = found.prices is not None and found.prices.mode == "delivered"
     return lines
 
 
@@ -308,7 +310,7 @@ def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetim
         dest.network,
         priced.rate,
         priced.price,
-        False,  # charge_on_delivery: paid when accepted, refunded when refused, whatever the plan's mode
+        line.on_delivery,  # paid when accepted either way; By Delivered pays back what ends undelivered
         "BILLED",
         "",  # error
         now,  # created_at

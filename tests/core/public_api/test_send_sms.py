@@ -8,7 +8,7 @@ from core.billing.tables import LedgerEntry
 from core.contacts.schemas import Selection, StopListChange
 from core.contacts.stoplist import block
 from core.public_api.tables import ApiRequest
-from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE
+from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, add_plan
 from tests.core.public_api.conftest import FUNDS, api_edrs, balance, bearer, fund, wait_for_edrs
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -134,3 +134,18 @@ async def test_insufficient_balance_writes_nothing(client_for, sms):
     assert reply.status_code == 402 and "Insufficient balance" in reply.json()["detail"]
     assert await api_edrs() == [] and await ApiRequest.count() == 0
     assert await balance(sms.tenant.end_user_id) == ES_ALL
+
+
+async def test_by_delivered_plans_pay_back_what_ends_undelivered(client_for, sms):
+    await add_plan(sms.tenant.end_user_id, mode="delivered")
+    sms.smsc.outcomes["34612345002"] = "undelivered"
+    body = message(to="34612345001,34612345002")
+    reply = await client_for(sms.tenant.host).post("/api/send_sms", json=body, headers=bearer(sms.tenant.api_key))
+    assert reply.status_code == 200
+    assert await balance(sms.tenant.end_user_id) == FUNDS - 2 * ES_ALL  # paid when accepted
+    rows = await wait_for_edrs({"DELIVERED", "UNDELIVERED"}, 2)
+    assert {r["destination"]: r["status"] for r in rows} == {"34612345001": "DELIVERED", "34612345002": "UNDELIVERED"}
+    assert all(r["charge_on_delivery"] for r in rows)
+    assert await balance(sms.tenant.end_user_id) == FUNDS - ES_ALL  # the undelivered one is paid back
+    ledger = await LedgerEntry.select().where(LedgerEntry.kind == "api")
+    assert [e["amount"] for e in ledger] == [-ES_ALL]
