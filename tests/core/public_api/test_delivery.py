@@ -8,11 +8,13 @@ from typing import Any
 
 from core.dispatch import submission
 from core.dispatch.sending import UNKNOWN_OUTCOME
+from core.dispatch.sweeper import EXPIRED
+from core.dispatch.tables import Edr
 from core.portal import Portal
 from core.public_api import checks, delivery, jobs, services
 from core.public_api.schemas import SendSmsIn
 from core.public_api.tables import ApiRequest
-from tests.core.dispatch.conftest import ES_ALL
+from tests.core.dispatch.conftest import ES_ALL, add_plan
 from tests.core.public_api.conftest import FUNDS, api_edrs, balance, wait_for_edrs
 
 
@@ -73,8 +75,28 @@ async def test_a_request_whose_job_was_lost_is_sent_by_the_sweep(app, sms):
     await ApiRequest.update({ApiRequest.created_at: datetime.now(UTC) - timedelta(minutes=2)}).where(
         ApiRequest.state == "accepted"
     )
-    assert await jobs.sweep_api_requests({"portal": real}) == 1
+    assert await jobs.sweep_api_requests({"portal": real}) == "1 send jobs enqueued again, 0 messages expired"
     await wait_for_edrs({"DELIVERED"}, 1)
     assert sms.smsc.submitted == {"34612345001": 1}
     assert (await ApiRequest.select(ApiRequest.state).first())["state"] == "done"
     assert await delivery.resend_stalled(real) == 0
+
+
+async def test_messages_without_a_report_expire_and_by_delivered_money_comes_back(app, client_for, sms):
+    await add_plan(sms.tenant.end_user_id, mode="delivered")
+    sms.smsc.outcomes["34612345001"] = "never"
+    reply = await client_for(sms.tenant.host).post(
+        "/api/send_sms",
+        json={"channels": "SMS", "from": "BrandA", "to": "34612345001", "message": "Hi"},
+        headers={"Authorization": f"Bearer {sms.tenant.api_key}"},
+    )
+    assert reply.status_code == 200
+    await wait_for_edrs({"SENT"}, 1)
+    assert await delivery.expire_messages(app.state.portal) == 0  # within its validity
+    await Edr.update({Edr.sent_at: datetime.now(UTC) - timedelta(hours=delivery.VALIDITY_H, minutes=1)}).where(
+        Edr.campaign.is_null()
+    )
+    assert await delivery.expire_messages(app.state.portal) == 1
+    row = (await api_edrs())[0]
+    assert (row["status"], row["vendor_status"], row["error"]) == ("UNDELIVERED", "EXPIRED", EXPIRED)
+    assert await balance(sms.tenant.end_user_id) == FUNDS  # By Delivered: paid back
