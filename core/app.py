@@ -51,6 +51,7 @@ from core.dispatch import channels, liveness
 from core.dispatch.api import VendorConnectionsApi
 from core.dispatch.connections import enabled_connections
 from core.dispatch.controllers import VendorPages
+from core.dispatch.money import register_ledger_lookup
 from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.errors import PortalError
@@ -62,6 +63,8 @@ from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
+from core.public_api.controllers import ApiMethodsPage, SendSmsApi
+from core.public_api.delivery import ledgers_of as api_ledgers_of
 from core.redis_embedded import EmbeddedRedis
 from core.senders import requests as sender_requests
 from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
@@ -92,6 +95,7 @@ async def portal_runtime(
     startup hooks; undone in reverse."""
     load_plugins(settings.plugins)
     wire_engine(EngineCalls(enabled_connections, record_deliveries, record_inbound))
+    register_ledger_lookup(api_ledgers_of)
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
     redis = Redis.from_url(redis_url)
@@ -189,6 +193,8 @@ def create_app(
             CampaignsApi,
             TemplatePages,
             TemplatesApi,
+            SendSmsApi,
+            ApiMethodsPage,
             StatisticsPages,
             EdrsApi,
             ExportApi,

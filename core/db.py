@@ -30,6 +30,7 @@ CORE_APPS = (
     "core.numbering.piccolo_app",
     "core.campaigns.piccolo_app",
     "core.dispatch.piccolo_app",
+    "core.public_api.piccolo_app",
 )
 
 

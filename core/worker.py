@@ -15,6 +15,7 @@ from core.contacts.jobs import run_import, sweep_imports
 from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
+from core.public_api.jobs import send_api_request, sweep_api_requests
 
 QUEUE_NAME = "portal"
 # Campaign send jobs hold their slot for as long as a campaign sends: on a queue of their own they can never
@@ -44,8 +45,8 @@ def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | Non
 
 
 def make_send_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
-    """The worker of the send queue: campaign send jobs only."""
-    return _worker(queue, [send_campaign], [], concurrency, context)
+    """The worker of the send queue: campaign and API request send jobs only."""
+    return _worker(queue, [send_campaign, send_api_request], [], concurrency, context)
 
 
 def _worker(
@@ -76,6 +77,7 @@ def cron_jobs() -> list[CronJob]:
         CronJob(sweep_imports, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_dispatch, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
+        CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
     ]
 
 

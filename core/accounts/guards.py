@@ -18,6 +18,7 @@ from core.web.i18n import N_
 
 _ACTOR = "actor"
 _VIA = "authenticated_by"
+_KEY_ID = "api_key_id"
 
 
 def is_api(connection: ASGIConnection) -> bool:
@@ -46,6 +47,7 @@ async def current_actor(request: ASGIConnection) -> Actor | None:
                 raise Unauthenticated("This API key does not work here: wrong portal, or its company is blocked")
             await mark_used(portal.redis, key_id)
             state[_VIA] = "api_key"
+            state[_KEY_ID] = key_id
         elif scheme.lower() == "bearer" and token:
             actor = await actor_from_token(portal.settings, token)
             if actor.portal_id != site.id:
@@ -58,6 +60,12 @@ async def current_actor(request: ASGIConnection) -> Actor | None:
             actor = await load_actor(data.user_id, site.id)
     state[_ACTOR] = actor
     return actor
+
+
+async def api_key_of(connection: ASGIConnection) -> int | None:
+    """The id of the API key this request signed in with; None for a session or a sign-in token."""
+    await current_actor(connection)
+    return connection.scope["state"].get(_KEY_ID)
 
 
 async def provide_actor(request: Request) -> Actor:

@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.billing.pricing import PriceList, price_list
 from core.campaigns.rendering import CONTACT_VARIABLES, render, variables_in
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import Edr
-from core.numbering.services import PrefixIndex, prefix_index
+from core.numbering.services import Destination, PrefixIndex, prefix_index
 from core.portal import Portal
+from core.providers import ChannelProvider
 from core.rawsql import RawSql
 
 CHUNK = 5_000
@@ -52,6 +53,46 @@ EDR_COLUMNS = (
 )
 BATCH_AT, STATUS_AT = EDR_COLUMNS.index("batch"), EDR_COLUMNS.index("status")
 CONTACT_SELECT = "c.first_name, c.last_name, c.birth_date, c.gender, c.comments, c.custom"
+
+
+class Priced(NamedTuple):
+    """A message resolved to its network and price, or the reason it cannot be sent (then it costs nothing)."""
+
+    dest: Destination | None
+    rate: int | None
+    parts: int
+    price: int
+    error: str
+
+
+def price_message(
+    index: PrefixIndex,
+    prices: PriceList | None,
+    provider: ChannelProvider | None,
+    channel: str,
+    phone: str,
+    text: str,
+    parts: int | None = None,
+) -> Priced:
+    """Resolve one normalised number to its network and price (NUM-3, BIL-4): what campaigns and the API share.
+
+    ``parts`` may be given when the text is the same for many messages, so it is counted once.
+    """
+    if parts is None:
+        parts = provider.segments(text) if provider else 0
+    parts = max(parts, 1)
+    dest = index.resolve(phone)
+    rate = prices.price(dest) if prices is not None and dest is not None else None
+    error = ""
+    if provider is None:
+        error = f"The {channel} channel is not available"
+    elif prices is None:
+        error = f"No rate plan for {channel}"
+    elif dest is None:
+        error = "Unknown destination: no country matches this number"
+    elif rate is None:
+        error = "No rate for destination"
+    return Priced(dest, rate, parts, 0 if error else (rate or 0) * parts, error)
 
 
 class Expander:
@@ -107,18 +148,9 @@ class Expander:
             values["phone"] = phone
             values.update(json_value(row.get("custom")) or {})
             text = render(self.text, values)
-        parts = self.provider.segments(text) if text is not None and self.provider else self.fixed_parts
-        dest = self.index.resolve(phone)
-        rate = self.prices.price(dest) if self.prices is not None and dest is not None else None
-        error = ""
-        if self.provider is None:
-            error = f"The {c['channel']} channel is not available"
-        elif self.prices is None:
-            error = f"No rate plan for {c['channel']}"
-        elif dest is None:
-            error = "Unknown destination: no country matches this number"
-        elif rate is None:
-            error = "No rate for destination"
+        fixed, body = (self.fixed_parts, self.text) if text is None else (None, text)
+        priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed)
+        dest, rate, parts, error = priced.dest, priced.rate, priced.parts, priced.error
         status = "FAILED" if error else "PREPARED"
         return (
             c["partner"],
@@ -129,13 +161,13 @@ class Expander:
             c["sender_name"],
             phone,
             text,
-            max(parts, 1),
+            parts,
             dest.country_iso if dest else "",
             dest.country if dest else "",
             (dest.mcc + dest.mnc) if dest else "",
             dest.network if dest else "",
             rate,
-            (rate or 0) * max(parts, 1) if not error else 0,
+            priced.price,
             c["billing_mode"] == "delivered",
             status,
             error,

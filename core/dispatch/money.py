@@ -6,8 +6,16 @@ per campaign), so the ledger always sums to the balance, whatever the order of b
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
 from core.billing.services import apply_to_balance
 from core.rawsql import RawSql
+
+# Products on the engine whose messages have no campaign (the public API) say on which ledger row a message's
+# money is booked: EDR rows → {edr id: ledger entry id}. Registered at start-up, so the engine imports no product.
+LedgerLookup = Callable[[RawSql, Sequence[Mapping[str, Any]]], Awaitable[dict[int, int]]]
+_ledger_lookups: list[LedgerLookup] = []
 
 
 class InsufficientBalance(Exception):
@@ -33,3 +41,17 @@ async def move(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int) 
         balance[0]["balance"],
         ledger_entry_id,
     )
+
+
+def register_ledger_lookup(lookup: LedgerLookup) -> None:
+    """Add a product's lookup (once, however often the runtime starts)."""
+    if lookup not in _ledger_lookups:
+        _ledger_lookups.append(lookup)
+
+
+async def ledgers_of(sql: RawSql, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """The ledger row of each campaign-less EDR in ``rows`` that a registered product knows."""
+    found: dict[int, int] = {}
+    for lookup in _ledger_lookups:
+        found.update(await lookup(sql, rows))
+    return found

@@ -155,13 +155,14 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     ids = sorted(outcomes)
     lock = "" if sql.sqlite else " FOR UPDATE"
     rows = await sql.rows(
-        "SELECT id, partner, campaign, channel, status, price, charge_on_delivery, transaction_id FROM edr"
+        "SELECT id, partner, campaign, batch, channel, status, price, charge_on_delivery, transaction_id FROM edr"
         f" WHERE id IN ({_placeholders(len(ids))}){lock}",
         *ids,
     )
     changed = []
     counters: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     late_ids: dict[int, list[int]] = defaultdict(list)
+    loose: list[dict[str, Any]] = []  # By-Delivered messages without a campaign (the public API's)
     for record in rows:
         new = outcomes[record["id"]]
         old = record["status"]
@@ -170,6 +171,8 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
         row = {**record, "new": new}
         changed.append(row)
         if row["campaign"] is None:
+            if row["charge_on_delivery"] and (old == "SENT" or new.status in POSITIVE):
+                loose.append(row)
             continue
         c = counters[row["campaign"]]
         c["partner"] = row["partner"]
@@ -193,6 +196,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
         "UPDATE edr SET status = $1, vendor_status = $2, error = $3, done_at = $4 WHERE id = $5",
         [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
     )
+    await _settle_loose(sql, loose)
     for campaign_id, c in counters.items():
         if c["refund"] or c["late"]:
             ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
@@ -208,6 +212,31 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
             campaign_id,
         )
     return changed
+
+
+async def _settle_loose(sql: RawSql, rows: list[dict[str, Any]]) -> None:
+    """By-Delivered money of campaign-less messages (BIL-5), on the ledger row their product names.
+
+    Paid when accepted, so an end that is not a delivery pays back, and a delivery after such an end (a late
+    receipt) is charged again.
+    """
+    if not rows:
+        return
+    ledgers = await money.ledgers_of(sql, rows)
+    refunds: dict[tuple[int, int], int] = defaultdict(int)
+    late: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        ledger = ledgers.get(row["id"])
+        if ledger is None:
+            continue
+        if row["status"] == "SENT" and row["new"].status not in POSITIVE:
+            refunds[row["partner"], ledger] += row["price"]
+        elif row["status"] == "UNDELIVERED" and row["new"].status in POSITIVE:
+            late[row["partner"], ledger].append(row)
+    for (partner, ledger), amount in sorted(refunds.items()):
+        await money.move(sql, partner, ledger, amount)
+    for (partner, ledger), charged in sorted(late.items()):
+        await _charge_late(sql, partner, ledger, sum(r["price"] for r in charged), [r["id"] for r in charged])
 
 
 async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int, edr_ids: list[int]) -> int:

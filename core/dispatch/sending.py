@@ -189,8 +189,6 @@ async def record_results(
     only messages still BILLED are recorded, so each outcome counts once however often it is handed over.
     """
     now = datetime.now(UTC)
-    accepted = [r for r in results if r.accepted]
-    refused = [r for r in results if not r.accepted]
     async with write_transaction() as tx:
         sql = _sql(tx)
         await key_lookups_only(sql)
@@ -205,22 +203,7 @@ async def record_results(
                 "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch
             )
         }
-        accepted = [r for r in accepted if r.edr_id in prices]
-        refused = [r for r in refused if r.edr_id in prices]
-        await sql.executemany(
-            "UPDATE edr SET status = 'SENT', vendor_message_id = $2, connection = $3, sent_at = $4"
-            " WHERE id = $1 AND status = 'BILLED'",
-            [(r.edr_id, r.vendor_message_id, r.connection, now) for r in accepted],
-        )
-        await sql.executemany(
-            "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
-            [
-                (r.edr_id, (UNKNOWN_OUTCOME if r.unknown else r.error or "Refused by the vendor")[:200], now)
-                for r in refused
-            ],
-        )
-        parts = [(r.edr_id, r.connection, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
-        await sql.bulk("edr_part", ("edr", "connection", "vendor_message_id"), parts)
+        accepted, refused = await store_outcomes(sql, prices, results, now)
         taken = sum(prices[r.edr_id] for r in accepted)
         refund = sum(prices[r.edr_id] for r in refused)
         await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
@@ -240,6 +223,32 @@ async def record_results(
     count_messages(campaign["channel"], ["SENT"] * len(accepted) + ["FAILED"] * len(refused))
     # Every part's key: a receipt for any part may have overtaken the result.
     return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]
+
+
+async def store_outcomes(
+    sql: RawSql, prices: Mapping[int, int], results: Sequence[SendResult], now: datetime
+) -> tuple[list[SendResult], list[SendResult]]:
+    """Write the vendor's answers for the BILLED EDRs in ``prices`` (id → price); the accepted and refused among them.
+
+    Shared by campaign batches and public API requests; the caller moves the money in the same transaction.
+    """
+    accepted = [r for r in results if r.accepted and r.edr_id in prices]
+    refused = [r for r in results if not r.accepted and r.edr_id in prices]
+    await sql.executemany(
+        "UPDATE edr SET status = 'SENT', vendor_message_id = $2, connection = $3, sent_at = $4"
+        " WHERE id = $1 AND status = 'BILLED'",
+        [(r.edr_id, r.vendor_message_id, r.connection, now) for r in accepted],
+    )
+    await sql.executemany(
+        "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
+        [
+            (r.edr_id, (UNKNOWN_OUTCOME if r.unknown else r.error or "Refused by the vendor")[:200], now)
+            for r in refused
+        ],
+    )
+    parts = [(r.edr_id, r.connection, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
+    await sql.bulk("edr_part", ("edr", "connection", "vendor_message_id"), parts)
+    return accepted, refused
 
 
 async def send_campaign(portal: Portal, campaign_id: int) -> str:

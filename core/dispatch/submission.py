@@ -28,11 +28,12 @@ KEEP_S = 7 * 24 * 3600  # outlives any outage of every worker; deleted as soon a
 FLUSH_S = 0.25
 
 
-def _key(batch: int) -> str:
+def _key(batch: int | str) -> str:
+    # A campaign batch is its id; a public API request's log is named "api:<request id>", never clashing.
     return f"{PREFIX}{batch}"
 
 
-async def open_log(redis: Redis, batch: int) -> None:
+async def open_log(redis: Redis, batch: int | str) -> None:
     """Start the batch's log; before anything of it may leave."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.sadd(_key(batch), MARKER)
@@ -40,11 +41,11 @@ async def open_log(redis: Redis, batch: int) -> None:
         await pipe.execute()
 
 
-async def close_log(redis: Redis, batch: int) -> None:
+async def close_log(redis: Redis, batch: int | str) -> None:
     await redis.delete(_key(batch))
 
 
-async def may_have_left(redis: Redis, batch: int) -> set[int] | None:
+async def may_have_left(redis: Redis, batch: int | str) -> set[int] | None:
     """The EDR ids of the batch that may have reached the vendor; None when the log is lost (assume all)."""
     members = await redis.smembers(_key(batch))
     if not members:
@@ -55,7 +56,7 @@ async def may_have_left(redis: Redis, batch: int) -> set[int] | None:
 class Progress:
     """The SubmitProgress the core hands a channel for one batch; ``record`` stores answered results."""
 
-    def __init__(self, redis: Redis, batch: int, record: Callable[[list[SendResult]], Awaitable[None]]) -> None:
+    def __init__(self, redis: Redis, batch: int | str, record: Callable[[list[SendResult]], Awaitable[None]]) -> None:
         self._redis = redis
         self._key = _key(batch)
         self._record = record

@@ -33,6 +33,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "campaigns" / "templates"),
     str(CORE_DIR / "statistics" / "templates"),
     str(CORE_DIR / "dispatch" / "templates"),
+    str(CORE_DIR / "public_api" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.

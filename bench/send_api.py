@@ -1,0 +1,191 @@
+"""Benchmark: POST /api/send_sms with 700 recipients from several concurrent clients, next to a raw floor.
+
+The app runs under uvicorn on a free port (web only: the send jobs stay queued, so what is measured is
+acceptance: checks, pricing, the paid EDRs written and one job enqueued per request) on PostgreSQL with real
+Redis. The floor is measured in the same run without the web framework: decode 700 recipients, COPY 700
+EDR-shaped rows, enqueue one saq job. The per-key rate limit is lifted for the run. Prints one line per
+figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and ratio (p50 / floor).
+
+    python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 11
+    python bench/send_api.py --clients 8 --requests 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "postgresql://postgres@127.0.0.1:5432/bench_send_api"
+REDIS = "redis://127.0.0.1:6379/11"
+RECIPIENTS = 700
+PRICED = (40_000, 40_000, False, "BILLED", "")  # rate, price, charge on delivery, status, error
+
+
+def configure() -> None:
+    import asyncpg
+    import redis
+
+    os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-")
+    os.environ.pop("PORTAL_PLUGINS", None)
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(ADMIN)
+        await conn.execute("DROP DATABASE IF EXISTS bench_send_api")
+        await conn.execute("CREATE DATABASE bench_send_api")
+        await conn.close()
+
+    asyncio.run(recreate())
+    redis.Redis.from_url(REDIS).flushdb()
+    os.environ["DATABASE_URL"] = DATABASE
+    os.environ["REDIS_URL"] = REDIS
+
+
+async def seed() -> str:
+    """The benchmark shop with funds, a vendor connection and an API key; the key."""
+    from bench.shop import sms_shop
+    from core import db
+    from core.accounts.api_keys import ApiKeyCreate, create_key
+    from core.billing.services import change_balance
+    from core.dispatch.tables import VendorConnection
+
+    shop = await sms_shop()
+    now = datetime.now(UTC)
+    await VendorConnection.insert(
+        VendorConnection(channel="sms", name="Bench", settings={}, enabled=True, created_at=now, updated_at=now)
+    )
+    async with db.write_transaction():
+        await change_balance(shop.company_id, 10**15, kind="manual", description="Bench funds", initiator=None)
+    created = await create_key(await shop.actor(), ApiKeyCreate(name="bench", period="never"))
+    return created.key
+
+
+def body(round_no: int) -> bytes:
+    numbers = [f"34607{(round_no * RECIPIENTS + i) % 1_000_000:06d}" for i in range(RECIPIENTS)]
+    return json.dumps([{"channels": ["SMS"], "from": "SHOP", "to": ",".join(numbers), "message": "Hello"}]).encode()
+
+
+async def floor(portal: object, rounds: int) -> list[float]:
+    """Decode 700 recipients, COPY 700 EDR rows, enqueue one job: the least any accepting request must do."""
+    import msgspec
+
+    from core import db
+    from core.dispatch.expansion import EDR_COLUMNS
+
+    samples = []
+    for n in range(rounds):
+        raw = body(10_000 + n)
+        started = time.perf_counter()
+        items = msgspec.json.decode(raw)
+        numbers = items[0]["to"].split(",")
+        now = datetime.now(UTC)
+        rows = [
+            (
+                1,
+                None,
+                None,
+                str(uuid.uuid4()),
+                "sms",
+                "SHOP",
+                num,
+                "Hello",
+                1,
+                "ES",
+                "Spain",
+                "21401",
+                "Vodafone",
+                *PRICED,
+                now,
+                None,
+            )
+            for num in numbers
+        ]
+        async with db.write_transaction() as tx:
+            await tx.connection.copy_records_to_table("edr", records=rows, columns=EDR_COLUMNS)
+        await portal.send_queue.enqueue("bench_floor", key=f"floor:{n}")  # type: ignore[attr-defined]
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def measure(clients: int, requests: int) -> dict[str, object]:
+    import httpx
+    import uvicorn
+
+    from core.app import create_app
+    from core.public_api import throttle
+
+    key = await seed()
+    throttle.RATE_PER_S, throttle.BURST = 1e9, 10**9  # measure acceptance, not the limit
+    app = create_app(run_worker=False, db_pool=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 — uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Host": "bench.test"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
+        for n in range(5):  # warm-up: caches (prefix index, price list) and connections
+            assert (await client.post("/api/send_sms", content=body(n), headers=headers)).status_code == 200
+        samples: list[float] = []
+        counter = iter(range(requests))
+
+        async def one_client() -> None:
+            for n in counter:
+                started = time.perf_counter()
+                reply = await client.post("/api/send_sms", content=body(100 + n), headers=headers)
+                samples.append(time.perf_counter() - started)
+                assert reply.status_code == 200, reply.text
+                assert len(reply.json()["results"]) == RECIPIENTS
+
+        began = time.perf_counter()
+        await asyncio.gather(*[one_client() for _ in range(clients)])
+        elapsed = time.perf_counter() - began
+    floor_samples = await floor(app.state.portal, 30)
+    server.should_exit = True
+    await task
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    floor_ms = statistics.median(floor_samples) * 1000
+    return {
+        "engine": "postgresql",
+        "clients": clients,
+        "requests": requests,
+        "recipients_per_request": RECIPIENTS,
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "req_per_s": round(requests / elapsed, 1),
+        "messages_per_s": round(requests * RECIPIENTS / elapsed),
+        "floor_ms": round(floor_ms, 2),
+        "ratio": round(p50 / floor_ms, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests in all (default 200)")
+    args = parser.parse_args()
+    configure()
+    results = asyncio.run(measure(args.clients, args.requests))
+    print(f"{results['requests']} requests of {RECIPIENTS} recipients from {results['clients']} clients")
+    print(f"p50 {results['p50_ms']} ms, p99 {results['p99_ms']} ms, {results['req_per_s']} requests/s")
+    print(f"floor (decode + COPY 700 EDRs + enqueue one job): {results['floor_ms']} ms")
+    print(f"ratio p50 / floor: {results['ratio']}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Checking a /api/send_sms request (API-2): its messages, or a 400 naming the missing or bad parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.errors import PortalError
+from core.public_api.schemas import Flag, SendSmsIn
+
+MAX_TEXT = 2000
+MO_FLASH = "MO messages are not supported in FlashMessages!"
+
+
+class BadParameter(PortalError):
+    """A parameter of the request is missing or wrong (400, naming it)."""
+
+
+def _flag(value: Flag, name: str) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise BadParameter(f"{name} must be true or false, not {value!r}", field=name)
+
+
+def _channels(value: str | list[str]) -> list[str]:
+    names = value.split(",") if isinstance(value, str) else value
+    return [n.strip().lower() for n in names if n.strip()]
+
+
+def _numbers(value: str | int | list[str | int]) -> list[str]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(n).strip() for n in items if str(n).strip()]
+
+
+@dataclass
+class Message:
+    """One object of the request, checked."""
+
+    channel: str
+    sender: str
+    text: str
+    client_ref: str
+    numbers: list[str]
+    label: str
+    flash: bool
+
+
+@dataclass
+class Request:
+    messages: list[Message]
+    dry_run: bool
+    accept_mo: bool
+
+
+def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Request:
+    """The request's messages, or a 400 naming the first missing or bad parameter (guide 13.3, API-2)."""
+    if not items:
+        raise BadParameter("The request has no message: send a JSON object or an array of them", field="message")
+    messages = []
+    mo = False
+    for position, item in enumerate(items):
+        where = f" (message {position + 1})" if len(items) > 1 else ""
+        channels = _channels(item.channels)
+        if not channels:
+            raise BadParameter(f"channels is required{where}: SMS, Viber or WhatsApp", field="channels")
+        sender = str(item.sender).strip()
+        if not sender:
+            raise BadParameter(f"from is required{where}: one of your sender IDs", field="from")
+        numbers = _numbers(item.to)
+        if not numbers:
+            raise BadParameter(f"to is required{where}: the recipient's number", field="to")
+        if not item.message.strip():
+            raise BadParameter(f"message must not be empty{where}", field="message")
+        if len(item.message) > MAX_TEXT:
+            raise BadParameter(f"message is longer than {MAX_TEXT} characters{where}", field="message")
+        if len(item.client_ref) > 64:
+            raise BadParameter(f"clientRef is longer than 64 characters{where}", field="clientRef")
+        if len(item.label) > 100:
+            raise BadParameter(f"label is longer than 100 characters{where}", field="label")
+        flash = _flag(item.is_flashed, "isFlashed")
+        accept_mo = _flag(item.accept_mo, "acceptMO") or _flag(item.auto_reply, "autoReply")
+        dry_run = _flag(item.dry_run, "dryRun") or dry_run
+        if accept_mo and flash:
+            raise BadParameter(MO_FLASH, field="acceptMO")
+        mo = mo or accept_mo
+        # Only the first channel is used until cascades (fallbackTtl) exist.
+        messages.append(Message(channels[0], sender, item.message, item.client_ref, numbers, item.label.strip(), flash))
+    return Request(messages, dry_run, mo)

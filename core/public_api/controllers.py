@@ -1,0 +1,146 @@
+"""/api/send_sms (POST and GET, API-2 and API-4) and the API methods help page (API-5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from core.accounts.guards import admin_guard, api_key_of, request_portal
+from core.actor import Actor
+from core.errors import Unauthenticated
+from core.portal import Portal
+from core.public_api import checks, idempotency, services, throttle
+from core.public_api.schemas import SendSmsIn, SendSmsOut
+from core.tenancy.resolver import absolute_url
+from core.web.shell import page
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DryRun = Annotated[
+    bool, QueryParameter(name="dryRun", description="true: price and per-recipient outcome only, nothing is sent")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=IDEMPOTENCY_HEADER,
+        description="Retrying with the same key and body within 24 h returns the first answer and sends nothing",
+        required=False,
+    ),
+]
+_RESPONSES = (
+    'The answer per distinct recipient: "<dnis>:<transaction id>" or "<dnis>:<error>". 400 names a missing or bad'
+    " parameter, 401 a missing, wrong, expired or removed key, 402 an unpaid request (nothing is sent), 422 an"
+    " Idempotency-Key reused with another body, 429 too many requests (see Retry-After)."
+)
+
+# The handlers return a Response (a 429 carries Retry-After), so the answers are declared here for the schema.
+_SPECS = {
+    200: ResponseSpec(SendSmsOut, description="One result per distinct recipient"),
+    401: ResponseSpec(None, description="Missing, wrong, expired or removed API key"),
+    402: ResponseSpec(None, description="The balance does not cover the accepted messages; nothing was sent"),
+    422: ResponseSpec(None, description="The Idempotency-Key was used with another body"),
+    429: ResponseSpec(None, description="Too many requests with this key; retry after Retry-After seconds"),
+}
+
+
+async def _answer(
+    request: Request, actor: Actor, items: list[SendSmsIn], dry_run: bool, idempotency_key: str | None
+) -> Response[Any]:
+    portal: Portal = request.app.state.portal
+    key_id = await api_key_of(request)
+    if key_id is None:
+        raise Unauthenticated("Send messages with an API key: Authorization: Bearer <API key>")
+    wait = await throttle.take(portal.redis, key_id)
+    if wait:
+        detail = f"Too many requests with this API key: retry in {wait} s"
+        return Response({"status_code": 429, "detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
+    checked = checks.check_request(items, dry_run=dry_run)
+    if idempotency_key is None:
+        return Response(await services.send(portal, actor, key_id, checked))
+    body = msgspec.json.encode([request.method, dry_run, items])
+    async with idempotency.claim(portal.redis, key_id, idempotency_key, body) as claim:
+        if claim.replay is not None:
+            return Response(msgspec.json.decode(claim.replay, type=SendSmsOut), headers={"Idempotent-Replay": "true"})
+        out = await services.send(portal, actor, key_id, checked)
+        await claim.keep(msgspec.json.encode(out))
+    return Response(out)
+
+
+class SendSmsApi(Controller):
+    path = "/api/send_sms"
+    tags = ["Sending"]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Send a message to up to 700 recipients: a JSON object, or an array of them",
+        description=_RESPONSES,
+        responses=_SPECS,
+    )
+    async def send_post(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        data: JSONBody[SendSmsIn | list[SendSmsIn]],
+        dry_run: DryRun = False,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        items = data if isinstance(data, list) else [data]
+        return await _answer(request, actor, items, dry_run, idempotency_key)
+
+    @get(
+        "/",
+        summary="Send a message with the parameters in the query string",
+        description=_RESPONSES,
+        responses=_SPECS,
+    )
+    async def send_get(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        channels: FromQuery[str] = "",
+        sender: Annotated[str, QueryParameter(name="from", description="An enabled sender ID of the channel")] = "",
+        to: Annotated[str, QueryParameter(description="Numbers in international format, comma-separated")] = "",
+        message: FromQuery[str] = "",
+        label: FromQuery[str] = "",
+        dry_run: DryRun = False,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        # The named parameters above document the query in the OpenAPI schema; every one is read from it here.
+        params: dict[str, object] = {k: v for k, v in request.query_params.items() if k != "dryRun"}
+        # ?to=…&to=… is a list of recipients as much as one comma-separated value.
+        params["to"] = ",".join(request.query_params.getall("to", []))
+        try:
+            item = msgspec.convert(params, SendSmsIn, strict=False)
+        except msgspec.ValidationError as exc:
+            raise checks.BadParameter(f"Bad parameter: {exc}") from None
+        return await _answer(request, actor, [item], dry_run, idempotency_key)
+
+
+class ApiMethodsPage(Controller):
+    """API Connections > API methods: prerequisites, limits, parameters and samples with the portal's own host."""
+
+    path = "/api-methods"
+    guards = [admin_guard]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        portal: Portal = request.app.state.portal
+        url = absolute_url(portal.settings, request_portal(request), "/api/send_sms")
+        return await page(
+            request,
+            actor,
+            "public_api/api_methods.html",
+            {
+                "send_url": url,
+                "host": url.split("://", 1)[1].split("/", 1)[0],
+                "max_recipients": services.MAX_RECIPIENTS,
+                "rate_per_s": int(throttle.RATE_PER_S),
+                "burst": throttle.BURST,
+            },
+        )

@@ -1,0 +1,22 @@
+"""saq tasks of the public API: one send job per accepted HTTP request (keyed, carrying that key), and its sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dispatch.queueing import touching
+from core.public_api.delivery import expire_messages, resend_stalled, send_job
+
+
+async def send_api_request(ctx: dict[str, Any], *, job: str) -> str:
+    """Send an HTTP request's messages in batches (its api_request rows); enqueued once it is accepted."""
+    async with touching(ctx.get("job")):
+        return await send_job(ctx["portal"], job)
+
+
+async def sweep_api_requests(ctx: dict[str, Any]) -> str:
+    """Every minute: requests accepted a while ago whose send job is gone get it again; messages with no report
+    within their validity end undelivered (the dispatch sweeper does this for campaigns)."""
+    resent = await resend_stalled(ctx["portal"])
+    expired = await expire_messages(ctx["portal"])
+    return f"{resent} send jobs enqueued again, {expired} messages expired"
