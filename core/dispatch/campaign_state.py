@@ -15,6 +15,7 @@ from core.db import json_value, write_transaction
 from core.dispatch.tables import Edr
 from core.events import CampaignStatusChanged
 from core.portal import Portal
+from core.tenancy.tables import Partner
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +23,29 @@ INSUFFICIENT = "Insufficient balance: top up, then resume the campaign"
 
 
 async def change_status(
-    portal: Portal, campaign_id: int, from_statuses: set[str], to: str, reason: str = "", *, finished: bool = False
+    portal: Portal,
+    campaign_id: int,
+    from_statuses: set[str],
+    to: str,
+    reason: str = "",
+    *,
+    finished: bool = False,
+    unless_covered: int | None = None,
 ) -> bool:
     """Move a campaign to ``to`` when it is in one of ``from_statuses``; announce and mail the change.
 
-    A conditional update: of two workers racing to complete a campaign, one wins and one mail goes out.
+    A conditional update: of two workers racing to complete a campaign, one wins and one mail goes out. With
+    ``unless_covered``, nothing changes when the partner's balance and credit limit cover that many micro-units.
     """
     now = datetime.now(UTC)
     async with write_transaction():
         row = await Campaign.select().where(Campaign.id == campaign_id).first()
         if row is None or row["status"] not in from_statuses:
             return False
+        if unless_covered is not None:
+            funds = await Partner.select(Partner.balance, Partner.credit_limit).where(Partner.id == row["partner"])
+            if funds and funds[0]["balance"] + funds[0]["credit_limit"] >= unless_covered:
+                return False
         values: dict[Column | str, Any] = {Campaign.status: to, Campaign.status_reason: reason[:300]}
         if finished:
             values[Campaign.finished_at] = now
@@ -117,8 +130,13 @@ async def _write_ledger_details(campaign_id: int) -> None:
     )
 
 
-async def pause_for_balance(portal: Portal, campaign_id: int) -> None:
-    await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT)
+async def pause_for_balance(portal: Portal, campaign_id: int, needed: int) -> bool:
+    """Pause the campaign for want of ``needed`` micro-units, unless its balance covers them by now.
+
+    The verdict came from a debit refused a moment ago: a top-up and a resume may have committed since, and a
+    stale verdict must not pause the campaign again. Checked in the pause's own transaction.
+    """
+    return await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT, unless_covered=needed)
 
 
 async def finish_if_done(portal: Portal, campaign_id: int) -> bool:

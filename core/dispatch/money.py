@@ -19,7 +19,11 @@ _ledger_lookups: list[LedgerLookup] = []
 
 
 class InsufficientBalance(Exception):
-    """The debit would take the balance below minus the credit limit (BIL-6)."""
+    """The debit would take the balance below minus the credit limit (BIL-6); ``needed`` is the debit refused."""
+
+    def __init__(self, needed: int = 0) -> None:
+        super().__init__(needed)
+        self.needed = needed
 
 
 async def move(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int) -> None:
@@ -34,7 +38,7 @@ async def move(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int) 
         return
     balance = await apply_to_balance(partner_id, amount)
     if not balance:
-        raise InsufficientBalance
+        raise InsufficientBalance(-amount)
     await sql.execute(
         "UPDATE ledger_entry SET amount = amount + $1, balance_after = $2 WHERE id = $3",
         amount,

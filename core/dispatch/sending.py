@@ -261,9 +261,10 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
         provider = await ready_provider(portal, channel)
         try:
             claimed = await _claim(campaign_id)
-        except money.InsufficientBalance:
-            await pause_for_balance(portal, campaign_id)
-            return f"paused after {sent_batches} batches: insufficient balance"
+        except money.InsufficientBalance as short:
+            if await pause_for_balance(portal, campaign_id, short.needed):
+                return f"paused after {sent_batches} batches: insufficient balance"
+            continue  # topped up meanwhile (and resumed, if it had been paused): claim again
         if claimed is None:
             state = await _campaign_state(campaign_id)
             if state is None or state["status"] != "in_progress" or state["expanded"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, create_campaign
 from core.campaigns.tables import Campaign
 from core.db import json_value
+from core.dispatch.campaign_state import pause_for_balance
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import InvalidInput
 from core.providers import DeliveryReport
@@ -123,6 +125,29 @@ async def test_insufficient_balance_pauses_with_the_reason_and_resume_finishes(a
     await act(portal, sms.actor, created.id, "resume")
     done = await wait_for_status(created.id, {"completed"})
     assert done["sent"] == 1200 and max(sms.smsc.submitted.values()) == 1
+
+
+async def test_a_stale_insufficient_verdict_does_not_pause_a_topped_up_campaign(app, sms: SmsWorld):
+    """A sender's debit is refused; before it pauses the campaign, the user tops up and resumes. The pause must
+    not land on the resumed campaign (seen in CI: the campaign stayed paused after the resume)."""
+    portal = app.state.portal
+    created = await create_campaign(
+        portal,
+        sms.actor,
+        CampaignCreate(
+            sender_id=sms.tenant.sender_id,
+            text="Hi",
+            numbers=VODAFONE[:3],
+            send_at=datetime.now(UTC) + timedelta(days=1),
+        ),
+    )
+    # In progress without a send job: only the pause below acts on it.
+    await Campaign.update({Campaign.status: "in_progress"}).where(Campaign.id == created.id)
+    assert not await pause_for_balance(portal, created.id, FUNDS)  # the funds cover it by now: no pause
+    assert (await Campaign.select(Campaign.status).where(Campaign.id == created.id).first())["status"] == "in_progress"
+    assert await pause_for_balance(portal, created.id, FUNDS + 1)  # still short: paused, with the reason
+    paused = await Campaign.select().where(Campaign.id == created.id).first()
+    assert paused["status"] == "paused" and "Insufficient balance" in paused["status_reason"]
 
 
 async def test_duplicate_and_out_of_order_reports_keep_the_most_final_status(app, sms: SmsWorld):
