@@ -21,7 +21,7 @@ from core.errors import InvalidInput
 from core.numbering.controllers import CSV_TYPE
 from core.web.forms import convert, parse_day
 from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
-from core.web.params import PathBigId
+from core.web.params import PathId
 from core.web.periods import day_range
 from core.web.shell import page
 from core.web.spreadsheets import XLSX_TYPE
@@ -109,7 +109,7 @@ class FinancePages(Controller):
         return await _export(actor, f, fmt)
 
     @get("/{entry_id:int}")
-    async def details(self, request: Request, actor: NamedDependency[Actor], entry_id: PathBigId) -> Response:
+    async def details(self, request: Request, actor: NamedDependency[Actor], entry_id: PathId) -> Response:
         return await page(
             request, actor, "billing/finance_entry.html", {"entry": await finance.get_entry(actor, entry_id)}
         )
@@ -145,5 +145,5 @@ class FinanceApi(Controller):
         return await _export(actor, f, format)
 
     @get("/{entry_id:int}", summary="One balance change with its breakdown by country, network and MCCMNC")
-    async def get_entry(self, actor: NamedDependency[Actor], entry_id: PathBigId) -> FinanceEntry:
+    async def get_entry(self, actor: NamedDependency[Actor], entry_id: PathId) -> FinanceEntry:
         return await finance.get_entry(actor, entry_id)

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from asyncpg.exceptions import DeadlockDetectedError
 from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 IDLE_WAIT_S = 0.05
 IDLE_LIMIT_S = 5.0
 RETRY_PAUSE_S = 1.0
+DEADLOCK_TRIES = 5
 UNKNOWN_OUTCOME = "Submission outcome unknown: the connection failed before the vendor answered"
 
 
@@ -137,9 +139,23 @@ async def abandon_batch(redis: Redis, batch: int, campaign_id: int, worker: str)
     """End a batch ``worker`` claimed and stopped sending midway: when billed, it is released whole; when
     submitting, the messages that may have left without a recorded outcome end FAILED (unknown) and unpaid, and
     the rest go back to a ready batch. Nothing is done when the batch moved on meanwhile."""
-    now = datetime.now(UTC)
     # Read before the transaction: whoever sent from the batch has stopped adding to its log.
     left = await submission.may_have_left(redis, batch)
+    for attempt in range(DEADLOCK_TRIES):
+        try:
+            await _abandon(batch, campaign_id, worker, left)
+            break
+        except DeadlockDetectedError:
+            # PostgreSQL chose this transaction to break a lock cycle with a concurrent one: nothing of it was
+            # written, and a batch left claimed by a living worker would stall its campaign, so try again.
+            if attempt == DEADLOCK_TRIES - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    await submission.close_log(redis, batch)
+
+
+async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | None) -> None:
+    now = datetime.now(UTC)
     async with write_transaction() as tx:
         sql = _sql(tx)
         state = await sql.column("SELECT state FROM campaign_batch WHERE id = $1 AND worker = $2", batch, worker)
@@ -153,18 +169,20 @@ async def abandon_batch(redis: Redis, batch: int, campaign_id: int, worker: str)
             "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch
         )
         unknown = [r for r in unpaid if left is None or r["id"] in left]
+        # Locks in the order every batch transaction takes them (record_results, receipts): the partner's balance
+        # first, the campaign's counters last; the other order deadlocked against a batch recording its results.
         await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown))
         await sql.executemany(
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
             [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
         )
-        await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), campaign_id)
         if len(unknown) < len(unpaid):
             # What never left is paid back and ready again for any worker to send.
             await release_batch(sql, campaign, campaign_id, batch)
         else:
             await sql.execute("UPDATE campaign_batch SET state = 'done' WHERE id = $1", batch)
-    await submission.close_log(redis, batch)
+        if unknown:
+            await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), campaign_id)
 
 
 async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
