@@ -13,7 +13,7 @@ from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderRequestCreate, SenderRequestDocument, SenderView
-from core.senders.services import check_name, sender_view
+from core.senders.services import REQUEST_KIND, check_name, sender_view
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy import requests as chain
@@ -22,7 +22,7 @@ from core.tenancy.scope import owned
 from core.tenancy.tables import Partner
 from core.web.i18n import N_
 
-KIND = "sender_id"
+KIND = REQUEST_KIND
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 10
 PDF_MAGIC = b"%PDF-"

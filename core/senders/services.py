@@ -7,14 +7,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.actor import Actor
-from core.db import must_exist, write_transaction
+from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.senders.tables import Sender
 from core.tenancy import audit
+from core.tenancy.schemas import OPEN_REQUEST_STATUSES
 from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_owner, visible_partner
+from core.tenancy.tables import PartnerRequest
 from core.web.i18n import N_
+
+REQUEST_KIND = "sender_id"  # the kind of request (core.senders.requests) that reserves a waiting sender
 
 # SID-1: alphanumeric up to 11 characters (at least one letter), or a number up to 15 digits.
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
@@ -92,9 +96,26 @@ async def get_sender(actor: Actor, sender_id: int) -> SenderView:
     return sender_view(await _visible(actor, sender_id))
 
 
+async def _refuse_if_requested(row: dict[str, Any]) -> None:
+    """A waiting sender reserved by an open request changes only through that request's decision."""
+    if row["status"] != "waiting":
+        return
+    open_requests = await PartnerRequest.select(PartnerRequest.payload).where(
+        (PartnerRequest.kind == REQUEST_KIND)
+        & (PartnerRequest.partner == row["partner"])
+        & PartnerRequest.status.is_in(list(OPEN_REQUEST_STATUSES))
+    )
+    if any((json_value(r["payload"]) or {}).get("sender_id") == row["id"] for r in open_requests):
+        raise Conflict(
+            f"Sender ID {row['name']!r} waits for its request: confirm or decline the request in Requests",
+            field="status",
+        )
+
+
 async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
     row = await _visible(actor, sender_id)
     require_owner(actor, "set sender IDs", hidden=False)
+    await _refuse_if_requested(row)
     async with write_transaction():
         await Sender.update({Sender.status: data.status}).where(Sender.id == sender_id)
         await audit.record(
@@ -111,6 +132,7 @@ async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip:
 async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:
     row = await _visible(actor, sender_id)
     require_owner(actor, "set sender IDs", hidden=False)
+    await _refuse_if_requested(row)
     async with write_transaction():
         await Sender.delete().where(Sender.id == sender_id)
         await audit.record(

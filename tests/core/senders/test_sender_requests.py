@@ -80,6 +80,10 @@ async def test_end_user_request_passed_up_by_the_reseller_and_confirmed_by_the_o
 
     held = (await owner.get("/api/admin/requests?mine=true", headers=oh)).json()
     assert [r["id"] for r in held["items"]] == [request["id"]]
+    # The sender waits for this request: the owner decides it there, not by setting the sender by hand.
+    by_hand = await owner.patch(f"/api/admin/senders/{waiting['id']}", headers=oh, json={"status": "enabled"})
+    assert by_hand.status_code == 409 and "waits for its request" in by_hand.json()["detail"]
+    assert (await owner.delete(f"/api/admin/senders/{waiting['id']}", headers=oh)).status_code == 409
     confirmed = await owner.post(
         f"/api/admin/requests/{request['id']}/decision", headers=oh, json={"action": "confirm"}
     )
