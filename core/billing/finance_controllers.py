@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import File, Stream
+from litestar.response import Stream
 
 from core.actor import Actor
 from core.billing import finance
@@ -24,7 +22,7 @@ from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
 from core.web.params import PathId
 from core.web.periods import day_range
 from core.web.shell import page
-from core.web.spreadsheets import XLSX_TYPE
+from core.web.spreadsheets import xlsx_download
 
 PER_PAGE_CHOICES = (50, 100, 200, 500)
 _FORM_KEYS = ("kind", "date_from", "date_to", "per_page")
@@ -47,28 +45,15 @@ def finance_filter(actor: Actor, params: Any) -> tuple[FinanceFilter, dict[str, 
     return convert(data, FinanceFilter), values
 
 
-def _download(lines_or_path: Any, fmt: str) -> Response[Any]:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+async def _export(actor: Actor, f: FinanceFilter, fmt: str) -> Response[Any]:
     if fmt == "xlsx":
-        path: Path = lines_or_path
-        return File(
-            path=path,
-            filename=f"finance-{stamp}.xlsx",
-            media_type=XLSX_TYPE,
-            content_disposition_type="attachment",
-            background=BackgroundTask(path.unlink, missing_ok=True),
-        )
+        return xlsx_download(await finance.export_xlsx(actor, f), "finance")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     return Stream(
-        lines_or_path,
+        await finance.export_csv(actor, f),
         media_type=f"{CSV_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="finance-{stamp}.csv"'},
     )
-
-
-async def _export(actor: Actor, f: FinanceFilter, fmt: str) -> Response[Any]:
-    if fmt == "xlsx":
-        return _download(await finance.export_xlsx(actor, f), fmt)
-    return _download(await finance.export_csv(actor, f), fmt)
 
 
 class FinancePages(Controller):

@@ -23,6 +23,7 @@ from core.portal import Portal
 from core.rawsql import RawSql
 
 EARLY_REPORT_HOURS = 80  # longer than the longest validity (72 h): a report this old matches nothing any more
+EXPIRE_CHUNK = 1000
 EXPIRED = "Expired: no delivery report within the validity period"
 
 
@@ -60,14 +61,24 @@ async def expire_messages(portal: Portal) -> int:
                 (Edr.campaign == campaign["id"]) & (Edr.status == "SENT") & (Edr.sent_at < limit)
             )
         ]
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            async with write_transaction() as tx:
-                sql = RawSql(tx.connection, sqlite=is_sqlite())
-                await key_lookups_only(sql)
-                changed = await apply_outcomes(sql, {i: Outcome("UNDELIVERED", "EXPIRED", EXPIRED, now) for i in chunk})
-            await after_changes(portal, changed)
-            expired += len(changed)
+        expired += await expire_edrs(portal, ids, now)
+    return expired
+
+
+async def expire_edrs(portal: Portal, ids: list[int], now: datetime) -> int:
+    """End the SENT messages ``ids`` as UNDELIVERED (expired), EXPIRE_CHUNK per transaction; how many changed.
+
+    Through ``apply_outcomes``, so counters and By-Delivered money move as for any undelivered message.
+    """
+    expired = 0
+    for start in range(0, len(ids), EXPIRE_CHUNK):
+        chunk = ids[start : start + EXPIRE_CHUNK]
+        async with write_transaction() as tx:
+            sql = RawSql(tx.connection, sqlite=is_sqlite())
+            await key_lookups_only(sql)
+            changed = await apply_outcomes(sql, {i: Outcome("UNDELIVERED", "EXPIRED", EXPIRED, now) for i in chunk})
+        await after_changes(portal, changed)
+        expired += len(changed)
     return expired
 
 

@@ -18,9 +18,9 @@ from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch import money, submission
 from core.dispatch.channels import ready_provider
 from core.dispatch.queueing import revive
-from core.dispatch.receipts import Key, Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
+from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
 from core.dispatch.sending import UNKNOWN_OUTCOME, store_outcomes
-from core.dispatch.sweeper import EXPIRED
+from core.dispatch.sweeper import expire_edrs
 from core.dispatch.tables import Edr
 from core.metrics import count_messages
 from core.portal import Portal
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 BATCH = 500
 STALLED_S = 60  # a request still "accepted" this long after it was has lost its job
 VALIDITY_H = 48  # as a campaign's default: an API message with no report this long after it left ends undelivered
-EXPIRE_CHUNK = 1000
 
 
 def log_name(request_id: int) -> str:
@@ -154,23 +153,13 @@ async def resend_stalled(portal: Portal) -> int:
 async def expire_messages(portal: Portal) -> int:
     """End API messages SENT more than VALIDITY_H ago without a report as UNDELIVERED (expired); how many.
 
-    Through the engine's own ``apply_outcomes``, so By-Delivered money is paid back as for any undelivered one.
+    Through the engine's own expiry, so By-Delivered money is paid back as for any undelivered one.
     """
     now = datetime.now(UTC)
     rows = await Edr.select(Edr.id).where(
         Edr.campaign.is_null() & (Edr.status == "SENT") & (Edr.sent_at < now - timedelta(hours=VALIDITY_H))
     )
-    ids = [r["id"] for r in rows]
-    expired = 0
-    for start in range(0, len(ids), EXPIRE_CHUNK):
-        chunk = ids[start : start + EXPIRE_CHUNK]
-        async with write_transaction() as tx:
-            sql = RawSql(tx.connection, sqlite=is_sqlite())
-            await key_lookups_only(sql)
-            changed = await apply_outcomes(sql, {i: Outcome("UNDELIVERED", "EXPIRED", EXPIRED, now) for i in chunk})
-        await after_changes(portal, changed)
-        expired += len(changed)
-    return expired
+    return await expire_edrs(portal, [r["id"] for r in rows], now)
 
 
 async def _submit(portal: Portal, request: Mapping[str, Any], channel: str, messages: list[OutboundMessage]) -> int:

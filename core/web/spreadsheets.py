@@ -6,10 +6,13 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from litestar.background_tasks import BackgroundTask
+from litestar.response import File
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_ROWS = 1_048_575  # Excel's limit is 1,048,576 rows a sheet; one is the header
@@ -74,3 +77,15 @@ class XlsxBook:
         if self.sheet is None:
             self._new_sheet()  # an export of nothing is still a workbook with its header
         self.workbook.close()
+
+
+def xlsx_download(path: Path, name: str) -> File:
+    """Serve a temporary workbook as ``<name>-<date>.xlsx``, then delete it."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return File(
+        path=path,
+        filename=f"{name}-{stamp}.xlsx",
+        media_type=XLSX_TYPE,
+        content_disposition_type="attachment",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

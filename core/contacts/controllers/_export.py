@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
 from litestar import Controller, Request, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.response import File
 
@@ -18,19 +14,7 @@ from core.contacts.fields import variables
 from core.contacts.params import contact_filter
 from core.contacts.schemas import ContactFilter
 from core.web.params import PathId
-from core.web.spreadsheets import XLSX_TYPE
-
-
-def _xlsx(path: Path, name: str) -> File:
-    """Stream the workbook, then delete it."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    return File(
-        path=path,
-        filename=f"{name}-{stamp}.xlsx",
-        media_type=XLSX_TYPE,
-        content_disposition_type="attachment",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+from core.web.spreadsheets import XLSX_TYPE, xlsx_download
 
 
 class ExportPages(Controller):
@@ -41,13 +25,13 @@ class ExportPages(Controller):
     async def export_selection(self, request: Request, actor: NamedDependency[Actor]) -> File:
         """The table's selection: repeated ``ids``, or ``all_matching=1`` with the table's filter fields."""
         where = await services.selected_where(actor, selection_of(await request.form()))
-        return _xlsx(await export_contacts(actor, where), "contacts")
+        return xlsx_download(await export_contacts(actor, where), "contacts")
 
     @get("/groups/{group_id:int}/export")
     async def export_group(self, actor: NamedDependency[Actor], group_id: PathId) -> File:
         group = await groups.get_group(actor, group_id)
         where = services.contact_where(actor, ContactFilter(group_id=group.id))
-        return _xlsx(await export_contacts(actor, where), "group")
+        return xlsx_download(await export_contacts(actor, where), "group")
 
 
 class ExportApi(Controller):
@@ -61,4 +45,4 @@ class ExportApi(Controller):
     )
     async def export(self, request: Request, actor: NamedDependency[Actor]) -> File:
         where = services.contact_where(actor, contact_filter(request.query_params), await variables(actor))
-        return _xlsx(await export_contacts(actor, where), "contacts")
+        return xlsx_download(await export_contacts(actor, where), "contacts")
