@@ -193,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == "simulate":
             p.add_argument("channel", help="the channel whose vendor to play, e.g. sms")
             p.add_argument("--host", default="127.0.0.1")
-            p.add_argument("--port", type=int, default=2775, help="0 picks a free port")
+            p.add_argument(
+                "--port", type=int, default=int(os.environ.get("PORT") or 0), help="default PORT, else a free port"
+            )
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""))
     return COMMANDS[args.command][0](load_settings(), args)

@@ -10,27 +10,27 @@ import sys
 
 from core import OutboundMessage, VendorConnection
 from plugins.sms.client import SmppClient
+from tests.browser.server import free_port
 
 
-async def test_portal_simulate_sms_serves_a_bindable_smsc_until_ctrl_c():
+async def test_portal_simulate_sms_serves_a_bindable_smsc_on_port_until_ctrl_c():
+    port = free_port()  # from PORT, as every stand-in takes it when --port is not given
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "core.cli",
         "simulate",
         "sms",
-        "--port",
-        "0",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        env=os.environ | {"PORTAL_PLUGINS": "sms"},
+        env=os.environ | {"PORTAL_PLUGINS": "sms", "PORT": str(port)},
     )
     try:
         assert process.stdout is not None
         async with asyncio.timeout(30):
             listening = (await process.stdout.readline()).decode()
             settings_line = (await process.stdout.readline()).decode()
-        assert listening.startswith("sms stand-in listening on 127.0.0.1:")
+        assert listening.strip() == f"sms stand-in listening on 127.0.0.1:{port}"
         settings = json.loads(settings_line.removeprefix("connection settings: "))
         assert settings["port"] == int(listening.rsplit(":", 1)[1]) and settings["system_id"] == "portal"
         client = SmppClient(VendorConnection(id=9, channel="sms", name="cli", settings=settings))
