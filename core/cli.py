@@ -197,14 +197,35 @@ def main(argv: list[str] | None = None) -> int:
                 "--port", type=int, default=int(os.environ.get("PORT") or 0), help="default PORT, else a free port"
             )
     args = parser.parse_args(argv)
-    configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""))
+    configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""), os.environ.get("PORTAL_LOG_FORMAT", ""))
     return COMMANDS[args.command][0](load_settings(), args)
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at ``level`` (PORTAL_LOG_LEVEL; INFO when unset). Unless a level is asked for, the queue's
-    own logger says only warnings: at INFO it writes a line for every job and cron tick, every second."""
-    logging.basicConfig(level=level.upper() or logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line (PORTAL_LOG_FORMAT=json), for log shippers that index fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(entry).decode()
+
+
+def configure_logging(level: str, form: str = "") -> None:
+    """Log to stderr at ``level`` (PORTAL_LOG_LEVEL; INFO when unset), as text or JSON (PORTAL_LOG_FORMAT). Unless
+    a level is asked for, the queue's own logger says only warnings: at INFO it writes a line for every job and cron
+    tick, every second."""
+    handler = logging.StreamHandler()
+    if form.lower() == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper() or logging.INFO, handlers=[handler])
     if not level:
         logging.getLogger("saq").setLevel(logging.WARNING)
 

@@ -86,3 +86,19 @@ def test_createowner_validates_and_portal_web_refuses_embedded_mode(tmp_path):
     assert ok.returncode == 0 and "root@example.test" in ok.stdout
     web = portal(["web"], tmp_path)
     assert web.returncode == 2 and "DATABASE_URL" in web.stderr
+
+
+@pytest.mark.parametrize("form", ["json", ""])
+def test_logs_are_json_lines_when_asked_and_the_queue_is_quiet_by_default(form):
+    script = (
+        "import logging, sys; from core.cli import configure_logging; configure_logging('', sys.argv[1]);"
+        "logging.getLogger('saq').info('tick'); logging.getLogger('core.dispatch').warning('vendor %s down', 'A')"
+    )
+    done = subprocess.run([sys.executable, "-c", script, form], capture_output=True, text=True, timeout=60, check=True)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tick" not in done.stderr
+    if form == "json":
+        entry = json.loads(lines[0])
+        assert (entry["level"], entry["logger"], entry["message"]) == ("WARNING", "core.dispatch", "vendor A down")
+    else:
+        assert lines[0].endswith("WARNING core.dispatch: vendor A down")
