@@ -7,12 +7,14 @@ the other waits for its answer, so the messages go out once. The same key with a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import msgspec
 from redis.asyncio import Redis
+from redis.exceptions import LockError
 
 from core.errors import Conflict, InvalidInput
 
@@ -64,14 +66,15 @@ async def claim(redis: Redis, key_id: int, idempotency_key: str, body: bytes) ->
         raise InvalidInput("Idempotency-Key must have 1 to 255 characters", field="Idempotency-Key")
     name = _name(key_id, idempotency_key)
     fingerprint = hashlib.sha256(body).hexdigest()
-    lock = name + ":lock"
+    # A token lock: released only by its holder, so a holder that outlived LOCK_S never frees its successor's lock.
+    lock = redis.lock(name + ":lock", timeout=LOCK_S)
     deadline = asyncio.get_running_loop().time() + LOCK_S
     while True:
         found = await _stored(redis, name, fingerprint)
         if found is not None:
             yield Claim(redis, name, fingerprint, found)
             return
-        if await redis.set(lock, "1", nx=True, ex=LOCK_S):
+        if await lock.acquire(blocking=False):
             break
         if asyncio.get_running_loop().time() > deadline:
             raise Conflict("A request with this Idempotency-Key is still in progress", field="Idempotency-Key")
@@ -81,4 +84,5 @@ async def claim(redis: Redis, key_id: int, idempotency_key: str, body: bytes) ->
         found = await _stored(redis, name, fingerprint)
         yield Claim(redis, name, fingerprint, found)
     finally:
-        await redis.delete(lock)
+        with contextlib.suppress(LockError):
+            await lock.release()

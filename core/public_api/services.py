@@ -8,13 +8,15 @@ one job per request then hands them to the channel in batches (``core.public_api
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+from redis.exceptions import LockError
 
 from core.actor import Actor
 from core.billing.pricing import PriceList, price_list
@@ -163,12 +165,14 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
     known = await portal.redis.get(remembered)
     if known is not None:
         return int(known)
-    lock = f"api:ledger:{actor.partner_id}:{description}"
-    deadline = asyncio.get_running_loop().time() + LEDGER_LOCK_S
-    while not await portal.redis.set(lock, "1", nx=True, ex=LEDGER_LOCK_S):
-        if asyncio.get_running_loop().time() > deadline:
-            break  # a holder that died; its lock lapses about now
-        await asyncio.sleep(0.01)
+    # A token lock (redis-py's): released only by its holder, so a waiter that gave up never frees another's lock.
+    lock = portal.redis.lock(
+        f"api:ledger:{actor.partner_id}:{description}",
+        timeout=LEDGER_LOCK_S,
+        sleep=0.01,
+        blocking_timeout=LEDGER_LOCK_S,
+    )
+    held = await lock.acquire()  # False: a holder that died; its lock lapses about now
     try:
         row = (
             await LedgerEntry.select(LedgerEntry.id)
@@ -192,7 +196,9 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
         await portal.redis.set(remembered, entry_id, ex=LEDGER_MEMORY_S)
         return entry_id
     finally:
-        await portal.redis.delete(lock)
+        if held:
+            with contextlib.suppress(LockError):  # held past its timeout: another may hold it now
+                await lock.release()
 
 
 def _result(line: Line) -> str:

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from core.accounts.tables import ApiKey
-from core.public_api import throttle
+from core.public_api import idempotency, throttle
 from core.public_api.tables import ApiRequest
 from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE
 from tests.core.public_api.conftest import FUNDS, api_edrs, balance, bearer, fund, wait_for_edrs
@@ -102,3 +102,16 @@ async def test_a_key_never_sends_as_another_partner(client_for, sms):
     rows = await api_edrs()
     assert [(r["partner"], r["api_key"]) for r in rows] == [(b.end_user_id, b.api_key_id)]
     assert await balance(sms.tenant.end_user_id) == FUNDS
+
+
+async def test_a_request_that_outlived_its_idempotency_lock_leaves_its_successors_lock_alone(app):
+    redis = app.state.portal.redis
+    lock = idempotency._name(7, "order-1") + ":lock"
+    slow = idempotency.claim(redis, 7, "order-1", b"{}")
+    await slow.__aenter__()
+    await redis.delete(lock)  # the slow holder's lock lapsed (LOCK_S passed) ...
+    async with idempotency.claim(redis, 7, "order-1", b"{}") as retry:  # ... and a retry took the key
+        assert retry.replay is None
+        await slow.__aexit__(None, None, None)
+        # Had the slow one freed the retry's lock, a third copy arriving now would send as well.
+        assert await redis.exists(lock)
