@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import msgspec
 from piccolo.columns.combination import Where
 from piccolo.columns.operators.comparison import ComparisonOperator
@@ -71,6 +72,23 @@ async def write_transaction() -> AsyncIterator[Any]:
     else:
         async with db.transaction() as tx:
             yield tx
+
+
+@contextmanager
+def unique_or(error: Exception) -> Iterator[None]:
+    """Raise ``error`` for a unique-index violation in the block: two writers raced past the same existence check.
+
+    On PostgreSQL's READ COMMITTED both see "not taken" and insert; the index keeps one and the other gets ``error``
+    (a 409 naming the field) instead of a 500.
+    """
+    try:
+        yield
+    except asyncpg.UniqueViolationError:
+        raise error from None
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" not in str(exc):
+            raise
+        raise error from None
 
 
 def refresh_app_registry() -> None:

@@ -12,7 +12,7 @@ from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.contacts.fields import variables
-from core.db import icontains, json_value, write_transaction
+from core.db import icontains, json_value, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates.rendering import estimate_text, unknown_variables
 from core.message_templates.schemas import (
@@ -158,7 +158,11 @@ async def _name_taken(actor: Actor, name: str, *, besides: int | None = None) ->
     if besides is not None:
         where &= MessageTemplate.id != besides
     if await MessageTemplate.exists().where(where):
-        raise Conflict(f"A template named {name!r} already exists", field="name")
+        raise _taken(name)
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"A template named {name!r} already exists", field="name")
 
 
 async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *, ip: str = "") -> TemplateView:
@@ -167,24 +171,30 @@ async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *,
         portal, actor, name=name, channel=data.channel, sender_id=data.sender_id, text=data.text, flash=data.flash
     )
     now = datetime.now(UTC)
-    async with write_transaction():
-        await _name_taken(actor, name)
-        rows = await MessageTemplate.insert(
-            MessageTemplate(
-                partner=actor.partner_id,
-                channel=data.channel,
-                name=name,
-                sender_id=data.sender_id,
-                content={"text": data.text, "flash": data.flash},
-                created_by=actor.user_id,
-                created_at=now,
-                updated_at=now,
+    with unique_or(_taken(name)):
+        async with write_transaction():
+            await _name_taken(actor, name)
+            rows = await MessageTemplate.insert(
+                MessageTemplate(
+                    partner=actor.partner_id,
+                    channel=data.channel,
+                    name=name,
+                    sender_id=data.sender_id,
+                    content={"text": data.text, "flash": data.flash},
+                    created_by=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).returning(MessageTemplate.id)
+            template_id = rows[0]["id"]
+            await audit.record(
+                actor,
+                "template.create",
+                f"Created template {name!r}",
+                object_type="template",
+                object_id=template_id,
+                ip=ip,
             )
-        ).returning(MessageTemplate.id)
-        template_id = rows[0]["id"]
-        await audit.record(
-            actor, "template.create", f"Created template {name!r}", object_type="template", object_id=template_id, ip=ip
-        )
     return await get_template(portal, actor, template_id)
 
 
@@ -198,19 +208,25 @@ async def update_template(
     text = str(content.get("text", "")) if data.text is UNSET else data.text
     flash = bool(content.get("flash", False)) if data.flash is UNSET else data.flash
     await _check(portal, actor, name=name, channel=row["channel"], sender_id=sender_id, text=text, flash=flash)
-    async with write_transaction():
-        await _name_taken(actor, name, besides=template_id)
-        await MessageTemplate.update(
-            {
-                MessageTemplate.name: name,
-                MessageTemplate.sender_id: sender_id,
-                MessageTemplate.content: {**content, "text": text, "flash": flash},
-                MessageTemplate.updated_at: datetime.now(UTC),
-            }
-        ).where(MessageTemplate.id == template_id)
-        await audit.record(
-            actor, "template.update", f"Changed template {name!r}", object_type="template", object_id=template_id, ip=ip
-        )
+    with unique_or(_taken(name)):
+        async with write_transaction():
+            await _name_taken(actor, name, besides=template_id)
+            await MessageTemplate.update(
+                {
+                    MessageTemplate.name: name,
+                    MessageTemplate.sender_id: sender_id,
+                    MessageTemplate.content: {**content, "text": text, "flash": flash},
+                    MessageTemplate.updated_at: datetime.now(UTC),
+                }
+            ).where(MessageTemplate.id == template_id)
+            await audit.record(
+                actor,
+                "template.update",
+                f"Changed template {name!r}",
+                object_type="template",
+                object_id=template_id,
+                ip=ip,
+            )
     return await get_template(portal, actor, template_id)
 
 

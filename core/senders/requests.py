@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from core.actor import Actor
-from core.db import json_value, must_exist, write_transaction
+from core.db import json_value, must_exist, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderRequestCreate, SenderRequestDocument, SenderView
@@ -95,32 +95,34 @@ async def request_sender(
     check_name(name)
     await _check_channel(actor, data.channel)
     check_documents(documents)
+    taken = Conflict(f"You already have or asked for the {data.channel} sender ID {name!r}", field="name")
     if await Sender.exists().where(owned(Sender, actor) & (Sender.channel == data.channel) & (Sender.name == name)):
-        raise Conflict(f"You already have or asked for the {data.channel} sender ID {name!r}", field="name")
+        raise taken
     stored = _store(var_dir, actor.partner_id, documents)
     try:
-        async with write_transaction():
-            rows = await Sender.insert(
-                Sender(
-                    partner=actor.partner_id,
-                    channel=data.channel,
-                    name=name,
-                    status="waiting",
-                    created_at=datetime.now(UTC),
+        with unique_or(taken):  # the same request sent twice at once: the sender's unique index keeps one
+            async with write_transaction():
+                rows = await Sender.insert(
+                    Sender(
+                        partner=actor.partner_id,
+                        channel=data.channel,
+                        name=name,
+                        status="waiting",
+                        created_at=datetime.now(UTC),
+                    )
+                ).returning(Sender.id)
+                request_id = await chain.create_request(
+                    actor,
+                    kind=KIND,
+                    subject=f"{data.channel} sender ID {name}",
+                    payload={
+                        "sender_id": int(rows[0]["id"]),
+                        "channel": data.channel,
+                        "name": name,
+                        "comment": data.comment.strip(),
+                    },
+                    attachments=stored,
                 )
-            ).returning(Sender.id)
-            request_id = await chain.create_request(
-                actor,
-                kind=KIND,
-                subject=f"{data.channel} sender ID {name}",
-                payload={
-                    "sender_id": int(rows[0]["id"]),
-                    "channel": data.channel,
-                    "name": name,
-                    "comment": data.comment.strip(),
-                },
-                attachments=stored,
-            )
     except BaseException:
         for item in stored:
             (Path(var_dir) / str(item["path"])).unlink(missing_ok=True)

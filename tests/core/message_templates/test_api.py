@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from core.db import is_sqlite
+from core.message_templates import services
+from core.message_templates.tables import MessageTemplate
 from core.senders.tables import Sender
 from tests.core.contacts.helpers import actor_of
 from tests.core.message_templates.helpers import allow_flash, template
-from tests.factories import make_world
+from tests.factories import api_token, make_world
 
 
 async def api(client_for):
@@ -129,3 +133,26 @@ async def test_other_tenants_templates_are_404_and_the_routes_are_in_the_schema(
     assert used.status_code == 422 and used.json()["field"] == "template_id"
     schema = (await client.get("/schema/openapi.json")).json()
     assert {"/api/templates", "/api/templates/{template_id}"} <= set(schema["paths"])
+
+
+async def test_the_same_name_created_twice_at_once_makes_one_template(app, client_for, monkeypatch):
+    if not is_sqlite():
+        # Both requests pass the name check before either inserts (SQLite's write lock serialises them instead).
+        both_checked, check = asyncio.Barrier(2), services._name_taken
+
+        async def racing(*args: object, **kwargs: object) -> None:
+            await check(*args, **kwargs)
+            await asyncio.wait_for(both_checked.wait(), 10)
+
+        monkeypatch.setattr(services, "_name_taken", racing)
+    world = await make_world()
+    client = client_for(world.a.host)
+    headers = await api_token(client, world.a.end_user_admin)
+    body = {"sender_id": world.a.sender_id, "text": "Hi"}
+    answers = await asyncio.gather(
+        *(client.post("/api/templates", headers=headers, json={**body, "name": name}) for name in ("Promo", "PROMO"))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    refused = next(a for a in answers if a.status_code == 409).json()
+    assert "already exists" in refused["detail"] and "name" in str(refused)
+    assert await MessageTemplate.count() == 1

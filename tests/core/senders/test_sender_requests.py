@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,3 +248,16 @@ async def test_the_openapi_document_describes_the_request_routes(client_for):
     assert set(body["schema"]["properties"]) == {"channel", "name", "comment", "documents"}
     assert "get" in schema["paths"]["/api/admin/requests"]
     assert "post" in schema["paths"]["/api/admin/requests/{request_id}/decision"]
+
+
+async def test_the_same_sender_id_asked_for_twice_at_once_makes_one_request(client_for):
+    world = await make_world()
+    client = client_for(world.a.host)
+    headers = await api_token(client, world.a.end_user_admin)
+    files = lambda: [p for p in stored_documents() if p.is_file()]  # noqa: E731
+    before = len(files())
+    answers = await asyncio.gather(ask(client, headers, name="Twice"), ask(client, headers, name="Twice"))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert await Sender.count().where(Sender.name == "Twice") == 1
+    assert await PartnerRequest.count() == 1
+    assert len(files()) - before == 1  # the refused copy's upload is gone
