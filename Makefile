@@ -48,7 +48,7 @@ assets: $(VENDOR)/.copied
 $(VENDOR)/.copied: package.json
 	npm install --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)/swagger
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 	cp $(SWAGGER)/swagger-ui-bundle.js $(SWAGGER)/swagger-ui-standalone-preset.js $(SWAGGER)/swagger-ui.css $(VENDOR)/swagger/
 	touch $@
 

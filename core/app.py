@@ -70,7 +70,7 @@ from core.senders import requests as sender_requests
 from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
 from core.senders.controllers import SenderPages
 from core.settings import Settings, load_settings
-from core.statistics.controllers import EdrsApi, StatisticsPages
+from core.statistics.controllers import DashboardApi, EdrsApi, StatisticsPages
 from core.tenancy import requests as request_chain
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
@@ -197,6 +197,7 @@ def create_app(
             ApiMethodsPage,
             StatisticsPages,
             EdrsApi,
+            DashboardApi,
             ExportApi,
             VendorConnectionsApi,
             VendorPages,

@@ -11,7 +11,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 
 from core.accounts.controllers import safe_next
@@ -22,7 +22,9 @@ from core.db import engine
 from core.errors import InvalidInput
 from core.plugins import registries
 from core.portal import Portal
+from core.statistics.dashboard import PERIODS, STATUS_LABELS, Period, dashboard
 from core.web.i18n import LANGUAGE_COOKIE, N_
+from core.web.params import QueryId
 from core.web.shell import page
 from core.web.themes import TENANTS_DIR, available_themes
 from core.worker import worker_count
@@ -34,8 +36,21 @@ class ShellPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def dashboard(self, request: Request, actor: NamedDependency[Actor]) -> Response:
-        return await page(request, actor, "dashboard.html", {"channels": list(registries().channels)})
+    async def dashboard(
+        self, request: Request, actor: NamedDependency[Actor], period: FromQuery[Period] = "7d", client: QueryId = None
+    ) -> Response:
+        numbers = await dashboard(actor, period, client)
+        return await page(
+            request,
+            actor,
+            "dashboard.html",
+            {
+                "d": numbers,
+                "periods": PERIODS,
+                "status_labels": STATUS_LABELS,
+                "channels": {c.name: c.label for c in registries().channels},
+            },
+        )
 
     @post("/language")
     async def choose_language(self, request: Request) -> Response:

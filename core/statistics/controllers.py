@@ -15,6 +15,7 @@ from core.campaigns.schemas import CampaignFilter
 from core.campaigns.services import list_campaigns
 from core.errors import InvalidInput
 from core.statistics import services
+from core.statistics.dashboard import Dashboard, Period, dashboard
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
 from core.web.forms import convert, parse_day
 from core.web.pagination import Page, PageNo
@@ -124,3 +125,20 @@ class EdrsApi(Controller):
     @get("/{edr_id:int}", summary="One message record with every field")
     async def get_edr(self, actor: NamedDependency[Actor], edr_id: PathBigId) -> EdrView:
         return await services.get_edr(actor, edr_id)
+
+
+class DashboardApi(Controller):
+    path = "/api/dashboard"
+    tags = ["Statistics"]
+
+    @get(
+        "/",
+        summary="The dashboard's numbers: messages and cost by status and channel over a period, the last campaign",
+        description="Periods are whole days in your time zone ending today. Resellers and the owner count their "
+        "whole subtree, or one client with client_id; cost is null when the counted partners bill in several "
+        "currencies.",
+    )
+    async def get_dashboard(
+        self, actor: NamedDependency[Actor], period: FromQuery[Period] = "7d", client_id: QueryId = None
+    ) -> Dashboard:
+        return await dashboard(actor, period, client_id)

@@ -52,12 +52,12 @@ async def test_user_menu_links_follow_the_portal_settings(client_for):
     assert 'href="mailto:help@a.test"' in full
 
 
-async def test_dashboard_says_what_to_do_next(client_for):
+async def test_dashboard_offers_quick_access(client_for):
     world = await make_world()
     reseller = client_for(world.a.host)
     await sign_in(reseller, world.a.reseller_admin)
     page = (await reseller.get("/")).text
-    assert "What you can do next" in page and 'href="/admin/partners/new"' in page
+    assert "Quick access" in page and 'href="/admin/partners/new"' in page
     assert "1,000.00 EUR" in page  # the balance in the header
 
 

@@ -1,0 +1,177 @@
+"""The dashboard's numbers (DSH-1): messages by status and by channel over a period, the last campaign, the plans.
+
+Counted straight from the EDRs with the ``edr (partner, created_at)`` index: one grouped query per graph. Partner
+managers see their whole subtree, or one client of it. Costs add up only within one currency, so a subtree whose
+clients bill in several currencies shows counts and asks for a client before it shows money.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+from piccolo.query.functions.aggregate import Count, Sum
+
+from core.actor import Actor
+from core.billing.tables import PlanAssignment
+from core.campaigns.tables import Campaign
+from core.dispatch.tables import Edr
+from core.money import from_micros
+from core.statistics.schemas import EDR_STATUSES
+from core.tenancy.scope import in_subtree, visible_partner
+from core.tenancy.tables import Partner
+from core.web.i18n import N_
+from core.web.periods import day_range, today
+
+Period = Literal["today", "7d", "30d", "90d"]
+PERIOD_DAYS: dict[str, int] = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
+PERIODS = {"today": N_("Today"), "7d": N_("7 days"), "30d": N_("30 days"), "90d": N_("90 days")}
+STATUS_LABELS = {
+    "PREPARED": N_("Prepared"),
+    "BILLED": N_("Queued"),
+    "SENT": N_("Sent"),
+    "DELIVERED": N_("Delivered"),
+    "SEEN": N_("Seen"),
+    "UNDELIVERED": N_("Undelivered"),
+    "FAILED": N_("Failed"),
+}
+
+
+class Slice(msgspec.Struct, kw_only=True):
+    """One part of a graph: a status or a channel, its messages and what they cost (None: several currencies)."""
+
+    key: str
+    messages: int
+    cost: Decimal | None
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    name: str
+    channel: str
+
+
+class Client(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+
+
+class LastCampaign(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    status: str
+    by_status: list[Slice]
+
+
+class Dashboard(msgspec.Struct, kw_only=True):
+    """What the dashboard shows for one period (days in the user's time zone) and scope."""
+
+    period: Period
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+    currency: str | None
+    clients: list[Client]
+    client_id: int | None
+    by_status: list[Slice]
+    by_channel: list[Slice]
+    total_messages: int
+    total_cost: Decimal | None
+    last_campaign: LastCampaign | None
+    plans: list[Plan]
+
+
+async def _scope(actor: Actor, client_id: int | None) -> tuple[list[int], set[str], list[Client]]:
+    """Partner ids counted, their currencies, and the clients a manager may pick from."""
+    if client_id is not None:
+        row = await visible_partner(actor, client_id)  # another tenant's id is a 404
+        clients = await _clients(actor) if actor.is_partner_manager else []
+        return [int(row["id"])], {str(row["currency"])}, clients
+    if not actor.is_partner_manager:
+        return [actor.partner_id], {actor.currency}, []
+    rows = await Partner.select(Partner.id, Partner.currency).where(in_subtree(actor))
+    return [int(r["id"]) for r in rows], {str(r["currency"]) for r in rows}, await _clients(actor)
+
+
+async def _clients(actor: Actor) -> list[Client]:
+    rows = await (
+        Partner.select(Partner.id, Partner.name)
+        .where(in_subtree(actor) & (Partner.id != actor.partner_id))
+        .order_by(Partner.name)
+    )
+    return [Client(id=int(r["id"]), name=str(r["name"])) for r in rows]
+
+
+def _slices(counts: dict[str, list[int]], order: tuple[str, ...], money: bool) -> list[Slice]:
+    keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
+    return [
+        Slice(key=k, messages=counts[k][0], cost=from_micros(counts[k][1]) if money else None)
+        for k in keys
+        if counts[k][0]
+    ]
+
+
+async def _grouped(where: Any) -> list[dict[str, Any]]:
+    return await (
+        Edr.select(Edr.channel, Edr.status, Count(alias="n"), Sum(Edr.price, alias="cost"))
+        .where(where)
+        .group_by(Edr.channel, Edr.status)
+    )
+
+
+async def _last_campaign(partner_ids: list[int], money: bool) -> LastCampaign | None:
+    row = await (
+        Campaign.select(Campaign.id, Campaign.name, Campaign.status)
+        .where(Campaign.partner.is_in(partner_ids))
+        .order_by(Campaign.id, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    by_status: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in await _grouped(Edr.campaign == row["id"]):
+        by_status[r["status"]][0] += r["n"]
+        by_status[r["status"]][1] += r["cost"] or 0
+    return LastCampaign(
+        id=row["id"], name=row["name"], status=row["status"], by_status=_slices(by_status, EDR_STATUSES, money)
+    )
+
+
+async def dashboard(actor: Actor, period: Period = "7d", client_id: int | None = None) -> Dashboard:
+    """The actor's graphs: its own traffic, or a manager's subtree (or one client of it)."""
+    partner_ids, currencies, clients = await _scope(actor, client_id)
+    money = len(currencies) == 1
+    last_day = today(actor.timezone)
+    start, end = day_range(last_day - timedelta(days=PERIOD_DAYS[period] - 1), last_day, actor.timezone)
+    assert start is not None and end is not None  # both days are given
+    by_status: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in await _grouped(Edr.partner.is_in(partner_ids) & (Edr.created_at >= start) & (Edr.created_at < end)):
+        for bucket in (by_status[r["status"]], by_channel[r["channel"]]):
+            bucket[0] += r["n"]
+            bucket[1] += r["cost"] or 0
+    plans = await (
+        PlanAssignment.select(PlanAssignment.plan.name.as_alias("name"), PlanAssignment.channel)
+        .where(PlanAssignment.partner == actor.partner_id)
+        .order_by(PlanAssignment.assigned_at, ascending=False)
+        .limit(3)
+    )
+    return Dashboard(
+        period=period,
+        first_day=last_day - timedelta(days=PERIOD_DAYS[period] - 1),
+        last_day=last_day,
+        start=start,
+        end=end,
+        currency=next(iter(currencies)) if money else None,
+        clients=clients,
+        client_id=client_id,
+        by_status=_slices(by_status, EDR_STATUSES, money),
+        by_channel=_slices(by_channel, (), money),
+        total_messages=sum(v[0] for v in by_status.values()),
+        total_cost=from_micros(sum(v[1] for v in by_status.values())) if money else None,
+        last_campaign=await _last_campaign(partner_ids, money),
+        plans=[Plan(name=p["name"], channel=p["channel"]) for p in plans],
+    )
