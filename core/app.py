@@ -81,7 +81,7 @@ from core.web.metrics import HTTP as HTTP_METRICS
 from core.web.metrics import metrics
 from core.web.requests import PortalRequest
 from core.web.shell import register_header_value
-from core.web.templating import CORE_DIR, app_version, register_template_global
+from core.web.templating import CORE_DIR, app_version, register_portal_lookup, register_template_global
 from core.worker import SEND_QUEUE_NAME, make_queue, make_send_worker, make_worker
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ def create_app(
     load_plugins(settings.plugins)
     register_header_value("balance", balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
+    register_portal_lookup(resolver.cached)
     sender_requests.register()
     request_chain.add_decision_listener(mail_decision)
 

@@ -73,6 +73,12 @@ class PortalResolver:
     def clear(self) -> None:
         self._cache.clear()
 
+    def cached(self, raw_host: str) -> PortalContext | None:
+        """The portal a Host header's value last resolved to, however old, without a query (None if never seen)."""
+        host = parse_host(raw_host)
+        hit = self._cache.get(host) if host else None
+        return hit[1] if hit else None
+
     async def resolve(self, host: str) -> PortalContext | None:
         """The portal of ``host``, a name as parse_host returns it."""
         now = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -97,6 +98,24 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
     return env
 
 
+_portal_of_host: Callable[[str], Any] | None = None
+
+
+def register_portal_lookup(lookup: Callable[[str], Any]) -> None:
+    """Tenancy's cached host → portal lookup, for pages rendered where no middleware ran (an unknown route's 404)."""
+    global _portal_of_host
+    _portal_of_host = lookup
+
+
+def _request_portal(request: Request) -> Any:
+    state = request.scope.get("state", {})
+    if "portal" in state:
+        return state["portal"]
+    # Litestar answers an unknown route before any middleware: the portal comes from the resolver's cache, else
+    # the page has no brand at all rather than another portal's.
+    return _portal_of_host(request.headers.get("host", "")) if _portal_of_host else None
+
+
 def render(
     request: Request,
     template: str,
@@ -106,7 +125,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render ``template`` in the request portal's theme with the shell's context."""
-    portal = request.scope.get("state", {}).get("portal")
+    portal = _request_portal(request)
     theme = load_theme(portal.theme if portal else "default")
     actor = (context or {}).get("actor")
     env = environment(theme.slug, pick_language(request, actor, portal))
@@ -115,7 +134,7 @@ def render(
         "request": request,
         "portal": portal,
         "theme": theme,
-        "brand_name": portal.brand_name if portal else theme.brand_name,
+        "brand_name": portal.brand_name if portal else "",
         "csrf_token": csrf if isinstance(csrf, str) else "",
         "actor": None,
         "menu": [],

@@ -114,6 +114,21 @@ async def test_unknown_page_and_csrf_failure_are_pages_for_people(client_for):
     assert (await client.get("/api/admin/nothing")).json() == {"status_code": 404, "detail": "Page not found"}
 
 
+async def test_error_pages_carry_the_brand_of_the_host_and_never_another(client_for):
+    world = await make_world()
+    for tenant, brand, other in ((world.a, "Brand a", "Brand b"), (world.b, "Brand b", "Brand a")):
+        client = client_for(tenant.host)
+        await sign_in(client, tenant.end_user_admin)
+        for path in ("/no/such/page", "/campaigns/999999"):  # an unknown route, and a known one's missing object
+            page = (await client.get(path)).text
+            assert f"<title>404 · {brand}</title>" in page, path
+            assert other not in page and "Main Portal" not in page and "Campaign Portal" not in page
+    stranger = client_for("nobody.test")
+    page = await stranger.get("/no/such/page")
+    assert page.status_code == 404 and "<title>404</title>" in page.text  # no portal: no brand at all
+    assert not any(name in page.text for name in ("Brand a", "Brand b", "Main Portal", "Campaign Portal"))
+
+
 async def test_theme_files_are_served_inline_and_only_from_the_theme(client_for):
     await make_world()
     client = client_for("a.test")
