@@ -70,7 +70,7 @@ from core.senders import requests as sender_requests
 from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
 from core.senders.controllers import SenderPages
 from core.settings import Settings, load_settings
-from core.statistics.controllers import DashboardApi, EdrsApi, StatisticsPages
+from core.statistics.controllers import DashboardApi, EdrExportPages, EdrExportsApi, EdrsApi, StatisticsPages
 from core.tenancy import requests as request_chain
 from core.tenancy.middleware import PortalMiddleware
 from core.tenancy.resolver import resolver
@@ -199,6 +199,8 @@ def create_app(
             StatisticsPages,
             EdrsApi,
             DashboardApi,
+            EdrExportsApi,
+            EdrExportPages,
             ExportApi,
             VendorConnectionsApi,
             VendorPages,

@@ -32,6 +32,7 @@ CORE_APPS = (
     "core.campaigns.piccolo_app",
     "core.dispatch.piccolo_app",
     "core.public_api.piccolo_app",
+    "core.statistics.piccolo_app",
 )
 
 

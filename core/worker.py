@@ -16,6 +16,7 @@ from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campai
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import send_api_request, sweep_api_requests
+from core.statistics.jobs import remove_expired_exports, run_edr_export
 
 QUEUE_NAME = "portal"
 # Campaign send jobs hold their slot for as long as a campaign sends: on a queue of their own they can never
@@ -30,7 +31,7 @@ def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
-    return [deliver_mail, send_reset_link, run_import, prepare_campaign, *plugin_jobs()]
+    return [deliver_mail, send_reset_link, run_import, prepare_campaign, run_edr_export, *plugin_jobs()]
 
 
 class PortalWorker(Worker):
@@ -78,6 +79,7 @@ def cron_jobs() -> list[CronJob]:
         CronJob(sweep_dispatch, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
+        CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),
     ]
 
 

@@ -47,6 +47,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     # make_world makes no request: tests that need one set t.request_id (tests/core/senders/test_sender_requests.py).
     "request_id": lambda t: getattr(t, "request_id", 2_000_000_000),
     "index": lambda t: 0,  # not an id: the first document of a request
+    # make_world makes no EDR export: tests/core/statistics/test_exports.py sets t.export_id to a real one.
+    "export_id": lambda t: getattr(t, "export_id", 2_000_000_000),
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -137,6 +139,10 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/senders/requests/{request_id:int}/cancel"): {"form": {}},
     ("POST", "/api/senders/{sender_id:int}/unsubscribe"): {"json": {}},
     ("POST", "/senders/{sender_id:int}/unsubscribe"): {"form": {}},
+    ("POST", "/statistics/exports/{export_id:int}/cancel"): {"form": {}},
+    ("POST", "/statistics/exports/{export_id:int}/restart"): {"form": {}},
+    ("POST", "/api/edrs/exports/{export_id:int}/cancel"): {"json": {}},
+    ("POST", "/api/edrs/exports/{export_id:int}/restart"): {"json": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from core.portal import Portal
 
 
-async def _site_of(partner_id: int) -> PortalContext | None:
+async def site_of(partner_id: int) -> PortalContext | None:
     """The portal the requester's users sign in on: its brand, language and links, not the decider's."""
     partner = await Partner.select(Partner.portal_id).where(Partner.id == partner_id).first()
     if partner is None or partner["portal_id"] is None:
@@ -36,7 +36,7 @@ async def mail_decision(portal: Portal, view: RequestView) -> None:
         to=view.requester_email,
         template="request_decided",
         language=view.requester_language,
-        site=await _site_of(view.partner_id),
+        site=await site_of(view.partner_id),
         partner_id=view.partner_id,
         context={"subject": view.subject, "status": view.status, "reason": view.reason},
     )

@@ -6,25 +6,28 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromQuery, JSONBody
+from litestar.response import File, Redirect
 
 from core.actor import Actor
 from core.campaigns.schemas import CampaignFilter
 from core.campaigns.services import list_campaigns
 from core.errors import InvalidInput
-from core.statistics import services
+from core.statistics import exports, services
 from core.statistics.dashboard import Dashboard, Period, dashboard
-from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView
+from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView, ExportCreate, ExportView
 from core.web.forms import convert, parse_day
 from core.web.pagination import Page, PageNo
-from core.web.params import PathBigId, QueryId
+from core.web.params import PathBigId, PathId, QueryId
 from core.web.periods import day_range, today
 from core.web.shell import page
+from core.web.spreadsheets import XLSX_TYPE
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
 _FORM_KEYS = ("source", "status", "channel", "campaign_id", "recipient", "date_from", "date_to", "per_page")
+FILE_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
 
 
 def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
@@ -142,3 +145,124 @@ class DashboardApi(Controller):
         self, actor: NamedDependency[Actor], period: FromQuery[Period] = "7d", client_id: QueryId = None
     ) -> Dashboard:
         return await dashboard(actor, period, client_id)
+
+
+class EdrExportPages(Controller):
+    """The export form (the count first, then columns, format and delivery) and the export tasks (STA-2, STA-3)."""
+
+    path = "/statistics"
+    include_in_schema = False
+
+    async def _form(
+        self, request: Request, actor: Actor, params: Any, error: str = "", field: str | None = None
+    ) -> Response:
+        f, values = edr_filter(actor, params)
+        chosen = (
+            params.getall("columns", [])
+            if hasattr(params, "getall") and "file_format" in params
+            else list(exports.COLUMNS)
+        )
+        return await page(
+            request,
+            actor,
+            "statistics/export_form.html",
+            {
+                "count": await exports.count_matching(actor, f),
+                "values": values,
+                "query": urlencode([(k, v) for k, v in values.items() if v]),
+                "columns": exports.COLUMNS,
+                "chosen": chosen,
+                "file_format": str(params.get("file_format") or "csv"),
+                "delivery": str(params.get("delivery") or "download"),
+                "error": error,
+                "error_field": field,
+            },
+            status_code=422 if error else 200,
+        )
+
+    @get("/edr/export")
+    async def export_form(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        return await self._form(request, actor, request.query_params)
+
+    @post("/edr/export")
+    async def create_export(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        form = await request.form()
+        try:
+            f, _ = edr_filter(actor, form)
+            data = convert(
+                {
+                    "columns": form.getall("columns", []),
+                    "file_format": form.get("file_format") or "csv",
+                    "delivery": form.get("delivery") or "download",
+                },
+                ExportCreate,
+            )
+            data.filters = f
+            await exports.create_export(request.app.state.portal, actor, data)
+        except InvalidInput as exc:
+            return await self._form(request, actor, form, exc.detail, exc.field)
+        return Redirect("/statistics/exports")
+
+    @get("/exports")
+    async def list_exports(self, request: Request, actor: NamedDependency[Actor], page_no: PageNo = 1) -> Response:
+        result = await exports.list_exports(actor, page_no)
+        return await page(
+            request,
+            actor,
+            "statistics/exports.html",
+            {
+                "result": result,
+                "labels": exports.STATUS_LABELS,
+                "working": any(t.status == "waiting" for t in result.items),
+            },
+        )
+
+    @post("/exports/{export_id:int}/cancel")
+    async def cancel(self, actor: NamedDependency[Actor], export_id: PathId) -> Redirect:
+        await exports.cancel_export(actor, export_id)
+        return Redirect("/statistics/exports")
+
+    @post("/exports/{export_id:int}/restart")
+    async def restart(self, request: Request, actor: NamedDependency[Actor], export_id: PathId) -> Redirect:
+        await exports.restart_export(request.app.state.portal, actor, export_id)
+        return Redirect("/statistics/exports")
+
+    @get("/exports/{export_id:int}/file")
+    async def download(self, actor: NamedDependency[Actor], export_id: PathId) -> File:
+        return await _file(actor, export_id)
+
+
+async def _file(actor: Actor, export_id: int) -> File:
+    path, name = await exports.export_file(actor, export_id)
+    return File(
+        path=path, filename=name, media_type=FILE_TYPES[path.suffix.lstrip(".")], content_disposition_type="attachment"
+    )
+
+
+class EdrExportsApi(Controller):
+    path = "/api/edrs/exports"
+    tags = ["Statistics"]
+
+    @post("/", summary="Export the records a filter matches to CSV or XLSX, in the background (download or e-mail)")
+    async def create(self, request: Request, actor: NamedDependency[Actor], data: JSONBody[ExportCreate]) -> ExportView:
+        return await exports.create_export(request.app.state.portal, actor, data)
+
+    @get("/", summary="Your company's export tasks, newest first")
+    async def list_tasks(self, actor: NamedDependency[Actor], page: PageNo = 1) -> Page[ExportView]:
+        return await exports.list_exports(actor, page)
+
+    @get("/{export_id:int}", summary="One export task with its progress")
+    async def get_task(self, actor: NamedDependency[Actor], export_id: PathId) -> ExportView:
+        return await exports.get_export(actor, export_id)
+
+    @post("/{export_id:int}/cancel", summary="Cancel a waiting export; it leaves no file")
+    async def cancel(self, actor: NamedDependency[Actor], export_id: PathId) -> ExportView:
+        return await exports.cancel_export(actor, export_id)
+
+    @post("/{export_id:int}/restart", summary="Run a cancelled, failed or expired export again")
+    async def restart(self, request: Request, actor: NamedDependency[Actor], export_id: PathId) -> ExportView:
+        return await exports.restart_export(request.app.state.portal, actor, export_id)
+
+    @get("/{export_id:int}/file", summary="The finished file (CSV or XLSX)")
+    async def file(self, actor: NamedDependency[Actor], export_id: PathId) -> File:
+        return await _file(actor, export_id)

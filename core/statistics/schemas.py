@@ -56,3 +56,54 @@ class EdrView(msgspec.Struct, kw_only=True):
     created_at: datetime
     sent_at: datetime | None
     done_at: datetime | None
+
+
+ExportColumn = Literal[
+    "created_at",
+    "transaction_id",
+    "campaign",
+    "channel",
+    "sender",
+    "destination",
+    "text",
+    "parts",
+    "country",
+    "network",
+    "mccmnc",
+    "rate",
+    "price",
+    "status",
+    "error",
+    "sent_at",
+    "done_at",
+]
+
+
+class ExportCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An export of the records an EDR filter matches (its page and per_page aside); no columns means every column."""
+
+    filters: EdrFilter = msgspec.field(default_factory=EdrFilter)
+    columns: Annotated[list[ExportColumn], Meta(max_length=17)] = msgspec.field(default_factory=list)
+    file_format: Literal["csv", "xlsx"] = "csv"
+    delivery: Annotated[
+        Literal["download", "email"], Meta(description="email: a link to the file is mailed to you when it is ready")
+    ] = "download"
+
+
+class ExportView(msgspec.Struct, kw_only=True):
+    """An export task: waiting (with progress), ready, sent, cancelled, failed or expired."""
+
+    id: int
+    status: str
+    file_format: str
+    delivery: str
+    columns: list[str]
+    total: int
+    written: int
+    file_size: int
+    error: str
+    user_email: str
+    created_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    download_url: str | None

@@ -17,7 +17,7 @@ from core.tenancy.scope import owned
 from core.web.pagination import Page, paginate
 
 
-async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
+async def campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await Campaign.select(Campaign.id, Campaign.name).where(
@@ -54,8 +54,8 @@ def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
     )
 
 
-async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
-    """The actor's partner's EDRs matching the filter, newest first."""
+def edr_where(actor: Actor, f: EdrFilter) -> Combinable:
+    """The one reading of an EDR filter, for the table, the API and exports: always inside the actor's partner."""
     where: Combinable = owned(Edr, actor)
     if f.source == "campaign":
         where &= Edr.campaign.is_not_null()
@@ -74,9 +74,15 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
         where &= Edr.created_at >= f.created_from
     if f.created_to:
         where &= Edr.created_at < f.created_to
+    return where
+
+
+async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
+    """The actor's partner's EDRs matching the filter, newest first."""
+    where = edr_where(actor, f)
     found = await paginate(Edr.select().order_by(Edr.id, ascending=False), where, page=f.page, per_page=f.per_page)
     rows = found.items
-    names = await _campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
+    names = await campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
     return found.with_items([_view(r, names, actor.currency) for r in rows])
 
 
@@ -85,5 +91,5 @@ async def get_edr(actor: Actor, edr_id: int) -> EdrView:
     row = await Edr.select().where((Edr.id == edr_id) & owned(Edr, actor)).first()
     if row is None:
         raise NotFound("Message record")
-    names = await _campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())
+    names = await campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())
     return _view(row, names, actor.currency)
