@@ -11,6 +11,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from core.accounts.tables import User
+from core.campaigns.tables import Campaign
 from core.statistics import exports
 from core.statistics.tables import ExportTask
 from tests.core.campaigns.helpers import scheduled_campaign
@@ -177,6 +178,10 @@ async def test_pages_show_the_count_first_then_the_task(app, client_for):
     assert made.status_code in (302, 303) and made.headers["location"] == "/statistics/exports"
     listed = (await client.get("/statistics/exports")).text
     assert "XLSX" in listed and world.a.end_user_admin in listed
+    campaign = (await Campaign.select(Campaign.id).where(Campaign.name == "Spring").first())["id"]
+    link = f"/statistics/edr/export?campaign_id={campaign}&date_from=&date_to="
+    assert link in (await client.get(f"/campaigns/{campaign}")).text  # the campaign report's export
+    assert "1 record matches your filters." in (await client.get(link)).text
 
 
 def _waiting(actor) -> ExportTask:
