@@ -63,7 +63,7 @@ from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
-from core.public_api.controllers import ApiMethodsPage, SendSmsApi
+from core.public_api.controllers import ApiMethodsPage, KeyCallbackPages, KeyCallbacksApi, SendSmsApi
 from core.public_api.delivery import ledgers_of as api_ledgers_of
 from core.redis_embedded import EmbeddedRedis
 from core.senders import requests as sender_requests
@@ -195,6 +195,8 @@ def create_app(
             TemplatesApi,
             SendSmsApi,
             ApiMethodsPage,
+            KeyCallbackPages,
+            KeyCallbacksApi,
             StatisticsPages,
             EdrsApi,
             ExportApi,

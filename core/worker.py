@@ -12,7 +12,7 @@ from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage, send_reset_link
 from core.contacts.jobs import run_import, sweep_imports
-from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
+from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import send_api_request, sweep_api_requests
@@ -78,6 +78,8 @@ def cron_jobs() -> list[CronJob]:
         CronJob(sweep_dispatch, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
+        # Claims are safe under several workers, so each tick's run may overlap another worker's.
+        CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
     ]
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money
+from core.dispatch import callbacks, money
 from core.dispatch.campaign_state import finish_if_done, refresh_ledger_details
 from core.events import MessageStatusChange, MessageStatusChanged
 from core.metrics import count_messages
@@ -155,8 +155,8 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     ids = sorted(outcomes)
     lock = "" if sql.sqlite else " FOR UPDATE"
     rows = await sql.rows(
-        "SELECT id, partner, campaign, batch, channel, status, price, charge_on_delivery, transaction_id FROM edr"
-        f" WHERE id IN ({_placeholders(len(ids))}){lock}",
+        "SELECT id, partner, campaign, batch, channel, status, price, charge_on_delivery, transaction_id, api_key"
+        f" FROM edr WHERE id IN ({_placeholders(len(ids))}){lock}",
         *ids,
     )
     changed = []
@@ -197,6 +197,9 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
         [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
     )
     await _settle_loose(sql, loose)
+    await callbacks.queue_status_callbacks(
+        sql, [(r["id"], r["new"].status, r["new"].done_at) for r in changed if r["api_key"] is not None]
+    )
     for campaign_id, c in counters.items():
         if c["refund"] or c["late"]:
             ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]

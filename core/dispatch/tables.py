@@ -128,3 +128,27 @@ class InboundRecord(Table, tablename="inbound_message"):
     text = Text()
     vendor_message_id = Varchar(length=65, default="")
     received_at = Timestamptz()
+
+
+class CallbackOutbox(Table, tablename="callback_outbox"):
+    """A callback to a customer's URL, written in the transaction that changed what it reports (at least once).
+
+    pending → delivered (a 2xx answer) or expired (no 2xx within a day). ``next_attempt_at`` doubles as the claim:
+    a worker moves it a lease ahead when it takes the row, so a row whose worker died is due again afterwards.
+    """
+
+    id = BigSerial(primary_key=True)
+    partner = Integer()
+    api_key = Integer(null=True, default=None, index=True, help_text="api_key id whose callback URL this is")
+    event = Varchar(length=12, help_text="The reported status, or MO")
+    transaction_id = Varchar(length=36, default="")
+    url = Varchar(length=500)
+    body = Text(help_text="The exact JSON posted (and signed)")
+    state = Varchar(length=10, default="pending", help_text="pending, delivered or expired")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_attempt_at = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None, help_text="HTTP status of the last answer, none if no answer")
+    last_error = Varchar(length=200, default="")
+    created_at = Timestamptz()
+    delivered_at = Timestamptz(null=True, default=None)

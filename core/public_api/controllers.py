@@ -1,4 +1,4 @@
-"""/api/send_sms (POST and GET, API-2 and API-4) and the API methods help page (API-5)."""
+"""/api/send_sms (POST and GET, API-2 and API-4), the API methods help page (API-5) and a key's callbacks (API-3)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Redirect
 
-from core.accounts.guards import admin_guard, api_key_of, request_portal
+from core.accounts import api_keys
+from core.accounts.api_keys import CallbackUrlIn
+from core.accounts.guards import admin_guard, api_key_of, request_portal, sign_in_token_guard
 from core.actor import Actor
-from core.errors import Unauthenticated
+from core.errors import InvalidInput, Unauthenticated
 from core.portal import Portal
-from core.public_api import checks, idempotency, services, throttle
+from core.public_api import callbacks, checks, idempotency, services, throttle
+from core.public_api.callbacks import CallbackView
 from core.public_api.schemas import SendSmsIn, SendSmsOut
 from core.tenancy.resolver import absolute_url
-from core.web.shell import page
+from core.web.forms import parse_form
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
+from core.web.shell import client_ip, page
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DryRun = Annotated[
@@ -144,3 +151,73 @@ class ApiMethodsPage(Controller):
                 "burst": throttle.BURST,
             },
         )
+
+
+def _allow_private(request: Request) -> bool:
+    portal: Portal = request.app.state.portal
+    return portal.settings.callbacks_allow_private
+
+
+class KeyCallbackPages(Controller):
+    """API keys > one key's callbacks: where they go, the secret that signs them, and what recent ones did."""
+
+    path = "/api-keys/{key_id:int}/callbacks"
+    guards = [admin_guard]
+    include_in_schema = False
+
+    async def _show(
+        self, request: Request, actor: Actor, key_id: int, page_no: int, *, status_code: int = 200, **context: object
+    ) -> Response:
+        portal: Portal = request.app.state.portal
+        key = await api_keys.get_key(actor, portal.redis, key_id)
+        result = await callbacks.list_callbacks(actor, key_id, page=page_no, per_page=DEFAULT_PER_PAGE)
+        return await page(
+            request,
+            actor,
+            "public_api/callbacks.html",
+            {"key": key, "result": result, "done": request.query_params.get("done", ""), **context},
+            status_code=status_code,
+        )
+
+    @get("/")
+    async def show(
+        self, request: Request, actor: NamedDependency[Actor], key_id: PathId, page_no: PageNo = 1
+    ) -> Response:
+        return await self._show(request, actor, key_id, page_no)
+
+    @post("/url")
+    async def set_url(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
+        try:
+            data = await parse_form(request, CallbackUrlIn)
+            await api_keys.set_callback_url(
+                actor, key_id, data, allow_private=_allow_private(request), ip=client_ip(request)
+            )
+        except InvalidInput as exc:
+            form = await request.form()
+            return await self._show(
+                request, actor, key_id, 1, error=exc.detail, url_value=form.get("callback_url", ""), status_code=422
+            )
+        return Redirect(f"/api-keys/{key_id}/callbacks?done=url")
+
+    @post("/secret")
+    async def rotate_secret(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
+        rotated = await api_keys.rotate_callback_secret(actor, key_id, ip=client_ip(request))
+        return await self._show(request, actor, key_id, 1, secret=rotated.callback_secret)
+
+
+class KeyCallbacksApi(Controller):
+    """One key's callback history through the REST API, with the short-lived token of POST /api/auth/login."""
+
+    path = "/api/keys/{key_id:int}/callbacks"
+    guards = [sign_in_token_guard, admin_guard]
+    tags = ["API keys"]
+
+    @get("/", summary="The key's delivery callbacks, newest first, with their attempts and outcomes")
+    async def list_callbacks(
+        self,
+        actor: NamedDependency[Actor],
+        key_id: PathId,
+        page: PageNo = 1,
+        per_page: PerPage = DEFAULT_PER_PAGE,
+    ) -> Page[CallbackView]:
+        return await callbacks.list_callbacks(actor, key_id, page=page, per_page=per_page)
