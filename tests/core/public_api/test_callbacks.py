@@ -4,6 +4,7 @@ never lost when a worker dies mid-delivery, refused for internal addresses, and 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import shutil
 import subprocess
@@ -136,6 +137,16 @@ async def test_a_delivery_report_reaches_the_url_signed_in_the_guides_format(app
     await sign_in(client, sms.tenant.end_user_admin)
     page = await client.get(f"/api-keys/{sms.tenant.api_key_id}/callbacks")
     assert page.status_code == 200 and transaction in page.text and "Delivered" in page.text
+
+
+async def test_the_api_methods_page_shows_the_documented_recipes(client_for, sms):
+    client = client_for(sms.tenant.host)
+    await sign_in(client, sms.tenant.end_user_admin)
+    page = html.unescape((await client.get("/api-methods")).text)
+    text = (ROOT / "docs" / "api.md").read_text()
+    for language in ("python", "javascript"):
+        recipe = re.search(rf"```{language}\n(.*?)```", text[text.index("#### Delivery callbacks") :], re.S)
+        assert recipe is not None and recipe.group(1).strip() in page
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node missing")
