@@ -21,14 +21,18 @@ from core.accounts.api_keys import CallbackUrlIn, set_callback_url
 from core.accounts.callback_urls import check_callback_url, refused_address
 from core.accounts.tables import ApiKey
 from core.db import is_sqlite, write_transaction
-from core.dispatch import callbacks
+from core.dispatch import callbacks, submission
 from core.dispatch.receipts import Outcome, apply_outcomes
 from core.dispatch.sweeper import EXPIRED
 from core.dispatch.tables import CallbackOutbox, Edr
 from core.errors import InvalidInput
 from core.portal import Portal
+from core.public_api import checks, delivery, services
+from core.public_api.schemas import SendSmsIn
+from core.public_api.tables import ApiRequest
 from core.rawsql import RawSql
-from tests.core.public_api.conftest import bearer, wait_for_edrs
+from tests.core.public_api.conftest import api_edrs, bearer, wait_for_edrs
+from tests.core.public_api.test_delivery import HeldQueue, _ignore
 from tests.factories import api_token, post_form, sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -305,3 +309,26 @@ async def test_no_callback_for_keys_without_a_url_or_for_campaign_messages(app, 
     await client.post("/api/send_sms", json=BODY, headers=bearer(sms.tenant.api_key))
     await wait_for_edrs({"DELIVERED"}, 1)
     assert await outbox() == []
+
+
+async def test_a_message_that_fails_at_submit_gets_its_failed_callback(app, sms, receiver):
+    """A retried send job fails what may have left without an answer: that FAILED is final, so it is reported."""
+    real: Portal = app.state.portal
+    held = HeldQueue()
+    accepting = Portal(real.settings, real.redis, real.queue, held)  # type: ignore[arg-type]
+    await with_url(sms.tenant.api_key_id, receiver.url)
+    item = SendSmsIn(channels="SMS", sender="BrandA", to="34612345001,34612345002", message="Hi", client_ref="r-7")
+    await services.send(accepting, sms.actor, sms.tenant.api_key_id, checks.check_request([item]))
+    request_id = (await ApiRequest.select(ApiRequest.id).first())["id"]
+    first = (await api_edrs())[0]
+    name = delivery.log_name(request_id)
+    await submission.open_log(real.redis, name)
+    await submission.Progress(real.redis, name, _ignore).leaving([first["id"]])
+    await delivery.send_request(real, request_id)
+    await deliver_until(real, lambda rows: len(rows) == 2 and all(r["state"] == "delivered" for r in rows))
+    bodies = sorted((msgspec.json.decode(body) for _, body in receiver.received), key=lambda b: b["dnis"])
+    assert [(b["dnis"], b["status"], b["clientRef"]) for b in bodies] == [
+        ("34612345001", "FAILED", "r-7"),
+        ("34612345002", "DELIVERED", "r-7"),
+    ]
+    assert bodies[0]["transactionID"] == first["transaction_id"]
