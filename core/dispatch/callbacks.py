@@ -158,13 +158,14 @@ class CallResult(msgspec.Struct):
     ok: bool
     status: int | None = None
     error: str = ""
+    final: bool = False  # no later try can succeed: give up now
 
 
 async def post_callback(
     client: httpx.AsyncClient, row: Mapping[str, Any], secret: str | None, allow_private: bool
 ) -> CallResult:
     if secret is None:
-        return CallResult(row["id"], row["attempts"], False, error="The API key was removed")
+        return CallResult(row["id"], row["attempts"], False, error="The API key was removed", final=True)
     try:
         # Checked again at each call: the host's addresses may have changed since the URL was saved.
         await check_callback_url(row["url"], allow_private=allow_private)
@@ -196,7 +197,8 @@ async def _record(results: Sequence[CallResult]) -> None:
                 continue
             retry_at = now + timedelta(seconds=retry_delay(r.attempts))
             # A try that would fall beyond a day after the callback was made is not made: the row gives up.
-            failed.append((r.id, retry_at - GIVE_UP_AFTER, retry_at, r.status, r.error))
+            give_up_if_before = now + GIVE_UP_AFTER if r.final else retry_at - GIVE_UP_AFTER
+            failed.append((r.id, give_up_if_before, retry_at, r.status, r.error))
         await sql.executemany(
             "UPDATE callback_outbox SET state = CASE WHEN created_at < $2 THEN 'expired' ELSE 'pending' END,"
             " next_attempt_at = $3, last_status = $4, last_error = $5 WHERE id = $1",

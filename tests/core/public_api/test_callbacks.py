@@ -46,6 +46,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     server: asyncio.Server | None = None
+    writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -53,6 +54,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/status"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.add(writer)
         try:
             while True:  # keep-alive: the pooled client reuses the connection
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -65,6 +67,8 @@ class Receiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
+        finally:
+            self.writers.discard(writer)
 
 
 @pytest.fixture
@@ -73,6 +77,10 @@ async def receiver() -> AsyncIterator[Receiver]:
     made.server = await asyncio.start_server(made._serve, "127.0.0.1", 0)
     yield made
     made.server.close()
+    # The workers' pooled clients keep connections open: close them, so no handler outlives the test.
+    for writer in list(made.writers):
+        writer.close()
+    await made.server.wait_closed()
 
 
 def documented_verify() -> Any:
@@ -332,3 +340,18 @@ async def test_a_message_that_fails_at_submit_gets_its_failed_callback(app, sms,
         ("34612345002", "DELIVERED", "r-7"),
     ]
     assert bodies[0]["transactionID"] == first["transaction_id"]
+
+
+async def test_callbacks_of_a_removed_key_are_given_up_at_once(app, client_for, sms, receiver):
+    client = client_for(sms.tenant.host)
+    await client.post("/api/send_sms", json=BODY, headers=bearer(sms.tenant.api_key))
+    edr = (await wait_for_edrs({"DELIVERED"}, 1))[0]
+    # A callback is written (the key had a URL then) and the key is removed before it is posted.
+    async with write_transaction() as tx:
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        await sql.execute("UPDATE api_key SET callback_url = $1 WHERE id = $2", receiver.url, sms.tenant.api_key_id)
+        assert await callbacks.queue_status_callbacks(sql, [(edr["id"], "DELIVERED", datetime.now(UTC))]) == 1
+        await sql.execute("DELETE FROM api_key WHERE id = $1", sms.tenant.api_key_id)
+    await deliver_until(app.state.portal, lambda rows: rows and all(r["state"] == "expired" for r in rows))
+    assert {r["last_error"] for r in await outbox()} == {"The API key was removed"}
+    assert receiver.received == []
