@@ -63,7 +63,14 @@ from core.metrics import process_exited
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
-from core.public_api.controllers import ApiMethodsPage, KeyCallbackPages, KeyCallbacksApi, SendSmsApi
+from core.public_api.controllers import (
+    ApiMethodsPage,
+    CallbackSettingsApi,
+    CallbackSettingsPages,
+    KeyCallbackPages,
+    KeyCallbacksApi,
+    SendSmsApi,
+)
 from core.public_api.delivery import ledgers_of as api_ledgers_of
 from core.redis_embedded import EmbeddedRedis
 from core.senders import requests as sender_requests
@@ -197,6 +204,8 @@ def create_app(
             ApiMethodsPage,
             KeyCallbackPages,
             KeyCallbacksApi,
+            CallbackSettingsPages,
+            CallbackSettingsApi,
             StatisticsPages,
             EdrsApi,
             ExportApi,

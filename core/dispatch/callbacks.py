@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import logging
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,12 +30,12 @@ import msgspec
 
 from core.accounts.callback_urls import check_callback_url
 from core.accounts.tables import ApiKey
-from core.db import is_sqlite, write_transaction
+from core.db import is_sqlite, json_value, write_transaction
+from core.dispatch.tables import MoRoute
 from core.errors import PortalError
 from core.portal import Portal
+from core.providers import InboundMessage
 from core.rawsql import RawSql
-
-log = logging.getLogger(__name__)
 
 OUTBOX_COLUMNS = (
     "partner",
@@ -126,6 +126,85 @@ async def queue_status_callbacks(sql: RawSql, events: Sequence[tuple[int, str, d
     return len(records)
 
 
+def _marks(count: int, start: int = 1) -> str:
+    return ", ".join(f"${n}" for n in range(start, start + count))
+
+
+async def mo_partners(sql: RawSql, messages: Sequence[InboundMessage]) -> list[int | None]:
+    """The partner each MO is for: the one whose enabled sender ID of the channel it was sent to.
+
+    Several partners may hold the same sender ID: then the one that last sent from it to this number (its newest
+    EDR; the only per-message query, for shared sender IDs alone). None when nobody matches.
+    """
+    if not messages:
+        return []
+    names = sorted({m.destination for m in messages})
+    rows = await sql.rows(
+        f"SELECT channel, name, partner FROM sender WHERE status = 'enabled' AND name IN ({_marks(len(names))})",
+        *names,
+    )
+    holders: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        holders.setdefault((r["channel"], r["name"]), []).append(r["partner"])
+    found: list[int | None] = []
+    for m in messages:
+        candidates = sorted(set(holders.get((m.channel, m.destination), [])))
+        if len(candidates) <= 1:
+            found.append(candidates[0] if candidates else None)
+            continue
+        latest = await sql.column(
+            "SELECT partner FROM edr WHERE channel = $1 AND sender = $2 AND destination = $3"
+            f" AND partner IN ({_marks(len(candidates), 4)}) ORDER BY id DESC LIMIT 1",
+            m.channel,
+            m.destination,
+            m.source,
+            *candidates,
+        )
+        found.append(latest[0] if latest else None)
+    return found
+
+
+async def queue_mo_callbacks(sql: RawSql, items: Sequence[tuple[InboundMessage, int | None, datetime]]) -> int:
+    """Queue the MO callbacks (MO-4) of (message, partner, received at): to the sender ID's route, else the
+    partner's default MO URL, when the partner's parent turned MO on. Call in the transaction storing them."""
+    partners = sorted({p for _, p, _ in items if p is not None})
+    if not partners:
+        return 0
+    marks = _marks(len(partners))
+    routes = {
+        (r["partner"], r["sender"]): r["url"]
+        for r in await sql.rows(f"SELECT partner, sender, url FROM mo_route WHERE partner IN ({marks})", *partners)
+    }
+    enabled = {
+        r["id"]
+        for r in await sql.rows(f"SELECT id, options FROM partner WHERE id IN ({marks})", *partners)
+        if (json_value(r["options"]) or {}).get("mo_enabled")
+    }
+    now = datetime.now(UTC)
+    records = []
+    for message, partner, at in items:
+        if partner not in enabled:
+            continue
+        url = routes.get((partner, message.destination)) or routes.get((partner, ""))
+        if not url:
+            continue
+        transaction = str(uuid.uuid4())
+        body = {
+            "transactionID": transaction,
+            "dnis": message.source,
+            "status": "DELIVERED",
+            "eventTime": event_time(at),
+            "channel": message.channel.upper(),
+            "message": message.text,
+            "sender": message.destination,
+        }
+        records.append(
+            (partner, None, "MO", transaction, url, msgspec.json.encode(body).decode(), "pending", 0, now, "", now)
+        )
+    await sql.bulk("callback_outbox", OUTBOX_COLUMNS, records)
+    return len(records)
+
+
 async def _claim(limit: int) -> list[Mapping[str, Any]]:
     """Take up to ``limit`` due rows for LEASE_S; each try counts as an attempt from here."""
     now = datetime.now(UTC)
@@ -135,7 +214,7 @@ async def _claim(limit: int) -> list[Mapping[str, Any]]:
         rows = await sql.rows(
             "UPDATE callback_outbox SET next_attempt_at = $1, attempts = attempts + 1, last_attempt_at = $2"
             " WHERE id IN (SELECT id FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= $2"
-            f" ORDER BY next_attempt_at LIMIT $3{skip}) RETURNING id, api_key, url, body, attempts",
+            f" ORDER BY next_attempt_at LIMIT $3{skip}) RETURNING id, partner, api_key, url, body, attempts",
             now + timedelta(seconds=LEASE_S),
             now,
             limit,
@@ -148,6 +227,16 @@ async def _secrets(key_ids: set[int]) -> dict[int, str]:
         return {}
     rows = await ApiKey.select(ApiKey.id, ApiKey.callback_secret).where(ApiKey.id.is_in(sorted(key_ids)))
     return {r["id"]: r["callback_secret"] for r in rows}
+
+
+async def _mo_secrets(partner_ids: set[int]) -> dict[int, str]:
+    """The secret of each partner's Callback Settings (its default MO route), which signs its MO callbacks."""
+    if not partner_ids:
+        return {}
+    rows = await MoRoute.select(MoRoute.partner, MoRoute.secret).where(
+        MoRoute.partner.is_in(sorted(partner_ids)) & (MoRoute.sender == "")
+    )
+    return {r["partner"]: r["secret"] for r in rows if r["secret"]}
 
 
 class CallResult(msgspec.Struct):
@@ -165,7 +254,8 @@ async def post_callback(
     client: httpx.AsyncClient, row: Mapping[str, Any], secret: str | None, allow_private: bool
 ) -> CallResult:
     if secret is None:
-        return CallResult(row["id"], row["attempts"], False, error="The API key was removed", final=True)
+        gone = "The API key was removed" if row["api_key"] is not None else "The Callback Settings were removed"
+        return CallResult(row["id"], row["attempts"], False, error=gone, final=True)
     try:
         # Checked again at each call: the host's addresses may have changed since the URL was saved.
         await check_callback_url(row["url"], allow_private=allow_private)
@@ -230,8 +320,11 @@ async def deliver_due(portal: Portal, client: httpx.AsyncClient) -> int:
         rows = await _claim(BATCH)
         if not rows:
             break
-        found = await _secrets({r["api_key"] for r in rows if r["api_key"] is not None})
-        results = await asyncio.gather(*(one(r, found.get(r["api_key"])) for r in rows))
+        keys = await _secrets({r["api_key"] for r in rows if r["api_key"] is not None})
+        partners = await _mo_secrets({r["partner"] for r in rows if r["api_key"] is None})
+        results = await asyncio.gather(
+            *(one(r, keys.get(r["api_key"]) if r["api_key"] is not None else partners.get(r["partner"])) for r in rows)
+        )
         await _record(results)
         tried += len(rows)
     return tried

@@ -11,13 +11,14 @@ from core.dispatch.tables import (
     Edr,
     EdrPart,
     InboundRecord,
+    MoRoute,
     VendorConnection,
 )
 
 APP_CONFIG = AppConfig(
     app_name="dispatch",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[VendorConnection, Edr, EdrPart, CampaignBatch, EarlyReport, InboundRecord, CallbackOutbox],
+    table_classes=[VendorConnection, Edr, EdrPart, CampaignBatch, EarlyReport, InboundRecord, CallbackOutbox, MoRoute],
     migration_dependencies=["core.campaigns.piccolo_app"],
     commands=[],
 )

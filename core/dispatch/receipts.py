@@ -363,11 +363,20 @@ async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key])
 
 
 async def record_inbound(portal: Portal, messages: Sequence[InboundMessage]) -> None:
-    """Store MO messages as they came; routing to partners and auto-replies belong to the MO issue."""
+    """Store MO messages as they came, tied to the partner whose sender ID they were sent to, and queue their
+    callbacks (Callback Settings) in the same transaction; auto-replies belong to the MO issue."""
     now = datetime.now(UTC)
     async with write_transaction() as tx:
-        await RawSql(tx.connection, sqlite=is_sqlite()).bulk(
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        partners = await callbacks.mo_partners(sql, messages)
+        await sql.bulk(
             "inbound_message",
-            ("channel", "source", "destination", "text", "vendor_message_id", "received_at"),
-            [(m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now) for m in messages],
+            ("partner", "channel", "source", "destination", "text", "vendor_message_id", "received_at"),
+            [
+                (p, m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now)
+                for m, p in zip(messages, partners, strict=True)
+            ],
+        )
+        await callbacks.queue_mo_callbacks(
+            sql, [(m, p, m.received_at or now) for m, p in zip(messages, partners, strict=True)]
         )

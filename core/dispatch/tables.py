@@ -118,10 +118,11 @@ class EarlyReport(Table, tablename="early_report"):
 
 
 class InboundRecord(Table, tablename="inbound_message"):
-    """An MO message as a channel received it; the MO issue adds routing to partners and auto-replies."""
+    """An MO message as a channel received it, tied to the partner whose sender ID it was sent to when known."""
 
     id: Serial
 
+    partner = Integer(null=True, default=None, help_text="The partner the MO is for; none when no sender ID matched")
     channel = Varchar(length=40)
     source = Varchar(length=20)
     destination = Varchar(length=20)
@@ -152,3 +153,20 @@ class CallbackOutbox(Table, tablename="callback_outbox"):
     last_error = Varchar(length=200, default="")
     created_at = Timestamptz()
     delivered_at = Timestamptz(null=True, default=None)
+
+
+class MoRoute(Table, tablename="mo_route"):
+    """Callback Settings (MO-4): where a partner's MO messages are posted, per sender ID or by default.
+
+    The default row (``sender`` empty) also holds the secret that signs the partner's MO callbacks.
+    """
+
+    id: Serial
+
+    partner = Integer(index=True)
+    sender = Varchar(length=15, default="", help_text="A sender ID of the partner; empty for the default URL")
+    slot = Varchar(length=40, unique=True, help_text='"<partner>:<sender>": one URL per sender ID')
+    url = Varchar(length=500, default="")
+    secret = Varchar(length=64, default="", help_text="Signs MO callbacks (default row only); shown once")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

@@ -5,7 +5,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-05T11:45:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "the callback outbox: signed callbacks to customers' URLs, written with the change they report"
+DESCRIPTION = "the callback outbox (signed callbacks, written with the change they report), MO routes, MO partners"
 
 _PARAMS = {
     "primary_key": False,
@@ -34,6 +34,16 @@ COLUMNS = (
     ("delivered_at", Timestamptz, {"default": None, "null": True}),
 )
 
+MO_ROUTE_COLUMNS = (
+    ("partner", Integer, {"default": 0, "null": False, "index": True}),
+    ("sender", Varchar, {"default": "", "null": False, "length": 15}),
+    ("slot", Varchar, {"default": "", "null": False, "length": 40, "unique": True}),
+    ("url", Varchar, {"default": "", "null": False, "length": 500}),
+    ("secret", Varchar, {"default": "", "null": False, "length": 64}),
+    ("created_at", Timestamptz, {"default": TimestamptzNow(), "null": False}),
+    ("updated_at", Timestamptz, {"default": TimestamptzNow(), "null": False}),
+)
+
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="dispatch", description=DESCRIPTION)
@@ -49,4 +59,26 @@ async def forwards():
             params={**_PARAMS, **params},
             schema=None,
         )
+    manager.add_table(class_name="MoRoute", tablename="mo_route", schema=None, columns=None)
+    for name, column_class, params in MO_ROUTE_COLUMNS:
+        manager.add_column(
+            table_class_name="MoRoute",
+            tablename="mo_route",
+            column_name=name,
+            db_column_name=name,
+            column_class_name=column_class.__name__,
+            column_class=column_class,
+            params={**_PARAMS, **params},
+            schema=None,
+        )
+    manager.add_column(
+        table_class_name="InboundRecord",
+        tablename="inbound_message",
+        column_name="partner",
+        db_column_name="partner",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={**_PARAMS, "default": None, "null": True},
+        schema=None,
+    )
     return manager
