@@ -355,3 +355,33 @@ async def test_callbacks_of_a_removed_key_are_given_up_at_once(app, client_for, 
     await deliver_until(app.state.portal, lambda rows: rows and all(r["state"] == "expired" for r in rows))
     assert {r["last_error"] for r in await outbox()} == {"The API key was removed"}
     assert receiver.received == []
+
+
+async def test_several_workers_at_once_post_each_callback_once(app, sms, receiver):
+    now = datetime.now(UTC)
+    for start in range(0, 300, 100):
+        await CallbackOutbox.insert(
+            *[
+                CallbackOutbox(
+                    partner=sms.tenant.end_user_id,
+                    api_key=sms.tenant.api_key_id,
+                    event="DELIVERED",
+                    transaction_id=str(n),
+                    url=receiver.url,
+                    body=msgspec.json.encode({"transactionID": str(n)}).decode(),
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for n in range(start, start + 100)
+            ]
+        )
+    clients = [callbacks.make_client() for _ in range(3)]
+    try:
+        await asyncio.gather(*(callbacks.deliver_due(app.state.portal, c) for c in clients))
+        await deliver_until(app.state.portal, lambda rows: all(r["state"] == "delivered" for r in rows))
+    finally:
+        for c in clients:
+            await c.aclose()
+    posted = sorted(int(msgspec.json.decode(body)["transactionID"]) for _, body in receiver.received)
+    assert posted == list(range(300))  # each once, whichever worker took it
+    assert {r["attempts"] for r in await outbox()} == {1}
