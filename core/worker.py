@@ -59,12 +59,18 @@ def _worker(
     async def startup(ctx: dict[str, Any]) -> None:
         ctx.update(context or {})
 
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        client = ctx.pop("callback_client", None)  # made by the first deliver_callbacks run
+        if client is not None:
+            await client.aclose()
+
     return PortalWorker(
         queue,
         functions=functions,
         cron_jobs=crons,
         concurrency=concurrency,
         startup=startup,
+        shutdown=shutdown,
         # saq declares PartialTimersDict with total=False over TimersDict, which leaves the inherited keys required.
         timers={"worker_info": 5},  # type: ignore[arg-type]
     )
