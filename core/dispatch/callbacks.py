@@ -33,6 +33,7 @@ from core.accounts.tables import ApiKey
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import MoRoute
 from core.errors import PortalError
+from core.metrics import CALLBACK_BACKLOG
 from core.portal import Portal
 from core.providers import InboundMessage
 from core.rawsql import RawSql
@@ -328,6 +329,21 @@ async def deliver_due(portal: Portal, client: httpx.AsyncClient) -> int:
         await _record(results)
         tried += len(rows)
     return tried
+
+
+async def measure_backlog() -> None:
+    """Set ``portal_callback_backlog``: pending rows due now and waiting for a retry (found by the state index)."""
+    now = datetime.now(UTC)
+    async with write_transaction() as tx:
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        due = await sql.column(
+            "SELECT count(*) FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= $1", now
+        )
+        waiting = await sql.column(
+            "SELECT count(*) FROM callback_outbox WHERE state = 'pending' AND next_attempt_at > $1", now
+        )
+    CALLBACK_BACKLOG.labels(kind="due").set(due[0])
+    CALLBACK_BACKLOG.labels(kind="retrying").set(waiting[0])
 
 
 async def forget_finished() -> None:

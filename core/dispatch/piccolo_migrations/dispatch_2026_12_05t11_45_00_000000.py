@@ -24,7 +24,7 @@ COLUMNS = (
     ("transaction_id", Varchar, {"default": "", "null": False, "length": 36}),
     ("url", Varchar, {"default": "", "null": False, "length": 500}),
     ("body", Text, {"default": "", "null": False}),
-    ("state", Varchar, {"default": "pending", "null": False, "length": 10}),
+    ("state", Varchar, {"default": "pending", "null": False, "length": 10, "index": True}),
     ("attempts", Integer, {"default": 0, "null": False}),
     ("next_attempt_at", Timestamptz, {"default": TimestamptzNow(), "null": False, "index": True}),
     ("last_attempt_at", Timestamptz, {"default": None, "null": True}),
@@ -71,6 +71,7 @@ async def forwards():
             params={**_PARAMS, **params},
             schema=None,
         )
+
     manager.add_column(
         table_class_name="InboundRecord",
         tablename="inbound_message",

@@ -357,7 +357,7 @@ async def test_callbacks_of_a_removed_key_are_given_up_at_once(app, client_for, 
     assert receiver.received == []
 
 
-async def test_several_workers_at_once_post_each_callback_once(app, sms, receiver):
+async def test_several_workers_at_once_post_each_callback_once(app, client_for, sms, receiver):
     now = datetime.now(UTC)
     for start in range(0, 300, 100):
         await CallbackOutbox.insert(
@@ -375,6 +375,8 @@ async def test_several_workers_at_once_post_each_callback_once(app, sms, receive
                 for n in range(start, start + 100)
             ]
         )
+    scrape = client_for(sms.tenant.host)
+    assert 'portal_callback_backlog{kind="due"} 300.0' in (await scrape.get("/metrics")).text
     clients = [callbacks.make_client() for _ in range(3)]
     try:
         await asyncio.gather(*(callbacks.deliver_due(app.state.portal, c) for c in clients))
@@ -385,3 +387,4 @@ async def test_several_workers_at_once_post_each_callback_once(app, sms, receive
     posted = sorted(int(msgspec.json.decode(body)["transactionID"]) for _, body in receiver.received)
     assert posted == list(range(300))  # each once, whichever worker took it
     assert {r["attempts"] for r in await outbox()} == {1}
+    assert 'portal_callback_backlog{kind="due"} 0.0' in (await scrape.get("/metrics")).text
