@@ -49,6 +49,7 @@ from core.contacts.controllers import (
 )
 from core.dispatch import channels, liveness
 from core.dispatch.api import VendorConnectionsApi
+from core.dispatch.callbacks import measure_backlog
 from core.dispatch.connections import enabled_connections
 from core.dispatch.controllers import VendorPages
 from core.dispatch.money import register_ledger_lookup
@@ -59,11 +60,18 @@ from core.mail.controllers import DevOutbox
 from core.mail.request_notices import mail_decision
 from core.message_templates.api import TemplatesApi
 from core.message_templates.controllers import TemplatePages
-from core.metrics import process_exited
+from core.metrics import process_exited, register_scrape_reading
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
-from core.public_api.controllers import ApiMethodsPage, SendSmsApi
+from core.public_api.controllers import (
+    ApiMethodsPage,
+    CallbackSettingsApi,
+    CallbackSettingsPages,
+    KeyCallbackPages,
+    KeyCallbacksApi,
+    SendSmsApi,
+)
 from core.public_api.delivery import ledgers_of as api_ledgers_of
 from core.redis_embedded import EmbeddedRedis
 from core.senders import requests as sender_requests
@@ -96,6 +104,7 @@ async def portal_runtime(
     load_plugins(settings.plugins)
     wire_engine(EngineCalls(enabled_connections, record_deliveries, record_inbound))
     register_ledger_lookup(api_ledgers_of)
+    register_scrape_reading(measure_backlog)
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
     redis = Redis.from_url(redis_url)
@@ -196,6 +205,10 @@ def create_app(
             TemplatesApi,
             SendSmsApi,
             ApiMethodsPage,
+            KeyCallbackPages,
+            KeyCallbacksApi,
+            CallbackSettingsPages,
+            CallbackSettingsApi,
             StatisticsPages,
             EdrsApi,
             DashboardApi,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import (
     Counter,
@@ -26,7 +26,26 @@ BATCH_SECONDS = Histogram(
 )
 # Read from Redis at scrape time by the scraped process only: the most recent reading is the depth.
 QUEUE_DEPTH = Gauge("portal_queue_depth", "Jobs waiting in a saq queue", ["queue"], multiprocess_mode="mostrecent")
-# The callback outbox backlog belongs here once the outbox exists (issue 12).
+CALLBACK_BACKLOG = Gauge(
+    "portal_callback_backlog",
+    "Callbacks of the outbox not delivered yet: due now, or waiting for a retry",
+    ["kind"],
+    multiprocess_mode="mostrecent",
+)
+# Readings taken at scrape time that need a domain (the outbox's counts): registered at start-up by core.app, so
+# the web layer that serves /metrics imports no domain.
+_scrape_readings: list[Callable[[], Awaitable[None]]] = []
+
+
+def register_scrape_reading(reading: Callable[[], Awaitable[None]]) -> None:
+    """Add a reading made before each scrape (once, however often the runtime starts)."""
+    if reading not in _scrape_readings:
+        _scrape_readings.append(reading)
+
+
+async def take_scrape_readings() -> None:
+    for reading in _scrape_readings:
+        await reading()
 
 
 def count_messages(channel: str, statuses: Iterable[str]) -> None:

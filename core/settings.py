@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_max_age: int = 12 * 3600
     api_token_ttl: int = 900
     metrics_token: str = ""
+    callbacks_allow_private: bool = False
     plugin_settings: dict[str, dict[str, Any]] = {}
 
     @property
@@ -77,11 +78,12 @@ _ENV = {
     "PORTAL_SESSION_MAX_AGE": "session_max_age",
     "PORTAL_API_TOKEN_TTL": "api_token_ttl",
     "PORTAL_METRICS_TOKEN": "metrics_token",
+    "PORTAL_CALLBACKS_ALLOW_PRIVATE": "callbacks_allow_private",
 }
 
 
 def _coerce(field: str, raw: str) -> Any:
-    if field in {"dev", "cookie_secure"}:
+    if field in {"dev", "cookie_secure", "callbacks_allow_private"}:
         return raw.strip().lower() in _TRUE
     if field == "plugins":
         return tuple(name.strip() for name in raw.split(",") if name.strip())
@@ -108,6 +110,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if "cookie_secure" not in values and values.get("dev"):
         # Local runs serve plain http on *.localhost, where a Secure cookie would never come back.
         values["cookie_secure"] = False
+    if "callbacks_allow_private" not in values and values.get("dev"):
+        # The demo's callback receivers run on this machine, which production refuses (SSRF).
+        values["callbacks_allow_private"] = True
     settings = msgspec.convert(values, Settings, strict=False)
     if settings.dev:
         # Local runs serve plain http on *.localhost:PORT with no proxy in front: mailed links must point there.

@@ -12,7 +12,7 @@ from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage, send_reset_link
 from core.contacts.jobs import run_import, sweep_imports
-from core.dispatch.jobs import prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
+from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import send_api_request, sweep_api_requests
@@ -60,12 +60,18 @@ def _worker(
     async def startup(ctx: dict[str, Any]) -> None:
         ctx.update(context or {})
 
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        client = ctx.pop("callback_client", None)  # made by the first deliver_callbacks run
+        if client is not None:
+            await client.aclose()
+
     return PortalWorker(
         queue,
         functions=functions,
         cron_jobs=crons,
         concurrency=concurrency,
         startup=startup,
+        shutdown=shutdown,
         # saq declares PartialTimersDict with total=False over TimersDict, which leaves the inherited keys required.
         timers={"worker_info": 5},  # type: ignore[arg-type]
     )
@@ -80,6 +86,8 @@ def cron_jobs() -> list[CronJob]:
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
         CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),
+        # Claims are safe under several workers, so each tick's run may overlap another worker's.
+        CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
     ]
 
 

@@ -75,7 +75,10 @@ def redis_url() -> object:
 
 @pytest.fixture(scope="session")
 def settings(redis_url: str) -> Settings:
-    return msgspec.structs.replace(load_settings(), redis_url=redis_url, cookie_secure=True)
+    # Callback receivers in the tests listen on loopback, which only this setting lets callbacks reach.
+    return msgspec.structs.replace(
+        load_settings(), redis_url=redis_url, cookie_secure=True, callbacks_allow_private=True
+    )
 
 
 @pytest.fixture(scope="session")

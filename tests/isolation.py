@@ -49,6 +49,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "index": lambda t: 0,  # not an id: the first document of a request
     # make_world makes no EDR export: tests/core/statistics/test_exports.py sets t.export_id to a real one.
     "export_id": lambda t: getattr(t, "export_id", 2_000_000_000),
+    # make_world makes no MO route: tests that need one set t.route_id (tests/core/public_api/test_mo_callbacks.py).
+    "route_id": lambda t: getattr(t, "route_id", 2_000_000_000),
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -87,6 +89,13 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api-keys/{key_id:int}/refresh"): {"form": {}},
     ("POST", "/api-keys/{key_id:int}/delete"): {"form": {}},
     ("POST", "/api/keys/{key_id:int}/refresh"): {"json": {}},
+    ("PUT", "/api/keys/{key_id:int}/callback"): {"json": {"callback_url": "https://hijack.test/cb"}},
+    ("POST", "/api/keys/{key_id:int}/callback-secret"): {"json": {}},
+    ("POST", "/api-keys/{key_id:int}/callbacks/url"): {"form": {"callback_url": "https://hijack.test/cb"}},
+    ("POST", "/api-keys/{key_id:int}/callbacks/secret"): {"form": {}},
+    ("PUT", "/api/callback-settings/routes/{route_id:int}"): {"json": {"url": "https://hijack.test/mo"}},
+    ("POST", "/callback-settings/routes/{route_id:int}"): {"form": {"url": "https://hijack.test/mo"}},
+    ("POST", "/callback-settings/routes/{route_id:int}/delete"): {"form": {}},
     ("POST", "/api/admin/partners/{partner_id:int}/senders"): {"json": {"channel": "sms", "name": "Hijack"}},
     ("PATCH", "/api/admin/senders/{sender_id:int}"): {"json": {"status": "disabled"}},
     ("PUT", "/api/admin/vendor-connections/{connection_id:int}"): {"json": {"channel": "sms", "name": "Hijacked"}},

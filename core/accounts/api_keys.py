@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 from redis.asyncio import Redis
 
+from core.accounts.callback_urls import check_callback_url
 from core.accounts.tables import ApiKey
 from core.actor import Actor
 from core.db import must_exist, write_transaction
@@ -54,10 +55,23 @@ class ApiKeyView(msgspec.Struct, kw_only=True):
 
 
 class ApiKeyCreated(msgspec.Struct, kw_only=True):
-    """The only time the key itself is shown."""
+    """The only time the key itself (and its callback secret) is shown."""
 
     key: str
+    callback_secret: str
     api_key: ApiKeyView
+
+
+class CallbackUrlIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A key's status callback URL; empty stops its callbacks."""
+
+    callback_url: Url
+
+
+class CallbackSecret(msgspec.Struct, kw_only=True):
+    """A key's new callback secret, shown once: callbacks are signed with it from now on."""
+
+    callback_secret: str
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -76,6 +90,10 @@ def expiry(period: str, start: datetime) -> datetime | None:
     if period == "1y":
         return _add_months(start, 12)
     return None
+
+
+def new_callback_secret() -> str:
+    return "cbs_" + secrets.token_hex(24)
 
 
 def _digest(key: str) -> str:
@@ -116,9 +134,13 @@ async def _own(actor: Actor, key_id: int) -> dict[str, Any]:
     return row
 
 
-async def create_key(actor: Actor, data: ApiKeyCreate, *, ip: str = "") -> ApiKeyCreated:
+async def create_key(actor: Actor, data: ApiKeyCreate, *, allow_private: bool = False, ip: str = "") -> ApiKeyCreated:
+    """Make a key; ``allow_private`` is the owner's setting that lets callbacks reach internal addresses."""
     require_admin(actor, "manage API keys")
+    if data.callback_url:
+        await check_callback_url(data.callback_url, allow_private=allow_private)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
+    secret = new_callback_secret()
     now = datetime.now(UTC)
     async with write_transaction():
         if await ApiKey.exists().where(owned(ApiKey, actor) & (ApiKey.name == data.name)):
@@ -129,6 +151,7 @@ async def create_key(actor: Actor, data: ApiKeyCreate, *, ip: str = "") -> ApiKe
             prefix=key[:12],
             key_hash=_digest(key),
             callback_url=data.callback_url,
+            callback_secret=secret,
             period=data.period,
             expires_at=expiry(data.period, now),
             created_by=actor.user_id,
@@ -139,7 +162,50 @@ async def create_key(actor: Actor, data: ApiKeyCreate, *, ip: str = "") -> ApiKe
             actor, "api_key.create", f"Created API key {data.name!r}", object_type="api_key", object_id=row.id, ip=ip
         )
     stored = must_exist(await ApiKey.select().where(ApiKey.id == row.id).first())
-    return ApiKeyCreated(key=key, api_key=_view(stored, None))
+    return ApiKeyCreated(key=key, callback_secret=secret, api_key=_view(stored, None))
+
+
+async def get_key(actor: Actor, redis: Redis, key_id: int) -> ApiKeyView:
+    row = await _own(actor, key_id)
+    used = await redis.get(_USED + str(key_id))
+    return _view(row, float(used) if used else None)
+
+
+async def set_callback_url(
+    actor: Actor, key_id: int, data: CallbackUrlIn, *, allow_private: bool = False, ip: str = ""
+) -> ApiKeyView:
+    """Change where a key's status callbacks go; callbacks already queued keep the URL they were made for."""
+    row = await _own(actor, key_id)
+    if data.callback_url:
+        await check_callback_url(data.callback_url, allow_private=allow_private)
+    async with write_transaction():
+        await ApiKey.update({ApiKey.callback_url: data.callback_url}).where(ApiKey.id == key_id)
+        await audit.record(
+            actor,
+            "api_key.callback",
+            f"Set the callback URL of API key {row['name']!r} to {data.callback_url or 'none'}",
+            object_type="api_key",
+            object_id=key_id,
+            ip=ip,
+        )
+    return _view(must_exist(await ApiKey.select().where(ApiKey.id == key_id).first()), None)
+
+
+async def rotate_callback_secret(actor: Actor, key_id: int, *, ip: str = "") -> CallbackSecret:
+    """Replace a key's callback secret; every callback sent from now on (retries too) is signed with the new one."""
+    row = await _own(actor, key_id)
+    secret = new_callback_secret()
+    async with write_transaction():
+        await ApiKey.update({ApiKey.callback_secret: secret}).where(ApiKey.id == key_id)
+        await audit.record(
+            actor,
+            "api_key.rotate_secret",
+            f"Rotated the callback secret of API key {row['name']!r}",
+            object_type="api_key",
+            object_id=key_id,
+            ip=ip,
+        )
+    return CallbackSecret(callback_secret=secret)
 
 
 async def refresh_key(actor: Actor, key_id: int, *, ip: str = "") -> ApiKeyView:

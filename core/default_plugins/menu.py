@@ -23,6 +23,7 @@ def menu_links(actor: Actor) -> list[MenuLink]:
         links.append(MenuLink(label=N_("Finance"), href="/finance", icon="wallet", order=700))
         links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))
         links.append(MenuLink(label=N_("API methods"), href="/api-methods", icon="code", order=810))
+        links.append(MenuLink(label=N_("Callback Settings"), href="/callback-settings", icon="code", order=805))
     if actor.is_partner_manager:
         links.append(MenuLink(label=N_("Admin Panel"), href="/admin", icon="settings", order=900))
     return links

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.dispatch import sending
+from core.dispatch import callbacks, sending
 from core.dispatch.expansion import expand
 from core.dispatch.queueing import enqueue_senders, touching
 from core.dispatch.sweeper import sweep
@@ -39,3 +39,10 @@ async def start_due_campaigns(ctx: dict[str, Any]) -> int:
     from core.campaigns.services import start_due
 
     return await start_due(ctx["portal"])
+
+
+async def deliver_callbacks(ctx: dict[str, Any]) -> str:
+    """Every two seconds: post the due callbacks of the outbox through the worker's one pooled client."""
+    if "callback_client" not in ctx:
+        ctx["callback_client"] = callbacks.make_client()
+    return f"{await callbacks.deliver_due(ctx['portal'], ctx['callback_client'])} callbacks tried"

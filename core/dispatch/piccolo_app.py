@@ -4,12 +4,21 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from core.dispatch.tables import CampaignBatch, EarlyReport, Edr, EdrPart, InboundRecord, VendorConnection
+from core.dispatch.tables import (
+    CallbackOutbox,
+    CampaignBatch,
+    EarlyReport,
+    Edr,
+    EdrPart,
+    InboundRecord,
+    MoRoute,
+    VendorConnection,
+)
 
 APP_CONFIG = AppConfig(
     app_name="dispatch",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[VendorConnection, Edr, EdrPart, CampaignBatch, EarlyReport, InboundRecord],
+    table_classes=[VendorConnection, Edr, EdrPart, CampaignBatch, EarlyReport, InboundRecord, CallbackOutbox, MoRoute],
     migration_dependencies=["core.campaigns.piccolo_app"],
     commands=[],
 )

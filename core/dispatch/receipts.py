@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money
+from core.dispatch import callbacks, money
 from core.dispatch.campaign_state import finish_if_done, refresh_ledger_details
 from core.events import MessageStatusChange, MessageStatusChanged
 from core.metrics import count_messages
@@ -155,8 +155,8 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     ids = sorted(outcomes)
     lock = "" if sql.sqlite else " FOR UPDATE"
     rows = await sql.rows(
-        "SELECT id, partner, campaign, batch, channel, status, price, charge_on_delivery, transaction_id FROM edr"
-        f" WHERE id IN ({_placeholders(len(ids))}){lock}",
+        "SELECT id, partner, campaign, batch, channel, status, price, charge_on_delivery, transaction_id, api_key"
+        f" FROM edr WHERE id IN ({_placeholders(len(ids))}){lock}",
         *ids,
     )
     changed = []
@@ -197,6 +197,9 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
         [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
     )
     await _settle_loose(sql, loose)
+    await callbacks.queue_status_callbacks(
+        sql, [(r["id"], r["new"].status, r["new"].done_at) for r in changed if r["api_key"] is not None]
+    )
     for campaign_id, c in counters.items():
         if c["refund"] or c["late"]:
             ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
@@ -360,11 +363,20 @@ async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key])
 
 
 async def record_inbound(portal: Portal, messages: Sequence[InboundMessage]) -> None:
-    """Store MO messages as they came; routing to partners and auto-replies belong to the MO issue."""
+    """Store MO messages as they came, tied to the partner whose sender ID they were sent to, and queue their
+    callbacks (Callback Settings) in the same transaction; auto-replies belong to the MO issue."""
     now = datetime.now(UTC)
     async with write_transaction() as tx:
-        await RawSql(tx.connection, sqlite=is_sqlite()).bulk(
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        partners = await callbacks.mo_partners(sql, messages)
+        await sql.bulk(
             "inbound_message",
-            ("channel", "source", "destination", "text", "vendor_message_id", "received_at"),
-            [(m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now) for m in messages],
+            ("partner", "channel", "source", "destination", "text", "vendor_message_id", "received_at"),
+            [
+                (p, m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now)
+                for m, p in zip(messages, partners, strict=True)
+            ],
+        )
+        await callbacks.queue_mo_callbacks(
+            sql, [(m, p, m.received_at or now) for m, p in zip(messages, partners, strict=True)]
         )

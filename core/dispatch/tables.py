@@ -118,13 +118,56 @@ class EarlyReport(Table, tablename="early_report"):
 
 
 class InboundRecord(Table, tablename="inbound_message"):
-    """An MO message as a channel received it; the MO issue adds routing to partners and auto-replies."""
+    """An MO message as a channel received it, tied to the partner whose sender ID it was sent to when known."""
 
     id: Serial
 
+    partner = Integer(null=True, default=None, help_text="The partner the MO is for; none when no sender ID matched")
     channel = Varchar(length=40)
     source = Varchar(length=20)
     destination = Varchar(length=20)
     text = Text()
     vendor_message_id = Varchar(length=65, default="")
     received_at = Timestamptz()
+
+
+class CallbackOutbox(Table, tablename="callback_outbox"):
+    """A callback to a customer's URL, written in the transaction that changed what it reports (at least once).
+
+    pending → delivered (a 2xx answer) or expired (no 2xx within a day). ``next_attempt_at`` doubles as the claim:
+    a worker moves it a lease ahead when it takes the row, so a row whose worker died is due again afterwards.
+    """
+
+    id = BigSerial(primary_key=True)
+    partner = Integer()
+    api_key = Integer(null=True, default=None, index=True, help_text="api_key id whose callback URL this is")
+    event = Varchar(length=12, help_text="The reported status, or MO")
+    transaction_id = Varchar(length=36, default="")
+    url = Varchar(length=500)
+    body = Text(help_text="The exact JSON posted (and signed)")
+    # Indexed: claims and the backlog gauge read the few pending rows among a month of finished ones.
+    state = Varchar(length=10, default="pending", index=True, help_text="pending, delivered or expired")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_attempt_at = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None, help_text="HTTP status of the last answer, none if no answer")
+    last_error = Varchar(length=200, default="")
+    created_at = Timestamptz()
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class MoRoute(Table, tablename="mo_route"):
+    """Callback Settings (MO-4): where a partner's MO messages are posted, per sender ID or by default.
+
+    The default row (``sender`` empty) also holds the secret that signs the partner's MO callbacks.
+    """
+
+    id: Serial
+
+    partner = Integer(index=True)
+    sender = Varchar(length=15, default="", help_text="A sender ID of the partner; empty for the default URL")
+    slot = Varchar(length=40, unique=True, help_text='"<partner>:<sender>": one URL per sender ID')
+    url = Varchar(length=500, default="")
+    secret = Varchar(length=64, default="", help_text="Signs MO callbacks (default row only); shown once")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

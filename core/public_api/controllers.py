@@ -1,23 +1,33 @@
-"""/api/send_sms (POST and GET, API-2 and API-4) and the API methods help page (API-5)."""
+"""/api/send_sms (POST and GET, API-2 and API-4), the API methods help page (API-5) and a key's callbacks (API-3)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Redirect
 
-from core.accounts.guards import admin_guard, api_key_of, request_portal
+from core.accounts import api_keys
+from core.accounts.api_keys import CallbackSecret, CallbackUrlIn
+from core.accounts.guards import admin_guard, api_key_of, request_portal, sign_in_token_guard
 from core.actor import Actor
-from core.errors import Unauthenticated
+from core.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from core.portal import Portal
-from core.public_api import checks, idempotency, services, throttle
+from core.public_api import callbacks, checks, idempotency, mo_routes, services, throttle
+from core.public_api.callbacks import CallbackView
+from core.public_api.mo_routes import CallbackSettingsView, DefaultMoUrlIn, MoRouteIn, MoRouteUpdate, MoRouteView
 from core.public_api.schemas import SendSmsIn, SendSmsOut
+from core.senders.tables import Sender
 from core.tenancy.resolver import absolute_url
-from core.web.shell import page
+from core.tenancy.scope import owned
+from core.web.forms import parse_form
+from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
+from core.web.params import PathId
+from core.web.shell import client_ip, page
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DryRun = Annotated[
@@ -144,3 +154,191 @@ class ApiMethodsPage(Controller):
                 "burst": throttle.BURST,
             },
         )
+
+
+def _allow_private(request: Request) -> bool:
+    portal: Portal = request.app.state.portal
+    return portal.settings.callbacks_allow_private
+
+
+class KeyCallbackPages(Controller):
+    """API keys > one key's callbacks: where they go, the secret that signs them, and what recent ones did."""
+
+    path = "/api-keys/{key_id:int}/callbacks"
+    guards = [admin_guard]
+    include_in_schema = False
+
+    async def _show(
+        self, request: Request, actor: Actor, key_id: int, page_no: int, *, status_code: int = 200, **context: object
+    ) -> Response:
+        portal: Portal = request.app.state.portal
+        key = await api_keys.get_key(actor, portal.redis, key_id)
+        result = await callbacks.list_callbacks(actor, key_id, page=page_no, per_page=DEFAULT_PER_PAGE)
+        return await page(
+            request,
+            actor,
+            "public_api/callbacks.html",
+            {"key": key, "result": result, "done": request.query_params.get("done", ""), **context},
+            status_code=status_code,
+        )
+
+    @get("/")
+    async def show(
+        self, request: Request, actor: NamedDependency[Actor], key_id: PathId, page_no: PageNo = 1
+    ) -> Response:
+        return await self._show(request, actor, key_id, page_no)
+
+    @post("/url")
+    async def set_url(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
+        try:
+            data = await parse_form(request, CallbackUrlIn)
+            await api_keys.set_callback_url(
+                actor, key_id, data, allow_private=_allow_private(request), ip=client_ip(request)
+            )
+        except InvalidInput as exc:
+            form = await request.form()
+            return await self._show(
+                request, actor, key_id, 1, error=exc.detail, url_value=form.get("callback_url", ""), status_code=422
+            )
+        return Redirect(f"/api-keys/{key_id}/callbacks?done=url")
+
+    @post("/secret")
+    async def rotate_secret(self, request: Request, actor: NamedDependency[Actor], key_id: PathId) -> Response:
+        rotated = await api_keys.rotate_callback_secret(actor, key_id, ip=client_ip(request))
+        return await self._show(request, actor, key_id, 1, secret=rotated.callback_secret)
+
+
+class KeyCallbacksApi(Controller):
+    """One key's callback history through the REST API, with the short-lived token of POST /api/auth/login."""
+
+    path = "/api/keys/{key_id:int}/callbacks"
+    guards = [sign_in_token_guard, admin_guard]
+    tags = ["API keys"]
+
+    @get("/", summary="The key's delivery callbacks, newest first, with their attempts and outcomes")
+    async def list_callbacks(
+        self,
+        actor: NamedDependency[Actor],
+        key_id: PathId,
+        page: PageNo = 1,
+        per_page: PerPage = DEFAULT_PER_PAGE,
+    ) -> Page[CallbackView]:
+        return await callbacks.list_callbacks(actor, key_id, page=page, per_page=per_page)
+
+
+class CallbackSettingsPages(Controller):
+    """API Connections > Callback Settings: the default MO URL, a URL per sender ID, and the signing secret."""
+
+    path = "/callback-settings"
+    guards = [admin_guard]
+    include_in_schema = False
+
+    async def _show(self, request: Request, actor: Actor, *, status_code: int = 200, **context: object) -> Response:
+        senders = await Sender.select(Sender.name).where(owned(Sender, actor)).order_by(Sender.name).distinct()
+        return await page(
+            request,
+            actor,
+            "public_api/callback_settings.html",
+            {
+                "settings": await mo_routes.get_settings(actor),
+                "senders": [r["name"] for r in senders],
+                "done": request.query_params.get("done", ""),
+                **context,
+            },
+            status_code=status_code,
+        )
+
+    @get("/")
+    async def show(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        return await self._show(request, actor)
+
+    async def _change(self, request: Request, actor: Actor, done: str, change: Any) -> Response:
+        try:
+            await change()
+        except (InvalidInput, Conflict, Forbidden) as exc:
+            form = await request.form()
+            return await self._show(
+                request, actor, error=exc.detail, values=dict(form.items()), status_code=exc.status_code
+            )
+        return Redirect(f"/callback-settings?done={done}")
+
+    @post("/default")
+    async def set_default(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        async def change() -> None:
+            data = await parse_form(request, DefaultMoUrlIn)
+            await mo_routes.set_default_url(actor, data, allow_private=_allow_private(request), ip=client_ip(request))
+
+        return await self._change(request, actor, "default", change)
+
+    @post("/routes")
+    async def add_route(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        async def change() -> None:
+            data = await parse_form(request, MoRouteIn)
+            await mo_routes.add_route(actor, data, allow_private=_allow_private(request), ip=client_ip(request))
+
+        return await self._change(request, actor, "added", change)
+
+    @post("/routes/{route_id:int}")
+    async def update_route(self, request: Request, actor: NamedDependency[Actor], route_id: PathId) -> Response:
+        async def change() -> None:
+            data = await parse_form(request, MoRouteUpdate)
+            await mo_routes.update_route(
+                actor, route_id, data, allow_private=_allow_private(request), ip=client_ip(request)
+            )
+
+        return await self._change(request, actor, "saved", change)
+
+    @post("/routes/{route_id:int}/delete")
+    async def delete_route(self, request: Request, actor: NamedDependency[Actor], route_id: PathId) -> Response:
+        await mo_routes.delete_route(actor, route_id, ip=client_ip(request))
+        return Redirect("/callback-settings?done=deleted")
+
+    @post("/secret")
+    async def rotate_secret(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        try:
+            rotated = await mo_routes.rotate_secret(actor, ip=client_ip(request))
+        except Forbidden as exc:
+            return await self._show(request, actor, error=exc.detail, status_code=exc.status_code)
+        return await self._show(request, actor, secret=rotated.callback_secret)
+
+
+class CallbackSettingsApi(Controller):
+    """Callback Settings through the REST API (admins; a sign-in token or an API key)."""
+
+    path = "/api/callback-settings"
+    guards = [admin_guard]
+    tags = ["Callback Settings"]
+
+    @get("/", summary="Where MO messages are posted: the default URL and the routes per sender ID")
+    async def get_settings(self, actor: NamedDependency[Actor]) -> CallbackSettingsView:
+        return await mo_routes.get_settings(actor)
+
+    @put("/", summary="Set (or clear, with an empty string) the default MO URL")
+    async def set_default(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[DefaultMoUrlIn]
+    ) -> CallbackSettingsView:
+        return await mo_routes.set_default_url(
+            actor, data, allow_private=_allow_private(request), ip=client_ip(request)
+        )
+
+    @post("/secret", status_code=200, summary="A new secret for MO callbacks, shown only in this answer")
+    async def rotate_secret(self, request: Request, actor: NamedDependency[Actor]) -> CallbackSecret:
+        return await mo_routes.rotate_secret(actor, ip=client_ip(request))
+
+    @post("/routes", status_code=201, summary="Post the MO messages of one sender ID to a URL of its own")
+    async def add_route(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[MoRouteIn]
+    ) -> MoRouteView:
+        return await mo_routes.add_route(actor, data, allow_private=_allow_private(request), ip=client_ip(request))
+
+    @put("/routes/{route_id:int}", summary="Change the URL of a sender ID's route")
+    async def update_route(
+        self, request: Request, actor: NamedDependency[Actor], route_id: PathId, data: JSONBody[MoRouteUpdate]
+    ) -> MoRouteView:
+        return await mo_routes.update_route(
+            actor, route_id, data, allow_private=_allow_private(request), ip=client_ip(request)
+        )
+
+    @delete("/routes/{route_id:int}", status_code=204, summary="Remove a route: its MO go to the default URL")
+    async def delete_route(self, request: Request, actor: NamedDependency[Actor], route_id: PathId) -> None:
+        await mo_routes.delete_route(actor, route_id, ip=client_ip(request))

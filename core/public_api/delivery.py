@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import is_sqlite, json_value, write_transaction
-from core.dispatch import money, submission
+from core.dispatch import callbacks, money, submission
 from core.dispatch.channels import ready_provider
 from core.dispatch.queueing import revive
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
@@ -54,6 +54,7 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
         prices = {r["id"]: r["price"] for r in rows}
         channel_of = {r["id"]: r["channel"] for r in rows}
         accepted, refused = await store_outcomes(sql, prices, results, now)
+        await callbacks.queue_status_callbacks(sql, [(r.edr_id, "FAILED", now) for r in refused])
         refunds: dict[str, int] = defaultdict(int)
         for r in refused:
             refunds[channel_of[r.edr_id]] += prices[r.edr_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.dispatch import callbacks
 from core.dispatch.queueing import touching
 from core.public_api.delivery import expire_messages, resend_stalled, send_job
 
@@ -16,7 +17,8 @@ async def send_api_request(ctx: dict[str, Any], *, job: str) -> str:
 
 async def sweep_api_requests(ctx: dict[str, Any]) -> str:
     """Every minute: requests accepted a while ago whose send job is gone get it again; messages with no report
-    within their validity end undelivered (the dispatch sweeper does this for campaigns)."""
+    within their validity end undelivered (the dispatch sweeper does this for campaigns); old finished callbacks go."""
     resent = await resend_stalled(ctx["portal"])
+    await callbacks.forget_finished()
     expired = await expire_messages(ctx["portal"])
     return f"{resent} send jobs enqueued again, {expired} messages expired"

@@ -308,26 +308,28 @@ async def run_export(portal: Portal, task_id: int) -> str:
         log.exception("export %s failed", task_id)
         await _finish(task_id, "failed", error=str(exc)[:300])
         return "failed"
-    status = "sent" if task["delivery"] == "email" else "ready"
-    if not await _finish(task_id, status, path=path):
+    if not await _finish(task_id, "ready", path=path):
         await asyncio.to_thread(path.unlink, missing_ok=True)  # cancelled after its last batch
         return "cancelled"
-    if status == "sent":
-        site = await site_of(task["partner"])
-        link = absolute_url(portal.settings, site, f"/statistics/exports/{task_id}/file") if site else ""
-        await send_mail(
-            portal,
-            to=task["user_email"],
-            template="export_ready",
-            context={
-                "task": _view(must_exist(await ExportTask.select().where(ExportTask.id == task_id).first())),
-                "link": link,
-            },
-            language=actor.language,
-            site=site,
-            partner_id=task["partner"],
-        )
-    return status
+    if task["delivery"] != "email":
+        return "ready"
+    # "sent" only once the mail is stored: a worker lost in between leaves a ready file, not a mail never sent.
+    site = await site_of(task["partner"])
+    link = absolute_url(portal.settings, site, f"/statistics/exports/{task_id}/file") if site else ""
+    await send_mail(
+        portal,
+        to=task["user_email"],
+        template="export_ready",
+        context={
+            "task": _view(must_exist(await ExportTask.select().where(ExportTask.id == task_id).first())),
+            "link": link,
+        },
+        language=actor.language,
+        site=site,
+        partner_id=task["partner"],
+    )
+    await ExportTask.update({ExportTask.status: "sent"}).where(ExportTask.id == task_id)
+    return "sent"
 
 
 async def _finish(task_id: int, status: str, *, path: Path | None = None, error: str = "") -> bool:

@@ -10,7 +10,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from core.errors import NotFound
-from core.metrics import MULTIPROCESS, QUEUE_DEPTH
+from core.metrics import MULTIPROCESS, QUEUE_DEPTH, take_scrape_readings
 from core.portal import Portal
 
 # Request count and latency by route template (group_path), not by raw path: ids would explode the label set.
@@ -35,6 +35,7 @@ async def metrics(request: Request) -> Response:
         raise NotFound("Page")
     for queue in (portal.queue, portal.send_queue):
         QUEUE_DEPTH.labels(queue=queue.name).set(await queue.count("queued"))
+    await take_scrape_readings()
     registry = REGISTRY
     if MULTIPROCESS:
         registry = CollectorRegistry()

@@ -18,14 +18,15 @@ async def test_menu_shows_only_sections_that_exist_for_the_user(client_for):
     end_user = client_for(world.a.host)
     await sign_in(end_user, world.a.end_user_admin)
     sections = ["Dashboard", "Campaigns", "Templates", "Contacts", "Sender IDs", "Statistics"]
-    assert menu_labels((await end_user.get("/")).text) == [*sections, "Finance", "API keys", "API methods"]
+    api = ["API keys", "Callback Settings", "API methods"]
+    assert menu_labels((await end_user.get("/")).text) == [*sections, "Finance", *api]
     operator = client_for(world.a.host)
     await sign_in(operator, world.a.end_user_operator)
     assert menu_labels((await operator.get("/")).text) == sections
     reseller = client_for(world.a.host)
     await sign_in(reseller, world.a.reseller_admin)
     page = (await reseller.get("/admin/partners")).text
-    assert menu_labels(page) == [*sections, "Finance", "API keys", "API methods", "Admin Panel"]
+    assert menu_labels(page) == [*sections, "Finance", *api, "Admin Panel"]
     assert 'href="/admin/portals"' in page and 'href="/admin/audit"' in page
     assert "Top Up" not in page  # no payment page exists yet
 
