@@ -48,6 +48,7 @@ from core.providers import (
     TemplateSubmission,
     VendorConnection,
     WebhookChannel,
+    WebhookHandshake,
     WebhookRequest,
 )
 from core.web.shell import page as render_page
@@ -95,6 +96,7 @@ __all__ = (
     "Unauthenticated",
     "VendorConnection",
     "WebhookChannel",
+    "WebhookHandshake",
     "WebhookRequest",
     "hookimpl",
     "render_page",

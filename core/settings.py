@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     session_max_age: int = 12 * 3600
     api_token_ttl: int = 900
     metrics_token: str = ""
+    webhook_base_url: str = ""
     plugin_settings: dict[str, dict[str, Any]] = {}
 
     @property
@@ -77,6 +78,7 @@ _ENV = {
     "PORTAL_SESSION_MAX_AGE": "session_max_age",
     "PORTAL_API_TOKEN_TTL": "api_token_ttl",
     "PORTAL_METRICS_TOKEN": "metrics_token",
+    "PORTAL_WEBHOOK_BASE_URL": "webhook_base_url",
 }
 
 
