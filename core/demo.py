@@ -62,6 +62,14 @@ DEMO_RATES = (
     RateIn(country_iso="BA", mcc="218", price=Decimal("0.06")),
 )
 
+# Viber is charged per message, on delivery.
+DEMO_VIBER_RATES = (
+    RateIn(country_iso="ES", mcc="214", price=Decimal("0.018")),
+    RateIn(country_iso="DE", mcc="262", price=Decimal("0.025")),
+    RateIn(country_iso="GB", mcc="234", price=Decimal("0.022")),
+    RateIn(country_iso="BA", mcc="218", price=Decimal("0.02")),
+)
+
 
 async def seed_demo(port: int = 8000) -> list[DemoAccount]:
     """Create the demo tree once; later calls only list the accounts."""
@@ -128,6 +136,14 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             await rates.add_rate(owner, plan.id, rate)
         await rates.assign_plan(owner, plan.id, skyline.id)
         await rates.assign_plan(owner, plan.id, acme.id)
+        if "viber" in channels:
+            viber = await rates.create_plan(
+                owner, RatePlanCreate(name="Standard Viber", channel="viber", mode="delivered")
+            )
+            for rate in DEMO_VIBER_RATES:
+                await rates.add_rate(owner, viber.id, rate)
+            await rates.assign_plan(owner, viber.id, skyline.id)
+            await rates.assign_plan(owner, viber.id, acme.id)
         await seed_sending(owner, acme.id)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
