@@ -71,12 +71,13 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def request_body(message: OutboundMessage, default_ttl: int, callback_url: str) -> SendRequest:
-    """The aggregator's JSON for one message; ``extra`` may hold image, button_caption, button_action and ttl.
+    """The aggregator's JSON for one message; ``extra`` may hold image_url, button_caption, button_url and ttl
+    (seconds), as a campaign hands them over.
 
     Viber bills an image or a button as promotion; a plain text is a transaction.
     """
     extra = message.extra
-    image, caption, action = extra.get("image", ""), extra.get("button_caption", ""), extra.get("button_action", "")
+    image, caption, action = extra.get("image_url", ""), extra.get("button_caption", ""), extra.get("button_url", "")
     rich = bool(image or (caption and action))
     ttl = int(extra["ttl"]) if extra.get("ttl", "").isdigit() else default_ttl
     return SendRequest(

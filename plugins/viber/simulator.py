@@ -203,16 +203,19 @@ class StandInViber:
         outcome, delay = self.outcome_for(request.destination_addr)
         if not url:
             return
-        for status in OUTCOMES.get(outcome, OUTCOMES["delivered"]):
-            report = {
-                "message_id": message_id,
-                "status": status,
-                "error_code": 0 if status in ("delivered", "seen") else 1,
-            }
-            if self.hold_callbacks:
-                self._held.append((url, report))
-            else:
-                self._spawn(self._callback(url, [report], delay))
+        reports = [
+            {"message_id": message_id, "status": status, "error_code": 0 if status in ("delivered", "seen") else 1}
+            for status in OUTCOMES.get(outcome, OUTCOMES["delivered"])
+        ]
+        if self.hold_callbacks:
+            self._held.extend((url, report) for report in reports)
+        elif reports:
+            self._spawn(self._callbacks(url, reports, delay))
+
+    async def _callbacks(self, url: str, reports: list[dict[str, Any]], delay: float) -> None:
+        """One message's reports, one call each and in order (delivered before seen), as handsets answer."""
+        for report in reports:
+            await self._callback(url, [report], delay)
 
     def _throttled(self) -> bool:
         if not self.throttle_rate:

@@ -45,11 +45,11 @@ async def test_text_goes_as_a_transaction_and_an_image_or_button_as_a_promotion(
     try:
         plain = await channel.send_batch(messages(1))
         rich = await channel.send_batch(
-            messages(1, start=1, image="https://cdn.example/x.jpg", button_caption="Shop", button_action="https://x.es")
+            messages(
+                1, start=1, image_url="https://cdn.example/x.jpg", button_caption="Shop", button_url="https://x.es"
+            )
         )
-        button_only = await channel.send_batch(
-            messages(1, start=2, button_caption="Shop", button_action="https://x.es")
-        )
+        button_only = await channel.send_batch(messages(1, start=2, button_caption="Shop", button_url="https://x.es"))
         short_ttl = await channel.send_batch(messages(1, start=3, ttl="120"))
     finally:
         await channel.stop()

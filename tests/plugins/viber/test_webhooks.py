@@ -31,6 +31,11 @@ async def test_a_viber_campaign_ends_delivered_seen_undelivered_and_expired_as_t
     viber.aggregator.outcomes = {SEEN: "seen", UNDELIVERED: "undelivered", EXPIRED: "expired@0.2"}
     campaign = await _campaign(app, viber, [DELIVERED, SEEN, UNDELIVERED, EXPIRED])
     done = await wait_for_status(campaign, {"completed", "failed", "paused"})
+
+    async def seen() -> bool:  # the campaign completes on delivered; seen comes after it
+        return (await edrs_of(campaign))[SEEN]["status"] == "SEEN"
+
+    await until(seen)
     edrs = await edrs_of(campaign)
     assert {n: e["status"] for n, e in edrs.items()} == {
         DELIVERED: "DELIVERED",
