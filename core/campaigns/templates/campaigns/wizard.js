@@ -90,7 +90,7 @@
     var channel = document.querySelector("select[data-switch-channel]");
     var switchButton = document.querySelector("[data-switch-button]");
     if (channel && switchButton) {
-      switchButton.hidden = true;
+      switchButton.style.display = "none";  // without script, the button switches
       channel.addEventListener("change", function () { channel.form.requestSubmit(switchButton); });
     }
     // Viber's image and button: the phone shows them, and either makes the message a promotion.
