@@ -83,3 +83,5 @@ async def test_a_viber_campaign_from_the_wizard_keeps_its_image_and_button(clien
     row = await Campaign.select().where(Campaign.name == "Spring").first()
     assert row["channel"] == "viber"
     assert json_value(row["content"]) == {"image_url": IMAGE, "button_caption": "Shop now", "button_url": SHOP}
+    details = (await client.get(f"/campaigns/{row['id']}")).text
+    assert 'data-testid="rich-content"' in details and f">{IMAGE}</a>" in details and ">Promotion</dd>" in details
