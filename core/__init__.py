@@ -51,6 +51,7 @@ from core.providers import (
     WebhookHandshake,
     WebhookRequest,
 )
+from core.ratelimit import SharedBucket
 from core.web.shell import page as render_page
 
 __all__ = (
@@ -85,6 +86,7 @@ __all__ = (
     "ProviderError",
     "RefundResult",
     "SendResult",
+    "SharedBucket",
     "ShortLink",
     "Shortener",
     "StandIn",

@@ -24,6 +24,7 @@ from core import (
     OutboundMessage,
     Portal,
     SendResult,
+    SharedBucket,
     SubmitProgress,
     Unauthenticated,
     VendorConnection,
@@ -108,6 +109,7 @@ class ViberClient:
         connection: VendorConnection,
         callback_url: str,
         *,
+        redis: Any = None,
         backoff: tuple[float, float] = (0.5, 30.0),
         retry_for: float = 120.0,
     ) -> None:
@@ -124,8 +126,12 @@ class ViberClient:
             timeout=httpx.Timeout(self.settings.request_timeout, pool=None),
         )
         self._window = asyncio.Semaphore(window)
-        self._tokens = float(self.settings.throughput)
-        self._refilled = 0.0
+        # The per-second limit is the connection's, whatever the number of workers: a bucket in Redis when there
+        # is one (tokens taken a tenth of a second's worth at a time), else this process's own.
+        self._bucket = SharedBucket(redis, f"viber:bucket:{connection.id}") if redis is not None else None
+        self._chunk = max(1, min(self.settings.throughput // 10, 250))
+        self._tokens = 0.0 if self._bucket is not None else float(self.settings.throughput)
+        self._refilled: float | None = None  # a full second's worth to start with, then by elapsed time
         self._paused_until = 0.0
         self._rate_lock = asyncio.Lock()
 
@@ -172,13 +178,27 @@ class ViberClient:
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
-                rate = self.settings.throughput
-                self._tokens = min(float(rate), self._tokens + (now - self._refilled) * rate)
-                self._refilled = now
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                await asyncio.sleep((1 - self._tokens) / rate)
+                rate = self.settings.throughput
+                if self._bucket is not None:
+                    try:
+                        granted, wait = await self._bucket.take(rate, self._chunk)
+                    except Exception as exc:  # Redis down: keep this process within the limit on its own
+                        log.warning("Viber connection %s: rate-limit bucket unavailable (%s)", self.name, exc)
+                        self._bucket = None
+                        self._refilled = now
+                        continue
+                    self._tokens += granted
+                    if not granted:
+                        await asyncio.sleep(wait)
+                    continue
+                elapsed = 0.0 if self._refilled is None else now - self._refilled
+                self._tokens = min(float(rate), self._tokens + elapsed * rate)
+                self._refilled = now
+                if self._tokens < 1:
+                    await asyncio.sleep((1 - self._tokens) / rate)
 
     async def _send_one(self, message: OutboundMessage) -> SendResult:
         body = _ENCODE.encode(request_body(message, self.settings.default_ttl, self.callback_url))
@@ -273,7 +293,9 @@ class ViberChannel:
         """One client per enabled connection; HTTP needs no bind, so nothing can fail here."""
         await self.stop()
         self.clients = {
-            c.id: ViberClient(c, portal.webhook_url(self.name, c.id), **self.client_options)
+            c.id: ViberClient(
+                c, portal.webhook_url(self.name, c.id), redis=getattr(portal, "redis", None), **self.client_options
+            )
             for c in await portal.vendor_connections(self.name)
         }
 

@@ -46,8 +46,9 @@ async def aggregator() -> AsyncIterator[StandInViber]:
 class Recorder:
     """Stands in for the Portal façade in channel-only tests: its connections, and no webhook address."""
 
-    def __init__(self, connections: list[VendorConnection]) -> None:
+    def __init__(self, connections: list[VendorConnection], redis: object = None) -> None:
         self.connections = connections
+        self.redis = redis  # the per-second limit's shared bucket; None limits each channel on its own
 
     async def vendor_connections(self, channel: str) -> list[VendorConnection]:
         assert channel == "viber"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+from redis.asyncio import Redis
 
 from core import InvalidInput, OutboundMessage, Unauthenticated, VendorConnection, WebhookRequest
 from plugins.viber.provider import NO_CONNECTION, SIGNATURE_HEADER, ViberChannel, sign
@@ -34,9 +36,9 @@ def messages(n: int, start: int = 0, **extra: str) -> list[OutboundMessage]:
     ]
 
 
-async def started(*connections: VendorConnection, **options: object) -> ViberChannel:
+async def started(*connections: VendorConnection, redis: object = None, **options: object) -> ViberChannel:
     channel = ViberChannel(client_options=FAST | options)
-    await channel.start(Recorder(list(connections)))  # type: ignore[arg-type]
+    await channel.start(Recorder(list(connections), redis))  # type: ignore[arg-type]
     return channel
 
 
@@ -107,6 +109,22 @@ async def test_the_per_second_limit_of_the_connection_is_kept(aggregator):
         await channel.stop()
     assert all(r.accepted for r in results)
     assert took >= 1.4  # 100 at once, then 100 a second: never faster than the vendor allows
+
+
+async def test_two_workers_share_the_connections_per_second_limit_through_redis(aggregator, redis_url):
+    redis = Redis.from_url(redis_url)
+    await redis.delete("viber:bucket:5")
+    workers = [await started(connection(aggregator, id=5, throughput=100), redis=redis) for _ in range(2)]
+    try:
+        began = time.monotonic()
+        results = await asyncio.gather(*(w.send_batch(messages(100, start=100 * n)) for n, w in enumerate(workers)))
+        took = time.monotonic() - began
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await redis.aclose()
+    assert all(r.accepted for part in results for r in part) and len(aggregator.submitted) == 200
+    assert took >= 0.9  # 100 at once, then 100 a second for both together; alone each would burst its 100
 
 
 async def test_a_vendor_that_keeps_refusing_fails_the_message_with_the_reason_after_retrying(aggregator):
