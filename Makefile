@@ -6,12 +6,15 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 # The demo's stand-in SMSC leaves one demo contact undelivered, so the EDR table shows both outcomes.
 STANDIN_OUTCOMES ?= 4915100000003=undelivered
+# The stand-in Viber aggregator: one demo contact reads the message (seen), one never gets it.
+STANDIN_VIBER_OUTCOMES ?= 34615000002=seen@2,4915100000003=undelivered
 
 .PHONY: run test test-browser bench lint i18n setup assets chromium clean
 
 run: setup
 	PORTAL_DEV=1 $(BIN)/portal demo
-	PORTAL_DEV=1 PORT=$(PORT) PORTAL_STANDIN_SMS_OUTCOMES=$(STANDIN_OUTCOMES) $(BIN)/portal run
+	PORTAL_DEV=1 PORT=$(PORT) PORTAL_STANDIN_SMS_OUTCOMES=$(STANDIN_OUTCOMES) \
+		PORTAL_STANDIN_VIBER_OUTCOMES=$(STANDIN_VIBER_OUTCOMES) $(BIN)/portal run
 
 test: setup chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

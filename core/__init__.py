@@ -48,8 +48,10 @@ from core.providers import (
     TemplateSubmission,
     VendorConnection,
     WebhookChannel,
+    WebhookHandshake,
     WebhookRequest,
 )
+from core.ratelimit import SharedBucket
 from core.web.shell import page as render_page
 
 __all__ = (
@@ -84,6 +86,7 @@ __all__ = (
     "ProviderError",
     "RefundResult",
     "SendResult",
+    "SharedBucket",
     "ShortLink",
     "Shortener",
     "StandIn",
@@ -95,6 +98,7 @@ __all__ = (
     "Unauthenticated",
     "VendorConnection",
     "WebhookChannel",
+    "WebhookHandshake",
     "WebhookRequest",
     "hookimpl",
     "render_page",

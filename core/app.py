@@ -55,6 +55,7 @@ from core.dispatch.controllers import VendorPages
 from core.dispatch.money import register_ledger_lookup
 from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.stand_ins import start_local_stand_ins
+from core.dispatch.webhooks import ROUTES as WEBHOOK_ROUTES
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.mail.request_notices import mail_decision
@@ -217,6 +218,7 @@ def create_app(
             ExportApi,
             VendorConnectionsApi,
             VendorPages,
+            *WEBHOOK_ROUTES,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
             FinancePages,
@@ -239,7 +241,7 @@ def create_app(
             secret=settings.secret_key,
             cookie_secure=settings.cookie_secure,
             cookie_httponly=False,
-            exclude=["/api/", "/healthz"],
+            exclude=["/api/", "/healthz", "/hooks/"],
         ),
         exception_handlers={PortalError: portal_error, HTTPException: http_error, Exception: internal_error},
         openapi_config=OpenAPIConfig(

@@ -148,7 +148,7 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go() -> None:
         stand_in = stand_in_type()
-        port = await stand_in.start(args.host, args.port)
+        port = await stand_in.start(args.host, _simulate_port(args.channel, args.port))
         print(f"{args.channel} stand-in listening on {args.host}:{port}", flush=True)
         print(f"connection settings: {msgspec.json.encode(stand_in.connection_settings()).decode()}", flush=True)
         print("Ctrl-C stops it.", flush=True)
@@ -163,6 +163,15 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(go())
     return 0
+
+
+def _simulate_port(channel: str, given: int | None) -> int:
+    """``--port``, else ``PORT``, else the port the demo's connection to that stand-in uses (0 = a free port)."""
+    from core.demo import STAND_IN_PORTS
+
+    if given is not None:
+        return given
+    return int(os.environ.get("PORT") or STAND_IN_PORTS.get(channel, 0))
 
 
 COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] = {
@@ -193,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "simulate":
             p.add_argument("channel", help="the channel whose vendor to play, e.g. sms")
             p.add_argument("--host", default="127.0.0.1")
-            p.add_argument(
-                "--port", type=int, default=int(os.environ.get("PORT") or 0), help="default PORT, else a free port"
-            )
+            p.add_argument("--port", type=int, default=None, help="default: PORT, else the demo's; 0 = free")
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""), os.environ.get("PORTAL_LOG_FORMAT", ""))
     return COMMANDS[args.command][0](load_settings(), args)

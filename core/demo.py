@@ -39,6 +39,8 @@ class DemoAccount(msgspec.Struct, kw_only=True):
 
 
 STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here, unless PORTAL_STANDIN_SMS_PORT
+STAND_IN_VIBER_PORT = 8781  # … and the stand-in Viber aggregator here, unless PORTAL_STANDIN_VIBER_PORT
+STAND_IN_PORTS = {"sms": STAND_IN_SMSC_PORT, "viber": STAND_IN_VIBER_PORT}  # `portal simulate`'s defaults
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -58,6 +60,14 @@ DEMO_RATES = (
     RateIn(country_iso="GB", mcc="234", price=Decimal("0.038")),
     RateIn(country_iso="BA", mcc="218", mnc="90", price=Decimal("0.052")),
     RateIn(country_iso="BA", mcc="218", price=Decimal("0.06")),
+)
+
+# Viber is charged per message, on delivery.
+DEMO_VIBER_RATES = (
+    RateIn(country_iso="ES", mcc="214", price=Decimal("0.018")),
+    RateIn(country_iso="DE", mcc="262", price=Decimal("0.025")),
+    RateIn(country_iso="GB", mcc="234", price=Decimal("0.022")),
+    RateIn(country_iso="BA", mcc="218", price=Decimal("0.02")),
 )
 
 
@@ -126,6 +136,14 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             await rates.add_rate(owner, plan.id, rate)
         await rates.assign_plan(owner, plan.id, skyline.id)
         await rates.assign_plan(owner, plan.id, acme.id)
+        if "viber" in channels:
+            viber = await rates.create_plan(
+                owner, RatePlanCreate(name="Standard Viber", channel="viber", mode="delivered")
+            )
+            for rate in DEMO_VIBER_RATES:
+                await rates.add_rate(owner, viber.id, rate)
+            await rates.assign_plan(owner, viber.id, skyline.id)
+            await rates.assign_plan(owner, viber.id, acme.id)
         await seed_sending(owner, acme.id)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
@@ -165,8 +183,11 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
 
 
 async def seed_sending(owner: Actor, company_id: int) -> None:
-    """What a first campaign needs: a sender ID, a small contact group, and the local stand-in SMSC as vendor."""
+    """What a first campaign needs: sender IDs, a small contact group, and the local stand-ins (an SMSC and a
+    Viber aggregator) as vendors."""
     await create_sender(owner, company_id, SenderCreate(channel="sms", name="ACME"))
+    if "viber" in registries().channels:
+        await create_sender(owner, company_id, SenderCreate(channel="viber", name="ACME Shop"))
     admin = must_exist(await User.select(User.id).where(User.email == ACME_ADMIN.email).first())
     company = await accounts.load_actor(admin["id"], 0, check_portal=False)
     assert company is not None, "the demo's company admin was just created active"
@@ -177,3 +198,12 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
     port = int(os.environ.get("PORTAL_STANDIN_SMS_PORT") or STAND_IN_SMSC_PORT)
     stand_in = {"host": "127.0.0.1", "port": port, "system_id": "portal", "password": "secret"}
     await create_connection(owner, ConnectionIn(channel="sms", name="Stand-in SMSC", settings=stand_in))
+    if "viber" in registries().channels:
+        viber_port = int(os.environ.get("PORTAL_STANDIN_VIBER_PORT") or STAND_IN_VIBER_PORT)
+        # The stand-in's own defaults (plugins/viber/simulator.py): its API key and the secret it signs with.
+        viber = {
+            "api_url": f"http://127.0.0.1:{viber_port}",
+            "api_key": "demo-key",
+            "webhook_secret": "viber-demo-secret",
+        }
+        await create_connection(owner, ConnectionIn(channel="viber", name="Stand-in Viber", settings=viber))

@@ -24,6 +24,11 @@ BATCH_SECONDS = Histogram(
     ["channel"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
+WEBHOOKS_REFUSED = Counter(
+    "portal_webhooks_refused_total",
+    "Vendor webhook calls refused because their signature or token did not verify",
+    ["channel"],
+)
 # Read from Redis at scrape time by the scraped process only: the most recent reading is the depth.
 QUEUE_DEPTH = Gauge("portal_queue_depth", "Jobs waiting in a saq queue", ["queue"], multiprocess_mode="mostrecent")
 CALLBACK_BACKLOG = Gauge(

@@ -60,6 +60,17 @@ class Portal:
     async def emit(self, event: Event) -> None:
         await emit(self, event)
 
+    def webhook_url(self, channel: str, connection_id: int) -> str:
+        """Where the vendor of one connection calls back (``/hooks/<channel>/<connection id>``), on the
+        installation's webhook base (PORTAL_WEBHOOK_BASE_URL), which need not be any portal's host."""
+        base = self.settings.webhook_base_url.rstrip("/")
+        if not base:
+            s = self.settings
+            default_port = {"http": 80, "https": 443}[s.public_scheme]
+            port = f":{s.public_port}" if s.public_port and s.public_port != default_port else ""
+            base = f"{s.public_scheme}://{s.host}{port}"
+        return f"{base}/hooks/{channel}/{connection_id}"
+
     async def vendor_connections(self, channel: str) -> list[VendorConnection]:
         """The enabled vendor connections of a channel, as the owner configured them in the Admin Panel."""
         return await _wired().vendor_connections(channel)

@@ -193,6 +193,15 @@ class WebhookChannel(Protocol):
         ...
 
 
+@runtime_checkable
+class WebhookHandshake(Protocol):
+    """A WebhookChannel whose vendor first proves the webhook address with a GET (WhatsApp's hub.challenge)."""
+
+    def answer_handshake(self, connection: VendorConnection, request: WebhookRequest) -> str:
+        """The body to answer the GET with; raise Unauthenticated when its token is not the connection's."""
+        ...
+
+
 class TemplateSubmission(msgspec.Struct, frozen=True, kw_only=True):
     """A message template sent to the vendor for approval (WhatsApp: name, language, category, components)."""
 

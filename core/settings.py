@@ -40,6 +40,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     api_token_ttl: int = 900
     metrics_token: str = ""
     callbacks_allow_private: bool = False
+    webhook_base_url: str = ""
     plugin_settings: dict[str, dict[str, Any]] = {}
 
     @property
@@ -79,6 +80,7 @@ _ENV = {
     "PORTAL_API_TOKEN_TTL": "api_token_ttl",
     "PORTAL_METRICS_TOKEN": "metrics_token",
     "PORTAL_CALLBACKS_ALLOW_PRIVATE": "callbacks_allow_private",
+    "PORTAL_WEBHOOK_BASE_URL": "webhook_base_url",
 }
 
 

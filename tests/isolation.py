@@ -51,6 +51,9 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "export_id": lambda t: getattr(t, "export_id", 2_000_000_000),
     # make_world makes no MO route: tests that need one set t.route_id (tests/core/public_api/test_mo_callbacks.py).
     "route_id": lambda t: getattr(t, "route_id", 2_000_000_000),
+    # Not an id: the channel of a vendor webhook (/hooks/{channel}/{connection_id}, no tenant's; its own tests are
+    # in tests/plugins/viber/test_webhooks.py: a connection's callback touches only that connection's messages).
+    "channel": lambda t: "viber",
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -101,6 +104,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/admin/vendor-connections/{connection_id:int}"): {"json": {"channel": "sms", "name": "Hijacked"}},
     ("POST", "/admin/vendors/{connection_id:int}"): {"form": {"name": "Hijacked"}},
     ("POST", "/admin/vendors/{connection_id:int}/delete"): {"form": {}},
+    ("POST", "/hooks/{channel:str}/{connection_id:int}"): {"json": {"message_id": 1, "status": "delivered"}},
     ("POST", "/admin/partners/{partner_id:int}/senders"): {"form": {"channel": "sms", "name": "Hijack"}},
     ("POST", "/admin/senders/{sender_id:int}/status"): {"form": {"status": "disabled"}},
     ("POST", "/admin/senders/{sender_id:int}/delete"): {"form": {}},

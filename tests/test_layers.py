@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "money",
         "actor",
         "metrics",
+        "ratelimit",
     ),
     ("web",),
     ("tenancy", "mail", "accounts"),

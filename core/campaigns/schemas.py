@@ -21,6 +21,9 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sender_id: Id
     text: Annotated[str, Meta(min_length=1, max_length=2000)]
     flash: bool = False
+    image_url: Annotated[str, Meta(max_length=1000, description="Viber: an image shown above the text")] = ""
+    button_caption: Annotated[str, Meta(max_length=30, description="Viber: the button's caption")] = ""
+    button_url: Annotated[str, Meta(max_length=1000, description="Viber: where the button leads")] = ""
     template_id: Annotated[Id | None, Meta(description="The template it is made from (TPL-5)")] = None
     group_ids: list[Id] = []
     all_contacts: bool = False
@@ -71,6 +74,10 @@ class CampaignView(msgspec.Struct, kw_only=True):
     sender: str
     text: str
     flash: bool
+    image_url: str
+    button_caption: str
+    button_url: str
+    traffic_type: str
     template_id: int | None
     group_ids: list[int]
     all_contacts: bool

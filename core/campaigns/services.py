@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from piccolo.custom_types import Combinable
@@ -74,7 +75,39 @@ def split_numbers(text: str) -> list[str]:
     return [part for line in text.splitlines() for part in line.replace(";", ",").split(",")]
 
 
+CONTENT_KEYS = ("image_url", "button_caption", "button_url")
+
+
+def content_of(data: CampaignCreate) -> dict[str, str]:
+    """The channel's extra fields a campaign stores (only those given)."""
+    return {key: value.strip() for key in CONTENT_KEYS if (value := getattr(data, key).strip())}
+
+
+def traffic_type(content: dict[str, str]) -> str:
+    """How Viber classes (and bills) a message: promotion whenever it shows an image or a button, else
+    transaction. Channels without images or buttons have only transactions."""
+    return "promotion" if content.get("image_url") or content.get("button_caption") else "transaction"
+
+
+def _check_content(provider: Any, data: CampaignCreate) -> None:
+    """Image and button: only where the channel shows them, as web addresses, a button with both parts."""
+    if data.image_url.strip() and not provider.capabilities.images:
+        raise InvalidInput(f"Images are not available on {provider.label}", field="image_url")
+    if (data.button_caption.strip() or data.button_url.strip()) and not provider.capabilities.buttons:
+        raise InvalidInput(f"Buttons are not available on {provider.label}", field="button_caption")
+    if data.button_caption.strip() and not data.button_url.strip():
+        raise InvalidInput("Give the address the button leads to", field="button_url")
+    if data.button_url.strip() and not data.button_caption.strip():
+        raise InvalidInput("Give the button a caption", field="button_caption")
+    for field in ("image_url", "button_url"):
+        value = getattr(data, field).strip()
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname or " " in value):
+            raise InvalidInput("Enter a web address starting with https://", field=field)
+
+
 def _view(row: dict[str, Any]) -> CampaignView:
+    content = json_value(row.get("content")) or {}
     return CampaignView(
         id=row["id"],
         name=row["name"],
@@ -83,6 +116,10 @@ def _view(row: dict[str, Any]) -> CampaignView:
         sender=row["sender_name"],
         text=row["text"],
         flash=row["flash"],
+        image_url=content.get("image_url", ""),
+        button_caption=content.get("button_caption", ""),
+        button_url=content.get("button_url", ""),
+        traffic_type=traffic_type(content),
         template_id=row["template_id"],
         group_ids=json_value(row["group_ids"]) or [],
         all_contacts=row["all_contacts"],
@@ -165,6 +202,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     options = await partner_options(actor.partner_id)
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
+    _check_content(provider, data)
     if data.flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
     if data.flash and not options.flash_sms:
@@ -222,6 +260,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 sender_name=sender["name"],
                 text=data.text,
                 flash=data.flash,
+                content=content_of(data),
                 template_id=data.template_id,
                 group_ids=sorted(set(data.group_ids)),
                 all_contacts=data.all_contacts,

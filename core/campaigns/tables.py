@@ -22,6 +22,7 @@ class Campaign(Table, tablename="campaign"):
     sender_name = Varchar(length=15, help_text="Copy of the sender ID's name at creation")
     text = Text()
     flash = Boolean(default=False)
+    content = JSON(default={}, help_text="The channel's extra fields (Viber: image_url, button_caption, button_url)")
     template_id = Integer(
         null=True, default=None, index=True, help_text="The template it was made from; deleted by then, it fails"
     )

@@ -22,7 +22,7 @@ from asyncpg.exceptions import DeadlockDetectedError
 from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
-from core.db import is_sqlite, write_transaction
+from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch import money, submission
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
@@ -60,7 +60,8 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         sql = _sql(tx)
         await key_lookups_only(sql)
         campaign = await sql.rows(
-            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, billing_mode FROM campaign WHERE id = $1",
+            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, content, validity_hours, billing_mode"
+            " FROM campaign WHERE id = $1",
             campaign_id,
         )
         if not campaign or campaign[0]["status"] != "in_progress":
@@ -111,9 +112,16 @@ async def _messages(campaign_id: int, batch: int, campaign: Mapping[str, Any]) -
         .order_by(Edr.id)
     )
     text, flash = campaign["text"], bool(campaign["flash"])
+    # One dict for the whole batch: the channel's extra fields (an image, a button) and the validity as a TTL.
+    extra = {**(json_value(campaign["content"]) or {}), "ttl": str(campaign["validity_hours"] * 3600)}
     return [
         OutboundMessage(
-            edr_id=r["id"], sender=r["sender"], destination=r["destination"], text=r["text"] or text, flash=flash
+            edr_id=r["id"],
+            sender=r["sender"],
+            destination=r["destination"],
+            text=r["text"] or text,
+            flash=flash,
+            extra=extra,
         )
         for r in rows
     ]

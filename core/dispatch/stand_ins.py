@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+from urllib.parse import urlsplit
 
 from core.dispatch.connections import enabled_connections
 from core.portal import Portal
@@ -17,8 +19,8 @@ async def start_local_stand_ins(portal: Portal) -> list[StandIn]:
     started: list[StandIn] = []
     for channel, stand_in_type in portal.registries.stand_ins.items():
         for connection in await enabled_connections(channel):
-            host, port = connection.settings.get("host", ""), connection.settings.get("port")
-            if host not in LOCAL_HOSTS or not isinstance(port, int):
+            host, port = _address(connection.settings)
+            if host not in LOCAL_HOSTS or port is None:
                 continue
             stand_in = stand_in_type()
             try:
@@ -29,3 +31,15 @@ async def start_local_stand_ins(portal: Portal) -> list[StandIn]:
             log.info("stand-in for %s listening on %s:%s", channel, host, port)
             started.append(stand_in)
     return started
+
+
+def _address(settings: dict[str, Any]) -> tuple[str, int | None]:
+    """Where a connection reaches its vendor: ``host`` and ``port`` settings (SMPP) or an ``api_url`` (HTTP)."""
+    if "api_url" in settings:
+        try:
+            url = urlsplit(str(settings["api_url"]))
+            return url.hostname or "", url.port or {"http": 80, "https": 443}.get(url.scheme)
+        except ValueError:  # a port that is no number
+            return "", None
+    port = settings.get("port")
+    return str(settings.get("host", "")), port if isinstance(port, int) else None

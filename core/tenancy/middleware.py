@@ -12,6 +12,8 @@ from core.tenancy.resolver import parse_host, resolver
 
 # Paths that work before any portal exists or for any host: health probes, metrics and shared static files.
 HOSTLESS_PREFIXES = ("/healthz", "/metrics", "/static/", "/theme/")
+# Vendor webhooks belong to no portal: their host is never resolved (core/dispatch/webhooks.py).
+NO_PORTAL_PREFIX = "/hooks/"
 
 
 class PortalMiddleware(ASGIMiddleware):
@@ -27,6 +29,10 @@ class PortalMiddleware(ASGIMiddleware):
             await ASGIResponse(body="Invalid Host header\n", status_code=400, media_type="text/plain")(
                 scope, receive, send
             )
+            return
+        if scope["path"].startswith(NO_PORTAL_PREFIX):
+            state["portal"] = None
+            await next_app(scope, receive, send)
             return
         state["portal"] = await resolver.resolve(host) if host else None
         if state["portal"] is None and not scope["path"].startswith(HOSTLESS_PREFIXES):

@@ -20,7 +20,8 @@ _FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
 
 
 def _api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+    # Vendor webhooks (/hooks/) are called by servers and may come on a host that is no portal's.
+    return request.url.path.startswith(("/api/", "/hooks/")) or "application/json" in request.headers.get("accept", "")
 
 
 def portal_error(request: Request, exc: PortalError) -> Response:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import msgspec
 
-from core import OutboundMessage, ProviderError, SendResult, SubmitProgress, VendorConnection
+from core import OutboundMessage, ProviderError, SendResult, SharedBucket, SubmitProgress, VendorConnection
 from plugins.sms import encoding, pdu
 from plugins.sms.receipts import MoAssembler, ReportBuffer, is_report, parse_receipt
 from plugins.sms.schemas import SmppSettings
@@ -20,24 +20,6 @@ log = logging.getLogger(__name__)
 
 NOT_BOUND = "no SMS vendor connection is bound"
 _RETRIED = (pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL)  # the vendor is busy: wait and resend, never a failure
-
-# Token bucket shared by every process through Redis: refill by elapsed time (Redis' own clock, so workers on
-# several machines agree), grant up to ARGV[3] tokens; else how many ms until one token is there.
-_BUCKET_LUA = """
-local rate, capacity, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(b[1]) or capacity
-local ts = tonumber(b[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate / 1000)
-local granted = math.min(want, math.floor(tokens))
-tokens = tokens - granted
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], 60000)
-if granted > 0 then return {granted, 0} end
-return {0, math.ceil((1 - tokens) * 1000 / rate)}
-"""
 
 
 class SmppBindError(ProviderError):
@@ -207,7 +189,7 @@ class SmppClient:
         self._token_chunk = max(1, min(self.settings.throughput // 10, 250))
         self._refill: asyncio.Future[None] | None = None
         self._bucket_key = f"sms:bucket:{connection.id}"
-        self._bucket = redis.register_script(_BUCKET_LUA) if redis is not None else None
+        self._bucket = SharedBucket(redis, self._bucket_key) if redis is not None else None
         self._local_tokens, self._local_at = float(self.settings.throughput), self._loop.time()
         self._mo = MoAssembler()
         self._udh_ref = 0
@@ -467,14 +449,14 @@ class SmppClient:
         want = self._token_chunk
         if self._bucket is not None:
             try:
-                granted, wait_ms = await self._bucket(keys=[self._bucket_key], args=[rate, rate, want])
+                granted, wait = await self._bucket.take(rate, want)
             except Exception as exc:  # Redis down: keep this process within the limit on its own
                 log.warning("SMPP connection %s: rate-limit bucket unavailable (%s); limiting locally", self.name, exc)
             else:
                 if granted:
-                    self._tokens += int(granted)
+                    self._tokens += granted
                 else:
-                    await asyncio.sleep(int(wait_ms) / 1000)
+                    await asyncio.sleep(wait)
                 return
         now = self._loop.time()
         self._local_tokens = min(float(rate), self._local_tokens + (now - self._local_at) * rate)

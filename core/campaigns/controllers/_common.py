@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from core.web.forms import convert
 
 STEPS = (1, 2, 3)
+RICH_KEYS = ("image_url", "button_caption", "button_url")  # Viber's image and button
 # Which step shows the field a service error names, so the error appears beside what the user typed.
 FIELD_STEP = {
     "name": 1,
@@ -22,6 +23,9 @@ FIELD_STEP = {
     "sender_id": 1,
     "text": 1,
     "flash": 1,
+    "image_url": 1,
+    "button_caption": 1,
+    "button_url": 1,
     "template_id": 1,
     "template_name": 1,
     "group_ids": 2,
@@ -42,6 +46,9 @@ TEXT_KEYS = (
     "channel",
     "sender_id",
     "text",
+    "image_url",
+    "button_caption",
+    "button_url",
     "template_id",
     "template_name",
     "mode",
@@ -106,14 +113,19 @@ def send_at_of(values: dict[str, Any]) -> datetime | None:
         raise InvalidInput("Not a date and time", field="send_at") from None
 
 
-def campaign_data(values: dict[str, Any], *, upto: int = 3) -> CampaignCreate:
-    """The campaign the wizard describes; ``upto`` leaves out later steps (placeholders that pass validation)."""
+def campaign_data(values: dict[str, Any], *, upto: int = 3, rich: bool = False) -> CampaignCreate:
+    """The campaign the wizard describes; ``upto`` leaves out later steps (placeholders that pass validation).
+
+    ``rich``: the channel shows images and buttons; otherwise what was typed for them (on another channel, kept
+    in the form for when the user switches back) is left out.
+    """
     data: dict[str, Any] = {
         "name": values.get("name", ""),
         "channel": values.get("channel") or "sms",
         "sender_id": _int(values.get("sender_id", ""), "sender_id", "Choose a sender ID"),
         "text": values.get("text", ""),
         "flash": bool(values.get("flash")),
+        **({key: values.get(key, "") for key in RICH_KEYS} if rich else {}),
         "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
     }
     data |= recipients_of(values) if upto >= 2 else {"all_contacts": True}

@@ -51,6 +51,9 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "sender_id": "",
         "text": "",
         "flash": False,
+        "image_url": "",
+        "button_caption": "",
+        "button_url": "",
         "template_id": "",
         "template_name": "",
         "mode": "groups",
@@ -99,6 +102,12 @@ def _template_data(values: dict[str, Any]) -> TemplateCreate:
     )
 
 
+def _rich(portal: Any, values: dict[str, Any]) -> bool:
+    """Whether the chosen channel shows images and buttons (Viber)."""
+    provider = portal.registries.channels.get(values.get("channel") or "sms")
+    return bool(provider and (provider.capabilities.images or provider.capabilities.buttons))
+
+
 class CampaignWizard(Controller):
     path = "/campaigns/new"
     include_in_schema = False
@@ -115,6 +124,9 @@ class CampaignWizard(Controller):
                 "sender_id": str(old.sender_id),
                 "text": old.text,
                 "flash": old.flash,
+                "image_url": old.image_url,
+                "button_caption": old.button_caption,
+                "button_url": old.button_url,
                 "group_ids": (["all"] if old.all_contacts else []) + [str(g) for g in old.group_ids],
                 "timezone": old.timezone,
                 "notify_emails": ", ".join(old.notify_emails),
@@ -132,8 +144,12 @@ class CampaignWizard(Controller):
         target = _step(form.get("goto"), current)
         command = str(form.get("command") or "")
         portal = request.app.state.portal
+        rich = _rich(portal, values)
         check: NumbersCheck | None = None
         try:
+            if command == "channel":
+                # Another channel was chosen: its form (senders, fields) replaces the other; what was typed stays.
+                return await self._render(request, actor, values, 1)
             if current == 2 and values.get("mode") == "file":
                 upload = form.get("file")
                 if getattr(upload, "filename", ""):
@@ -169,12 +185,12 @@ class CampaignWizard(Controller):
                 values |= {"template_id": str(saved.id), "template_name": ""}
                 return await self._render(request, actor, values, 1, saved_template=saved.name)
             if command == "send":
-                data = campaign_data(values)
+                data = campaign_data(values, rich=rich)
                 campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
                 return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
             if target > 1 and current <= target:
                 # The rules of the steps before the target, exactly as the service checks them on create.
-                await services.check_campaign(portal, actor, campaign_data(values, upto=min(target - 1, 2)))
+                await services.check_campaign(portal, actor, campaign_data(values, upto=min(target - 1, 2), rich=rich))
         except PortalError as exc:
             step = FIELD_STEP.get(exc.field or "", min(current, target))
             return await self._render(
@@ -210,6 +226,9 @@ class CampaignWizard(Controller):
             "channels": channels,
             "provider": provider,
             "may_flash": bool(provider and provider.capabilities.flash and options.flash_sms),
+            "may_image": bool(provider and provider.capabilities.images),
+            "may_button": bool(provider and provider.capabilities.buttons),
+            "traffic_type": services.traffic_type(values),
             "senders": senders,
             # (variable, label, custom): only the built-in labels are looked up in the catalogue; a field's name
             # is the user's own text and is shown as is.
@@ -240,7 +259,7 @@ class CampaignWizard(Controller):
     async def _preview(self, request: Request, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
         """The cost preview and the UTC instant of a scheduled start, or the error that prevents them."""
         try:
-            data: CampaignCreate = campaign_data(values)
+            data: CampaignCreate = campaign_data(values, rich=_rich(request.app.state.portal, values))
             preview = await services.cost_preview(request.app.state.portal, actor, data)
             return {"preview": preview, "utc": services.scheduled_instant(data)}
         except PortalError as exc:

@@ -56,10 +56,16 @@
     if (!area) return;
     var counter = document.getElementById("counter");
     var preview = document.getElementById("phone-preview");
+    var sms = (area.dataset.channel || "sms") === "sms";
     function update() {
-      var m = measure(estimate(area.value));
-      counter.textContent = m.length + " / " + (m.parts > 1 ? m.parts * m.perPart : m.perPart) +
-        " · " + m.parts + (m.parts === 1 ? " part" : " parts") + " · " + m.encoding;
+      if (sms) {
+        var m = measure(estimate(area.value));
+        counter.textContent = m.length + " / " + (m.parts > 1 ? m.parts * m.perPart : m.perPart) +
+          " · " + m.parts + (m.parts === 1 ? " part" : " parts") + " · " + m.encoding;
+      } else {
+        // Viber and the like: one message whatever its length, up to the vendor's 1,000 characters.
+        counter.textContent = estimate(area.value).length + " / 1000";
+      }
       if (preview) preview.textContent = area.value;
     }
     area.addEventListener("input", update);
@@ -80,6 +86,36 @@
         if (option && option.value) senderLabel.textContent = option.textContent;
       });
     }
+    // Choosing another channel brings its form (its sender IDs, its fields); what was typed is kept.
+    var channel = document.querySelector("select[data-switch-channel]");
+    var switchButton = document.querySelector("[data-switch-button]");
+    if (channel && switchButton) {
+      switchButton.style.display = "none";  // without script, the button switches
+      channel.addEventListener("change", function () { channel.form.requestSubmit(switchButton); });
+    }
+    // Viber's image and button: the phone shows them, and either makes the message a promotion.
+    var image = document.getElementById("image-url");
+    var caption = document.getElementById("button-caption");
+    var traffic = document.getElementById("traffic-type");
+    function rich() {
+      var phoneImage = document.getElementById("phone-image");
+      var phoneButton = document.getElementById("phone-button");
+      if (image && phoneImage) {
+        var url = image.value.trim();
+        phoneImage.hidden = !/^https?:\/\/\S+$/.test(url);
+        if (!phoneImage.hidden) phoneImage.src = url;
+      }
+      if (caption && phoneButton) {
+        phoneButton.textContent = caption.value;
+        phoneButton.hidden = !caption.value.trim();
+      }
+      if (traffic) {
+        var promotion = (image && image.value.trim()) || (caption && caption.value.trim());
+        traffic.textContent = promotion ? traffic.dataset.promotion : traffic.dataset.transaction;
+      }
+    }
+    [image, caption].forEach(function (input) { if (input) input.addEventListener("input", rich); });
+    rich();
     update();
   }
 

@@ -1,0 +1,101 @@
+"""Vendor webhooks (`/hooks/<channel>/<connection id>`): status reports and inbound messages a channel's vendor
+POSTs, and the GET handshake some vendors make first.
+
+They belong to no tenant: served on any host name (the portal middleware lets `/hooks/` through without
+resolving a portal), without sessions or CSRF. The connection in the path names the secret the channel verifies
+the call with, and every report it carries is matched only among that connection's messages, whatever the body
+claims: a vendor (or anyone holding one connection's secret) can never touch another connection's EDRs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response, get, post
+from litestar.params import FromPath
+
+from core.db import json_value
+from core.dispatch.receipts import record_deliveries, record_inbound
+from core.dispatch.tables import VendorConnection as ConnectionRow
+from core.errors import PortalError, Unauthenticated
+from core.metrics import WEBHOOKS_REFUSED
+from core.portal import Portal
+from core.providers import VendorConnection, WebhookChannel, WebhookHandshake, WebhookRequest
+from core.web.params import PathId
+
+PREFIX = "/hooks/"
+
+
+def _answer(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    # Plain JSON always: the caller is a vendor's server, never a person, and there is no portal to theme a page.
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status, media_type=MediaType.JSON)
+
+
+async def _connection(portal: Portal, channel: str, connection_id: int) -> tuple[Any, VendorConnection] | None:
+    """The channel's provider and the connection, disabled ones included (their late reports still count)."""
+    provider = portal.registries.channels.get(channel)
+    if provider is None or not isinstance(provider, WebhookChannel):
+        return None
+    row = await ConnectionRow.select().where(ConnectionRow.id == connection_id).first()
+    if row is None or row["channel"] != channel:
+        return None
+    connection = VendorConnection(
+        id=row["id"], channel=row["channel"], name=row["name"], settings=json_value(row["settings"]) or {}
+    )
+    return provider, connection
+
+
+async def _request(request: Request[Any, Any, Any]) -> WebhookRequest:
+    return WebhookRequest(
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=await request.body(),
+        query={k: v for k, v in request.query_params.items()},
+    )
+
+
+@post(PREFIX + "{channel:str}/{connection_id:int}", include_in_schema=False, status_code=200)
+async def vendor_callback(
+    request: Request[Any, Any, Any], channel: FromPath[str], connection_id: PathId
+) -> Response[dict[str, Any]]:
+    """Verify the call with the connection's secret, then record its reports and inbound messages."""
+    portal: Portal = request.app.state.portal
+    found = await _connection(portal, channel, connection_id)
+    if found is None:
+        return _answer(404, "Vendor connection not found")
+    provider, connection = found
+    try:
+        callback = provider.parse_callback(connection, await _request(request))
+    except Unauthenticated as exc:
+        WEBHOOKS_REFUSED.labels(channel=channel).inc()
+        return _answer(401, exc.detail)
+    except PortalError as exc:
+        return _answer(400, exc.detail)
+    # The path's connection, never one the body could name: reports match only this connection's messages.
+    reports = [msgspec.structs.replace(r, connection=connection.id) for r in callback.reports]
+    if reports:
+        await record_deliveries(portal, channel, reports)
+    if callback.inbound:
+        await record_inbound(portal, callback.inbound)
+    return _answer(200, "OK", reports=len(reports), inbound=len(callback.inbound))
+
+
+@get(PREFIX + "{channel:str}/{connection_id:int}", include_in_schema=False, media_type=MediaType.TEXT)
+async def vendor_handshake(
+    request: Request[Any, Any, Any], channel: FromPath[str], connection_id: PathId
+) -> Response[Any]:
+    """Answer a vendor's verification GET (such as hub.challenge) for channels that have one."""
+    portal: Portal = request.app.state.portal
+    found = await _connection(portal, channel, connection_id)
+    if found is None or not isinstance(found[0], WebhookHandshake):
+        return _answer(404, "Vendor connection not found")
+    provider, connection = found
+    try:
+        body = provider.answer_handshake(connection, await _request(request))
+    except Unauthenticated as exc:
+        WEBHOOKS_REFUSED.labels(channel=channel).inc()
+        return _answer(403, exc.detail)
+    return Response(body, media_type=MediaType.TEXT)
+
+
+ROUTES = [vendor_callback, vendor_handshake]
