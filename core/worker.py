@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,6 +39,13 @@ class PortalWorker(Worker):
     """A saq worker that leaves SIGINT/SIGTERM to its host (uvicorn or ``portal worker``)."""
 
     SIGNALS: list[signal.Signals] = []
+
+    async def upkeep(self) -> list[asyncio.Task[None]]:
+        # saq's sweep aborts any job in the active list that is not yet marked active. Started beside the first
+        # dequeues, it aborted the jobs this very worker had just taken ("swept"). Sweeping once before processing
+        # starts removes that race; the sweep's lock then holds the periodic sweep off for an interval.
+        await self.queue.sweep(self.timers["sweep"])
+        return await super().upkeep()
 
 
 def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
