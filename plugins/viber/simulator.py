@@ -109,8 +109,11 @@ class StandInViber:
             self._server.close()
             for writer in list(self._writers):
                 writer.close()
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            # Callbacks under way end here, not after the stand-in is gone (their portal may be stopping too).
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None

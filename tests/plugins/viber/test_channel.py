@@ -8,7 +8,15 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from core import InvalidInput, OutboundMessage, Unauthenticated, VendorConnection, WebhookRequest
+from core import (
+    InvalidInput,
+    OutboundMessage,
+    SendResult,
+    TemporaryProviderError,
+    Unauthenticated,
+    VendorConnection,
+    WebhookRequest,
+)
 from plugins.viber.provider import NO_CONNECTION, SIGNATURE_HEADER, ViberChannel, sign
 from plugins.viber.simulator import StandInViber
 from tests.plugins.viber.conftest import Recorder
@@ -136,6 +144,31 @@ async def test_a_vendor_that_keeps_refusing_fails_the_message_with_the_reason_af
         await channel.stop()
     assert not result.accepted and not result.unknown and "kept refusing: HTTP 503" in result.error
     assert len(aggregator.fail_next) < 98  # tried several times, not failed at once
+
+
+async def test_an_aggregator_out_of_reach_holds_the_batch_and_nothing_is_failed():
+    down = StandInViber()
+    await down.start("127.0.0.1", 0)
+    settings = connection(down)  # a port nothing listens on once it stops
+    await down.stop()
+    channel = await started(settings)
+    recorded: list[SendResult] = []
+
+    class Progress:
+        async def leaving(self, edr_ids):
+            pass
+
+        def answered(self, result):
+            recorded.append(result)
+
+    try:
+        began = time.monotonic()
+        with pytest.raises(TemporaryProviderError, match="cannot be reached"):
+            await channel.send_batch(messages(30), Progress())
+        assert time.monotonic() - began < 2  # no retrying for minutes: the core keeps the batch for later
+    finally:
+        await channel.stop()
+    assert not recorded  # nothing answered, so nothing is taken as sent or failed
 
 
 async def test_a_refused_message_fails_at_once_with_the_vendors_reason(aggregator):
