@@ -127,7 +127,8 @@ class StandInViber:
             "api_key": self.api_key,
             "webhook_secret": self.webhook_secret,
             "throughput": 1000,
-            "window": 20,
+            # httpx slows down as more requests wait on one pool: 10 in flight sent 950 msg/s here, 50 only 350.
+            "window": 10,
         }
 
     async def inject_mo(self, source: str, destination: str, text: str) -> None:
