@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 VIBER_MAX_TEXT = 1_000
 SIGNATURE_HEADER = "x-signature"  # hex HMAC-SHA256 of the raw body, keyed with the connection's webhook secret
 NO_CONNECTION = "no Viber vendor connection is configured"
+MAX_ID, MAX_ADDRESS = 65, 20  # the longest vendor message id and MO address the core stores
 # The aggregator's status numbers (protocols.md §3) and words → DELIVERY_STATES keys.
 STATUS_NUMBERS = {0: "accepted", 1: "delivered", 2: "undelivered", 3: "rejected", 4: "undelivered", 5: "enroute"}
 STATUS_WORDS = {
@@ -376,7 +377,9 @@ class ViberChannel:
         """
         secret = str(connection.settings.get("webhook_secret") or "")
         given = request.headers.get(SIGNATURE_HEADER, "")
-        if not secret or not given or not hmac.compare_digest(given.lower(), sign(secret, request.body)):
+        expected = sign(secret, request.body).encode()
+        # Bytes, not str: compare_digest refuses a str with non-ASCII characters, which a forged header may carry.
+        if not secret or not given or not hmac.compare_digest(given.lower().encode(), expected):
             raise Unauthenticated("The callback's signature is missing or wrong")
         try:
             data = _BODY.decode(request.body)
@@ -393,6 +396,12 @@ class ViberChannel:
                     reports.append(_report(msgspec.convert(item, StatusCallback), connection.id))
         except msgspec.ValidationError as exc:
             raise InvalidInput(f"Unexpected callback: {exc}", field="body") from exc
+        # What the tables hold: a longer id or address could never be ours, and would fail the whole call.
+        if any(len(r.vendor_message_id) > MAX_ID for r in reports) or any(
+            len(m.source) > MAX_ADDRESS or len(m.destination) > MAX_ADDRESS or len(m.vendor_message_id) > MAX_ID
+            for m in inbound
+        ):
+            raise InvalidInput("Unexpected callback: an id or address is too long", field="body")
         return ChannelCallback(reports=tuple(reports), inbound=tuple(inbound))
 
 

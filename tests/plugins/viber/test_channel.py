@@ -223,7 +223,7 @@ def test_callbacks_are_read_only_with_the_connections_signature():
     assert (undelivered.state, undelivered.vendor_status, undelivered.error_code) == ("undelivered", "4", "12")
     [reply] = callback.inbound
     assert (reply.channel, reply.source, reply.destination, reply.text) == ("viber", "34607000001", "ShopCo", "STOP")
-    for signature in (None, "", sign("other", body), sign("s3cret", body + b" ")):
+    for signature in (None, "", sign("other", body), sign("s3cret", body + b" "), "é" * 64):
         with pytest.raises(Unauthenticated):
             ViberChannel().parse_callback(conn, _request(body, signature))
     with pytest.raises(Unauthenticated):  # a connection without a secret accepts nothing
@@ -232,5 +232,6 @@ def test_callbacks_are_read_only_with_the_connections_signature():
         )
     with pytest.raises(InvalidInput, match="not JSON"):
         ViberChannel().parse_callback(conn, _request(b"{", sign("s3cret", b"{")))
-    with pytest.raises(InvalidInput, match="Unexpected callback"):
-        ViberChannel().parse_callback(conn, _request(b'{"status": 1}', sign("s3cret", b'{"status": 1}')))
+    for bad in (b'{"status": 1}', b'{"message_id": "%s", "status": 1}' % (b"9" * 66)):
+        with pytest.raises(InvalidInput, match="Unexpected callback"):
+            ViberChannel().parse_callback(conn, _request(bad, sign("s3cret", bad)))
