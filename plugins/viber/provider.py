@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from core import (
     SendResult,
     SharedBucket,
     SubmitProgress,
+    TemporaryProviderError,
     Unauthenticated,
     VendorConnection,
     WebhookRequest,
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 VIBER_MAX_TEXT = 1_000
 SIGNATURE_HEADER = "x-signature"  # hex HMAC-SHA256 of the raw body, keyed with the connection's webhook secret
 NO_CONNECTION = "no Viber vendor connection is configured"
+MAX_ID, MAX_ADDRESS = 65, 20  # the longest vendor message id and MO address the core stores
 # The aggregator's status numbers (protocols.md §3) and words → DELIVERY_STATES keys.
 STATUS_NUMBERS = {0: "accepted", 1: "delivered", 2: "undelivered", 3: "rejected", 4: "undelivered", 5: "enroute"}
 STATUS_WORDS = {
@@ -143,30 +145,50 @@ class ViberClient:
         await self.http.aclose()
 
     async def submit(
-        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
+        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None, *, hold: bool = False
     ) -> list[SendResult]:
         """Send every message; results in order. With ``progress``, each burst is announced as leaving before
-        its first request is written, and each answer is handed over as it comes."""
+        its first request is written, and each answer is handed over as it comes.
+
+        Raises:
+            TemporaryProviderError: ``hold`` is set and the aggregator could not be reached at all: no request
+                of the batch was written, so the core may keep the batch for later instead of failing it.
+        """
         results: list[SendResult | None] = [None] * len(messages)
         announced = 0
         announce = asyncio.Lock()
-        next_index = iter(range(len(messages)))
+        reach = _Reach()
+        held: list[int] = []
 
-        async def worker() -> None:
+        async def worker(indices: Iterator[int], hold: bool) -> None:
             nonlocal announced
-            for index in next_index:
+            for index in indices:
+                if hold and reach.down and not reach.reached:
+                    held.append(index)
+                    continue
                 if progress is not None and index >= announced:
                     async with announce:
                         if index >= announced:
                             upto = min(len(messages), index + self.settings.window)
                             await progress.leaving([m.edr_id for m in messages[announced:upto]])
                             announced = upto
-                result = await self._send_one(messages[index])
+                result = await self._send_one(messages[index], reach, hold)
+                if result is None:  # unreachable before anything was written: keep it for the verdict below
+                    held.append(index)
+                    continue
                 results[index] = result
                 if progress is not None:
                     progress.answered(result)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.settings.window, len(messages)))))
+        async def run(indices: Iterator[int], hold: bool) -> None:
+            await asyncio.gather(*(worker(indices, hold) for _ in range(min(self.settings.window, len(messages)))))
+
+        await run(iter(range(len(messages))), hold)
+        if held:
+            if not reach.reached:
+                raise TemporaryProviderError(f"the Viber aggregator of connection {self.name} cannot be reached")
+            # It answered other requests meanwhile: these go the usual way, retried while it stays away.
+            await run(iter(sorted(held)), False)
         return [r for r in results if r is not None]
 
     async def _take_token(self) -> None:
@@ -200,7 +222,8 @@ class ViberClient:
                 if self._tokens < 1:
                     await asyncio.sleep((1 - self._tokens) / rate)
 
-    async def _send_one(self, message: OutboundMessage) -> SendResult:
+    async def _send_one(self, message: OutboundMessage, reach: _Reach, hold: bool = False) -> SendResult | None:
+        """The message's result; None, with ``hold``, when the aggregator was never reached in this batch."""
         body = _ENCODE.encode(request_body(message, self.settings.default_ttl, self.callback_url))
         loop = asyncio.get_running_loop()
         give_up = loop.time() + self.retry_for
@@ -213,7 +236,11 @@ class ViberClient:
                     answer = await self.http.post("/send-viber", content=body)
                 except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                     reason = f"the aggregator is unreachable ({exc.__class__.__name__})"  # nothing was written
+                    reach.down = True
+                    if hold and not reach.reached:
+                        return None
                 except httpx.TransportError as exc:
+                    reach.reached = True
                     return SendResult(
                         edr_id=message.edr_id,
                         accepted=False,
@@ -221,6 +248,7 @@ class ViberClient:
                         error=f"no answer from the Viber aggregator ({exc.__class__.__name__})",
                     )
                 else:
+                    reach.reached = True
                     if answer.status_code == 200:
                         return self._accepted(message, answer)
                     if answer.status_code != 429 and answer.status_code < 500:
@@ -248,6 +276,16 @@ class ViberClient:
         return SendResult(
             edr_id=message.edr_id, accepted=True, vendor_message_id=message_id, connection=self.connection.id
         )
+
+
+class _Reach:
+    """Whether any request of a batch reached the aggregator, and whether one found it unreachable."""
+
+    __slots__ = ("down", "reached")
+
+    def __init__(self) -> None:
+        self.down = False
+        self.reached = False
 
 
 def _retry_after(answer: httpx.Response) -> float:
@@ -306,7 +344,12 @@ class ViberChannel:
     async def send_batch(
         self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None
     ) -> Sequence[SendResult]:
-        """Spread the batch over the connections in proportion to their throughput; results in order."""
+        """Spread the batch over the connections in proportion to their throughput; results in order.
+
+        Raises:
+            TemporaryProviderError: the one connection's aggregator cannot be reached; nothing was sent. (With
+                several connections, an unreachable one's messages are retried, then fail, as the others go on.)
+        """
         clients = list(self.clients.values())
         if not clients:
             return [SendResult(edr_id=m.edr_id, accepted=False, error=NO_CONNECTION) for m in messages]
@@ -319,7 +362,7 @@ class ViberChannel:
                 else start + round(len(messages) * client.settings.throughput / total_rate)
             )
             if end > start:
-                slices.append(client.submit(messages[start:end], progress))
+                slices.append(client.submit(messages[start:end], progress, hold=len(clients) == 1))
             start = end
         results: list[SendResult] = []
         for part in await asyncio.gather(*slices):
@@ -334,7 +377,9 @@ class ViberChannel:
         """
         secret = str(connection.settings.get("webhook_secret") or "")
         given = request.headers.get(SIGNATURE_HEADER, "")
-        if not secret or not given or not hmac.compare_digest(given.lower(), sign(secret, request.body)):
+        expected = sign(secret, request.body).encode()
+        # Bytes, not str: compare_digest refuses a str with non-ASCII characters, which a forged header may carry.
+        if not secret or not given or not hmac.compare_digest(given.lower().encode(), expected):
             raise Unauthenticated("The callback's signature is missing or wrong")
         try:
             data = _BODY.decode(request.body)
@@ -351,6 +396,12 @@ class ViberChannel:
                     reports.append(_report(msgspec.convert(item, StatusCallback), connection.id))
         except msgspec.ValidationError as exc:
             raise InvalidInput(f"Unexpected callback: {exc}", field="body") from exc
+        # What the tables hold: a longer id or address could never be ours, and would fail the whole call.
+        if any(len(r.vendor_message_id) > MAX_ID for r in reports) or any(
+            len(m.source) > MAX_ADDRESS or len(m.destination) > MAX_ADDRESS or len(m.vendor_message_id) > MAX_ID
+            for m in inbound
+        ):
+            raise InvalidInput("Unexpected callback: an id or address is too long", field="body")
         return ChannelCallback(reports=tuple(reports), inbound=tuple(inbound))
 
 

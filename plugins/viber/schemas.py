@@ -24,6 +24,7 @@ class ViberSettings(msgspec.Struct, kw_only=True):
     webhook_secret: Annotated[str, Meta(description="Signs the aggregator's callbacks (HMAC-SHA256 of the body)")] = ""
     default_ttl: Annotated[int, Meta(ge=MIN_TTL, le=MAX_TTL, description="Seconds a message may wait")] = 3_600
     throughput: Annotated[int, Meta(ge=1, le=10_000, description="Messages per second")] = 50
+    # More is rarely faster: httpx's pool slows down as requests queue in it (notes: libraries-wave2 §3).
     window: Annotated[int, Meta(ge=1, le=200, description="Requests in flight")] = 10
     request_timeout: Annotated[float, Meta(gt=0, le=120, description="Wait for an answer, seconds")] = 10.0
 

@@ -109,8 +109,11 @@ class StandInViber:
             self._server.close()
             for writer in list(self._writers):
                 writer.close()
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            # Callbacks under way end here, not after the stand-in is gone (their portal may be stopping too).
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -124,7 +127,8 @@ class StandInViber:
             "api_key": self.api_key,
             "webhook_secret": self.webhook_secret,
             "throughput": 1000,
-            "window": 20,
+            # httpx slows down as more requests wait on one pool: 10 in flight sent 950 msg/s here, 50 only 350.
+            "window": 10,
         }
 
     async def inject_mo(self, source: str, destination: str, text: str) -> None:

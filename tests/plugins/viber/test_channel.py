@@ -8,7 +8,15 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from core import InvalidInput, OutboundMessage, Unauthenticated, VendorConnection, WebhookRequest
+from core import (
+    InvalidInput,
+    OutboundMessage,
+    SendResult,
+    TemporaryProviderError,
+    Unauthenticated,
+    VendorConnection,
+    WebhookRequest,
+)
 from plugins.viber.provider import NO_CONNECTION, SIGNATURE_HEADER, ViberChannel, sign
 from plugins.viber.simulator import StandInViber
 from tests.plugins.viber.conftest import Recorder
@@ -138,6 +146,31 @@ async def test_a_vendor_that_keeps_refusing_fails_the_message_with_the_reason_af
     assert len(aggregator.fail_next) < 98  # tried several times, not failed at once
 
 
+async def test_an_aggregator_out_of_reach_holds_the_batch_and_nothing_is_failed():
+    down = StandInViber()
+    await down.start("127.0.0.1", 0)
+    settings = connection(down)  # a port nothing listens on once it stops
+    await down.stop()
+    channel = await started(settings)
+    recorded: list[SendResult] = []
+
+    class Progress:
+        async def leaving(self, edr_ids):
+            pass
+
+        def answered(self, result):
+            recorded.append(result)
+
+    try:
+        began = time.monotonic()
+        with pytest.raises(TemporaryProviderError, match="cannot be reached"):
+            await channel.send_batch(messages(30), Progress())
+        assert time.monotonic() - began < 2  # no retrying for minutes: the core keeps the batch for later
+    finally:
+        await channel.stop()
+    assert not recorded  # nothing answered, so nothing is taken as sent or failed
+
+
 async def test_a_refused_message_fails_at_once_with_the_vendors_reason(aggregator):
     channel = await started(connection(aggregator))
     try:
@@ -190,7 +223,7 @@ def test_callbacks_are_read_only_with_the_connections_signature():
     assert (undelivered.state, undelivered.vendor_status, undelivered.error_code) == ("undelivered", "4", "12")
     [reply] = callback.inbound
     assert (reply.channel, reply.source, reply.destination, reply.text) == ("viber", "34607000001", "ShopCo", "STOP")
-    for signature in (None, "", sign("other", body), sign("s3cret", body + b" ")):
+    for signature in (None, "", sign("other", body), sign("s3cret", body + b" "), "é" * 64):
         with pytest.raises(Unauthenticated):
             ViberChannel().parse_callback(conn, _request(body, signature))
     with pytest.raises(Unauthenticated):  # a connection without a secret accepts nothing
@@ -199,5 +232,6 @@ def test_callbacks_are_read_only_with_the_connections_signature():
         )
     with pytest.raises(InvalidInput, match="not JSON"):
         ViberChannel().parse_callback(conn, _request(b"{", sign("s3cret", b"{")))
-    with pytest.raises(InvalidInput, match="Unexpected callback"):
-        ViberChannel().parse_callback(conn, _request(b'{"status": 1}', sign("s3cret", b'{"status": 1}')))
+    for bad in (b'{"status": 1}', b'{"message_id": "%s", "status": 1}' % (b"9" * 66)):
+        with pytest.raises(InvalidInput, match="Unexpected callback"):
+            ViberChannel().parse_callback(conn, _request(bad, sign("s3cret", bad)))
