@@ -33,6 +33,7 @@ from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
+from core.billing.payment_controllers import PaymentsApi, PaymentWebhooks, TopUpPages
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.billing.services import balance_of
 from core.campaigns.api import CampaignsApi
@@ -204,6 +205,9 @@ def create_app(
             *BILLING_ROUTES,
             FinancePages,
             FinanceApi,
+            TopUpPages,
+            PaymentsApi,
+            PaymentWebhooks,
             DevOutbox,
             healthz,
             metrics,
@@ -222,7 +226,7 @@ def create_app(
             secret=settings.secret_key,
             cookie_secure=settings.cookie_secure,
             cookie_httponly=False,
-            exclude=["/api/", "/healthz"],
+            exclude=["/api/", "/healthz", "/payments/"],
         ),
         exception_handlers={PortalError: portal_error, HTTPException: http_error, Exception: internal_error},
         openapi_config=OpenAPIConfig(

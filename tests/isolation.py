@@ -46,6 +46,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
     # make_world makes no request: tests that need one set t.request_id (tests/core/senders/test_sender_requests.py).
     "request_id": lambda t: getattr(t, "request_id", 2_000_000_000),
+    # Top ups: tests/core/billing/test_payments.py sets t.payment_id to a real one of each tenant.
+    "payment_id": lambda t: getattr(t, "payment_id", 2_000_000_000),
     "index": lambda t: 0,  # not an id: the first document of a request
 }
 
