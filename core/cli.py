@@ -148,7 +148,8 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go() -> None:
         stand_in = stand_in_type()
-        port = await stand_in.start(args.host, args.port)
+        wanted = args.port if args.port is not None else int(os.environ.get("PORT") or 2775)
+        port = await stand_in.start(args.host, wanted)
         print(f"{args.channel} stand-in listening on {args.host}:{port}", flush=True)
         print(f"connection settings: {msgspec.json.encode(stand_in.connection_settings()).decode()}", flush=True)
         print("Ctrl-C stops it.", flush=True)
@@ -172,7 +173,10 @@ COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] =
     "migrate": (cmd_migrate, "apply database migrations of core and plugins"),
     "demo": (cmd_demo, "seed demo data once and print the demo accounts"),
     "createowner": (cmd_createowner, "create the system owner and its first admin"),
-    "simulate": (cmd_simulate, "run a channel's vendor stand-in (e.g. `portal simulate sms`) until Ctrl-C"),
+    "simulate": (
+        cmd_simulate,
+        "run a vendor stand-in (`portal simulate sms`, `portal simulate payments`) until Ctrl-C",
+    ),
 }
 
 
@@ -193,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "simulate":
             p.add_argument("channel", help="the channel whose vendor to play, e.g. sms")
             p.add_argument("--host", default="127.0.0.1")
-            p.add_argument("--port", type=int, default=2775, help="0 picks a free port")
+            p.add_argument("--port", type=int, default=None, help="else PORT, else 2775; 0 picks a free port")
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("PORTAL_LOG_LEVEL", ""))
     return COMMANDS[args.command][0](load_settings(), args)

@@ -12,10 +12,10 @@ from core.accounts.bootstrap import create_owner, owner_actor
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import User
 from core.actor import Actor
-from core.billing import rates
+from core.billing import payments, rates
 from core.billing import services as billing
 from core.billing.rate_schemas import RateIn, RatePlanCreate
-from core.billing.schemas import BalanceAdjustment
+from core.billing.schemas import BalanceAdjustment, PaymentAccountIn
 from core.contacts.groups import create_group
 from core.contacts.schemas import ContactIn, GroupIn
 from core.contacts.services import create_contact
@@ -38,6 +38,7 @@ class DemoAccount(msgspec.Struct, kw_only=True):
     partner: str
 
 
+STAND_IN_PAYMENTS_PORT = 12111  # the payment system stand-in's, unless PORTAL_STANDIN_PAYMENTS_PORT
 STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here, unless PORTAL_STANDIN_SMS_PORT
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
@@ -127,6 +128,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
         await rates.assign_plan(owner, plan.id, skyline.id)
         await rates.assign_plan(owner, plan.id, acme.id)
         await seed_sending(owner, acme.id)
+        await seed_payments(owner)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
         DemoAccount(
@@ -177,3 +179,21 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
     port = int(os.environ.get("PORTAL_STANDIN_SMS_PORT") or STAND_IN_SMSC_PORT)
     stand_in = {"host": "127.0.0.1", "port": port, "system_id": "portal", "password": "secret"}
     await create_connection(owner, ConnectionIn(channel="sms", name="Stand-in SMSC", settings=stand_in))
+
+
+async def seed_payments(owner: Actor) -> None:
+    """The owner's payment account, on the local Stripe stand-in: its partners (and theirs, whose own provider
+    offers none) top up through it."""
+    if "stripe" not in registries().payment_providers:
+        return
+    port = int(os.environ.get("PORTAL_STANDIN_PAYMENTS_PORT") or STAND_IN_PAYMENTS_PORT)
+    # The stand-in's own test key and signing secret (plugins/payments/stand_in.py), as Stripe's dashboard shows them.
+    settings = {
+        "secret_key": "sk_test_standin",
+        "webhook_secret": "whsec_standin",
+        "currency": "EUR",
+        "api_base": f"http://127.0.0.1:{port}",
+    }
+    await payments.save_payment_account(
+        owner, PaymentAccountIn(provider="stripe", name="Card payments (stand-in)", settings=settings)
+    )

@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.response import Redirect
 
 from core.accounts.guards import request_portal
 from core.actor import Actor
@@ -76,7 +75,9 @@ class TopUpPages(Controller):
             return await self._form(
                 request, actor, values=values, error=exc.detail, field=exc.field, status_code=status
             )
-        return Redirect(started.checkout_url, status_code=303)
+        # Not a redirect: the page's CSP (form-action 'self') stops a form's redirect to another site, while a
+        # page that moves on by itself (meta refresh, or the link on it) is an ordinary navigation.
+        return await page(request, actor, "billing/top_up_redirect.html", {"checkout_url": started.checkout_url})
 
     @get("/{payment_id:int}")
     async def result(self, request: Request, actor: NamedDependency[Actor], payment_id: PathId) -> Response:

@@ -227,6 +227,11 @@ button{{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem}}</style></head><
         origin = urlsplit(session["success_url"])
         url = self.webhook_url or (f"{origin.scheme}://{origin.netloc}/payments/stripe/webhook")
         headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body, self.webhook_secret)}
+        target = urlsplit(url)
+        if target.hostname and target.hostname.endswith(".localhost"):
+            # RFC 6761: *.localhost is this machine, but the system resolver may not know the demo's names.
+            headers["Host"] = target.netloc
+            url = target._replace(netloc=f"127.0.0.1:{target.port or 80}").geturl()
         try:
             async with httpx.AsyncClient(timeout=10) as client:
                 answer = await client.post(url, content=body, headers=headers)

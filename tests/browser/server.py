@@ -45,6 +45,7 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
         "PORTAL_DEV": "1",
         "PORT": str(port),
         "PORTAL_STANDIN_SMS_PORT": str(free_port()),  # never the fixed demo port another run may hold
+        "PORTAL_STANDIN_PAYMENTS_PORT": str(free_port()),
         **env_overrides,
     }
     demo = subprocess.run(
