@@ -4,6 +4,7 @@ and webhooks signed as Stripe signs them, so the demo and the tests top up offli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import html
@@ -68,6 +69,7 @@ class StandInStripe:
         self.webhook_statuses: list[int] = []  # the portal's answer to each webhook sent, for tests to wait on
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._release = asyncio.Event()
         self._port = 0
         self._host = "127.0.0.1"
 
@@ -220,9 +222,14 @@ button{{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem}}</style></head><
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def release_late(self) -> None:
+        """Send the webhooks held back by ``late`` now, rather than when their delay runs out."""
+        self._release.set()
+
     async def _post(self, body: bytes, *, delay: float = 0) -> None:
         if delay:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._release.wait(), delay)
         session = msgspec.json.decode(body)["data"]["object"]
         origin = urlsplit(session["success_url"])
         url = self.webhook_url or (f"{origin.scheme}://{origin.netloc}/payments/stripe/webhook")
