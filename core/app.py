@@ -33,9 +33,9 @@ from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
-from core.billing.payment_controllers import PaymentsApi, PaymentWebhooks, TopUpPages
+from core.billing.payment_controllers import PaymentsApi, PaymentWebhooks, TopUpPages, live_balance
 from core.billing.schemas import LEDGER_KIND_LABELS
-from core.billing.services import balance_of
+from core.billing.services import balance_of, low_balance_of
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
@@ -151,6 +151,7 @@ def create_app(
     settings = settings or load_settings()
     load_plugins(settings.plugins)
     register_header_value("balance", balance_of)
+    register_header_value("low_balance", low_balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
     sender_requests.register()
     request_chain.add_decision_listener(mail_decision)
@@ -208,6 +209,7 @@ def create_app(
             TopUpPages,
             PaymentsApi,
             PaymentWebhooks,
+            live_balance,
             DevOutbox,
             healthz,
             metrics,

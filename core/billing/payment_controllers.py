@@ -12,6 +12,7 @@ from core.accounts.guards import request_portal
 from core.actor import Actor
 from core.billing import payments
 from core.billing.schemas import PaymentSystem, PaymentView, TopUpIn, TopUpStarted
+from core.billing.services import balance_of
 from core.errors import InvalidInput, PortalError
 from core.portal import Portal
 from core.providers import WebhookRequest
@@ -84,6 +85,12 @@ class TopUpPages(Controller):
         return await page(
             request, actor, "billing/top_up_result.html", {"payment": await payments.get_payment(actor, payment_id)}
         )
+
+
+@get("/balance", include_in_schema=False, media_type="text/plain")
+async def live_balance(actor: NamedDependency[Actor]) -> str:
+    """The header's balance, polled by the page so that a top up or a campaign's charge shows without reloading."""
+    return await balance_of(actor)
 
 
 class PaymentsApi(Controller):
