@@ -53,7 +53,7 @@ async def test_list_shows_columns_actions_and_filters(app, client_for):
     assert f'data-testid="cancel-{campaign.id}"' in html and f'data-testid="start-{campaign.id}"' in html
     assert 'data-confirm="Delete the campaign Spring sale?"' in html
     assert "Other &lt;b&gt;one&lt;/b&gt;" in html
-    assert "hx-trigger" not in html  # nothing in progress: no polling
+    assert 'hx-trigger="every 2s"' not in html  # nothing in progress: the table does not poll
     filtered = (await client.get("/campaigns?q=spring&status=scheduled")).text
     assert "Spring sale" in filtered and "Other &lt;b&gt;" not in filtered
     none = (await client.get("/campaigns?status=completed")).text
