@@ -3,7 +3,7 @@ signature check over the raw body."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import msgspec
 import stripe
@@ -26,6 +26,7 @@ TOLERANCE_SECONDS = 300
 MICROS = 1_000_000
 # Currencies Stripe counts in whole units; every other currency the portal uses has cents.
 ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF"})
+Status = Literal["succeeded", "canceled", "failed"]
 SUCCEEDED = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 
 
@@ -103,6 +104,7 @@ class StripePayments:
             event = msgspec.json.decode(request.body, type=StripeEvent)
         except msgspec.ValidationError:
             return None  # a signed event of another kind of object: no payment state in it
+        status: Status
         if event.type in SUCCEEDED and event.data.object.payment_status in ("paid", "no_payment_required"):
             status = "succeeded"
         elif event.type == "checkout.session.expired":
@@ -113,12 +115,12 @@ class StripePayments:
             return None
         return self._update(event, event.data.object, status)
 
-    def _update(self, event: StripeEvent, session: CheckoutSession, status: str) -> PaymentUpdate:
+    def _update(self, event: StripeEvent, session: CheckoutSession, status: Status) -> PaymentUpdate:
         currency = (session.currency or "").upper()
         raw_id = session.metadata.get("payment_id", "")
         return PaymentUpdate(
             vendor_payment_id=session.id,
-            status=status,  # type: ignore[arg-type]  # one of the Literal's values, chosen above
+            status=status,
             amount_micros=(session.amount_total or 0) * _minor_unit(currency),
             currency=currency,
             payment_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None,
