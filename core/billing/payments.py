@@ -168,20 +168,26 @@ async def receive_webhook(portal: Portal, provider_name: str, request: WebhookRe
     """
     provider = _provider(provider_name)
     accounts = await PaymentAccount.select().where(PaymentAccount.provider == provider_name).output(load_json=True)
+    # Every account whose secret verifies the call: two accounts may share one (the demo's stand-in, one Stripe
+    # account entered by two resellers), and the payment belongs to one of them.
+    verified: list[int] = []
+    update: PaymentUpdate | None = None
     for account in accounts:
         try:
             update = provider.parse_webhook(_account_info(account), request)
         except Unauthenticated:
             continue
-        if update is None:
-            return "ignored"
-        return await _apply(portal, account["id"], update)
-    raise InvalidInput("The webhook's signature does not verify", field="signature")
+        verified.append(account["id"])
+    if not verified:
+        raise InvalidInput("The webhook's signature does not verify", field="signature")
+    if update is None:
+        return "ignored"
+    return await _apply(portal, verified, update)
 
 
-async def _apply(portal: Portal, account_id: int, update: PaymentUpdate) -> WebhookOutcome:
-    # Only payments opened with the verifying account: one account's secret must not move another's payments.
-    mine = Payment.payment_account == account_id
+async def _apply(portal: Portal, account_ids: list[int], update: PaymentUpdate) -> WebhookOutcome:
+    # Only payments opened with a verifying account: one account's secret must not move another's payments.
+    mine = Payment.payment_account.is_in(account_ids)
     key = (
         Payment.id == update.payment_id if update.payment_id else Payment.vendor_payment_id == update.vendor_payment_id
     )

@@ -170,6 +170,13 @@ async def test_another_company_s_payments_are_missing(app, client_for, stand_in)
     world.b.payment_id = (await start(client_b, await api_token(client_b, world.b.end_user_admin)))["payment_id"]
     world.a.payment_id = (await start(client, headers))["payment_id"]
     assert (await client.get("/api/payments", headers=headers)).json()["total"] == 1
+    # Both resellers entered the same Stripe account: its events still reach tenant B's payment, and only it.
+    body = completed(
+        stand_in, next(s for s in stand_in.sessions.values() if s["metadata"]["payment_id"] == str(world.b.payment_id))
+    )
+    answer = await client.post(WEBHOOK, content=body, headers=signed(body, stand_in.webhook_secret))
+    assert answer.json()["result"] == "credited"
+    assert await balance_of(world.b.end_user_id) == to_micros("25.50") and await balance_of(world.a.end_user_id) == 0
     await sign_in(client, world.a.end_user_admin)
     assert await foreign_id_responses(app, client, world.b, headers, only={"payment_id"}) == {}
 
