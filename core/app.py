@@ -33,7 +33,13 @@ from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
-from core.billing.payment_controllers import PaymentsApi, PaymentWebhooks, TopUpPages, live_balance
+from core.billing.payment_controllers import (
+    PaymentAccountsApi,
+    PaymentsApi,
+    PaymentWebhooks,
+    TopUpPages,
+    live_balance,
+)
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.billing.services import balance_of, low_balance_of
 from core.campaigns.api import CampaignsApi
@@ -209,6 +215,7 @@ def create_app(
             TopUpPages,
             PaymentsApi,
             PaymentWebhooks,
+            PaymentAccountsApi,
             live_balance,
             DevOutbox,
             healthz,

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from core.accounts.guards import request_portal
+from core.accounts.guards import manager_guard, request_portal
 from core.actor import Actor
 from core.billing import payments
-from core.billing.schemas import PaymentSystem, PaymentView, TopUpIn, TopUpStarted
+from core.billing.schemas import (
+    PaymentAccountIn,
+    PaymentAccountUpdate,
+    PaymentAccountView,
+    PaymentSystem,
+    PaymentView,
+    TopUpIn,
+    TopUpStarted,
+)
 from core.billing.services import balance_of
 from core.errors import InvalidInput, PortalError
 from core.portal import Portal
@@ -114,6 +122,30 @@ class PaymentsApi(Controller):
     @get("/{payment_id:int}", summary="One top up and its status: pending, paid, canceled or failed")
     async def get_payment(self, actor: NamedDependency[Actor], payment_id: PathId) -> PaymentView:
         return await payments.get_payment(actor, payment_id)
+
+
+class PaymentAccountsApi(Controller):
+    """The payment systems an owner or reseller offers to the partners below it (BIL-9)."""
+
+    path = "/api/admin/payment-accounts"
+    guards = [manager_guard]
+    tags = ["Admin"]
+
+    @get("/", summary="Your payment accounts (keys never shown)")
+    async def list_accounts(self, actor: NamedDependency[Actor]) -> list[PaymentAccountView]:
+        return await payments.list_payment_accounts(actor)
+
+    @post("/", summary="Add a payment account (provider stripe: secret_key, webhook_secret, currency)")
+    async def create_account(
+        self, actor: NamedDependency[Actor], data: JSONBody[PaymentAccountIn]
+    ) -> PaymentAccountView:
+        return await payments.save_payment_account(actor, data)
+
+    @patch("/{account_id:int}", summary="Offer an account for new top ups, or stop offering it")
+    async def update_account(
+        self, actor: NamedDependency[Actor], account_id: PathId, data: JSONBody[PaymentAccountUpdate]
+    ) -> PaymentAccountView:
+        return await payments.set_payment_account_enabled(actor, account_id, data)
 
 
 class PaymentWebhooks(Controller):

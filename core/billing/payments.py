@@ -9,7 +9,15 @@ from typing import Any, Literal
 import msgspec
 
 from core.actor import Actor
-from core.billing.schemas import PaymentAccountIn, PaymentSystem, PaymentView, TopUpIn, TopUpStarted
+from core.billing.schemas import (
+    PaymentAccountIn,
+    PaymentAccountUpdate,
+    PaymentAccountView,
+    PaymentSystem,
+    PaymentView,
+    TopUpIn,
+    TopUpStarted,
+)
 from core.billing.services import change_balance
 from core.billing.tables import LedgerEntry, Payment, PaymentAccount
 from core.db import must_exist, write_transaction
@@ -45,7 +53,7 @@ def _ancestors(partner_path: str) -> list[int]:
     return ids[-2::-1]
 
 
-async def save_payment_account(actor: Actor, data: PaymentAccountIn) -> int:
+async def save_payment_account(actor: Actor, data: PaymentAccountIn) -> PaymentAccountView:
     """Add an account with a payment system for the partners below the actor's (owner and reseller admins)."""
     require_manager(actor)
     require_admin(actor, "set payment systems")
@@ -63,7 +71,31 @@ async def save_payment_account(actor: Actor, data: PaymentAccountIn) -> int:
         created_at=datetime.now(UTC),
     )
     await row.save()
-    return row.id
+    return _account_view(must_exist(await PaymentAccount.select().where(PaymentAccount.id == row.id).first()))
+
+
+def _account_view(row: dict[str, Any]) -> PaymentAccountView:
+    return PaymentAccountView(
+        id=row["id"], provider=row["provider"], name=row["name"], enabled=row["enabled"], created_at=row["created_at"]
+    )
+
+
+async def list_payment_accounts(actor: Actor) -> list[PaymentAccountView]:
+    """The payment accounts the actor's partner offers to the partners below it."""
+    require_manager(actor)
+    rows = await PaymentAccount.select().where(PaymentAccount.partner == actor.partner_id).order_by(PaymentAccount.id)
+    return [_account_view(r) for r in rows]
+
+
+async def set_payment_account_enabled(actor: Actor, account_id: int, data: PaymentAccountUpdate) -> PaymentAccountView:
+    """Offer an account for new top ups or stop offering it; another partner's account is a 404."""
+    require_manager(actor)
+    require_admin(actor, "set payment systems")
+    mine = (PaymentAccount.id == account_id) & (PaymentAccount.partner == actor.partner_id)
+    if not await PaymentAccount.exists().where(mine):
+        raise NotFound("Payment account")
+    await PaymentAccount.update({PaymentAccount.enabled: data.enabled}).where(mine)
+    return _account_view(must_exist(await PaymentAccount.select().where(mine).first()))
 
 
 async def payment_systems(actor: Actor) -> list[PaymentSystem]:

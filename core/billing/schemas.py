@@ -76,6 +76,22 @@ class PaymentAccountIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     enabled: bool = True
 
 
+class PaymentAccountUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Turn an account on or off for new top ups; webhooks of payments already opened with it still apply."""
+
+    enabled: bool
+
+
+class PaymentAccountView(msgspec.Struct, kw_only=True):
+    """A payment account as its owner sees it: never its keys."""
+
+    id: int
+    provider: str
+    name: str
+    enabled: bool
+    created_at: datetime
+
+
 class PaymentSystem(msgspec.Struct, kw_only=True):
     """A payment system the acting partner can top up with."""
 

@@ -201,3 +201,34 @@ async def test_the_top_up_page_sends_the_payer_to_the_checkout_and_shows_the_res
     await client.post(WEBHOOK, content=body, headers=signed(body, stand_in.webhook_secret))
     done = await client.get(f"/top-up/{payment_id}")
     assert "Payment of 40.00 EUR received. Your balance is now 40.00 EUR." in done.text
+
+
+async def test_resellers_manage_their_payment_accounts_and_a_disabled_one_is_not_offered(app, client_for, stand_in):
+    world = await make_world()
+    reseller = client_for(world.a.host)
+    headers = await api_token(reseller, world.a.reseller_admin)
+    url = "/api/admin/payment-accounts"
+    bad = await reseller.post(url, headers=headers, json={"provider": "stripe", "name": "Cards", "settings": {}})
+    assert bad.status_code == 422 and bad.json()["field"] == "settings"
+    unknown = await reseller.post(url, headers=headers, json={"provider": "paypal", "name": "PP", "settings": {}})
+    assert unknown.status_code == 404
+    created = await reseller.post(
+        url, headers=headers, json={"provider": "stripe", "name": "Cards", "settings": stand_in.connection_settings()}
+    )
+    assert created.status_code == 201, created.text
+    account = created.json()
+    assert "settings" not in account and account["enabled"] is True
+    assert [a["id"] for a in (await reseller.get(url, headers=headers)).json()] == [account["id"]]
+    company = await api_token(reseller, world.a.end_user_admin)
+    assert [s["name"] for s in (await reseller.get("/api/payments/systems", headers=company)).json()] == ["Cards"]
+    off = await reseller.patch(f"{url}/{account['id']}", headers=headers, json={"enabled": False})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert (await reseller.get("/api/payments/systems", headers=company)).json() == []
+    assert (await reseller.get(url, headers=company)).status_code == 404  # end users have no Admin Panel
+    operator = await api_token(reseller, world.a.reseller_operator)
+    assert (await reseller.patch(f"{url}/{account['id']}", headers=operator, json={"enabled": True})).status_code == 403
+    # Tenant B's reseller reaches none of tenant A's accounts.
+    other = client_for(world.b.host)
+    world.a.account_id = account["id"]
+    other_headers = await api_token(other, world.b.reseller_admin)
+    assert await foreign_id_responses(app, other, world.a, other_headers, only={"account_id"}) == {}
