@@ -33,8 +33,15 @@ from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
+from core.billing.payment_controllers import (
+    PaymentAccountsApi,
+    PaymentsApi,
+    PaymentWebhooks,
+    TopUpPages,
+    live_balance,
+)
 from core.billing.schemas import LEDGER_KIND_LABELS
-from core.billing.services import balance_of
+from core.billing.services import balance_of, low_balance_of
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
@@ -160,6 +167,7 @@ def create_app(
     settings = settings or load_settings()
     load_plugins(settings.plugins)
     register_header_value("balance", balance_of)
+    register_header_value("low_balance", low_balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
     register_portal_lookup(resolver.cached)
     sender_requests.register()
@@ -223,6 +231,11 @@ def create_app(
             *BILLING_ROUTES,
             FinancePages,
             FinanceApi,
+            TopUpPages,
+            PaymentsApi,
+            PaymentWebhooks,
+            PaymentAccountsApi,
+            live_balance,
             DevOutbox,
             healthz,
             metrics,
@@ -241,7 +254,7 @@ def create_app(
             secret=settings.secret_key,
             cookie_secure=settings.cookie_secure,
             cookie_httponly=False,
-            exclude=["/api/", "/healthz", "/hooks/"],
+            exclude=["/api/", "/healthz", "/hooks/", "/payments/"],
         ),
         exception_handlers={PortalError: portal_error, HTTPException: http_error, Exception: internal_error},
         openapi_config=OpenAPIConfig(

@@ -181,7 +181,10 @@ COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] =
     "migrate": (cmd_migrate, "apply database migrations of core and plugins"),
     "demo": (cmd_demo, "seed demo data once and print the demo accounts"),
     "createowner": (cmd_createowner, "create the system owner and its first admin"),
-    "simulate": (cmd_simulate, "run a channel's vendor stand-in (e.g. `portal simulate sms`) until Ctrl-C"),
+    "simulate": (
+        cmd_simulate,
+        "run a vendor stand-in (`portal simulate sms`, `portal simulate payments`) until Ctrl-C",
+    ),
 }
 
 

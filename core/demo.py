@@ -12,10 +12,10 @@ from core.accounts.bootstrap import create_owner, owner_actor
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import User
 from core.actor import Actor
-from core.billing import rates
+from core.billing import payments, rates
 from core.billing import services as billing
 from core.billing.rate_schemas import RateIn, RatePlanCreate
-from core.billing.schemas import BalanceAdjustment
+from core.billing.schemas import BalanceAdjustment, PaymentAccountIn
 from core.contacts.groups import create_group
 from core.contacts.schemas import ContactIn, GroupIn
 from core.contacts.services import create_contact
@@ -38,9 +38,11 @@ class DemoAccount(msgspec.Struct, kw_only=True):
     partner: str
 
 
+STAND_IN_PAYMENTS_PORT = 12111  # the payment system stand-in's, unless PORTAL_STANDIN_PAYMENTS_PORT
 STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here, unless PORTAL_STANDIN_SMS_PORT
 STAND_IN_VIBER_PORT = 8781  # … and the stand-in Viber aggregator here, unless PORTAL_STANDIN_VIBER_PORT
-STAND_IN_PORTS = {"sms": STAND_IN_SMSC_PORT, "viber": STAND_IN_VIBER_PORT}  # `portal simulate`'s defaults
+# `portal simulate`'s default ports, the demo's.
+STAND_IN_PORTS = {"sms": STAND_IN_SMSC_PORT, "viber": STAND_IN_VIBER_PORT, "payments": STAND_IN_PAYMENTS_PORT}
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -145,6 +147,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             await rates.assign_plan(owner, viber.id, skyline.id)
             await rates.assign_plan(owner, viber.id, acme.id)
         await seed_sending(owner, acme.id)
+        await seed_payments(owner)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
     return [
         DemoAccount(
@@ -207,3 +210,21 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
             "webhook_secret": "viber-demo-secret",
         }
         await create_connection(owner, ConnectionIn(channel="viber", name="Stand-in Viber", settings=viber))
+
+
+async def seed_payments(owner: Actor) -> None:
+    """The owner's payment account, on the local Stripe stand-in: its partners (and theirs, whose own provider
+    offers none) top up through it."""
+    if "stripe" not in registries().payment_providers:
+        return
+    port = int(os.environ.get("PORTAL_STANDIN_PAYMENTS_PORT") or STAND_IN_PAYMENTS_PORT)
+    # The stand-in's own test key and signing secret (plugins/payments/stand_in.py), as Stripe's dashboard shows them.
+    settings = {
+        "secret_key": "sk_test_standin",
+        "webhook_secret": "whsec_standin",
+        "currency": "EUR",
+        "api_base": f"http://127.0.0.1:{port}",
+    }
+    await payments.save_payment_account(
+        owner, PaymentAccountIn(provider="stripe", name="Card payments (stand-in)", settings=settings)
+    )

@@ -287,7 +287,7 @@ class PaymentUpdate(msgspec.Struct, frozen=True, kw_only=True):
     ``payment_id``, the id given in CheckoutRequest, else by ``vendor_payment_id``) and emits PaymentSettled."""
 
     vendor_payment_id: str
-    status: Literal["succeeded", "failed", "refunded"]
+    status: Literal["succeeded", "canceled", "failed", "refunded"]
     amount_micros: int
     currency: str
     payment_id: int | None = None

@@ -46,6 +46,10 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
     # make_world makes no request: tests that need one set t.request_id (tests/core/senders/test_sender_requests.py).
     "request_id": lambda t: getattr(t, "request_id", 2_000_000_000),
+    # Top ups: tests/core/billing/test_payments.py sets t.payment_id to a real one of each tenant.
+    "payment_id": lambda t: getattr(t, "payment_id", 2_000_000_000),
+    # Payment accounts belong to the owner or a reseller: tests/core/billing/test_payments.py sets t.account_id.
+    "account_id": lambda t: getattr(t, "account_id", 2_000_000_000),
     "index": lambda t: 0,  # not an id: the first document of a request
     # make_world makes no EDR export: tests/core/statistics/test_exports.py sets t.export_id to a real one.
     "export_id": lambda t: getattr(t, "export_id", 2_000_000_000),
@@ -65,6 +69,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/admin/partners/{partner_id:int}/users"): {
         "json": {"email": "intruder@x.test", "first_name": "I", "last_name": "N", "password": "0123456789ab"}
     },
+    ("PATCH", "/api/admin/payment-accounts/{account_id:int}"): {"json": {"enabled": False}},
     ("POST", "/api/admin/partners/{partner_id:int}/balance-adjustments"): {
         "json": {"amount": "10", "reason": "stolen"}
     },

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
 from core.actor import Role
+from core.money import check_amount
 from core.tenancy.schemas import Email
 
 PersonName = Annotated[str, Meta(min_length=1, max_length=60)]
@@ -58,3 +60,8 @@ class ProfileUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     timezone: Annotated[str, Meta(min_length=1, max_length=60)] = "UTC"
     theme: Literal["light", "dark"] = "light"
     language: Literal["en", "es", "ru", "tr"] = "en"
+    low_balance_alert: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.low_balance_alert is not None:
+            check_amount(self.low_balance_alert, "low_balance_alert")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -18,6 +19,7 @@ from core.actor import Actor
 from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, PortalError, Unauthenticated
 from core.mail.services import send_mail
+from core.money import from_micros, to_micros
 from core.portal import Portal
 from core.settings import Settings
 from core.tenancy import audit
@@ -276,8 +278,15 @@ async def update_profile(actor: Actor, data: ProfileUpdate, custom: dict[str, st
             User.theme: data.theme,
             User.language: data.language,
             User.custom_fields: values,
+            User.low_balance_alert: None if data.low_balance_alert is None else to_micros(data.low_balance_alert),
         }
     ).where(User.id == actor.user_id)
+
+
+async def low_balance_alert(actor: Actor) -> Decimal | None:
+    """The balance below which the user wants a warning on every page; None for no warning."""
+    row = must_exist(await User.select(User.low_balance_alert).where(User.id == actor.user_id).first())
+    return None if row["low_balance_alert"] is None else from_micros(row["low_balance_alert"])
 
 
 async def custom_fields(actor: Actor) -> dict[str, str]:

@@ -22,6 +22,9 @@ class User(Table, tablename="portal_user"):
     active = Boolean(default=True)
     language = Varchar(length=2, default="en")
     theme = Varchar(length=5, default="light", help_text="light or dark")
+    low_balance_alert = BigInt(
+        null=True, default=None, help_text="Micro-units; a banner warns while the company's balance is below it"
+    )
     date_format = Varchar(length=20, default="YYYY-MM-DD")
     timezone = Varchar(length=60, default="UTC")
     totp_secret = Varchar(length=64, default="")

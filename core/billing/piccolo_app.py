@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from core.billing.tables import LedgerEntry, PlanAssignment, Rate, RatePlan
+from core.billing.tables import LedgerEntry, Payment, PaymentAccount, PlanAssignment, Rate, RatePlan
 
 APP_CONFIG = AppConfig(
     app_name="billing",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[LedgerEntry, RatePlan, Rate, PlanAssignment],
+    table_classes=[LedgerEntry, RatePlan, Rate, PlanAssignment, PaymentAccount, Payment],
     migration_dependencies=["core.tenancy.piccolo_app", "core.accounts.piccolo_app"],
     commands=[],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.accounts.tables import User
 from core.actor import Actor
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.billing.tables import LedgerEntry
@@ -120,3 +121,18 @@ async def balance_of(actor: Actor) -> str:
         await Partner.select(Partner.balance, Partner.currency).where(Partner.id == actor.partner_id).first()
     )
     return format_money(row["balance"], row["currency"])
+
+
+async def low_balance_of(actor: Actor) -> str:
+    """The user's warning threshold, formatted, while the company's balance is below it; else empty."""
+    row = await User.select(User.low_balance_alert).where(User.id == actor.user_id).first()
+    if row is None or row["low_balance_alert"] is None:
+        return ""
+    partner = must_exist(
+        await Partner.select(Partner.balance, Partner.currency).where(Partner.id == actor.partner_id).first()
+    )
+    return (
+        format_money(row["low_balance_alert"], partner["currency"])
+        if partner["balance"] < row["low_balance_alert"]
+        else ""
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -65,3 +65,35 @@ class PlanAssignment(Table, tablename="rate_plan_assignment"):
     slot = Varchar(length=60, unique=True)
     assigned_by = Varchar(length=254, default="")
     assigned_at = Timestamptz()
+
+
+class PaymentAccount(Table, tablename="payment_account"):
+    """An account with a payment system that a partner (the owner or a reseller) sets for the partners below it."""
+
+    id: Serial
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    provider = Varchar(length=40, help_text="A registered payment provider's name: stripe, …")
+    name = Varchar(length=120)
+    settings = JSON(default={}, help_text="Decodes to the provider's settings_type; holds its secrets")
+    enabled = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class Payment(Table, tablename="payment"):
+    """One top-up through a payment system (BIL-9): pending until the provider confirms, then credited once."""
+
+    id: Serial
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, index=True)
+    payment_account = ForeignKey(references=PaymentAccount, on_delete=OnDelete.restrict, index=True)
+    provider = Varchar(length=40)
+    amount = BigInt(help_text="Micro-units of the partner's currency")
+    currency = Varchar(length=3)
+    status = Varchar(length=10, default="pending", help_text="pending, paid, canceled or failed")
+    vendor_payment_id = Varchar(length=255, null=True, default=None, unique=True)
+    initiator_id = Integer(null=True, default=None)
+    initiator_email = Varchar(length=254, default="")
+    ledger_entry_id = Integer(null=True, default=None, help_text="The credit's ledger row once paid")
+    created_at = Timestamptz(index=True)
+    paid_at = Timestamptz(null=True, default=None)

@@ -64,6 +64,10 @@ class CostPreview(msgspec.Struct, kw_only=True):
     total: Decimal
     currency: str
     billing_mode: str
+    available: Decimal = Decimal(0)
+    """The company's balance plus its credit limit, now."""
+    over_balance: bool = False
+    """The total exceeds ``available``: the campaign would pause when the money runs out."""
 
 
 class CampaignView(msgspec.Struct, kw_only=True):

@@ -471,7 +471,12 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         for k, v in sorted(lines.items())
     ]
     total = sum((line.total for line in items), start=from_micros(0))
-    partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
+    partner = must_exist(
+        await Partner.select(Partner.currency, Partner.balance, Partner.credit_limit)
+        .where(Partner.id == actor.partner_id)
+        .first()
+    )
+    available = from_micros(partner["balance"] + partner["credit_limit"])
     return CostPreview(
         recipients=len(allowed),
         stop_listed=len(stopped),
@@ -481,6 +486,8 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         total=total,
         currency=prices.currency if prices else partner["currency"],
         billing_mode=prices.mode if prices else "",
+        available=available,
+        over_balance=total > available,
     )
 
 

@@ -6,6 +6,9 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
+from core.billing.tables import PaymentAccount
 from core.dispatch.connections import enabled_connections
 from core.portal import Portal
 from core.providers import StandIn
@@ -30,6 +33,30 @@ async def start_local_stand_ins(portal: Portal) -> list[StandIn]:
                 continue
             log.info("stand-in for %s listening on %s:%s", channel, host, port)
             started.append(stand_in)
+    return started + await _start_payment_stand_ins(portal)
+
+
+async def _start_payment_stand_ins(portal: Portal) -> list[StandIn]:
+    """The payment system stand-in (`portal simulate payments`) on the port of each payment account whose API
+    address is this machine (the demo's)."""
+    stand_in_type = portal.registries.stand_ins.get("payments")
+    if stand_in_type is None:
+        return []
+    started: list[StandIn] = []
+    accounts = await PaymentAccount.select(PaymentAccount.settings).where(PaymentAccount.enabled.eq(True))
+    bases = {str(msgspec.json.decode(a["settings"] or "{}").get("api_base") or "") for a in accounts}
+    for base in sorted(bases):
+        address = urlsplit(base)
+        if address.hostname not in LOCAL_HOSTS or not address.port:
+            continue
+        stand_in = stand_in_type()
+        try:
+            await stand_in.start(address.hostname, address.port)
+        except OSError as exc:
+            log.warning("payments stand-in on %s not started: %s", base, exc)
+            continue
+        log.info("payments stand-in listening on %s", base)
+        started.append(stand_in)
     return started
 
 

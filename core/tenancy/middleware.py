@@ -10,8 +10,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from core.errors import NotFound
 from core.tenancy.resolver import parse_host, resolver
 
-# Paths that work before any portal exists or for any host: health probes, metrics and shared static files.
-HOSTLESS_PREFIXES = ("/healthz", "/metrics", "/static/", "/theme/")
+# Paths that work before any portal exists or for any host: health probes, metrics, shared static files, and
+# payment systems' webhooks (one endpoint per payment account, whichever portal host it was given).
+HOSTLESS_PREFIXES = ("/healthz", "/metrics", "/static/", "/theme/", "/payments/")
 # Vendor webhooks belong to no portal: their host is never resolved (core/dispatch/webhooks.py).
 NO_PORTAL_PREFIX = "/hooks/"
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import msgspec
-
-from core import PaymentProvider, hookimpl
-from plugins.payments.provider import SandboxPayments
-from plugins.payments.schemas import SandboxPaymentSettings
+from core import PaymentProvider, StandIn, hookimpl
+from plugins.payments.provider import StripePayments
+from plugins.payments.stand_in import StandInStripe
 
 
 @hookimpl
 def register_payment_providers(register: Callable[[PaymentProvider], None]) -> None:
-    register(SandboxPayments())
+    register(StripePayments())
 
 
 @hookimpl
-def register_settings(register: Callable[[str, type[msgspec.Struct]], None]) -> None:
-    register("payments", SandboxPaymentSettings)
+def register_stand_ins(register: Callable[[type[StandIn]], None]) -> None:
+    register(StandInStripe)

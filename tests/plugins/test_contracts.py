@@ -8,7 +8,8 @@ import pytest
 
 from core import ChannelProvider, PaymentProvider, Shortener, StandIn
 from core.providers import Registry
-from plugins.payments.provider import SandboxPayments
+from plugins.payments.provider import StripePayments
+from plugins.payments.stand_in import StandInStripe
 from plugins.shortener.provider import LocalShortener
 from plugins.sms.provider import SmsChannel
 from plugins.sms.simulator import StandInSmsc
@@ -22,7 +23,7 @@ def test_channels_meet_the_channel_contract(provider: Any) -> None:
     assert isinstance(provider, ChannelProvider)
 
 
-@pytest.mark.parametrize("provider", [SandboxPayments(), FakePay()])
+@pytest.mark.parametrize("provider", [StripePayments(), FakePay()])
 def test_payment_providers_meet_the_payment_contract(provider: Any) -> None:
     assert isinstance(provider, PaymentProvider)
 
@@ -32,7 +33,7 @@ def test_shorteners_meet_the_shortener_contract(provider: Any) -> None:
     assert isinstance(provider, Shortener)
 
 
-@pytest.mark.parametrize("stand_in", [StandInSmsc(), TelegramStandIn()])
+@pytest.mark.parametrize("stand_in", [StandInSmsc(), StandInStripe(), TelegramStandIn()])
 def test_stand_ins_meet_the_stand_in_contract(stand_in: Any) -> None:
     assert isinstance(stand_in, StandIn)
 

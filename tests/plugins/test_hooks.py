@@ -94,7 +94,7 @@ def test_hook_register_channels(fake_plugin):
 def test_hook_register_payment_providers(fake_plugin):
     from core.plugins import registries
 
-    assert registries().payment_providers.names() == ["fakepay", "sandbox"]
+    assert registries().payment_providers.names() == ["fakepay", "stripe"]
 
 
 def test_hook_register_shorteners(fake_plugin):
@@ -195,7 +195,7 @@ def _events():
             campaign_id=3, partner_id=2, old_status="scheduled", new_status="in_progress"
         ),
         "payment_settled": PaymentSettled(
-            payment_id=4, partner_id=2, provider="sandbox", amount_micros=10_000_000, currency="EUR"
+            payment_id=4, partner_id=2, provider="stripe", amount_micros=10_000_000, currency="EUR"
         ),
         "link_clicked": LinkClicked(link_id=5, partner_id=2, campaign_id=None, clicked_at=now, os="Android"),
     }

@@ -37,6 +37,7 @@ class AccountPages(Controller):
                 "error": error,
                 "fields": site.registration_fields,
                 "custom": await services.custom_fields(actor),
+                "low_balance_alert": await services.low_balance_alert(actor),
                 "languages": site.languages,
             },
             status_code=status_code,

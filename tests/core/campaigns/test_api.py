@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
@@ -112,3 +113,15 @@ async def test_session_token_works_and_the_schema_lists_the_routes(client_for):
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     for path in ("/api/campaigns", "/api/campaigns/preview", "/api/campaigns/{campaign_id}", "/api/edrs"):
         assert path in paths, sorted(paths)
+
+
+async def test_preview_warns_when_the_cost_exceeds_the_balance_plus_credit(client_for):
+    world, client, headers = await api(client_for)
+    data = (await client.post("/api/campaigns/preview", json=body(world), headers=headers)).json()
+    assert Decimal(data["total"]) > 0 and data["available"] == "0" and data["over_balance"] is True
+    owner = await api_token(client_for(world.owner_host), "owner@main.test")
+    await client_for(world.owner_host).patch(
+        f"/api/admin/partners/{world.a.end_user_id}", headers=owner, json={"credit_limit": data["total"]}
+    )
+    covered = (await client.post("/api/campaigns/preview", json=body(world), headers=headers)).json()
+    assert covered["available"] == data["total"] and covered["over_balance"] is False

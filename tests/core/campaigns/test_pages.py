@@ -53,7 +53,7 @@ async def test_list_shows_columns_actions_and_filters(app, client_for):
     assert f'data-testid="cancel-{campaign.id}"' in html and f'data-testid="start-{campaign.id}"' in html
     assert 'data-confirm="Delete the campaign Spring sale?"' in html
     assert "Other &lt;b&gt;one&lt;/b&gt;" in html
-    assert "hx-trigger" not in html  # nothing in progress: no polling
+    assert 'hx-trigger="every 2s"' not in html  # nothing in progress: the table does not poll
     filtered = (await client.get("/campaigns?q=spring&status=scheduled")).text
     assert "Spring sale" in filtered and "Other &lt;b&gt;" not in filtered
     none = (await client.get("/campaigns?status=completed")).text
@@ -162,6 +162,8 @@ async def test_wizard_to_a_group_schedules_with_preview_and_refuses_the_past(app
     )
     assert step3.status_code == 200 and 'data-testid="cost-preview"' in step3.text
     assert "1 recipient" in step3.text and 'data-testid="utc"' in step3.text
+    # The company's balance is 0 with no credit: the preview warns and offers the top up.
+    assert "The cost exceeds what your balance and credit allow (0.00 EUR)" in step3.text
     assert "08:00 UTC" in step3.text or "09:00 UTC" in step3.text  # Madrid is UTC+2 in summer, +1 in winter
     past = await post_form(
         client,
