@@ -111,6 +111,7 @@ async def exported(actor: object) -> dict[str, object]:
 
     import xlsxwriter
 
+    from core.db import newest_first
     from core.dispatch.tables import Edr
     from core.settings import load_settings
     from core.statistics import exports
@@ -143,14 +144,14 @@ async def exported(actor: object) -> dict[str, object]:
     started = time.perf_counter()
     with base.with_suffix(".csv").open("w", newline="") as out:
         writer = csv.writer(out)
-        async for rows in exports._batches(where):
+        async for rows in newest_first(Edr, where, exports.EXPORT_BATCH):
             writer.writerows([[r[c] if r[c] is not None else "" for c in names] for r in rows])
     figures["raw_csv_s"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
     book = xlsxwriter.Workbook(str(base.with_suffix(".xlsx")), {"constant_memory": True})
     sheet, line = book.add_worksheet(), 0
-    async for rows in exports._batches(where):
+    async for rows in newest_first(Edr, where, exports.EXPORT_BATCH):
         for r in rows:
             sheet.write_row(line, 0, [str(r[c]) if r[c] is not None else "" for c in names])
             line += 1

@@ -12,10 +12,12 @@ import asyncpg
 import msgspec
 from piccolo.columns.combination import Where
 from piccolo.columns.operators.comparison import ComparisonOperator
+from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from core.settings import Settings
 
@@ -90,6 +92,20 @@ def unique_or(error: Exception) -> Iterator[None]:
         if "UNIQUE" not in str(exc):
             raise
         raise error from None
+
+
+async def newest_first(table: type[Table], where: Combinable, size: int) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of ``table`` matching ``where``, newest first, ``size`` at a time: keyset pages by id (no OFFSET,
+    so the last page costs what the first does), for exports that stream millions of rows."""
+    key = table._meta.primary_key
+    last: int | None = None
+    while True:
+        query = table.select().where(where if last is None else where & (key < last))
+        rows = await query.order_by(key, ascending=False).limit(size)
+        if not rows:
+            return
+        last = rows[-1][key._meta.name]
+        yield rows
 
 
 def refresh_app_registry() -> None:

@@ -18,7 +18,7 @@ from core.actor import Actor
 from core.billing.schemas import LEDGER_KIND_LABELS, LedgerView
 from core.billing.services import ledger_view
 from core.billing.tables import LedgerEntry
-from core.db import json_value
+from core.db import json_value, newest_first
 from core.errors import NotFound
 from core.money import from_micros
 from core.tenancy.scope import owned, require_admin
@@ -163,15 +163,8 @@ def _cells(entry: FinanceEntry, actor: Actor) -> list[list[str]]:
 
 
 async def _batches(actor: Actor, f: FinanceFilter) -> AsyncIterator[list[list[str]]]:
-    """Every matching change as export rows, newest first, read EXPORT_BATCH at a time by id."""
-    where = _where(actor, f)
-    last: int | None = None
-    while True:
-        query = LedgerEntry.select().where(where if last is None else where & (LedgerEntry.id < last))
-        rows = await query.order_by(LedgerEntry.id, ascending=False).limit(EXPORT_BATCH)
-        if not rows:
-            return
-        last = rows[-1]["id"]
+    """Every matching change as export rows, newest first, EXPORT_BATCH at a time."""
+    async for rows in newest_first(LedgerEntry, _where(actor, f), EXPORT_BATCH):
         yield [cells for row in rows for cells in _cells(_entry(row), actor)]
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from piccolo.custom_types import Combinable
 
 from core.accounts.services import load_actor
 from core.actor import Actor
 from core.campaigns.tables import Campaign
-from core.db import json_value, must_exist
+from core.db import json_value, must_exist, newest_first
 from core.dispatch.tables import Edr
 from core.errors import Conflict, InvalidInput, NotFound
 from core.mail.request_notices import site_of
@@ -222,17 +221,6 @@ def _cells(
     return [neutralise(str(values[c] if c in values else row[c] if row[c] is not None else "")) for c in columns]
 
 
-async def _batches(where: Combinable) -> Any:
-    last: int | None = None
-    while True:
-        query = Edr.select().where(where if last is None else where & (Edr.id < last))
-        rows = await query.order_by(Edr.id, ascending=False).limit(EXPORT_BATCH)
-        if not rows:
-            return
-        last = rows[-1]["id"]
-        yield rows
-
-
 async def _campaigns(actor: Actor, ids: set[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
@@ -271,7 +259,7 @@ async def _write(task: dict[str, Any], actor: Actor, path: Path) -> None:
         out = await asyncio.to_thread(_CsvFile, path, headers)
     written = 0
     try:
-        async for rows in _batches(where):
+        async for rows in newest_first(Edr, where, EXPORT_BATCH):
             campaigns = await _campaigns(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
             await asyncio.to_thread(out.write, [_cells(r, columns, campaigns, actor) for r in rows])
             written += len(rows)

@@ -17,7 +17,7 @@ from core.tenancy.scope import owned
 from core.web.pagination import Page, paginate
 
 
-async def campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
+async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await Campaign.select(Campaign.id, Campaign.name).where(
@@ -82,7 +82,7 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
     where = edr_where(actor, f)
     found = await paginate(Edr.select().order_by(Edr.id, ascending=False), where, page=f.page, per_page=f.per_page)
     rows = found.items
-    names = await campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
+    names = await _campaign_names(actor, {r["campaign"] for r in rows if r["campaign"] is not None})
     return found.with_items([_view(r, names, actor.currency) for r in rows])
 
 
@@ -91,5 +91,5 @@ async def get_edr(actor: Actor, edr_id: int) -> EdrView:
     row = await Edr.select().where((Edr.id == edr_id) & owned(Edr, actor)).first()
     if row is None:
         raise NotFound("Message record")
-    names = await campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())
+    names = await _campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())
     return _view(row, names, actor.currency)

@@ -108,21 +108,21 @@ async def test_a_task_cancelled_midway_leaves_no_file_and_can_be_restarted(app, 
     actor = await actor_of(world.a)
     portal = app.state.portal
     task = (await ExportTask.insert(_waiting(actor)).returning(ExportTask.id))[0]["id"]
-    batches = exports._batches
+    batches = exports.newest_first
 
-    async def cancelled_after_the_first_batch(where):
-        async for rows in batches(where):
+    async def cancelled_after_the_first_batch(table, where, size):
+        async for rows in batches(table, where, size):
             yield rows
             await exports.cancel_export(actor, task)
 
-    monkeypatch.setattr(exports, "_batches", cancelled_after_the_first_batch)
+    monkeypatch.setattr(exports, "newest_first", cancelled_after_the_first_batch)
     folder = Path(portal.settings.var_dir) / "exports"
     before = set(folder.rglob("*"))
     assert await exports.run_export(portal, task) == "cancelled"
     assert set(folder.rglob("*")) - before <= {folder, folder / str(actor.partner_id)}  # the folder, no file
     row = await ExportTask.select().where(ExportTask.id == task).first()
     assert row["status"] == "cancelled" and row["file_path"] == ""
-    monkeypatch.setattr(exports, "_batches", batches)
+    monkeypatch.setattr(exports, "newest_first", batches)
 
     client = client_for(world.a.host)
     headers = await api_token(client, world.a.end_user_admin)
