@@ -28,6 +28,7 @@ from core.web.periods import day_range, today
 
 Period = Literal["today", "7d", "30d", "90d"]
 PERIOD_DAYS: dict[str, int] = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
+MAX_LISTED_PARTNERS = 1_000
 PERIODS = {"today": N_("Today"), "7d": N_("7 days"), "30d": N_("30 days"), "90d": N_("90 days")}
 STATUS_LABELS = {
     "PREPARED": N_("Prepared"),
@@ -84,8 +85,9 @@ class Dashboard(msgspec.Struct, kw_only=True):
     plans: list[Plan]
 
 
-async def _scope(actor: Actor, client_id: int | None) -> tuple[list[int], set[str], list[Client]]:
-    """Partner ids counted, their currencies, and the clients a manager may pick from."""
+async def _scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], list[Client]]:
+    """The partners counted (ids, or a sub-select of a manager's subtree), their currencies, and the clients a
+    manager may pick from."""
     if client_id is not None:
         row = await visible_partner(actor, client_id)  # another tenant's id is a 404
         clients = await _clients(actor) if actor.is_partner_manager else []
@@ -93,7 +95,12 @@ async def _scope(actor: Actor, client_id: int | None) -> tuple[list[int], set[st
     if not actor.is_partner_manager:
         return [actor.partner_id], {actor.currency}, []
     rows = await Partner.select(Partner.id, Partner.currency).where(in_subtree(actor))
-    return [int(r["id"]) for r in rows], {str(r["currency"]) for r in rows}, await _clients(actor)
+    currencies = {str(r["currency"]) for r in rows}
+    if len(rows) <= MAX_LISTED_PARTNERS:
+        return [int(r["id"]) for r in rows], currencies, await _clients(actor)
+    # A statement holds at most 32,767 parameters on PostgreSQL; a sub-select has no limit but lets the planner
+    # leave the (partner, created_at) index, so small subtrees keep their list.
+    return Partner.select(Partner.id).where(in_subtree(actor)), currencies, await _clients(actor)
 
 
 async def _clients(actor: Actor) -> list[Client]:
@@ -122,7 +129,7 @@ async def _grouped(where: Any) -> list[dict[str, Any]]:
     )
 
 
-async def _last_campaign(partner_ids: list[int], money: bool) -> LastCampaign | None:
+async def _last_campaign(partner_ids: Any, money: bool) -> LastCampaign | None:
     row = await (
         Campaign.select(Campaign.id, Campaign.name, Campaign.status)
         .where(Campaign.partner.is_in(partner_ids))
