@@ -22,7 +22,7 @@ from core.db import engine
 from core.errors import InvalidInput
 from core.plugins import registries
 from core.portal import Portal
-from core.statistics.dashboard import PERIODS, STATUS_LABELS, Period, dashboard
+from core.statistics.dashboard import OTHER_SENDERS, PERIODS, STATUS_LABELS, Period, dashboard
 from core.web.i18n import LANGUAGE_COOKIE, N_
 from core.web.params import QueryId
 from core.web.shell import page
@@ -48,6 +48,7 @@ class ShellPages(Controller):
                 "d": numbers,
                 "periods": PERIODS,
                 "status_labels": STATUS_LABELS,
+                "other_senders": OTHER_SENDERS,
                 "channels": {c.name: c.label for c in registries().channels},
             },
         )

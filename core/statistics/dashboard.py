@@ -1,6 +1,6 @@
-"""The dashboard's numbers (DSH-1): messages by status and by channel over a period, the last campaign, the plans.
+"""The dashboard's numbers (DSH-1): messages by status and by channel, MO by channel and sender ID, the last campaign.
 
-Counted straight from the EDRs with the ``edr (partner, created_at)`` index: one grouped query per graph. Partner
+Counted straight from the EDRs and MO rows with their ``(partner, time)`` indexes: one grouped query per table. Partner
 managers see their whole subtree, or one client of it. Costs add up only within one currency, so a subtree whose
 clients bill in several currencies shows counts and asks for a client before it shows money.
 """
@@ -18,7 +18,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from core.actor import Actor
 from core.billing.tables import PlanAssignment
 from core.campaigns.tables import Campaign
-from core.dispatch.tables import Edr
+from core.dispatch.tables import Edr, InboundRecord
 from core.money import from_micros
 from core.statistics.schemas import EDR_STATUSES
 from core.tenancy.scope import in_subtree, visible_partner
@@ -29,6 +29,9 @@ from core.web.periods import day_range, today
 Period = Literal["today", "7d", "30d", "90d"]
 PERIOD_DAYS: dict[str, int] = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 MAX_LISTED_PARTNERS = 1_000
+# The MO graph by sender ID names the busiest ones and adds the rest up, so a partner with many stays readable.
+TOP_SENDERS = 10
+OTHER_SENDERS = "other"
 PERIODS = {"today": N_("Today"), "7d": N_("7 days"), "30d": N_("30 days"), "90d": N_("90 days")}
 STATUS_LABELS = {
     "PREPARED": N_("Prepared"),
@@ -81,6 +84,9 @@ class Dashboard(msgspec.Struct, kw_only=True):
     by_channel: list[Slice]
     total_messages: int
     total_cost: Decimal | None
+    mo_by_channel: list[Slice]
+    mo_by_sender: list[Slice]
+    total_mo: int
     last_campaign: LastCampaign | None
     plans: list[Plan]
 
@@ -129,6 +135,30 @@ async def _grouped(where: Any) -> list[dict[str, Any]]:
     )
 
 
+async def _inbound(partner_ids: Any, start: datetime, end: datetime) -> tuple[list[Slice], list[Slice]]:
+    """MO messages by channel and by the sender ID they were sent to (the busiest ``TOP_SENDERS``, then the rest)."""
+    rows = await (
+        InboundRecord.select(InboundRecord.channel, InboundRecord.destination, Count(alias="n"))
+        .where(
+            InboundRecord.partner.is_in(partner_ids)
+            & (InboundRecord.received_at >= start)
+            & (InboundRecord.received_at < end)
+        )
+        .group_by(InboundRecord.channel, InboundRecord.destination)
+    )
+    by_channel: dict[str, int] = defaultdict(int)
+    by_sender: dict[str, int] = defaultdict(int)
+    for r in rows:
+        by_channel[r["channel"]] += r["n"]
+        by_sender[r["destination"]] += r["n"]
+    ranked = sorted(by_sender.items(), key=lambda kv: (-kv[1], kv[0]))
+    senders = [Slice(key=k, messages=n, cost=None) for k, n in ranked[:TOP_SENDERS]]
+    if rest := sum(n for _, n in ranked[TOP_SENDERS:]):
+        senders.append(Slice(key=OTHER_SENDERS, messages=rest, cost=None))
+    channels = [Slice(key=k, messages=n, cost=None) for k, n in sorted(by_channel.items(), key=lambda kv: -kv[1])]
+    return channels, senders
+
+
 async def _last_campaign(partner_ids: Any, money: bool) -> LastCampaign | None:
     row = await (
         Campaign.select(Campaign.id, Campaign.name, Campaign.status)
@@ -160,6 +190,7 @@ async def dashboard(actor: Actor, period: Period = "7d", client_id: int | None =
         for bucket in (by_status[r["status"]], by_channel[r["channel"]]):
             bucket[0] += r["n"]
             bucket[1] += r["cost"] or 0
+    mo_by_channel, mo_by_sender = await _inbound(partner_ids, start, end)
     plans = await (
         PlanAssignment.select(PlanAssignment.plan.name.as_alias("name"), PlanAssignment.channel)
         .where(PlanAssignment.partner == actor.partner_id)
@@ -179,6 +210,9 @@ async def dashboard(actor: Actor, period: Period = "7d", client_id: int | None =
         by_channel=_slices(by_channel, (), money),
         total_messages=sum(v[0] for v in by_status.values()),
         total_cost=from_micros(sum(v[1] for v in by_status.values())) if money else None,
+        mo_by_channel=mo_by_channel,
+        mo_by_sender=mo_by_sender,
+        total_mo=sum(s.messages for s in mo_by_channel),
         last_campaign=await _last_campaign(partner_ids, money),
         plans=[Plan(name=p["name"], channel=p["channel"]) for p in plans],
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.accounts.tables import User
+from core.dispatch.tables import InboundRecord
 from core.statistics import dashboard as dashboard_module
 from core.statistics.dashboard import dashboard
 from tests.core.campaigns.helpers import scheduled_campaign
@@ -95,3 +96,55 @@ async def test_a_reseller_sees_its_subtree_or_one_client_and_never_another_tenan
     end_user = client_for(world.a.host)
     await sign_in(end_user, world.a.end_user_admin)
     assert (await end_user.get(f"/?client={world.a.reseller_id}")).status_code == 404  # its own parent is out of reach
+
+
+async def mo(partner: int | None, *, channel: str = "sms", sender: str = "BrandA", received_at: datetime) -> None:
+    await InboundRecord.insert(
+        InboundRecord(
+            partner=partner,
+            channel=channel,
+            source="34612345678",
+            destination=sender,
+            text="Hi",
+            received_at=received_at,
+        )
+    )
+
+
+async def test_mo_graphs_count_replies_by_channel_and_sender_id_with_the_rest_added_up(app, client_for, monkeypatch):
+    world = await make_world()
+    actor = await actor_of(world.a)
+    now = datetime.now(UTC)
+    for _ in range(3):
+        await mo(world.a.end_user_id, sender="BrandA", received_at=now)
+    await mo(world.a.end_user_id, sender="BrandB", received_at=now)
+    await mo(world.a.end_user_id, channel="viber", sender="BrandV", received_at=now)
+    await mo(world.a.end_user_id, sender="BrandA", received_at=now - timedelta(days=40))  # outside 30 days
+    await mo(world.b.end_user_id, sender="BrandA", received_at=now)  # another tenant's
+    await mo(None, sender="BrandA", received_at=now)  # matched no partner
+
+    d = await dashboard(actor, "30d")
+    assert [(s.key, s.messages) for s in d.mo_by_channel] == [("sms", 4), ("viber", 1)] and d.total_mo == 5
+    assert [(s.key, s.messages) for s in d.mo_by_sender] == [("BrandA", 3), ("BrandB", 1), ("BrandV", 1)]
+    monkeypatch.setattr(dashboard_module, "TOP_SENDERS", 1)
+    d = await dashboard(actor, "30d")
+    assert [(s.key, s.messages) for s in d.mo_by_sender] == [("BrandA", 3), (dashboard_module.OTHER_SENDERS, 2)]
+
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    page = await client.get("/?period=30d")
+    assert page.status_code == 200 and "Other sender IDs" in page.text and "BrandA" in page.text
+    api = await client.get("/api/dashboard?period=30d", headers=await api_token(client, world.a.end_user_admin))
+    assert api.json()["total_mo"] == 5
+    other = client_for(world.b.host)
+    await sign_in(other, world.b.end_user_admin)
+    page = await other.get("/?period=30d")
+    assert "Other sender IDs" not in page.text and (await dashboard(await actor_of(world.b), "30d")).total_mo == 1
+
+
+async def test_no_replies_show_an_empty_state(app, client_for):
+    world = await make_world()
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    page = await client.get("/")
+    assert page.text.count("No replies from your recipients in this period.") == 2
