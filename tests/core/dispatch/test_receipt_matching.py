@@ -59,11 +59,23 @@ async def _second_smsc(outcome: str) -> StandInSmsc:
     return other
 
 
+async def _both_bound(app) -> None:
+    """Wait until the SMS channel holds a bound session to each vendor connection, so a batch is spread over both
+    (a campaign started while the second one still binds goes all through the first)."""
+    provider = await ready_provider(app.state.portal, "sms")
+
+    async def both_bound() -> bool:
+        return len(provider.clients) == 2 and all(c.bound for c in provider.clients.values())
+
+    await until(both_bound)
+
+
 async def test_two_connections_whose_smscs_hand_out_the_same_ids_each_get_their_own_receipts(app, sms: SmsWorld):
     other = await _second_smsc("undelivered")
     try:
         for smsc in (sms.smsc, other):
             smsc.id_prefix = ""  # both count 00000001, 00000002, …
+        await _both_bound(app)
         campaign = await _send(app, sms, FIRST + SECOND)  # three batches, each spread over both connections
         done = await wait_for_status(campaign, {"completed", "failed", "paused"}, limit_s=60)
 
@@ -95,12 +107,7 @@ async def test_receipts_on_another_bind_of_the_same_account_find_their_messages(
             channel="sms", name="Same account", settings=sms.smsc.connection_settings(), created_at=now, updated_at=now
         )
     )
-    provider = await ready_provider(app.state.portal, "sms")
-
-    async def both_bound() -> bool:
-        return len(provider.clients) == 2 and all(c.bound for c in provider.clients.values())
-
-    await until(both_bound)  # each batch is spread over both binds
+    await _both_bound(app)
     sms.smsc.cross_receipts = True
     campaign = await _send(app, sms, FIRST)
     done = await wait_for_status(campaign, {"completed", "failed", "paused"})
@@ -114,6 +121,7 @@ async def test_multipart_messages_are_decided_by_the_parts_of_their_own_connecti
     try:
         for smsc in (sms.smsc, other):
             smsc.id_prefix = ""
+        await _both_bound(app)
         campaign = await _send(app, sms, FIRST[:20], text="Two parts " * 20)  # 200 GSM-7 characters
         done = await wait_for_status(campaign, {"completed", "failed", "paused"})
         edrs = await _edrs(campaign)
