@@ -60,7 +60,7 @@ from core.dispatch.callbacks import measure_backlog
 from core.dispatch.connections import enabled_connections
 from core.dispatch.controllers import VendorPages
 from core.dispatch.money import register_ledger_lookup
-from core.dispatch.receipts import record_deliveries, record_inbound
+from core.dispatch.receipts import record_deliveries, record_inbound, register_inbound_listener
 from core.dispatch.stand_ins import start_local_stand_ins
 from core.dispatch.webhooks import ROUTES as WEBHOOK_ROUTES
 from core.errors import PortalError
@@ -68,10 +68,13 @@ from core.mail.controllers import DevOutbox
 from core.mail.request_notices import mail_decision
 from core.message_templates.api import TemplatesApi
 from core.message_templates.controllers import TemplatePages
+from core.message_templates.reply_api import RepliesApi
+from core.message_templates.reply_pages import ReplyPages
 from core.metrics import process_exited, register_scrape_reading
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
 from core.portal import EngineCalls, Portal, wire_engine
+from core.public_api.auto_replies import queue_answers
 from core.public_api.controllers import (
     ApiMethodsPage,
     CallbackSettingsApi,
@@ -112,6 +115,7 @@ async def portal_runtime(
     load_plugins(settings.plugins)
     wire_engine(EngineCalls(enabled_connections, record_deliveries, record_inbound))
     register_ledger_lookup(api_ledgers_of)
+    register_inbound_listener(queue_answers)
     register_scrape_reading(measure_backlog)
     embedded = EmbeddedRedis(settings.var_dir) if settings.embedded_redis else None
     redis_url = embedded.url if embedded else settings.redis_url
@@ -212,6 +216,8 @@ def create_app(
             CampaignsApi,
             TemplatePages,
             TemplatesApi,
+            ReplyPages,
+            RepliesApi,
             SendSmsApi,
             ApiMethodsPage,
             KeyCallbackPages,

@@ -21,6 +21,8 @@ from core.contacts.schemas import ContactIn, GroupIn
 from core.contacts.services import create_contact
 from core.db import must_exist
 from core.dispatch.connections import ConnectionIn, create_connection
+from core.message_templates.replies import create_reply
+from core.message_templates.reply_schemas import ReplyCreate
 from core.numbering import services as numbering
 from core.plugins import registries
 from core.senders.schemas import SenderCreate
@@ -98,7 +100,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
                 name="Skyline Messaging",
                 kind="reseller",
                 portal_id=demo_portal.id,
-                options=PartnerOptions(channels=channels, mo_enabled=True, flash_sms=True),
+                options=PartnerOptions(channels=channels, mo_enabled=True, auto_replies=True, flash_sms=True),
             ),
         )
         await accounts.create_user(owner, skyline.id, RESELLER)
@@ -125,7 +127,7 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
                 name="Acme Retail",
                 kind="end_user",
                 portal_id=skyline_portal.id,
-                options=PartnerOptions(channels=channels, flash_sms=True),
+                options=PartnerOptions(channels=channels, mo_enabled=True, auto_replies=True, flash_sms=True),
             ),
         )
         await accounts.create_user(reseller, acme.id, ACME_ADMIN)
@@ -197,6 +199,24 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
     group = await create_group(company, GroupIn(name="Newsletter"))
     for phone, first_name in (("+34607000001", "Lucia"), ("+34615000002", "Mateo"), ("+4915100000003", "Jonas")):
         await create_contact(company, ContactIn(phone=phone, groups=[group.id], first_name=first_name))
+    # Replies to the demo's MO: an opt-out that blocks the sender ID for the number, and answers to questions.
+    await create_reply(
+        company,
+        ReplyCreate(
+            name="Opt-out",
+            keywords="stop, unsubscribe",
+            priority=9,
+            text="You will get no more offers from ACME. Reply START to come back.",
+            action="unsubscribe",
+        ),
+    )
+    await create_reply(
+        company, ReplyCreate(name="Welcome back", keywords="start", text="Welcome back!", action="subscribe")
+    )
+    await create_reply(
+        company,
+        ReplyCreate(name="Opening hours", keywords="hours, open", text="We are open 9:00-21:00, Monday to Saturday."),
+    )
     # Another port for the demo's stand-in: two demos on one machine (tests running side by side) must not share one.
     port = int(os.environ.get("PORTAL_STANDIN_SMS_PORT") or STAND_IN_SMSC_PORT)
     stand_in = {"host": "127.0.0.1", "port": port, "system_id": "portal", "password": "secret"}

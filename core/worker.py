@@ -16,7 +16,7 @@ from core.contacts.jobs import run_import, sweep_imports
 from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
-from core.public_api.jobs import send_api_request, sweep_api_requests
+from core.public_api.jobs import answer_inbound, send_api_request, sweep_api_requests
 from core.statistics.jobs import remove_expired_exports, run_edr_export
 
 QUEUE_NAME = "portal"
@@ -32,7 +32,15 @@ def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
-    return [deliver_mail, send_reset_link, run_import, prepare_campaign, run_edr_export, *plugin_jobs()]
+    return [
+        deliver_mail,
+        send_reset_link,
+        run_import,
+        prepare_campaign,
+        run_edr_export,
+        answer_inbound,
+        *plugin_jobs(),
+    ]
 
 
 class PortalWorker(Worker):

@@ -41,6 +41,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "entry_id": lambda t: getattr(t, "ledger_entry_id", 2_000_000_000),
     # Nor a campaign template: tests/core/message_templates sets t.template_id.
     "template_id": lambda t: getattr(t, "template_id", 2_000_000_000),
+    # Nor a reply template: tests/core/public_api/test_auto_replies.py sets t.reply_id.
+    "reply_id": lambda t: getattr(t, "reply_id", 2_000_000_000),
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
     "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
@@ -127,6 +129,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/templates/{template_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/templates/{template_id:int}"): {"form": {"name": "Hijacked", "text": "Hijacked"}},
     ("POST", "/templates/{template_id:int}/delete"): {"form": {"force": "1"}},
+    ("PATCH", "/api/reply-templates/{reply_id:int}"): {"json": {"name": "Hijacked"}},
+    ("POST", "/templates/replies/{reply_id:int}"): {"form": {"name": "Hijacked", "keywords": "x", "text": "Hijacked"}},
+    ("POST", "/templates/replies/{reply_id:int}/delete"): {"form": {}},
     ("PATCH", "/api/admin/numbering/countries/{country_id:int}"): {"json": {"name": "Hijacked"}},
     ("PATCH", "/api/admin/numbering/networks/{network_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/admin/numbering/countries/{country_id:int}"): {

@@ -19,7 +19,7 @@ twice that interval before handing them over. Left open: a database slower than 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +65,12 @@ def _outcome(report: DeliveryReport, now: datetime) -> Outcome | None:
         "" if status in POSITIVE else f"{report.state}" + (f" (error {report.error_code})" if report.error_code else "")
     )
     return Outcome(status, report.vendor_status[:20], error[:200], report.done_at or now)
+
+
+INBOUND_COLUMNS = ("partner", "channel", "source", "destination", "text", "vendor_message_id", "received_at")
+INBOUND_CHUNK = 500  # 3,500 parameters a statement: under SQLite's and PostgreSQL's limits
+InboundListener = Callable[[Portal, list[int]], Awaitable[None]]
+_inbound_listeners: list[InboundListener] = []
 
 
 def _placeholders(count: int, start: int = 1) -> str:
@@ -364,19 +370,35 @@ async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key])
 
 async def record_inbound(portal: Portal, messages: Sequence[InboundMessage]) -> None:
     """Store MO messages as they came, tied to the partner whose sender ID they were sent to, and queue their
-    callbacks (Callback Settings) in the same transaction; auto-replies belong to the MO issue."""
+    callbacks (Callback Settings) in the same transaction; then tell the registered listeners (auto-replies)."""
     now = datetime.now(UTC)
+    ids: list[int] = []
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
         partners = await callbacks.mo_partners(sql, messages)
-        await sql.bulk(
-            "inbound_message",
-            ("partner", "channel", "source", "destination", "text", "vendor_message_id", "received_at"),
-            [
-                (p, m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now)
-                for m, p in zip(messages, partners, strict=True)
-            ],
-        )
+        rows = [
+            (p, m.channel, m.source, m.destination, m.text, m.vendor_message_id, m.received_at or now)
+            for m, p in zip(messages, partners, strict=True)
+        ]
+        # A multi-row INSERT rather than COPY: the listeners need the ids, and an MO batch is small.
+        for start in range(0, len(rows), INBOUND_CHUNK):
+            chunk = rows[start : start + INBOUND_CHUNK]
+            values = ", ".join(
+                f"({_placeholders(len(INBOUND_COLUMNS), 1 + i * len(INBOUND_COLUMNS))})" for i in range(len(chunk))
+            )
+            ids += await sql.column(
+                f"INSERT INTO inbound_message ({', '.join(INBOUND_COLUMNS)}) VALUES {values} RETURNING id",
+                *(value for row in chunk for value in row),
+            )
         await callbacks.queue_mo_callbacks(
             sql, [(m, p, m.received_at or now) for m, p in zip(messages, partners, strict=True)]
         )
+    for listener in _inbound_listeners:
+        await listener(portal, ids)
+
+
+def register_inbound_listener(listener: InboundListener) -> None:
+    """Call ``listener(portal, ids)`` with the ids of every batch of MO messages once they are stored (once,
+    however often the runtime starts): products above the engine, such as auto-replies, answer from there."""
+    if listener not in _inbound_listeners:
+        _inbound_listeners.append(listener)

@@ -129,6 +129,8 @@ class InboundRecord(Table, tablename="inbound_message"):
     text = Text()
     vendor_message_id = Varchar(length=65, default="")
     received_at = Timestamptz()
+    # Claimed ("…") before an auto-reply is sent, so a retried job never answers twice; then what happened.
+    reply = Varchar(length=200, default="", help_text="The auto-reply's transaction id, or why none was sent")
 
 
 class CallbackOutbox(Table, tablename="callback_outbox"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.dispatch import callbacks
 from core.dispatch.queueing import touching
+from core.public_api import auto_replies
 from core.public_api.delivery import expire_messages, resend_stalled, send_job
 
 
@@ -22,3 +23,8 @@ async def sweep_api_requests(ctx: dict[str, Any]) -> str:
     await callbacks.forget_finished()
     expired = await expire_messages(ctx["portal"])
     return f"{resent} send jobs enqueued again, {expired} messages expired"
+
+
+async def answer_inbound(ctx: dict[str, Any], *, ids: list[int]) -> str:
+    """Answer a stored batch of MO messages by their partners' reply templates (queued by the inbound listener)."""
+    return f"{await auto_replies.answer_inbound(ctx['portal'], ids)} MO messages answered"

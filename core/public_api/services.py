@@ -48,6 +48,8 @@ SEND_TASK = "send_api_request"
 MO_OFF = "Partner's MO messages mode is off!"
 STOP_LISTED = "Stop-listed: the recipient blocked this sender ID"
 LEDGER_LOCK_S = 10
+# The ledger kinds of messages without a campaign, and the title their daily rows are described by (BIL-7).
+LEDGER_TITLES = {"api": "API", "reply": "Reply to MO"}
 LEDGER_MEMORY_S = 26 * 3600
 
 
@@ -154,12 +156,12 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
     return lines
 
 
-async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, day: date) -> int:
-    """The partner's "API" ledger row of this channel, day and label (BIL-7), made on first use.
+async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, day: date, kind: str = "api") -> int:
+    """The partner's "API" (or "Reply to MO") ledger row of this channel, day and label (BIL-7), made on first use.
 
     Made under a Redis lock so that two first requests of the day at once share one row.
     """
-    description = f"API · {channel.upper()} · {day.isoformat()}" + (f" · {label}" if label else "")
+    description = f"{LEDGER_TITLES[kind]} · {channel.upper()} · {day.isoformat()}" + (f" · {label}" if label else "")
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     remembered = f"api:ledger-id:{actor.partner_id}:{description}"
     known = await portal.redis.get(remembered)
@@ -178,7 +180,7 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
             await LedgerEntry.select(LedgerEntry.id)
             .where(
                 (LedgerEntry.partner == actor.partner_id)
-                & (LedgerEntry.kind == "api")
+                & (LedgerEntry.kind == kind)
                 & (LedgerEntry.description == description)
                 & (LedgerEntry.created_at >= start)
             )
@@ -190,7 +192,12 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
             async with write_transaction():
                 details: dict[str, Any] = {"channel": channel, "label": label, "day": day.isoformat()}
                 entry_id = await change_balance(
-                    actor.partner_id, 0, kind="api", description=description, initiator=actor, details=details
+                    actor.partner_id,
+                    0,
+                    kind=kind,
+                    description=description,
+                    initiator=actor if actor.user_id else None,  # an auto-reply has no user behind it
+                    details=details,
                 )
         # Remembered for the day (the row's key holds its date), sparing every later request the lock and query.
         await portal.redis.set(remembered, entry_id, ex=LEDGER_MEMORY_S)
@@ -206,8 +213,11 @@ def _result(line: Line) -> str:
     return f"{line.number}:{line.error or line.transaction_id}"
 
 
-async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> SendSmsOut:
-    """Accept the request's messages: EDRs written and paid in one transaction, one send job enqueued."""
+async def send(portal: Portal, actor: Actor, key_id: int, request: Request, *, kind: str = "api") -> SendSmsOut:
+    """Accept the request's messages: EDRs written and paid in one transaction, one send job enqueued.
+
+    ``kind`` is the ledger kind they are booked as: "api", or "reply" for auto-replies (key 0).
+    """
     now = datetime.now(UTC)
     options = await partner_options(actor.partner_id)
     if request.accept_mo and not options.mo_enabled:
@@ -229,7 +239,7 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request) -> S
     for line in good:
         slot = (line.message.channel, line.message.label)
         if slot not in ledgers:
-            ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date())
+            ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date(), kind)
     job = "api:" + transaction_ids(1)[0]
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
