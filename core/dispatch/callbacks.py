@@ -58,6 +58,9 @@ LEASE_S = 60  # longer than a call may take (TIMEOUT_S): a claim older than this
 FIRST_RETRY_S = 10
 MAX_RETRY_S = 3600
 GIVE_UP_AFTER = timedelta(hours=24)
+# How long an MT sent with acceptMO keeps its number's answers on its API key (the guide sets no limit).
+MO_EXPECTATION = timedelta(days=7)
+MO_CHUNK = 500  # slots per statement: 1,500 parameters, under SQLite's and PostgreSQL's limits
 KEEP_FINISHED = timedelta(days=30)  # delivered and expired rows stay this long for the per-key history page
 MAX_BATCHES_PER_RUN = 50  # one run of the job ends, so the next tick's run (or another worker) takes over
 
@@ -165,9 +168,56 @@ async def mo_partners(sql: RawSql, messages: Sequence[InboundMessage]) -> list[i
     return found
 
 
+def _slot(partner: int, channel: str, sender: str, number: str) -> str:
+    return f"{partner}:{channel}:{sender}:{number}"
+
+
+async def expect_mo(
+    sql: RawSql, partner: int, api_key: int, messages: Sequence[tuple[str, str, str]], now: datetime
+) -> None:
+    """Route MO answers to the (channel, sender ID, number) of API messages sent with acceptMO to ``api_key``'s
+    callback URL for ``MO_EXPECTATION``; the newest message's key wins. Call in the transaction accepting them."""
+    slots = sorted({_slot(partner, *m) for m in messages})
+    expires = now + MO_EXPECTATION
+    for start in range(0, len(slots), MO_CHUNK):
+        chunk = slots[start : start + MO_CHUNK]
+        values = ", ".join(f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3})" for i in range(len(chunk)))
+        await sql.execute(
+            f"INSERT INTO mo_expectation (slot, api_key, expires_at) VALUES {values} ON CONFLICT (slot)"
+            " DO UPDATE SET api_key = excluded.api_key, expires_at = excluded.expires_at",
+            *(value for slot in chunk for value in (slot, api_key, expires)),
+        )
+
+
+async def _expected(sql: RawSql, items: Sequence[tuple[InboundMessage, int | None, datetime]]) -> dict[str, Any]:
+    """The live acceptMO expectations of these MO: slot → (api key id, its callback URL)."""
+    slots = sorted({_slot(p, m.channel, m.destination, m.source) for m, p, _ in items if p is not None})
+    found: dict[str, Any] = {}
+    for start in range(0, len(slots), MO_CHUNK):
+        chunk = slots[start : start + MO_CHUNK]
+        rows = await sql.rows(
+            "SELECT x.slot, x.api_key, k.callback_url FROM mo_expectation AS x JOIN api_key AS k ON k.id = x.api_key"
+            f" WHERE x.slot IN ({_marks(len(chunk), 2)}) AND x.expires_at > $1 AND k.callback_url <> ''",
+            datetime.now(UTC),
+            *chunk,
+        )
+        found.update({r["slot"]: (r["api_key"], r["callback_url"]) for r in rows})
+    return found
+
+
+async def forget_expectations() -> int:
+    """Drop expired acceptMO expectations; how many."""
+    async with write_transaction() as tx:
+        return await RawSql(tx.connection, sqlite=is_sqlite()).execute(
+            "DELETE FROM mo_expectation WHERE expires_at <= $1", datetime.now(UTC)
+        )
+
+
 async def queue_mo_callbacks(sql: RawSql, items: Sequence[tuple[InboundMessage, int | None, datetime]]) -> int:
-    """Queue the MO callbacks (MO-4) of (message, partner, received at): to the sender ID's route, else the
-    partner's default MO URL, when the partner's parent turned MO on. Call in the transaction storing them."""
+    """Queue the MO callbacks of (message, partner, received at), when the partner's parent turned MO on: to the
+    API key of an MT sent with acceptMO to that number from that sender ID (guide 13.3.2, signed with the key's
+    secret), else to the sender ID's route, else to the partner's default MO URL (MO-4). Call in the transaction
+    storing them."""
     partners = sorted({p for _, p, _ in items if p is not None})
     if not partners:
         return 0
@@ -181,12 +231,14 @@ async def queue_mo_callbacks(sql: RawSql, items: Sequence[tuple[InboundMessage, 
         for r in await sql.rows(f"SELECT id, options FROM partner WHERE id IN ({marks})", *partners)
         if (json_value(r["options"]) or {}).get("mo_enabled")
     }
+    expected = await _expected(sql, items)
     now = datetime.now(UTC)
     records = []
     for message, partner, at in items:
-        if partner not in enabled:
+        if partner is None or partner not in enabled:
             continue
-        url = routes.get((partner, message.destination)) or routes.get((partner, ""))
+        api_key, url = expected.get(_slot(partner, message.channel, message.destination, message.source), (None, ""))
+        url = url or routes.get((partner, message.destination)) or routes.get((partner, ""))
         if not url:
             continue
         transaction = str(uuid.uuid4())
@@ -200,7 +252,7 @@ async def queue_mo_callbacks(sql: RawSql, items: Sequence[tuple[InboundMessage, 
             "sender": message.destination,
         }
         records.append(
-            (partner, None, "MO", transaction, url, msgspec.json.encode(body).decode(), "pending", 0, now, "", now)
+            (partner, api_key, "MO", transaction, url, msgspec.json.encode(body).decode(), "pending", 0, now, "", now)
         )
     await sql.bulk("callback_outbox", OUTBOX_COLUMNS, records)
     return len(records)

@@ -11,6 +11,7 @@ from core.dispatch.tables import (
     Edr,
     EdrPart,
     InboundRecord,
+    MoExpectation,
     MoRoute,
     VendorConnection,
 )
@@ -18,7 +19,17 @@ from core.dispatch.tables import (
 APP_CONFIG = AppConfig(
     app_name="dispatch",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[VendorConnection, Edr, EdrPart, CampaignBatch, EarlyReport, InboundRecord, CallbackOutbox, MoRoute],
+    table_classes=[
+        VendorConnection,
+        Edr,
+        EdrPart,
+        CampaignBatch,
+        EarlyReport,
+        InboundRecord,
+        CallbackOutbox,
+        MoRoute,
+        MoExpectation,
+    ],
     migration_dependencies=["core.campaigns.piccolo_app"],
     commands=[],
 )

@@ -158,6 +158,17 @@ class CallbackOutbox(Table, tablename="callback_outbox"):
     delivered_at = Timestamptz(null=True, default=None)
 
 
+class MoExpectation(Table, tablename="mo_expectation"):
+    """An API message sent with acceptMO: for a while, MO from its number to its sender ID go to its API key's
+    callback URL (guide 13.3.2) instead of the Callback Settings. Written with the message, read per MO by slot."""
+
+    id: Serial
+
+    slot = Varchar(length=120, unique=True, help_text='"<partner>:<channel>:<sender>:<number>"; the newest wins')
+    api_key = Integer(help_text="api_key id whose callback URL receives the MO")
+    expires_at = Timestamptz(index=True)
+
+
 class MoRoute(Table, tablename="mo_route"):
     """Callback Settings (MO-4): where a partner's MO messages are posted, per sender ID or by default.
 

@@ -50,6 +50,7 @@ class Message:
     numbers: list[str]
     label: str
     flash: bool
+    accept_mo: bool = False  # MO answers to it go to the API key's callback URL (guide 13.3.2)
 
 
 @dataclass
@@ -91,5 +92,7 @@ def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Reque
             raise BadParameter(MO_FLASH, field="acceptMO")
         mo = mo or accept_mo
         # Only the first channel is used until cascades (fallbackTtl) exist.
-        messages.append(Message(channels[0], sender, item.message, item.client_ref, numbers, item.label.strip(), flash))
+        messages.append(
+            Message(channels[0], sender, item.message, item.client_ref, numbers, item.label.strip(), flash, accept_mo)
+        )
     return Request(messages, dry_run, mo)

@@ -18,9 +18,11 @@ async def send_api_request(ctx: dict[str, Any], *, job: str) -> str:
 
 async def sweep_api_requests(ctx: dict[str, Any]) -> str:
     """Every minute: requests accepted a while ago whose send job is gone get it again; messages with no report
-    within their validity end undelivered (the dispatch sweeper does this for campaigns); old finished callbacks go."""
+    within their validity end undelivered (the dispatch sweeper does this for campaigns); old finished callbacks and
+    expired acceptMO expectations go."""
     resent = await resend_stalled(ctx["portal"])
     await callbacks.forget_finished()
+    await callbacks.forget_expectations()
     expired = await expire_messages(ctx["portal"])
     return f"{resent} send jobs enqueued again, {expired} messages expired"
 

@@ -25,7 +25,7 @@ from core.billing.tables import LedgerEntry
 from core.campaigns.services import partner_options
 from core.contacts.stoplist import blocked
 from core.db import is_sqlite, write_transaction
-from core.dispatch import money
+from core.dispatch import callbacks, money
 from core.dispatch.expansion import EDR_COLUMNS, Priced, price_message
 from core.dispatch.queueing import HEARTBEAT_S
 from core.errors import PortalError
@@ -302,6 +302,9 @@ async def _accept_part(
         line.transaction_id = transaction_id
         rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
     await sql.bulk("edr", API_EDR_COLUMNS, rows)
+    answered = [(ln.message.channel, ln.message.sender, ln.number) for ln in lines if ln.message.accept_mo]
+    if answered:
+        await callbacks.expect_mo(sql, actor.partner_id, key_id, answered, now)
     return int(request_id)
 
 

@@ -3,15 +3,16 @@ MO is tied to the partner whose sender ID it was sent to, and the parent's MO op
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
+from core.accounts.tables import ApiKey
 from core.db import is_sqlite, write_transaction
-from core.dispatch.callbacks import mo_partners, sign
+from core.dispatch.callbacks import forget_expectations, mo_partners, sign
 from core.dispatch.receipts import record_inbound
-from core.dispatch.tables import CallbackOutbox, Edr, InboundRecord, MoRoute
+from core.dispatch.tables import CallbackOutbox, Edr, InboundRecord, MoExpectation, MoRoute
 from core.providers import InboundMessage
 from core.rawsql import RawSql
 from core.senders.schemas import SenderCreate
@@ -78,6 +79,46 @@ async def test_an_mo_reaches_its_sender_ids_route_signed_then_the_default_url(ap
     )
     mo_urls = [r["url"] for r in await outbox() if r["event"] == "MO"]
     assert mo_urls == [receiver.url + "?r", receiver.url + "?d"]
+
+
+async def test_an_mo_answering_an_accept_mo_message_goes_to_its_api_keys_url(app, client_for, sms, receiver):  # noqa: F811
+    """Guide 13.3.2: MO to a number and sender ID an MT with acceptMO went to reach that key's callback URL, signed
+    with the key's secret; other numbers' MO keep the Callback Settings; an expired expectation does too."""
+    tenant = sms.tenant
+    await allow_mo(tenant.end_user_id)
+    await ApiKey.update({ApiKey.callback_url: receiver.url + "?key"}).where(ApiKey.id == tenant.api_key_id)
+    key_secret = (await ApiKey.select(ApiKey.callback_secret).where(ApiKey.id == tenant.api_key_id).first())[
+        "callback_secret"
+    ]
+    client = client_for(tenant.host)
+    token = await api_token(client, tenant.end_user_admin)
+    await client.put("/api/callback-settings", headers=token, json={"default_url": receiver.url + "?default"})
+    sent = await client.post(
+        "/api/send_sms", json={**MT, "to": "34612345001", "acceptMO": True}, headers=bearer(tenant.api_key)
+    )
+    assert sent.status_code == 200, sent.text
+    await client.post("/api/send_sms", json={**MT, "to": "34612345002"}, headers=bearer(tenant.api_key))
+    await record_inbound(
+        app.state.portal,
+        [mo("34612345001", "BrandA", "YES"), mo("34612345002", "BrandA", "NO"), mo("34612345001", "BrandB", "?")],
+    )
+    by_text = {msgspec.json.decode(r["body"])["message"]: r for r in await outbox() if r["event"] == "MO"}
+    assert by_text["YES"]["url"] == receiver.url + "?key" and by_text["YES"]["api_key"] == tenant.api_key_id
+    assert by_text["NO"]["url"] == receiver.url + "?default" and by_text["NO"]["api_key"] is None
+    assert "?" not in by_text  # BrandB is the other tenant's sender ID: its MO, and MO is off there
+    await deliver_until(
+        app.state.portal, lambda rows: all(r["state"] == "delivered" for r in rows if r["event"] == "MO")
+    )
+    headers, body = next((h, b) for h, b in receiver.received if b"YES" in b)
+    assert headers["x-signature"] == sign(key_secret, headers["x-timestamp"], body)
+
+    await MoExpectation.update({MoExpectation.expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
+        MoExpectation.api_key == tenant.api_key_id
+    )
+    assert await forget_expectations() == 1
+    await record_inbound(app.state.portal, [mo("34612345001", "BrandA", "LATE")])
+    late = next(r for r in await outbox() if b"LATE" in r["body"].encode())
+    assert late["url"] == receiver.url + "?default" and late["api_key"] is None
 
 
 async def test_mo_off_means_no_settings_and_no_callbacks(app, client_for, sms):
