@@ -19,10 +19,11 @@ from core.accounts.guards import current_actor, request_portal
 from core.accounts.services import set_language
 from core.actor import Actor
 from core.db import engine
+from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.errors import InvalidInput
 from core.plugins import registries
 from core.portal import Portal
-from core.statistics.dashboard import OTHER_SENDERS, PERIODS, STATUS_LABELS, Period, dashboard
+from core.statistics.dashboard import OTHER_SENDERS, PERIODS, Period, dashboard
 from core.web.i18n import LANGUAGE_COOKIE, N_
 from core.web.params import QueryId
 from core.web.shell import page
@@ -47,7 +48,7 @@ class ShellPages(Controller):
             {
                 "d": numbers,
                 "periods": PERIODS,
-                "status_labels": STATUS_LABELS,
+                "status_labels": EDR_STATUS_LABELS,
                 "other_senders": OTHER_SENDERS,
                 "channels": {c.name: c.label for c in registries().channels},
             },

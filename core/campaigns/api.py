@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.actor import Actor
-from core.campaigns import services
+from core.campaigns import report, services
+from core.campaigns.report import Timeline
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
 from core.web.forms import convert
 from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
@@ -73,6 +74,10 @@ class CampaignsApi(Controller):
     @get("/{campaign_id:int}/costs", summary="What was charged, by country, network and MCCMNC")
     async def costs(self, actor: NamedDependency[Actor], campaign_id: PathId) -> list[CostLine]:
         return await services.cost_details(actor, campaign_id)
+
+    @get("/{campaign_id:int}/timeline", summary="Its messages by status per hour, or per day when it spans > 3 days")
+    async def timeline(self, actor: NamedDependency[Actor], campaign_id: PathId) -> Timeline:
+        return await report.timeline(actor, campaign_id)
 
     @post(
         "/{campaign_id:int}/{action:str}",

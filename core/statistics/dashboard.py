@@ -33,15 +33,6 @@ MAX_LISTED_PARTNERS = 1_000
 TOP_SENDERS = 10
 OTHER_SENDERS = "other"
 PERIODS = {"today": N_("Today"), "7d": N_("7 days"), "30d": N_("30 days"), "90d": N_("90 days")}
-STATUS_LABELS = {
-    "PREPARED": N_("Prepared"),
-    "BILLED": N_("Queued"),
-    "SENT": N_("Sent"),
-    "DELIVERED": N_("Delivered"),
-    "SEEN": N_("Seen"),
-    "UNDELIVERED": N_("Undelivered"),
-    "FAILED": N_("Failed"),
-}
 
 
 class Slice(msgspec.Struct, kw_only=True):

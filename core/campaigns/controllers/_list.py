@@ -11,10 +11,11 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from core.actor import Actor
-from core.campaigns import services
+from core.campaigns import report, services
 from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
+from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.errors import InvalidInput, PortalError
 from core.web.forms import convert, parse_day
 from core.web.pagination import Page
@@ -132,6 +133,8 @@ class CampaignPages(Controller):
                 "c": campaign,
                 "groups": [names.get(g, f"#{g}") for g in campaign.group_ids],
                 "costs": await services.cost_details(actor, campaign_id),
+                "timeline": await report.timeline(actor, campaign_id),
+                "edr_labels": EDR_STATUS_LABELS,
                 "action_labels": ACTION_LABELS,
                 "done": str(request.query_params.get("done") or ""),
                 "error": error,

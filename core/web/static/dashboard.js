@@ -1,5 +1,5 @@
-// Dashboard charts (DSH-1), drawn from the tables beside them: the picture and the numbers never disagree, and
-// screen readers read the table.
+// Charts of the dashboard (DSH-1) and the campaign report, drawn from the tables beside them: the picture and
+// the numbers never disagree, and screen readers read the table.
 (function () {
   "use strict";
   const STATUS_COLOURS = {
@@ -59,10 +59,48 @@
     });
   }
 
+  // A table whose rows are times and whose columns are statuses: one stacked bar per row.
+  function drawStacked(table) {
+    const rows = Array.from(table.tBodies[0].rows);
+    const heads = Array.from(table.tHead.rows[0].cells).slice(1);
+    const box = document.createElement("div");
+    box.className = "chart-box";
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", table.closest("section").querySelector("h3, h2").textContent);
+    box.appendChild(canvas);
+    table.before(box);
+    const muted = cssVar("--muted");
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: rows.map((r) => r.cells[0].textContent.trim()),
+        datasets: heads.map((th, column) => ({
+          label: th.textContent.trim(),
+          data: rows.map((r) => Number(r.cells[column + 1].dataset.value)),
+          backgroundColor: colourOf(th, column),
+          maxBarThickness: 40,
+        })),
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: { legend: { position: "bottom", labels: { color: cssVar("--text") } } },
+        scales: {
+          x: { stacked: true, ticks: { color: muted }, grid: { display: false } },
+          y: { stacked: true, beginAtZero: true, ticks: { color: muted, precision: 0 } },
+        },
+      },
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (window.Chart) {
       window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-      document.querySelectorAll("table[data-chart]").forEach(draw);
+      document.querySelectorAll("table[data-chart]").forEach(function (table) {
+        (table.dataset.chart === "stacked" ? drawStacked : draw)(table);
+      });
     }
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.requestSubmit(); });
