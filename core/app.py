@@ -86,6 +86,7 @@ from core.senders import requests as sender_requests
 from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
 from core.senders.controllers import SenderPages
 from core.settings import Settings, load_settings
+from core.shortlinks.redirect import ROUTES as SHORT_LINK_ROUTES
 from core.statistics.controllers import DashboardApi, EdrExportPages, EdrExportsApi, EdrsApi, StatisticsPages
 from core.tenancy import requests as request_chain
 from core.tenancy.middleware import PortalMiddleware
@@ -227,6 +228,7 @@ def create_app(
             VendorConnectionsApi,
             VendorPages,
             *WEBHOOK_ROUTES,
+            *SHORT_LINK_ROUTES,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
             FinancePages,

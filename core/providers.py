@@ -332,6 +332,7 @@ class LinkRecipient(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     partner_id: int
     campaign_id: int | None = None
     edr_id: int | None = None
+    destination: str = ""
 
 
 class ShortLink(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -347,6 +348,7 @@ class LinkTarget(msgspec.Struct, frozen=True, kw_only=True):
     link_id: int
     url: str
     recipient: LinkRecipient
+    domain: str = ""
 
 
 class Click(msgspec.Struct, frozen=True, kw_only=True):
@@ -356,6 +358,7 @@ class Click(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str = ""
     os: str = ""
     browser: str = ""
+    device: str = ""
 
 
 @runtime_checkable
@@ -368,8 +371,13 @@ class Shortener(Protocol):
     @property
     def settings_type(self) -> type[msgspec.Struct]: ...
 
+    def preview(self, domain: str) -> str:
+        """A short link on ``domain`` as long as the real ones (``<domain>/<code>``), for segment estimates."""
+        ...
+
     async def shorten(self, domain: str, url: str, recipients: Sequence[LinkRecipient]) -> Sequence[ShortLink]:
-        """One short link on ``domain`` per recipient, in the same order."""
+        """One short link on ``domain`` per recipient, in the same order; called inside the expansion's
+        transaction, so links of a chunk that rolls back vanish with it."""
         ...
 
     async def resolve(self, domain: str, code: str) -> LinkTarget | None:
@@ -377,8 +385,18 @@ class Shortener(Protocol):
         ...
 
     async def record_click(self, target: LinkTarget, click: Click) -> None:
-        """Store the click; the core then emits LinkClicked."""
+        """Store one click; the core then emits LinkClicked."""
         ...
+
+    async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
+        """Store many clicks at once (the click worker's batches); the core then emits LinkClicked for each."""
+        ...
+
+
+def active_shortener(shorteners: Registry[Shortener]) -> Shortener | None:
+    """The shortener campaigns use: a plugin's own when one is installed, else the built-in ``local`` one."""
+    others = [s for s in shorteners if s.name != "local"]
+    return others[0] if others else shorteners.get("local")
 
 
 class _Named(Protocol):

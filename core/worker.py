@@ -17,6 +17,7 @@ from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaig
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import send_api_request, sweep_api_requests
+from core.shortlinks.jobs import flush_clicks
 from core.statistics.jobs import remove_expired_exports, run_edr_export
 
 QUEUE_NAME = "portal"
@@ -96,6 +97,8 @@ def cron_jobs() -> list[CronJob]:
         CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),
         # Claims are safe under several workers, so each tick's run may overlap another worker's.
         CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
+        # Clicks wait in a Redis stream; a run that overlaps another worker's reads other entries of the group.
+        CronJob(flush_clicks, cron="* * * * * *", unique=True, timeout=60),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,7 @@ async def create_domain(actor: Actor, data: ShortDomainCreate, *, ip: str = "") 
         with unique_or(Conflict(f"{host} is already a short domain", field="host")):
             row = ShortDomain(host=host, created_at=datetime.now(UTC))
             await row.save()
+        short_host_cache.clear()
         summary = f"Added short domain {host}"
         await audit.record(actor, "short_domain.create", summary, object_type="short_domain", object_id=row.id, ip=ip)
     return _view(must_exist(await ShortDomain.select().where(ShortDomain.id == row.id).first()), [])
@@ -132,6 +134,7 @@ async def delete_domain(actor: Actor, domain_id: int, *, ip: str = "") -> None:
     require_owner(actor, "remove short domains", hidden=False)
     async with write_transaction():
         await ShortDomain.delete().where(ShortDomain.id == domain_id)
+        short_host_cache.clear()
         await audit.record(
             actor,
             "short_domain.delete",
@@ -182,3 +185,26 @@ async def grantable_partners(actor: Actor) -> dict[int, str]:
         (Partner.parent == actor.partner_id) & in_subtree(actor)
     )
     return {r["id"]: r["name"] for r in sorted(rows, key=lambda r: r["name"].lower())}
+
+
+class ShortHostCache:
+    """The set of short domains, reread at most every CACHE_SECONDS per process: the middleware asks per request."""
+
+    CACHE_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._hosts: frozenset[str] = frozenset()
+        self._until = 0.0
+
+    def clear(self) -> None:
+        self._until = 0.0
+
+    async def contains(self, host: str) -> bool:
+        now = time.monotonic()
+        if now >= self._until:
+            self._hosts = frozenset(await registered_hosts())
+            self._until = now + self.CACHE_SECONDS
+        return host in self._hosts
+
+
+short_host_cache = ShortHostCache()
