@@ -361,6 +361,25 @@ class Click(msgspec.Struct, frozen=True, kw_only=True):
     device: str = ""
 
 
+class ClickStats(msgspec.Struct, kw_only=True):
+    """Clicks of a partner's short links over a period (URL-3); each list is (name, clicks), most clicked first."""
+
+    total: int = 0
+    unique_recipients: int = 0
+    by_os: list[tuple[str, int]] = []
+    by_browser: list[tuple[str, int]] = []
+    by_day: list[tuple[str, int]] = []  # ("YYYY-MM-DD" in UTC, clicks), oldest first
+
+
+class LinkGroup(msgspec.Struct, kw_only=True):
+    """A partner's links of one campaign on one domain, for the shortener page's list."""
+
+    domain: str
+    campaign_id: int | None
+    links: int
+    archived: bool
+
+
 @runtime_checkable
 class Shortener(Protocol):
     """Turns long URLs into short links per recipient, resolves codes and records their clicks (URL-1…3)."""
@@ -390,6 +409,21 @@ class Shortener(Protocol):
 
     async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
         """Store many clicks at once (the click worker's batches); the core then emits LinkClicked for each."""
+        ...
+
+    async def statistics(
+        self,
+        partner_id: int,
+        *,
+        domain: str | None = None,
+        campaign_id: int | None = None,
+        since: datetime | None = None,
+    ) -> ClickStats:
+        """Clicks on the partner's links (of one domain or campaign when given) since ``since`` (None: all)."""
+        ...
+
+    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+        """The partner's links grouped by domain and campaign, newest campaign first."""
         ...
 
 

@@ -123,13 +123,22 @@ def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> Non
         raise InvalidInput("The link to shorten must appear in the message text", field="short_url")
 
 
-def estimated_text(portal: Portal, data: CampaignCreate) -> str:
-    """The text as recipients get it for counting segments: the shortened link at its real length."""
-    text = estimate_text(data.text)
+def shortened(portal: Portal, text: str, fields: Any) -> str:
+    """``text`` with the link chosen for shortening replaced by a short link of the real length (for counting).
+
+    ``fields``: a mapping or Struct with ``short_url`` and ``short_domain``.
+    """
+    get = fields.get if isinstance(fields, dict) else lambda key, default="": getattr(fields, key, default)
+    url, domain = str(get("short_url", "")).strip(), str(get("short_domain", "")).strip().lower()
     shortener = active_shortener(portal.registries.shorteners)
-    if data.short_url.strip() and data.short_domain.strip() and shortener is not None:
-        text = with_short_link(text, data.short_url.strip(), shortener.preview(data.short_domain.strip().lower()))
-    return text
+    if not (url and domain and shortener):
+        return text
+    return with_short_link(text, url, shortener.preview(domain))
+
+
+def estimated_text(portal: Portal, data: CampaignCreate) -> str:
+    """The text as recipients get it for counting segments: variables as ten characters, the short link as is."""
+    return shortened(portal, estimate_text(data.text), data)
 
 
 def _view(row: dict[str, Any]) -> CampaignView:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from core import Click, LinkRecipient, LinkTarget, ShortLink
+from core import Click, ClickStats, LinkGroup, LinkRecipient, LinkTarget, ShortLink
+from plugins.shortener import statistics as stats
 from plugins.shortener.codes import new_codes
 from plugins.shortener.schemas import ShortenerSettings
 from plugins.shortener.tables import LinkClick, ShortLinkRow
@@ -122,3 +123,16 @@ class LocalShortener:
                 for t, c in clicks
             )
         )
+
+    async def statistics(
+        self,
+        partner_id: int,
+        *,
+        domain: str | None = None,
+        campaign_id: int | None = None,
+        since: datetime | None = None,
+    ) -> ClickStats:
+        return await stats.statistics(partner_id, domain=domain, campaign_id=campaign_id, since=since)
+
+    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+        return await stats.link_groups(partner_id)

@@ -17,6 +17,8 @@ from core import (
     Checkout,
     CheckoutRequest,
     Click,
+    ClickStats,
+    LinkGroup,
     LinkRecipient,
     LinkTarget,
     MenuLink,
@@ -123,6 +125,12 @@ class FakeShort:
     async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
         for target, click in clicks:
             await self.record_click(target, click)
+
+    async def statistics(self, partner_id: int, **where: Any) -> ClickStats:
+        return ClickStats()
+
+    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+        return []
 
 
 @get("/fake/ping")

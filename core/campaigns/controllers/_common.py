@@ -127,6 +127,8 @@ def campaign_data(values: dict[str, Any], *, upto: int = 3, rich: bool = False) 
         "flash": bool(values.get("flash")),
         **({key: values.get(key, "") for key in RICH_KEYS} if rich else {}),
         "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
+        "short_url": values.get("short_url", "").strip(),
+        "short_domain": values.get("short_domain", "").strip() if values.get("short_url", "").strip() else "",
     }
     data |= recipients_of(values) if upto >= 2 else {"all_contacts": True}
     if upto >= 3:

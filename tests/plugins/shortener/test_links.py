@@ -27,6 +27,10 @@ def sale_text(length: int = 160) -> str:
 
 
 async def _campaign(app, sms: SmsWorld, numbers: list[str]) -> list[str]:
+    return (await _shortened(app, sms, numbers))[1]
+
+
+async def _shortened(app, sms: SmsWorld, numbers: list[str]) -> tuple[int, list[str]]:
     actor = await grant_domain(sms.world, sms.tenant)
     data = CampaignCreate(
         sender_id=sms.tenant.sender_id, text=sale_text(), short_url=LONG, short_domain=DOMAIN, numbers=numbers
@@ -43,7 +47,7 @@ async def _campaign(app, sms: SmsWorld, numbers: list[str]) -> list[str]:
     assert {r["destination"] for r in await ShortLinkRow.select().where(ShortLinkRow.campaign == campaign.id)} == {
         e["destination"] for e in edrs
     }
-    return codes
+    return campaign.id, codes
 
 
 async def test_codes_per_recipient_redirect_and_record_the_click(app, sms: SmsWorld, client_for):
