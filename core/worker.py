@@ -33,7 +33,8 @@ def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
-    return [deliver_mail, send_reset_link, run_import, prepare_campaign, run_edr_export, *plugin_jobs()]
+    plugins = [job for job in plugin_jobs() if not isinstance(job, CronJob)]
+    return [deliver_mail, send_reset_link, run_import, prepare_campaign, run_edr_export, *plugins]
 
 
 class PortalWorker(Worker):
@@ -99,6 +100,7 @@ def cron_jobs() -> list[CronJob]:
         CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
         # Clicks wait in a Redis stream; a run that overlaps another worker's reads other entries of the group.
         CronJob(flush_clicks, cron="* * * * * *", unique=True, timeout=60),
+        *(job for job in plugin_jobs() if isinstance(job, CronJob)),  # plugins' periodic tasks (register_jobs)
     ]
 
 

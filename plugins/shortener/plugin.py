@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import msgspec
+from saq import CronJob
 
-from core import Portal, Shortener, hookimpl
+from core import CampaignStatusChanged, Portal, Shortener, hookimpl
+from plugins.shortener import archive
 from plugins.shortener.provider import LocalShortener
 from plugins.shortener.schemas import ShortenerSettings
 
@@ -33,3 +36,19 @@ def startup(portal: Portal) -> None:
     settings = portal.plugin_settings("shortener")
     assert isinstance(settings, ShortenerSettings)
     SHORTENER.settings = settings
+
+
+@hookimpl
+async def campaign_status_changed(portal: Portal, event: CampaignStatusChanged) -> None:
+    if event.new_status in archive.FINISHED:
+        await archive.schedule_inactive(event.campaign_id, SHORTENER.settings)
+
+
+async def purge_archived_links(ctx: dict[str, Any]) -> str:
+    """Daily: delete the links archived for longer than the archive keeps them, with their clicks."""
+    return f"{await archive.purge(SHORTENER.settings)} archived short links deleted"
+
+
+@hookimpl
+def register_jobs() -> Sequence[Any]:
+    return [CronJob(purge_archived_links, cron="23 3 * * *", unique=True, timeout=600)]

@@ -90,7 +90,11 @@ class LocalShortener:
             return target
         row = (
             await ShortLinkRow.select()
-            .where((ShortLinkRow.code == code) & (ShortLinkRow.domain == domain) & ShortLinkRow.inactive_at.is_null())
+            .where(
+                (ShortLinkRow.code == code)
+                & (ShortLinkRow.domain == domain)
+                & (ShortLinkRow.inactive_at.is_null() | (ShortLinkRow.inactive_at > datetime.now(UTC)))
+            )
             .first()
         )
         target = None

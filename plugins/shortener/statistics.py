@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core import ClickStats, LinkGroup
@@ -64,9 +64,10 @@ async def statistics(
 
 async def link_groups(partner_id: int) -> list[LinkGroup]:
     rows = await _rows(
-        "SELECT domain, campaign, COUNT(*) AS n, MIN(CASE WHEN inactive_at IS NULL THEN 0 ELSE 1 END) AS archived,"
+        "SELECT domain, campaign, COUNT(*) AS n,"
+        " MIN(CASE WHEN inactive_at IS NULL OR inactive_at > {} THEN 0 ELSE 1 END) AS archived,"
         " MAX(id) AS newest FROM short_link WHERE partner = {} GROUP BY domain, campaign ORDER BY newest DESC",
-        [partner_id],
+        [datetime.now(UTC), partner_id],
     )
     return [
         LinkGroup(domain=r["domain"], campaign_id=r["campaign"], links=int(r["n"]), archived=bool(r["archived"]))
