@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from plugins.shortener.provider import LocalShortener
 from plugins.shortener.schemas import ShortenerSettings
 from plugins.shortener.tables import LinkClick, ShortLinkRow
 
 FINISHED = frozenset({"completed", "failed", "canceled"})
 
 
-async def schedule_inactive(campaign_id: int, settings: ShortenerSettings, now: datetime | None = None) -> None:
+async def schedule_inactive(shortener: LocalShortener, campaign_id: int, finished_at: datetime | None = None) -> None:
     """Set when the campaign's links go to the archive: ``active_days`` after it finished."""
-    when = (now or datetime.now(UTC)) + timedelta(days=settings.active_days)
-    await ShortLinkRow.update({ShortLinkRow.inactive_at: when}).where(
-        (ShortLinkRow.campaign == campaign_id) & ShortLinkRow.inactive_at.is_null()
-    )
+    when = (finished_at or datetime.now(UTC)) + timedelta(days=shortener.settings.active_days)
+    await ShortLinkRow.update({ShortLinkRow.inactive_at: when}).where(ShortLinkRow.campaign == campaign_id)
+    await shortener.end_campaign(campaign_id, when)
 
 
 async def purge(settings: ShortenerSettings, now: datetime | None = None) -> int:

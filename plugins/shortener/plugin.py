@@ -36,12 +36,13 @@ def startup(portal: Portal) -> None:
     settings = portal.plugin_settings("shortener")
     assert isinstance(settings, ShortenerSettings)
     SHORTENER.settings = settings
+    SHORTENER.redis = portal.redis
 
 
 @hookimpl
 async def campaign_status_changed(portal: Portal, event: CampaignStatusChanged) -> None:
     if event.new_status in archive.FINISHED:
-        await archive.schedule_inactive(event.campaign_id, SHORTENER.settings)
+        await archive.schedule_inactive(SHORTENER, event.campaign_id)
 
 
 async def purge_archived_links(ctx: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +13,7 @@ from core.dispatch.tables import Edr
 from core.errors import InvalidInput
 from core.shortlinks.clicks import flush
 from core.shortlinks.stream import GROUP, STREAM
+from plugins.shortener import archive
 from plugins.shortener.plugin import SHORTENER
 from plugins.shortener.tables import LinkClick, ShortLinkRow
 from tests.core.dispatch.conftest import SmsWorld, wait_for_status
@@ -71,8 +73,11 @@ async def test_unknown_and_archived_codes_get_the_404_page(app, sms: SmsWorld, c
     phone = client_for(DOMAIN)
     unknown = await phone.get("/Zz9Zz9Zz")
     assert unknown.status_code == 404 and "no longer active" in unknown.text and "<html" in unknown.text
-    await ShortLinkRow.update({ShortLinkRow.inactive_at: ShortLinkRow.created_at}).where(ShortLinkRow.code == codes[0])
-    SHORTENER.cache.clear()
+    campaign = (await ShortLinkRow.select(ShortLinkRow.campaign).where(ShortLinkRow.code == codes[0]).first())[
+        "campaign"
+    ]
+    await archive.schedule_inactive(SHORTENER, campaign, datetime.now(UTC) - timedelta(days=365))
+    SHORTENER.forget()
     archived = await phone.get(f"/{codes[0]}")
     assert archived.status_code == 404 and "no longer active" in archived.text
     # Portal hosts are not short domains: the same path is an ordinary page there.
