@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,6 +72,7 @@ async def make_codes(count: int) -> tuple[list[str], float, float]:
     await ShortDomain.insert(ShortDomain(host=DOMAIN, created_at=datetime.now(UTC)))
     shortener = active_shortener(registries().shorteners)
     assert shortener is not None, "the shortener plugin is not loaded"
+    await start_plugins()  # as in a worker process: the shortener gets its Redis
     codes: list[str] = []
     began = time.perf_counter()
     for start in range(0, count, CHUNK):
@@ -84,6 +86,21 @@ async def make_codes(count: int) -> tuple[list[str], float, float]:
     shortened = time.perf_counter() - began
     raw = await raw_baseline(min(count, 200_000))
     return codes, shortened, raw * count / min(count, 200_000)
+
+
+async def start_plugins() -> object:
+    """A Portal façade for this process, handed to the plugins' start-up hooks the way the app does."""
+    from redis.asyncio import Redis
+
+    from core.plugins import pm
+    from core.portal import Portal
+    from core.settings import load_settings
+
+    portal = Portal(load_settings(), Redis.from_url(os.environ["REDIS_URL"]), None, None)  # type: ignore[arg-type]
+    for result in pm.hook.startup(portal=portal):
+        if asyncio.iscoroutine(result):
+            await result
+    return portal
 
 
 async def raw_baseline(count: int) -> float:
@@ -164,18 +181,13 @@ async def drive(port: int, codes: list[str], clients: int, seconds: float) -> li
 
 
 async def flush_all() -> int:
-    from redis.asyncio import Redis
-
     from core import db
-    from core.portal import Portal
-    from core.settings import load_settings
     from core.shortlinks.clicks import flush
     from core.shortlinks.stream import STREAM
     from plugins.shortener.tables import LinkClick
 
-    settings = load_settings()
-    redis = Redis.from_url(os.environ["REDIS_URL"])
-    portal = Portal(settings, redis, None, None)  # type: ignore[arg-type] # flushing needs no queue
+    portal: Any = await start_plugins()
+    redis = portal.redis
     await db.open_pool()
     while await redis.xlen(STREAM):
         await flush(portal, "bench", idle_ms=0)
