@@ -192,23 +192,23 @@ class LocalShortener:
         await self.record_clicks([(target, click)])
 
     async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
-        if not clicks:
-            return
-        await LinkClick.insert(
-            *(
-                LinkClick(
-                    link=t.link_id,
-                    partner=t.recipient.partner_id,
-                    campaign=t.recipient.campaign_id,
-                    domain=t.domain,
-                    clicked_at=c.clicked_at,
-                    os=c.os[:60],
-                    browser=c.browser[:60],
-                    device=c.device[:60],
+        # 1,000 rows of 8 columns per INSERT: PostgreSQL takes at most 32,767 parameters in one statement.
+        for start in range(0, len(clicks), 1_000):
+            await LinkClick.insert(
+                *(
+                    LinkClick(
+                        link=t.link_id,
+                        partner=t.recipient.partner_id,
+                        campaign=t.recipient.campaign_id,
+                        domain=t.domain,
+                        clicked_at=c.clicked_at,
+                        os=c.os[:60],
+                        browser=c.browser[:60],
+                        device=c.device[:60],
+                    )
+                    for t, c in clicks[start : start + 1_000]
                 )
-                for t, c in clicks
             )
-        )
 
     async def statistics(
         self,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core import Click, LinkRecipient, LinkTarget
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import cost_preview, create_campaign
 from core.dispatch.tables import Edr
@@ -129,3 +130,12 @@ async def test_shortening_needs_a_granted_domain_and_the_link_in_the_text(app, s
         with pytest.raises(InvalidInput) as refused:
             await create_campaign(app.state.portal, actor, CampaignCreate(**(base | fields)))
         assert refused.value.field == field
+
+
+async def test_a_full_read_of_the_stream_is_stored_in_statements_the_database_takes(app):
+    # 5,000 clicks in one call, as one read of the stream: 40,000 values, above PostgreSQL's 32,767 per statement.
+    recipient = LinkRecipient(partner_id=1, campaign_id=None, destination="34612000001")
+    target = LinkTarget(link_id=1, url=LONG, recipient=recipient, domain=DOMAIN)
+    click = Click(clicked_at=datetime.now(UTC), os="iOS", browser="Mobile Safari")
+    await SHORTENER.record_clicks([(target, click)] * 5_000)
+    assert await LinkClick.count() == 5_000
