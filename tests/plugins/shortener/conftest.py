@@ -11,6 +11,7 @@ from core.tenancy.schemas import ShortDomainCreate
 from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import sms  # noqa: F401 — the SMS world fixture, shared
 from tests.factories import Tenant, World
+from tests.plugins.viber.conftest import aggregator, served, viber  # noqa: F401 — the Viber world, shared
 
 DOMAIN = "go.test"
 IPHONE = (

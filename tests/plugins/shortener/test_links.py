@@ -139,3 +139,32 @@ async def test_a_full_read_of_the_stream_is_stored_in_statements_the_database_ta
     click = Click(clicked_at=datetime.now(UTC), os="iOS", browser="Mobile Safari")
     await SHORTENER.record_clicks([(target, click)] * 5_000)
     assert await LinkClick.count() == 5_000
+
+
+async def test_viber_messages_carry_their_recipients_own_short_links(app, viber, client_for):
+    from tests.plugins.viber.conftest import ViberWorld
+
+    assert isinstance(viber, ViberWorld)
+    actor = await grant_domain(viber.world, viber.tenant)
+    data = CampaignCreate(
+        channel="viber",
+        sender_id=viber.sender_id,
+        text=f"Spring sale: {LONG}",
+        short_url=LONG,
+        short_domain=DOMAIN,
+        numbers=["34607000001", "34607000002"],
+    )
+    campaign = await create_campaign(app.state.portal, actor, data)
+    await wait_for_status(campaign.id, {"completed"})
+    texts = [request.text for request in viber.aggregator.last_requests]
+    codes = {CODE.search(text).group(1) for text in texts}
+    assert len(texts) == 2 and len(codes) == 2 and all(LONG not in t for t in texts)
+    answer = await client_for(DOMAIN).get(f"/{codes.pop()}", headers={"User-Agent": "Viber/21.6.0.0 (Android 13)"})
+    assert answer.status_code == 302
+
+    async def stored() -> bool:
+        return await LinkClick.count() == 1
+
+    await eventually(stored)
+    click = await LinkClick.select().first()
+    assert (click["os"], click["browser"], click["campaign"]) == ("Android", "Viber", campaign.id)
