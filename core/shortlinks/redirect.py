@@ -27,7 +27,8 @@ from core.web.templating import render
 _NOT_FOUND = N_("This short link does not exist or is no longer active.")
 
 
-@get(SHORT_LINK_PATH, include_in_schema=False)
+# No CSRF cookie: a redirect shows no form, and signing a token per click is wasted work.
+@get(SHORT_LINK_PATH, include_in_schema=False, opt={"exclude_from_csrf": True})
 async def follow_short_link(request: Request[Any, Any, Any], code: FromPath[str]) -> Response[Any]:
     portal: Portal = request.app.state.portal
     host = parse_host(request.headers.get("host", "")) or ""

@@ -58,6 +58,7 @@ async def test_codes_per_recipient_redirect_and_record_the_click(app, sms: SmsWo
     phone = client_for(DOMAIN)
     answer = await phone.get(f"/{codes[0]}", headers={"User-Agent": IPHONE})
     assert answer.status_code == 302 and answer.headers["location"] == LONG
+    assert "set-cookie" not in answer.headers  # no CSRF cookie signed per click
     await phone.get(f"/{codes[1]}", headers={"User-Agent": ANDROID_CHROME})
 
     async def stored() -> bool:
