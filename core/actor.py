@@ -28,6 +28,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     theme: str = "light"
     date_format: str = "YYYY-MM-DD"
     timezone: str = "UTC"
+    short_domains: tuple[str, ...] = ()  # the short domains its partner may use (URL-1); empty hides the shortener
 
     @property
     def is_partner_manager(self) -> bool:

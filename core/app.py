@@ -89,6 +89,8 @@ from core.senders import requests as sender_requests
 from core.senders.api import SenderRequestsApi, SendersAdminApi, SendersApi
 from core.senders.controllers import SenderPages
 from core.settings import Settings, load_settings
+from core.shortlinks.controllers import ShortenerApi, ShortenerPages
+from core.shortlinks.redirect import ROUTES as SHORT_LINK_ROUTES
 from core.statistics.controllers import DashboardApi, EdrExportPages, EdrExportsApi, EdrsApi, StatisticsPages
 from core.tenancy import requests as request_chain
 from core.tenancy.middleware import PortalMiddleware
@@ -201,6 +203,8 @@ def create_app(
             SendersApi,
             SenderRequestsApi,
             SenderPages,
+            ShortenerPages,
+            ShortenerApi,
             ContactsApi,
             GroupsApi,
             ContactFieldsApi,
@@ -233,6 +237,7 @@ def create_app(
             VendorConnectionsApi,
             VendorPages,
             *WEBHOOK_ROUTES,
+            *SHORT_LINK_ROUTES,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
             FinancePages,

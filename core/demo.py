@@ -28,7 +28,8 @@ from core.plugins import registries
 from core.senders.schemas import SenderCreate
 from core.senders.services import create_sender
 from core.tenancy import services as tenancy
-from core.tenancy.schemas import PartnerCreate, PartnerOptions, PortalCreate
+from core.tenancy import short_domains
+from core.tenancy.schemas import PartnerCreate, PartnerOptions, PortalCreate, ShortDomainCreate
 
 
 class DemoAccount(msgspec.Struct, kw_only=True):
@@ -45,6 +46,7 @@ STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC h
 STAND_IN_VIBER_PORT = 8781  # … and the stand-in Viber aggregator here, unless PORTAL_STANDIN_VIBER_PORT
 # `portal simulate`'s default ports, the demo's.
 STAND_IN_PORTS = {"sms": STAND_IN_SMSC_PORT, "viber": STAND_IN_VIBER_PORT, "payments": STAND_IN_PAYMENTS_PORT}
+DEMO_SHORT_DOMAIN = "go.localhost"
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -131,6 +133,10 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             ),
         )
         await accounts.create_user(reseller, acme.id, ACME_ADMIN)
+        # A short domain granted down to Acme, so that its campaigns can shorten a link (URL-1).
+        short = await short_domains.create_domain(owner, ShortDomainCreate(host=DEMO_SHORT_DOMAIN))
+        await short_domains.grant(owner, short.id, skyline.id)
+        await short_domains.grant(reseller, short.id, acme.id)
         await accounts.create_user(reseller, acme.id, ACME_OPERATOR)
         await billing.adjust_balance(
             reseller, acme.id, BalanceAdjustment(amount=Decimal(250), reason="Demo opening balance")

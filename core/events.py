@@ -57,6 +57,7 @@ class LinkClicked(msgspec.Struct, frozen=True, kw_only=True):
     clicked_at: datetime
     os: str = ""
     browser: str = ""
+    device: str = ""
 
 
 Event = MessageStatusChanged | CampaignStatusChanged | PaymentSettled | LinkClicked

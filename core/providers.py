@@ -332,6 +332,7 @@ class LinkRecipient(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     partner_id: int
     campaign_id: int | None = None
     edr_id: int | None = None
+    destination: str = ""
 
 
 class ShortLink(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -347,6 +348,7 @@ class LinkTarget(msgspec.Struct, frozen=True, kw_only=True):
     link_id: int
     url: str
     recipient: LinkRecipient
+    domain: str = ""
 
 
 class Click(msgspec.Struct, frozen=True, kw_only=True):
@@ -356,6 +358,26 @@ class Click(msgspec.Struct, frozen=True, kw_only=True):
     user_agent: str = ""
     os: str = ""
     browser: str = ""
+    device: str = ""
+
+
+class ClickStats(msgspec.Struct, kw_only=True):
+    """Clicks of a partner's short links over a period (URL-3); each list is (name, clicks), most clicked first."""
+
+    total: int = 0
+    unique_recipients: int = 0
+    by_os: list[tuple[str, int]] = []
+    by_browser: list[tuple[str, int]] = []
+    by_day: list[tuple[str, int]] = []  # ("YYYY-MM-DD" in UTC, clicks), oldest first
+
+
+class LinkGroup(msgspec.Struct, kw_only=True):
+    """A partner's links of one campaign on one domain, for the shortener page's list."""
+
+    domain: str
+    campaign_id: int | None
+    links: int
+    archived: bool
 
 
 @runtime_checkable
@@ -368,8 +390,13 @@ class Shortener(Protocol):
     @property
     def settings_type(self) -> type[msgspec.Struct]: ...
 
+    def preview(self, domain: str) -> str:
+        """A short link on ``domain`` as long as the real ones (``<domain>/<code>``), for segment estimates."""
+        ...
+
     async def shorten(self, domain: str, url: str, recipients: Sequence[LinkRecipient]) -> Sequence[ShortLink]:
-        """One short link on ``domain`` per recipient, in the same order."""
+        """One short link on ``domain`` per recipient, in the same order; called inside the expansion's
+        transaction, so links of a chunk that rolls back vanish with it."""
         ...
 
     async def resolve(self, domain: str, code: str) -> LinkTarget | None:
@@ -377,8 +404,33 @@ class Shortener(Protocol):
         ...
 
     async def record_click(self, target: LinkTarget, click: Click) -> None:
-        """Store the click; the core then emits LinkClicked."""
+        """Store one click; the core then emits LinkClicked."""
         ...
+
+    async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
+        """Store many clicks at once (the click worker's batches); the core then emits LinkClicked for each."""
+        ...
+
+    async def statistics(
+        self,
+        partner_id: int,
+        *,
+        domain: str | None = None,
+        campaign_id: int | None = None,
+        since: datetime | None = None,
+    ) -> ClickStats:
+        """Clicks on the partner's links (of one domain or campaign when given) since ``since`` (None: all)."""
+        ...
+
+    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+        """The partner's links grouped by domain and campaign, newest campaign first."""
+        ...
+
+
+def active_shortener(shorteners: Registry[Shortener]) -> Shortener | None:
+    """The shortener campaigns use: a plugin's own when one is installed, else the built-in ``local`` one."""
+    others = [s for s in shorteners if s.name != "local"]
+    return others[0] if others else shorteners.get("local")
 
 
 class _Named(Protocol):

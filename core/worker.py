@@ -17,6 +17,7 @@ from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaig
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import answer_inbound, send_api_request, sweep_api_requests
+from core.shortlinks.jobs import flush_clicks
 from core.statistics.jobs import remove_expired_exports, run_edr_export
 
 QUEUE_NAME = "portal"
@@ -32,15 +33,8 @@ def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
     """Every task of the main queue: the core's domains' jobs and the plugins' (send jobs have their own queue)."""
-    return [
-        deliver_mail,
-        send_reset_link,
-        run_import,
-        prepare_campaign,
-        run_edr_export,
-        answer_inbound,
-        *plugin_jobs(),
-    ]
+    plugins = [job for job in plugin_jobs() if not isinstance(job, CronJob)]
+    return [deliver_mail, send_reset_link, run_import, prepare_campaign, run_edr_export, answer_inbound, *plugins]
 
 
 class PortalWorker(Worker):
@@ -104,6 +98,9 @@ def cron_jobs() -> list[CronJob]:
         CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),
         # Claims are safe under several workers, so each tick's run may overlap another worker's.
         CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
+        # Clicks wait in a Redis stream; a run that overlaps another worker's reads other entries of the group.
+        CronJob(flush_clicks, cron="* * * * * *", unique=True, timeout=60),
+        *(job for job in plugin_jobs() if isinstance(job, CronJob)),  # plugins' periodic tasks (register_jobs)
     ]
 
 

@@ -33,6 +33,7 @@ from core.plugins import pm, reset_registries  # noqa: E402
 from core.redis_embedded import EmbeddedRedis  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from core.tenancy.resolver import resolver  # noqa: E402
+from core.tenancy.short_domains import short_host_cache  # noqa: E402
 from core.web.templating import environment  # noqa: E402
 
 BUILTIN_PLUGINS = {
@@ -127,6 +128,7 @@ async def clean_state(migrated: None, redis_url: str) -> AsyncIterator[None]:
         await redis.delete(*stale)
     await redis.aclose()
     resolver.clear()
+    short_host_cache.clear()
     yield
 
 

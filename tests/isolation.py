@@ -60,6 +60,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     # Not an id: the channel of a vendor webhook (/hooks/{channel}/{connection_id}, no tenant's; its own tests are
     # in tests/plugins/viber/test_webhooks.py: a connection's callback touches only that connection's messages).
     "channel": lambda t: "viber",
+    # Short domains are the owner's, granted down the tree: tests/plugins/shortener grants one to each tenant.
+    "domain_id": lambda t: getattr(t, "short_domain_id", 2_000_000_000),
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -166,6 +168,10 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/statistics/exports/{export_id:int}/restart"): {"form": {}},
     ("POST", "/api/edrs/exports/{export_id:int}/cancel"): {"json": {}},
     ("POST", "/api/edrs/exports/{export_id:int}/restart"): {"json": {}},
+    ("POST", "/api/admin/short-domains/{domain_id:int}/grants"): {"json": {"partner_id": 1}},
+    ("POST", "/admin/short-domains/{domain_id:int}/grants"): {"form": {"partner_id": "1"}},
+    ("POST", "/admin/short-domains/{domain_id:int}/delete"): {"form": {}},
+    ("POST", "/admin/short-domains/{domain_id:int}/grants/{partner_id:int}/revoke"): {"form": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

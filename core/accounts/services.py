@@ -22,7 +22,7 @@ from core.mail.services import send_mail
 from core.money import from_micros, to_micros
 from core.portal import Portal
 from core.settings import Settings
-from core.tenancy import audit
+from core.tenancy import audit, short_domains
 from core.tenancy.resolver import PortalContext
 from core.tenancy.schemas import LANGUAGES
 from core.tenancy.scope import of_visible_partner, require_admin, visible_partner
@@ -83,7 +83,10 @@ async def load_actor(user_id: int, portal_id: int, *, check_portal: bool = True)
         **{k.removeprefix("partner_"): v for k, v in user.items() if k.startswith("partner_")},
     }
     ancestor_ids = [int(seg) for seg in partner["path"].strip("/").split("/")]
-    if await Partner.exists().where(Partner.id.is_in(ancestor_ids) & (Partner.blocked == True)):  # noqa: E712
+    chain = await Partner.select(Partner.id, Partner.kind, Partner.options, Partner.blocked).where(
+        Partner.id.is_in(ancestor_ids)
+    )
+    if any(row["blocked"] for row in chain):
         return None
     if check_portal and not await _portal_allows(portal_id, partner):
         return None
@@ -103,6 +106,7 @@ async def load_actor(user_id: int, portal_id: int, *, check_portal: bool = True)
         theme=user["theme"],
         date_format=user["date_format"],
         timezone=user["timezone"],
+        short_domains=await short_domains.usable_hosts(short_domains.allowed_by_chain(chain)),
     )
 
 

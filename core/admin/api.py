@@ -1,8 +1,8 @@
-"""REST API of the Admin Panel (ADM-1, ADM-2): portals, partners, users, balances and the audit log."""
+"""REST API of the Admin Panel (ADM-1, ADM-2): portals, partners, users, balances, short domains, the audit log."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 
@@ -13,7 +13,7 @@ from core.actor import Actor
 from core.billing import services as billing
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.plugins import registries
-from core.tenancy import audit, services
+from core.tenancy import audit, services, short_domains
 from core.tenancy.schemas import (
     AuditView,
     PartnerCreate,
@@ -22,6 +22,9 @@ from core.tenancy.schemas import (
     PortalCreate,
     PortalUpdate,
     PortalView,
+    ShortDomainCreate,
+    ShortDomainGrant,
+    ShortDomainView,
 )
 from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
 from core.web.params import PathId, QueryId
@@ -134,3 +137,33 @@ class AdminApi(Controller):
         q: FromQuery[str] = "",
     ) -> Page[AuditView]:
         return await audit.list_entries(actor, action=action, query=q, page=page, per_page=per_page)
+
+    @get("/short-domains", summary="Short domains the partner may use, with the partners it granted each to")
+    async def list_short_domains(self, actor: NamedDependency[Actor]) -> list[ShortDomainView]:
+        return await short_domains.list_domains(actor)
+
+    @post("/short-domains", status_code=201, summary="Add a short domain (system owner)")
+    async def create_short_domain(
+        self, request: Request, actor: NamedDependency[Actor], data: JSONBody[ShortDomainCreate]
+    ) -> ShortDomainView:
+        return await short_domains.create_domain(actor, data, ip=client_ip(request))
+
+    @get("/short-domains/{domain_id:int}")
+    async def get_short_domain(self, actor: NamedDependency[Actor], domain_id: PathId) -> ShortDomainView:
+        return await short_domains.get_domain(actor, domain_id)
+
+    @delete("/short-domains/{domain_id:int}", status_code=204, summary="Remove a short domain (system owner)")
+    async def delete_short_domain(self, request: Request, actor: NamedDependency[Actor], domain_id: PathId) -> None:
+        await short_domains.delete_domain(actor, domain_id, ip=client_ip(request))
+
+    @post("/short-domains/{domain_id:int}/grants", status_code=201, summary="Grant a short domain to a partner")
+    async def grant_short_domain(
+        self, request: Request, actor: NamedDependency[Actor], domain_id: PathId, data: JSONBody[ShortDomainGrant]
+    ) -> ShortDomainView:
+        return await short_domains.grant(actor, domain_id, data.partner_id, ip=client_ip(request))
+
+    @delete("/short-domains/{domain_id:int}/grants/{partner_id:int}", status_code=204, summary="Revoke a grant")
+    async def revoke_short_domain(
+        self, request: Request, actor: NamedDependency[Actor], domain_id: PathId, partner_id: PathId
+    ) -> None:
+        await short_domains.revoke(actor, domain_id, partner_id, ip=client_ip(request))

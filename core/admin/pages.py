@@ -21,7 +21,7 @@ from core.errors import PortalError
 from core.plugins import registries
 from core.senders import services as senders
 from core.senders.schemas import SenderCreate, SenderUpdate
-from core.tenancy import audit, services
+from core.tenancy import audit, services, short_domains
 from core.tenancy import requests as request_chain
 from core.tenancy.schemas import (
     LANGUAGES,
@@ -29,6 +29,8 @@ from core.tenancy.schemas import (
     PartnerUpdate,
     PortalCreate,
     PortalUpdate,
+    ShortDomainCreate,
+    ShortDomainGrant,
     registration_fields_from_lines,
 )
 from core.tenancy.scope import is_own
@@ -354,6 +356,69 @@ class AdminPages(Controller):
         partner_id = (await senders.get_sender(actor, sender_id)).partner_id
         await senders.delete_sender(actor, sender_id, ip=client_ip(request))
         return Redirect(f"/admin/partners/{partner_id}?saved=senders")
+
+    # Short domains ---------------------------------------------------------------------------------
+    async def _short_domains_page(
+        self, request: Request, actor: Actor, *, error: str = "", error_form: str = "", status_code: int = 200
+    ) -> Response:
+        return await page(
+            request,
+            actor,
+            "admin/short_domains.html",
+            {
+                "domains": await short_domains.list_domains(actor),
+                "partners": await short_domains.grantable_partners(actor),
+                "error": error,
+                "error_form": error_form,
+                "saved": request.query_params.get("saved", ""),
+            },
+            status_code=status_code,
+        )
+
+    @get("/short-domains")
+    async def short_domains(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        return await self._short_domains_page(request, actor)
+
+    async def _short_domain_action(self, request: Request, actor: Actor, form_name: str, action: Any) -> Response:
+        try:
+            await action()
+        except PortalError as exc:
+            return await self._short_domains_page(
+                request, actor, error=exc.detail, error_form=form_name, status_code=exc.status_code
+            )
+        return Redirect(f"/admin/short-domains?saved={form_name}")
+
+    @post("/short-domains")
+    async def add_short_domain(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        async def run() -> None:
+            data = await parse_form(request, ShortDomainCreate)
+            await short_domains.create_domain(actor, data, ip=client_ip(request))
+
+        return await self._short_domain_action(request, actor, "add", run)
+
+    @post("/short-domains/{domain_id:int}/delete")
+    async def remove_short_domain(self, request: Request, actor: NamedDependency[Actor], domain_id: PathId) -> Response:
+        async def run() -> None:
+            await short_domains.delete_domain(actor, domain_id, ip=client_ip(request))
+
+        return await self._short_domain_action(request, actor, f"domain-{domain_id}", run)
+
+    @post("/short-domains/{domain_id:int}/grants")
+    async def grant_short_domain(self, request: Request, actor: NamedDependency[Actor], domain_id: PathId) -> Response:
+        async def run() -> None:
+            data = await parse_form(request, ShortDomainGrant)
+            await short_domains.grant(actor, domain_id, data.partner_id, ip=client_ip(request))
+
+        return await self._short_domain_action(request, actor, f"domain-{domain_id}", run)
+
+    @post("/short-domains/{domain_id:int}/grants/{partner_id:int}/revoke")
+    async def revoke_short_domain(
+        self, request: Request, actor: NamedDependency[Actor], domain_id: PathId, partner_id: PathId
+    ) -> Response:
+        async def run() -> None:
+            await short_domains.revoke(actor, domain_id, partner_id, ip=client_ip(request))
+
+        return await self._short_domain_action(request, actor, f"domain-{domain_id}", run)
 
     # Audit log ------------------------------------------------------------------------------------
     @get("/audit")

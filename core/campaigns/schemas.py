@@ -25,6 +25,10 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     button_caption: Annotated[str, Meta(max_length=30, description="Viber: the button's caption")] = ""
     button_url: Annotated[str, Meta(max_length=1000, description="Viber: where the button leads")] = ""
     template_id: Annotated[Id | None, Meta(description="The template it is made from (TPL-5)")] = None
+    short_url: Annotated[
+        str, Meta(max_length=1000, description="A link of the text to shorten, one code per recipient (URL-1)")
+    ] = ""
+    short_domain: Annotated[str, Meta(max_length=253, description="One of the company's short domains")] = ""
     group_ids: list[Id] = []
     all_contacts: bool = False
     numbers: Annotated[list[str], Meta(max_length=1_000_000)] = []
@@ -81,6 +85,8 @@ class CampaignView(msgspec.Struct, kw_only=True):
     image_url: str
     button_caption: str
     button_url: str
+    short_url: str
+    short_domain: str
     traffic_type: str
     template_id: int | None
     group_ids: list[int]

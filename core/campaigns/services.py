@@ -24,13 +24,14 @@ from core.db import icontains, json_value, must_exist, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
-from core.message_templates.rendering import estimate_text, unknown_variables
+from core.message_templates.rendering import estimate_text, unknown_variables, with_short_link
 from core.message_templates.schemas import TemplateUser
 from core.message_templates.services import TEMPLATE_USERS, template_exists
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
 from core.portal import Portal
+from core.providers import active_shortener
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy.options import partner_options
@@ -75,7 +76,7 @@ def split_numbers(text: str) -> list[str]:
     return [part for line in text.splitlines() for part in line.replace(";", ",").split(",")]
 
 
-CONTENT_KEYS = ("image_url", "button_caption", "button_url")
+CONTENT_KEYS = ("image_url", "button_caption", "button_url", "short_url", "short_domain")
 
 
 def content_of(data: CampaignCreate) -> dict[str, str]:
@@ -106,6 +107,40 @@ def _check_content(provider: Any, data: CampaignCreate) -> None:
             raise InvalidInput("Enter a web address starting with https://", field=field)
 
 
+def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> None:
+    """URL-1: one link of the text, on one of the company's short domains, with a shortener installed."""
+    url, domain = data.short_url.strip(), data.short_domain.strip().lower()
+    if not url and not domain:
+        return
+    if not url:
+        raise InvalidInput("Give the link of the message to shorten", field="short_url")
+    if domain not in actor.short_domains or active_shortener(portal.registries.shorteners) is None:
+        raise InvalidInput("Choose one of your company's short domains", field="short_domain")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        raise InvalidInput("Enter a web address starting with https://", field="short_url")
+    if url not in data.text:
+        raise InvalidInput("The link to shorten must appear in the message text", field="short_url")
+
+
+def shortened(portal: Portal, text: str, fields: Any) -> str:
+    """``text`` with the link chosen for shortening replaced by a short link of the real length (for counting).
+
+    ``fields``: a mapping or Struct with ``short_url`` and ``short_domain``.
+    """
+    get = fields.get if isinstance(fields, dict) else lambda key, default="": getattr(fields, key, default)
+    url, domain = str(get("short_url", "")).strip(), str(get("short_domain", "")).strip().lower()
+    shortener = active_shortener(portal.registries.shorteners)
+    if not (url and domain and shortener):
+        return text
+    return with_short_link(text, url, shortener.preview(domain))
+
+
+def estimated_text(portal: Portal, data: CampaignCreate) -> str:
+    """The text as recipients get it for counting segments: variables as ten characters, the short link as is."""
+    return shortened(portal, estimate_text(data.text), data)
+
+
 def _view(row: dict[str, Any]) -> CampaignView:
     content = json_value(row.get("content")) or {}
     return CampaignView(
@@ -119,6 +154,8 @@ def _view(row: dict[str, Any]) -> CampaignView:
         image_url=content.get("image_url", ""),
         button_caption=content.get("button_caption", ""),
         button_url=content.get("button_url", ""),
+        short_url=content.get("short_url", ""),
+        short_domain=content.get("short_domain", ""),
         traffic_type=traffic_type(content),
         template_id=row["template_id"],
         group_ids=json_value(row["group_ids"]) or [],
@@ -203,6 +240,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
     _check_content(provider, data)
+    _check_short_link(portal, actor, data)
     if data.flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
     if data.flash and not options.flash_sms:
@@ -431,7 +469,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     sender, numbers = await check_campaign(portal, actor, data)
     provider = portal.registries.channels.get(data.channel)
     assert provider is not None, "check_campaign rejects an unknown channel"
-    parts = max(provider.segments(estimate_text(data.text)), 1)
+    parts = max(provider.segments(estimated_text(portal, data)), 1)
     allowed: set[str] = set()
     stopped: set[str] = set()
     if data.all_contacts or data.group_ids:

@@ -17,6 +17,8 @@ def menu_links(actor: Actor) -> list[MenuLink]:
         MenuLink(label=N_("Contacts"), href="/contacts", icon="users", order=100),
         MenuLink(label=N_("Statistics"), href="/statistics/edr", icon="chart", order=200),
     ]
+    if actor.short_domains:  # URL-1: hidden for a company without a short domain
+        links.append(MenuLink(label=N_("URL shortener"), href="/shortener", icon="link", order=210))
     if not actor.is_owner:  # the owner sets its sender IDs itself, in the Admin Panel; others ask for theirs
         links.append(MenuLink(label=N_("Sender IDs"), href="/senders", icon="tag", order=150))
     if actor.is_admin:

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from core.billing.pricing import PriceList, price_list
-from core.campaigns.rendering import CONTACT_VARIABLES, render, variables_in
+from core.campaigns.rendering import CONTACT_VARIABLES, render, variables_in, with_short_link
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import Edr
 from core.numbering.services import Destination, PrefixIndex, prefix_index
 from core.portal import Portal
-from core.providers import ChannelProvider
+from core.providers import ChannelProvider, LinkRecipient, Shortener, active_shortener
 from core.rawsql import RawSql
 
 CHUNK = 5_000
@@ -106,7 +106,17 @@ class Expander:
         self.provider = portal.registries.channels.get(campaign["channel"])
         self.text: str = campaign["text"]
         self.personal = bool(variables_in(self.text))
-        self.fixed_parts = self.provider.segments(self.text) if self.provider and not self.personal else 0
+        content = json_value(campaign["content"]) or {}
+        self.short_url: str = content.get("short_url", "")
+        self.short_domain: str = content.get("short_domain", "")
+        self.shortener: Shortener | None = None
+        counted = self.text
+        if self.short_url:
+            self.shortener = active_shortener(portal.registries.shorteners)
+            if self.shortener is not None:
+                # Every recipient's link has the same length, so the sample counts segments for all of them.
+                counted = with_short_link(self.text, self.short_url, self.shortener.preview(self.short_domain))
+        self.fixed_parts = self.provider.segments(counted) if self.provider and not self.personal else 0
         self.seen: set[str] = set()
 
     def _sources(self) -> list[tuple[str, str]]:
@@ -138,8 +148,11 @@ class Expander:
         )
         return sources
 
-    def _edr(self, row: Mapping[str, Any], now: datetime) -> tuple[Any, ...]:
-        """One EDR row; its batch is filled in once the chunk's batches exist (failed ones have none)."""
+    def _edr(self, row: Mapping[str, Any], now: datetime, short_url: str | None = None) -> tuple[Any, ...]:
+        """One EDR row; its batch is filled in once the chunk's batches exist (failed ones have none).
+
+        ``short_url``: the recipient's own short link, put in place of the campaign's shortened link.
+        """
         c = self.campaign
         phone = row["phone"]
         text = None
@@ -148,7 +161,10 @@ class Expander:
             values["phone"] = phone
             values.update(json_value(row.get("custom")) or {})
             text = render(self.text, values)
-        fixed, body = (self.fixed_parts, self.text) if text is None else (None, text)
+        if short_url is not None:
+            text = with_short_link(self.text if text is None else text, self.short_url, short_url)
+        body = self.text if text is None else text
+        fixed = None if self.personal else self.fixed_parts
         priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed)
         dest, rate, parts, error = priced.dest, priced.rate, priced.parts, priced.error
         status = "FAILED" if error else "PREPARED"
@@ -194,7 +210,15 @@ class Expander:
                 continue
             fresh.append(row)
         now = datetime.now(UTC)
-        edrs = [self._edr(row, now) for row in fresh]
+        shorts: list[str | None] = [None] * len(fresh)
+        if self.shortener is not None and fresh:
+            # One code per recipient, written in this chunk's transaction: a rolled-back chunk leaves no link.
+            recipients = [
+                LinkRecipient(partner_id=c["partner"], campaign_id=c["id"], destination=row["phone"]) for row in fresh
+            ]
+            links = await self.shortener.shorten(self.short_domain, self.short_url, recipients)
+            shorts = [link.short_url for link in links]
+        edrs = [self._edr(row, now, short) for row, short in zip(fresh, shorts, strict=True)]
         ready = [e for e in edrs if e[STATUS_AT] == "PREPARED"]
         batch_ids = []
         for start in range(0, len(ready), BATCH):

@@ -43,3 +43,8 @@ def render(text: str, values: dict[str, Any]) -> str:
         return "" if found is None else str(found)
 
     return VARIABLE.sub(value, text)
+
+
+def with_short_link(text: str, url: str, short_url: str) -> str:
+    """The text with the link chosen for shortening (URL-1) replaced, wherever it appears, by the short link."""
+    return text.replace(url, short_url) if url else text

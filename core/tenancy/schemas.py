@@ -212,3 +212,20 @@ class RequestDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     action: Literal["confirm", "decline", "pass_up"]
     reason: Annotated[str, Meta(max_length=500, description="Required to decline; shown to the requester")] = ""
+
+
+class ShortDomainCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    host: HostName
+
+
+class ShortDomainGrant(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    partner_id: Id
+
+
+class ShortDomainView(msgspec.Struct, kw_only=True):
+    """A short domain as the acting partner sees it; ``granted_to`` lists the partners it gave it to."""
+
+    id: int
+    host: str
+    created_at: datetime
+    granted_to: list[int] = []

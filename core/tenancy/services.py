@@ -17,7 +17,7 @@ from core.db import icontains, json_value, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.money import from_micros, to_micros
 from core.plugins import registries
-from core.tenancy import audit
+from core.tenancy import audit, short_domains
 from core.tenancy.schemas import (
     PartnerCreate,
     PartnerOptions,
@@ -122,6 +122,7 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
     if parent["blocked"]:
         raise Conflict("The parent partner is blocked")
     _check_channels(data.options)
+    data.options.shortener_domains = await short_domains.check_grants(parent["path"], data.options.shortener_domains)
     portal_id = data.portal_id
     if portal_id is None:
         own = await PortalRecord.select(PortalRecord.id).where(PortalRecord.partner == parent["id"]).first()
@@ -186,6 +187,10 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
         changes[Partner.credit_limit] = to_micros(data.credit_limit)
     if data.options is not UNSET:
         _check_channels(data.options)
+        parent_path = current["path"].removesuffix(path_segment(partner_id))
+        data.options.shortener_domains = await short_domains.check_grants(
+            parent_path, data.options.shortener_domains, short_domains.granted_hosts(current["options"])
+        )
         changes[Partner.options] = msgspec.to_builtins(data.options)
     if data.blocked is not UNSET:
         changes[Partner.blocked] = data.blocked

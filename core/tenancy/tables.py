@@ -108,3 +108,12 @@ class PartnerRequest(Table, tablename="partner_request"):
     requester_language = Varchar(length=2, default="en")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class ShortDomain(Table, tablename="short_domain"):
+    """A host name the owner serves short links on (URL-1); partners get it through PartnerOptions."""
+
+    id: Serial  # Piccolo adds this primary key itself; declared so type checkers see it
+
+    host = Varchar(length=253, unique=True, help_text="Lower-case host name without port")
+    created_at = Timestamptz()

@@ -35,6 +35,7 @@ CORE_TEMPLATE_DIRS = [
     str(CORE_DIR / "statistics" / "templates"),
     str(CORE_DIR / "dispatch" / "templates"),
     str(CORE_DIR / "public_api" / "templates"),
+    str(CORE_DIR / "shortlinks" / "templates"),
 ]
 
 # User-facing date formats (ACC-4) and their strftime equivalents.

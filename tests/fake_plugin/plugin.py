@@ -17,6 +17,8 @@ from core import (
     Checkout,
     CheckoutRequest,
     Click,
+    ClickStats,
+    LinkGroup,
     LinkRecipient,
     LinkTarget,
     MenuLink,
@@ -114,8 +116,21 @@ class FakeShort:
     async def resolve(self, domain: str, code: str) -> LinkTarget | None:
         return self.links[int(code)] if code.isdigit() and int(code) < len(self.links) else None
 
+    def preview(self, domain: str) -> str:
+        return f"https://{domain}/{len(self.links)}"
+
     async def record_click(self, target: LinkTarget, click: Click) -> None:
         _record("link_click", (target.link_id, click.browser))
+
+    async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
+        for target, click in clicks:
+            await self.record_click(target, click)
+
+    async def statistics(self, partner_id: int, **where: Any) -> ClickStats:
+        return ClickStats()
+
+    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+        return []
 
 
 @get("/fake/ping")

@@ -26,6 +26,8 @@ FIELD_STEP = {
     "image_url": 1,
     "button_caption": 1,
     "button_url": 1,
+    "short_url": 1,
+    "short_domain": 1,
     "template_id": 1,
     "template_name": 1,
     "group_ids": 2,
@@ -49,6 +51,8 @@ TEXT_KEYS = (
     "image_url",
     "button_caption",
     "button_url",
+    "short_url",
+    "short_domain",
     "template_id",
     "template_name",
     "mode",
@@ -127,6 +131,8 @@ def campaign_data(values: dict[str, Any], *, upto: int = 3, rich: bool = False) 
         "flash": bool(values.get("flash")),
         **({key: values.get(key, "") for key in RICH_KEYS} if rich else {}),
         "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
+        "short_url": values.get("short_url", "").strip(),
+        "short_domain": values.get("short_domain", "").strip() if values.get("short_url", "").strip() else "",
     }
     data |= recipients_of(values) if upto >= 2 else {"all_contacts": True}
     if upto >= 3:

@@ -54,6 +54,8 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "image_url": "",
         "button_caption": "",
         "button_url": "",
+        "short_url": "",
+        "short_domain": "",
         "template_id": "",
         "template_name": "",
         "mode": "groups",
@@ -127,6 +129,8 @@ class CampaignWizard(Controller):
                 "image_url": old.image_url,
                 "button_caption": old.button_caption,
                 "button_url": old.button_url,
+                "short_url": old.short_url,
+                "short_domain": old.short_domain,
                 "group_ids": (["all"] if old.all_contacts else []) + [str(g) for g in old.group_ids],
                 "timezone": old.timezone,
                 "notify_emails": ", ".join(old.notify_emails),
@@ -234,7 +238,9 @@ class CampaignWizard(Controller):
             # is the user's own text and is shown as is.
             "variables": [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES]
             + [(f.variable, f.name, True) for f in fields],
-            "segments": provider.segments(estimate_text(text)) if provider and text else 0,
+            "segments": provider.segments(services.shortened(portal, estimate_text(text), values))
+            if provider and text
+            else 0,
             "check": check,
             "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,
             "zones": _ZONES,

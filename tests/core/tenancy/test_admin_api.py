@@ -161,6 +161,9 @@ async def test_portal_create_and_edit_hosts_theme_and_flags(client_for):
 
 async def test_options_block_and_users_are_audited(client_for):
     world, client, headers = await owner_client(client_for)
+    domain = (await client.post("/api/admin/short-domains", headers=headers, json={"host": "go.test"})).json()
+    grant = {"partner_id": world.a.reseller_id}  # the end user's parent must have it first (URL-1)
+    await client.post(f"/api/admin/short-domains/{domain['id']}/grants", headers=headers, json=grant)
     url = f"/api/admin/partners/{world.a.end_user_id}"
     options = {"mo_enabled": True, "flash_sms": True, "channels": ["sms", "viber"], "shortener_domains": ["go.test"]}
     changed = await client.patch(url, headers=headers, json={"options": options, "credit_limit": 10})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.tenancy import short_domains
+from core.tenancy.schemas import ShortDomainCreate
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
 from tests.factories import make_world, post_form, sign_in
 
@@ -22,6 +24,9 @@ async def test_overview_counts_and_recent_activity(client_for):
 
 async def test_create_partner_through_the_form_and_see_it_in_the_tree(client_for):
     world, client = await reseller_session(client_for)
+    for host in ("go.test", "click.test"):  # a reseller grants only the short domains it was granted (URL-1)
+        domain = await short_domains.create_domain(world.owner, ShortDomainCreate(host=host))
+        await short_domains.grant(world.owner, domain.id, world.a.reseller_id)
     response = await post_form(
         client,
         "/admin/partners",
