@@ -21,6 +21,7 @@ from core.plugins import registries
 from core.providers import ChannelProvider
 from core.tenancy import audit
 from core.tenancy.options import partner_options
+from core.tenancy.schemas import PartnerOptions
 from core.tenancy.scope import owned
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
@@ -108,10 +109,13 @@ async def _own(actor: Actor, reply_id: int) -> dict[str, Any]:
     return row
 
 
-async def replies_enabled(actor: Actor) -> bool:
+def replies_on(options: PartnerOptions) -> bool:
     """Whether the partner's parent has switched MO messages and auto-replies on for it."""
-    options = await partner_options(actor.partner_id)
     return options.mo_enabled and options.auto_replies
+
+
+async def replies_enabled(actor: Actor) -> bool:
+    return replies_on(await partner_options(actor.partner_id))
 
 
 async def list_replies(actor: Actor, f: ReplyFilter) -> Page[ReplyView]:
@@ -137,12 +141,12 @@ async def get_reply(actor: Actor, reply_id: int) -> ReplyView:
 
 async def _check(actor: Actor, data: ReplyCreate) -> list[str]:
     """Every rule of a reply template, before anything is written; its keywords."""
-    if not await replies_enabled(actor):
+    options = await partner_options(actor.partner_id)
+    if not replies_on(options):
         raise InvalidInput(REPLIES_OFF)
     if not data.name.strip():
         raise InvalidInput(N_("Give the template a name"), field="name")
     provider = registries().channels.get(data.channel)
-    options = await partner_options(actor.partner_id)
     if provider is None:
         raise InvalidInput(f"Reply templates cannot be made for the channel {data.channel!r}", field="channel")
     if options.channels and data.channel not in options.channels:

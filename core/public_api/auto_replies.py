@@ -1,9 +1,11 @@
 """Auto-replies (MO-2, MO-3): an MO message that matches a reply template is answered through the same channel
 and sender ID, billed as "Reply to MO", and its subscription action is applied to the contact.
 
-Stored MO batches are answered by one job each (``answer_inbound``), off the receipt path. Each MO row is claimed
-before its answer is sent, so a retried job never answers twice: a job killed between claim and send leaves that
-one MO unanswered, the safe side for a message the recipient did not ask to be repeated.
+Stored MO batches are answered by one job each (``answer_inbound``), off the receipt path, set-wise: one claim, one
+subscription write and one accepted request per partner and sender ID, never a query or job per message. The MO
+rows are claimed before their answers are sent, so a retried job never answers twice: a job killed between claim
+and send leaves those MO unanswered, the safe side for messages the recipient did not ask to be repeated. Within a
+batch, a number's latest MO to a sender ID is the one answered and acted on ("STOP" then "START" ends subscribed).
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.actor import Actor
-from core.contacts.subscriptions import apply_subscription
+from core.contacts.subscriptions import Subscription, apply_subscriptions
+from core.db import is_sqlite, write_transaction
 from core.dispatch.tables import InboundRecord
-from core.message_templates.replies import matching
+from core.message_templates.replies import matching, replies_on
 from core.message_templates.tables import ReplyTemplate
 from core.numbering.normalise import InvalidNumber, normalise
 from core.portal import Portal
 from core.public_api.checks import Message, Request
-from core.public_api.services import send
+from core.public_api.services import MAX_RECIPIENTS, send
+from core.rawsql import RawSql
 from core.senders.tables import Sender
 from core.tenancy.options import partner_options
 from core.tenancy.tables import Partner
@@ -28,6 +32,7 @@ from core.tenancy.tables import Partner
 TASK = "answer_inbound"
 CLAIMED = "…"
 AUTO_REPLY_LABEL = "auto-reply"
+SUPERSEDED = "A later message of this number to this sender ID was answered instead"
 
 
 async def queue_answers(portal: Portal, ids: list[int]) -> None:
@@ -56,19 +61,24 @@ async def _partner_actor(partner_id: int) -> Actor | None:
     )
 
 
-async def _claim(inbound_id: int) -> bool:
-    return (
-        len(
-            await InboundRecord.update({InboundRecord.reply: CLAIMED})
-            .where((InboundRecord.id == inbound_id) & (InboundRecord.reply == ""))
-            .returning(InboundRecord.id)
-        )
-        == 1
+async def _claim(ids: list[int]) -> set[int]:
+    """Claim the MO rows not answered yet; those this job may answer."""
+    if not ids:
+        return set()
+    rows = (
+        await InboundRecord.update({InboundRecord.reply: CLAIMED})
+        .where(InboundRecord.id.is_in(ids) & (InboundRecord.reply == ""))
+        .returning(InboundRecord.id)
     )
+    return {r["id"] for r in rows}
 
 
-async def _settle(inbound_id: int, outcome: str) -> None:
-    await InboundRecord.update({InboundRecord.reply: outcome[:200]}).where(InboundRecord.id == inbound_id)
+async def _settle(outcomes: dict[int, str]) -> None:
+    async with write_transaction() as tx:
+        await RawSql(tx.connection, sqlite=is_sqlite()).executemany(
+            "UPDATE inbound_message SET reply = $1 WHERE id = $2",
+            [(outcome[:200], inbound_id) for inbound_id, outcome in sorted(outcomes.items())],
+        )
 
 
 async def answer_inbound(portal: Portal, ids: Sequence[int]) -> int:
@@ -81,53 +91,92 @@ async def answer_inbound(portal: Portal, ids: Sequence[int]) -> int:
         by_partner[row["partner"]].append(row)
     answered = 0
     for partner_id, messages in by_partner.items():
-        options = await partner_options(partner_id)
-        if not (options.mo_enabled and options.auto_replies):
+        if not replies_on(await partner_options(partner_id)):
             continue
-        templates = await ReplyTemplate.select().where(ReplyTemplate.partner == partner_id)
+        templates: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for t in await ReplyTemplate.select().where(ReplyTemplate.partner == partner_id):
+            templates[t["channel"]].append(t)
         actor = await _partner_actor(partner_id) if templates else None
         if actor is None:
             continue
-        for mo in sorted(messages, key=lambda r: r["id"]):
-            template = matching([t for t in templates if t["channel"] == mo["channel"]], mo["text"])
-            if template is not None and await _claim(mo["id"]):
-                await _settle(mo["id"], await _answer(portal, actor, mo, template))
-                answered += 1
+        matched = {
+            mo["id"]: (mo, found)
+            for mo in messages
+            if (found := matching(templates[mo["channel"]], mo["text"])) is not None
+        }
+        claimed = await _claim(sorted(matched))
+        if claimed:
+            await _settle(await _answer(portal, actor, [matched[i] for i in sorted(claimed)]))
+        answered += len(claimed)
     return answered
 
 
-async def _answer(portal: Portal, actor: Actor, mo: Mapping[str, Any], template: Mapping[str, Any]) -> str:
-    """Apply the template to one claimed MO; what to remember on it (the reply's transaction id, or why none).
+Answer = tuple[Mapping[str, Any], Mapping[str, Any], str]  # the MO, its template, its number
 
-    A subscription is applied before the answer and an unsubscription after it: both confirmations reach the
+
+async def _answer(
+    portal: Portal, actor: Actor, items: list[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> dict[int, str]:
+    """Apply the templates to claimed MO (in id order); what to remember on each (its reply's transaction id, or
+    why none was sent).
+
+    Subscriptions are applied before the answers and unsubscriptions after them: both confirmations reach the
     recipient, although the one blocks the sender ID that sends it.
     """
-    try:
-        number = normalise(mo["source"])
-    except InvalidNumber as exc:
-        return f"Invalid number: {exc}"
-    if template["action"] == "subscribe":
-        await _subscription(actor, mo, number, template)
-    outcome = f"{template['action']} by {template['name']}"
-    if template["text"]:
-        message = Message(mo["channel"], mo["destination"], template["text"], "", [number], AUTO_REPLY_LABEL, False)
-        request = Request([message], dry_run=False, accept_mo=False)
-        results = (await send(portal, actor, 0, request, kind="reply")).results
-        outcome = results[0].split(":", 1)[1] if results else "not sent"
-    if template["action"] == "unsubscribe":
-        await _subscription(actor, mo, number, template)
-    return outcome
+    outcomes: dict[int, str] = {}
+    latest: dict[tuple[str, str, str], Answer] = {}
+    for mo, template in items:
+        try:
+            number = normalise(mo["source"])
+        except InvalidNumber as exc:
+            outcomes[mo["id"]] = f"Invalid number: {exc}"
+            continue
+        key = (mo["channel"], mo["destination"], number)
+        if key in latest:
+            outcomes[latest[key][0]["id"]] = SUPERSEDED
+        latest[key] = (mo, template, number)
+        outcomes[mo["id"]] = f"{template['action']} by {template['name']}"
+    answers = list(latest.values())
+    senders = await _sender_ids(actor, {(mo["channel"], mo["destination"]) for mo, _, _ in answers})
+    await _subscriptions(actor, senders, answers, "subscribe")
+    groups: dict[tuple[str, str], list[Answer]] = defaultdict(list)
+    for answer in answers:
+        if answer[1]["text"]:
+            groups[answer[0]["channel"], answer[0]["destination"]].append(answer)
+    for (channel, sender), members in groups.items():
+        # One accepted request per sender ID and 700 numbers (each number once in it, as the API requires).
+        for start in range(0, len(members), MAX_RECIPIENTS):
+            chunk = members[start : start + MAX_RECIPIENTS]
+            messages = [Message(channel, sender, t["text"], "", [n], AUTO_REPLY_LABEL, False) for _, t, n in chunk]
+            results = (
+                await send(portal, actor, 0, Request(messages, dry_run=False, accept_mo=False), kind="reply")
+            ).results
+            by_number = dict(r.split(":", 1) for r in results)
+            for mo, _, number in chunk:
+                outcomes[mo["id"]] = by_number.get(number, "not sent")
+    await _subscriptions(actor, senders, answers, "unsubscribe")
+    return outcomes
 
 
-async def _subscription(actor: Actor, mo: Mapping[str, Any], number: str, template: Mapping[str, Any]) -> None:
-    sender = (
-        await Sender.select(Sender.id)
-        .where(
-            (Sender.partner == actor.partner_id)
-            & (Sender.channel == mo["channel"])
-            & (Sender.name == mo["destination"])
-        )
-        .first()
+async def _sender_ids(actor: Actor, names: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The partner's sender IDs by (channel, name), for the subscription actions."""
+    if not names:
+        return {}
+    rows = await Sender.select(Sender.id, Sender.channel, Sender.name).where(
+        (Sender.partner == actor.partner_id) & Sender.name.is_in(sorted({name for _, name in names}))
     )
-    if sender is not None:
-        await apply_subscription(actor.partner_id, number, sender["id"], template["action"], template["group_id"])
+    return {(r["channel"], r["name"]): r["id"] for r in rows}
+
+
+async def _subscriptions(
+    actor: Actor, senders: dict[tuple[str, str], int], answers: list[Answer], action: Subscription
+) -> None:
+    await apply_subscriptions(
+        actor.partner_id,
+        [
+            (number, sender_id, action, template["group_id"])
+            for mo, template, number in answers
+            if template["action"] == action
+            and (sender_id := senders.get((mo["channel"], mo["destination"]))) is not None
+        ],
+    )

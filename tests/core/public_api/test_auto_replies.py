@@ -226,3 +226,32 @@ async def test_reply_templates_of_another_tenant_are_out_of_reach(app, client_fo
     headers = await api_token(client, world.a.end_user_admin)
     assert await foreign_id_responses(app, client, world.b, headers, only={"reply_id"}) == {}
     assert [r["name"] for r in (await client.get("/api/reply-templates", headers=headers)).json()["items"]] == ["Info"]
+
+
+async def test_a_batch_is_answered_in_one_request_and_a_numbers_latest_message_wins(app, client_for, sms):
+    tenant = sms.tenant
+    await allow(tenant.end_user_id)
+    client = client_for(tenant.host)
+    token = await api_token(client, tenant.end_user_admin)
+    for body in (
+        {"name": "Opt-out", "keywords": "stop", "text": "Bye", "action": "unsubscribe"},
+        {"name": "Opt-in", "keywords": "start", "text": "Welcome back", "action": "subscribe"},
+    ):
+        assert (await client.post("/api/reply-templates", headers=token, json=body)).status_code == 201
+    others = [f"3461234510{n}" for n in range(5)]
+    # One number says STOP and then START in the same batch; five others say STOP.
+    await record_inbound(app.state.portal, [mo("STOP"), mo("START"), *(mo("stop", source=n) for n in others)])
+
+    async def all_settled() -> list[dict[str, Any]]:
+        rows = await InboundRecord.select().order_by(InboundRecord.id)
+        return rows if all(r["reply"] not in ("", "…") for r in rows) else []
+
+    stop, start = (await eventually(all_settled))[:2]
+    assert stop["reply"] == "A later message of this number to this sender ID was answered instead"
+    replies = await replies_to(HANDSET)
+    assert [r["text"] for r in replies] == ["Welcome back"] and start["reply"] == replies[0]["transaction_id"]
+    assert not await blocked(tenant.end_user_id, tenant.sender_id, [HANDSET])  # START came last: subscribed
+    assert await blocked(tenant.end_user_id, tenant.sender_id, others) == set(others)
+    assert [len(await replies_to(n)) for n in others] == [1] * len(others)
+    edrs = await Edr.select(Edr.batch).where(Edr.campaign.is_null() & (Edr.text.is_in(["Bye", "Welcome back"])))
+    assert len({e["batch"] for e in edrs}) == 1  # six answers, one accepted request
