@@ -352,13 +352,15 @@ class LinkTarget(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Click(msgspec.Struct, frozen=True, kw_only=True):
-    """One visit of a short link (URL-2); ``os`` and ``browser`` come from the user agent."""
+    """One visit of a short link (URL-2); ``os`` and ``browser`` come from the user agent. ``key`` names the click
+    where it was queued (its stream entry): a shortener stores a keyed click once, however often it is handed it."""
 
     clicked_at: datetime
     user_agent: str = ""
     os: str = ""
     browser: str = ""
     device: str = ""
+    key: str = ""
 
 
 class ClickStats(msgspec.Struct, kw_only=True):
@@ -408,7 +410,8 @@ class Shortener(Protocol):
         ...
 
     async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
-        """Store many clicks at once (the click worker's batches); the core then emits LinkClicked for each."""
+        """Store many clicks at once (the click worker's batches), each keyed click once: two workers may hand over
+        the same entries when one claims those another is slow to acknowledge. The core then emits LinkClicked."""
         ...
 
     async def statistics(

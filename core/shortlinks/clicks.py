@@ -2,7 +2,8 @@
 
 Clicks are read through a consumer group, and acknowledged (and deleted) only after the shortener stored them. A
 worker that dies in between leaves them pending; the next run of any worker claims entries idle for longer than
-``CLAIM_IDLE_MS`` and stores them, so a restart loses no click.
+``CLAIM_IDLE_MS`` and stores them, so a restart loses no click. Each click carries its entry id as its key and is
+stored once, so a worker that claims the entries of one only slow to acknowledge them duplicates nothing.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ async def _store(portal: Portal, entries: list[Any]) -> int:
     shortener = active_shortener(portal.registries.shorteners)
     ids = [entry_id for entry_id, _ in entries]
     clicks: list[tuple[LinkTarget, Click]] = []
-    for _, fields in entries:
+    for entry_id, fields in entries:
         if not fields:  # deleted from the stream meanwhile (trimmed): nothing to store
             continue
         try:
@@ -66,7 +67,12 @@ async def _store(portal: Portal, entries: list[Any]) -> int:
             continue
         os_name, browser, device = describe(entry.user_agent)
         click = Click(
-            clicked_at=entry.clicked_at, user_agent=entry.user_agent, os=os_name, browser=browser, device=device
+            clicked_at=entry.clicked_at,
+            user_agent=entry.user_agent,
+            os=os_name,
+            browser=browser,
+            device=device,
+            key=entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id),
         )
         clicks.append((entry.target, click))
     if clicks and shortener is not None:

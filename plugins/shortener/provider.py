@@ -192,7 +192,7 @@ class LocalShortener:
         await self.record_clicks([(target, click)])
 
     async def record_clicks(self, clicks: Sequence[tuple[LinkTarget, Click]]) -> None:
-        # 1,000 rows of 8 columns per INSERT: PostgreSQL takes at most 32,767 parameters in one statement.
+        # 1,000 rows of 9 columns per INSERT: PostgreSQL takes at most 32,767 parameters in one statement.
         for start in range(0, len(clicks), 1_000):
             await LinkClick.insert(
                 *(
@@ -205,10 +205,11 @@ class LocalShortener:
                         os=c.os[:60],
                         browser=c.browser[:60],
                         device=c.device[:60],
+                        entry=c.key or None,
                     )
                     for t, c in clicks[start : start + 1_000]
                 )
-            )
+            ).on_conflict(target=LinkClick.entry, action="DO NOTHING")
 
     async def statistics(
         self,

@@ -34,3 +34,4 @@ class LinkClick(Table, tablename="link_click"):
     os = Varchar(length=60, default="")
     browser = Varchar(length=60, default="")
     device = Varchar(length=60, default="")
+    entry = Varchar(length=40, null=True, default=None, help_text="The stream entry it came from: stored once")

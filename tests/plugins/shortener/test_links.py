@@ -13,7 +13,7 @@ from core.campaigns.services import cost_preview, create_campaign
 from core.dispatch.tables import Edr
 from core.errors import InvalidInput
 from core.shortlinks.clicks import flush
-from core.shortlinks.stream import GROUP, STREAM
+from core.shortlinks.stream import ENCODER, GROUP, STREAM, ClickEntry
 from plugins.shortener import archive
 from plugins.shortener.plugin import SHORTENER
 from plugins.shortener.tables import LinkClick, ShortLinkRow
@@ -107,6 +107,23 @@ async def test_a_click_burst_while_the_click_worker_restarts_loses_nothing(app, 
     assert await redis.xlen(STREAM) == 0
 
 
+async def test_entries_claimed_from_a_slow_worker_are_stored_once(app):
+    """A worker slower than CLAIM_IDLE_MS between reading and acknowledging: another claims its entries and stores
+    them, then the slow one stores them too. Each click is kept once; clicks given without a key still all count."""
+    from core.shortlinks.clicks import _store
+
+    recipient = LinkRecipient(partner_id=1, campaign_id=None, destination="34612000001")
+    target = LinkTarget(link_id=1, url=LONG, recipient=recipient, domain=DOMAIN)
+    entries = [
+        (f"1700000000000-{n}".encode(), {b"c": ENCODER.encode(ClickEntry(target, datetime.now(UTC), IPHONE))})
+        for n in range(10)
+    ]
+    assert await _store(app.state.portal, entries) == 10  # the worker that claimed them
+    await _store(app.state.portal, entries)  # the slow worker, at last
+    assert await LinkClick.count() == 10
+    assert {r["os"] for r in await LinkClick.select(LinkClick.os)} == {"iOS"}
+
+
 async def flush_group(redis) -> None:
     from core.shortlinks.clicks import ensure_group
 
@@ -134,7 +151,7 @@ async def test_shortening_needs_a_granted_domain_and_the_link_in_the_text(app, s
 
 
 async def test_a_full_read_of_the_stream_is_stored_in_statements_the_database_takes(app):
-    # 5,000 clicks in one call, as one read of the stream: 40,000 values, above PostgreSQL's 32,767 per statement.
+    # 5,000 clicks in one call, as one read of the stream: 45,000 values, above PostgreSQL's 32,767 per statement.
     recipient = LinkRecipient(partner_id=1, campaign_id=None, destination="34612000001")
     target = LinkTarget(link_id=1, url=LONG, recipient=recipient, domain=DOMAIN)
     click = Click(clicked_at=datetime.now(UTC), os="iOS", browser="Mobile Safari")

@@ -22,7 +22,7 @@ async def test_statistics_per_period_domain_and_campaign(app, sms: SmsWorld, cli
 
     await eventually(stored)
     # An older click of the same link: inside Month and Year, outside Day and Week.
-    old = (await LinkClick.select().first()) | {"clicked_at": datetime.now(UTC) - timedelta(days=10)}
+    old = (await LinkClick.select().first()) | {"clicked_at": datetime.now(UTC) - timedelta(days=10), "entry": None}
     old.pop("id")
     await LinkClick.insert(LinkClick(**old))
     client = client_for(sms.tenant.host)
