@@ -54,7 +54,9 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
         prices = {r["id"]: r["price"] for r in rows}
         channel_of = {r["id"]: r["channel"] for r in rows}
         accepted, refused = await store_outcomes(sql, prices, results, now)
-        await callbacks.queue_status_callbacks(sql, [(r.edr_id, "FAILED", now) for r in refused])
+        # SENT too (the guide lists it): the customer learns the vendor took the message before its report.
+        events = [(r.edr_id, "SENT", now) for r in accepted] + [(r.edr_id, "FAILED", now) for r in refused]
+        await callbacks.queue_status_callbacks(sql, events)
         refunds: dict[str, int] = defaultdict(int)
         for r in refused:
             refunds[channel_of[r.edr_id]] += prices[r.edr_id]
