@@ -17,16 +17,15 @@ from core.billing.tables import LedgerEntry
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, NumbersCheck
 from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
-from core.contacts.fields import variables
 from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked, group_phones
 from core.db import icontains, json_value, must_exist, write_transaction
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
-from core.message_templates.rendering import estimate_text, unknown_variables, with_short_link
+from core.message_templates.rendering import estimate_text, with_short_link
 from core.message_templates.schemas import TemplateUser
-from core.message_templates.services import TEMPLATE_USERS, template_exists
+from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
@@ -233,9 +232,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         raise InvalidInput("The message text is empty", field="text")
     if data.template_id is not None and not await template_exists(actor.partner_id, data.template_id):
         raise InvalidInput("The template no longer exists; choose another or none", field="template_id")
-    unknown = unknown_variables(data.text, await variables(actor))
-    if unknown:
-        raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+    await check_variables(actor, data.text)
     options = await partner_options(actor.partner_id)
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from core.billing.pricing import PriceList, price_list
-from core.campaigns.rendering import CONTACT_VARIABLES, render, variables_in, with_short_link
+from core.campaigns.rendering import contact_values, render, variables_in, with_short_link
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import Edr
@@ -157,10 +157,7 @@ class Expander:
         phone = row["phone"]
         text = None
         if self.personal:
-            values = {k: row.get(k) for k in CONTACT_VARIABLES}
-            values["phone"] = phone
-            values.update(json_value(row.get("custom")) or {})
-            text = render(self.text, values)
+            text = render(self.text, contact_values(row, phone))
         if short_url is not None:
             text = with_short_link(self.text if text is None else text, self.short_url, short_url)
         body = self.text if text is None else text

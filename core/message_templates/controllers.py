@@ -26,6 +26,13 @@ PER_PAGE_CHOICES = (12, 24, 48, 96)
 FORM_FIELDS = ("name", "channel", "sender_id", "text", "flash")
 
 
+async def variable_choices(actor: Actor) -> list[tuple[str, str, bool]]:
+    """The variable buttons of a text: (variable, label, custom); a custom field's name is the user's own text,
+    shown as is, the contact columns' labels are translated where shown."""
+    fields = await list_fields(actor)
+    return [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES] + [(f.variable, f.name, True) for f in fields]
+
+
 class TemplatePages(Controller):
     path = "/templates"
     include_in_schema = False
@@ -104,7 +111,6 @@ class TemplatePages(Controller):
                 else {"channel": channels[0].name if channels else "sms"}
             )
         channel = str(values.get("channel") or "sms")
-        fields = await list_fields(actor)
         return await page(
             request,
             actor,
@@ -115,9 +121,7 @@ class TemplatePages(Controller):
                 "channels": channels,
                 "senders": await enabled_senders(actor, channel),
                 "may_flash": await services.may_flash(portal, actor, channel),
-                # (variable, label, custom): a custom field's name is the user's own text, shown as is.
-                "variables": [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES]
-                + [(f.variable, f.name, True) for f in fields],
+                "variables": await variable_choices(actor),
                 "error": error,
                 "error_field": field,
             },

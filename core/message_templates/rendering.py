@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from core.db import json_value
 
 VARIABLE = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
 CONTACT_VARIABLES = ("phone", "first_name", "last_name", "birth_date", "gender", "comments")
@@ -33,6 +35,14 @@ def unknown_variables(text: str, custom: Iterable[str]) -> list[str]:
 def estimate_text(text: str) -> str:
     """The text with every variable replaced by ten characters, for the segment counter before sending."""
     return VARIABLE.sub("x" * ESTIMATE_WIDTH, text)
+
+
+def contact_values(contact: Mapping[str, Any] | None, phone: str) -> dict[str, Any]:
+    """One recipient's variables: its contact's columns and custom fields (none without a contact), and the phone."""
+    values: dict[str, Any] = {k: contact.get(k) for k in CONTACT_VARIABLES} if contact else {}
+    values["phone"] = phone
+    values.update((json_value(contact.get("custom")) if contact else None) or {})
+    return values
 
 
 def render(text: str, values: dict[str, Any]) -> str:

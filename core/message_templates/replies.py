@@ -16,6 +16,7 @@ from core.contacts.tables import ContactGroup
 from core.db import icontains, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates.reply_schemas import ReplyCreate, ReplyFilter, ReplyUpdate, ReplyView
+from core.message_templates.services import check_variables
 from core.message_templates.tables import ReplyTemplate
 from core.plugins import registries
 from core.providers import ChannelProvider
@@ -158,6 +159,7 @@ async def _check(actor: Actor, data: ReplyCreate) -> list[str]:
         raise InvalidInput(f"A keyword is longer than {MAX_KEYWORD} characters", field="keywords")
     if not data.text.strip() and data.action == "none":
         raise InvalidInput(N_("Write a reply, or choose what to do with the contact"), field="text")
+    await check_variables(actor, data.text)
     if data.group_id is not None:
         try:
             await own_groups(actor, [data.group_id])

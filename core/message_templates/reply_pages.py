@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.contacts.groups import group_names
 from core.errors import PortalError
 from core.message_templates import replies
+from core.message_templates.controllers import variable_choices
 from core.message_templates.reply_schemas import ReplyCreate, ReplyFilter, ReplyUpdate, ReplyView
 from core.web.forms import convert, parse_form
 from core.web.i18n import N_
@@ -97,6 +98,7 @@ class ReplyPages(Controller):
                 "channels": replies.reply_channels(),
                 "groups": await group_names(actor),
                 "actions": ACTIONS,
+                "variables": await variable_choices(actor),
                 "error": error,
                 "error_field": field,
             },

@@ -45,6 +45,17 @@ def template_channels(portal: Portal) -> list[ChannelProvider]:
     return [c for c in portal.registries.channels if c.name in TEMPLATE_CHANNELS]
 
 
+async def check_variables(actor: Actor, text: str) -> None:
+    """Every variable of ``text`` is a contact column or one of the partner's custom fields (TPL-3).
+
+    Raises:
+        InvalidInput: on ``text``, naming the first unknown variable.
+    """
+    unknown = unknown_variables(text, await variables(actor))
+    if unknown:
+        raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+
+
 async def may_flash(portal: Portal, actor: Actor, channel: str) -> bool:
     """Whether the form offers the flash flag: the channel can send flash and the partner is allowed to."""
     provider = portal.registries.channels.get(channel)
@@ -141,9 +152,7 @@ async def _check(
         raise InvalidInput(N_("Choose one of your enabled sender IDs for this channel"), field="sender_id")
     if not text.strip():
         raise InvalidInput(N_("The message text is empty"), field="text")
-    unknown = unknown_variables(text, await variables(actor))
-    if unknown:
-        raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
+    await check_variables(actor, text)
     options = await partner_options(actor.partner_id)
     if options.channels and channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")

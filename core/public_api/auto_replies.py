@@ -16,8 +16,10 @@ from typing import Any
 
 from core.actor import Actor
 from core.contacts.subscriptions import Subscription, apply_subscriptions
+from core.contacts.tables import Contact
 from core.db import is_sqlite, write_transaction
 from core.dispatch.tables import InboundRecord
+from core.message_templates.rendering import CONTACT_VARIABLES, contact_values, render, variables_in
 from core.message_templates.replies import matching, replies_on
 from core.message_templates.tables import ReplyTemplate
 from core.numbering.normalise import InvalidNumber, normalise
@@ -31,7 +33,9 @@ from core.tenancy.tables import Partner
 
 TASK = "answer_inbound"
 CLAIMED = "…"
-AUTO_REPLY_LABEL = "auto-reply"
+LABEL = "auto-reply"  # the API label of the replies' ledger rows
+CONTACT_CHUNK = 500  # numbers per contact look-up: well under both databases' parameter limits
+CONTACT_COLUMNS = tuple(getattr(Contact, name) for name in (*CONTACT_VARIABLES, "custom") if name != "phone")
 SUPERSEDED = "A later message of this number to this sender ID was answered instead"
 
 
@@ -143,11 +147,15 @@ async def _answer(
     for answer in answers:
         if answer[1]["text"]:
             groups[answer[0]["channel"], answer[0]["destination"]].append(answer)
+    contacts = await _contacts(actor.partner_id, {n for _, t, n in answers if variables_in(t["text"])})
     for (channel, sender), members in groups.items():
         # One accepted request per sender ID and 700 numbers (each number once in it, as the API requires).
         for start in range(0, len(members), MAX_RECIPIENTS):
             chunk = members[start : start + MAX_RECIPIENTS]
-            messages = [Message(channel, sender, t["text"], "", [n], AUTO_REPLY_LABEL, False) for _, t, n in chunk]
+            messages = [
+                Message(channel, sender, render(t["text"], contact_values(contacts.get(n), n)), "", [n], LABEL, False)
+                for _, t, n in chunk
+            ]
             results = (
                 await send(portal, actor, 0, Request(messages, dry_run=False, accept_mo=False), kind="reply")
             ).results
@@ -156,6 +164,18 @@ async def _answer(
                 outcomes[mo["id"]] = by_number.get(number, "not sent")
     await _subscriptions(actor, senders, answers, "unsubscribe")
     return outcomes
+
+
+async def _contacts(partner_id: int, numbers: set[str]) -> dict[str, Mapping[str, Any]]:
+    """The partner's contacts of ``numbers`` by phone, for the variables of the replies' text (TPL-4)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    ordered = sorted(numbers)
+    for start in range(0, len(ordered), CONTACT_CHUNK):
+        rows = await Contact.select(Contact.phone, *CONTACT_COLUMNS).where(
+            (Contact.partner == partner_id) & Contact.phone.is_in(ordered[start : start + CONTACT_CHUNK])
+        )
+        found.update((r["phone"], r) for r in rows)
+    return found
 
 
 async def _sender_ids(actor: Actor, names: set[tuple[str, str]]) -> dict[tuple[str, str], int]:

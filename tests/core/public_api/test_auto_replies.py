@@ -255,3 +255,31 @@ async def test_a_batch_is_answered_in_one_request_and_a_numbers_latest_message_w
     assert [len(await replies_to(n)) for n in others] == [1] * len(others)
     edrs = await Edr.select(Edr.batch).where(Edr.campaign.is_null() & (Edr.text.is_in(["Bye", "Welcome back"])))
     assert len({e["batch"] for e in edrs}) == 1  # six answers, one accepted request
+
+
+async def test_reply_variables_are_filled_from_the_writers_contact_and_unknown_ones_are_refused(app, client_for, sms):
+    tenant = sms.tenant
+    await allow(tenant.end_user_id)
+    client = client_for(tenant.host)
+    token = await api_token(client, tenant.end_user_admin)
+    unknown = await client.post(
+        "/api/reply-templates", headers=token, json={"name": "Hi", "keywords": "hi", "text": "Hi {nickname}"}
+    )
+    assert unknown.status_code == 422 and unknown.json()["field"] == "text" and "{nickname}" in unknown.json()["detail"]
+    body = {"name": "Hi", "keywords": "hi", "text": "Hi {first_name}, we got your message from {phone}."}
+    assert (await client.post("/api/reply-templates", headers=token, json=body)).status_code == 201
+    known = await client.post(
+        "/api/contacts", headers=token, json={"phone": HANDSET, "groups": [tenant.group_id], "first_name": "Ana"}
+    )
+    assert known.status_code == 201, known.text
+    stranger = "34612345009"
+    await record_inbound(app.state.portal, [mo("hi"), mo("HI there", source=stranger)])
+
+    async def both_answered() -> list[str]:
+        texts = [r["text"] for n in (HANDSET, stranger) for r in await replies_to(n)]
+        return texts if len(texts) == 2 else []
+
+    assert await eventually(both_answered) == [
+        f"Hi Ana, we got your message from {HANDSET}.",
+        f"Hi , we got your message from {stranger}.",  # not a contact: only the phone is known
+    ]
