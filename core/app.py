@@ -42,8 +42,10 @@ from core.billing.payment_controllers import (
 )
 from core.billing.schemas import LEDGER_KIND_LABELS
 from core.billing.services import balance_of, low_balance_of
+from core.campaigns import premoderation as campaign_premoderation
 from core.campaigns.api import CampaignsApi
 from core.campaigns.controllers import CampaignPages, CampaignWizard
+from core.campaigns.services import start_campaign
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.contacts.controllers import (
     ContactPages,
@@ -66,6 +68,7 @@ from core.dispatch.webhooks import ROUTES as WEBHOOK_ROUTES
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
 from core.mail.request_notices import mail_decision
+from core.message_templates import premoderation as template_premoderation
 from core.message_templates.api import TemplatesApi
 from core.message_templates.controllers import TemplatePages
 from core.message_templates.reply_api import RepliesApi
@@ -177,6 +180,8 @@ def create_app(
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
     register_portal_lookup(resolver.cached)
     sender_requests.register()
+    campaign_premoderation.register(start_campaign)
+    template_premoderation.register()
     request_chain.add_decision_listener(mail_decision)
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from piccolo.custom_types import Combinable
 from core.actor import Actor
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
+from core.campaigns import premoderation
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, NumbersCheck
 from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
@@ -25,7 +26,7 @@ from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates.rendering import estimate_text, with_short_link
 from core.message_templates.schemas import TemplateUser
-from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists
+from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists, template_status
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
@@ -33,9 +34,11 @@ from core.portal import Portal
 from core.providers import active_shortener
 from core.senders.tables import Sender
 from core.tenancy import audit
+from core.tenancy import requests as request_chain
 from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
+from core.web.i18n import N_
 from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
 
@@ -230,8 +233,12 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         raise InvalidInput("Choose one of your enabled sender IDs for this channel", field="sender_id")
     if not data.text.strip():
         raise InvalidInput("The message text is empty", field="text")
-    if data.template_id is not None and not await template_exists(actor.partner_id, data.template_id):
-        raise InvalidInput("The template no longer exists; choose another or none", field="template_id")
+    if data.template_id is not None:
+        status = await template_status(actor.partner_id, data.template_id)
+        if status is None:
+            raise InvalidInput("The template no longer exists; choose another or none", field="template_id")
+        if status != "approved":
+            raise InvalidInput(N_("The template is not approved by your provider yet"), field="template_id")
     await check_variables(actor, data.text)
     options = await partner_options(actor.partner_id)
     if options.channels and data.channel not in options.channels:
@@ -284,6 +291,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     now = datetime.now(UTC)
     at = scheduled_instant(data)
     name = data.name.strip() or default_name(actor)
+    waits = await premoderation.premoderated(actor)
     async with write_transaction():
         rows = await Campaign.insert(
             Campaign(
@@ -300,7 +308,8 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 group_ids=sorted(set(data.group_ids)),
                 all_contacts=data.all_contacts,
                 # "Send now" is a schedule for now: should the start below fail, the scheduler retries it.
-                status="scheduled",
+                status="waiting" if waits else "scheduled",
+                status_reason=premoderation.WAITING_REASON if waits else "",
                 scheduled_at=at or now,
                 timezone=data.timezone,
                 notify_emails=[a.strip() for a in data.notify_emails],
@@ -316,7 +325,19 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
         await audit.record(
             actor, "campaign.create", f"Campaign {name}", object_type="campaign", object_id=campaign_id, ip=ip
         )
-    if at is None:
+        if waits:
+            summary = {
+                "name": name,
+                "channel": data.channel,
+                "sender": sender["name"],
+                "text": data.text,
+                "numbers": len(numbers.valid),
+                "groups": len(set(data.group_ids)),
+                "all_contacts": data.all_contacts,
+                "scheduled_at": (at or now).isoformat(),
+            }
+            await premoderation.ask(actor, campaign_id, summary)
+    if at is None and not waits:
         await start_campaign(portal, campaign_id, {"scheduled"}, announce_start=False)
     return await get_campaign(actor, campaign_id)
 
@@ -388,6 +409,9 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
     reason = refusal(action, row["status"])
     if reason:
         raise Conflict(reason, field="action")
+    if action in ("cancel", "delete") and row["status"] == "waiting" and row["request_id"] is not None:
+        # Withdrawn with its campaign: nobody above is left deciding on a campaign that no longer waits.
+        await request_chain.withdraw(actor, row["request_id"], ip=ip)
     if action == "delete":
         require_admin(actor, "delete campaigns")
         async with write_transaction():

@@ -37,6 +37,7 @@ class Campaign(Table, tablename="campaign"):
     billing_mode = Varchar(length=10, default="", help_text="submitted or delivered, fixed at start")
     currency = Varchar(length=3, default="")
     ledger_entry_id = Integer(null=True, default=None, help_text="The campaign's one ledger row")
+    request_id = Integer(null=True, default=None, help_text="Its premoderation request (TEN-3, CMP-1)")
     # Expansion checkpoint: recipients are written source by source in id order, so a restart resumes.
     expansion = JSON(default={}, help_text="{'source': 'groups' or 'numbers', 'after': last id written}")
     expanded = Boolean(default=False, help_text="Every recipient has its EDR")

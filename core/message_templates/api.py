@@ -28,10 +28,13 @@ class TemplatesApi(Controller):
         actor: NamedDependency[Actor],
         q: Annotated[str, QueryParameter(description="Part of the name")] = "",
         channel: FromQuery[str] = "",
+        status: Annotated[str, QueryParameter(description="approved, waiting or declined (premoderation)")] = "",
         page: PageNo = 1,
         per_page: PerPage = DEFAULT_PER_PAGE,
     ) -> Page[TemplateView]:
-        f = convert({"query": q, "channel": channel, "page": page, "per_page": per_page}, TemplateFilter)
+        f = convert(
+            {"query": q, "channel": channel, "status": status, "page": page, "per_page": per_page}, TemplateFilter
+        )
         return await services.list_templates(request.app.state.portal, actor, f)
 
     @post("/", status_code=201, summary="Create an SMS template: name unique, an enabled sender ID, text")

@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from core.actor import Actor
 from core.contacts.fields import list_fields
 from core.errors import PortalError
-from core.message_templates import services
+from core.message_templates import premoderation, services
 from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES
 from core.message_templates.schemas import TemplateCreate, TemplateFilter, TemplateUpdate, TemplateView
 from core.senders.services import enabled_senders
@@ -73,6 +73,7 @@ class TemplatePages(Controller):
             "message_templates/list.html",
             {
                 "result": await services.list_templates(portal, actor, f),
+                "status_labels": premoderation.STATUS_LABELS,
                 "q": q,
                 "channel": channel,
                 "channels": channels,

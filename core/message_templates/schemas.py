@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -46,6 +46,10 @@ class TemplateView(msgspec.Struct, kw_only=True):
     flash: bool
     length: Annotated[int, Meta(description="Characters, a variable counted as ten (TPL-3)")]
     parts: Annotated[int, Meta(description="Message parts the text takes on its channel, estimated")]
+    status: Annotated[
+        str, Meta(description="approved; waiting or declined under premoderation (only approved ones make campaigns)")
+    ]
+    status_reason: str
     created_at: datetime
     updated_at: datetime
 
@@ -53,6 +57,7 @@ class TemplateView(msgspec.Struct, kw_only=True):
 class TemplateFilter(msgspec.Struct, kw_only=True):
     query: str = ""
     channel: str = ""
+    status: Literal["", "approved", "waiting", "declined"] = ""
     page: PageNumber = 1
     per_page: PerPageNumber = 24
 

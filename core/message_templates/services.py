@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.contacts.fields import variables
 from core.db import icontains, json_value, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.message_templates import premoderation
 from core.message_templates.rendering import estimate_text, unknown_variables
 from core.message_templates.schemas import (
     TemplateCreate,
@@ -27,6 +28,7 @@ from core.portal import Portal
 from core.providers import ChannelProvider
 from core.senders.tables import Sender
 from core.tenancy import audit
+from core.tenancy import requests as chain
 from core.tenancy.options import partner_options
 from core.tenancy.scope import owned
 from core.web.i18n import N_
@@ -84,6 +86,8 @@ def _view(portal: Portal, row: dict[str, Any], senders: dict[int, dict[str, Any]
         flash=bool(content.get("flash", False)),
         length=len(estimate),
         parts=provider.segments(estimate) if provider and text else 0,
+        status=row["status"],
+        status_reason=row["status_reason"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -120,6 +124,8 @@ async def list_templates(portal: Portal, actor: Actor, f: TemplateFilter) -> Pag
         where &= icontains(MessageTemplate.name, f.query)
     if f.channel:
         where &= MessageTemplate.channel == f.channel
+    if f.status:
+        where &= MessageTemplate.status == f.status
     found = await paginate(
         MessageTemplate.select()
         .order_by(MessageTemplate.updated_at, ascending=False)
@@ -204,7 +210,14 @@ async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *,
                 object_id=template_id,
                 ip=ip,
             )
+            if await premoderation.premoderated(actor):
+                await premoderation.ask(actor, template_id, _summary(name, data.channel, data.text), ip=ip)
     return await get_template(portal, actor, template_id)
+
+
+def _summary(name: str, channel: str, text: str) -> dict[str, str]:
+    """What the parent reads in its inbox before deciding on a template."""
+    return {"name": name, "channel": channel, "text": text}
 
 
 async def update_template(
@@ -236,6 +249,14 @@ async def update_template(
                 object_id=template_id,
                 ip=ip,
             )
+            changed = (sender_id, text, flash) != (
+                row["sender_id"],
+                content.get("text", ""),
+                content.get("flash", False),
+            )
+            if (changed or row["status"] != "approved") and await premoderation.premoderated(actor):
+                # What it sends changed (or was never approved): the parent decides again.
+                await premoderation.ask(actor, template_id, _summary(name, row["channel"], text), ip=ip)
     return await get_template(portal, actor, template_id)
 
 
@@ -259,6 +280,8 @@ async def delete_template(actor: Actor, template_id: int, *, force: bool = False
             field="force",
         )
     async with write_transaction():
+        if row["request_id"] is not None:
+            await chain.withdraw(actor, row["request_id"], ip=ip)
         await MessageTemplate.delete().where(MessageTemplate.id == template_id)
         await audit.record(
             actor,
@@ -268,6 +291,16 @@ async def delete_template(actor: Actor, template_id: int, *, force: bool = False
             object_id=template_id,
             ip=ip,
         )
+
+
+async def template_status(partner_id: int, template_id: int) -> str | None:
+    """The partner's template's status (approved, waiting, declined), or None when it has no such template."""
+    row = (
+        await MessageTemplate.select(MessageTemplate.status)
+        .where((MessageTemplate.id == template_id) & (MessageTemplate.partner == partner_id))
+        .first()
+    )
+    return row["status"] if row else None
 
 
 async def template_exists(partner_id: int, template_id: int) -> bool:

@@ -280,7 +280,7 @@ async def decide(
             if not reason:
                 raise InvalidInput(N_("Give the reason for declining; the requester sees it"), field="reason")
             await _move(row, "declined", holder=row["holder"], reason=reason)
-            await kind.on_dropped(_view({**row, "status": "declined"}))
+            await kind.on_dropped(_view({**row, "status": "declined", "reason": reason}))
             summary = f"Declined the request of {row['partner_name']}: {row['subject']} ({reason})"
         else:
             if actor.is_owner:
@@ -324,6 +324,12 @@ async def cancel(actor: Actor, request_id: int, *, ip: str = "") -> RequestView:
             ip=ip,
         )
     return await get_request(actor, request_id)
+
+
+async def withdraw(actor: Actor, request_id: int, *, ip: str = "") -> None:
+    """Cancel the request when it is still open: its object was deleted or asked for again."""
+    if (await get_request(actor, request_id)).status in OPEN_REQUEST_STATUSES:
+        await cancel(actor, request_id, ip=ip)
 
 
 async def _tell(portal: Portal, view: RequestView) -> None:

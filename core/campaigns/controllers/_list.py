@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from core.actor import Actor
-from core.campaigns import report, services
+from core.campaigns import premoderation, report, services
 from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
 from core.contacts.groups import group_names
@@ -56,7 +56,9 @@ def campaign_filter(actor: Actor, params: Any) -> tuple[CampaignFilter, dict[str
     return convert(data, CampaignFilter), values
 
 
-def _context(request: Request, actor: Actor, result: Page[CampaignView], values: dict[str, str]) -> dict[str, Any]:
+async def _context(
+    request: Request, actor: Actor, result: Page[CampaignView], values: dict[str, str]
+) -> dict[str, Any]:
     return {
         "actor": actor,
         "result": result,
@@ -64,6 +66,7 @@ def _context(request: Request, actor: Actor, result: Page[CampaignView], values:
         "query": urlencode([(k, v) for k, v in values.items() if v]),
         "live": any(c.status == "in_progress" for c in result.items),
         "action_labels": ACTION_LABELS,
+        "premoderated": await premoderation.premoderated(actor),
     }
 
 
@@ -85,7 +88,7 @@ class CampaignPages(Controller):
             actor,
             "campaigns/list.html",
             {
-                **_context(request, actor, result, values),
+                **(await _context(request, actor, result, values)),
                 "statuses": STATUS_LABELS,
                 "channels": request.app.state.portal.registries.channels,
                 "per_page_choices": PER_PAGE_CHOICES,
@@ -105,7 +108,7 @@ class CampaignPages(Controller):
         """The table alone: what the list polls every few seconds while a campaign is in progress."""
         f, values = campaign_filter(actor, request.query_params)
         result = await services.list_campaigns(actor, f)
-        return render(request, "campaigns/_table.html", _context(request, actor, result, values))
+        return render(request, "campaigns/_table.html", await _context(request, actor, result, values))
 
     @get("/wizard.js", media_type="text/javascript")
     async def script(self) -> Response:
@@ -136,6 +139,7 @@ class CampaignPages(Controller):
                 "timeline": await report.timeline(actor, campaign_id),
                 "edr_labels": EDR_STATUS_LABELS,
                 "action_labels": ACTION_LABELS,
+                "premoderated": await premoderation.premoderated(actor),
                 "done": str(request.query_params.get("done") or ""),
                 "error": error,
             },

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from core.actor import Actor
-from core.campaigns import services
+from core.campaigns import premoderation, services
 from core.campaigns.controllers._common import (
     FIELD_STEP,
     campaign_data,
@@ -25,14 +25,14 @@ from core.campaigns.controllers._common import (
     wizard_values,
 )
 from core.campaigns.schemas import CampaignCreate, NumbersCheck
-from core.contacts.fields import list_fields
 from core.contacts.groups import list_groups
 from core.contacts.importing import MAX_FILE_BYTES
 from core.contacts.schemas import ContactFilter
 from core.contacts.services import list_contacts
 from core.errors import InvalidInput, PortalError
 from core.message_templates import services as template_services
-from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES, estimate_text
+from core.message_templates.controllers import variable_choices
+from core.message_templates.rendering import estimate_text
 from core.message_templates.schemas import TemplateCreate, TemplateFilter
 from core.numbering.tables import Country
 from core.senders.services import enabled_senders
@@ -220,7 +220,6 @@ class CampaignWizard(Controller):
         channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")
-        fields = await list_fields(actor)
         text = values.get("text", "")
         context: dict[str, Any] = {
             "values": values,
@@ -234,10 +233,8 @@ class CampaignWizard(Controller):
             "may_button": bool(provider and provider.capabilities.buttons),
             "traffic_type": services.traffic_type(values),
             "senders": senders,
-            # (variable, label, custom): only the built-in labels are looked up in the catalogue; a field's name
-            # is the user's own text and is shown as is.
-            "variables": [(v, CONTACT_LABELS[v], False) for v in CONTACT_VARIABLES]
-            + [(f.variable, f.name, True) for f in fields],
+            "variables": await variable_choices(actor),
+            "premoderated": await premoderation.premoderated(actor),
             "segments": provider.segments(services.shortened(portal, estimate_text(text), values))
             if provider and text
             else 0,
@@ -249,7 +246,9 @@ class CampaignWizard(Controller):
         if step == 1:
             context["templates"] = (
                 await template_services.list_templates(
-                    portal, actor, TemplateFilter(channel=values.get("channel") or "sms", per_page=500)
+                    portal,
+                    actor,
+                    TemplateFilter(channel=values.get("channel") or "sms", status="approved", per_page=500),
                 )
             ).items
         if step == 2:
