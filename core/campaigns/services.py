@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from piccolo.custom_types import Combinable
@@ -38,6 +37,7 @@ from core.tenancy import requests as request_chain
 from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
+from core.web.forms import check_web_address
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
@@ -103,10 +103,7 @@ def _check_content(provider: Any, data: CampaignCreate) -> None:
     if data.button_url.strip() and not data.button_caption.strip():
         raise InvalidInput("Give the button a caption", field="button_caption")
     for field in ("image_url", "button_url"):
-        value = getattr(data, field).strip()
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("http", "https") or not parts.hostname or " " in value):
-            raise InvalidInput("Enter a web address starting with https://", field=field)
+        check_web_address(getattr(data, field).strip(), field)
 
 
 def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> None:
@@ -118,9 +115,7 @@ def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> Non
         raise InvalidInput("Give the link of the message to shorten", field="short_url")
     if domain not in actor.short_domains or active_shortener(portal.registries.shorteners) is None:
         raise InvalidInput("Choose one of your company's short domains", field="short_domain")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
-        raise InvalidInput("Enter a web address starting with https://", field="short_url")
+    check_web_address(url, "short_url")
     if url not in data.text:
         raise InvalidInput("The link to shorten must appear in the message text", field="short_url")
 

@@ -83,6 +83,15 @@ class _MultipartRequestOperation(Operation):
                 items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
                 description="PDF files, at most 10 MB each",
             ),
+            "business_manager_id": Schema(type=OpenAPIType.STRING, description="WhatsApp (required): 5 to 20 digits"),
+            "phone": Schema(type=OpenAPIType.STRING, description="WhatsApp (required): the account's phone number"),
+            "description": Schema(type=OpenAPIType.STRING, max_length=512, description="WhatsApp: the business"),
+            "address": Schema(type=OpenAPIType.STRING, max_length=256, description="WhatsApp"),
+            "email": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.EMAIL, description="WhatsApp"),
+            "website": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI, description="WhatsApp: http(s)"),
+            "logo": Schema(
+                type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="WhatsApp: PNG or JPEG, at most 5 MB"
+            ),
         }
         schema = Schema(type=OpenAPIType.OBJECT, properties=fields, required=["channel", "name"])
         self.request_body = RequestBody(
@@ -109,12 +118,15 @@ class SenderRequestsApi(Controller):
         operation_class=_MultipartRequestOperation,
         description=(
             "multipart/form-data: `channel` (sms, viber, whatsapp), `name` (up to 11 letters and digits, or up to"
-            " 15 digits), `comment`, and any number of `documents` (PDF files of at most 10 MB each)."
+            " 15 digits), `comment`, and any number of `documents` (PDF files of at most 10 MB each). WhatsApp adds"
+            " `business_manager_id` and `phone` (required), `description`, `address`, `email`, `website` and a"
+            " `logo` (PNG or JPEG, at most 5 MB)."
         ),
     )
     async def create(self, request: Request, actor: NamedDependency[Actor]) -> RequestView:
-        data, documents = await read_request_form(request)
-        return await requests.request_sender(actor, data, documents, var_dir=request.app.state.portal.settings.var_dir)
+        data, documents, logo = await read_request_form(request)
+        var_dir = request.app.state.portal.settings.var_dir
+        return await requests.request_sender(actor, data, documents, var_dir=var_dir, logo=logo)
 
     @get("/{request_id:int}", summary="One of the caller's requests, with the reason of a decline")
     async def get_request(self, actor: NamedDependency[Actor], request_id: PathId) -> RequestView:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -16,7 +17,7 @@ from core.errors import InvalidInput, NotFound, PortalError
 from core.plugins import registries
 from core.portal import Portal
 from core.senders import requests
-from core.senders.schemas import SenderRequestCreate, SenderRequestDocument
+from core.senders.schemas import WHATSAPP_FIELDS, SenderRequestCreate, SenderRequestDocument
 from core.tenancy import requests as chain
 from core.web.errors import portal_error
 from core.web.forms import convert
@@ -35,23 +36,30 @@ def _portal(request: Request) -> Portal:
     return request.app.state.portal
 
 
-async def read_request_form(request: Request) -> tuple[SenderRequestCreate, list[SenderRequestDocument]]:
-    """The request form as the page and the API receive it: fields and PDF documents, multipart."""
+async def read_request_form(
+    request: Request,
+) -> tuple[SenderRequestCreate, list[SenderRequestDocument], SenderRequestDocument | None]:
+    """The request form as the page and the API receive it: fields, PDF documents and WhatsApp's logo, multipart."""
     form = await request.form()
-    data = convert(
-        {key: str(form.get(key, "")) for key in ("channel", "name", "comment") if key in form}, SenderRequestCreate
-    )
+    keys = ("channel", "name", "comment", *WHATSAPP_FIELDS)
+    data = convert({key: str(form.get(key, "")) for key in keys if key in form}, SenderRequestCreate)
     documents = []
     for upload in form.getall("documents") if "documents" in form else []:
         if not isinstance(upload, UploadFile) or not upload.filename:
             continue  # an empty file input sends an empty part
         content = await upload.read(requests.MAX_DOCUMENT_BYTES + 1)
         documents.append(SenderRequestDocument(filename=upload.filename, content=content))
-    return data, documents
+    logo = None
+    upload = form.get("logo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        logo = SenderRequestDocument(filename=upload.filename, content=await upload.read(requests.MAX_LOGO_BYTES + 1))
+    return data, documents, logo
 
 
 def download(path: Any, name: str) -> File:
-    return File(path=path, filename=name, media_type="application/pdf", content_disposition_type="attachment")
+    """An attachment as a download, typed by its stored name (PDF documents, WhatsApp's PNG or JPEG logo)."""
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return File(path=path, filename=name, media_type=media_type, content_disposition_type="attachment")
 
 
 class SenderPages(Controller):
@@ -104,8 +112,8 @@ class SenderPages(Controller):
     @post("/requests", request_max_body_size=UPLOAD_BODY_LIMIT)
     async def create(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         try:
-            data, documents = await read_request_form(request)
-            await requests.request_sender(actor, data, documents, var_dir=_portal(request).settings.var_dir)
+            data, documents, logo = await read_request_form(request)
+            await requests.request_sender(actor, data, documents, var_dir=_portal(request).settings.var_dir, logo=logo)
         except PortalError as exc:
             form = await request.form()
             values = {key: str(form.get(key, "")) for key in ("channel", "name", "comment")}

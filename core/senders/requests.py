@@ -11,6 +11,7 @@ import msgspec
 from core.actor import Actor
 from core.db import json_value, must_exist, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
+from core.numbering.normalise import InvalidNumber, normalise
 from core.plugins import registries
 from core.senders.schemas import SenderRequestCreate, SenderRequestDocument, SenderView
 from core.senders.services import REQUEST_KIND, check_name, sender_view
@@ -20,6 +21,7 @@ from core.tenancy import requests as chain
 from core.tenancy.schemas import PartnerOptions, RequestView
 from core.tenancy.scope import owned
 from core.tenancy.tables import Partner
+from core.web.forms import check_web_address
 from core.web.i18n import N_
 
 KIND = REQUEST_KIND
@@ -27,6 +29,10 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 10
 PDF_MAGIC = b"%PDF-"
 DOCUMENTS_DIR = "sender_requests"
+WHATSAPP = "whatsapp"
+MAX_LOGO_BYTES = 5 * 1024 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+IMAGE_MAGIC = (PNG_MAGIC, b"\xff\xd8\xff")  # PNG, JPEG
 
 
 async def _enable(view: RequestView) -> None:
@@ -66,6 +72,36 @@ async def _check_channel(actor: Actor, channel: str) -> None:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
 
 
+def check_whatsapp(data: SenderRequestCreate, logo: SenderRequestDocument | None) -> dict[str, str]:
+    """The WhatsApp profile of a request (SID-1): the Business Manager ID and a phone number are required, the
+    rest optional; the values to keep, normalised. Raises InvalidInput naming the first wrong field."""
+    manager = data.business_manager_id.strip()
+    if not manager:
+        raise InvalidInput(N_("Give the Business Manager ID of the WhatsApp account"), field="business_manager_id")
+    if not manager.isdigit() or not 5 <= len(manager) <= 20:
+        raise InvalidInput(N_("A Business Manager ID has 5 to 20 digits"), field="business_manager_id")
+    if not data.phone.strip():
+        raise InvalidInput(N_("Give the phone number the WhatsApp account signs up with"), field="phone")
+    try:
+        phone = normalise(data.phone)
+    except InvalidNumber as exc:
+        raise InvalidInput(f"Invalid phone number: {exc}", field="phone") from None
+    check_web_address(data.website.strip(), "website")
+    if logo is not None:
+        if len(logo.content) > MAX_LOGO_BYTES:
+            raise InvalidInput(N_("The logo may have at most 5 MB"), field="logo")
+        if not logo.content.startswith(IMAGE_MAGIC):
+            raise InvalidInput(N_("The logo must be a PNG or JPEG picture"), field="logo")
+    return {
+        "business_manager_id": manager,
+        "phone": phone,
+        "description": data.description.strip(),
+        "address": data.address.strip(),
+        "email": data.email.strip(),
+        "website": data.website.strip(),
+    }
+
+
 def _safe_name(filename: str) -> str:
     name = Path(filename.replace("\\", "/")).name.strip() or "document.pdf"
     return name[:120]
@@ -77,7 +113,7 @@ def _store(var_dir: str, partner_id: int, documents: list[SenderRequestDocument]
     (Path(var_dir) / folder).mkdir(parents=True, exist_ok=True)
     stored = []
     for document in documents:
-        relative = folder / f"{uuid.uuid4().hex}.pdf"
+        relative = folder / f"{uuid.uuid4().hex}{Path(_safe_name(document.filename)).suffix.lower() or '.pdf'}"
         (Path(var_dir) / relative).write_bytes(document.content)
         stored.append({"name": _safe_name(document.filename), "path": str(relative), "size": len(document.content)})
     return stored
@@ -89,12 +125,20 @@ async def request_sender(
     documents: list[SenderRequestDocument],
     *,
     var_dir: str,
+    logo: SenderRequestDocument | None = None,
 ) -> RequestView:
-    """Reserve the name as a waiting sender and put the request into the parent's inbox, in one transaction."""
+    """Reserve the name as a waiting sender and put the request into the parent's inbox, in one transaction.
+
+    ``logo``: WhatsApp's profile picture, kept as the request's first attachment.
+    """
     name = data.name.strip()
     check_name(name)
     await _check_channel(actor, data.channel)
     check_documents(documents)
+    profile = check_whatsapp(data, logo) if data.channel == WHATSAPP else {}
+    if logo is not None and profile:
+        suffix = ".png" if logo.content.startswith(PNG_MAGIC) else ".jpg"
+        documents = [SenderRequestDocument(filename=f"logo{suffix}", content=logo.content), *documents]
     taken = Conflict(f"You already have or asked for the {data.channel} sender ID {name!r}", field="name")
     if await Sender.exists().where(owned(Sender, actor) & (Sender.channel == data.channel) & (Sender.name == name)):
         raise taken
@@ -120,6 +164,7 @@ async def request_sender(
                         "channel": data.channel,
                         "name": name,
                         "comment": data.comment.strip(),
+                        **profile,
                     },
                     attachments=stored,
                 )

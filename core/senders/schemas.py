@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from core.tenancy.schemas import OptionalEmail
+
 SenderStatus = Literal["enabled", "disabled", "waiting"]
 
 
@@ -36,6 +38,18 @@ class SenderRequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     channel: Annotated[str, Meta(min_length=1, max_length=40, description="sms, viber or whatsapp")]
     name: Annotated[str, Meta(min_length=1, max_length=40, description="Up to 11 letters/digits, or 15 digits")]
     comment: Annotated[str, Meta(max_length=500)] = ""
+    # WhatsApp only (the vendor registers the business's profile): required there, ignored on other channels.
+    business_manager_id: Annotated[
+        str, Meta(max_length=40, description="WhatsApp: the Business Manager account ID")
+    ] = ""
+    phone: Annotated[str, Meta(max_length=40, description="WhatsApp: the number the account signs up with")] = ""
+    description: Annotated[str, Meta(max_length=512, description="WhatsApp: what the business does")] = ""
+    address: Annotated[str, Meta(max_length=256)] = ""
+    email: OptionalEmail = ""
+    website: Annotated[str, Meta(max_length=300, description="WhatsApp: an http(s) address")] = ""
+
+
+WHATSAPP_FIELDS = ("business_manager_id", "phone", "description", "address", "email", "website")
 
 
 class SenderRequestDocument(msgspec.Struct, kw_only=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request
@@ -131,3 +132,14 @@ def parse_day(text: str, field: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput("Not a date (YYYY-MM-DD)", field=field) from None
+
+
+def check_web_address(value: str, field: str) -> None:
+    """An http(s) address with a host and no spaces, or nothing.
+
+    Raises:
+        InvalidInput: on ``field``.
+    """
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname or " " in value):
+        raise InvalidInput(N_("Enter a web address starting with https://"), field=field)

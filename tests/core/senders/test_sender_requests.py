@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from core.senders.schemas import WHATSAPP_FIELDS
 from core.senders.tables import Sender
 from core.settings import load_settings
 from core.tenancy.tables import AuditEntry, PartnerRequest
@@ -245,7 +246,7 @@ async def test_the_openapi_document_describes_the_request_routes(client_for):
     await make_world()
     schema = (await client_for("main.test").get("/schema/openapi.json")).json()
     body = schema["paths"]["/api/senders/requests"]["post"]["requestBody"]["content"]["multipart/form-data"]
-    assert set(body["schema"]["properties"]) == {"channel", "name", "comment", "documents"}
+    assert set(body["schema"]["properties"]) == {"channel", "name", "comment", "documents", "logo", *WHATSAPP_FIELDS}
     assert "get" in schema["paths"]["/api/admin/requests"]
     assert "post" in schema["paths"]["/api/admin/requests/{request_id}/decision"]
 
@@ -261,3 +262,56 @@ async def test_the_same_sender_id_asked_for_twice_at_once_makes_one_request(clie
     assert await Sender.count().where(Sender.name == "Twice") == 1
     assert await PartnerRequest.count() == 1
     assert len(files()) - before == 1  # the refused copy's upload is gone
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+async def test_a_whatsapp_request_carries_the_business_profile_and_refuses_each_bad_field(client_for):
+    world, (user, uh), (reseller, _rh), _ = await chain_world(client_for)
+    good = {
+        "channel": "whatsapp",
+        "name": "ShopNow",
+        "business_manager_id": "1234567890",
+        "phone": "+34 612 345 678",
+        "description": "Shoes and bags",
+        "email": "hello@shop.example",
+        "website": "https://shop.example",
+    }
+    for changes, field in (
+        ({"business_manager_id": ""}, "business_manager_id"),
+        ({"business_manager_id": "12ab"}, "business_manager_id"),
+        ({"phone": ""}, "phone"),
+        ({"phone": "12"}, "phone"),
+        ({"email": "not an address"}, "email"),
+        ({"website": "shop.example"}, "website"),
+    ):
+        refused = await user.post("/api/senders/requests", headers=uh, data={**good, **changes})
+        assert refused.status_code in (400, 422) and refused.json()["field"] == field, (changes, refused.text)
+    gif = await user.post(
+        "/api/senders/requests",
+        headers=uh,
+        data=good,
+        files=[("logo", ("logo.png", b"GIF89a" + b"\0" * 9, "image/png"))],
+    )
+    assert gif.status_code == 422 and gif.json()["field"] == "logo"
+    assert (await user.get("/api/senders/requests", headers=uh)).json() == []  # nothing was kept of the refusals
+    created = await user.post(
+        "/api/senders/requests",
+        headers=uh,
+        data=good,
+        files=[("logo", ("me.png", PNG, "image/png")), *request_files(("licence.pdf", PDF))],
+    )
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert request["payload"]["phone"] == "34612345678" and request["payload"]["business_manager_id"] == "1234567890"
+    assert [a["name"] for a in request["attachments"]] == ["logo.png", "licence.pdf"]
+    # The reseller sees the profile in its inbox and downloads the logo as a picture.
+    await sign_in(reseller, world.a.reseller_admin)
+    page = (await reseller.get(f"/admin/requests/{request['id']}")).text
+    assert "1234567890" in page and "+34612345678" in page and "Shoes and bags" in page
+    logo = await reseller.get(f"/admin/requests/{request['id']}/files/0")
+    assert logo.status_code == 200 and logo.content == PNG and logo.headers["content-type"] == "image/png"
+    # An SMS request ignores the WhatsApp fields.
+    sms = await ask(user, uh, name="Plain")
+    assert "business_manager_id" not in sms.json()["payload"]
