@@ -62,8 +62,26 @@ ROLE_NAMES = (N_("admin"), N_("operator"))
 MAIL_STATUS_NAMES = (N_("queued"), N_("sent"), N_("failed"), N_("outbox"))
 
 
-@cache
+# Catalogues installed at run time, by tests only (the pseudo-language of tests/core/web/pseudo.py); production
+# installs none, so no request can reach one.
+_installed: dict[str, gettext.NullTranslations] = {}
+
+
+def install_catalogue(language: str, catalogue: gettext.NullTranslations | None) -> None:
+    """Serve ``catalogue`` as ``language`` from now on; None removes it. Jinja environments built before keep theirs."""
+    if catalogue is None:
+        _installed.pop(language, None)
+    else:
+        _installed[language] = catalogue
+
+
 def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of ``language``: an installed one, else the shipped one."""
+    return _installed.get(language) or _compiled(language)
+
+
+@cache
+def _compiled(language: str) -> gettext.NullTranslations:
     """The catalogue of ``language``, compiled in memory from its .po file (no build step, no binary in git).
 
     English is the source language and needs none; so does a code without a catalogue.
