@@ -62,6 +62,7 @@ from core.dispatch.controllers import VendorPages
 from core.dispatch.money import register_ledger_lookup
 from core.dispatch.receipts import record_deliveries, record_inbound, register_inbound_listener
 from core.dispatch.stand_ins import start_local_stand_ins
+from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.dispatch.webhooks import ROUTES as WEBHOOK_ROUTES
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
@@ -175,6 +176,7 @@ def create_app(
     register_header_value("balance", balance_of)
     register_header_value("low_balance", low_balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
+    register_template_global("edr_status_labels", EDR_STATUS_LABELS)
     register_portal_lookup(resolver.cached)
     sender_requests.register()
     request_chain.add_decision_listener(mail_decision)
