@@ -177,7 +177,7 @@ def create_app(
     register_header_value("low_balance", low_balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
     register_template_global("edr_status_labels", EDR_STATUS_LABELS)
-    register_portal_lookup(resolver.cached)
+    register_portal_lookup(resolver.cached, resolver.resolve_header)
     sender_requests.register()
     request_chain.add_decision_listener(mail_decision)
 
