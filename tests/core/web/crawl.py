@@ -118,6 +118,7 @@ SCRIPT_TEXTS = {
     "data-template-many",
     "data-promotion",
     "data-transaction",
+    *(f"data-parts-{category}" for category in ("one", "two", "few", "many", "other")),
 }
 _BUTTON_INPUTS = {"submit", "button", "reset"}
 
