@@ -54,10 +54,12 @@ from core.providers import (
     WebhookRequest,
 )
 from core.ratelimit import SharedBucket
+from core.web.i18n import N_
 from core.web.shell import page as render_page
 
 __all__ = (
     "DELIVERY_STATES",
+    "N_",
     "Actor",
     "CampaignStatusChanged",
     "ChannelCallback",

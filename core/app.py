@@ -64,6 +64,7 @@ from core.dispatch.controllers import VendorPages
 from core.dispatch.money import register_ledger_lookup
 from core.dispatch.receipts import record_deliveries, record_inbound, register_inbound_listener
 from core.dispatch.stand_ins import start_local_stand_ins
+from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.dispatch.webhooks import ROUTES as WEBHOOK_ROUTES
 from core.errors import PortalError
 from core.mail.controllers import DevOutbox
@@ -178,7 +179,8 @@ def create_app(
     register_header_value("balance", balance_of)
     register_header_value("low_balance", low_balance_of)
     register_template_global("ledger_kinds", LEDGER_KIND_LABELS)
-    register_portal_lookup(resolver.cached)
+    register_template_global("edr_status_labels", EDR_STATUS_LABELS)
+    register_portal_lookup(resolver.cached, resolver.resolve_header)
     sender_requests.register()
     campaign_premoderation.register(start_campaign)
     template_premoderation.register()

@@ -120,6 +120,12 @@ async def _empty_database() -> None:
 @pytest.fixture(autouse=True)
 async def clean_state(migrated: None, redis_url: str) -> AsyncIterator[None]:
     """Every test starts with empty tables, an empty Redis and no cached portals."""
+    await reset_state(redis_url)
+    yield
+
+
+async def reset_state(redis_url: str) -> None:
+    """Empty tables, an empty Redis and no cached portals; a module that shares one world calls it once."""
     await _empty_database()
     redis = Redis.from_url(redis_url)
     # Everything but saq's own keys: the session's worker keeps reporting to them.
@@ -129,7 +135,12 @@ async def clean_state(migrated: None, redis_url: str) -> AsyncIterator[None]:
     await redis.aclose()
     resolver.clear()
     short_host_cache.clear()
-    yield
+
+
+def asgi_client(app: object, host: str, ip: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An HTTPS client of the real app with that Host, from ``ip`` (the caller closes it)."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 50000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url=f"https://{host}", follow_redirects=False)
 
 
 @pytest.fixture(scope="session")
@@ -159,8 +170,7 @@ async def client_for(app: object) -> AsyncIterator[ClientFactory]:
     clients: list[httpx.AsyncClient] = []
 
     def make(host: str, ip: str = "127.0.0.1") -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(ip, 50000))  # type: ignore[arg-type]
-        client = httpx.AsyncClient(transport=transport, base_url=f"https://{host}", follow_redirects=False)
+        client = asgi_client(app, host, ip)
         clients.append(client)
         return client
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
+from core.web.i18n import N_
+
 Status = Literal["waiting", "scheduled", "in_progress", "paused", "completed", "failed", "canceled"]
 Action = Literal["pause", "resume", "cancel", "repeat", "delete", "start"]
 
 STATUS_LABELS: dict[str, str] = {
-    "waiting": "Waiting",
-    "scheduled": "Scheduled",
-    "in_progress": "In progress",
-    "paused": "Paused",
-    "completed": "Completed",
-    "failed": "Failed",
-    "canceled": "Canceled",
+    "waiting": N_("Waiting"),
+    "scheduled": N_("Scheduled"),
+    "in_progress": N_("In progress"),
+    "paused": N_("Paused"),
+    "completed": N_("Completed"),
+    "failed": N_("Failed"),
+    "canceled": N_("Canceled"),
 }
 
 ALLOWED: dict[str, frozenset[str]] = {

@@ -7,17 +7,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.db import json_value
+from core.web.i18n import N_
 
 VARIABLE = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
 CONTACT_VARIABLES = ("phone", "first_name", "last_name", "birth_date", "gender", "comments")
 # Labels of the contact columns on the variable buttons; looked up in the catalogue where they are shown.
 CONTACT_LABELS = {
-    "phone": "Phone",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "birth_date": "Birth date",
-    "gender": "Gender",
-    "comments": "Comments",
+    "phone": N_("Phone"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "birth_date": N_("Birth date"),
+    "gender": N_("Gender"),
+    "comments": N_("Comments"),
 }
 ESTIMATE_WIDTH = 10  # a variable counts as ten characters in length estimates (TPL-3)
 

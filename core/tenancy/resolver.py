@@ -79,6 +79,11 @@ class PortalResolver:
         hit = self._cache.get(host) if host else None
         return hit[1] if hit else None
 
+    async def resolve_header(self, raw_host: str) -> PortalContext | None:
+        """The portal of a Host header's value; None for a malformed one."""
+        host = parse_host(raw_host)
+        return await self.resolve(host) if host else None
+
     async def resolve(self, host: str) -> PortalContext | None:
         """The portal of ``host``, a name as parse_host returns it."""
         now = time.monotonic()

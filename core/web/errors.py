@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
+from litestar.types import Receive, Scope, Send
 
 from core.errors import NotFound, PortalError, Unauthenticated
 from core.web.forms import split_field
 from core.web.i18n import N_
-from core.web.templating import render
+from core.web.templating import load_request_portal, render
 
 log = logging.getLogger(__name__)
 _FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
@@ -43,7 +45,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
         return _invalid_parameters(request, exc)
     if isinstance(exc, NotFoundException):
-        return portal_error(request, NotFound("Page"))
+        return portal_error(request, NotFound("Page")) if _api(request) else _UnknownRoute()
     if _api(request):
         body = {"status_code": exc.status_code, "detail": exc.detail}
         # Our own refusals read "field: reason"; litestar's may end in a msgspec path that names no field.
@@ -57,6 +59,21 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return render(
         request, "error.html", {"status_code": exc.status_code, "detail": detail}, status_code=exc.status_code
     )
+
+
+class _UnknownRoute(Response):
+    """The 404 page of an unknown route, rendered once the Host's portal is known (no middleware ran for it)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=404)
+
+    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> Any:  # an ASGI app is all litestar calls
+        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+            await load_request_portal(request)
+            page = portal_error(request, NotFound("Page"))
+            await page.to_asgi_response(app, request, **kwargs)(scope, receive, send)
+
+        return respond
 
 
 def _invalid_parameters(request: Request, exc: ValidationException) -> Response:

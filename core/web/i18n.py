@@ -53,6 +53,58 @@ SERVICE_MESSAGES = (
     N_("Group not found"),
     N_("Field not found"),
     N_("Sender ID not found"),
+    N_("Assignment not found"),
+    N_("Attachment not found"),
+    N_("Campaign not found"),
+    N_("Country not found"),
+    N_("Country for this number not found"),
+    N_("Export file not found"),
+    N_("Export task not found"),
+    N_("File not found"),
+    N_("Finance record not found"),
+    N_("Import not found"),
+    N_("Invalid rows file not found"),
+    N_("MO route not found"),
+    N_("Message record not found"),
+    N_("Network not found"),
+    N_("Payment account not found"),
+    N_("Payment system not found"),
+    N_("Payment not found"),
+    N_("Rate plan not found"),
+    N_("Rate not found"),
+    N_("Reply template not found"),
+    N_("Request not found"),
+    N_("Short domain not found"),
+    N_("Table not found"),
+    N_("Template not found"),
+    N_("Vendor connection not found"),
+)
+
+# ACC-7's refusals (core.tenancy.scope.require_admin and require_owner), whole sentences as the pages show them.
+ROLE_REFUSALS = (
+    N_("Operators cannot assign rate plans; ask an admin of your company"),
+    N_("Operators cannot change Callback Settings; ask an admin of your company"),
+    N_("Operators cannot change balances; ask an admin of your company"),
+    N_("Operators cannot change partners; ask an admin of your company"),
+    N_("Operators cannot change portal settings; ask an admin of your company"),
+    N_("Operators cannot create partners; ask an admin of your company"),
+    N_("Operators cannot create portals; ask an admin of your company"),
+    N_("Operators cannot create users; ask an admin of your company"),
+    N_("Operators cannot delete campaigns; ask an admin of your company"),
+    N_("Operators cannot delete contacts; ask an admin of your company"),
+    N_("Operators cannot delete fields; ask an admin of your company"),
+    N_("Operators cannot delete groups; ask an admin of your company"),
+    N_("Operators cannot grant short domains; ask an admin of your company"),
+    N_("Operators cannot manage API keys; ask an admin of your company"),
+    N_("Operators cannot manage rate plans; ask an admin of your company"),
+    N_("Operators cannot see finance; ask an admin of your company"),
+    N_("Operators cannot set payment systems; ask an admin of your company"),
+    N_("Operators cannot top up the balance; ask an admin of your company"),
+    N_("Only the system owner's admins can add short domains"),
+    N_("Only the system owner's admins can change the numbering book"),
+    N_("Only the system owner's admins can manage vendor connections"),
+    N_("Only the system owner's admins can remove short domains"),
+    N_("Only the system owner's admins can set sender IDs"),
 )
 
 # Roles are stored as these words and shown through the catalogue (layout.html, admin/partner.html).
@@ -62,8 +114,26 @@ ROLE_NAMES = (N_("admin"), N_("operator"))
 MAIL_STATUS_NAMES = (N_("queued"), N_("sent"), N_("failed"), N_("outbox"))
 
 
-@cache
+# Catalogues installed at run time, by tests only (the pseudo-language of tests/core/web/pseudo.py); production
+# installs none, so no request can reach one.
+_installed: dict[str, gettext.NullTranslations] = {}
+
+
+def install_catalogue(language: str, catalogue: gettext.NullTranslations | None) -> None:
+    """Serve ``catalogue`` as ``language`` from now on; None removes it. Jinja environments built before keep theirs."""
+    if catalogue is None:
+        _installed.pop(language, None)
+    else:
+        _installed[language] = catalogue
+
+
 def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of ``language``: an installed one, else the shipped one."""
+    return _installed.get(language) or _compiled(language)
+
+
+@cache
+def _compiled(language: str) -> gettext.NullTranslations:
     """The catalogue of ``language``, compiled in memory from its .po file (no build step, no binary in git).
 
     English is the source language and needs none; so does a code without a catalogue.

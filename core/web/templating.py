@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -100,20 +100,30 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
 
 
 _portal_of_host: Callable[[str], Any] | None = None
+_resolve_host: Callable[[str], Awaitable[Any]] | None = None
 
 
-def register_portal_lookup(lookup: Callable[[str], Any]) -> None:
-    """Tenancy's cached host → portal lookup, for pages rendered where no middleware ran (an unknown route's 404)."""
-    global _portal_of_host
-    _portal_of_host = lookup
+def register_portal_lookup(lookup: Callable[[str], Any], resolve: Callable[[str], Awaitable[Any]]) -> None:
+    """Tenancy's host → portal lookups, cached only and with a query on a miss, for pages rendered where no
+    middleware ran (an unknown route's 404)."""
+    global _portal_of_host, _resolve_host
+    _portal_of_host, _resolve_host = lookup, resolve
+
+
+async def load_request_portal(request: Request) -> None:
+    """Put the Host's portal in the request's state as the middleware does: litestar answers an unknown route
+    before any middleware, and its 404 must still carry the brand of the portal the host selected (TEN-2)."""
+    state = request.scope.setdefault("state", {})
+    if "portal" not in state and _resolve_host is not None:
+        state["portal"] = await _resolve_host(request.headers.get("host", ""))
 
 
 def _request_portal(request: Request) -> Any:
     state = request.scope.get("state", {})
     if "portal" in state:
         return state["portal"]
-    # Litestar answers an unknown route before any middleware: the portal comes from the resolver's cache, else
-    # the page has no brand at all rather than another portal's.
+    # Not looked up (load_request_portal): the resolver's cache, else the page has no brand at all rather than
+    # another portal's.
     return _portal_of_host(request.headers.get("host", "")) if _portal_of_host else None
 
 

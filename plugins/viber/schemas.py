@@ -7,6 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from core import N_
+
 # message_type: 106 text only, 108 text with an image and/or a button (206/208 are the two-way variants).
 TEXT_ONLY = 106
 RICH = 108
@@ -16,17 +18,32 @@ TRANSACTION = 2
 MIN_TTL, MAX_TTL = 30, 1_209_600  # what Viber accepts: 30 s to 14 days
 
 
+# The settings form labels each field by its name (core.dispatch.controllers.settings_fields); listed for the
+# catalogue, as are the descriptions, its hints.
+FIELD_LABELS = (
+    N_("Api url"),
+    N_("Api key"),
+    N_("Webhook secret"),
+    N_("Default ttl"),
+    N_("Throughput"),
+    N_("Window"),
+    N_("Request timeout"),
+)
+
+
 class ViberSettings(msgspec.Struct, kw_only=True):
     """One account with the Viber aggregator (CHN-2); the Admin Panel edits these per vendor connection."""
 
     api_url: str = "http://127.0.0.1:8781"
     api_key: str = ""
-    webhook_secret: Annotated[str, Meta(description="Signs the aggregator's callbacks (HMAC-SHA256 of the body)")] = ""
-    default_ttl: Annotated[int, Meta(ge=MIN_TTL, le=MAX_TTL, description="Seconds a message may wait")] = 3_600
-    throughput: Annotated[int, Meta(ge=1, le=10_000, description="Messages per second")] = 50
+    webhook_secret: Annotated[
+        str, Meta(description=N_("Signs the aggregator's callbacks (HMAC-SHA256 of the body)"))
+    ] = ""
+    default_ttl: Annotated[int, Meta(ge=MIN_TTL, le=MAX_TTL, description=N_("Seconds a message may wait"))] = 3_600
+    throughput: Annotated[int, Meta(ge=1, le=10_000, description=N_("Messages per second"))] = 50
     # More is rarely faster: httpx's pool slows down as requests queue in it (notes: libraries-wave2 §3).
-    window: Annotated[int, Meta(ge=1, le=200, description="Requests in flight")] = 10
-    request_timeout: Annotated[float, Meta(gt=0, le=120, description="Wait for an answer, seconds")] = 10.0
+    window: Annotated[int, Meta(ge=1, le=200, description=N_("Requests in flight"))] = 10
+    request_timeout: Annotated[float, Meta(gt=0, le=120, description=N_("Wait for an answer, seconds"))] = 10.0
 
 
 class SendRequest(msgspec.Struct, kw_only=True, omit_defaults=True):

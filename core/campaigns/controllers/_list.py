@@ -18,6 +18,7 @@ from core.contacts.groups import group_names
 from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.errors import InvalidInput, PortalError
 from core.web.forms import convert, parse_day
+from core.web.i18n import N_
 from core.web.pagination import Page
 from core.web.params import PathId
 from core.web.periods import day_range
@@ -27,12 +28,12 @@ from core.web.templating import render
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 FILTER_KEYS = ("q", "status", "channel", "created_from", "created_to", "per_page")
 ACTION_LABELS = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "cancel": "Cancel",
-    "start": "Start now",
-    "delete": "Delete",
-    "repeat": "Repeat",
+    "pause": N_("Pause"),
+    "resume": N_("Resume"),
+    "cancel": N_("Cancel"),
+    "start": N_("Start now"),
+    "delete": N_("Delete"),
+    "repeat": N_("Repeat"),
 }
 SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "campaigns" / "wizard.js"
 

@@ -14,7 +14,7 @@ from core.accounts.tables import User
 from core.mail.tables import MAIL_STATUSES
 from core.tenancy.schemas import PortalUpdate
 from core.tenancy.services import update_portal
-from core.web.i18n import LANGUAGES, MAIL_STATUS_NAMES, SERVICE_MESSAGES, TRANSLATIONS_DIR, translations
+from core.web.i18n import LANGUAGES, MAIL_STATUS_NAMES, ROLE_REFUSALS, SERVICE_MESSAGES, TRANSLATIONS_DIR, translations
 from tests.factories import make_world, post_form, sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,7 +25,10 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # equal to its msgid is English left behind.
 # Codes and words that are the same in the translation (the E.212 codes; Spanish "Total" and "Error").
 SAME_EVERYWHERE = {"API", "IP", "2FA", "MCC", "MNC", "MCCMNC"}
-SAME_IN = {"es": {"Portal", "No", "Variable", "Total", "Error"}, "tr": {"Portal"}}
+SAME_IN = {
+    "es": {"Portal", "No", "Variable", "Total", "Error", "%(size)s KB", "%(size)s MB"},
+    "tr": {"Portal", "%(size)s KB", "%(size)s MB"},
+}
 
 
 def _read(path: Path, locale: str | None = None) -> Catalog:
@@ -87,6 +90,16 @@ def test_service_messages_are_verbatim_copies_of_their_sources() -> None:
         assert f'"{text}"' in sources or f'NotFound("{what}")' in sources, text
     # The dev outbox shows a message's status through the catalogue: every status needs its entry.
     assert sorted(MAIL_STATUS_NAMES) == sorted(MAIL_STATUSES)
+
+
+def test_role_refusals_list_every_refusal_the_code_raises() -> None:
+    """require_admin/require_owner build their sentence from a phrase: each whole sentence needs its entry."""
+    sources = "\n".join(p.read_text() for p in [*(ROOT / "core").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")])
+    admins = re.findall(r'require_admin\(actor, "([^"]+)"\)', sources)
+    owners = [*re.findall(r'require_owner\(actor, "([^"]+)"', sources), "change the numbering book"]
+    wanted = {f"Operators cannot {what}; ask an admin of your company" for what in admins}
+    wanted |= {f"Only the system owner's admins can {what}" for what in owners}
+    assert wanted == set(ROLE_REFUSALS)
 
 
 def test_catalogues_compile_and_choose_plural_forms() -> None:

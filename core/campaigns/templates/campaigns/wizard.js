@@ -51,6 +51,14 @@
     return { encoding: "Unicode (UCS-2)", length: units, parts: p, perPart: p > 1 ? 67 : 70 };
   }
 
+  // "N parts" in the page's language: the page gives the catalogue's text for each plural category.
+  function partsText(parts) {
+    var counter = document.getElementById("counter");
+    var category = new Intl.PluralRules(document.documentElement.lang || "en").select(parts);
+    var pattern = counter.getAttribute("data-parts-" + category) || counter.getAttribute("data-parts-other");
+    return pattern.replace("9999", String(parts));
+  }
+
   function wizard() {
     var area = document.getElementById("message-text");
     if (!area) return;
@@ -61,7 +69,7 @@
       if (sms) {
         var m = measure(estimate(area.value));
         counter.textContent = m.length + " / " + (m.parts > 1 ? m.parts * m.perPart : m.perPart) +
-          " · " + m.parts + (m.parts === 1 ? " part" : " parts") + " · " + m.encoding;
+          " · " + partsText(m.parts) + " · " + m.encoding;
       } else {
         // Viber and the like: one message whatever its length, up to the vendor's 1,000 characters.
         counter.textContent = estimate(area.value).length + " / 1000";

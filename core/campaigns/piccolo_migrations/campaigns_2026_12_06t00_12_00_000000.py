@@ -2,7 +2,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Integer
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-06T00:10:00:000000"
+ID = "2026-12-06T00:12:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "a premoderated campaign's request (TEN-3)"
 
