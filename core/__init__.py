@@ -54,6 +54,7 @@ from core.providers import (
     WebhookRequest,
 )
 from core.ratelimit import SharedBucket
+from core.vendor_http import HttpVendorClient
 from core.web.shell import page as render_page
 
 __all__ = (
@@ -70,6 +71,7 @@ __all__ = (
     "Conflict",
     "DeliveryReport",
     "Forbidden",
+    "HttpVendorClient",
     "InboundMessage",
     "InvalidInput",
     "LinkClicked",
