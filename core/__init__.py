@@ -52,6 +52,8 @@ from core.providers import (
     WebhookChannel,
     WebhookHandshake,
     WebhookRequest,
+    template_param_numbers,
+    template_params,
 )
 from core.ratelimit import SharedBucket
 from core.vendor_http import HttpVendorClient
@@ -108,4 +110,6 @@ __all__ = (
     "WebhookRequest",
     "hookimpl",
     "render_page",
+    "template_param_numbers",
+    "template_params",
 )

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 import msgspec
@@ -23,11 +22,15 @@ from core import (
     InvalidInput,
     OutboundMessage,
     Portal,
+    ProviderError,
     SendResult,
     SubmitProgress,
+    TemplateReview,
+    TemplateSubmission,
     Unauthenticated,
     VendorConnection,
     WebhookRequest,
+    template_params,
 )
 from plugins.whatsapp.schemas import (
     Component,
@@ -40,6 +43,9 @@ from plugins.whatsapp.schemas import (
     SendRequest,
     Status,
     Template,
+    TemplateAnswer,
+    TemplateRequest,
+    Value,
     WhatsAppSettings,
 )
 
@@ -78,9 +84,20 @@ REASONS: dict[int, str] = {
     190: "the access token expired or is invalid",
     100: "an invalid parameter",
 }
+# Meta's template lifecycle (protocols.md §4) → ours: only an approved template can be sent; FLAGGED changes nothing.
+TEMPLATE_EVENTS: dict[str, Literal["pending", "approved", "rejected"]] = {
+    "APPROVED": "approved",
+    "REINSTATED": "approved",
+    "PENDING": "pending",
+    "IN_APPEAL": "pending",
+    "REJECTED": "rejected",
+    "DISABLED": "rejected",
+    "PAUSED": "rejected",
+    "DELETED": "rejected",
+    "PENDING_DELETION": "rejected",
+}
 _BODY = msgspec.json.Decoder(Envelope)
 _ENCODE = msgspec.json.Encoder()
-_PARAM = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -90,20 +107,6 @@ def sign(secret: str, body: bytes) -> str:
 
 def reason(code: int) -> str:
     return REASONS.get(code, "refused by WhatsApp")
-
-
-def template_params(body: str, text: str) -> list[str] | None:
-    """The body parameters {{1}}, {{2}}… that turn the template ``body`` into the rendered ``text``: a campaign's
-    text is the body with each parameter filled (per recipient when it holds a placeholder). None: no match."""
-    pieces = _PARAM.split(body)
-    pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<p{p}_{i}>.*?)" for i, p in enumerate(pieces))
-    match = re.fullmatch(pattern, text, re.DOTALL)
-    if match is None:
-        return None
-    by_number: dict[int, str] = {}
-    for name, value in match.groupdict().items():
-        by_number.setdefault(int(name[1:].split("_")[0]), value)
-    return [by_number[n] for n in sorted(by_number)]
 
 
 def request_body(message: OutboundMessage) -> SendRequest | None:
@@ -240,6 +243,48 @@ class WhatsAppChannel:
             results.extend(part)
         return results
 
+    async def submit_template(self, connection: VendorConnection, template: TemplateSubmission) -> TemplateReview:
+        """POST the template to the business account's message_templates; Meta answers PENDING, then reviews it.
+
+        Raises:
+            ProviderError: Meta refused it or could not be reached.
+        """
+        settings = msgspec.convert(connection.settings, WhatsAppSettings, strict=False)
+        body = TemplateRequest(
+            name=template.name, language=template.language, category=template.category, components=template.components
+        )
+        answer = await self._graph(settings, "POST", f"/{settings.business_account_id}/message_templates", body)
+        found = msgspec.json.decode(answer.content, type=TemplateAnswer)
+        return TemplateReview(
+            vendor_template_id=found.id, status=TEMPLATE_EVENTS.get(found.status.upper(), "pending"), name=template.name
+        )
+
+    async def review(self, connection: VendorConnection, vendor_template_id: str) -> TemplateReview:
+        """Ask Meta for the template's status (webhooks tell it too, without asking)."""
+        settings = msgspec.convert(connection.settings, WhatsAppSettings, strict=False)
+        answer = await self._graph(settings, "GET", f"/{vendor_template_id}", None)
+        found = msgspec.json.decode(answer.content, type=TemplateAnswer)
+        return TemplateReview(
+            vendor_template_id=found.id,
+            status=TEMPLATE_EVENTS.get(found.status.upper(), "pending"),
+            reason=found.rejected_reason or "",
+        )
+
+    async def _graph(self, settings: WhatsAppSettings, method: str, path: str, body: object) -> httpx.Response:
+        """One Graph API call outside sending (rare: a client of its own); a 2xx answer with a readable body."""
+        url = f"{settings.api_url.rstrip('/')}/{settings.api_version}{path}"
+        headers = {"authorization": f"Bearer {settings.access_token}", "content-type": "application/json"}
+        try:
+            async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+                content = _ENCODE.encode(body) if body is not None else None
+                answer = await client.request(method, url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"WhatsApp cannot be reached ({exc.__class__.__name__})") from exc
+        if not 200 <= answer.status_code < 300:
+            code = _error_code(answer)
+            raise ProviderError(f"refused by WhatsApp (HTTP {answer.status_code}, error {code}: {reason(code)})")
+        return answer
+
     def answer_handshake(self, connection: VendorConnection, request: WebhookRequest) -> str:
         """Meta's subscription check: echo ``hub.challenge`` when ``hub.verify_token`` is the connection's."""
         token = str(connection.settings.get("verify_token") or "")
@@ -270,11 +315,14 @@ class WhatsAppChannel:
             raise InvalidInput(f"Unexpected webhook: {exc}", field="body") from exc
         reports: list[DeliveryReport] = []
         inbound: list[InboundMessage] = []
+        templates: list[TemplateReview] = []
         for entry in envelope.entry:
             for change in entry.changes:
+                value = change.value
+                if change.field == "message_template_status_update" and value.event.upper() in TEMPLATE_EVENTS:
+                    templates.append(_review(change.value))
                 if change.field != "messages":
                     continue
-                value = change.value
                 reports += (_report(status, connection.id) for status in value.statuses)
                 ours = value.metadata.display_phone_number if value.metadata else ""
                 inbound += (_inbound(message, ours) for message in value.messages if _text(message))
@@ -283,7 +331,7 @@ class WhatsAppChannel:
             for m in inbound
         ):
             raise InvalidInput("Unexpected webhook: an id or address is too long", field="body")
-        return ChannelCallback(reports=tuple(reports), inbound=tuple(inbound))
+        return ChannelCallback(reports=tuple(reports), inbound=tuple(inbound), templates=tuple(templates))
 
 
 def _report(status: Status, connection_id: int) -> DeliveryReport:
@@ -299,6 +347,17 @@ def _report(status: Status, connection_id: int) -> DeliveryReport:
         error_code=str(status.errors[0].code if status.errors else "")[:20],
         done_at=done_at,
         connection=connection_id,
+    )
+
+
+def _review(value: Value) -> TemplateReview:
+    status = TEMPLATE_EVENTS[value.event.upper()]
+    return TemplateReview(
+        vendor_template_id=str(value.message_template_id)[:64],
+        status=status,
+        reason=(value.reason or "")[:200] if status == "rejected" else "",
+        name=value.message_template_name[:512],
+        language=value.message_template_language[:15],
     )
 
 

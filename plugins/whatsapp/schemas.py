@@ -90,6 +90,7 @@ class TemplateAnswer(msgspec.Struct, kw_only=True):
     id: str
     status: str = "PENDING"
     category: str = ""
+    rejected_reason: str | None = None
 
 
 # --- webhooks -----------------------------------------------------------------------------------------------------

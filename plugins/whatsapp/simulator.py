@@ -56,8 +56,9 @@ class StandInWhatsApp:
     the others are approved ``review_delay`` s after submission), ``webhook_url`` (where every webhook goes).
 
     Observations: ``submitted`` (Counter of accepted messages per destination), ``last_requests`` (the last
-    ``keep_last`` accepted SendRequests), ``templates`` (submitted TemplateRequests by id), ``throttled``,
-    ``refused``, ``webhooks_sent`` and ``webhook_answers`` (HTTP statuses the portal answered webhooks with).
+    ``keep_last`` accepted SendRequests), ``templates`` (submitted TemplateRequests by id), ``template_status``,
+    ``throttled``, ``refused``, ``webhooks_sent`` and ``webhook_answers`` (HTTP statuses the portal answered
+    webhooks with).
     """
 
     channel: ClassVar[str] = "whatsapp"
@@ -91,6 +92,7 @@ class StandInWhatsApp:
         self.submitted: Counter[str] = Counter()
         self.last_requests: deque[SendRequest] = deque(maxlen=keep_last)
         self.templates: dict[str, TemplateRequest] = {}
+        self.template_status: dict[str, tuple[str, str | None]] = {}  # Meta's status and reason, once reviewed
         self.throttled = 0
         self.refused = 0
         self.webhooks_sent = 0
@@ -245,6 +247,7 @@ class StandInWhatsApp:
         if self.review_delay:
             await asyncio.sleep(self.review_delay)
         rejected = any(fnmatch.fnmatch(template.name, pattern) for pattern in self.rejected_names)
+        self.template_status[template_id] = ("REJECTED", "INVALID_FORMAT") if rejected else ("APPROVED", None)
         value = {
             "event": "REJECTED" if rejected else "APPROVED",
             "message_template_id": int(template_id),
@@ -266,11 +269,19 @@ class StandInWhatsApp:
 
     def _handle(self, request: h11.Request, body: bytes) -> tuple[int, dict[str, Any]]:
         parts = request.target.split(b"?")[0].decode(errors="replace").strip("/").split("/")
-        if request.method != b"POST" or len(parts) != 3 or parts[2] not in ("messages", "message_templates"):
+        lookup = request.method == b"GET" and len(parts) == 2
+        posted = request.method == b"POST" and len(parts) == 3 and parts[2] in ("messages", "message_templates")
+        if not (lookup or posted):
             return 404, _error(100, "Unknown path")
         if dict(request.headers).get(b"authorization") != f"Bearer {self.access_token}".encode():
             self.refused += 1
             return 401, _error(190, "Invalid OAuth access token")
+        if lookup:
+            if parts[1] not in self.templates:
+                return 404, _error(100, "Unknown template")
+            template = self.templates[parts[1]]
+            verdict, reason = self.template_status.get(parts[1], ("PENDING", None))
+            return 200, {"id": parts[1], "name": template.name, "status": verdict, "rejected_reason": reason}
         if parts[2] == "message_templates":
             return self._submit_template(parts[1], body)
         if parts[1] != self.phone_number_id:
