@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -23,6 +24,7 @@ from core.db import must_exist
 from core.dispatch.connections import ConnectionIn, create_connection
 from core.message_templates.replies import create_reply
 from core.message_templates.reply_schemas import ReplyCreate
+from core.message_templates.tables import VendorTemplate
 from core.numbering import services as numbering
 from core.plugins import registries
 from core.senders.schemas import SenderCreate
@@ -271,7 +273,30 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
             "app_secret": "whatsapp-demo-secret",
             "verify_token": "whatsapp-demo-verify",
         }
-        await create_connection(owner, ConnectionIn(channel="whatsapp", name="Stand-in WhatsApp", settings=whatsapp))
+        connection = await create_connection(
+            owner, ConnectionIn(channel="whatsapp", name="Stand-in WhatsApp", settings=whatsapp)
+        )
+        # One template Meta has approved already, so that a WhatsApp campaign can be sent at once.
+        await approved_template(company_id, connection.id)
+
+
+async def approved_template(company_id: int, connection_id: int) -> None:
+    now = datetime.now(UTC)
+    await VendorTemplate.insert(
+        VendorTemplate(
+            partner=company_id,
+            channel="whatsapp",
+            connection=connection_id,
+            name="order_update",
+            language="en_US",
+            category="utility",
+            body="Hi {{1}}, your order {{2}} is on its way. Reply STOP to opt out.",
+            status="approved",
+            vendor_template_id="demo-1",
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 async def seed_payments(owner: Actor) -> None:
