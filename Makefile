@@ -8,13 +8,16 @@ PORT ?= 8000
 STANDIN_OUTCOMES ?= 4915100000003=undelivered
 # The stand-in Viber aggregator: one demo contact reads the message (seen), one never gets it.
 STANDIN_VIBER_OUTCOMES ?= 34615000002=seen@2,4915100000003=undelivered
+# The stand-in WhatsApp Cloud API: one demo contact reads the message, one cannot get it.
+STANDIN_WHATSAPP_OUTCOMES ?= 34615000002=read@2,4915100000003=failed
 
 .PHONY: run test test-browser bench lint i18n setup assets chromium clean
 
 run: setup
 	PORTAL_DEV=1 $(BIN)/portal demo
 	PORTAL_DEV=1 PORT=$(PORT) PORTAL_STANDIN_SMS_OUTCOMES=$(STANDIN_OUTCOMES) \
-		PORTAL_STANDIN_VIBER_OUTCOMES=$(STANDIN_VIBER_OUTCOMES) $(BIN)/portal run
+		PORTAL_STANDIN_VIBER_OUTCOMES=$(STANDIN_VIBER_OUTCOMES) \
+		PORTAL_STANDIN_WHATSAPP_OUTCOMES=$(STANDIN_WHATSAPP_OUTCOMES) $(BIN)/portal run
 
 test: setup chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -52,8 +52,11 @@ from core.providers import (
     WebhookChannel,
     WebhookHandshake,
     WebhookRequest,
+    template_param_numbers,
+    template_params,
 )
 from core.ratelimit import SharedBucket
+from core.vendor_http import HttpVendorClient
 from core.web.i18n import N_
 from core.web.shell import page as render_page
 
@@ -72,6 +75,7 @@ __all__ = (
     "Conflict",
     "DeliveryReport",
     "Forbidden",
+    "HttpVendorClient",
     "InboundMessage",
     "InvalidInput",
     "LinkClicked",
@@ -108,4 +112,6 @@ __all__ = (
     "WebhookRequest",
     "hookimpl",
     "render_page",
+    "template_param_numbers",
+    "template_params",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -23,6 +24,7 @@ from core.db import must_exist
 from core.dispatch.connections import ConnectionIn, create_connection
 from core.message_templates.replies import create_reply
 from core.message_templates.reply_schemas import ReplyCreate
+from core.message_templates.tables import VendorTemplate
 from core.numbering import services as numbering
 from core.plugins import registries
 from core.senders.schemas import SenderCreate
@@ -44,8 +46,14 @@ class DemoAccount(msgspec.Struct, kw_only=True):
 STAND_IN_PAYMENTS_PORT = 12111  # the payment system stand-in's, unless PORTAL_STANDIN_PAYMENTS_PORT
 STAND_IN_SMSC_PORT = 2775  # `portal run` in dev mode starts the stand-in SMSC here, unless PORTAL_STANDIN_SMS_PORT
 STAND_IN_VIBER_PORT = 8781  # … and the stand-in Viber aggregator here, unless PORTAL_STANDIN_VIBER_PORT
+STAND_IN_WHATSAPP_PORT = 8782  # … and the stand-in WhatsApp Cloud API here, unless PORTAL_STANDIN_WHATSAPP_PORT
 # `portal simulate`'s default ports, the demo's.
-STAND_IN_PORTS = {"sms": STAND_IN_SMSC_PORT, "viber": STAND_IN_VIBER_PORT, "payments": STAND_IN_PAYMENTS_PORT}
+STAND_IN_PORTS = {
+    "sms": STAND_IN_SMSC_PORT,
+    "viber": STAND_IN_VIBER_PORT,
+    "whatsapp": STAND_IN_WHATSAPP_PORT,
+    "payments": STAND_IN_PAYMENTS_PORT,
+}
 DEMO_SHORT_DOMAIN = "go.localhost"
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
@@ -74,6 +82,14 @@ DEMO_VIBER_RATES = (
     RateIn(country_iso="DE", mcc="262", price=Decimal("0.025")),
     RateIn(country_iso="GB", mcc="234", price=Decimal("0.022")),
     RateIn(country_iso="BA", mcc="218", price=Decimal("0.02")),
+)
+
+# WhatsApp too, per template message delivered (utility rates; Meta prices marketing higher).
+DEMO_WHATSAPP_RATES = (
+    RateIn(country_iso="ES", mcc="214", price=Decimal("0.02")),
+    RateIn(country_iso="DE", mcc="262", price=Decimal("0.055")),
+    RateIn(country_iso="GB", mcc="234", price=Decimal("0.022")),
+    RateIn(country_iso="BA", mcc="218", price=Decimal("0.03")),
 )
 
 
@@ -154,6 +170,14 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
                 await rates.add_rate(owner, viber.id, rate)
             await rates.assign_plan(owner, viber.id, skyline.id)
             await rates.assign_plan(owner, viber.id, acme.id)
+        if "whatsapp" in channels:
+            whatsapp = await rates.create_plan(
+                owner, RatePlanCreate(name="Standard WhatsApp", channel="whatsapp", mode="delivered")
+            )
+            for rate in DEMO_WHATSAPP_RATES:
+                await rates.add_rate(owner, whatsapp.id, rate)
+            await rates.assign_plan(owner, whatsapp.id, skyline.id)
+            await rates.assign_plan(owner, whatsapp.id, acme.id)
         await seed_sending(owner, acme.id)
         await seed_payments(owner)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"
@@ -199,6 +223,8 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
     await create_sender(owner, company_id, SenderCreate(channel="sms", name="ACME"))
     if "viber" in registries().channels:
         await create_sender(owner, company_id, SenderCreate(channel="viber", name="ACME Shop"))
+    if "whatsapp" in registries().channels:
+        await create_sender(owner, company_id, SenderCreate(channel="whatsapp", name="34910000000"))
     admin = must_exist(await User.select(User.id).where(User.email == ACME_ADMIN.email).first())
     company = await accounts.load_actor(admin["id"], 0, check_portal=False)
     assert company is not None, "the demo's company admin was just created active"
@@ -236,6 +262,41 @@ async def seed_sending(owner: Actor, company_id: int) -> None:
             "webhook_secret": "viber-demo-secret",
         }
         await create_connection(owner, ConnectionIn(channel="viber", name="Stand-in Viber", settings=viber))
+    if "whatsapp" in registries().channels:
+        whatsapp_port = int(os.environ.get("PORTAL_STANDIN_WHATSAPP_PORT") or STAND_IN_WHATSAPP_PORT)
+        # The stand-in's own defaults (plugins/whatsapp/simulator.py): token, ids, app secret and verify token.
+        whatsapp = {
+            "api_url": f"http://127.0.0.1:{whatsapp_port}",
+            "access_token": "demo-token",
+            "phone_number_id": "100200300",
+            "business_account_id": "900800700",
+            "app_secret": "whatsapp-demo-secret",
+            "verify_token": "whatsapp-demo-verify",
+        }
+        connection = await create_connection(
+            owner, ConnectionIn(channel="whatsapp", name="Stand-in WhatsApp", settings=whatsapp)
+        )
+        # One template Meta has approved already, so that a WhatsApp campaign can be sent at once.
+        await approved_template(company_id, connection.id)
+
+
+async def approved_template(company_id: int, connection_id: int) -> None:
+    now = datetime.now(UTC)
+    await VendorTemplate.insert(
+        VendorTemplate(
+            partner=company_id,
+            channel="whatsapp",
+            connection=connection_id,
+            name="order_update",
+            language="en_US",
+            category="utility",
+            body="Hi {{1}}, your order {{2}} is on its way. Reply STOP to opt out.",
+            status="approved",
+            vendor_template_id="demo-1",
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 async def seed_payments(owner: Actor) -> None:

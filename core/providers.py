@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -178,10 +179,12 @@ class WebhookRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChannelCallback(msgspec.Struct, frozen=True, kw_only=True):
-    """What one verified webhook call of a channel's vendor carried; the core records both lists."""
+    """What one verified webhook call of a channel's vendor carried; the core records every list (``templates``:
+    the vendor's verdicts on templates submitted through that connection)."""
 
     reports: tuple[DeliveryReport, ...] = ()
     inbound: tuple[InboundMessage, ...] = ()
+    templates: tuple[TemplateReview, ...] = ()
 
 
 @runtime_checkable
@@ -212,11 +215,36 @@ class TemplateSubmission(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TemplateReview(msgspec.Struct, frozen=True, kw_only=True):
-    """The vendor's verdict on a submitted template; ``reason`` says why it was rejected."""
+    """The vendor's verdict on a submitted template; ``reason`` says why it was rejected. A webhook's verdict
+    names the template (``name``, ``language``) too: it may overtake the answer that tells its id."""
 
     vendor_template_id: str
     status: Literal["pending", "approved", "rejected"]
     reason: str = ""
+    name: str = ""
+    language: str = ""
+
+
+_TEMPLATE_PARAM = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+def template_params(body: str, text: str) -> list[str] | None:
+    """The parameters {{1}}, {{2}}… that turn a vendor template's ``body`` into ``text`` (its body with each
+    parameter filled in, per recipient when it holds a contact variable), in their order; None: it does not fit."""
+    pieces = _TEMPLATE_PARAM.split(body)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<p{p}_{i}>.*?)" for i, p in enumerate(pieces))
+    match = re.fullmatch(pattern, text, re.DOTALL)
+    if match is None:
+        return None
+    by_number: dict[int, str] = {}
+    for name, value in match.groupdict().items():
+        by_number.setdefault(int(name[1:].split("_")[0]), value)
+    return [by_number[n] for n in sorted(by_number)]
+
+
+def template_param_numbers(body: str) -> list[int]:
+    """The distinct parameter numbers of a template body, in increasing order."""
+    return sorted({int(n) for n in _TEMPLATE_PARAM.findall(body)})
 
 
 @runtime_checkable

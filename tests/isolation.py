@@ -41,6 +41,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "entry_id": lambda t: getattr(t, "ledger_entry_id", 2_000_000_000),
     # Nor a campaign template: tests/core/message_templates sets t.template_id.
     "template_id": lambda t: getattr(t, "template_id", 2_000_000_000),
+    # A WhatsApp template submitted for approval: tests/plugins/whatsapp sets t.vendor_template_id.
+    "vendor_template_id": lambda t: getattr(t, "vendor_template_id", 2_000_000_000),
     # Nor a reply template: tests/core/public_api/test_auto_replies.py sets t.reply_id.
     "reply_id": lambda t: getattr(t, "reply_id", 2_000_000_000),
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.

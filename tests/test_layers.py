@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "actor",
         "metrics",
         "ratelimit",
+        "vendor_http",
     ),
     ("web",),
     ("tenancy", "mail", "accounts"),

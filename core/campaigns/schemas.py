@@ -25,6 +25,10 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     button_caption: Annotated[str, Meta(max_length=30, description="Viber: the button's caption")] = ""
     button_url: Annotated[str, Meta(max_length=1000, description="Viber: where the button leads")] = ""
     template_id: Annotated[Id | None, Meta(description="The template it is made from (TPL-5)")] = None
+    vendor_template_id: Annotated[
+        Id | None,
+        Meta(description="WhatsApp: the approved template it sends; the text is its body, parameters filled in"),
+    ] = None
     short_url: Annotated[
         str, Meta(max_length=1000, description="A link of the text to shorten, one code per recipient (URL-1)")
     ] = ""

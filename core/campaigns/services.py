@@ -26,11 +26,12 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates.rendering import estimate_text, with_short_link
 from core.message_templates.schemas import TemplateUser
 from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists, template_status
+from core.message_templates.tables import VendorTemplate
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
 from core.portal import Portal
-from core.providers import active_shortener
+from core.providers import active_shortener, template_params
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy import requests as request_chain
@@ -104,6 +105,34 @@ def _check_content(provider: Any, data: CampaignCreate) -> None:
         raise InvalidInput("Give the button a caption", field="button_caption")
     for field in ("image_url", "button_url"):
         check_web_address(getattr(data, field).strip(), field)
+
+
+async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> dict[str, str]:
+    """On a channel that sends only vendor-approved templates (WhatsApp): the company's approved template the
+    campaign sends, as the content the channel reads, once the text is checked to be its body with every
+    parameter filled in (a contact variable in a parameter fills it per recipient)."""
+    if not provider.capabilities.templates:
+        if data.vendor_template_id is not None:
+            raise InvalidInput(f"Vendor templates are not used on {provider.label}", field="vendor_template_id")
+        return {}
+    row = None
+    if data.vendor_template_id is not None:
+        row = (
+            await VendorTemplate.select()
+            .where(
+                (VendorTemplate.id == data.vendor_template_id)
+                & owned(VendorTemplate, actor)
+                & (VendorTemplate.channel == data.channel)
+                & (VendorTemplate.status == "approved")
+            )
+            .first()
+        )
+    if row is None:
+        raise InvalidInput(f"Choose one of your approved {provider.label} templates", field="vendor_template_id")
+    params = template_params(row["body"], data.text)
+    if params is None or not all(p.strip() for p in params):
+        raise InvalidInput("Fill in every parameter of the template, keeping the rest of its text", field="text")
+    return {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
 
 
 def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> None:
@@ -239,6 +268,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
     _check_content(provider, data)
+    await vendor_content(provider, actor, data)
     _check_short_link(portal, actor, data)
     if data.flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
@@ -283,6 +313,7 @@ def scheduled_instant(data: CampaignCreate) -> datetime | None:
 async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *, ip: str = "") -> CampaignView:
     """Store a campaign with its numbers; it starts now or waits for its scheduled time."""
     sender, numbers = await check_campaign(portal, actor, data)
+    provider = portal.registries.channels.get(data.channel)
     now = datetime.now(UTC)
     at = scheduled_instant(data)
     name = data.name.strip() or default_name(actor)
@@ -298,7 +329,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 sender_name=sender["name"],
                 text=data.text,
                 flash=data.flash,
-                content=content_of(data),
+                content=content_of(data) | await vendor_content(provider, actor, data),
                 template_id=data.template_id,
                 group_ids=sorted(set(data.group_ids)),
                 all_contacts=data.all_contacts,

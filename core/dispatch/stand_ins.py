@@ -26,6 +26,10 @@ async def start_local_stand_ins(portal: Portal) -> list[StandIn]:
             if host not in LOCAL_HOSTS or port is None:
                 continue
             stand_in = stand_in_type()
+            # A vendor whose webhook address is set once in its console, not sent with each message (Meta's),
+            # calls this connection's.
+            if getattr(stand_in, "webhook_url", None) == "":
+                stand_in.webhook_url = portal.webhook_url(channel, connection.id)  # type: ignore[attr-defined]
             try:
                 await stand_in.start(host, port)
             except OSError as exc:  # already running (`portal simulate`), or the port is taken

@@ -19,6 +19,7 @@ from core.db import json_value
 from core.dispatch.receipts import record_deliveries, record_inbound
 from core.dispatch.tables import VendorConnection as ConnectionRow
 from core.errors import PortalError, Unauthenticated
+from core.message_templates.vendor import record_reviews
 from core.metrics import WEBHOOKS_REFUSED
 from core.portal import Portal
 from core.providers import VendorConnection, WebhookChannel, WebhookHandshake, WebhookRequest
@@ -77,7 +78,9 @@ async def vendor_callback(
         await record_deliveries(portal, channel, reports)
     if callback.inbound:
         await record_inbound(portal, callback.inbound)
-    return _answer(200, "OK", reports=len(reports), inbound=len(callback.inbound))
+    if callback.templates:  # verdicts on templates, likewise only those submitted through this connection
+        await record_reviews(connection.id, callback.templates)
+    return _answer(200, "OK", reports=len(reports), inbound=len(callback.inbound), templates=len(callback.templates))
 
 
 @get(PREFIX + "{channel:str}/{connection_id:int}", include_in_schema=False, media_type=MediaType.TEXT)

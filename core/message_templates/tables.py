@@ -43,3 +43,24 @@ class ReplyTemplate(Table, tablename="reply_template"):
     group_id = Integer(null=True, default=None, help_text="A contact group the contact is added to by the action")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class VendorTemplate(Table, tablename="vendor_template"):
+    """A partner's template submitted to a channel's vendor for approval (WhatsApp): only an approved one can be
+    sent. Unique by name and language per vendor connection, as the vendor's account holds them."""
+
+    id: Serial
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    channel = Varchar(length=40, help_text="A channel whose vendor approves templates: whatsapp")
+    connection = Integer(help_text="The vendor connection it was submitted through; its reviews arrive there")
+    name = Varchar(length=512, help_text="Lower case letters, digits and underscores, as Meta requires")
+    language = Varchar(length=15, help_text="Meta's language code: en_US, es, de…")
+    category = Varchar(length=20, help_text="authentication, utility or marketing")
+    body = Text(help_text="The body, parameters as {{1}}, {{2}}…")
+    status = Varchar(length=12, default="pending", help_text="pending, approved or rejected")
+    reason = Varchar(length=200, default="", help_text="The vendor's reason for rejecting it")
+    vendor_template_id = Varchar(length=64, default="", help_text="The vendor's id for it")
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

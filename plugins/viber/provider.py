@@ -7,8 +7,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -19,14 +18,13 @@ from core import (
     ChannelCallback,
     ChannelCapabilities,
     DeliveryReport,
+    HttpVendorClient,
     InboundMessage,
     InvalidInput,
     OutboundMessage,
     Portal,
     SendResult,
-    SharedBucket,
     SubmitProgress,
-    TemporaryProviderError,
     Unauthenticated,
     VendorConnection,
     WebhookRequest,
@@ -44,8 +42,6 @@ from plugins.viber.schemas import (
     StatusCallback,
     ViberSettings,
 )
-
-log = logging.getLogger(__name__)
 
 VIBER_MAX_TEXT = 1_000
 SIGNATURE_HEADER = "x-signature"  # hex HMAC-SHA256 of the raw body, keyed with the connection's webhook secret
@@ -97,175 +93,27 @@ def request_body(message: OutboundMessage, default_ttl: int, callback_url: str) 
     )
 
 
-class ViberClient:
-    """Sends to one aggregator account: at most ``window`` requests in flight and ``throughput`` per second.
+class ViberClient(HttpVendorClient):
+    """Sends to one aggregator account (see HttpVendorClient for the window, the rate and the retries)."""
 
-    429 and 5xx answers, and connections refused before the request was written, are retried with doubling
-    pauses (a 429's Retry-After honoured, every sender of the connection pausing) for up to ``retry_for``
-    seconds; only then does the message fail. A request that may have reached the aggregator but got no
-    answer is reported unknown, never sent again (DSP-3).
-    """
+    vendor: ClassVar[str] = "the Viber aggregator"
 
-    def __init__(
-        self,
-        connection: VendorConnection,
-        callback_url: str,
-        *,
-        redis: Any = None,
-        backoff: tuple[float, float] = (0.5, 30.0),
-        retry_for: float = 120.0,
-    ) -> None:
-        self.connection = connection
-        self.settings = msgspec.convert(connection.settings, ViberSettings, strict=False)
-        self.callback_url = callback_url
-        self.backoff, self.retry_for = backoff, retry_for
-        window = self.settings.window
-        credentials = base64.b64encode(f"{self.settings.api_key}:".encode()).decode()
-        self.http = httpx.AsyncClient(
-            base_url=self.settings.api_url.rstrip("/"),
-            headers={"authorization": f"Basic {credentials}", "content-type": "application/json"},
-            limits=httpx.Limits(max_connections=window, max_keepalive_connections=window),
-            timeout=httpx.Timeout(self.settings.request_timeout, pool=None),
+    def __init__(self, connection: VendorConnection, callback_url: str, **options: Any) -> None:
+        settings = msgspec.convert(connection.settings, ViberSettings, strict=False)
+        credentials = base64.b64encode(f"{settings.api_key}:".encode()).decode()
+        super().__init__(
+            connection,
+            settings,
+            base_url=settings.api_url,
+            headers={"authorization": f"Basic {credentials}"},
+            **options,
         )
-        self._window = asyncio.Semaphore(window)
-        # The per-second limit is the connection's, whatever the number of workers: a bucket in Redis when there
-        # is one (tokens taken a tenth of a second's worth at a time), else this process's own.
-        self._bucket = SharedBucket(redis, f"viber:bucket:{connection.id}") if redis is not None else None
-        self._chunk = max(1, min(self.settings.throughput // 10, 250))
-        self._tokens = 0.0 if self._bucket is not None else float(self.settings.throughput)
-        self._refilled: float | None = None  # a full second's worth to start with, then by elapsed time
-        self._paused_until = 0.0
-        self._rate_lock = asyncio.Lock()
+        self.callback_url = callback_url
 
-    @property
-    def name(self) -> str:
-        return f"{self.connection.name!r} (#{self.connection.id})"
+    def request(self, message: OutboundMessage) -> tuple[str, bytes]:
+        return "/send-viber", _ENCODE.encode(request_body(message, self.settings.default_ttl, self.callback_url))
 
-    async def close(self) -> None:
-        await self.http.aclose()
-
-    async def submit(
-        self, messages: Sequence[OutboundMessage], progress: SubmitProgress | None = None, *, hold: bool = False
-    ) -> list[SendResult]:
-        """Send every message; results in order. With ``progress``, each burst is announced as leaving before
-        its first request is written, and each answer is handed over as it comes.
-
-        Raises:
-            TemporaryProviderError: ``hold`` is set and the aggregator could not be reached at all: no request
-                of the batch was written, so the core may keep the batch for later instead of failing it.
-        """
-        results: list[SendResult | None] = [None] * len(messages)
-        announced = 0
-        announce = asyncio.Lock()
-        reach = _Reach()
-        held: list[int] = []
-
-        async def worker(indices: Iterator[int], hold: bool) -> None:
-            nonlocal announced
-            for index in indices:
-                if hold and reach.down and not reach.reached:
-                    held.append(index)
-                    continue
-                if progress is not None and index >= announced:
-                    async with announce:
-                        if index >= announced:
-                            upto = min(len(messages), index + self.settings.window)
-                            await progress.leaving([m.edr_id for m in messages[announced:upto]])
-                            announced = upto
-                result = await self._send_one(messages[index], reach, hold)
-                if result is None:  # unreachable before anything was written: keep it for the verdict below
-                    held.append(index)
-                    continue
-                results[index] = result
-                if progress is not None:
-                    progress.answered(result)
-
-        async def run(indices: Iterator[int], hold: bool) -> None:
-            await asyncio.gather(*(worker(indices, hold) for _ in range(min(self.settings.window, len(messages)))))
-
-        await run(iter(range(len(messages))), hold)
-        if held:
-            if not reach.reached:
-                raise TemporaryProviderError(f"the Viber aggregator of connection {self.name} cannot be reached")
-            # It answered other requests meanwhile: these go the usual way, retried while it stays away.
-            await run(iter(sorted(held)), False)
-        return [r for r in results if r is not None]
-
-    async def _take_token(self) -> None:
-        """Wait for a pause after throttling to end and for a token of the per-second budget."""
-        loop = asyncio.get_running_loop()
-        async with self._rate_lock:
-            while True:
-                now = loop.time()
-                if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
-                    continue
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                rate = self.settings.throughput
-                if self._bucket is not None:
-                    try:
-                        granted, wait = await self._bucket.take(rate, self._chunk)
-                    except Exception as exc:  # Redis down: keep this process within the limit on its own
-                        log.warning("Viber connection %s: rate-limit bucket unavailable (%s)", self.name, exc)
-                        self._bucket = None
-                        self._refilled = now
-                        continue
-                    self._tokens += granted
-                    if not granted:
-                        await asyncio.sleep(wait)
-                    continue
-                elapsed = 0.0 if self._refilled is None else now - self._refilled
-                self._tokens = min(float(rate), self._tokens + elapsed * rate)
-                self._refilled = now
-                if self._tokens < 1:
-                    await asyncio.sleep((1 - self._tokens) / rate)
-
-    async def _send_one(self, message: OutboundMessage, reach: _Reach, hold: bool = False) -> SendResult | None:
-        """The message's result; None, with ``hold``, when the aggregator was never reached in this batch."""
-        body = _ENCODE.encode(request_body(message, self.settings.default_ttl, self.callback_url))
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.retry_for
-        delay, tries = self.backoff[0], 0
-        while True:
-            tries += 1
-            await self._take_token()
-            async with self._window:
-                try:
-                    answer = await self.http.post("/send-viber", content=body)
-                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                    reason = f"the aggregator is unreachable ({exc.__class__.__name__})"  # nothing was written
-                    reach.down = True
-                    if hold and not reach.reached:
-                        return None
-                except httpx.TransportError as exc:
-                    reach.reached = True
-                    return SendResult(
-                        edr_id=message.edr_id,
-                        accepted=False,
-                        unknown=True,
-                        error=f"no answer from the Viber aggregator ({exc.__class__.__name__})",
-                    )
-                else:
-                    reach.reached = True
-                    if answer.status_code == 200:
-                        return self._accepted(message, answer)
-                    if answer.status_code != 429 and answer.status_code < 500:
-                        return SendResult(edr_id=message.edr_id, accepted=False, error=_refusal(answer))
-                    reason = f"HTTP {answer.status_code}"
-                    if answer.status_code == 429:
-                        wait = _retry_after(answer) or delay
-                        self._paused_until = max(self._paused_until, loop.time() + wait)
-            if loop.time() + delay > give_up:
-                return SendResult(
-                    edr_id=message.edr_id, accepted=False, error=f"the Viber aggregator kept refusing: {reason}"
-                )
-            log.info("Viber connection %s: %s, retry %d in %.1f s", self.name, reason, tries, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.backoff[1])
-
-    def _accepted(self, message: OutboundMessage, answer: httpx.Response) -> SendResult:
+    def accepted(self, message: OutboundMessage, answer: httpx.Response) -> SendResult:
         try:
             message_id = str(msgspec.json.decode(answer.content, type=SendAnswer).message_id)
         except msgspec.DecodeError:
@@ -277,36 +125,17 @@ class ViberClient:
             edr_id=message.edr_id, accepted=True, vendor_message_id=message_id, connection=self.connection.id
         )
 
-
-class _Reach:
-    """Whether any request of a batch reached the aggregator, and whether one found it unreachable."""
-
-    __slots__ = ("down", "reached")
-
-    def __init__(self) -> None:
-        self.down = False
-        self.reached = False
-
-
-def _retry_after(answer: httpx.Response) -> float:
-    value = answer.headers.get("retry-after", "")
-    try:
-        return min(max(float(value), 0.0), 60.0)
-    except ValueError:
-        return 0.0
-
-
-def _refusal(answer: httpx.Response) -> str:
-    """The aggregator's reason for refusing a message, from its error body when it has one."""
-    try:
-        data = msgspec.json.decode(answer.content)
-    except msgspec.DecodeError:
-        data = None
-    detail = ""
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        detail = str(error.get("message") or error.get("name") or "") if isinstance(error, dict) else str(error)
-    return f"refused by the Viber aggregator (HTTP {answer.status_code}){': ' + detail if detail else ''}"[:200]
+    def refusal(self, answer: httpx.Response) -> str:
+        """The aggregator's reason for refusing a message, from its error body when it has one."""
+        try:
+            data = msgspec.json.decode(answer.content)
+        except msgspec.DecodeError:
+            data = None
+        detail = ""
+        if isinstance(data, dict):
+            error = data.get("error", data)
+            detail = str(error.get("message") or error.get("name") or "") if isinstance(error, dict) else str(error)
+        return f"refused by the Viber aggregator (HTTP {answer.status_code}){': ' + detail if detail else ''}"
 
 
 class ViberChannel:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import msgspec
 
-from core import ChannelProvider, hookimpl
+from core import ChannelProvider, StandIn, hookimpl
 from plugins.whatsapp.provider import WhatsAppChannel
 from plugins.whatsapp.schemas import WhatsAppSettings
+from plugins.whatsapp.simulator import StandInWhatsApp
 
 
 @hookimpl
@@ -19,3 +20,8 @@ def register_channels(register: Callable[[ChannelProvider], None]) -> None:
 @hookimpl
 def register_settings(register: Callable[[str, type[msgspec.Struct]], None]) -> None:
     register("whatsapp", WhatsAppSettings)
+
+
+@hookimpl
+def register_stand_ins(register: Callable[[type[StandIn]], None]) -> None:
+    register(StandInWhatsApp)

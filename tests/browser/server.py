@@ -46,6 +46,7 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
         "PORT": str(port),
         "PORTAL_STANDIN_SMS_PORT": str(free_port()),  # never the fixed demo port another run may hold
         "PORTAL_STANDIN_VIBER_PORT": str(free_port()),
+        "PORTAL_STANDIN_WHATSAPP_PORT": str(free_port()),
         "PORTAL_STANDIN_PAYMENTS_PORT": str(free_port()),
         **env_overrides,
     }

@@ -30,6 +30,7 @@ FIELD_STEP = {
     "short_domain": 1,
     "template_id": 1,
     "template_name": 1,
+    "vendor_template_id": 1,
     "group_ids": 2,
     "all_contacts": 2,
     "numbers": 2,
@@ -55,6 +56,8 @@ TEXT_KEYS = (
     "short_domain",
     "template_id",
     "template_name",
+    "vendor_template_id",
+    "template_params",
     "mode",
     "country_code",
     "numbers_text",
@@ -77,6 +80,8 @@ def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     for key in TEXT_KEYS:
         if key in form:
             values[key] = str(form.get(key) or "")
+    if "param" in form:  # a vendor template's parameters, one input each; Meta allows no line break in one
+        values["template_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("param"))
     if "step" in form:
         values["flash"] = bool(form.get("flash"))
         values["group_ids"] = [g for g in form.getall("group_ids", []) if g]
@@ -117,20 +122,28 @@ def send_at_of(values: dict[str, Any]) -> datetime | None:
         raise InvalidInput("Not a date and time", field="send_at") from None
 
 
-def campaign_data(values: dict[str, Any], *, upto: int = 3, rich: bool = False) -> CampaignCreate:
+def campaign_data(
+    values: dict[str, Any], *, upto: int = 3, rich: bool = False, template_text: str | None = None
+) -> CampaignCreate:
     """The campaign the wizard describes; ``upto`` leaves out later steps (placeholders that pass validation).
 
     ``rich``: the channel shows images and buttons; otherwise what was typed for them (on another channel, kept
-    in the form for when the user switches back) is left out.
+    in the form for when the user switches back) is left out. ``template_text``: the channel sends vendor
+    templates (WhatsApp), and this is the text the chosen one makes with its parameters; the text typed for
+    other channels stays in the form, unused.
     """
+    vendor_template = str(values.get("vendor_template_id", ""))
+    if template_text is not None and not vendor_template.isdigit():
+        raise InvalidInput("Choose one of your approved templates", field="vendor_template_id")
     data: dict[str, Any] = {
         "name": values.get("name", ""),
         "channel": values.get("channel") or "sms",
         "sender_id": _int(values.get("sender_id", ""), "sender_id", "Choose a sender ID"),
-        "text": values.get("text", ""),
+        "text": values.get("text", "") if template_text is None else template_text,
         "flash": bool(values.get("flash")),
         **({key: values.get(key, "") for key in RICH_KEYS} if rich else {}),
         "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
+        "vendor_template_id": int(vendor_template) if template_text is not None else None,
         "short_url": values.get("short_url", "").strip(),
         "short_domain": values.get("short_domain", "").strip() if values.get("short_url", "").strip() else "",
     }

@@ -31,9 +31,11 @@ from core.contacts.schemas import ContactFilter
 from core.contacts.services import list_contacts
 from core.errors import InvalidInput, PortalError
 from core.message_templates import services as template_services
+from core.message_templates import vendor
 from core.message_templates.controllers import variable_choices
 from core.message_templates.rendering import estimate_text
 from core.message_templates.schemas import TemplateCreate, TemplateFilter
+from core.message_templates.vendor_schemas import VendorTemplateView
 from core.numbering.tables import Country
 from core.senders.services import enabled_senders
 from core.tenancy.options import partner_options
@@ -58,6 +60,8 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "short_domain": "",
         "template_id": "",
         "template_name": "",
+        "vendor_template_id": "",
+        "template_params": "",
         "mode": "groups",
         "group_ids": [],
         "country_code": "",
@@ -102,6 +106,30 @@ def _template_data(values: dict[str, Any]) -> TemplateCreate:
         },
         TemplateCreate,
     )
+
+
+class VendorChoice:
+    """A channel that sends vendor-approved templates (WhatsApp): the approved ones to choose from, the chosen
+    one, its parameters as typed, and the text they make."""
+
+    __slots__ = ("chosen", "params", "templates", "text")
+
+    def __init__(self, templates: list[VendorTemplateView], values: dict[str, Any]) -> None:
+        self.templates = templates
+        chosen = str(values.get("vendor_template_id") or "")
+        self.chosen = next((t for t in templates if str(t.id) == chosen), None)
+        typed = str(values.get("template_params") or "").split("\n")
+        self.params = [typed[n] if n < len(typed) else "" for n in range(self.chosen.params if self.chosen else 0)]
+        self.text = vendor.filled(self.chosen.body, self.params) if self.chosen else ""
+
+
+async def _vendor_choice(portal: Any, actor: Actor, values: dict[str, Any]) -> VendorChoice | None:
+    """None unless the chosen channel sends only templates its vendor approved."""
+    channel = values.get("channel") or "sms"
+    provider = portal.registries.channels.get(channel)
+    if not (provider and provider.capabilities.templates):
+        return None
+    return VendorChoice(await vendor.list_vendor_templates(actor, channel, "approved"), values)
 
 
 def _rich(portal: Any, values: dict[str, Any]) -> bool:
@@ -149,6 +177,8 @@ class CampaignWizard(Controller):
         command = str(form.get("command") or "")
         portal = request.app.state.portal
         rich = _rich(portal, values)
+        choice = await _vendor_choice(portal, actor, values)
+        template_text = choice.text if choice else None
         check: NumbersCheck | None = None
         try:
             if command == "channel":
@@ -189,12 +219,13 @@ class CampaignWizard(Controller):
                 values |= {"template_id": str(saved.id), "template_name": ""}
                 return await self._render(request, actor, values, 1, saved_template=saved.name)
             if command == "send":
-                data = campaign_data(values, rich=rich)
+                data = campaign_data(values, rich=rich, template_text=template_text)
                 campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
                 return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
             if target > 1 and current <= target:
                 # The rules of the steps before the target, exactly as the service checks them on create.
-                await services.check_campaign(portal, actor, campaign_data(values, upto=min(target - 1, 2), rich=rich))
+                data = campaign_data(values, upto=min(target - 1, 2), rich=rich, template_text=template_text)
+                await services.check_campaign(portal, actor, data)
         except PortalError as exc:
             step = FIELD_STEP.get(exc.field or "", min(current, target))
             return await self._render(
@@ -220,6 +251,7 @@ class CampaignWizard(Controller):
         channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")
+        choice = await _vendor_choice(portal, actor, values)
         text = values.get("text", "")
         context: dict[str, Any] = {
             "values": values,
@@ -242,6 +274,7 @@ class CampaignWizard(Controller):
             "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,
             "zones": _ZONES,
             "saved_template": saved_template,
+            "vendor": choice,
         }
         if step == 1:
             context["templates"] = (
@@ -258,13 +291,16 @@ class CampaignWizard(Controller):
                 Country.name
             )
         if step == 3 and not error:
-            context.update(await self._preview(request, actor, values))
+            context.update(await self._preview(request, actor, values, choice))
         return await page(request, actor, "campaigns/wizard.html", context, status_code=status_code)
 
-    async def _preview(self, request: Request, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    async def _preview(
+        self, request: Request, actor: Actor, values: dict[str, Any], choice: VendorChoice | None
+    ) -> dict[str, Any]:
         """The cost preview and the UTC instant of a scheduled start, or the error that prevents them."""
         try:
-            data: CampaignCreate = campaign_data(values, rich=_rich(request.app.state.portal, values))
+            rich = _rich(request.app.state.portal, values)
+            data: CampaignCreate = campaign_data(values, rich=rich, template_text=choice.text if choice else None)
             preview = await services.cost_preview(request.app.state.portal, actor, data)
             return {"preview": preview, "utc": services.scheduled_instant(data)}
         except PortalError as exc:

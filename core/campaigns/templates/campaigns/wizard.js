@@ -59,7 +59,43 @@
     return pattern.replace("9999", String(parts));
   }
 
+  function switches() {
+    // Choosing another channel brings its form (its sender IDs, its fields); what was typed is kept. Choosing
+    // another WhatsApp template brings its parameters the same way.
+    [["select[data-switch-channel]", "[data-switch-button]"],
+     ["select[data-switch-template]", "[data-switch-template-button]"]].forEach(function (pair) {
+      var select = document.querySelector(pair[0]);
+      var button = document.querySelector(pair[1]);
+      if (!select || !button) return;
+      button.style.display = "none";  // without script, the button switches
+      select.addEventListener("change", function () { select.form.requestSubmit(button); });
+    });
+    var sender = document.querySelector("select[name=sender_id]");
+    var senderLabel = document.querySelector(".phone-sender");
+    if (sender && senderLabel) {
+      sender.addEventListener("change", function () {
+        var option = sender.options[sender.selectedIndex];
+        if (option && option.value) senderLabel.textContent = option.textContent;
+      });
+    }
+    // A WhatsApp template: the phone shows its body with the parameters as typed.
+    var body = document.getElementById("template-body");
+    var preview = document.getElementById("phone-preview");
+    var params = document.querySelectorAll("[data-param]");
+    if (body && preview) {
+      var fill = function () {
+        preview.textContent = body.dataset.body.replace(/\{\{\s*(\d+)\s*\}\}/g, function (all, n) {
+          var input = params[Number(n) - 1];
+          return input ? input.value : "";
+        });
+      };
+      params.forEach(function (input) { input.addEventListener("input", fill); });
+      fill();
+    }
+  }
+
   function wizard() {
+    switches();
     var area = document.getElementById("message-text");
     if (!area) return;
     var counter = document.getElementById("counter");
@@ -86,21 +122,6 @@
         update();
       });
     });
-    var sender = document.querySelector("select[name=sender_id]");
-    var senderLabel = document.querySelector(".phone-sender");
-    if (sender && senderLabel) {
-      sender.addEventListener("change", function () {
-        var option = sender.options[sender.selectedIndex];
-        if (option && option.value) senderLabel.textContent = option.textContent;
-      });
-    }
-    // Choosing another channel brings its form (its sender IDs, its fields); what was typed is kept.
-    var channel = document.querySelector("select[data-switch-channel]");
-    var switchButton = document.querySelector("[data-switch-button]");
-    if (channel && switchButton) {
-      switchButton.style.display = "none";  // without script, the button switches
-      channel.addEventListener("change", function () { channel.form.requestSubmit(switchButton); });
-    }
     // Viber's image and button: the phone shows them, and either makes the message a promotion.
     var image = document.getElementById("image-url");
     var caption = document.getElementById("button-caption");

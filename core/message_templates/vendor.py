@@ -1,0 +1,172 @@
+"""Vendor templates (CHN-3): a partner's WhatsApp templates, submitted through the channel for approval, their
+verdicts recorded from the vendor's answer and webhooks; campaigns may use only approved ones."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.custom_types import Combinable
+
+from core.actor import Actor
+from core.db import is_sqlite, unique_or, write_transaction
+from core.errors import Conflict, InvalidInput, NotFound, ProviderError
+from core.message_templates.tables import VendorTemplate
+from core.message_templates.vendor_schemas import VendorTemplateCreate, VendorTemplateView
+from core.portal import Portal
+from core.providers import TemplateChannel, TemplateReview, TemplateSubmission, template_param_numbers
+from core.rawsql import RawSql
+from core.tenancy import audit
+from core.tenancy.scope import owned
+from core.web.i18n import N_
+
+STATUSES = ("pending", "approved", "rejected")
+
+
+def view(row: dict[str, Any]) -> VendorTemplateView:
+    return VendorTemplateView(
+        id=row["id"],
+        channel=row["channel"],
+        name=row["name"],
+        language=row["language"],
+        category=row["category"],
+        body=row["body"],
+        params=len(template_param_numbers(row["body"])),
+        status=row["status"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def list_vendor_templates(actor: Actor, channel: str = "", status: str = "") -> list[VendorTemplateView]:
+    """The company's vendor templates, newest first; ``status`` "approved" gives those a campaign may use."""
+    where: Combinable = owned(VendorTemplate, actor)
+    if channel:
+        where &= VendorTemplate.channel == channel
+    if status:
+        where &= VendorTemplate.status == status
+    rows = await VendorTemplate.select().where(where).order_by(VendorTemplate.id, ascending=False)
+    return [view(r) for r in rows]
+
+
+async def own_vendor_template(actor: Actor, template_id: int) -> dict[str, Any]:
+    row = await VendorTemplate.select().where((VendorTemplate.id == template_id) & owned(VendorTemplate, actor)).first()
+    if row is None:
+        raise NotFound("Vendor template")
+    return row
+
+
+async def get_vendor_template(actor: Actor, template_id: int) -> VendorTemplateView:
+    return view(await own_vendor_template(actor, template_id))
+
+
+def filled(body: str, params: list[str]) -> str:
+    """The body with parameter n replaced by ``params[n-1]`` (an unfilled one left empty): a campaign's text."""
+    return re.sub(r"\{\{\s*(\d+)\s*\}\}", lambda m: params[int(m[1]) - 1] if int(m[1]) <= len(params) else "", body)
+
+
+def _check_body(body: str) -> None:
+    numbers = template_param_numbers(body)
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise InvalidInput(N_("Number the parameters {{1}}, {{2}}… without gaps"), field="body")
+
+
+async def create_vendor_template(
+    portal: Portal, actor: Actor, data: VendorTemplateCreate, *, ip: str = ""
+) -> VendorTemplateView:
+    """Store the template as pending and submit it through the channel's first enabled connection; the vendor's
+    verdict comes with its answer or later by webhook (``record_reviews``)."""
+    provider = portal.registries.channels.get(data.channel)
+    if provider is None or not isinstance(provider, TemplateChannel):
+        raise InvalidInput(f"Templates are not approved by the vendor on the channel {data.channel!r}", field="channel")
+    _check_body(data.body)
+    connections = await portal.vendor_connections(data.channel)
+    if not connections:
+        raise InvalidInput(N_("No vendor account takes templates on this channel yet"), field="channel")
+    connection = connections[0]
+    taken = Conflict(N_("The vendor's account already has a template of this name and language"), field="name")
+    now = datetime.now(UTC)
+    with unique_or(taken):
+        async with write_transaction():
+            if await VendorTemplate.exists().where(
+                (VendorTemplate.connection == connection.id)
+                & (VendorTemplate.name == data.name)
+                & (VendorTemplate.language == data.language)
+            ):
+                raise taken
+            rows = await VendorTemplate.insert(
+                VendorTemplate(
+                    partner=actor.partner_id,
+                    channel=data.channel,
+                    connection=connection.id,
+                    name=data.name,
+                    language=data.language,
+                    category=data.category,
+                    body=data.body,
+                    status="pending",
+                    created_by=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).returning(VendorTemplate.id)
+            template_id = rows[0]["id"]
+            await audit.record(
+                actor,
+                "vendor_template.create",
+                f"Submitted template {data.name!r} ({data.language}) for approval",
+                object_type="vendor_template",
+                object_id=template_id,
+                ip=ip,
+            )
+    submission = TemplateSubmission(
+        name=data.name,
+        language=data.language,
+        category=data.category.upper(),
+        components=[{"type": "BODY", "text": data.body}],
+    )
+    try:
+        review = await provider.submit_template(connection, submission)
+    except ProviderError as exc:
+        review = TemplateReview(vendor_template_id="", status="rejected", reason=exc.detail)
+    await _record_answer(template_id, review)
+    return await get_vendor_template(actor, template_id)
+
+
+async def _record_answer(template_id: int, review: TemplateReview) -> None:
+    """The submission's answer: its id, and its verdict unless a webhook already brought a later one."""
+    async with write_transaction() as tx:
+        await RawSql(tx.connection, sqlite=is_sqlite()).execute(
+            "UPDATE vendor_template SET vendor_template_id = $1, updated_at = $2,"
+            " status = CASE WHEN status = 'pending' THEN $3 ELSE status END,"
+            " reason = CASE WHEN status = 'pending' THEN $4 ELSE reason END WHERE id = $5",
+            review.vendor_template_id[:64],
+            datetime.now(UTC),
+            review.status,
+            review.reason[:200],
+            template_id,
+        )
+
+
+async def record_reviews(connection_id: int, reviews: tuple[TemplateReview, ...]) -> int:
+    """The vendor's verdicts from a webhook of one connection: only its own templates change, found by the
+    vendor's id or, when the verdict overtook the submission's answer, by name and language. How many changed."""
+    changed = 0
+    async with write_transaction() as tx:
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        for review in reviews:
+            if review.status not in STATUSES:
+                continue
+            changed += await sql.execute(
+                "UPDATE vendor_template SET status = $1, reason = $2, updated_at = $3 WHERE connection = $4"
+                " AND ((vendor_template_id = $5 AND vendor_template_id <> '') OR (name = $6 AND language = $7))",
+                review.status,
+                review.reason[:200],
+                datetime.now(UTC),
+                connection_id,
+                review.vendor_template_id,
+                review.name,
+                review.language,
+            )
+    return changed
