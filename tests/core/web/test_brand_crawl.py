@@ -75,6 +75,8 @@ async def crawl(app: object, redis_url: str) -> AsyncIterator[Crawl]:
     client = asgi_client(app, world.a.host)
     await add_objects(app, world, client)
     await client.aclose()
+    # Sign-up open, so that its pages render too.
+    await PortalRecord.update({PortalRecord.self_registration: True}, force=True)
     hosts = {"main": world.owner_host, "brand-a": world.a.host, "brand-b": world.b.host}
     for slug, (name, theme) in BRANDS.items():
         await PortalRecord.update({PortalRecord.brand_name: name, PortalRecord.theme: theme}).where(
