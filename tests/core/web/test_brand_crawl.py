@@ -127,7 +127,7 @@ async def test_every_page_carries_only_its_portals_brand(app, crawl: Crawl, role
             if found := _leaks(html, foreign):
                 leaks.append(f"{url} ({response.status_code}): {found}")
             if response.status_code == 404:
-                assert own in response.text, f"{url}: the 404 page lacks the portal's own brand {own!r}"
+                assert '<p class="error-brand">' in response.text and own in response.text, f"{url}: not {own!r}'s 404"
     finally:
         await client.aclose()
     assert not leaks, f"{role} on {host} sees other portals' brands:\n" + "\n".join(leaks)
