@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import httpx
+import msgspec
 from litestar.routes import HTTPRoute
 from piccolo.table import Table
 
@@ -16,10 +17,14 @@ from core.billing.tables import LedgerEntry, RatePlan
 from core.campaigns.tables import Campaign
 from core.contacts.tables import Contact, ContactField, ContactGroup, ContactImport
 from core.dispatch.tables import Edr, InboundRecord, VendorConnection
+from core.message_templates.replies import create_reply
+from core.message_templates.reply_schemas import ReplyCreate
 from core.message_templates.schemas import TemplateCreate
 from core.message_templates.services import create_template
 from core.numbering.tables import Country, Network
 from core.senders.tables import Sender
+from core.tenancy.schemas import PartnerOptions, ShortDomainCreate
+from core.tenancy.short_domains import create_domain, grant
 from core.tenancy.tables import AuditEntry, Partner, PartnerRequest, PortalRecord
 from tests.core.campaigns.helpers import scheduled_campaign
 from tests.core.contacts.helpers import actor_of
@@ -82,6 +87,13 @@ async def add_objects(app: object, world: World, client: httpx.AsyncClient) -> N
     connection = await VendorConnection.insert(
         VendorConnection(channel="sms", name="SMSC", settings={}, created_at=now, updated_at=now)
     ).returning(VendorConnection.id)
+    # Auto-replies and short links need the parent's leave: everything the end user may have, it has.
+    options = PartnerOptions(channels=["sms", "viber"], mo_enabled=True, auto_replies=True, flash_sms=True)
+    await Partner.update({Partner.options: msgspec.to_builtins(options)}).where(Partner.id == world.a.end_user_id)
+    actor = await actor_of(world.a)
+    reply = await create_reply(actor, ReplyCreate(name="Opening hours", keywords="hours", text="Open 9-21"))
+    domain = await create_domain(world.owner, ShortDomainCreate(host="go.a.test"))
+    await grant(world.owner, domain.id, world.a.reseller_id)
     request = await ask(client, await api_token(client, world.a.end_user_admin))
     assert request.status_code == 201, request.text
     world.a.campaign_id = campaign.id  # type: ignore[attr-defined]
@@ -89,6 +101,8 @@ async def add_objects(app: object, world: World, client: httpx.AsyncClient) -> N
     world.a.edr_id = edr[0]["id"]  # type: ignore[attr-defined]
     world.a.connection_id = connection[0]["id"]  # type: ignore[attr-defined]
     world.a.request_id = request.json()["id"]  # type: ignore[attr-defined]
+    world.a.reply_id = reply.id  # type: ignore[attr-defined]
+    world.a.short_domain_id = domain.id  # type: ignore[attr-defined]
     world.a.ledger_entry_id = (await LedgerEntry.select(LedgerEntry.id).first())["id"]  # type: ignore[attr-defined]
 
 

@@ -75,6 +75,8 @@ async def crawl(app: object, redis_url: str) -> AsyncIterator[Crawl]:
     client = asgi_client(app, world.a.host)
     await add_objects(app, world, client)
     await client.aclose()
+    # Sign-up open, so that its pages render too.
+    await PortalRecord.update({PortalRecord.self_registration: True}, force=True)
     hosts = {"main": world.owner_host, "brand-a": world.a.host, "brand-b": world.b.host}
     for slug, (name, theme) in BRANDS.items():
         await PortalRecord.update({PortalRecord.brand_name: name, PortalRecord.theme: theme}).where(
@@ -125,7 +127,7 @@ async def test_every_page_carries_only_its_portals_brand(app, crawl: Crawl, role
             if found := _leaks(html, foreign):
                 leaks.append(f"{url} ({response.status_code}): {found}")
             if response.status_code == 404:
-                assert own in response.text, f"{url}: the 404 page lacks the portal's own brand {own!r}"
+                assert '<p class="error-brand">' in response.text and own in response.text, f"{url}: not {own!r}'s 404"
     finally:
         await client.aclose()
     assert not leaks, f"{role} on {host} sees other portals' brands:\n" + "\n".join(leaks)

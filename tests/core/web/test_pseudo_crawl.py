@@ -17,7 +17,7 @@ import pytest
 
 from core.accounts.tables import User
 from core.contacts.tables import ContactImport
-from core.message_templates.tables import MessageTemplate
+from core.message_templates.tables import MessageTemplate, ReplyTemplate
 from core.settings import load_settings
 from core.tenancy.resolver import resolver
 from core.tenancy.tables import PartnerRequest, PortalHost, PortalRecord
@@ -35,7 +35,7 @@ NEUTRAL = re.compile(r"^[\s\d.,:;/+\-–—−%#·•|()\[\]{}<>=×*…'\"«»!?
 # Words that are the same in every language, by pattern: a message variable ({first_name}), a URL, and an audit
 # action's key (the log's filter lists them as its table's code column shows them).
 VARIABLE = re.compile(r"\{[a-z][a-z0-9_]*\}")
-CODES = re.compile(r"\{[a-z][a-z0-9_]*\}|https?://\S+|^[a-z_]+(?:\.[a-z_]+)+$")
+CODES = re.compile(r"\{[a-z][a-z0-9_]*\}|https?://\S*|^[a-z_]+(?:\.[a-z_]+)+$")
 # ... and by value: the currency of the fixture; product, program and format names; the date formats' patterns
 # (the pickers show them as written); the theme folders; the IANA time zone names (the time zone picker); codes
 # that placeholders give as examples (an ISO country code, a host name).
@@ -68,6 +68,8 @@ async def crawl(app: object, redis_url: str) -> AsyncIterator[Crawl]:
     client = asgi_client(app, world.a.host)
     await add_objects(app, world, client)
     await client.aclose()
+    # Sign-up open, so that its pages render too.
+    await PortalRecord.update({PortalRecord.self_registration: True}, force=True)
     # Every user and portal speaks the pseudo-language, as if they had chosen it.
     await User.update({User.language: PSEUDO}, force=True)
     await PortalRecord.update(
@@ -94,6 +96,7 @@ async def _user_data() -> list[str]:
         PortalRecord: ("slug", "brand_name"),
         PartnerRequest: ("subject", "payload", "attachments"),
         MessageTemplate: ("name", "content"),
+        ReplyTemplate: ("name", "keywords", "text"),
     }
     for table, names in columns.items():
         for row in await table.select(*(getattr(table, name) for name in names)):
