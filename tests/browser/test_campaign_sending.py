@@ -71,9 +71,9 @@ async def test_two_campaigns_are_sent_delivered_and_charged(demo):
             records = page.locator("tbody tr")
             await expect(records).to_have_count(5)
             undelivered = records.filter(has_text="4915100000003")
-            await expect(undelivered).to_contain_text("UNDELIVERED")
+            await expect(undelivered).to_contain_text("Undelivered")
             await expect(undelivered).to_contain_text("0.075 EUR")  # By Submitted: charged all the same
-            await expect(records.filter(has_text="34607000009")).to_contain_text("DELIVERED")
+            await expect(records.filter(has_text="34607000009")).to_contain_text("Delivered")
             await expect(records.filter(has_text="34607000009")).to_contain_text("0.034 EUR")
             await expect(records.filter(has_text="34615000010")).to_contain_text("0.045 EUR")
             await page.screenshot(path=SHOTS / "sending-edr.png", full_page=True)

@@ -28,7 +28,7 @@ async def _sent_campaign(port: int, account: dict) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=host, timeout=10) as client:
         login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
         client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-        sender = (await client.get("/api/senders")).json()[0]["id"]
+        sender = (await client.get("/api/senders?channel=sms")).json()[0]["id"]
         numbers = [f"+4915100000{n:03d}" for n in range(1, 21)]
         created = await client.post(
             "/api/campaigns", json={"name": "Dash", "sender_id": sender, "text": "Hi", "numbers": numbers}

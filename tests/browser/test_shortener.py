@@ -38,7 +38,7 @@ async def _clicked_campaign(port: int, accounts: list[dict]) -> int:
     """The demo company (granted the demo's short domain) sends a shortened link; two recipients click."""
     role = {a["role"]: a for a in accounts}
     company = await _client(port, "reseller.localhost", role["end-user admin"])
-    sender = (await company.get("/api/senders")).json()[0]["id"]
+    sender = (await company.get("/api/senders?channel=sms")).json()[0]["id"]
     body = {
         "name": "Spring links",
         "sender_id": sender,
