@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from core.actor import Actor
+from core.portal import Portal
+from core.shortlinks.clicks import flush
 from core.tenancy import short_domains
 from core.tenancy.schemas import ShortDomainCreate
+from plugins.shortener.tables import LinkClick
 from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import sms  # noqa: F401 — the SMS world fixture, shared
 from tests.factories import Tenant, World
@@ -40,3 +43,17 @@ async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 1
     async with asyncio.timeout(within):
         while not await condition():  # noqa: ASYNC110 - polls rows the worker under test writes
             await asyncio.sleep(0.05)
+
+
+async def clicks_stored(portal: Portal, count: int, within: float = 15.0) -> None:
+    """Wait until ``count`` clicks are stored (and not one more), flushing the click stream as the worker's cron does.
+
+    The test flushes too instead of counting on the shared session worker's one-second tick: that tick was seen
+    not to come for over 15 s in CI (no cron:flush_clicks enqueued; cause not found). Entries are stored once
+    whoever flushes them (the entry id is unique), so the cron running beside it changes nothing.
+    """
+    async with asyncio.timeout(within):
+        while (stored := await LinkClick.count()) < count:
+            await flush(portal, "test-flush")
+            await asyncio.sleep(0.05)
+    assert stored == count

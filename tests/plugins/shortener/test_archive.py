@@ -9,7 +9,7 @@ from plugins.shortener.plugin import SHORTENER
 from plugins.shortener.tables import LinkClick, ShortLinkRow
 from tests.core.dispatch.conftest import SmsWorld
 from tests.factories import api_token
-from tests.plugins.shortener.conftest import DOMAIN, IPHONE, eventually
+from tests.plugins.shortener.conftest import DOMAIN, IPHONE, clicks_stored, eventually
 from tests.plugins.shortener.test_links import _shortened
 
 
@@ -27,10 +27,7 @@ async def test_finished_campaign_links_are_archived_then_deleted(app, sms: SmsWo
     phone = client_for(DOMAIN)
     assert (await phone.get(f"/{codes[0]}", headers={"User-Agent": IPHONE})).status_code == 302
 
-    async def clicked() -> bool:
-        return await LinkClick.count() == 1
-
-    await eventually(clicked)
+    await clicks_stored(app.state.portal, 1)
     # Time passes: the link is archived, answers the 404 page, and its statistics stay.
     long_ago = datetime.now(UTC) - timedelta(days=SHORTENER.settings.active_days, seconds=1)
     await archive.schedule_inactive(SHORTENER, campaign_id, long_ago)

@@ -18,7 +18,7 @@ from plugins.shortener import archive
 from plugins.shortener.plugin import SHORTENER
 from plugins.shortener.tables import LinkClick, ShortLinkRow
 from tests.core.dispatch.conftest import SmsWorld, wait_for_status
-from tests.plugins.shortener.conftest import ANDROID_CHROME, DOMAIN, IPHONE, eventually, grant_domain
+from tests.plugins.shortener.conftest import ANDROID_CHROME, DOMAIN, IPHONE, clicks_stored, grant_domain
 
 LONG = "https://a.io"
 CODE = re.compile(r"go\.test/([A-Za-z0-9]{8})")
@@ -61,10 +61,7 @@ async def test_codes_per_recipient_redirect_and_record_the_click(app, sms: SmsWo
     assert "set-cookie" not in answer.headers  # no CSRF cookie signed per click
     await phone.get(f"/{codes[1]}", headers={"User-Agent": ANDROID_CHROME})
 
-    async def stored() -> bool:
-        return await LinkClick.count() == 2
-
-    await eventually(stored)
+    await clicks_stored(app.state.portal, 2)
     clicks = await LinkClick.select().order_by(LinkClick.os)
     assert [(c["os"], c["browser"]) for c in clicks] == [("Android", "Chrome Mobile"), ("iOS", "Mobile Safari")]
     assert all(c["campaign"] is not None and c["domain"] == DOMAIN for c in clicks)
@@ -99,11 +96,7 @@ async def test_a_click_burst_while_the_click_worker_restarts_loses_nothing(app, 
             await redis.xreadgroup(GROUP, "dead-worker", {STREAM: ">"}, count=20)
     await flush(app.state.portal, "restarted-worker", idle_ms=0)
 
-    async def all_stored() -> bool:
-        return await LinkClick.count() >= burst
-
-    await eventually(all_stored)
-    assert await LinkClick.count() == burst
+    await clicks_stored(app.state.portal, burst)
     assert await redis.xlen(STREAM) == 0
 
 
@@ -180,9 +173,6 @@ async def test_viber_messages_carry_their_recipients_own_short_links(app, viber,
     answer = await client_for(DOMAIN).get(f"/{codes.pop()}", headers={"User-Agent": "Viber/21.6.0.0 (Android 13)"})
     assert answer.status_code == 302
 
-    async def stored() -> bool:
-        return await LinkClick.count() == 1
-
-    await eventually(stored)
+    await clicks_stored(app.state.portal, 1)
     click = await LinkClick.select().first()
     assert (click["os"], click["browser"], click["campaign"]) == ("Android", "Viber", campaign.id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from plugins.shortener.tables import LinkClick
 from tests.core.dispatch.conftest import SmsWorld
 from tests.factories import api_token, sign_in
-from tests.plugins.shortener.conftest import ANDROID_CHROME, DOMAIN, IPHONE, eventually
+from tests.plugins.shortener.conftest import ANDROID_CHROME, DOMAIN, IPHONE, clicks_stored
 from tests.plugins.shortener.test_links import _shortened
 
 
@@ -17,10 +17,7 @@ async def test_statistics_per_period_domain_and_campaign(app, sms: SmsWorld, cli
     for code, agent in [(codes[0], IPHONE), (codes[0], IPHONE), (codes[1], ANDROID_CHROME)]:
         assert (await phone.get(f"/{code}", headers={"User-Agent": agent})).status_code == 302
 
-    async def stored() -> bool:
-        return await LinkClick.count() == 3
-
-    await eventually(stored)
+    await clicks_stored(app.state.portal, 3)
     # An older click of the same link: inside Month and Year, outside Day and Week.
     old = (await LinkClick.select().first()) | {"clicked_at": datetime.now(UTC) - timedelta(days=10), "entry": None}
     old.pop("id")
