@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import tempfile
@@ -20,6 +21,7 @@ os.environ.pop("PORTAL_PLUGINS", None)
 import msgspec  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
+from saq.queue.redis import RedisQueue  # noqa: E402
 
 import core.piccolo_conf  # noqa: E402
 import plugins.payments.plugin  # noqa: E402
@@ -35,6 +37,7 @@ from core.settings import Settings, load_settings  # noqa: E402
 from core.tenancy.resolver import resolver  # noqa: E402
 from core.tenancy.short_domains import short_host_cache  # noqa: E402
 from core.web.templating import environment  # noqa: E402
+from core.worker import QUEUE_NAME, SEND_QUEUE_NAME, make_queue  # noqa: E402
 
 BUILTIN_PLUGINS = {
     "sms": plugins.sms.plugin,
@@ -126,8 +129,9 @@ async def clean_state(migrated: None, redis_url: str) -> AsyncIterator[None]:
 
 async def reset_state(redis_url: str) -> None:
     """Empty tables, an empty Redis and no cached portals; a module that shares one world calls it once."""
-    await _empty_database()
     redis = Redis.from_url(redis_url)
+    await _settle_jobs(redis, redis_url)
+    await _empty_database()
     # Everything but saq's own keys: the session's worker keeps reporting to them.
     stale = [key async for key in redis.scan_iter() if not key.startswith(b"saq:")]
     if stale:
@@ -135,6 +139,40 @@ async def reset_state(redis_url: str) -> None:
     await redis.aclose()
     resolver.clear()
     short_host_cache.clear()
+
+
+SETTLE_S = 3.0
+
+
+async def _settle_jobs(redis: Redis, redis_url: str) -> None:
+    """No job outlives its test. Ids start again at 1 in every test, and saq drops an enqueue while a job of its key
+    is queued or running: a ``prepare:1`` of the last test still running swallowed this test's ``prepare:1`` and
+    stalled its campaign. The last test's jobs get SETTLE_S to end; the rest are aborted, named in the log."""
+    queues = [make_queue(redis_url, name) for name in (QUEUE_NAME, SEND_QUEUE_NAME)]
+
+    async def leftovers() -> list[tuple[RedisQueue, bytes]]:
+        found = []
+        for queue in queues:
+            ids = await redis.zrange(queue.namespace("incomplete"), 0, -1)
+            found += [(queue, job_id) for job_id in ids if b":cron:" not in job_id]
+        return found
+
+    deadline = asyncio.get_running_loop().time() + SETTLE_S
+    while (left := await leftovers()) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - Redis state
+        await asyncio.sleep(0.05)
+    aborted = []
+    for queue, job_id in left:
+        job = await queue.job(queue.job_key_from_id(job_id.decode()))
+        if job is not None:
+            logging.getLogger(__name__).warning("aborting %s: it outlived its test", job.info())
+            await queue.abort(job, error="outlived its test")
+            aborted.append(job.abort_id)
+    # The worker cancels an aborted job within a second and clears its abort key, which blocks the key till then.
+    async with asyncio.timeout(10):
+        while aborted and await redis.exists(*aborted):  # noqa: ASYNC110 - Redis state
+            await asyncio.sleep(0.05)
+    for queue in queues:
+        await queue.disconnect()
 
 
 def asgi_client(app: object, host: str, ip: str = "127.0.0.1") -> httpx.AsyncClient:
