@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,11 +32,13 @@ async def change_status(
     *,
     finished: bool = False,
     unless_covered: int | None = None,
+    along: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Move a campaign to ``to`` when it is in one of ``from_statuses``; announce and mail the change.
 
     A conditional update: of two workers racing to complete a campaign, one wins and one mail goes out. With
     ``unless_covered``, nothing changes when the partner's balance and credit limit cover that many micro-units.
+    ``along`` runs in the same transaction once the change is made, so nobody sees the new status without it.
     """
     now = datetime.now(UTC)
     async with write_transaction():
@@ -56,6 +59,8 @@ async def change_status(
             .where((Campaign.id == campaign_id) & (Campaign.status == row["status"]))
             .returning(Campaign.id)
         )
+        if changed and along is not None:
+            await along()
     if not changed:
         return False
     await announce(portal, row, to, reason)
@@ -146,15 +151,22 @@ async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
         return False
     if row["delivered"] + row["undelivered"] + row["failed"] < row["total"]:
         return False
+
+    # The ledger row's breakdown commits with the final status: whoever sees "completed" finds it written.
+    def breakdown() -> Awaitable[None]:
+        return _write_ledger_details(campaign_id)
+
     if row["total"] and row["sent"] == 0:
-        done = await change_status(
-            portal, campaign_id, {"in_progress"}, "failed", "No message was accepted for delivery", finished=True
+        return await change_status(
+            portal,
+            campaign_id,
+            {"in_progress"},
+            "failed",
+            "No message was accepted for delivery",
+            finished=True,
+            along=breakdown,
         )
-    else:
-        done = await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True)
-    if done:
-        await _write_ledger_details(campaign_id)
-    return done
+    return await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True, along=breakdown)
 
 
 async def refresh_ledger_details(campaign_id: int) -> None:
