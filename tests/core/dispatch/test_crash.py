@@ -24,7 +24,8 @@ from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.tenancy.tables import Partner
 from plugins.sms.simulator import StandInSmsc
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, SmsWorld, fund, wait_for_status
-from tests.core.dispatch.workers import kill, start_worker, stop, until, workers_portal
+from tests.core.dispatch.workers import kill, start_worker, stop, workers_portal
+from tests.waiting import eventually
 
 EXTRA = 200_000_000  # 5,000 messages at 0.04 EUR need more than the usual funds
 MESSAGES = 5000
@@ -104,7 +105,7 @@ async def test_a_killed_worker_never_causes_a_second_submit(
         created = await create_campaign(
             portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers)
         )
-        await until(_submitting(created.id, sms))
+        await eventually(_submitting(created.id, sms))
         kill(first)
         if log_lost:
             logs = [key async for key in portal.redis.scan_iter(match=submission.PREFIX + "*")]
@@ -135,7 +136,7 @@ async def test_every_worker_killed_and_restarted_finishes_the_campaign(
         created = await create_campaign(
             portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers)
         )
-        await until(_submitting(created.id, sms))
+        await eventually(_submitting(created.id, sms))
         kill(*first)
         stale = [job for job in await portal.send_queue.jobs(f"send:{created.id}:{s}" for s in range(4)) if job]
         assert any(job.status == "active" for job in stale)  # what used to swallow every later enqueue
@@ -165,7 +166,7 @@ async def test_a_send_job_ended_while_its_worker_lives_does_not_stall_the_campai
         created = await create_campaign(
             portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers)
         )
-        await until(_submitting(created.id, sms))
+        await eventually(_submitting(created.id, sms))
         running = [job for job in await portal.send_queue.jobs(send_keys(created.id)) if job]
         ended = next(job for job in running if job.status == Status.ACTIVE)
         await portal.send_queue.abort(ended, error="taken for dead")
@@ -181,8 +182,8 @@ async def test_a_send_job_ended_while_its_worker_lives_does_not_stall_the_campai
             return job is not None and job.status == Status.ABORTED
 
         try:
-            await until(aborted)
-        except TimeoutError:
+            await eventually(aborted)
+        except AssertionError:
             raise AssertionError(f"never aborted; statuses {seen[-5:]}; {log.read_text()[-3000:]}") from None
         sms.smsc.release_answers()
         done = await wait_for_status(created.id, {"completed", "failed", "paused"}, limit_s=90)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -17,18 +15,12 @@ from core.dispatch.tables import EarlyReport, Edr, EdrPart, VendorConnection
 from core.providers import DeliveryReport
 from plugins.sms.simulator import StandInSmsc
 from tests.core.dispatch.conftest import SmsWorld, wait_for_status
+from tests.waiting import eventually
 
 FIRST = [f"34607{n:06d}" for n in range(600)]  # Vodafone Spain: 34607000000…
 SECOND = [f"34607{500_000 + n:06d}" for n in range(600)]  # 34607500000…, the same network and rate
 # After a restart: ids 1…600 again and beyond, over three batches (fewer did not show the race with fast receipts).
 LATER = [f"34607{500_000 + n:06d}" for n in range(1200)]
-
-
-async def until(condition: Callable[[], Awaitable[bool]], limit_s: float = 30.0) -> None:
-    """Poll ``condition()`` until it holds; a TimeoutError after ``limit_s`` fails the test."""
-    async with asyncio.timeout(limit_s):
-        while not await condition():  # noqa: ASYNC110 - polls rows the engine writes
-            await asyncio.sleep(0.05)
 
 
 async def _edrs(campaign_id: int) -> list[dict]:
@@ -67,7 +59,7 @@ async def _both_bound(app) -> None:
     async def both_bound() -> bool:
         return len(provider.clients) == 2 and all(c.bound for c in provider.clients.values())
 
-    await until(both_bound)
+    await eventually(both_bound)
 
 
 async def test_two_connections_whose_smscs_hand_out_the_same_ids_each_get_their_own_receipts(app, sms: SmsWorld):
@@ -155,7 +147,7 @@ async def test_an_smsc_that_restarts_and_reuses_ids_changes_only_the_newer_messa
     async def bound() -> bool:
         return smsc.bound_sessions == 1
 
-    await until(bound)
+    await eventually(bound)
     held = receipts == "after the results"
     smsc.hold_receipts = held
     smsc.receipt_delay = 0.05 if held else 0.0
@@ -165,7 +157,7 @@ async def test_an_smsc_that_restarts_and_reuses_ids_changes_only_the_newer_messa
         async def all_sent() -> bool:
             return [e["status"] for e in await _edrs(second)] == ["SENT"] * len(LATER)
 
-        await until(all_sent)
+        await eventually(all_sent)
         assert smsc.release_receipts() == len(LATER)
     after = await wait_for_status(second, {"completed", "failed", "paused"})
 

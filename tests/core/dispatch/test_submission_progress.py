@@ -9,7 +9,7 @@ from core.campaigns.tables import Campaign
 from core.db import json_value
 from core.dispatch.tables import CampaignBatch, VendorConnection
 from tests.core.dispatch.conftest import SmsWorld, wait_for_status
-from tests.core.dispatch.workers import until
+from tests.waiting import eventually
 
 NUMBERS = [f"34607{n:06d}" for n in range(400)]
 
@@ -33,7 +33,7 @@ async def test_sent_messages_count_while_their_batch_is_still_submitting(app, sm
         )
         return submitting and 0 < row["sent"] < len(NUMBERS) and row["cost"] > 0
 
-    await until(counted_mid_batch, limit_s=20)
+    await eventually(counted_mid_batch, within=20)
     done = await wait_for_status(created.id, {"completed", "failed", "paused"})
     assert (done["status"], done["sent"], done["failed"]) == ("completed", len(NUMBERS), 0)
     assert max(sms.smsc.submitted.values()) == 1

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from core.dispatch.tables import VendorConnection
 from core.worker import worker_count
-from tests.core.dispatch.workers import start_worker, stop, until, workers_portal
+from tests.core.dispatch.workers import start_worker, stop, workers_portal
+from tests.waiting import eventually
 
 
 def _free_port() -> int:
@@ -44,7 +45,7 @@ async def test_a_worker_in_dev_mode_starts_no_stand_in(app, settings, tmp_path: 
         worker = start_worker(portal.settings.redis_url, tmp_path / "worker.log", PORTAL_DEV="1")
         try:
             # Its saq worker reports only after the process's start-up, where stand-ins were started.
-            await until(lambda: _reported(portal), limit_s=60)
+            await eventually(lambda: _reported(portal), within=60)
             assert worker.poll() is None
             assert _can_listen(port)
         finally:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -69,10 +68,3 @@ async def workers_portal(settings: Settings) -> AsyncIterator[Portal]:
         await portal.queue.disconnect()
         await portal.send_queue.disconnect()
         await redis.aclose()
-
-
-async def until(check: Callable[[], Awaitable[bool]], limit_s: float = 30.0) -> None:
-    """Wait until ``await check()`` holds, polling every 0.1 s."""
-    async with asyncio.timeout(limit_s):
-        while not await check():  # noqa: ASYNC110 - polls state other processes own
-            await asyncio.sleep(0.1)

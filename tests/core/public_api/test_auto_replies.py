@@ -3,7 +3,6 @@ sender ID, billed as "Reply to MO", with their subscription actions; gated by th
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from core.billing.tables import LedgerEntry
@@ -18,6 +17,7 @@ from core.tenancy.tables import Partner
 from tests.core.public_api.conftest import bearer, wait_for_edrs
 from tests.factories import api_token, post_form, sign_in
 from tests.isolation import foreign_id_responses
+from tests.waiting import eventually
 
 HANDSET = "34612345001"
 
@@ -32,14 +32,6 @@ def mo(text: str, source: str = HANDSET, destination: str = "BrandA") -> Inbound
 
 async def replies_to(number: str) -> list[dict[str, Any]]:
     return await Edr.select().where(Edr.campaign.is_null() & (Edr.destination == number)).order_by(Edr.id)
-
-
-async def eventually(condition: Any, limit_s: float = 20.0) -> Any:
-    """Poll ``condition()`` until it returns something truthy (the app's worker answers MO in a job)."""
-    async with asyncio.timeout(limit_s):
-        while not (found := await condition()):  # noqa: ASYNC110 - polls rows the worker writes
-            await asyncio.sleep(0.05)
-    return found
 
 
 def test_the_highest_priority_then_the_newest_template_whose_keyword_starts_the_message_answers() -> None:

@@ -20,9 +20,9 @@ from core.tenancy.resolver import resolver
 from core.tenancy.tables import PortalRecord
 from core.web.themes import load_theme
 from tests.conftest import asgi_client, reset_state
-from tests.core.public_api.test_auto_replies import eventually
 from tests.core.web.crawl import add_objects, page_urls
 from tests.factories import World, csrf, make_world, sign_in
+from tests.waiting import eventually
 
 BRANDS = {
     "main": ("Main Portal", "default"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -21,12 +21,7 @@ from core.tenancy.tables import Partner
 from plugins.payments.provider import StripePayments
 from plugins.payments.stand_in import StandInStripe
 from tests.factories import World, api_token, make_world
-
-
-async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - polls state the stand-in owns
-            await asyncio.sleep(0.01)
+from tests.waiting import eventually
 
 
 @contextlib.asynccontextmanager

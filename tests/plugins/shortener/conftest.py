@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from core.actor import Actor
 from core.portal import Portal
@@ -36,13 +35,6 @@ async def grant_domain(world: World, tenant: Tenant, host: str = DOMAIN) -> Acto
     actor = await actor_of(tenant)
     assert host in actor.short_domains
     return actor
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    """Wait until the async ``condition()`` holds; a TimeoutError fails the test."""
-    async with asyncio.timeout(within):
-        while not await condition():  # noqa: ASYNC110 - polls rows the worker under test writes
-            await asyncio.sleep(0.05)
 
 
 async def clicks_stored(portal: Portal, count: int, within: float = 15.0) -> None:

@@ -9,8 +9,9 @@ from plugins.shortener.plugin import SHORTENER
 from plugins.shortener.tables import LinkClick, ShortLinkRow
 from tests.core.dispatch.conftest import SmsWorld
 from tests.factories import api_token
-from tests.plugins.shortener.conftest import DOMAIN, IPHONE, clicks_stored, eventually
+from tests.plugins.shortener.conftest import DOMAIN, IPHONE, clicks_stored
 from tests.plugins.shortener.test_links import _shortened
+from tests.waiting import eventually
 
 
 async def test_finished_campaign_links_are_archived_then_deleted(app, sms: SmsWorld, client_for):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from redis.asyncio import Redis
 from core import DeliveryReport, InboundMessage, VendorConnection
 from plugins.sms.provider import SmsChannel
 from plugins.sms.simulator import StandInSmsc
+from tests.waiting import eventually
 
 # Short back-offs and timeouts so failure paths take fractions of a second, not the production defaults.
 FAST = {"reconnect_delay": (0.05, 0.2), "throttle_backoff": (0.05, 0.3), "unbound_timeout": 3.0}
@@ -52,13 +52,6 @@ class Recorder:
 
     async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:
         await eventually(condition, within)
-
-
-async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait until ``condition()`` holds; a TimeoutError fails the test."""
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - polls state the code under test owns
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from core import OutboundMessage, TemporaryProviderError
 from plugins.sms.client import NOT_BOUND, SmppBindError, SmppClient
 from plugins.sms.provider import SmsChannel
 from plugins.sms.simulator import StandInSmsc
-from tests.plugins.sms.conftest import connection, eventually
+from tests.plugins.sms.conftest import connection
+from tests.waiting import eventually
 
 
 def messages(n: int, text: str = "Spring sale -20%", sender: str = "Shop", start: int = 0, prefix: str = "49151"):

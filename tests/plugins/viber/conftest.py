@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,13 +26,6 @@ from tests.core.dispatch.conftest import fund
 from tests.factories import Tenant, World, make_world
 
 VIBER_RATE = 20_000  # 0.02 EUR per message to any Spanish network, charged when delivered
-
-
-async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Wait until ``condition()`` holds; a TimeoutError fails the test."""
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - polls state the code under test owns
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -154,13 +147,6 @@ async def edrs_of(campaign_id: int) -> dict[str, dict]:
     """The campaign's EDRs by destination."""
     rows = await Edr.select().where(Edr.campaign == campaign_id)
     return {r["destination"]: r for r in rows}
-
-
-async def until(condition: Callable[[], object], within: float = 20.0) -> None:
-    """Poll an async ``condition()`` until it is truthy; a TimeoutError fails the test."""
-    async with asyncio.timeout(within):
-        while not await condition():  # type: ignore[misc]  # noqa: ASYNC110 - polls rows the engine writes
-            await asyncio.sleep(0.05)
 
 
 async def campaign_row(campaign_id: int) -> dict:

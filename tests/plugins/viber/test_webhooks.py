@@ -13,7 +13,8 @@ from core.campaigns.services import create_campaign
 from core.dispatch.tables import EarlyReport, InboundRecord, VendorConnection
 from plugins.viber.provider import SIGNATURE_HEADER, sign
 from tests.core.dispatch.conftest import wait_for_status
-from tests.plugins.viber.conftest import VIBER_RATE, ViberWorld, add_connection, edrs_of, until
+from tests.plugins.viber.conftest import VIBER_RATE, ViberWorld, add_connection, edrs_of
+from tests.waiting import eventually
 
 DELIVERED, SEEN, UNDELIVERED, EXPIRED = "34607000001", "34607000002", "34607000003", "34607000004"
 
@@ -35,7 +36,7 @@ async def test_a_viber_campaign_ends_delivered_seen_undelivered_and_expired_as_t
     async def seen() -> bool:  # the campaign completes on delivered; seen comes after it
         return (await edrs_of(campaign))[SEEN]["status"] == "SEEN"
 
-    await until(seen)
+    await eventually(seen)
     edrs = await edrs_of(campaign)
     assert {n: e["status"] for n, e in edrs.items()} == {
         DELIVERED: "DELIVERED",
@@ -56,7 +57,7 @@ async def test_a_viber_campaign_ends_delivered_seen_undelivered_and_expired_as_t
 async def test_duplicate_and_out_of_order_callbacks_keep_the_most_final_status(app, viber):
     viber.aggregator.hold_callbacks = True
     campaign = await _campaign(app, viber, [SEEN, UNDELIVERED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     ids = {n: e["vendor_message_id"] for n, e in (await edrs_of(campaign)).items()}
     url = f"{viber.base_url}/hooks/viber/{viber.connection_id}"
     post = viber.aggregator.post_signed
@@ -81,7 +82,7 @@ async def _all_sent(campaign: int) -> bool:
 async def test_unsigned_or_wrongly_signed_callbacks_are_refused_counted_and_change_nothing(app, viber):
     viber.aggregator.hold_callbacks = True
     campaign = await _campaign(app, viber, [DELIVERED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     [edr] = (await edrs_of(campaign)).values()
     url = f"{viber.base_url}/hooks/viber/{viber.connection_id}"
     body = b'{"message_id": "%s", "status": "undelivered"}' % edr["vendor_message_id"].encode()
@@ -105,7 +106,7 @@ async def test_a_callback_on_one_connection_cannot_touch_the_messages_of_another
     await VendorConnection.update({VendorConnection.enabled: False}).where(VendorConnection.id == other)
     viber.aggregator.hold_callbacks = True
     campaign = await _campaign(app, viber, [DELIVERED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     [edr] = (await edrs_of(campaign)).values()
     body = b'{"message_id": "%s", "status": "undelivered"}' % edr["vendor_message_id"].encode()
     async with httpx.AsyncClient() as client:

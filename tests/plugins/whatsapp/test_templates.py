@@ -14,8 +14,8 @@ from plugins.whatsapp.provider import WhatsAppChannel
 from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import wait_for_status
 from tests.isolation import foreign_id_responses
-from tests.plugins.viber.conftest import until
 from tests.plugins.whatsapp.conftest import WhatsAppWorld, add_connection, add_template
+from tests.waiting import eventually
 
 BODY = "Hello {{1}}, your code is {{2}}"
 
@@ -43,7 +43,7 @@ async def test_a_submitted_template_is_pending_then_approved_and_a_campaign_can_
     [submitted] = whatsapp.meta.templates.values()
     assert (submitted.name, submitted.language, submitted.category) == ("login_code", "en_US", "AUTHENTICATION")
     assert submitted.components == [{"type": "BODY", "text": BODY}]
-    await until(lambda: _approved(template["id"]))
+    await eventually(lambda: _approved(template["id"]))
     one = (await client.get(f"/api/vendor-templates/{template['id']}", headers=headers)).json()
     assert (one["status"], one["reason"]) == ("approved", "")
     listed = (await client.get("/api/vendor-templates?status=approved", headers=headers)).json()
@@ -74,7 +74,7 @@ async def test_a_template_meta_rejects_is_rejected_with_its_reason_and_cannot_be
     async def rejected() -> bool:
         return await _status(template["id"]) == "rejected"
 
-    await until(rejected)
+    await eventually(rejected)
     one = (await client.get(f"/api/vendor-templates/{template['id']}", headers=headers)).json()
     assert one["reason"] == "INVALID_FORMAT"
     # Asking Meta gives the same verdict.

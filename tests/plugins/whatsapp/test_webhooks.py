@@ -13,8 +13,9 @@ from core.campaigns.services import create_campaign
 from core.dispatch.tables import EarlyReport, InboundRecord, VendorConnection
 from plugins.whatsapp.provider import SIGNATURE_HEADER, sign
 from tests.core.dispatch.conftest import wait_for_status
-from tests.plugins.viber.conftest import edrs_of, until
+from tests.plugins.viber.conftest import edrs_of
 from tests.plugins.whatsapp.conftest import WHATSAPP_RATE, WhatsAppWorld, add_connection
+from tests.waiting import eventually
 
 DELIVERED, READ, FAILED, READ_ONLY, LATE = "34607000001", "34607000002", "34607000003", "34607000004", "34607000005"
 TEXT = "Hi Ana, your order A-17 is on its way"
@@ -58,7 +59,7 @@ async def test_a_whatsapp_campaign_ends_delivered_seen_and_undelivered_as_meta_r
         edrs = await edrs_of(campaign)
         return (edrs[READ]["status"], edrs[LATE]["status"]) == ("SEEN", "DELIVERED")
 
-    await until(settled)
+    await eventually(settled)
     edrs = await edrs_of(campaign)
     assert {n: e["status"] for n, e in edrs.items()} == {
         DELIVERED: "DELIVERED",
@@ -80,7 +81,7 @@ async def test_a_whatsapp_campaign_ends_delivered_seen_and_undelivered_as_meta_r
 async def test_out_of_order_and_duplicate_webhooks_keep_the_most_final_status(app, whatsapp):
     whatsapp.meta.outcomes = {READ: "never", FAILED: "never"}  # "sent" only: the test plays the rest
     campaign = await _campaign(app, whatsapp, [READ, FAILED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     ids = {n: e["vendor_message_id"] for n, e in (await edrs_of(campaign)).items()}
     meta = whatsapp.meta
     # Read first, then a late delivered and sent, twice each, then failed: SEEN stays.
@@ -98,7 +99,7 @@ async def test_out_of_order_and_duplicate_webhooks_keep_the_most_final_status(ap
 async def test_unsigned_or_wrongly_signed_webhooks_are_refused_counted_and_change_nothing(app, whatsapp):
     whatsapp.meta.outcomes = {DELIVERED: "never"}
     campaign = await _campaign(app, whatsapp, [DELIVERED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     [edr] = (await edrs_of(campaign)).values()
     body = msgspec.json.encode(whatsapp.meta.envelope("messages", _status(edr["vendor_message_id"], "failed")))
     before = _refused()
@@ -131,7 +132,7 @@ async def test_a_webhook_on_one_connection_cannot_touch_the_messages_of_another(
     await VendorConnection.update({VendorConnection.enabled: False}).where(VendorConnection.id == other)
     whatsapp.meta.outcomes = {DELIVERED: "never"}
     campaign = await _campaign(app, whatsapp, [DELIVERED])
-    await until(lambda: _all_sent(campaign))
+    await eventually(lambda: _all_sent(campaign))
     [edr] = (await edrs_of(campaign)).values()
     body = msgspec.json.encode(whatsapp.meta.envelope("messages", _status(edr["vendor_message_id"], "failed")))
     async with httpx.AsyncClient() as client:
