@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# Test processes (pytest-xdist); each gets its own SQLite file or PostgreSQL database and Redis database.
+TEST_WORKERS ?= 2
 # The demo's stand-in SMSC leaves one demo contact undelivered, so the EDR table shows both outcomes.
 STANDIN_OUTCOMES ?= 4915100000003=undelivered
 # The stand-in Viber aggregator: one demo contact reads the message (seen), one never gets it.
@@ -20,7 +22,7 @@ run: setup
 		PORTAL_STANDIN_WHATSAPP_OUTCOMES=$(STANDIN_WHATSAPP_OUTCOMES) $(BIN)/portal run
 
 test: setup chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 import tempfile
+import time
+import warnings
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -15,12 +17,46 @@ import pytest
 
 # Entry points are not loaded in tests: the suite registers exactly the plugins it needs (datasette's way).
 sys._called_from_test = True  # type: ignore[attr-defined]
-os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
 os.environ.pop("PORTAL_PLUGINS", None)
+
+
+def _own_services() -> None:
+    """Give this test process a var directory (SQLite file, embedded Redis), PostgreSQL database and Redis database
+    of its own. The suite owns what it is given (it drops the schema, flushes Redis), so the processes of a
+    pytest-xdist run (PYTEST_XDIST_WORKER gw0, gw1, ...) must never share them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
+        return
+    number = int(worker.removeprefix("gw"))
+    base = os.environ.get("PORTAL_VAR_DIR") or tempfile.mkdtemp(prefix="portal-test-")
+    os.environ["PORTAL_VAR_DIR"] = os.path.join(base, worker)
+    os.makedirs(os.environ["PORTAL_VAR_DIR"], exist_ok=True)
+    if database := os.environ.get("DATABASE_URL"):
+        parts = urlsplit(database)
+        name = f"{parts.path.lstrip('/')}_{worker}"
+        asyncio.run(_create_database(database, name))
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    if redis := os.environ.get("REDIS_URL"):
+        parts = urlsplit(redis)
+        os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{int(parts.path.lstrip('/') or 0) + number}"))
+
+
+async def _create_database(url: str, name: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+_own_services()
 
 import msgspec  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
+from saq import Status  # noqa: E402
 from saq.queue.redis import RedisQueue  # noqa: E402
 
 import core.piccolo_conf  # noqa: E402
@@ -147,26 +183,35 @@ SETTLE_S = 3.0
 async def _settle_jobs(redis: Redis, redis_url: str) -> None:
     """No job outlives its test. Ids start again at 1 in every test, and saq drops an enqueue while a job of its key
     is queued or running: a ``prepare:1`` of the last test still running swallowed this test's ``prepare:1`` and
-    stalled its campaign. The last test's jobs get SETTLE_S to end; the rest are aborted, named in the log."""
+    stalled its campaign. So the last test's jobs end, or are aborted, each named in a warning."""
     queues = [make_queue(redis_url, name) for name in (QUEUE_NAME, SEND_QUEUE_NAME)]
 
-    async def leftovers() -> list[tuple[RedisQueue, bytes]]:
-        found = []
+    async def leftovers(due_only: bool) -> list[tuple[RedisQueue, bytes]]:
+        # A job's score is when it is due (0: at once); a retry or a scheduled job is due later.
+        found, now = [], time.time()
         for queue in queues:
-            ids = await redis.zrange(queue.namespace("incomplete"), 0, -1)
-            found += [(queue, job_id) for job_id in ids if b":cron:" not in job_id]
+            scored = await redis.zrange(queue.namespace("incomplete"), 0, -1, withscores=True)
+            found += [
+                (queue, job_id) for job_id, due in scored if b":cron:" not in job_id and (not due_only or due <= now)
+            ]
         return found
 
+    # Running and due jobs get SETTLE_S to end; waiting for a retry due later would only make every test slower.
     deadline = asyncio.get_running_loop().time() + SETTLE_S
-    while (left := await leftovers()) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - Redis state
+    while await leftovers(due_only=True) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
+    left = await leftovers(due_only=False)
     aborted = []
     for queue, job_id in left:
         job = await queue.job(queue.job_key_from_id(job_id.decode()))
         if job is not None:
-            logging.getLogger(__name__).warning("aborting %s: it outlived its test", job.info())
+            warnings.warn(f"aborted {job.key} ({job.function}, {job.status}): it outlived its test", stacklevel=1)
+            running = job.status == Status.ACTIVE
             await queue.abort(job, error="outlived its test")
-            aborted.append(job.abort_id)
+            if running:
+                aborted.append(job.abort_id)
+            else:  # no worker holds it to clear its abort key, which would block the key's enqueues for seconds
+                await redis.delete(job.abort_id)
     # The worker cancels an aborted job within a second and clears its abort key, which blocks the key till then.
     async with asyncio.timeout(10):
         while aborted and await redis.exists(*aborted):  # noqa: ASYNC110 - Redis state

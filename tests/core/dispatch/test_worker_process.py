@@ -9,13 +9,8 @@ from pathlib import Path
 from core.dispatch.tables import VendorConnection
 from core.worker import worker_count
 from tests.core.dispatch.workers import start_worker, stop, workers_portal
+from tests.ports import free_port
 from tests.waiting import eventually
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _can_listen(port: int) -> bool:
@@ -29,7 +24,7 @@ def _can_listen(port: int) -> bool:
 
 async def test_a_worker_in_dev_mode_starts_no_stand_in(app, settings, tmp_path: Path):
     """A restarted worker used to start the stand-in SMSC on the vendor's own port and refuse our binds to it."""
-    port = _free_port()
+    port = free_port()
     now = datetime.now(UTC)
     await VendorConnection.insert(
         VendorConnection(

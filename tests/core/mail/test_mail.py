@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from email import message_from_bytes, policy
@@ -31,6 +30,7 @@ from core.settings import Settings
 from core.tenancy.resolver import PortalContext, resolver
 from core.tenancy.schemas import PortalCreate
 from core.tenancy.services import create_portal
+from tests.ports import free_port
 
 # A Redis database of its own: the session app's worker (which has no SMTP_URL) must not take these jobs.
 MAIL_REDIS_DB = 8
@@ -42,12 +42,6 @@ def with_db(url: str, db: int) -> str:
         return f"{url.split('?')[0]}?db={db}"
     base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
     return f"{base}/{db}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:

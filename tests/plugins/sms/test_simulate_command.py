@@ -10,7 +10,7 @@ import sys
 
 from core import OutboundMessage, VendorConnection
 from plugins.sms.client import SmppClient
-from tests.browser.server import free_port
+from tests.ports import free_port
 
 
 async def test_portal_simulate_sms_serves_a_bindable_smsc_on_port_until_ctrl_c():

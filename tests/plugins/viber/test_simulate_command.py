@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 
 import pytest
@@ -14,17 +13,12 @@ import pytest
 from core import OutboundMessage, VendorConnection
 from plugins.viber.provider import ViberChannel
 from tests.plugins.viber.conftest import Recorder
+from tests.ports import free_port
 
 
 @pytest.fixture(autouse=True)
 async def clean_state() -> None:
     """Replaces the suite's autouse fixture: these tests touch no table."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_portal_simulate_viber_serves_the_aggregator_api_on_port_until_ctrl_c():

@@ -6,24 +6,18 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 
 import pytest
 
 from core import VendorConnection
 from tests.plugins.whatsapp.conftest import messages, started
+from tests.ports import free_port
 
 
 @pytest.fixture(autouse=True)
 async def clean_state() -> None:
     """Replaces the suite's autouse fixture: these tests touch no table."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_portal_simulate_whatsapp_serves_the_cloud_api_on_port_until_ctrl_c():
