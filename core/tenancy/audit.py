@@ -58,6 +58,29 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any
     ]
 
 
+def plain(value: Any) -> Any:
+    """A column's value as the log stores it: dates tagged for the reader's format, decimals as text."""
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def row_changes(
+    current: dict[str, Any], updates: dict[Any, Any], *, skip: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """``changes()`` of a piccolo update dict (column → new value) against the row it updates."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for column, value in updates.items():
+        key = column if isinstance(column, str) else column._meta.name
+        if key in skip or key == "updated_at":
+            continue
+        before[key], after[key] = plain(current.get(key)), plain(value)
+    return changes(before, after)
+
+
 async def record(
     actor: Actor,
     action: str,
