@@ -14,6 +14,7 @@ decides the form, or ``action/variant`` keys when the call site passes ``variant
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -205,6 +206,7 @@ FIELDS: dict[str, str] = {
 ONE_CHANGE = N_("%(actor)s changed the %(field)s of %(object)s from %(before)s to %(after)s")
 CHANGE = N_("%(field)s from %(before)s to %(after)s")
 YES, NO, NONE = N_("yes"), N_("no"), N_("none")
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def _details(row: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +217,11 @@ def _details(row: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             return {}
     return details if isinstance(details, dict) else {}
+
+
+def _only_who_and_what(message: Message) -> bool:
+    """The message names no more than the actor and the object, so the one-change sentence loses nothing."""
+    return isinstance(message, str) and set(PLACEHOLDER.findall(message)) <= {"actor", "object"}
 
 
 def shown(value: Any, language: str, viewer: Any = None) -> str:
@@ -269,7 +276,7 @@ def sentence(row: dict[str, Any], language: str, viewer: Any = None) -> str:
         }
 
     try:
-        if len(changed) == 1 and action.endswith(".update"):
+        if len(changed) == 1 and action.endswith(".update") and _only_who_and_what(message):
             return catalogue.gettext(ONE_CHANGE) % {**values, **said(changed[0])}
         if isinstance(message, tuple):
             count = int(params.get("count", 0))

@@ -14,6 +14,7 @@ from core.accounts import api_keys
 from core.accounts.api_keys import CallbackUrlIn
 from core.accounts.schemas import UserCreate
 from core.accounts.services import create_user
+from core.accounts.tables import User
 from core.message_templates.schemas import TemplateUpdate
 from core.message_templates.services import update_template
 from core.senders.schemas import SenderUpdate
@@ -135,6 +136,16 @@ def test_old_and_unknown_entries_show_their_stored_summary() -> None:
     )
 
 
+def test_an_update_with_more_to_say_keeps_its_own_sentence() -> None:
+    price = [{"field": "price", "before": audit.money(50_000, "EUR"), "after": audit.money(60_000, "EUR")}]
+    row = entry("rate_plan.rate.update", actor_name="Anna", object_name="SMS A", params={"destination": "ES 214 01"})
+    row["details"]["changes"] = price
+    assert sentence(row, "en") == "Anna changed the rate for ES 214 01 in SMS A: price from 0.05 EUR to 0.06 EUR"
+    all_networks = {"destination": ["ES", audit.label("All networks")], "price": audit.amount("0.015", "EUR")}
+    row = entry("rate_plan.rate.create", actor_name="Anna", object_name="SMS A", params=all_networks)
+    assert sentence(row, "es").startswith("Anna fijó la tarifa de ES, ") and sentence(row, "es").endswith("0.015 EUR")
+
+
 def test_every_recorded_action_has_a_sentence() -> None:
     recorded = set()
     for path in [*ROOT.glob("core/**/*.py"), *ROOT.glob("plugins/**/*.py")]:
@@ -176,6 +187,9 @@ async def test_a_reseller_reads_its_subtree_never_another_tenant_in_its_language
     assert "Test User created end-user company Company A under Reseller A" in page  # its own
     assert "Key b" not in page and "Company B" not in page and "Reseller B" not in page
     assert "Olga Owner" not in page  # the owner's entries are above the reseller
+    await User.update({User.language: "es"}).where(User.email == world.a.reseller_admin)
+    spanish = (await client.get("/admin/audit")).text
+    assert "Test User creó la clave API Key a" in spanish and "Key b" not in spanish
     headers = await api_token(client, world.a.reseller_admin)
     api = (await client.get("/api/admin/audit", params={"action": "api_key.create"}, headers=headers)).json()
-    assert [item["sentence"] for item in api["items"]] == ["Test User created API key Key a"]
+    assert [item["sentence"] for item in api["items"]] == ["Test User creó la clave API Key a"]
