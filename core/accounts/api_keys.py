@@ -159,7 +159,13 @@ async def create_key(actor: Actor, data: ApiKeyCreate, *, allow_private: bool = 
         )
         await row.save()
         await audit.record(
-            actor, "api_key.create", f"Created API key {data.name!r}", object_type="api_key", object_id=row.id, ip=ip
+            actor,
+            "api_key.create",
+            f"Created API key {data.name!r}",
+            object_type="api_key",
+            object_id=row.id,
+            ip=ip,
+            name=data.name,
         )
     stored = must_exist(await ApiKey.select().where(ApiKey.id == row.id).first())
     return ApiKeyCreated(key=key, callback_secret=secret, api_key=_view(stored, None))
@@ -187,6 +193,8 @@ async def set_callback_url(
             object_type="api_key",
             object_id=key_id,
             ip=ip,
+            name=row["name"],
+            changed=audit.changes({"callback_url": row["callback_url"]}, {"callback_url": data.callback_url}),
         )
     return _view(must_exist(await ApiKey.select().where(ApiKey.id == key_id).first()), None)
 
@@ -204,6 +212,7 @@ async def rotate_callback_secret(actor: Actor, key_id: int, *, ip: str = "") -> 
             object_type="api_key",
             object_id=key_id,
             ip=ip,
+            name=row["name"],
         )
     return CallbackSecret(callback_secret=secret)
 
@@ -220,6 +229,7 @@ async def refresh_key(actor: Actor, key_id: int, *, ip: str = "") -> ApiKeyView:
             object_type="api_key",
             object_id=key_id,
             ip=ip,
+            name=row["name"],
         )
     return _view(must_exist(await ApiKey.select().where(ApiKey.id == key_id).first()), None)
 
@@ -229,7 +239,13 @@ async def remove_key(actor: Actor, key_id: int, *, ip: str = "") -> None:
     async with write_transaction():
         await ApiKey.delete().where(ApiKey.id == key_id)
         await audit.record(
-            actor, "api_key.remove", f"Removed API key {row['name']!r}", object_type="api_key", object_id=key_id, ip=ip
+            actor,
+            "api_key.remove",
+            f"Removed API key {row['name']!r}",
+            object_type="api_key",
+            object_id=key_id,
+            ip=ip,
+            name=row["name"],
         )
 
 

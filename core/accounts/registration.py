@@ -173,6 +173,7 @@ async def register(portal: Portal, site: PortalContext, data: SignUp, *, ip: str
             object_type="partner",
             object_id=partner_id,
             ip=ip,
+            name=data.company,
         )
     token = await tokens.issue(user.id, "confirm")
     await send_mail(

@@ -217,6 +217,9 @@ async def create_user(actor: Actor, partner_id: int, data: UserCreate, *, ip: st
             object_type="user",
             object_id=row.id,
             ip=ip,
+            name=f"{data.first_name} {data.last_name}".strip() or email,
+            variant=data.role,
+            params={"partner": partner["name"]},
         )
     return _user_view(must_exist(await User.select().where(User.id == row.id).first()))
 

@@ -38,6 +38,7 @@ from core.web.forms import parse_form
 from core.web.pagination import PageNo
 from core.web.params import PathId
 from core.web.shell import client_ip, page
+from core.web.templating import page_language
 from core.web.themes import themes_for
 
 
@@ -66,7 +67,7 @@ class AdminPages(Controller):
         resellers = await services.list_partners(actor, kind="reseller", per_page=1)
         end_users = await services.list_partners(actor, kind="end_user", per_page=1)
         portals = await services.list_portals(actor, per_page=1)
-        recent = await audit.list_entries(actor, per_page=8)
+        recent = await audit.list_entries(actor, per_page=8, language=page_language(request, actor))
         waiting = await request_chain.list_inbox(actor, status="open", held_only=True, per_page=1)
         return await page(
             request,
@@ -430,7 +431,9 @@ class AdminPages(Controller):
         q: FromQuery[str] = "",
         page_no: PageNo = 1,
     ) -> Response:
-        result = await audit.list_entries(actor, action=action, query=q, page=page_no)
+        result = await audit.list_entries(
+            actor, action=action, query=q, page=page_no, language=page_language(request, actor)
+        )
         return await page(
             request,
             actor,

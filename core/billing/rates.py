@@ -156,6 +156,8 @@ async def create_plan(actor: Actor, data: RatePlanCreate, *, ip: str = "") -> Ra
             object_type="rate_plan",
             object_id=row.id,
             ip=ip,
+            name=data.name,
+            params={"channel": data.channel},
         )
     return await get_plan(actor, row.id)
 
@@ -180,6 +182,8 @@ async def update_plan(actor: Actor, plan_id: int, data: RatePlanUpdate, *, ip: s
             object_id=plan_id,
             details=changes,
             ip=ip,
+            name=current["name"],
+            changed=audit.row_changes(current, changes),
         )
     return await get_plan(actor, plan_id)
 
@@ -217,6 +221,11 @@ def _overlaps(a: tuple[datetime | None, datetime | None], b: tuple[datetime | No
 def _key(country_iso: str, mcc: str, mnc: str) -> tuple[str, str]:
     """Rates compete per network (MCC, MNC), or per country for All networks."""
     return (mcc, mnc) if mnc else (country_iso, "")
+
+
+def _destination(country_iso: str, mcc: str, mnc: str) -> Any:
+    """A rate's destination as the audit log says it: 'DE 262 01', or the country's All networks."""
+    return f"{country_iso} {mcc} {mnc}" if mnc else [country_iso, audit.label("All networks")]
 
 
 def _describe(country_iso: str, mcc: str, mnc: str) -> str:
@@ -312,6 +321,8 @@ async def upload_rates(actor: Actor, plan_id: int, data: bytes, *, ip: str = "")
             object_type="rate_plan",
             object_id=plan_id,
             ip=ip,
+            name=plan["name"],
+            params={"count": len(rates)},
         )
     return RatesUploaded(plan_id=plan_id, rates=len(rates))
 
@@ -348,6 +359,11 @@ async def add_rate(actor: Actor, plan_id: int, data: RateIn, *, ip: str = "") ->
             object_type="rate_plan",
             object_id=plan_id,
             ip=ip,
+            name=plan["name"],
+            params={
+                "destination": _destination(data.country_iso, data.mcc, data.mnc),
+                "price": audit.amount(data.price, plan["currency"]),
+            },
         )
     return _rate_view(must_exist(await Rate.select().where(Rate.id == row.id).first()))
 
@@ -391,6 +407,20 @@ async def update_rate(actor: Actor, rate_id: int, data: RateUpdate, *, ip: str =
             object_type="rate_plan",
             object_id=row["plan"],
             ip=ip,
+            name=plan["name"],
+            params={"destination": _destination(row["country_iso"], row["mcc"], row["mnc"])},
+            changed=audit.changes(
+                {
+                    "price": audit.money(row["price"], plan["currency"]),
+                    "valid_from": audit.day(row["valid_from"]),
+                    "valid_to": audit.day(row["valid_to"]),
+                },
+                {
+                    "price": audit.money(fresh.price, plan["currency"]),
+                    "valid_from": audit.day(fresh.valid_from),
+                    "valid_to": audit.day(fresh.valid_to),
+                },
+            ),
         )
     return await get_rate(actor, rate_id)
 
@@ -408,6 +438,8 @@ async def delete_rate(actor: Actor, rate_id: int, *, ip: str = "") -> int:
             object_type="rate_plan",
             object_id=row["plan"],
             ip=ip,
+            name=plan["name"],
+            params={"destination": _destination(row["country_iso"], row["mcc"], row["mnc"])},
         )
     return row["plan"]
 
@@ -517,6 +549,8 @@ async def assign_plan(actor: Actor, plan_id: int, partner_id: int, *, ip: str = 
             object_id=partner_id,
             details={"plan_id": plan_id, "replaced_plan_id": previous["plan"] if previous else None},
             ip=ip,
+            name=partner["name"],
+            params={"channel": plan["channel"], "plan": plan["name"]},
         )
     row = must_exist(await PlanAssignment.select(*_ASSIGNMENT_COLUMNS).where(PlanAssignment.slot == slot).first())
     return _assignment_view(row)
@@ -539,4 +573,6 @@ async def unassign_plan(actor: Actor, plan_id: int, partner_id: int, *, ip: str 
             object_id=partner_id,
             details={"plan_id": plan_id},
             ip=ip,
+            name=partner["name"],
+            params={"channel": plan["channel"], "plan": plan["name"]},
         )

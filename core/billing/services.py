@@ -99,6 +99,9 @@ async def adjust_balance(actor: Actor, partner_id: int, data: BalanceAdjustment,
             object_id=partner_id,
             details={"amount_micros": micros},
             ip=ip,
+            name=partner["name"],
+            variant="add" if micros > 0 else "deduct",
+            params={"amount": audit.money(abs(micros), partner["currency"]), "reason": data.reason},
         )
     row = must_exist(await LedgerEntry.select().where(LedgerEntry.id == entry_id).first())
     return ledger_view(row)

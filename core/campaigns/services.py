@@ -349,7 +349,13 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 *[CampaignNumber(campaign=campaign_id, phone=p) for p in numbers.valid[start : start + NUMBER_CHUNK]]
             )
         await audit.record(
-            actor, "campaign.create", f"Campaign {name}", object_type="campaign", object_id=campaign_id, ip=ip
+            actor,
+            "campaign.create",
+            f"Campaign {name}",
+            object_type="campaign",
+            object_id=campaign_id,
+            ip=ip,
+            name=name,
         )
         if waits:
             summary = {
@@ -450,6 +456,7 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
                 object_type="campaign",
                 object_id=campaign_id,
                 ip=ip,
+                name=row["name"],
             )
         return None
     if action == "start":
@@ -464,7 +471,13 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
         await _cancel(portal, campaign_id)
     async with write_transaction():
         await audit.record(
-            actor, f"campaign.{action}", f"Campaign {row['name']}", object_type="campaign", object_id=campaign_id, ip=ip
+            actor,
+            f"campaign.{action}",
+            f"Campaign {row['name']}",
+            object_type="campaign",
+            object_id=campaign_id,
+            ip=ip,
+            name=row["name"],
         )
     return await get_campaign(actor, campaign_id)
 

@@ -79,7 +79,13 @@ async def create_field(actor: Actor, data: FieldIn, *, ip: str = "") -> FieldVie
         )
         await row.save()
         await audit.record(
-            actor, "field.create", f"Created contact field {data.name!r}", object_type="field", object_id=row.id, ip=ip
+            actor,
+            "field.create",
+            f"Created contact field {data.name!r}",
+            object_type="field",
+            object_id=row.id,
+            ip=ip,
+            name=data.name,
         )
     return _view(must_exist(await ContactField.select().where(ContactField.id == row.id).first()))
 
@@ -108,6 +114,8 @@ async def update_field(actor: Actor, field_id: int, data: FieldUpdate, *, ip: st
                 object_type="field",
                 object_id=field_id,
                 ip=ip,
+                name=row["name"],
+                changed=audit.row_changes(row, changes),
             )
     return _view(must_exist(await ContactField.select().where(ContactField.id == field_id).first()))
 
@@ -124,6 +132,7 @@ async def delete_field(actor: Actor, field_id: int, *, ip: str = "") -> None:
             object_type="field",
             object_id=field_id,
             ip=ip,
+            name=row["name"],
         )
 
 

@@ -96,7 +96,13 @@ async def create_group(actor: Actor, data: GroupIn, *, ip: str = "") -> GroupVie
         )
         await row.save()
         await audit.record(
-            actor, "group.create", f"Created group {data.name!r}", object_type="group", object_id=row.id, ip=ip
+            actor,
+            "group.create",
+            f"Created group {data.name!r}",
+            object_type="group",
+            object_id=row.id,
+            ip=ip,
+            name=data.name,
         )
     return await get_group(actor, row.id)
 
@@ -116,7 +122,14 @@ async def update_group(actor: Actor, group_id: int, data: GroupUpdate, *, ip: st
         async with write_transaction():
             await ContactGroup.update(changes).where(ContactGroup.id == group_id)
             await audit.record(
-                actor, "group.update", f"Changed group {row['name']!r}", object_type="group", object_id=group_id, ip=ip
+                actor,
+                "group.update",
+                f"Changed group {row['name']!r}",
+                object_type="group",
+                object_id=group_id,
+                ip=ip,
+                name=row["name"],
+                changed=audit.row_changes(row, changes),
             )
     return await get_group(actor, group_id)
 
@@ -146,5 +159,11 @@ async def delete_group(actor: Actor, group_id: int, *, ip: str = "") -> None:
             raise Conflict("An import into this group has not finished; delete the group when it is done")
         await ContactGroup.delete().where(ContactGroup.id == group_id)
         await audit.record(
-            actor, "group.delete", f"Deleted group {row['name']!r}", object_type="group", object_id=group_id, ip=ip
+            actor,
+            "group.delete",
+            f"Deleted group {row['name']!r}",
+            object_type="group",
+            object_id=group_id,
+            ip=ip,
+            name=row["name"],
         )

@@ -402,6 +402,8 @@ async def _run(portal: Portal, row: dict[str, Any], invalid: InvalidRows) -> str
             f"Imported {row['filename']}: {summary}",
             object_type="import",
             object_id=row["id"],
+            name=row["filename"],
+            params={"added": added, "updated": updated, "skipped": skipped, "invalid": invalid.count},
         )
     await progress.set(100, total, total)
     return summary

@@ -219,7 +219,13 @@ async def create_contact(actor: Actor, data: ContactIn, *, ip: str = "") -> Cont
         await row.save()
         await _set_links(row.id, groups, senders)
         await audit.record(
-            actor, "contact.create", f"Created contact {phone}", object_type="contact", object_id=row.id, ip=ip
+            actor,
+            "contact.create",
+            f"Created contact {phone}",
+            object_type="contact",
+            object_id=row.id,
+            ip=ip,
+            name=phone,
         )
     return await get_contact(actor, row.id)
 
@@ -252,6 +258,8 @@ async def update_contact(actor: Actor, contact_id: int, data: ContactUpdate, *, 
             object_type="contact",
             object_id=contact_id,
             ip=ip,
+            name=current["phone"],
+            changed=audit.row_changes(current, changes, skip=("custom",)),
         )
     return await get_contact(actor, contact_id)
 
@@ -280,6 +288,7 @@ async def delete_contacts(actor: Actor, selection: Selection, *, ip: str = "") -
             object_type="contact",
             object_id=selection.ids[0] if len(selection.ids) == 1 else None,
             ip=ip,
+            params={"count": count},
         )
     return count
 
@@ -287,6 +296,8 @@ async def delete_contacts(actor: Actor, selection: Selection, *, ip: str = "") -
 async def group_action(actor: Actor, data: GroupAction, *, ip: str = "") -> int:
     """Add the selected contacts to a group, remove them from it, or move them into it (their only group)."""
     await own_groups(actor, [data.group_id])
+    group = await ContactGroup.select(ContactGroup.name).where(ContactGroup.id == data.group_id).first()
+    group_name = group["name"] if group else ""
     where = await selected_where(actor, data.selection)
     ids = [r["id"] for r in await Contact.select(Contact.id).where(where)]
     if not data.selection.all_matching and len(ids) != len(set(data.selection.ids)):
@@ -326,5 +337,7 @@ async def group_action(actor: Actor, data: GroupAction, *, ip: str = "") -> int:
             object_type="group",
             object_id=data.group_id,
             ip=ip,
+            name=group_name,
+            params={"count": len(ids)},
         )
     return len(ids)

@@ -129,6 +129,7 @@ async def block(actor: Actor, change: StopListChange, *, ip: str = "") -> int:
             object_type="contact",
             object_id=None,
             ip=ip,
+            params={"count": len(ids)},
         )
     return len(ids)
 
@@ -151,5 +152,6 @@ async def unblock(actor: Actor, change: StopListChange, *, ip: str = "") -> int:
             object_type="contact",
             object_id=None,
             ip=ip,
+            params={"count": len(ids)},
         )
     return len(ids)

@@ -126,6 +126,8 @@ async def create_connection(actor: Actor, data: ConnectionIn, *, ip: str = "") -
             object_type="vendor_connection",
             object_id=rows[0]["id"],
             ip=ip,
+            name=name,
+            params={"channel": data.channel},
         )
     return _view(rows[0])
 
@@ -158,6 +160,10 @@ async def update_connection(actor: Actor, connection_id: int, data: ConnectionIn
             object_type="vendor_connection",
             object_id=connection_id,
             ip=ip,
+            name=row["name"],
+            changed=audit.changes(
+                {"name": row["name"], "enabled": row["enabled"]}, {"name": name, "enabled": data.enabled}
+            ),
         )
     return _view(rows[0])
 
@@ -173,4 +179,5 @@ async def delete_connection(actor: Actor, connection_id: int, *, ip: str = "") -
             object_type="vendor_connection",
             object_id=connection_id,
             ip=ip,
+            name=row["name"],
         )

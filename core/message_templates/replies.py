@@ -205,6 +205,7 @@ async def create_reply(actor: Actor, data: ReplyCreate, *, ip: str = "") -> Repl
                 object_type="reply",
                 object_id=reply_id,
                 ip=ip,
+                name=name,
             )
     return await get_reply(actor, reply_id)
 
@@ -243,6 +244,23 @@ async def update_reply(actor: Actor, reply_id: int, data: ReplyUpdate, *, ip: st
                 object_type="reply",
                 object_id=reply_id,
                 ip=ip,
+                name=row["name"],
+                changed=audit.changes(
+                    {
+                        "name": row["name"],
+                        "keywords": row["keywords"],
+                        "priority": row["priority"],
+                        "text": row["text"],
+                        "action": row["action"],
+                    },
+                    {
+                        "name": name,
+                        "keywords": ",".join(keywords),
+                        "priority": merged.priority,
+                        "text": merged.text.strip(),
+                        "action": merged.action,
+                    },
+                ),
             )
     return await get_reply(actor, reply_id)
 
@@ -258,4 +276,5 @@ async def delete_reply(actor: Actor, reply_id: int, *, ip: str = "") -> None:
             object_type="reply",
             object_id=reply_id,
             ip=ip,
+            name=row["name"],
         )

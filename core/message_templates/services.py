@@ -209,6 +209,7 @@ async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *,
                 object_type="template",
                 object_id=template_id,
                 ip=ip,
+                name=name,
             )
             if await premoderation.premoderated(actor):
                 await premoderation.ask(actor, template_id, _summary(name, data.channel, data.text), ip=ip)
@@ -248,6 +249,16 @@ async def update_template(
                 object_type="template",
                 object_id=template_id,
                 ip=ip,
+                name=row["name"],
+                changed=audit.changes(
+                    {
+                        "name": row["name"],
+                        "sender_id": row["sender_id"],
+                        "text": content.get("text", ""),
+                        "flash": bool(content.get("flash", False)),
+                    },
+                    {"name": name, "sender_id": sender_id, "text": text, "flash": flash},
+                ),
             )
             changed = (sender_id, text, flash) != (
                 row["sender_id"],
@@ -290,6 +301,7 @@ async def delete_template(actor: Actor, template_id: int, *, force: bool = False
             object_type="template",
             object_id=template_id,
             ip=ip,
+            name=row["name"],
         )
 
 

@@ -119,6 +119,8 @@ async def create_vendor_template(
                 object_type="vendor_template",
                 object_id=template_id,
                 ip=ip,
+                name=data.name,
+                params={"language": data.language},
             )
     submission = TemplateSubmission(
         name=data.name,

@@ -162,6 +162,7 @@ async def load_book(actor: Actor | None, data: bytes, *, ip: str = "") -> BookSu
                 object_type="numbering",
                 object_id=None,
                 ip=ip,
+                params={"countries": summary.countries, "networks": summary.networks, "prefixes": summary.prefixes},
             )
     return summary
 
@@ -235,6 +236,7 @@ async def create_country(actor: Actor, data: CountryIn, *, ip: str = "") -> Coun
             object_type="country",
             object_id=row.id,
             ip=ip,
+            name=f"{data.name} ({data.iso})",
         )
     return await get_country(actor, row.id)
 
@@ -259,6 +261,8 @@ async def update_country(actor: Actor, country_id: int, data: CountryUpdate, *, 
             object_id=country_id,
             details=changes,
             ip=ip,
+            name=f"{current.name} ({current.iso})",
+            changed=audit.changes({k: v for k, v in msgspec.to_builtins(current).items() if k in changes}, changes),
         )
     return await get_country(actor, country_id)
 
@@ -276,6 +280,7 @@ async def delete_country(actor: Actor, country_id: int, *, ip: str = "") -> None
             object_type="country",
             object_id=country_id,
             ip=ip,
+            name=f"{current.name} ({current.iso})",
         )
 
 
@@ -396,6 +401,8 @@ async def create_network(actor: Actor, data: NetworkIn, *, ip: str = "") -> Netw
             object_type="network",
             object_id=row.id,
             ip=ip,
+            name=f"{data.name} ({data.mcc} {data.mnc})" if data.mnc else data.name,
+            params={"country": country["name"]},
         )
     return await get_network(actor, row.id)
 
@@ -425,6 +432,11 @@ async def update_network(actor: Actor, network_id: int, data: NetworkUpdate, *, 
             object_type="network",
             object_id=network_id,
             ip=ip,
+            name=current.name,
+            changed=audit.changes(
+                {"name": current.name, "mcc": current.mcc, "mnc": current.mnc, "prefixes": current.prefixes},
+                {"name": name, "mcc": mcc, "mnc": mnc, "prefixes": prefixes},
+            ),
         )
     return await get_network(actor, network_id)
 
@@ -444,6 +456,7 @@ async def delete_network(actor: Actor, network_id: int, *, ip: str = "") -> None
             object_type="network",
             object_id=network_id,
             ip=ip,
+            name=f"{current.name} ({current.mcc} {current.mnc})",
         )
 
 

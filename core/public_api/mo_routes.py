@@ -90,6 +90,7 @@ async def set_default_url(
     now = datetime.now(UTC)
     async with write_transaction():
         await _ensure_default(actor, now)
+        old = await MoRoute.select(MoRoute.url).where(owned(MoRoute, actor) & (MoRoute.sender == "")).first()
         await MoRoute.update({MoRoute.url: data.default_url, MoRoute.updated_at: now}).where(
             owned(MoRoute, actor) & (MoRoute.sender == "")
         )
@@ -100,6 +101,7 @@ async def set_default_url(
             object_type="partner",
             object_id=actor.partner_id,
             ip=ip,
+            changed=audit.changes({"default_url": old["url"] if old else ""}, {"default_url": data.default_url}),
         )
     return await get_settings(actor)
 
@@ -131,6 +133,8 @@ async def add_route(actor: Actor, data: MoRouteIn, *, allow_private: bool = Fals
             object_type="mo_route",
             object_id=row.id,
             ip=ip,
+            name=data.sender,
+            params={"url": data.url},
         )
     return MoRouteView(id=row.id, sender=data.sender, url=data.url)
 
@@ -162,6 +166,8 @@ async def update_route(
             object_type="mo_route",
             object_id=route_id,
             ip=ip,
+            name=row["sender"],
+            changed=audit.changes({"url": row["url"]}, {"url": data.url}),
         )
     return MoRouteView(id=route_id, sender=row["sender"], url=data.url)
 
@@ -177,6 +183,7 @@ async def delete_route(actor: Actor, route_id: int, *, ip: str = "") -> None:
             object_type="mo_route",
             object_id=route_id,
             ip=ip,
+            name=row["sender"],
         )
 
 

@@ -201,5 +201,7 @@ async def unsubscribe(actor: Actor, sender_id: int, *, ip: str = "") -> SenderVi
             object_type="sender",
             object_id=sender_id,
             ip=ip,
+            name=row["name"],
+            params={"channel": row["channel"]},
         )
     return sender_view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))

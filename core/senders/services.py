@@ -77,6 +77,8 @@ async def create_sender(actor: Actor, partner_id: int, data: SenderCreate, *, ip
             object_type="sender",
             object_id=row.id,
             ip=ip,
+            name=data.name,
+            params={"channel": data.channel, "partner": partner["name"]},
         )
     return sender_view(must_exist(await Sender.select().where(Sender.id == row.id).first()))
 
@@ -125,6 +127,10 @@ async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip:
             object_type="sender",
             object_id=sender_id,
             ip=ip,
+            name=row["name"],
+            changed=audit.changes(
+                {"status": audit.label(row["status"].title())}, {"status": audit.label(data.status.title())}
+            ),
         )
     return sender_view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
 
@@ -142,4 +148,5 @@ async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:
             object_type="sender",
             object_id=sender_id,
             ip=ip,
+            name=row["name"],
         )

@@ -156,6 +156,7 @@ async def create_request(
         object_type="request",
         object_id=request_id,
         details={"kind": kind},
+        name=subject,
     )
     return request_id
 
@@ -298,6 +299,8 @@ async def decide(
             object_id=request_id,
             details={"kind": row["kind"], "reason": reason},
             ip=ip,
+            name=row["subject"],
+            params={"partner": row["partner_name"], "reason": reason},
         )
     view = await get_request(actor, request_id)
     if portal is not None and view.status in ("confirmed", "declined"):
@@ -322,6 +325,7 @@ async def cancel(actor: Actor, request_id: int, *, ip: str = "") -> RequestView:
             object_id=request_id,
             details={"kind": row["kind"]},
             ip=ip,
+            name=row["subject"],
         )
     return await get_request(actor, request_id)
 

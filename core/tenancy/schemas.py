@@ -166,6 +166,7 @@ class AuditView(msgspec.Struct, kw_only=True):
     object_type: str
     object_id: int | None
     summary: str
+    sentence: str  # who did what to which object, in the reader's language (the summary for old entries)
     ip: str
     created_at: datetime
 

@@ -137,6 +137,9 @@ async def create_partner(actor: Actor, data: PartnerCreate, *, ip: str = "") -> 
             object_type="partner",
             object_id=partner_id,
             ip=ip,
+            name=data.name,
+            variant=data.kind,
+            params={"parent": parent["name"]},
         )
     return await get_partner(actor, partner_id)
 
@@ -170,6 +173,32 @@ async def insert_partner(
     return row.id
 
 
+async def _partner_values(current: dict[str, Any], changes: dict[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A partner's changed fields before and after, as the audit log shows them (options one by one)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    portals: dict[int, str] = {}
+    wanted = [p for p in (current["portal_id"], changes.get(Partner.portal_id)) if p]
+    if Partner.portal_id in changes and wanted:
+        rows = await PortalRecord.select(PortalRecord.id, PortalRecord.brand_name).where(PortalRecord.id.is_in(wanted))
+        portals = {r["id"]: r["brand_name"] for r in rows}
+    for column, value in changes.items():
+        key = column._meta.name
+        if key == "credit_limit":
+            before[key] = audit.money(current["credit_limit"], current["currency"])
+            after[key] = audit.money(value, current["currency"])
+        elif key == "options":
+            old_options = json_value(current["options"]) or {}
+            for option, option_value in value.items():
+                before[option], after[option] = old_options.get(option), option_value
+        elif key == "portal_id":
+            before["portal"] = portals.get(current["portal_id"]) if current["portal_id"] else None
+            after["portal"] = portals.get(value) if value else None
+        else:
+            before[key], after[key] = current[key], value
+    return before, after
+
+
 async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, ip: str = "") -> PartnerView:
     require_manager(actor)
     # Names, credit limits, options and blocking alike: an operator may look, not change (ACC-7).
@@ -201,13 +230,23 @@ async def update_partner(actor: Actor, partner_id: int, data: PartnerUpdate, *, 
         async with write_transaction():
             await Partner.update(changes).where(Partner.id == partner_id)
             fields = sorted(column._meta.name for column in changes)
+            changed = audit.changes(*await _partner_values(current, changes))
             if data.blocked is not UNSET and data.blocked != current["blocked"]:
                 action = "partner.block" if data.blocked else "partner.unblock"
                 summary = f"{'Blocked' if data.blocked else 'Unblocked'} {current['name']}"
+                changed = [change for change in changed if change["field"] != "blocked"]
             else:
                 action, summary = "partner.update", f"Changed {', '.join(fields)} of {current['name']}"
             await audit.record(
-                actor, action, summary, object_type="partner", object_id=partner_id, details={"fields": fields}, ip=ip
+                actor,
+                action,
+                summary,
+                object_type="partner",
+                object_id=partner_id,
+                details={"fields": fields},
+                ip=ip,
+                name=current["name"],
+                changed=changed,
             )
     return await get_partner(actor, partner_id)
 
@@ -314,6 +353,8 @@ async def create_portal(actor: Actor, data: PortalCreate, *, ip: str = "") -> Po
             object_type="portal",
             object_id=row.id,
             ip=ip,
+            name=data.brand_name,
+            params={"hosts": ", ".join(hosts)},
         )
     forget_portal_cache()
     return await get_portal(actor, row.id)
@@ -348,6 +389,11 @@ async def update_portal(actor: Actor, portal_id: int, data: PortalUpdate, *, ip:
             object_id=portal_id,
             details={"fields": changed},
             ip=ip,
+            name=current.brand_name,
+            changed=audit.changes(
+                {key: value for key, value in msgspec.to_builtins(current).items() if key in changed},
+                {**changes, **({"hosts": hosts} if data.hosts is not UNSET else {})},
+            ),
         )
     forget_portal_cache()
     return await get_portal(actor, portal_id)

@@ -124,7 +124,9 @@ async def create_domain(actor: Actor, data: ShortDomainCreate, *, ip: str = "") 
             await row.save()
         short_host_cache.clear()
         summary = f"Added short domain {host}"
-        await audit.record(actor, "short_domain.create", summary, object_type="short_domain", object_id=row.id, ip=ip)
+        await audit.record(
+            actor, "short_domain.create", summary, object_type="short_domain", object_id=row.id, ip=ip, name=host
+        )
     return _view(must_exist(await ShortDomain.select().where(ShortDomain.id == row.id).first()), [])
 
 
@@ -142,6 +144,7 @@ async def delete_domain(actor: Actor, domain_id: int, *, ip: str = "") -> None:
             object_type="short_domain",
             object_id=domain_id,
             ip=ip,
+            name=row["host"],
         )
 
 
@@ -167,6 +170,8 @@ async def _set_grant(actor: Actor, domain_id: int, partner_id: int, *, granted: 
             object_type="partner",
             object_id=partner_id,
             ip=ip,
+            name=partner["name"],
+            params={"domain": domain["host"]},
         )
     return await get_domain(actor, domain_id)
 

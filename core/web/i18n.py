@@ -98,6 +98,7 @@ ROLE_REFUSALS = (
     N_("Operators cannot manage API keys; ask an admin of your company"),
     N_("Operators cannot manage rate plans; ask an admin of your company"),
     N_("Operators cannot see finance; ask an admin of your company"),
+    N_("Operators cannot see the activity log; ask an admin of your company"),
     N_("Operators cannot set payment systems; ask an admin of your company"),
     N_("Operators cannot top up the balance; ask an admin of your company"),
     N_("Only the system owner's admins can add short domains"),

@@ -127,6 +127,11 @@ def _request_portal(request: Request) -> Any:
     return _portal_of_host(request.headers.get("host", "")) if _portal_of_host else None
 
 
+def page_language(request: Request, actor: Any = None) -> str:
+    """The language a page for ``request`` is rendered in (for texts a service says, such as audit sentences)."""
+    return pick_language(request, actor, _request_portal(request))
+
+
 def render(
     request: Request,
     template: str,

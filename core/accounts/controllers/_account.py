@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from core.accounts import services, sessions, twofactor
@@ -16,9 +17,12 @@ from core.accounts.schemas import ProfileUpdate
 from core.actor import Actor
 from core.errors import PortalError
 from core.portal import Portal
+from core.tenancy import audit
+from core.tenancy.scope import require_admin
 from core.web.forms import parse_form
+from core.web.pagination import PageNo
 from core.web.shell import page
-from core.web.templating import DATE_FORMATS
+from core.web.templating import DATE_FORMATS, page_language
 
 
 class AccountPages(Controller):
@@ -58,6 +62,15 @@ class AccountPages(Controller):
         except PortalError as exc:
             return await self._account(request, actor, error=exc.detail, status_code=exc.status_code)
         return Redirect("/account?saved=1")
+
+    @get("/activity")
+    async def activity(
+        self, request: Request, actor: NamedDependency[Actor], q: FromQuery[str] = "", page_no: PageNo = 1
+    ) -> Response:
+        """The company's audit log (X-5) for its admins; partners read theirs and their subtree's in the Admin Panel."""
+        require_admin(actor, "see the activity log")
+        result = await audit.list_entries(actor, query=q, page=page_no, language=page_language(request, actor))
+        return await page(request, actor, "accounts/activity.html", {"result": result, "q": q})
 
     @post("/theme")
     async def toggle_theme(self, request: Request, actor: NamedDependency[Actor]) -> Response:

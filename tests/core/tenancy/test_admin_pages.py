@@ -18,7 +18,7 @@ async def reseller_session(client_for):
 async def test_overview_counts_and_recent_activity(client_for):
     _world, client = await reseller_session(client_for)
     page = (await client.get("/admin")).text
-    assert "Recent activity" in page and "Created end user &#39;Company A&#39;" in page
+    assert "Recent activity" in page and "Test User created end-user company Company A under Reseller A" in page
     assert '<span class="stat-value">1</span><span class="stat-label">End-user companies' in page
 
 
@@ -187,7 +187,7 @@ async def test_audit_page_filters(client_for):
     world, client = await reseller_session(client_for)
     await post_form(client, f"/admin/partners/{world.a.end_user_id}/block", {"blocked": "1"})
     page = (await client.get("/admin/audit?action=partner.block")).text
-    assert "Blocked Company A" in page and "Created end user" not in page
+    assert "Test User blocked Company A" in page and "created end-user company" not in page
     assert "No entries match." in (await client.get("/admin/audit?q=nothing-like-this")).text
 
 
