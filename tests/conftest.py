@@ -43,7 +43,8 @@ def _own_services() -> None:
 
 
 async def _create_database(url: str, name: str) -> None:
-    connection = await asyncpg.connect(url)
+    # Through the server's maintenance database: the one named in the URL need not exist.
+    connection = await asyncpg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await connection.execute(f'CREATE DATABASE "{name}"')
