@@ -27,6 +27,8 @@ def _own_services() -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker:
         os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
+        if database := os.environ.get("DATABASE_URL"):
+            asyncio.run(_create_database(database, urlsplit(database).path.lstrip("/")))
         return
     number = int(worker.removeprefix("gw"))
     base = os.environ.get("PORTAL_VAR_DIR") or tempfile.mkdtemp(prefix="portal-test-")

@@ -54,11 +54,12 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
         check=True,
     )
     accounts = json.loads(demo.stdout.strip().splitlines()[-1])
+    log = var_dir / "server.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "core.cli", "run"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -67,7 +68,7 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
                 pass
             time.sleep(0.2)
         else:
-            pytest.fail("the demo server did not become healthy within 30 s")
+            pytest.fail(f"the demo server did not become healthy within 60 s:\n{log.read_text()[-3000:]}")
         yield port, accounts
     finally:
         server.terminate()
