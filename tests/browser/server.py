@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis as SyncRedis
 
 from tests.ports import free_port
+from tests.redis_dbs import DEMO_SERVERS, side_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
@@ -45,6 +47,11 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
         "PORTAL_STANDIN_PAYMENTS_PORT": str(free_port()),
         **env_overrides,
     }
+    if env.get("REDIS_URL") and "REDIS_URL" not in env_overrides:
+        # Not the test process's own database: its worker would take the demo's jobs and run them on the wrong
+        # database. The demo owns this one, emptied first.
+        env["REDIS_URL"] = side_db(env["REDIS_URL"], DEMO_SERVERS)
+        SyncRedis.from_url(env["REDIS_URL"]).flushdb()
     demo = subprocess.run(
         [sys.executable, "-m", "core.cli", "demo", "--json"],
         env=env,
@@ -59,16 +66,20 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
         [sys.executable, "-m", "core.cli", "run"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline, health = time.monotonic() + 60, ""
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.HTTPError as error:
+                health = repr(error)
+            else:
+                if answer.status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
+                health = answer.text
             time.sleep(0.2)
         else:
-            pytest.fail(f"the demo server did not become healthy within 60 s:\n{log.read_text()[-3000:]}")
+            log_lines = [line for line in log.read_text().splitlines() if "/healthz" not in line]
+            pytest.fail(f"the demo server did not become healthy within 60 s: {health}\n" + "\n".join(log_lines[-40:]))
         yield port, accounts
     finally:
         server.terminate()

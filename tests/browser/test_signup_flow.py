@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 
 from core.web.i18n import translations
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
-from tests.core.web.test_health import with_db
 from tests.ports import free_port
+from tests.redis_dbs import SIGN_UP, side_db
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 def server(tmp_path, smtp, redis_url, clean_state) -> Iterator[dict]:
     """The demo server with SMTP to the inbox and its own Redis database (the test reads captchas there)."""
     _, smtp_port = smtp
-    redis = with_db(redis_url, 15)  # one test: above the databases of the test processes (1, 7 and up)
+    redis = side_db(redis_url, SIGN_UP)
     with demo_server(tmp_path, SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", REDIS_URL=redis) as (port, accounts):
         yield {"port": port, "redis": redis, "accounts": accounts}
 

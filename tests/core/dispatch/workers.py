@@ -16,19 +16,14 @@ from redis.asyncio import Redis
 from core.portal import Portal
 from core.settings import Settings
 from core.worker import SEND_QUEUE_NAME, make_queue
+from tests.redis_dbs import WORKER_PROCESSES, side_db
 
 PORTAL = Path(sys.executable).with_name("portal")
 
 
 def other_db(url: str) -> str:
-    """The same Redis server, another database: only the worker processes started here listen to its queue.
-
-    Database 7 and up, one per test process of a pytest-xdist run (whose own databases are 1 and up).
-    """
-    number = 7 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    if url.startswith("unix://"):
-        return url.split("?")[0] + f"?db={number}"
-    return url.rsplit("/", 1)[0] + f"/{number}"
+    """The same Redis server, another database: only the worker processes started here listen to its queue."""
+    return side_db(url, WORKER_PROCESSES)
 
 
 def start_worker(redis_url: str, log: Path, **env: str) -> subprocess.Popen:

@@ -31,17 +31,9 @@ from core.tenancy.resolver import PortalContext, resolver
 from core.tenancy.schemas import PortalCreate
 from core.tenancy.services import create_portal
 from tests.ports import free_port
+from tests.redis_dbs import MAIL, side_db
 
 # A Redis database of its own: the session app's worker (which has no SMTP_URL) must not take these jobs.
-MAIL_REDIS_DB = 8
-
-
-def with_db(url: str, db: int) -> str:
-    """The same Redis server, another database number: a world with no workers in it."""
-    if url.startswith("unix://"):
-        return f"{url.split('?')[0]}?db={db}"
-    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    return f"{base}/{db}"
 
 
 class Inbox:
@@ -80,9 +72,7 @@ async def running(
     settings: Settings, *, smtp_url: str = "", dev: bool = False, run_worker: bool = True
 ) -> AsyncIterator[Litestar]:
     """An app of its own with its own worker on its own Redis database, for the length of the block."""
-    own = msgspec.structs.replace(
-        settings, smtp_url=smtp_url, dev=dev, redis_url=with_db(settings.redis_url, MAIL_REDIS_DB)
-    )
+    own = msgspec.structs.replace(settings, smtp_url=smtp_url, dev=dev, redis_url=side_db(settings.redis_url, MAIL))
     redis = Redis.from_url(own.redis_url)
     await redis.flushdb()
     app = create_app(own, run_worker=run_worker, db_pool=False)

@@ -10,6 +10,7 @@ from saq.queue.redis import RedisQueue
 
 from core.app import create_app
 from core.worker import QUEUE_NAME, make_worker
+from tests.redis_dbs import NO_WORKERS, side_db
 
 
 async def run_app(app, check):
@@ -29,14 +30,6 @@ async def run_app(app, check):
         await task
 
 
-def with_db(url: str, db: int) -> str:
-    """The same Redis server, another database number: a world with no workers in it."""
-    if url.startswith("unix://"):
-        return f"{url.split('?')[0]}?db={db}"
-    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    return f"{base}/{db}"
-
-
 async def test_healthy_app_reports_each_part(client_for):
     response = await client_for("any.test").get("/healthz")
     body = response.json()
@@ -47,7 +40,7 @@ async def test_healthy_app_reports_each_part(client_for):
 async def test_no_worker_means_503_until_one_reports(settings):
     import httpx
 
-    lonely = msgspec.structs.replace(settings, redis_url=with_db(settings.redis_url, 7))
+    lonely = msgspec.structs.replace(settings, redis_url=side_db(settings.redis_url, NO_WORKERS))
     app = create_app(lonely, run_worker=False, db_pool=False)
 
     async def check():
