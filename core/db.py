@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -20,6 +22,9 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
+CLOSE_POOL_S = 10
 
 # Core piccolo apps in dependency order; plugins' apps are appended by the register_piccolo_apps hook.
 CORE_APPS = (
@@ -73,8 +78,17 @@ async def write_transaction() -> AsyncIterator[Any]:
         async with db.transaction(transaction_type=TransactionType.immediate) as tx:
             yield tx
     else:
-        async with db.transaction() as tx:
-            yield tx
+        transaction = db.transaction()
+        try:
+            async with transaction as tx:
+                yield tx
+        finally:
+            # piccolo hands its pooled connection back after the commit or rollback: a cancellation landing in either
+            # (a job stopped at shutdown or aborted) skipped that, leaving the connection checked out for good and
+            # the pool's close waiting on it forever. Releasing a connection twice does nothing (asyncpg).
+            connection = getattr(transaction, "connection", None)
+            if isinstance(db, PostgresEngine) and db.pool is not None and connection is not None:
+                await db.pool.release(connection)
 
 
 @contextmanager
@@ -137,9 +151,18 @@ async def open_pool() -> None:
 
 
 async def close_pool() -> None:
+    """Close the pool; a connection still checked out after CLOSE_POOL_S (its task gone) is cut off instead of
+    holding the process's shutdown forever."""
     db = engine()
-    if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        try:
+            # asyncpg terminates the pool when its graceful close is cancelled.
+            await asyncio.wait_for(db.pool.close(), CLOSE_POOL_S)
+        except TimeoutError:
+            log.warning(
+                "database pool: a connection was still in use after %s s; the pool was terminated", CLOSE_POOL_S
+            )
+        db.pool = None
 
 
 # Backslash escapes LIKE's wildcards; PostgreSQL assumes it, SQLite has no escape character unless told.

@@ -108,12 +108,14 @@ async def test_security_tab_regenerates_the_key_with_password_and_code(client_fo
     await set_portal_flags(world.a.portal_id, require_2fa=True)
     client = client_for(world.a.host)
     old = await enrol(client, world.a.end_user_admin)
-    await send_code(client, pyotp.TOTP(old).now())
+    # One code for both: a second now() may fall in the next 30-s step and be a fresh, unused code.
+    used = pyotp.TOTP(old).now()
+    await send_code(client, used)
     page = await client.get("/account/security")
     assert "Generate a new key" in page.text
     bad_password = await post_form(client, "/account/2fa", {"current": "nope", "code": "123456"})
     assert bad_password.status_code == 422 and "current password is wrong" in bad_password.text
-    reused = await post_form(client, "/account/2fa", {"current": PASSWORD, "code": pyotp.TOTP(old).now()})
+    reused = await post_form(client, "/account/2fa", {"current": PASSWORD, "code": used})
     assert reused.status_code == 422 and "already used" in reused.text
     fresh = pyotp.TOTP(old).at(time.time() + 30)
     done = await post_form(client, "/account/2fa", {"current": PASSWORD, "code": fresh})

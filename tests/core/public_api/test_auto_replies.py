@@ -3,6 +3,7 @@ sender ID, billed as "Reply to MO", with their subscription actions; gated by th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.billing.tables import LedgerEntry
@@ -12,7 +13,7 @@ from core.dispatch.receipts import record_inbound
 from core.dispatch.tables import Edr, InboundRecord
 from core.message_templates.replies import keywords_of, matching
 from core.providers import InboundMessage
-from core.public_api.auto_replies import answer_inbound
+from core.public_api.auto_replies import CLAIMED, answer_inbound
 from core.tenancy.tables import Partner
 from tests.core.public_api.conftest import bearer, wait_for_edrs
 from tests.factories import api_token, post_form, sign_in
@@ -32,6 +33,16 @@ def mo(text: str, source: str = HANDSET, destination: str = "BrandA") -> Inbound
 
 async def replies_to(number: str) -> list[dict[str, Any]]:
     return await Edr.select().where(Edr.campaign.is_null() & (Edr.destination == number)).order_by(Edr.id)
+
+
+def settled(text: str) -> Callable[[], Awaitable[str]]:
+    """What the MO ``text`` was answered with, once its batch settled ("" while unclaimed, CLAIMED while answered)."""
+
+    async def reply() -> str:
+        row = await InboundRecord.select(InboundRecord.reply).where(InboundRecord.text == text).first()
+        return "" if row is None or row["reply"] == CLAIMED else row["reply"]
+
+    return reply
 
 
 def test_the_highest_priority_then_the_newest_template_whose_keyword_starts_the_message_answers() -> None:
@@ -87,8 +98,7 @@ async def test_a_keyword_is_answered_billed_as_reply_to_mo_and_unsubscribes_the_
 
     reply = (await eventually(answered))[0]
     assert (reply["sender"], reply["channel"]) == ("BrandA", "sms") and reply["price"] > 0
-    inbound = await InboundRecord.select().where(InboundRecord.text == "stop please").first()
-    assert inbound["reply"] == reply["transaction_id"]
+    assert await eventually(settled("stop please")) == reply["transaction_id"]
     ledger = await LedgerEntry.select().where(
         (LedgerEntry.partner == tenant.end_user_id) & (LedgerEntry.kind == "reply")
     )
@@ -125,8 +135,8 @@ async def test_a_keyword_is_answered_billed_as_reply_to_mo_and_unsubscribes_the_
         return not await blocked(tenant.end_user_id, tenant.sender_id, [HANDSET])
 
     await eventually(unblocked)
-    start = await InboundRecord.select().where(InboundRecord.text == "START").first()
-    assert start["reply"] == "subscribe by Opt-in"  # no text: nothing sent, the action applied
+    # The MO's record says what was done once the batch settles (after the actions): wait for that, not the action.
+    assert await eventually(settled("START")) == "subscribe by Opt-in"  # no text: nothing sent, the action applied
 
 
 async def test_a_retried_job_never_answers_twice_and_unmatched_or_foreign_mo_get_nothing(app, client_for, sms):
