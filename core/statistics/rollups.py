@@ -18,13 +18,14 @@ from piccolo.querystring import QueryString
 from core import db
 from core.dispatch.tables import Edr
 from core.rawsql import RawSql
-from core.statistics.tables import EdrRollup, EdrRollupDelta
+from core.statistics.tables import EdrRollupDelta, EdrRollupStatus
 
 FOLD_BATCH = 100_000
 # Folds take this transaction-scoped advisory lock, so two workers never fold at once (nor deadlock on the
 # rollup's rows); the one that does not get it leaves the work to the other.
 FOLD_LOCK = 0x45445252  # "EDRR"
 KEY = "partner, hour, channel, status, sender, country_iso"
+STATUS_KEY = "partner, hour, channel, status"
 
 PG_FOLD = f"""
 WITH folded AS (
@@ -37,21 +38,30 @@ WITH folded AS (
     GROUP BY {KEY} ORDER BY {KEY}
     ON CONFLICT ({KEY}) DO UPDATE
     SET messages = edr_rollup.messages + excluded.messages, cost = edr_rollup.cost + excluded.cost
+), added_by_status AS (
+    INSERT INTO edr_rollup_status ({STATUS_KEY}, messages, cost)
+    SELECT {STATUS_KEY}, sum(messages), sum(cost) FROM folded
+    GROUP BY {STATUS_KEY} ORDER BY {STATUS_KEY}
+    ON CONFLICT ({STATUS_KEY}) DO UPDATE
+    SET messages = edr_rollup_status.messages + excluded.messages, cost = edr_rollup_status.cost + excluded.cost
 )
 SELECT count(*) FROM folded
 """  # noqa: S608 — our own names only
 
-SQLITE_FOLD = f"""
-INSERT INTO edr_rollup ({KEY}, messages, cost)
-SELECT {KEY}, sum(messages), sum(cost) FROM edr_rollup_delta WHERE id <= $1
-GROUP BY {KEY}
-ON CONFLICT ({KEY}) DO UPDATE
-SET messages = edr_rollup.messages + excluded.messages, cost = edr_rollup.cost + excluded.cost
-"""  # noqa: S608 — our own names only
+SQLITE_FOLDS = [
+    f"""
+    INSERT INTO {table} ({key}, messages, cost)
+    SELECT {key}, sum(messages), sum(cost) FROM edr_rollup_delta WHERE id <= $1
+    GROUP BY {key}
+    ON CONFLICT ({key}) DO UPDATE
+    SET messages = {table}.messages + excluded.messages, cost = {table}.cost + excluded.cost
+    """  # noqa: S608 — our own names only
+    for table, key in (("edr_rollup", KEY), ("edr_rollup_status", STATUS_KEY))
+]
 
 
 async def fold(batch: int = FOLD_BATCH) -> int:
-    """Fold up to ``batch`` waiting deltas into the rollup, in one statement; the number folded (0: nothing waiting,
+    """Fold up to ``batch`` waiting deltas into both rollups, in one statement; the number folded (0: nothing waiting,
     or another worker is folding)."""
     async with db.write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=db.is_sqlite())
@@ -64,7 +74,8 @@ async def fold(batch: int = FOLD_BATCH) -> int:
         last = ids[0] if ids else (await sql.column("SELECT max(id) FROM edr_rollup_delta"))[0]
         if last is None:
             return 0
-        await sql.execute(SQLITE_FOLD, last)
+        for statement in SQLITE_FOLDS:
+            await sql.execute(statement, last)
         return await sql.execute("DELETE FROM edr_rollup_delta WHERE id <= $1", last)
 
 
@@ -92,7 +103,7 @@ async def by_channel_and_status(partners: Any, start: datetime, end: datetime) -
     in [start, end): one statement over the rollup, its unfolded deltas and the EDRs of any part-hours at the ends."""
     first, last = _whole_hours(start, end)
     parts: list[Any] = []
-    for table in (EdrRollup, EdrRollupDelta):
+    for table in (EdrRollupStatus, EdrRollupDelta):
         parts.append(
             table.select(table.channel, table.status, Sum(table.messages, alias="n"), Sum(table.cost, alias="cost"))
             .where(table.partner.is_in(partners) & (table.hour >= first) & (table.hour < last))

@@ -60,3 +60,17 @@ class EdrRollupDelta(Table, tablename="edr_rollup_delta"):
     country_iso = Varchar(length=2)
     messages = BigInt(default=0)
     cost = BigInt(default=0)
+
+
+class EdrRollupStatus(Table, tablename="edr_rollup_status"):
+    """``edr_rollup`` summed over sender ID and country: per (partner, UTC hour, channel, status), what the dashboard's
+    graphs read. Its size grows with hours and partners, not with traffic (a partner's 90 days are at most 2,160
+    hours by its channels by statuses), so a graph answers alike at 1 or 10 million EDRs. Folded in the same
+    statement as ``edr_rollup``."""
+
+    partner = Integer()
+    hour = Timestamptz()
+    channel = Varchar(length=40)
+    status = Varchar(length=12)
+    messages = BigInt(default=0)
+    cost = BigInt(default=0, help_text="Sum of the EDRs' price, micro-units")

@@ -14,14 +14,21 @@ DESCRIPTION = "EDR rollups: unique key, triggers on edr that append deltas, back
 
 KEY = "partner, hour, channel, status, sender, country_iso"
 COLUMNS = f"{KEY}, messages, cost"
+STATUS_KEY = "partner, hour, channel, status"
 CHANGED = (
     "(o.status, o.price, o.partner, o.created_at, o.channel, o.sender, o.country_iso)"
     " IS DISTINCT FROM (n.status, n.price, n.partner, n.created_at, n.channel, n.sender, n.country_iso)"
 )
 PG_HOUR = "date_trunc('hour', {t}.created_at, 'UTC')"
+# The graphs' table is the fine one summed over sender ID and country.
+STATUS_BACKFILL = f"""
+    INSERT INTO edr_rollup_status ({STATUS_KEY}, messages, cost)
+    SELECT {STATUS_KEY}, sum(messages), sum(cost) FROM edr_rollup GROUP BY {STATUS_KEY}
+"""
 
 POSTGRES = [
     f"CREATE UNIQUE INDEX edr_rollup_key ON edr_rollup ({KEY})",
+    f"CREATE UNIQUE INDEX edr_rollup_status_key ON edr_rollup_status ({STATUS_KEY})",
     "CREATE INDEX edr_rollup_delta_partner_hour ON edr_rollup_delta (partner, hour)",
     f"""
     CREATE FUNCTION edr_rollup_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -70,6 +77,7 @@ POSTGRES = [
     SELECT partner, {PG_HOUR.format(t="edr")}, channel, status, sender, country_iso, count(*), sum(price)
     FROM edr GROUP BY 1, 2, 3, 4, 5, 6
     """,
+    STATUS_BACKFILL,
 ]
 
 # SQLite keeps timestamps as text, '2026-12-06 04:47:23.123456+00:00'; the hour is written the same way.
@@ -86,6 +94,7 @@ def _values(t: str, sign: str) -> str:
 
 SQLITE = [
     f"CREATE UNIQUE INDEX edr_rollup_key ON edr_rollup ({KEY})",
+    f"CREATE UNIQUE INDEX edr_rollup_status_key ON edr_rollup_status ({STATUS_KEY})",
     "CREATE INDEX edr_rollup_delta_partner_hour ON edr_rollup_delta (partner, hour)",
     f"""
     CREATE TRIGGER edr_rollup_inserted AFTER INSERT ON edr BEGIN
@@ -107,6 +116,7 @@ SQLITE = [
     SELECT partner, {SQLITE_HOUR.format(t="edr")}, channel, status, sender, country_iso, count(*), sum(price)
     FROM edr GROUP BY 1, 2, 3, 4, 5, 6
     """,
+    STATUS_BACKFILL,
 ]
 
 DROP_POSTGRES = [
@@ -118,7 +128,9 @@ DROP_POSTGRES = [
     "DROP FUNCTION IF EXISTS edr_rollup_deleted()",
     "DELETE FROM edr_rollup_delta",
     "DELETE FROM edr_rollup",
+    "DELETE FROM edr_rollup_status",
     "DROP INDEX IF EXISTS edr_rollup_key",
+    "DROP INDEX IF EXISTS edr_rollup_status_key",
     "DROP INDEX IF EXISTS edr_rollup_delta_partner_hour",
 ]
 DROP_SQLITE = [
@@ -127,7 +139,9 @@ DROP_SQLITE = [
     "DROP TRIGGER IF EXISTS edr_rollup_deleted",
     "DELETE FROM edr_rollup_delta",
     "DELETE FROM edr_rollup",
+    "DELETE FROM edr_rollup_status",
     "DROP INDEX IF EXISTS edr_rollup_key",
+    "DROP INDEX IF EXISTS edr_rollup_status_key",
     "DROP INDEX IF EXISTS edr_rollup_delta_partner_hour",
 ]
 

@@ -17,7 +17,7 @@ from core.dispatch.tables import Edr
 from core.providers import DeliveryReport
 from core.statistics import rollups
 from core.statistics.dashboard import dashboard
-from core.statistics.tables import EdrRollup, EdrRollupDelta
+from core.statistics.tables import EdrRollup, EdrRollupDelta, EdrRollupStatus
 from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import SmsWorld
 from tests.core.statistics.test_edr import edr
@@ -179,6 +179,11 @@ async def test_deletes_are_taken_back_and_concurrent_folds_add_each_delta_once(a
     assert await EdrRollupDelta.count() == 0
     rows = await EdrRollup.select(EdrRollup.status, EdrRollup.messages, EdrRollup.cost).where(EdrRollup.messages != 0)
     assert sorted((r["status"], r["messages"], r["cost"]) for r in rows) == [
+        ("DELIVERED", 15, 15 * CENT),
+        ("UNDELIVERED", 10, 10 * CENT),
+    ]
+    by_status = await EdrRollupStatus.select(EdrRollupStatus.status, EdrRollupStatus.messages, EdrRollupStatus.cost)
+    assert sorted((r["status"], r["messages"], r["cost"]) for r in by_status if r["messages"]) == [
         ("DELIVERED", 15, 15 * CENT),
         ("UNDELIVERED", 10, 10 * CENT),
     ]
