@@ -30,6 +30,9 @@ POSTGRES = [
     f"CREATE UNIQUE INDEX edr_rollup_key ON edr_rollup ({KEY})",
     f"CREATE UNIQUE INDEX edr_rollup_status_key ON edr_rollup_status ({STATUS_KEY})",
     "CREATE INDEX edr_rollup_delta_partner_hour ON edr_rollup_delta (partner, hour)",
+    # Folds update the current hours' rows over and over: room on the page keeps those updates HOT.
+    "ALTER TABLE edr_rollup SET (fillfactor = 80)",
+    "ALTER TABLE edr_rollup_status SET (fillfactor = 80)",
     f"""
     CREATE FUNCTION edr_rollup_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
