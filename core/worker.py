@@ -18,7 +18,7 @@ from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import answer_inbound, send_api_request, sweep_api_requests
 from core.shortlinks.jobs import flush_clicks
-from core.statistics.jobs import remove_expired_exports, run_edr_export
+from core.statistics.jobs import fold_edr_rollups, remove_expired_exports, run_edr_export
 
 QUEUE_NAME = "portal"
 # Campaign send jobs hold their slot for as long as a campaign sends: on a queue of their own they can never
@@ -96,6 +96,8 @@ def cron_jobs() -> list[CronJob]:
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
         CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),
+        # Reads add the deltas not folded yet, so the tick only keeps their number (and the reads' cost) small.
+        CronJob(fold_edr_rollups, cron="* * * * * */5", unique=True, timeout=120),
         # Claims are safe under several workers, so each tick's run may overlap another worker's.
         CronJob(deliver_callbacks, cron="* * * * * */2", unique=True, timeout=300),
         # Clicks wait in a Redis stream; a run that overlaps another worker's reads other entries of the group.

@@ -1,6 +1,8 @@
 """The dashboard's numbers (DSH-1): messages by status and by channel, MO by channel and sender ID, the last campaign.
 
-Counted straight from the EDRs and MO rows with their ``(partner, time)`` indexes: one grouped query per table. Partner
+Messages by status and channel come from the EDR rollups (``rollups.py``: per partner and UTC hour, kept by triggers,
+exact at any moment); MO messages and the last campaign are counted straight from their rows with the ``(partner,
+time)`` and campaign indexes: one grouped query per table. Partner
 managers see their whole subtree, or one client of it. Costs add up only within one currency, so a subtree whose
 clients bill in several currencies shows counts and asks for a client before it shows money.
 """
@@ -20,6 +22,7 @@ from core.billing.tables import PlanAssignment
 from core.campaigns.tables import Campaign
 from core.dispatch.tables import Edr, InboundRecord
 from core.money import from_micros
+from core.statistics import rollups
 from core.statistics.schemas import EDR_STATUSES
 from core.tenancy.scope import in_subtree, visible_partner
 from core.tenancy.tables import Partner
@@ -177,7 +180,7 @@ async def dashboard(actor: Actor, period: Period = "7d", client_id: int | None =
     assert start is not None and end is not None  # both days are given
     by_status: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in await _grouped(Edr.partner.is_in(partner_ids) & (Edr.created_at >= start) & (Edr.created_at < end)):
+    for r in await rollups.by_channel_and_status(partner_ids, start, end):
         for bucket in (by_status[r["status"]], by_channel[r["channel"]]):
             bucket[0] += r["n"]
             bucket[1] += r["cost"] or 0
