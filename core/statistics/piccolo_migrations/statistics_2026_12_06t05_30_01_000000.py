@@ -15,10 +15,6 @@ DESCRIPTION = "EDR rollups: unique key, triggers on edr that append deltas, back
 KEY = "partner, hour, channel, status, sender, country_iso"
 COLUMNS = f"{KEY}, messages, cost"
 STATUS_KEY = "partner, hour, channel, status"
-CHANGED = (
-    "(o.status, o.price, o.partner, o.created_at, o.channel, o.sender, o.country_iso)"
-    " IS DISTINCT FROM (n.status, n.price, n.partner, n.created_at, n.channel, n.sender, n.country_iso)"
-)
 PG_HOUR = "date_trunc('hour', {t}.created_at, 'UTC')"
 # The graphs' table is the fine one summed over sender ID and country.
 STATUS_BACKFILL = f"""
@@ -54,15 +50,17 @@ POSTGRES = [
     f"""
     CREATE FUNCTION edr_rollup_updated() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- The rows after (+1) and before (-1), grouped by key: an update that changed no key nor price cancels
+        -- out, with no join of the two tables.
         INSERT INTO edr_rollup_delta ({COLUMNS})
         SELECT partner, hour, channel, status, sender, country_iso, sum(messages), sum(cost)
         FROM (
             SELECT n.partner, {PG_HOUR.format(t="n")} AS hour, n.channel, n.status, n.sender, n.country_iso,
                    1 AS messages, n.price AS cost
-            FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {CHANGED}
+            FROM new_rows n
             UNION ALL
             SELECT o.partner, {PG_HOUR.format(t="o")}, o.channel, o.status, o.sender, o.country_iso, -1, -o.price
-            FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {CHANGED}
+            FROM old_rows o
         ) AS d
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(messages) <> 0 OR sum(cost) <> 0;
