@@ -7,10 +7,9 @@ it (R_VODAFONE, R_ALL), through the real engine, the real database and the stand
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from core.accounts.services import load_actor
-from core.billing.tables import LedgerEntry, PlanAssignment, Rate, RatePlan
+from core.billing.tables import LedgerEntry
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, create_campaign
 from core.dispatch.campaign_state import BY_PROVIDER
@@ -20,42 +19,22 @@ from core.senders.services import create_sender
 from core.tenancy.schemas import PartnerCreate
 from core.tenancy.services import create_partner
 from core.tenancy.tables import AuditEntry, Partner
-from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, SmsWorld, add_plan, fund, wait_for_status
+from tests.core.dispatch.conftest import (
+    ES_ALL,
+    ES_VODAFONE,
+    FUNDS,
+    R_ALL,
+    R_VODAFONE,
+    SmsWorld,
+    add_plan,
+    fund,
+    level_plan,
+    wait_for_status,
+)
 from tests.factories import add_user
 
-R_VODAFONE = 25_000  # what the owner charges the reseller per part to Vodafone Spain
-R_ALL = 30_000  # … and to any other Spanish network
 VODAFONE = [f"34607{n:06d}" for n in range(1200)]
 OTHER = [f"34612{n:06d}" for n in range(500, 520)]  # Spanish, not Vodafone: All networks
-
-
-async def level_plan(partner_id: int, *, vodafone: int = R_VODAFONE, others: int | None = R_ALL) -> int:
-    """The owner's plan for the reseller (``others`` None: no All networks rate, so only Vodafone is priced)."""
-    owner = await Partner.select(Partner.id, Partner.path).where(Partner.kind == "owner").first()
-    now = datetime.now(UTC)
-    plan = (
-        await RatePlan.insert(
-            RatePlan(
-                partner=owner["id"],
-                partner_path=owner["path"],
-                name="Reseller SMS",
-                channel="sms",
-                mode="submitted",
-                currency="EUR",
-                created_at=now,
-                updated_at=now,
-            )
-        ).returning(RatePlan.id)
-    )[0]["id"]
-    rates = [Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=vodafone)]
-    if others is not None:
-        rates.append(Rate(plan=plan, country_iso="ES", mcc="214", mnc="", price=others))
-    await Rate.insert(*rates)
-    await PlanAssignment.delete().where(PlanAssignment.slot == f"{partner_id}:sms")
-    await PlanAssignment.insert(
-        PlanAssignment(partner=partner_id, plan=plan, channel="sms", slot=f"{partner_id}:sms", assigned_at=now)
-    )
-    return plan
 
 
 async def funds(partner_id: int) -> int:
