@@ -125,6 +125,13 @@ async def test_a_keyword_is_answered_billed_as_reply_to_mo_and_unsubscribes_the_
         return not await blocked(tenant.end_user_id, tenant.sender_id, [HANDSET])
 
     await eventually(unblocked)
+
+    async def settled() -> bool:
+        # The subscription commits before the MO row's outcome does (auto_replies._settle): wait for that too.
+        row = await InboundRecord.select(InboundRecord.reply).where(InboundRecord.text == "START").first()
+        return row["reply"] != "…"
+
+    await eventually(settled)
     start = await InboundRecord.select().where(InboundRecord.text == "START").first()
     assert start["reply"] == "subscribe by Opt-in"  # no text: nothing sent, the action applied
 
