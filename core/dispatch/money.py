@@ -91,23 +91,34 @@ async def move_all(sql: RawSql, moves: Iterable[tuple[int, int, int]]) -> None:
 
 async def level_amounts(sql: RawSql, edr_where: str, *args: Any, sign: int = 1) -> list[tuple[int, int, int]]:
     """What the levels above the sender were charged for the EDRs matching ``edr_where`` (a condition on ``edr``
-    with $n placeholders for ``args``): one (partner, ledger row, ``sign`` times the sum) per level, one statement."""
-    rows = await sql.rows(
-        "SELECT c.partner, c.ledger_entry, SUM(c.price) AS amount FROM edr_charge AS c"  # noqa: S608
-        f" WHERE c.edr IN (SELECT id FROM edr WHERE {edr_where}) GROUP BY c.partner, c.ledger_entry",
-        *args,
-    )
-    return [(r["partner"], r["ledger_entry"], sign * int(r["amount"])) for r in rows if r["amount"]]
+    with $n placeholders for ``args``): one (partner, ledger row, ``sign`` times the sum) per level."""
+    ids = await sql.column(f"SELECT id FROM edr WHERE {edr_where}", *args)  # noqa: S608
+    return await level_amounts_of(sql, ids, sign=sign)
 
 
 async def level_amounts_of(sql: RawSql, edr_ids: Sequence[int], *, sign: int = 1) -> list[tuple[int, int, int]]:
-    """``level_amounts`` for EDRs given by id."""
-    found: list[tuple[int, int, int]] = []
+    """``level_amounts`` for EDRs given by id: one grouped statement per 1,000 ids.
+
+    The ids are looked up by the ``edr_charge.edr`` index as an array (PostgreSQL) or a list: a join or ``IN
+    (subquery)`` against freshly COPYed rows with stale statistics was planned as a scan, 10 times slower (measured).
+    """
+    totals: dict[tuple[int, int], int] = defaultdict(int)
     for start in range(0, len(edr_ids), 1000):
-        ids = edr_ids[start : start + 1000]
-        marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
-        found += await level_amounts(sql, f"id IN ({marks})", *ids, sign=sign)
-    return found
+        ids = list(edr_ids[start : start + 1000])
+        args: list[Any]
+        if sql.sqlite:
+            marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
+            where, args = f"c.edr IN ({marks})", list(ids)
+        else:
+            where, args = "c.edr = ANY($1::bigint[])", [ids]
+        rows = await sql.rows(
+            f"SELECT c.partner, c.ledger_entry, SUM(c.price) AS amount FROM edr_charge AS c WHERE {where}"  # noqa: S608
+            " GROUP BY c.partner, c.ledger_entry",
+            *args,
+        )
+        for r in rows:
+            totals[r["partner"], r["ledger_entry"]] += int(r["amount"] or 0)
+    return [(partner, ledger, sign * amount) for (partner, ledger), amount in sorted(totals.items()) if amount]
 
 
 class savepoint:

@@ -77,18 +77,13 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         if not ids:
             return None
         batch = ids[0]
-        amount = (
-            await sql.column(
-                "SELECT COALESCE(SUM(price), 0) FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
-                campaign_id,
-                batch,
-            )
-        )[0]
+        prepared = await sql.rows(
+            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'", campaign_id, batch
+        )
+        amount = sum(r["price"] for r in prepared)
         # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
         # in partner id order). Raises before anything below is written; the transaction rolls the claim back.
-        levels = await money.level_amounts(
-            sql, "campaign = $1 AND batch = $2 AND status = 'PREPARED'", campaign_id, batch, sign=-1
-        )
+        levels = await money.level_amounts_of(sql, [r["id"] for r in prepared], sign=-1)
         await money.move_all(sql, [(campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount)), *levels])
         await sql.execute(
             "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
