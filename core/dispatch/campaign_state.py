@@ -17,7 +17,6 @@ from core.dispatch.tables import Edr
 from core.events import CampaignStatusChanged
 from core.money import format_money
 from core.portal import Portal
-from core.tenancy.audit import money
 from core.tenancy.tables import AuditEntry, Partner
 
 log = logging.getLogger(__name__)
@@ -195,14 +194,7 @@ async def _record_provider_short(campaign_id: int, campaign: dict[str, Any], par
                 "client_id": campaign["partner"],
                 "partner_id": partner_id,
                 "needed_micros": needed,
-                # What the log's sentence says (core.tenancy.audit_sentences): no person acted, the engine did.
-                "actor_name": "",
                 "object_name": campaign["name"],
-                "params": {
-                    "client": client["name"] if client else "",
-                    "level": level["name"],
-                    "amount": money(needed, level["currency"]),
-                },
             },
             created_at=datetime.now(UTC),
         )
