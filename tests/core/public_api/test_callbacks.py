@@ -368,6 +368,8 @@ async def test_callbacks_of_a_removed_key_are_given_up_at_once(app, client_for, 
 
 async def test_several_workers_at_once_post_each_callback_once(app, client_for, sms, receiver):
     now = datetime.now(UTC)
+    # Not due yet: the session worker's two-second delivery cron must not take rows before the backlog is scraped.
+    later = now + timedelta(hours=1)
     for start in range(0, 300, 100):
         await CallbackOutbox.insert(
             *[
@@ -378,14 +380,17 @@ async def test_several_workers_at_once_post_each_callback_once(app, client_for, 
                     transaction_id=str(n),
                     url=receiver.url,
                     body=msgspec.json.encode({"transactionID": str(n)}).decode(),
-                    next_attempt_at=now,
+                    next_attempt_at=later,
                     created_at=now,
                 )
                 for n in range(start, start + 100)
             ]
         )
     scrape = client_for(sms.tenant.host)
-    assert 'portal_callback_backlog{kind="due"} 300.0' in (await scrape.get("/metrics")).text
+    metrics = (await scrape.get("/metrics")).text
+    assert 'portal_callback_backlog{kind="retrying"} 300.0' in metrics
+    assert 'portal_callback_backlog{kind="due"} 0.0' in metrics
+    await CallbackOutbox.update({CallbackOutbox.next_attempt_at: now}, force=True)
     clients = [callbacks.make_client() for _ in range(3)]
     try:
         await asyncio.gather(*(callbacks.deliver_due(app.state.portal, c) for c in clients))
