@@ -208,7 +208,13 @@ async def _settle_jobs(redis: Redis, redis_url: str) -> None:
     for queue, job_id in left:
         job = await queue.job(queue.job_key_from_id(job_id.decode()))
         if job is not None:
-            warnings.warn(f"aborted {job.key} ({job.function}, {job.status}): it outlived its test", stacklevel=1)
+            # Where saq holds it tells a job never taken (queued) from one lost between taking and starting (active).
+            lists = ("queued", "active")
+            held = [name for name in lists if await redis.lpos(queue.namespace(name), job_id) is not None]
+            warnings.warn(
+                f"aborted {job.key} ({job.function}, {job.status}, in {held or 'no list'}): it outlived its test",
+                stacklevel=1,
+            )
             running = job.status == Status.ACTIVE
             await queue.abort(job, error="outlived its test")
             if running:
