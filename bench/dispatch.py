@@ -12,6 +12,12 @@ per figure and, last, one JSON object.
     python bench/dispatch.py            # PostgreSQL 127.0.0.1:5432 (database portal_bench, recreated) + Redis db 5
     python bench/dispatch.py --full     # 1,000,000 recipients
     python bench/dispatch.py --sqlite   # embedded SQLite + embedded Redis
+    python bench/dispatch.py --chain    # chain charging: the same campaign by a company under the owner and by an
+                                        # end user under two resellers (three charged levels), in the same run
+
+With ``--chain`` the last line's JSON holds ``single_msgs_per_s``, ``chain_msgs_per_s``, ``chain_ratio`` (chain ÷
+single, target ≥ 0.8) and ``ledger_exact`` (every level's balance moved by exactly its price times messages, and its
+campaign ledger row says the same). ``--recipients N`` changes the campaign's size.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ REDIS = "redis://127.0.0.1:6379/5"
 CONNECTIONS = 4
 
 
-def configure(sqlite: bool) -> None:
+def configure(sqlite: bool, database: str = "") -> None:
+    """``database``: a PostgreSQL database name of one's own (recreated), with the embedded Redis instead of db 5,
+    so that two people benchmarking on one machine do not clash."""
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-")
     os.environ.pop("PORTAL_PLUGINS", None)
     if sqlite:
@@ -46,15 +54,20 @@ def configure(sqlite: bool) -> None:
     import asyncpg
     import redis
 
+    name = database or "portal_bench"
+
     async def recreate() -> None:
         conn = await asyncpg.connect(ADMIN)
-        await conn.execute("DROP DATABASE IF EXISTS portal_bench")
-        await conn.execute("CREATE DATABASE portal_bench")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
         await conn.close()
 
     asyncio.run(recreate())
+    os.environ["DATABASE_URL"] = DATABASE.rsplit("/", 1)[0] + "/" + name
+    if database:
+        os.environ.pop("REDIS_URL", None)
+        return
     redis.Redis.from_url(REDIS).flushdb()
-    os.environ["DATABASE_URL"] = DATABASE
     os.environ["REDIS_URL"] = REDIS
 
 
@@ -75,13 +88,22 @@ async def seed(recipients: int, port: int) -> tuple[object, int, int]:
     """The shop (bench/shop.py) with funds, a group of ``recipients`` contacts and 4 vendor connections."""
     from bench.shop import RATE, sms_shop
     from core import db
-    from core.contacts.tables import Contact, ContactGroupMember
-    from core.dispatch.tables import VendorConnection
     from core.tenancy.tables import Partner
 
     shop = await sms_shop()
     company, group = shop.company_id, shop.group_id
     await Partner.update({Partner.balance: recipients * RATE * 2}).where(Partner.id == company)
+    await add_contacts(company, group, recipients)
+    await add_connections(port)
+    if not db.is_sqlite():
+        # The contacts were imported long before the campaign: autovacuum has analysed them by now.
+        await db.engine().run_ddl("ANALYZE")
+    return await shop.actor(), shop.sender_id, group
+
+
+async def add_contacts(company: int, group: int, recipients: int) -> None:
+    from core.contacts.tables import Contact, ContactGroupMember
+
     now = datetime.now(UTC)
     for start in range(0, recipients, 2_000):
         rows = [
@@ -101,6 +123,12 @@ async def seed(recipients: int, port: int) -> tuple[object, int, int]:
         ]
         ids = [r["id"] for r in await Contact.insert(*rows).returning(Contact.id)]
         await ContactGroupMember.insert(*[ContactGroupMember(contact=i, group=group) for i in ids])
+
+
+async def add_connections(port: int) -> None:
+    from core.dispatch.tables import VendorConnection
+
+    now = datetime.now(UTC)
     for n in range(CONNECTIONS):
         settings = {
             "host": "127.0.0.1",
@@ -115,46 +143,47 @@ async def seed(recipients: int, port: int) -> tuple[object, int, int]:
                 channel="sms", name=f"Stand-in {n + 1}", settings=settings, enabled=True, created_at=now, updated_at=now
             )
         )
-    if not db.is_sqlite():
-        # The contacts were imported long before the campaign: autovacuum has analysed them by now.
-        await db.engine().run_ddl("ANALYZE")
-    return await shop.actor(), shop.sender_id, group
 
 
 async def run_campaign(recipients: int, port: int) -> dict[str, float]:
     from core.app import create_app
+
+    actor, sender_id, group = await seed(recipients, port)
+    app = create_app(run_worker=True, db_pool=True)
+    async with app.lifespan():
+        return await send_one(app.state.portal, actor, sender_id, group, recipients)
+
+
+async def send_one(portal: object, actor: object, sender_id: int, group: int, recipients: int) -> dict[str, float]:
+    """Start one campaign to the group and follow it until every EDR is final; its figures."""
     from core.campaigns.schemas import CampaignCreate
     from core.campaigns.services import create_campaign, start_campaign
     from core.campaigns.tables import Campaign
     from core.dispatch.tables import CampaignBatch
 
-    actor, sender_id, group = await seed(recipients, port)
-    app = create_app(run_worker=True, db_pool=True)
     figures: dict[str, float] = {}
-    async with app.lifespan():
-        portal = app.state.portal
-        later = datetime(2100, 1, 1, tzinfo=UTC)
-        data = CampaignCreate(sender_id=sender_id, text="Spring sale: 20% off today", group_ids=[group], send_at=later)
-        campaign = await create_campaign(portal, actor, data)
-        started = time.perf_counter()
-        await start_campaign(portal, campaign.id, {"scheduled"})
-        first_submit = expanded = sent_all = None
-        while True:
-            row = await Campaign.select().where(Campaign.id == campaign.id).first()
-            now = time.perf_counter() - started
-            if first_submit is None and await CampaignBatch.exists().where(
-                (CampaignBatch.campaign == campaign.id) & CampaignBatch.state.is_in(["submitting", "done"])
-            ):
-                first_submit = now
-            if expanded is None and row["expanded"]:
-                expanded = now
-            if sent_all is None and row["sent"] + row["failed"] >= recipients:
-                sent_all = now
-            if row["status"] in ("completed", "failed", "paused"):
-                break
-            await asyncio.sleep(0.01)
-        final = time.perf_counter() - started
-        assert row["status"] == "completed" and row["delivered"] == recipients, row
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    data = CampaignCreate(sender_id=sender_id, text="Spring sale: 20% off today", group_ids=[group], send_at=later)
+    campaign = await create_campaign(portal, actor, data)
+    started = time.perf_counter()
+    await start_campaign(portal, campaign.id, {"scheduled"})
+    first_submit = expanded = sent_all = None
+    while True:
+        row = await Campaign.select().where(Campaign.id == campaign.id).first()
+        now = time.perf_counter() - started
+        if first_submit is None and await CampaignBatch.exists().where(
+            (CampaignBatch.campaign == campaign.id) & CampaignBatch.state.is_in(["submitting", "done"])
+        ):
+            first_submit = now
+        if expanded is None and row["expanded"]:
+            expanded = now
+        if sent_all is None and row["sent"] + row["failed"] >= recipients:
+            sent_all = now
+        if row["status"] in ("completed", "failed", "paused"):
+            break
+        await asyncio.sleep(0.01)
+    final = time.perf_counter() - started
+    assert row["status"] == "completed" and row["delivered"] == recipients, row
     figures["expansion_s"] = expanded or final
     figures["first_submit_s"] = first_submit or final
     figures["all_sent_s"] = sent_all or final
@@ -162,7 +191,113 @@ async def run_campaign(recipients: int, port: int) -> dict[str, float]:
     figures["msgs_per_s"] = recipients / max((sent_all or final) - (first_submit or 0), 1e-9)
     figures["end_to_end_msgs_per_s"] = recipients / final
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["campaign_id"] = campaign.id
     return figures
+
+
+LEVEL_RATES = (25_000, 32_000)  # what the owner charges reseller 1, and what reseller 1 charges reseller 2
+
+
+async def chain_world(recipients: int, rate: int) -> tuple[object, int, int, list[int]]:
+    """Owner → reseller 1 → reseller 2 → end user, each level with its plan and funds; the end user's actor, sender,
+    group and the charged partners (end user, reseller 2, reseller 1)."""
+    from bench.shop import USER
+    from core.accounts.bootstrap import owner_actor
+    from core.accounts.schemas import UserCreate
+    from core.accounts.services import create_user, load_actor
+    from core.accounts.tables import User
+    from core.billing.tables import PlanAssignment, Rate, RatePlan
+    from core.contacts.tables import ContactGroup
+    from core.senders.schemas import SenderCreate
+    from core.senders.services import create_sender
+    from core.tenancy.schemas import PartnerCreate
+    from core.tenancy.services import create_partner
+    from core.tenancy.tables import Partner
+
+    shop_user = await User.select(User.id, User.partner).where(User.email == USER).first()
+    shop = await Partner.select(Partner.portal_id).where(Partner.id == shop_user["partner"]).first()
+    portal_id = shop["portal_id"]
+    owner_row = await Partner.select(Partner.id, Partner.path).where(Partner.kind == "owner").first()
+    owner = await owner_actor()
+    assert owner is not None
+    r1 = await create_partner(owner, PartnerCreate(name="Reseller 1", kind="reseller"))
+    r2 = await create_partner(owner, PartnerCreate(name="Reseller 2", kind="reseller", parent_id=r1.id))
+    client = await create_partner(
+        owner, PartnerCreate(name="Chain client", kind="end_user", parent_id=r2.id, portal_id=portal_id)
+    )
+    await create_user(
+        owner, client.id, UserCreate(email="chain@x.test", first_name="C", last_name="E", password="bench-password")
+    )
+    sender = await create_sender(owner, client.id, SenderCreate(channel="sms", name="CHAIN"))
+    now = datetime.now(UTC)
+    for partner_id, price in ((client.id, rate), (r2.id, LEVEL_RATES[1]), (r1.id, LEVEL_RATES[0])):
+        plan = (
+            await RatePlan.insert(
+                RatePlan(
+                    partner=owner_row["id"],
+                    partner_path=owner_row["path"],
+                    name=f"Chain {partner_id}",
+                    channel="sms",
+                    mode="submitted",
+                    currency="EUR",
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).returning(RatePlan.id)
+        )[0]["id"]
+        await Rate.insert(Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=price))
+        await PlanAssignment.insert(
+            PlanAssignment(partner=partner_id, plan=plan, channel="sms", slot=f"{partner_id}:sms", assigned_at=now)
+        )
+        await Partner.update({Partner.balance: recipients * price * 2}).where(Partner.id == partner_id)
+    group = (
+        await ContactGroup.insert(ContactGroup(partner=client.id, name="Everyone", created_at=now)).returning(
+            ContactGroup.id
+        )
+    )[0]["id"]
+    await add_contacts(client.id, group, recipients)
+    user = await User.select(User.id).where(User.email == "chain@x.test").first()
+    actor = await load_actor(user["id"], portal_id)
+    return actor, sender.id, group, [client.id, r2.id, r1.id]
+
+
+async def balances(partner_ids: list[int]) -> dict[int, int]:
+    from core.tenancy.tables import Partner
+
+    rows = await Partner.select(Partner.id, Partner.balance).where(Partner.id.is_in(partner_ids))
+    return {r["id"]: r["balance"] for r in rows}
+
+
+async def run_chain(recipients: int, port: int) -> dict[str, object]:
+    """The single-level campaign and the chain campaign, one after the other in one process; figures and checks."""
+    from bench.shop import RATE
+    from core import db
+    from core.app import create_app
+    from core.billing.tables import LedgerEntry
+    from core.campaigns.tables import Campaign
+    from core.dispatch.tables import CampaignLevel
+
+    actor, sender_id, group = await seed(recipients, port)
+    chain_actor, chain_sender, chain_group, charged = await chain_world(recipients, RATE)
+    if not db.is_sqlite():
+        await db.engine().run_ddl("ANALYZE")
+    before = await balances(charged)
+    app = create_app(run_worker=True, db_pool=True)
+    async with app.lifespan():
+        portal = app.state.portal
+        single = await send_one(portal, actor, sender_id, group, recipients)
+        chain = await send_one(portal, chain_actor, chain_sender, chain_group, recipients)
+    after = await balances(charged)
+    campaign = await Campaign.select().where(Campaign.id == int(chain["campaign_id"])).first()
+    ledgers = {campaign["partner"]: campaign["ledger_entry_id"]}
+    for level in await CampaignLevel.select().where(CampaignLevel.campaign == campaign["id"]):
+        ledgers[level["partner"]] = level["ledger_entry"]
+    exact = True
+    for partner_id, price in zip(charged, (RATE, LEVEL_RATES[1], LEVEL_RATES[0]), strict=True):
+        moved = after[partner_id] - before[partner_id]
+        entry = await LedgerEntry.select(LedgerEntry.amount).where(LedgerEntry.id == ledgers.get(partner_id, 0)).first()
+        exact = exact and moved == -price * recipients and entry is not None and entry["amount"] == moved
+    return {"single": single, "chain": chain, "ledger_exact": exact}
 
 
 async def raw_copy(recipients: int) -> float:
@@ -213,14 +348,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="1,000,000 recipients instead of 200,000")
     parser.add_argument("--sqlite", action="store_true", help="embedded SQLite + Redis instead of PostgreSQL + Redis")
+    parser.add_argument("--chain", action="store_true", help="chain charging: single level against three levels")
+    parser.add_argument("--recipients", type=int, default=0, help="the campaign's size (default 200,000)")
+    parser.add_argument("--db", default="", help="own PostgreSQL database name (recreated), embedded Redis")
     args = parser.parse_args()
-    recipients = 1_000_000 if args.full else 200_000
-    configure(args.sqlite)
+    recipients = args.recipients or (1_000_000 if args.full else 200_000)
+    configure(args.sqlite, args.db)
     port = 27750 + os.getpid() % 1000
     ready = multiprocessing.get_context("spawn").Event()
     smsc = multiprocessing.get_context("spawn").Process(target=run_smsc, args=(port, ready), daemon=True)
     smsc.start()
     ready.wait(30)
+    if args.chain:
+        try:
+            found = asyncio.run(run_chain(recipients, port))
+        finally:
+            smsc.terminate()
+        single, chain = found["single"], found["chain"]
+        assert isinstance(single, dict) and isinstance(chain, dict)
+        chain_result = {
+            "backend": "sqlite" if args.sqlite else "postgresql",
+            "recipients": recipients,
+            "levels": 3,
+            "single_msgs_per_s": round(single["msgs_per_s"]),
+            "chain_msgs_per_s": round(chain["msgs_per_s"]),
+            "chain_ratio": round(chain["msgs_per_s"] / single["msgs_per_s"], 3),
+            "single_end_to_end_msgs_per_s": round(single["end_to_end_msgs_per_s"]),
+            "chain_end_to_end_msgs_per_s": round(chain["end_to_end_msgs_per_s"]),
+            "single_expansion_s": round(single["expansion_s"], 2),
+            "chain_expansion_s": round(chain["expansion_s"], 2),
+            "ledger_exact": found["ledger_exact"],
+        }
+        print(f"backend: {chain_result['backend']}; recipients: {recipients:,}; charged levels in the chain: 3")
+        print(
+            f"single level: {chain_result['single_msgs_per_s']} msg/s   chain: {chain_result['chain_msgs_per_s']} msg/s"
+            f"   ratio {chain_result['chain_ratio']} (target ≥ 0.8)   ledgers exact: {chain_result['ledger_exact']}"
+        )
+        print(json.dumps(chain_result))
+        return
     try:
         figures = asyncio.run(run_campaign(recipients, port))
 

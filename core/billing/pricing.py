@@ -13,6 +13,7 @@ from typing import Any
 
 from core.billing.tables import PlanAssignment, Rate
 from core.numbering.services import Destination
+from core.tenancy.tables import Partner
 
 _MIN = datetime.min.replace(tzinfo=UTC)
 
@@ -78,3 +79,43 @@ async def price_list(partner_id: int, channel: str, at: datetime) -> PriceList |
         & (Rate.valid_to.is_null() | (Rate.valid_to > at))
     )
     return PriceList(plan_id=plan["id"], mode=plan["mode"], currency=plan["currency"], at=at, rates=rows)
+
+
+class Level:
+    """One partner above the sender in the chain (TEN-3, BIL-4), charged at the price its own parent sets for it.
+
+    ``prices`` is the price source: the level's plan today. **Seam for packs:** when packs arrive, a level's
+    pack lookup goes before ``prices`` the same way it does for the sender (see the module docstring); ``price()``
+    is the one place that asks. ``prices`` None means the parent set the level no plan on the channel: the level
+    is not charged (a plan without a rate for a destination, by contrast, fails the message "No rate").
+    """
+
+    __slots__ = ("depth", "partner_id", "prices")
+
+    def __init__(self, partner_id: int, depth: int, prices: PriceList | None) -> None:
+        self.partner_id = partner_id
+        self.depth = depth
+        self.prices = prices
+
+    def price(self, dest: Destination) -> int | None:
+        """Micro-units per unit for ``dest``; None: no rate (the message cannot be sent)."""
+        return self.prices.price(dest) if self.prices is not None else 0
+
+
+async def chain_levels(partner_id: int, channel: str, at: datetime) -> list[Level]:
+    """The partners above ``partner_id`` that are charged for its messages, deepest (its parent) first.
+
+    Every ancestor but the root (the owner, who has no parent to pay) is a level; ``depth`` 1 is the parent.
+    """
+    levels: list[Level] = []
+    row = await Partner.select(Partner.parent).where(Partner.id == partner_id).first()
+    parent = row["parent"] if row else None
+    depth = 0
+    while parent is not None:
+        up = await Partner.select(Partner.id, Partner.parent).where(Partner.id == parent).first()
+        if up is None or up["parent"] is None:
+            break  # the root is never charged
+        depth += 1
+        levels.append(Level(up["id"], depth, await price_list(up["id"], channel, at)))
+        parent = up["parent"]
+    return levels

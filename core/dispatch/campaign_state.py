@@ -15,12 +15,16 @@ from core.campaigns.tables import Campaign
 from core.db import json_value, write_transaction
 from core.dispatch.tables import Edr
 from core.events import CampaignStatusChanged
+from core.money import format_money
 from core.portal import Portal
-from core.tenancy.tables import Partner
+from core.tenancy.audit import money
+from core.tenancy.tables import AuditEntry, Partner
 
 log = logging.getLogger(__name__)
 
 INSUFFICIENT = "Insufficient balance: top up, then resume the campaign"
+# What the client sees when a level above it (its provider) cannot pay: neutral, no word of anyone's balance.
+BY_PROVIDER = "Paused by your provider"
 
 
 async def change_status(
@@ -32,12 +36,14 @@ async def change_status(
     *,
     finished: bool = False,
     unless_covered: int | None = None,
+    covered_by: int | None = None,
     along: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Move a campaign to ``to`` when it is in one of ``from_statuses``; announce and mail the change.
 
     A conditional update: of two workers racing to complete a campaign, one wins and one mail goes out. With
-    ``unless_covered``, nothing changes when the partner's balance and credit limit cover that many micro-units.
+    ``unless_covered``, nothing changes when the partner's (or ``covered_by``'s) balance and credit limit cover that
+    many micro-units.
     ``along`` runs in the same transaction once the change is made, so nobody sees the new status without it.
     """
     now = datetime.now(UTC)
@@ -46,7 +52,8 @@ async def change_status(
         if row is None or row["status"] not in from_statuses:
             return False
         if unless_covered is not None:
-            funds = await Partner.select(Partner.balance, Partner.credit_limit).where(Partner.id == row["partner"])
+            payer = row["partner"] if covered_by is None else covered_by
+            funds = await Partner.select(Partner.balance, Partner.credit_limit).where(Partner.id == payer)
             if funds and funds[0]["balance"] + funds[0]["credit_limit"] >= unless_covered:
                 return False
         values: dict[Column | str, Any] = {Campaign.status: to, Campaign.status_reason: reason[:300]}
@@ -135,13 +142,71 @@ async def _write_ledger_details(campaign_id: int) -> None:
     )
 
 
-async def pause_for_balance(portal: Portal, campaign_id: int, needed: int) -> bool:
-    """Pause the campaign for want of ``needed`` micro-units, unless its balance covers them by now.
+async def pause_for_balance(portal: Portal, campaign_id: int, needed: int, partner_id: int | None = None) -> bool:
+    """Pause the campaign for want of ``needed`` micro-units of ``partner_id`` (default: the campaign's own
+    partner), unless that balance covers them by now.
 
     The verdict came from a debit refused a moment ago: a top-up and a resume may have committed since, and a
     stale verdict must not pause the campaign again. Checked in the pause's own transaction.
+
+    When the balance that ran out is a level's above the campaign's partner (its reseller's), the campaign's
+    reason is the neutral ``BY_PROVIDER`` and the reseller's audit log says which balance ran out.
     """
-    return await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT, unless_covered=needed)
+    row = await Campaign.select(Campaign.partner, Campaign.name).where(Campaign.id == campaign_id).first()
+    if row is None or partner_id is None or partner_id == row["partner"]:
+        return await change_status(portal, campaign_id, {"in_progress"}, "paused", INSUFFICIENT, unless_covered=needed)
+
+    async def tell_provider() -> None:
+        await _record_provider_short(campaign_id, row, partner_id, needed)
+
+    return await change_status(
+        portal,
+        campaign_id,
+        {"in_progress"},
+        "paused",
+        BY_PROVIDER,
+        unless_covered=needed,
+        covered_by=partner_id,
+        along=tell_provider,
+    )
+
+
+async def _record_provider_short(campaign_id: int, campaign: dict[str, Any], partner_id: int, needed: int) -> None:
+    """An audit row in the level's own log: whose campaign paused and that its (the level's) balance ran out."""
+    level = await Partner.select(Partner.name, Partner.path, Partner.currency).where(Partner.id == partner_id).first()
+    client = await Partner.select(Partner.name).where(Partner.id == campaign["partner"]).first()
+    if level is None:
+        return
+    summary = (
+        f"Campaign {campaign['name']} of {client['name'] if client else ''} paused: the balance of"
+        f" {level['name']} and its credit limit do not cover {format_money(needed, level['currency'])}"
+    )
+    await AuditEntry.insert(
+        AuditEntry(
+            partner=partner_id,
+            partner_path=level["path"],
+            user_id=None,
+            user_email="",
+            action="campaign.provider_balance",
+            object_type="campaign",
+            object_id=campaign_id,
+            summary=summary[:500],
+            details={
+                "client_id": campaign["partner"],
+                "partner_id": partner_id,
+                "needed_micros": needed,
+                # What the log's sentence says (core.tenancy.audit_sentences): no person acted, the engine did.
+                "actor_name": "",
+                "object_name": campaign["name"],
+                "params": {
+                    "client": client["name"] if client else "",
+                    "level": level["name"],
+                    "amount": money(needed, level["currency"]),
+                },
+            },
+            created_at=datetime.now(UTC),
+        )
+    )
 
 
 async def finish_if_done(portal: Portal, campaign_id: int) -> bool:

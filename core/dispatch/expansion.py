@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from core.billing.pricing import PriceList, price_list
+from core.billing.pricing import PriceList, chain_levels, price_list
 from core.campaigns.rendering import contact_values, render, variables_in, with_short_link
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
+from core.dispatch.chain import NO_RATE, Charged, campaign_ledgers, write_charges
 from core.dispatch.tables import Edr
 from core.numbering.services import Destination, PrefixIndex, prefix_index
 from core.portal import Portal
@@ -98,8 +99,17 @@ def price_message(
 class Expander:
     """One campaign's expansion state while the job runs."""
 
-    def __init__(self, portal: Portal, campaign: dict[str, Any], index: PrefixIndex, prices: PriceList | None):
+    def __init__(
+        self,
+        portal: Portal,
+        campaign: dict[str, Any],
+        index: PrefixIndex,
+        prices: PriceList | None,
+        charged: Charged | None = None,
+    ):
         self.portal = portal
+        self.charged = charged or Charged([], {})
+        self.level_charges: dict[str, list[tuple[int, int, int]]] = {}
         self.campaign = campaign
         self.index = index
         self.prices = prices
@@ -164,6 +174,14 @@ class Expander:
         fixed = None if self.personal else self.fixed_parts
         priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed)
         dest, rate, parts, error = priced.dest, priced.rate, priced.parts, priced.error
+        price = priced.price
+        if not error and self.charged.levels:
+            levels = self.charged.prices(dest, parts)
+            if levels is None:
+                # A level above has no rate there: the message fails like one the sender has no rate for.
+                error, price = NO_RATE, 0
+            else:
+                self.level_charges[phone] = levels
         status = "FAILED" if error else "PREPARED"
         return (
             c["partner"],
@@ -180,7 +198,7 @@ class Expander:
             (dest.mcc + dest.mnc) if dest else "",
             dest.network if dest else "",
             rate,
-            priced.price,
+            price,
             c["billing_mode"] == "delivered",
             status,
             error,
@@ -215,6 +233,7 @@ class Expander:
             ]
             links = await self.shortener.shorten(self.short_domain, self.short_url, recipients)
             shorts = [link.short_url for link in links]
+        self.level_charges = {}
         edrs = [self._edr(row, now, short) for row, short in zip(fresh, shorts, strict=True)]
         ready = [e for e in edrs if e[STATUS_AT] == "PREPARED"]
         batch_ids = []
@@ -230,6 +249,18 @@ class Expander:
         numbered = iter(batch_ids)
         final = [(*e[:BATCH_AT], next(numbered), *e[BATCH_AT + 1 :]) if e[STATUS_AT] == "PREPARED" else e for e in edrs]
         await sql.bulk("edr", EDR_COLUMNS, final)
+        if self.level_charges and batch_ids:
+            chunk_batches = sorted(set(batch_ids))
+            marks = ", ".join(f"${n}" for n in range(2, len(chunk_batches) + 2))
+            edr_ids = {
+                r["destination"]: r["id"]
+                for r in await sql.rows(
+                    f"SELECT id, destination FROM edr WHERE campaign = $1 AND batch IN ({marks})",
+                    c["id"],
+                    *chunk_batches,
+                )
+            }
+            await write_charges(sql, edr_ids, self.level_charges)
         failed = len(edrs) - len(ready)
         last = rows[-1]["id"]
         more = len(rows) == CHUNK
@@ -254,8 +285,11 @@ async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
     if campaign is None or campaign["expanded"]:
         return campaign is not None
     index = await prefix_index()
-    prices = await price_list(campaign["partner"], campaign["channel"], campaign["started_at"] or datetime.now(UTC))
-    expander = Expander(portal, campaign, index, prices)
+    at = campaign["started_at"] or datetime.now(UTC)
+    prices = await price_list(campaign["partner"], campaign["channel"], at)
+    levels = await chain_levels(campaign["partner"], campaign["channel"], at)
+    charged = Charged(levels, await campaign_ledgers(campaign, levels))
+    expander = Expander(portal, campaign, index, prices, charged)
     checkpoint = json_value(campaign["expansion"]) or {}
     if checkpoint:
         rows = await Edr.select(Edr.destination).where(Edr.campaign == campaign_id)

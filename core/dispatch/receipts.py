@@ -168,6 +168,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     changed = []
     counters: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     late_ids: dict[int, list[int]] = defaultdict(list)
+    refund_ids: dict[int, list[int]] = defaultdict(list)
     loose: list[dict[str, Any]] = []  # By-Delivered messages without a campaign (the public API's)
     for record in rows:
         new = outcomes[record["id"]]
@@ -193,6 +194,7 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
                 c["cost"] += row["price"]
             else:
                 c["refund"] += row["price"]
+                refund_ids[row["campaign"]].append(row["id"])
         elif row["charge_on_delivery"] and old == "UNDELIVERED" and new.status in POSITIVE:
             # Released when it ended undelivered; delivered after all, so it is charged now (BIL-5).
             row["late"] = True
@@ -206,11 +208,21 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     await callbacks.queue_status_callbacks(
         sql, [(r["id"], r["new"].status, r["new"].done_at) for r in changed if r["api_key"] is not None]
     )
+    # Releases of every campaign and every level in one pass, in the one lock order (money.move_all).
+    releases: list[tuple[int, int, int]] = []
+    ledgers: dict[int, int] = {}
     for campaign_id, c in counters.items():
         if c["refund"] or c["late"]:
-            ledger = (await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
-            await money.move(sql, c["partner"], ledger, c["refund"])
-            c["cost"] += await _charge_late(sql, c["partner"], ledger, c["late"], late_ids[campaign_id])
+            ledgers[campaign_id] = (
+                await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id)
+            )[0]
+        if c["refund"]:
+            releases.append((c["partner"], ledgers[campaign_id], c["refund"]))
+            releases += await money.level_amounts_of(sql, refund_ids[campaign_id])
+    await money.move_all(sql, releases)
+    for campaign_id, c in counters.items():
+        if c["late"]:
+            c["cost"] += await _charge_late(sql, c["partner"], ledgers[campaign_id], c["late"], late_ids[campaign_id])
         await sql.execute(
             "UPDATE campaign SET delivered = delivered + $1, undelivered = undelivered + $2, cost = cost + $3,"
             " reserved = reserved + $4 WHERE id = $5",
@@ -232,18 +244,19 @@ async def _settle_loose(sql: RawSql, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     ledgers = await money.ledgers_of(sql, rows)
-    refunds: dict[tuple[int, int], int] = defaultdict(int)
+    refunds: list[tuple[int, int, int]] = []
+    refunded: list[int] = []
     late: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         ledger = ledgers.get(row["id"])
         if ledger is None:
             continue
         if row["status"] == "SENT" and row["new"].status not in POSITIVE:
-            refunds[row["partner"], ledger] += row["price"]
+            refunds.append((row["partner"], ledger, row["price"]))
+            refunded.append(row["id"])
         elif row["status"] == "UNDELIVERED" and row["new"].status in POSITIVE:
             late[row["partner"], ledger].append(row)
-    for (partner, ledger), amount in sorted(refunds.items()):
-        await money.move(sql, partner, ledger, amount)
+    await money.move_all(sql, refunds + await money.level_amounts_of(sql, refunded))
     for (partner, ledger), charged in sorted(late.items()):
         await _charge_late(sql, partner, ledger, sum(r["price"] for r in charged), [r["id"] for r in charged])
 
@@ -251,15 +264,21 @@ async def _settle_loose(sql: RawSql, rows: list[dict[str, Any]]) -> None:
 async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amount: int, edr_ids: list[int]) -> int:
     """Charge late deliveries of By-Delivered messages; what was charged.
 
-    The balance rule holds here too (BIL-6): when the credit limit leaves no room, the messages stay delivered
-    but free (their price becomes 0), so the campaign's cost and ledger breakdown keep adding up.
+    The balance rule holds here too (BIL-6): when the credit limit of the sender or of any level above leaves no
+    room, the messages stay delivered but free at every level (their prices become 0), so the campaign's cost and
+    ledger breakdown keep adding up.
     """
     if not edr_ids:
         return 0
     try:
-        await money.move(sql, partner_id, ledger_entry_id, -amount)
+        # Every level pays again too; when any of them cannot, none does (the savepoint undoes the others).
+        async with money.savepoint(sql):
+            levels = await money.level_amounts_of(sql, edr_ids, sign=-1)
+            await money.move_all(sql, [(partner_id, ledger_entry_id, -amount), *levels])
     except money.InsufficientBalance:
-        await sql.execute(f"UPDATE edr SET price = 0 WHERE id IN ({_placeholders(len(edr_ids))})", *edr_ids)
+        marks = _placeholders(len(edr_ids))
+        await sql.execute(f"UPDATE edr SET price = 0 WHERE id IN ({marks})", *edr_ids)
+        await sql.execute(f"UPDATE edr_charge SET price = 0 WHERE edr IN ({marks})", *edr_ids)
         return 0
     return amount
 

@@ -77,15 +77,14 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         if not ids:
             return None
         batch = ids[0]
-        amount = (
-            await sql.column(
-                "SELECT COALESCE(SUM(price), 0) FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
-                campaign_id,
-                batch,
-            )
-        )[0]
-        # Raises before anything below is written; the transaction rolls the claim back.
-        await money.move(sql, campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount))
+        prepared = await sql.rows(
+            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'", campaign_id, batch
+        )
+        amount = sum(r["price"] for r in prepared)
+        # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
+        # in partner id order). Raises before anything below is written; the transaction rolls the claim back.
+        levels = await money.level_amounts_of(sql, [r["id"] for r in prepared], sign=-1)
+        await money.move_all(sql, [(campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount)), *levels])
         await sql.execute(
             "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
             campaign_id,
@@ -134,7 +133,8 @@ async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: i
         campaign_id,
         batch,
     )
-    await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0]))
+    levels = await money.level_amounts(sql, "campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch)
+    await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0])), *levels])
     await sql.execute(
         "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
         campaign_id,
@@ -179,7 +179,10 @@ async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | N
         unknown = [r for r in unpaid if left is None or r["id"] in left]
         # Locks in the order every batch transaction takes them (record_results, receipts): the partner's balance
         # first, the campaign's counters last; the other order deadlocked against a batch recording its results.
-        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown))
+        levels = await money.level_amounts_of(sql, [r["id"] for r in unknown])
+        await money.move_all(
+            sql, [(campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown)), *levels]
+        )
         await sql.executemany(
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
             [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
@@ -232,7 +235,8 @@ async def record_results(
         accepted, refused = await store_outcomes(sql, prices, results, now)
         taken = sum(prices[r.edr_id] for r in accepted)
         refund = sum(prices[r.edr_id] for r in refused)
-        await money.move(sql, campaign["partner"], campaign["ledger_entry_id"], refund)
+        levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
+        await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], refund), *levels])
         charged, reserved = (0, taken) if campaign["billing_mode"] == "delivered" else (taken, 0)
         await sql.execute(
             "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4,"
@@ -288,7 +292,7 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
         try:
             claimed = await _claim(campaign_id)
         except money.InsufficientBalance as short:
-            if await pause_for_balance(portal, campaign_id, short.needed):
+            if await pause_for_balance(portal, campaign_id, short.needed, short.partner_id):
                 return f"paused after {sent_batches} batches: insufficient balance"
             continue  # topped up meanwhile (and resumed, if it had been paused): claim again
         if claimed is None:

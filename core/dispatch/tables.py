@@ -184,3 +184,29 @@ class MoRoute(Table, tablename="mo_route"):
     secret = Varchar(length=64, default="", help_text="Signs MO callbacks (default row only); shown once")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class EdrCharge(Table, tablename="edr_charge"):
+    """What one level above the sender (a reseller) is charged for one message: the chain's per-message record.
+
+    Written with the EDR (one row per message per charged level); reservations, releases and late charges at that
+    level sum these rows, so every level's money and margin are exact. No foreign keys: COPYed like EDRs.
+    """
+
+    id = BigSerial(primary_key=True)
+    edr = BigInt(index=True)
+    partner = Integer(help_text="The charged level (a partner above the EDR's partner)")
+    ledger_entry = Integer(help_text="The level's ledger row the money is booked on")
+    price = BigInt(help_text="Micro-units: the level's rate times the message's parts")
+
+
+class CampaignLevel(Table, tablename="campaign_level"):
+    """A campaign's ledger row at one level above its partner (BIL-7: one Campaign row per campaign per level)."""
+
+    id: Serial
+
+    slot = Varchar(length=40, unique=True, help_text="'<campaign id>:<partner id>'")
+    campaign = Integer(index=True)
+    partner = Integer()
+    depth = SmallInt(help_text="1 for the sender's parent, 2 above it, …")
+    ledger_entry = Integer()

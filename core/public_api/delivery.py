@@ -60,8 +60,10 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
         refunds: dict[str, int] = defaultdict(int)
         for r in refused:
             refunds[channel_of[r.edr_id]] += prices[r.edr_id]
-        for channel in sorted(refunds):
-            await money.move(sql, request["partner"], ledgers[channel], refunds[channel])
+        levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
+        await money.move_all(
+            sql, [(request["partner"], ledgers[channel], amount) for channel, amount in refunds.items()] + levels
+        )
     for r in accepted + refused:
         count_messages(channel_of[r.edr_id], ["SENT" if r.accepted else "FAILED"])
     return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]

@@ -19,13 +19,14 @@ from typing import Any
 from redis.exceptions import LockError
 
 from core.actor import Actor
-from core.billing.pricing import PriceList, price_list
+from core.billing.pricing import Level, PriceList, chain_levels, price_list
 from core.billing.services import change_balance
 from core.billing.tables import LedgerEntry
 from core.campaigns.services import partner_options
 from core.contacts.stoplist import blocked
 from core.db import is_sqlite, write_transaction
 from core.dispatch import callbacks, money
+from core.dispatch.chain import NO_RATE, write_charges
 from core.dispatch.expansion import EDR_COLUMNS, Priced, price_message
 from core.dispatch.queueing import HEARTBEAT_S
 from core.errors import PortalError
@@ -51,6 +52,8 @@ LEDGER_LOCK_S = 10
 # The ledger kinds of messages without a campaign, and the title their daily rows are described by (BIL-7).
 LEDGER_TITLES = {"api": "API", "reply": "Reply to MO"}
 LEDGER_MEMORY_S = 26 * 3600
+# A level above the sender cannot pay: as neutral as a campaign's "Paused by your provider".
+BY_PROVIDER_API = "Your provider cannot accept messages at the moment; nothing was sent"
 
 
 class InsufficientFunds(PortalError):
@@ -69,6 +72,7 @@ class Line:
     priced: Priced | None = None
     transaction_id: str = ""
     on_delivery: bool = False  # the plan bills By Delivered: paid back when the message ends undelivered
+    levels: list[tuple[int, int]] = field(default_factory=list)  # (level partner, price) above the sender
 
 
 @dataclass
@@ -77,6 +81,7 @@ class Channel:
     prices: PriceList | None
     unavailable: str = ""
     parts: dict[str, int] = field(default_factory=dict)
+    levels: list[Level] = field(default_factory=list)  # the charged levels above the sender (chain charging)
 
 
 async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str], now: datetime) -> Channel:
@@ -87,7 +92,8 @@ async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str
         return Channel(None, None, f"Your company may not send on {provider.label}; ask your provider")
     if not await portal.vendor_connections(name):
         return Channel(None, None, f"The {provider.label} channel is not available yet: it has no vendor connection")
-    return Channel(provider, await price_list(partner_id, name, now))
+    levels = [lv for lv in await chain_levels(partner_id, name, now) if lv.prices is not None]
+    return Channel(provider, await price_list(partner_id, name, now), levels=levels)
 
 
 async def _lines(portal: Portal, actor: Actor, request: Request, options: PartnerOptions, now: datetime) -> list[Line]:
@@ -153,23 +159,44 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
             )
             line.error, line.priced = priced.error, priced
             line.on_delivery = found.prices is not None and found.prices.mode == "delivered"
+            if not line.error and found.levels:
+                assert priced.dest is not None
+                for level in found.levels:
+                    rate = level.price(priced.dest)
+                    if rate is None:
+                        # A level above has no rate there: the message fails like one the sender has no rate for.
+                        line.error, line.levels = NO_RATE, []
+                        break
+                    line.levels.append((level.partner_id, rate * priced.parts))
     return lines
 
 
-async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, day: date, kind: str = "api") -> int:
+async def _ledger_entry(
+    portal: Portal,
+    actor: Actor,
+    channel: str,
+    label: str,
+    day: date,
+    kind: str = "api",
+    *,
+    level: int | None = None,
+) -> int:
     """The partner's "API" (or "Reply to MO") ledger row of this channel, day and label (BIL-7), made on first use.
 
-    Made under a Redis lock so that two first requests of the day at once share one row.
+    With ``level`` (a partner above the sender), that level's row of the channel and day (no label): what its
+    clients' API messages cost it. Made under a Redis lock so that two first requests of the day at once share one
+    row.
     """
+    partner_id = actor.partner_id if level is None else level
     description = f"{LEDGER_TITLES[kind]} · {channel.upper()} · {day.isoformat()}" + (f" · {label}" if label else "")
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    remembered = f"api:ledger-id:{actor.partner_id}:{description}"
+    remembered = f"api:ledger-id:{partner_id}:{description}"
     known = await portal.redis.get(remembered)
     if known is not None:
         return int(known)
     # A token lock (redis-py's): released only by its holder, so a waiter that gave up never frees another's lock.
     lock = portal.redis.lock(
-        f"api:ledger:{actor.partner_id}:{description}",
+        f"api:ledger:{partner_id}:{description}",
         timeout=LEDGER_LOCK_S,
         sleep=0.01,
         blocking_timeout=LEDGER_LOCK_S,
@@ -179,7 +206,7 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
         row = (
             await LedgerEntry.select(LedgerEntry.id)
             .where(
-                (LedgerEntry.partner == actor.partner_id)
+                (LedgerEntry.partner == partner_id)
                 & (LedgerEntry.kind == kind)
                 & (LedgerEntry.description == description)
                 & (LedgerEntry.created_at >= start)
@@ -192,11 +219,11 @@ async def _ledger_entry(portal: Portal, actor: Actor, channel: str, label: str, 
             async with write_transaction():
                 details: dict[str, Any] = {"channel": channel, "label": label, "day": day.isoformat()}
                 entry_id = await change_balance(
-                    actor.partner_id,
+                    partner_id,
                     0,
                     kind=kind,
                     description=description,
-                    initiator=actor if actor.user_id else None,  # an auto-reply has no user behind it
+                    initiator=actor if actor.user_id and level is None else None,  # an auto-reply has no user behind it
                     details=details,
                 )
         # Remembered for the day (the row's key holds its date), sparing every later request the lock and query.
@@ -240,11 +267,18 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request, *, k
         slot = (line.message.channel, line.message.label)
         if slot not in ledgers:
             ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date(), kind)
+    level_ledgers: dict[tuple[str, int], int] = {}
+    for line in good:
+        for level, _ in line.levels:
+            if (line.message.channel, level) not in level_ledgers:
+                level_ledgers[line.message.channel, level] = await _ledger_entry(
+                    portal, actor, line.message.channel, "", now.date(), kind, level=level
+                )
     job = "api:" + transaction_ids(1)[0]
     async with write_transaction() as tx:
         sql = RawSql(tx.connection, sqlite=is_sqlite())
         for (label, flash), members in parts.items():
-            await _accept_part(sql, actor, key_id, job, label, flash, members, ledgers, now)
+            await _accept_part(sql, actor, key_id, job, label, flash, members, ledgers, level_ledgers, now)
     await enqueue_send(portal, job)
     return SendSmsOut(results=[_result(ln) for ln in lines])
 
@@ -265,6 +299,7 @@ async def _accept_part(
     flash: bool,
     lines: list[Line],
     ledgers: dict[tuple[str, str], int],
+    level_ledgers: dict[tuple[str, int], int],
     now: datetime,
 ) -> int:
     """Write one api_request row with its EDRs and take their price from the balance; its id.
@@ -273,6 +308,7 @@ async def _accept_part(
         InsufficientFunds: the balance does not cover them (the caller's transaction rolls everything back).
     """
     totals: dict[str, int] = defaultdict(int)
+    charges: dict[str, list[tuple[int, int, int]]] = {}
     for line in lines:
         assert line.priced is not None
         totals[line.message.channel] += line.priced.price
@@ -290,18 +326,34 @@ async def _accept_part(
             job,
         )
     )[0]
-    for channel in sorted(totals):
-        try:
-            await money.move(sql, actor.partner_id, ledgers[channel, label], -totals[channel])
-        except money.InsufficientBalance:
-            raise InsufficientFunds(
-                "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
-            ) from None
     rows = []
     for line, transaction_id in zip(lines, transaction_ids(len(lines)), strict=True):
         line.transaction_id = transaction_id
         rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
+        if line.levels:
+            charges[transaction_id] = [
+                (level, level_ledgers[line.message.channel, level], price) for level, price in line.levels
+            ]
+    moves = [(actor.partner_id, ledgers[channel, label], -total) for channel, total in totals.items()]
+    moves += [(level, ledger, -price) for levels in charges.values() for level, ledger, price in levels]
+    try:
+        # The sender and every level above it in one transaction, in the one lock order; all or nothing (402).
+        await money.move_all(sql, moves)
+    except money.InsufficientBalance as short:
+        if short.partner_id != actor.partner_id:
+            raise InsufficientFunds(BY_PROVIDER_API, field="balance") from None
+        raise InsufficientFunds(
+            "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
+        ) from None
     await sql.bulk("edr", API_EDR_COLUMNS, rows)
+    if charges:
+        ids = {
+            r["transaction_id"]: r["id"]
+            for r in await sql.rows(
+                "SELECT id, transaction_id FROM edr WHERE campaign IS NULL AND batch = $1", request_id
+            )
+        }
+        await write_charges(sql, ids, charges)
     answered = [(ln.message.channel, ln.message.sender, ln.number) for ln in lines if ln.message.accept_mo]
     if answered:
         await callbacks.expect_mo(sql, actor.partner_id, key_id, answered, now)

@@ -106,6 +106,9 @@ SENTENCES: dict[str, Message] = {
     "campaign.resume": N_("%(actor)s resumed campaign %(object)s"),
     "campaign.cancel": N_("%(actor)s canceled campaign %(object)s"),
     "campaign.delete": N_("%(actor)s deleted campaign %(object)s"),
+    "campaign.provider_balance": N_(
+        "Campaign %(object)s of %(client)s paused: the balance and credit limit of %(level)s do not cover %(amount)s"
+    ),
     # Contacts
     "contact.create": N_("%(actor)s created contact %(object)s"),
     "contact.update": N_("%(actor)s changed contact %(object)s"),

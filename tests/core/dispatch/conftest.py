@@ -24,6 +24,8 @@ from tests.factories import Tenant, World, make_world
 ES_ALL = 50_000  # 0.05 EUR per part to any Spanish network
 ES_VODAFONE = 40_000  # 0.04 EUR per part to Vodafone Spain (214 01), which wins over All networks
 FUNDS = 100_000_000  # 100 EUR
+R_VODAFONE = 25_000  # what the owner charges a reseller per part to Vodafone Spain (chain charging)
+R_ALL = 30_000  # … and to any other Spanish network
 
 
 @dataclass
@@ -56,6 +58,35 @@ async def add_plan(partner_id: int, *, mode: str = "submitted") -> int:
         Rate(plan=plan, country_iso="ES", mcc="214", mnc="", price=ES_ALL),
         Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=ES_VODAFONE),
     )
+    await PlanAssignment.delete().where(PlanAssignment.slot == f"{partner_id}:sms")
+    await PlanAssignment.insert(
+        PlanAssignment(partner=partner_id, plan=plan, channel="sms", slot=f"{partner_id}:sms", assigned_at=now)
+    )
+    return plan
+
+
+async def level_plan(partner_id: int, *, vodafone: int = R_VODAFONE, others: int | None = R_ALL) -> int:
+    """The owner's plan for the reseller (``others`` None: no All networks rate, so only Vodafone is priced)."""
+    owner = await Partner.select(Partner.id, Partner.path).where(Partner.kind == "owner").first()
+    now = datetime.now(UTC)
+    plan = (
+        await RatePlan.insert(
+            RatePlan(
+                partner=owner["id"],
+                partner_path=owner["path"],
+                name="Reseller SMS",
+                channel="sms",
+                mode="submitted",
+                currency="EUR",
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(RatePlan.id)
+    )[0]["id"]
+    rates = [Rate(plan=plan, country_iso="ES", mcc="214", mnc="01", price=vodafone)]
+    if others is not None:
+        rates.append(Rate(plan=plan, country_iso="ES", mcc="214", mnc="", price=others))
+    await Rate.insert(*rates)
     await PlanAssignment.delete().where(PlanAssignment.slot == f"{partner_id}:sms")
     await PlanAssignment.insert(
         PlanAssignment(partner=partner_id, plan=plan, channel="sms", slot=f"{partner_id}:sms", assigned_at=now)
