@@ -13,6 +13,7 @@ so sending starts after the first chunk, not after the whole list.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -27,6 +28,8 @@ from core.numbering.services import Destination, PrefixIndex, prefix_index
 from core.portal import Portal
 from core.providers import ChannelProvider, LinkRecipient, Shortener, active_shortener
 from core.rawsql import RawSql
+
+log = logging.getLogger(__name__)
 
 CHUNK = 5_000
 BATCH = 500
@@ -96,6 +99,10 @@ def price_message(
     return Priced(dest, rate, parts, 0 if error else (rate or 0) * parts, error)
 
 
+class Superseded(Exception):
+    """Another job moved the campaign's expansion checkpoint: this one stops, its chunk undone."""
+
+
 class Expander:
     """One campaign's expansion state while the job runs."""
 
@@ -128,6 +135,7 @@ class Expander:
                 counted = with_short_link(self.text, self.short_url, self.shortener.preview(self.short_domain))
         self.fixed_parts = self.provider.segments(counted) if self.provider and not self.personal else 0
         self.seen: set[str] = set()
+        self.mark: str = ""  # the checkpoint as stored, which the next chunk must find unchanged
 
     def _sources(self) -> list[tuple[str, str]]:
         c = self.campaign
@@ -264,15 +272,23 @@ class Expander:
         failed = len(edrs) - len(ready)
         last = rows[-1]["id"]
         more = len(rows) == CHUNK
-        await sql.execute(
+        mark = json.dumps({"source": source, "after": last})
+        # Compare-and-set on the checkpoint: a second job expanding the same campaign (a lost job replaced, saq's
+        # sweep re-queuing one it had just seen taken) finds it moved, and its chunk rolls back instead of sending
+        # these recipients twice. On PostgreSQL the row lock makes the loser wait and then re-check.
+        moved = await sql.execute(
             "UPDATE campaign SET total = total + $1, failed = failed + $2, stop_listed = stop_listed + $3,"
-            " expansion = $4 WHERE id = $5",
+            " expansion = $4 WHERE id = $5 AND CAST(expansion AS TEXT) = $6",
             len(edrs),
             failed,
             blocked,
-            json.dumps({"source": source, "after": last}),
+            mark,
             c["id"],
+            self.mark,
         )
+        if not moved:
+            raise Superseded(c["id"])
+        self.mark = mark
         return last, more
 
 
@@ -290,7 +306,9 @@ async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
     levels = await chain_levels(campaign["partner"], campaign["channel"], at)
     charged = Charged(levels, await campaign_ledgers(campaign, levels))
     expander = Expander(portal, campaign, index, prices, charged)
-    checkpoint = json_value(campaign["expansion"]) or {}
+    stored = await Campaign.raw("SELECT CAST(expansion AS TEXT) AS mark FROM campaign WHERE id = {}", campaign_id)
+    expander.mark = stored[0]["mark"]
+    checkpoint = json_value(expander.mark) or {}
     if checkpoint:
         rows = await Edr.select(Edr.destination).where(Edr.campaign == campaign_id)
         expander.seen = {r["destination"] for r in rows}
@@ -302,12 +320,16 @@ async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
         after = checkpoint.get("after", 0) if checkpoint.get("source") == name else 0
         more = True
         while more:
-            async with write_transaction() as tx:
-                sql = RawSql(tx.connection, sqlite=is_sqlite())
-                status = await sql.column("SELECT status FROM campaign WHERE id = $1", campaign_id)
-                if not status or status[0] != "in_progress":
-                    return False
-                after, more = await expander.chunk(sql, name, query, after)
+            try:
+                async with write_transaction() as tx:
+                    sql = RawSql(tx.connection, sqlite=is_sqlite())
+                    status = await sql.column("SELECT status FROM campaign WHERE id = $1", campaign_id)
+                    if not status or status[0] != "in_progress":
+                        return False
+                    after, more = await expander.chunk(sql, name, query, after)
+            except Superseded:  # raised inside the transaction, so the chunk was rolled back
+                log.warning("campaign %s: another job is expanding it; this one stops", campaign_id)
+                return False
             await on_chunk()
     async with write_transaction() as tx:
         await RawSql(tx.connection, sqlite=is_sqlite()).execute(

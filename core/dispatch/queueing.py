@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
+from redis.exceptions import WatchError
 from saq import Job, Queue, Status
+from saq.queue.redis import RedisQueue
+from saq.utils import now
 
 from core.dispatch.liveness import every
 from core.portal import Portal
@@ -27,6 +31,7 @@ SENDERS_PER_CAMPAIGN = 4
 HEARTBEAT_S = 12
 TOUCH_S = 3
 GONE = "its worker stopped beating (killed or lost); the job was ended so that the campaign can go on"
+LOST = "queued but taken by no live worker; the job was removed so that the campaign can go on"
 
 
 def prepare_key(campaign_id: int) -> str:
@@ -63,13 +68,48 @@ async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
 
 
 async def revive(queue: Queue, keys: list[str]) -> None:
-    """End the jobs among ``keys`` whose worker died (heartbeat lapsed), so they can be enqueued again."""
+    """End the jobs among ``keys`` whose worker died (heartbeat lapsed), or that were lost before any worker started
+    them, so they can be enqueued again."""
     for key in keys:
         job = await queue.job(key)
-        if job is None or job.status not in (Status.ACTIVE, Status.ABORTING) or not job.stuck:
+        if job is None:
+            continue
+        if job.status == Status.QUEUED:
+            if isinstance(queue, RedisQueue) and await _end_if_lost(queue, job.id):
+                log.warning("dispatch job %s: %s", key, LOST)
+            continue
+        if job.status not in (Status.ACTIVE, Status.ABORTING) or not job.stuck:
             continue
         log.warning("dispatch job %s: %s", key, GONE)
         await queue.finish(job, Status.ABORTED, error=GONE)
+
+
+async def _end_if_lost(queue: RedisQueue, job_id: str) -> bool:
+    """Delete a due job still marked queued, but out of the queued list for HEARTBEAT_S: taken by a worker that died
+    (or a client cut off) before it marked the job active. While it exists, every enqueue of its key is dropped.
+
+    Watched, so a job that a worker takes or a caller re-queues meanwhile is left alone; a worker that did take it
+    and starts it late runs beside the new job, which expansion's checkpoint and the batch claims make harmless.
+    """
+    queued, active, incomplete = (queue.namespace(name) for name in ("queued", "active", "incomplete"))
+    async with queue.redis.pipeline(transaction=True) as pipe:
+        try:
+            await pipe.watch(job_id, queued, active, incomplete)
+            job = queue.deserialize(await pipe.get(job_id))
+            waiting = await pipe.lpos(queued, job_id) is not None
+            # Its score in the incomplete set says when it is due (a retry waiting out its delay is in no list too);
+            # out of that set it no longer blocks enqueues.
+            due = await pipe.zscore(incomplete, job_id)
+            if job is None or job.status != Status.QUEUED or waiting or due is None or due > time.time():
+                return False
+            if now() - job.queued < HEARTBEAT_S * 1000:
+                return False
+            pipe.multi()
+            pipe.lrem(active, 0, job_id).zrem(incomplete, job_id).delete(job_id)
+            await pipe.execute()
+        except WatchError:
+            return False
+    return True
 
 
 @contextlib.asynccontextmanager

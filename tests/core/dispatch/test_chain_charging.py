@@ -193,10 +193,17 @@ async def test_concurrent_campaigns_of_two_clients_never_overdraw_their_reseller
         create_campaign(portal, other_actor, CampaignCreate(sender_id=other_sender, text="Hi", numbers=VODAFONE[600:])),
     )
     ends = [await wait_for_status(c.id, {"paused", "completed", "failed"}) for c in (first, second)]
-    balance = await funds(reseller)
-    assert balance >= -limit
-    sent = sum(e["sent"] for e in ends)
-    assert sent < 1200 and any(e["status"] == "paused" for e in ends)
-    assert balance == -sent * R_VODAFONE  # exactly its price for every message that went out
+    assert any(e["status"] == "paused" for e in ends)
+
+    async def all_paid_batches_recorded() -> tuple[int, int] | None:
+        # A pause can commit while a batch already paid for is still with the SMSC (its results are recorded after
+        # it), so the count of sent messages catches up with the money a moment later; it must then match exactly.
+        rows = await Campaign.select(Campaign.sent).where(Campaign.id.is_in([first.id, second.id]))
+        sent, balance = sum(r["sent"] for r in rows), await funds(reseller)
+        return (sent, balance) if balance == -sent * R_VODAFONE else None
+
+    sent, balance = await eventually(all_paid_batches_recorded)
+    assert balance >= -limit  # never below minus its credit limit
+    assert sent < 1200  # exactly its price for every message that went out, and not all could
     level_total = sum([(await level_ledger(c.id, reseller))["amount"] for c in (first, second)])
     assert level_total == balance

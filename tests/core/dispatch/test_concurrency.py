@@ -10,8 +10,9 @@ from core.campaigns.services import create_campaign
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
 from core.dispatch import money
+from core.dispatch.expansion import expand
 from core.dispatch.sending import send_campaign
-from core.dispatch.tables import CampaignBatch
+from core.dispatch.tables import CampaignBatch, Edr
 from core.rawsql import RawSql
 from core.tenancy.tables import Partner
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, SmsWorld, fund, wait_for_status
@@ -76,3 +77,23 @@ async def test_many_workers_on_three_campaigns_share_one_balance_exactly(app, sm
     assert any(r["status"] == "paused" and "Insufficient balance" in r["status_reason"] for r in rows)
     entries = await LedgerEntry.select().where(LedgerEntry.partner == partner)
     assert sum(e["amount"] for e in entries) == balance
+
+
+async def test_two_jobs_expanding_one_campaign_never_send_a_recipient_twice(app, sms: SmsWorld):
+    # A replaced job and the one it replaced (or saq re-queuing a job it saw just taken) can expand side by side.
+    numbers = [f"34607{i:06d}" for i in range(12_000)]  # three chunks
+    await fund(sms.tenant.end_user_id, len(numbers) * ES_VODAFONE)
+    portal = app.state.portal
+    created = await create_campaign(
+        portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers)
+    )
+
+    async def nothing() -> None:
+        return None
+
+    # Beside the queue's own prepare job, two more start from the same checkpoint.
+    await asyncio.gather(expand(portal, created.id, nothing), expand(portal, created.id, nothing))
+    done = await wait_for_status(created.id, {"completed", "paused", "failed"}, limit_s=60)
+    assert (done["status"], done["total"], done["sent"]) == ("completed", 12_000, 12_000)
+    assert await Edr.count().where(Edr.campaign == created.id) == 12_000
+    assert len(sms.smsc.submitted) == 12_000 and max(sms.smsc.submitted.values()) == 1

@@ -5,6 +5,8 @@ left is sent by the workers that take over; and the campaign completes with no m
 from __future__ import annotations
 
 import contextlib
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,12 @@ from saq import Status
 import core.dispatch.jobs
 from core.billing.tables import LedgerEntry
 from core.campaigns.schemas import CampaignCreate
-from core.campaigns.services import create_campaign
+from core.campaigns.services import create_campaign, start_due
 from core.campaigns.tables import Campaign
 from core.db import json_value
 from core.dispatch import submission
 from core.dispatch.expansion import BATCH
-from core.dispatch.queueing import SENDERS_PER_CAMPAIGN, send_keys
+from core.dispatch.queueing import SENDERS_PER_CAMPAIGN, prepare_key, send_keys
 from core.dispatch.sending import UNKNOWN_OUTCOME
 from core.dispatch.tables import CampaignBatch, Edr, VendorConnection
 from core.tenancy.tables import Partner
@@ -189,3 +191,34 @@ async def test_a_send_job_ended_while_its_worker_lives_does_not_stall_the_campai
         done = await wait_for_status(created.id, {"completed", "failed", "paused"}, limit_s=90)
         assert worker.poll() is None  # the same worker went on: nothing was restarted
     await _check_outcome(created.id, done, sms, log)
+
+
+async def test_a_prepare_job_lost_before_any_worker_started_it_is_replaced(app, sms: SmsWorld):
+    """A job taken from the queue by a worker that died (or a Redis client cut off) before marking it active stays
+    "queued" in no list: no worker runs it, and while it exists every enqueue of its key was dropped, so the
+    campaign never started. Once it has waited a heartbeat, the next enqueue (start, resume, the sweeper)
+    removes it and the campaign goes out."""
+    portal = app.state.portal
+    later = datetime.now(UTC) + timedelta(days=1)
+    numbers = [f"34607{n:06d}" for n in range(50)]
+    created = await create_campaign(
+        portal,
+        sms.actor,
+        CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=numbers, send_at=later),
+    )
+    # The lost job: queued a minute ago, due, and in neither the queued nor the active list.
+    job = await portal.queue.enqueue(
+        "prepare_campaign", campaign_id=created.id, key=prepare_key(created.id), scheduled=time.time() + 3600
+    )
+    assert job is not None
+    job.scheduled, job.queued = 0, job.queued - 60_000
+    await portal.redis.set(job.id, portal.queue.serialize(job))
+    await portal.redis.zadd(portal.queue.namespace("incomplete"), {job.id: 0})
+
+    await Campaign.update({Campaign.scheduled_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
+        Campaign.id == created.id
+    )
+    assert await start_due(portal) == 1
+    done = await wait_for_status(created.id, {"completed", "failed", "paused"})
+    assert (done["status"], done["sent"]) == ("completed", 50)
+    assert max(sms.smsc.submitted.values()) == 1
