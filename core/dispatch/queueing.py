@@ -105,7 +105,9 @@ async def _end_if_lost(queue: RedisQueue, job_id: str) -> bool:
             if now() - job.queued < HEARTBEAT_S * 1000:
                 return False
             pipe.multi()
-            pipe.lrem(active, 0, job_id).zrem(incomplete, job_id).delete(job_id)
+            pipe.lrem(active, 0, job_id)
+            pipe.zrem(incomplete, job_id)
+            pipe.delete(job_id)
             await pipe.execute()
         except WatchError:
             return False
