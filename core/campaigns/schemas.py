@@ -41,6 +41,16 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     timezone: Annotated[str, Meta(max_length=60)] = "UTC"
     notify_emails: Annotated[list[str], Meta(max_length=10)] = []
     validity_hours: Annotated[int, Meta(ge=1, le=72)] = 48
+    window_from: Annotated[
+        str, Meta(max_length=5, description="Quiet hours (CMP-8): send only from this HH:MM, recipient's local time")
+    ] = ""
+    window_until: Annotated[
+        str, Meta(max_length=5, description="… until this HH:MM (before window_from: the window spans midnight)")
+    ] = ""
+    max_per_second: (
+        Annotated[int, Meta(ge=1, le=10_000, description="Throughput limit: at most this many messages per second")]
+        | None
+    ) = None
 
 
 class NumbersCheck(msgspec.Struct, kw_only=True):
@@ -72,6 +82,8 @@ class CostPreview(msgspec.Struct, kw_only=True):
     total: Decimal
     currency: str
     billing_mode: str
+    waiting: int = 0
+    """Recipients outside the send window at the start: their messages wait until it opens where they are."""
     available: Decimal = Decimal(0)
     """The company's balance plus its credit limit, now."""
     over_balance: bool = False
@@ -102,6 +114,9 @@ class CampaignView(msgspec.Struct, kw_only=True):
     timezone: str
     notify_emails: list[str]
     validity_hours: int
+    window_from: str
+    window_until: str
+    max_per_second: int | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

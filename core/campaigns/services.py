@@ -20,6 +20,7 @@ from core.campaigns.tables import Campaign, CampaignNumber
 from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked, group_phones
 from core.db import icontains, json_value, must_exist, write_transaction
+from core.dispatch import quiet_hours
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
@@ -30,6 +31,7 @@ from core.message_templates.tables import VendorTemplate
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
+from core.numbering.zones import zone_of
 from core.portal import Portal
 from core.providers import active_shortener, template_params
 from core.senders.tables import Sender
@@ -193,6 +195,9 @@ def _view(row: dict[str, Any]) -> CampaignView:
         timezone=row["timezone"],
         notify_emails=json_value(row["notify_emails"]) or [],
         validity_hours=row["validity_hours"],
+        window_from="" if row["window_from"] is None else quiet_hours.clock(row["window_from"]),
+        window_until="" if row["window_until"] is None else quiet_hours.clock(row["window_until"]),
+        max_per_second=row["rate_limit"],
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
@@ -291,10 +296,29 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         when = data.send_at if data.send_at.tzinfo else data.send_at.replace(tzinfo=ZoneInfo(data.timezone))
         if when <= datetime.now(UTC):
             raise InvalidInput("The scheduled time is in the past", field="send_at")
+    send_window(data)
     for address in data.notify_emails:
         if EMAIL_SHAPE not in address or len(address) > 254 or " " in address.strip():
             raise InvalidInput(f"Not an e-mail address: {address!r}", field="notify_emails")
     return sender, numbers
+
+
+def send_window(data: CampaignCreate) -> tuple[int, int] | None:
+    """The quiet hours' window in minutes after midnight, or None (any time). Raises InvalidInput naming the field."""
+    if not (data.window_from or data.window_until):
+        return None
+    ends = []
+    for field in ("window_from", "window_until"):
+        text = getattr(data, field)
+        if not text:
+            raise InvalidInput(N_("Give both ends of the send window, or neither"), field=field)
+        try:
+            ends.append(quiet_hours.parse_clock(text))
+        except ValueError:
+            raise InvalidInput(N_("Not a time of day (HH:MM, 00:00 to 23:59)"), field=field) from None
+    if ends[0] == ends[1]:
+        raise InvalidInput(N_("The send window must not start and end at the same time"), field="window_until")
+    return ends[0], ends[1]
 
 
 def default_name(actor: Actor) -> str:
@@ -318,6 +342,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     at = scheduled_instant(data)
     name = data.name.strip() or default_name(actor)
     waits = await premoderation.premoderated(actor)
+    window = send_window(data)
     async with write_transaction():
         rows = await Campaign.insert(
             Campaign(
@@ -340,6 +365,9 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 timezone=data.timezone,
                 notify_emails=[a.strip() for a in data.notify_emails],
                 validity_hours=data.validity_hours,
+                window_from=window[0] if window else None,
+                window_until=window[1] if window else None,
+                rate_limit=data.max_per_second,
                 created_at=now,
             )
         ).returning(Campaign.id)
@@ -547,12 +575,17 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     index = await prefix_index()
     lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None])
     no_rate = 0
+    window = send_window(data)
+    start = scheduled_instant(data) or datetime.now(UTC)
+    waiting = 0
     for phone in allowed:
         dest = index.resolve(phone)
         rate = prices.price(dest) if prices and dest else None
         if rate is None or dest is None:
             no_rate += 1
             continue
+        if window and not quiet_hours.is_open(*window, zone_of(phone) or data.timezone, start):
+            waiting += 1
         key = (dest.country, dest.network, dest.mcc + dest.mnc)
         lines[key][0] += 1
         lines[key][1] = rate
@@ -584,6 +617,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         total=total,
         currency=prices.currency if prices else partner["currency"],
         billing_mode=prices.mode if prices else "",
+        waiting=waiting,
         available=available,
         over_balance=total > available,
     )

@@ -34,6 +34,11 @@ class Campaign(Table, tablename="campaign"):
     timezone = Varchar(length=60, default="UTC")
     notify_emails = JSON(default=[])
     validity_hours = Integer(default=48, help_text="A message with no report after this ends undelivered")
+    # Quiet hours (CMP-8): messages go out only while the recipient's local time is in [from, until), in minutes
+    # after midnight; until < from wraps past midnight. Both null: any time.
+    window_from = Integer(null=True, default=None, help_text="Send window start, minutes after local midnight")
+    window_until = Integer(null=True, default=None, help_text="Send window end, minutes after local midnight")
+    rate_limit = Integer(null=True, default=None, help_text="At most this many messages per second; null: no limit")
     billing_mode = Varchar(length=10, default="", help_text="submitted or delivered, fixed at start")
     currency = Varchar(length=3, default="")
     ledger_entry_id = Integer(null=True, default=None, help_text="The campaign's one ledger row")

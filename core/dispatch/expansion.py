@@ -5,7 +5,8 @@ source, so the checkpoint on the campaign row lets a restarted job resume where 
 Duplicates are dropped with an in-memory set (rebuilt from the EDRs on resume), stop-listed contacts are
 counted and skipped, and each message is resolved to its network and price in Python — a dict lookup per
 number — before the chunk is written with COPY. Batches of ≤ 500 ready EDRs become claimable at commit,
-so sending starts after the first chunk, not after the whole list.
+so sending starts after the first chunk, not after the whole list. Under quiet hours a batch holds recipients
+of one time zone only (core.dispatch.quiet_hours).
 """
 
 # ruff: noqa: S608 — the statements interpolate only integers (group ids read from our own row) and fixed words.
@@ -25,6 +26,7 @@ from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.chain import NO_RATE, Charged, campaign_ledgers, write_charges
 from core.dispatch.tables import Edr
 from core.numbering.services import Destination, PrefixIndex, prefix_index
+from core.numbering.zones import zone_of
 from core.portal import Portal
 from core.providers import ChannelProvider, LinkRecipient, Shortener, active_shortener
 from core.rawsql import RawSql
@@ -56,6 +58,7 @@ EDR_COLUMNS = (
     "done_at",
 )
 BATCH_AT, STATUS_AT = EDR_COLUMNS.index("batch"), EDR_COLUMNS.index("status")
+DESTINATION_AT = EDR_COLUMNS.index("destination")
 CONTACT_SELECT = "c.first_name, c.last_name, c.birth_date, c.gender, c.comments, c.custom"
 
 
@@ -136,6 +139,8 @@ class Expander:
         self.fixed_parts = self.provider.segments(counted) if self.provider and not self.personal else 0
         self.seen: set[str] = set()
         self.mark: str = ""  # the checkpoint as stored, which the next chunk must find unchanged
+        # Under a throughput limit a batch is about a second of traffic, so the paced slots stay short and even.
+        self.batch_size = min(BATCH, campaign["rate_limit"]) if campaign["rate_limit"] else BATCH
 
     def _sources(self) -> list[tuple[str, str]]:
         c = self.campaign
@@ -214,6 +219,17 @@ class Expander:
             now if error else None,
         )
 
+    def _zoned(self, edrs: list[tuple[Any, ...]]) -> list[tuple[str, list[int]]]:
+        """The ready EDRs' places, by recipient time zone when the campaign has quiet hours (one zone per batch,
+        so a claim can pick the batches whose window is open), else all in one group."""
+        ready = [n for n, e in enumerate(edrs) if e[STATUS_AT] == "PREPARED"]
+        if self.campaign["window_from"] is None:
+            return [("", ready)]
+        zones: dict[str, list[int]] = {}
+        for n in ready:
+            zones.setdefault(zone_of(edrs[n][DESTINATION_AT]), []).append(n)
+        return list(zones.items())
+
     async def chunk(self, sql: RawSql, source: str, query: str, after: int) -> tuple[int, bool]:
         """Write one chunk of one source; (last id read, whether the source has more)."""
         c = self.campaign
@@ -243,22 +259,22 @@ class Expander:
             shorts = [link.short_url for link in links]
         self.level_charges = {}
         edrs = [self._edr(row, now, short) for row, short in zip(fresh, shorts, strict=True)]
-        ready = [e for e in edrs if e[STATUS_AT] == "PREPARED"]
-        batch_ids = []
-        for start in range(0, len(ready), BATCH):
-            size = min(BATCH, len(ready) - start)
-            ids = await sql.column(
-                "INSERT INTO campaign_batch (campaign, state, size, amount, worker) VALUES ($1, 'ready', $2, 0, '')"
-                " RETURNING id",
-                c["id"],
-                size,
-            )
-            batch_ids.extend([ids[0]] * size)
-        numbered = iter(batch_ids)
-        final = [(*e[:BATCH_AT], next(numbered), *e[BATCH_AT + 1 :]) if e[STATUS_AT] == "PREPARED" else e for e in edrs]
+        batch_of: dict[int, int] = {}  # the EDR's place in ``edrs`` → its batch
+        for zone, members in self._zoned(edrs):
+            for start in range(0, len(members), self.batch_size):
+                part = members[start : start + self.batch_size]
+                ids = await sql.column(
+                    "INSERT INTO campaign_batch (campaign, state, size, amount, worker, zone)"
+                    " VALUES ($1, 'ready', $2, 0, '', $3) RETURNING id",
+                    c["id"],
+                    len(part),
+                    zone,
+                )
+                batch_of.update(dict.fromkeys(part, ids[0]))
+        final = [(*e[:BATCH_AT], batch_of[n], *e[BATCH_AT + 1 :]) if n in batch_of else e for n, e in enumerate(edrs)]
         await sql.bulk("edr", EDR_COLUMNS, final)
-        if self.level_charges and batch_ids:
-            chunk_batches = sorted(set(batch_ids))
+        if self.level_charges and batch_of:
+            chunk_batches = sorted(set(batch_of.values()))
             marks = ", ".join(f"${n}" for n in range(2, len(chunk_batches) + 2))
             edr_ids = {
                 r["destination"]: r["id"]
@@ -269,7 +285,7 @@ class Expander:
                 )
             }
             await write_charges(sql, edr_ids, self.level_charges)
-        failed = len(edrs) - len(ready)
+        failed = len(edrs) - len(batch_of)
         last = rows[-1]["id"]
         more = len(rows) == CHUNK
         mark = json.dumps({"source": source, "after": last})

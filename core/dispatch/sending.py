@@ -23,12 +23,12 @@ from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
-from core.dispatch import money, submission
+from core.dispatch import money, pacing, quiet_hours, submission
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
-from core.dispatch.tables import Edr
+from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import TemporaryProviderError
 from core.metrics import BATCH_SECONDS, count_messages
 from core.portal import Portal
@@ -60,19 +60,31 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         sql = _sql(tx)
         await key_lookups_only(sql)
         campaign = await sql.rows(
-            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, content, validity_hours, billing_mode"
-            " FROM campaign WHERE id = $1",
+            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, content, validity_hours, billing_mode,"
+            " window_from, window_until, timezone FROM campaign WHERE id = $1",
             campaign_id,
         )
         if not campaign or campaign[0]["status"] != "in_progress":
             return None
+        zones = None
+        if campaign[0]["window_from"] is not None:
+            ready = await sql.column(
+                "SELECT DISTINCT zone FROM campaign_batch WHERE campaign = $1 AND state = 'ready'", campaign_id
+            )
+            zones = open_zones(ready, campaign[0], now)
+        if zones == []:
+            return None  # every ready batch waits for its recipients' window
+        in_zones = ""
+        if zones is not None:
+            in_zones = " AND zone IN (" + ", ".join(f"${n}" for n in range(4, len(zones) + 4)) + ")"
         ids = await sql.column(
             "UPDATE campaign_batch SET state = 'billed', worker = $2, claimed_at = $3 WHERE id ="
-            f" (SELECT id FROM campaign_batch WHERE campaign = $1 AND state = 'ready' ORDER BY id LIMIT 1{lock})"
-            " AND state = 'ready' RETURNING id",
+            f" (SELECT id FROM campaign_batch WHERE campaign = $1 AND state = 'ready'{in_zones}"
+            f" ORDER BY id LIMIT 1{lock}) AND state = 'ready' RETURNING id",
             campaign_id,
             WORKER_ID,
             now,
+            *(zones or []),
         )
         if not ids:
             return None
@@ -91,7 +103,34 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
             batch,
         )
         await sql.execute("UPDATE campaign_batch SET amount = $1 WHERE id = $2", int(amount), batch)
-    return batch, campaign[0]
+    return batch, {**campaign[0], "messages": len(prepared)}
+
+
+def open_zones(zones: Sequence[str], campaign: Mapping[str, Any], now: datetime) -> list[str] | None:
+    """Those of ``zones`` (of ready batches) whose send window is open at ``now``; None: the campaign has no quiet
+    hours. A batch of numbers that say nothing of their place ('') follows the campaign's own time zone."""
+    start, end = campaign["window_from"], campaign["window_until"]
+    if start is None or end is None:
+        return None
+    return [z for z in zones if quiet_hours.is_open(start, end, z or campaign["timezone"], now)]
+
+
+async def ready_batches(campaign_id: int) -> str:
+    """'open' when the campaign has a ready batch that may go now, 'waiting' when all its ready batches wait for
+    their recipients' send window (quiet hours), '' when it has none ready."""
+    campaign = (
+        await Campaign.select(Campaign.window_from, Campaign.window_until, Campaign.timezone)
+        .where(Campaign.id == campaign_id)
+        .first()
+    )
+    ready = (
+        await CampaignBatch.select(CampaignBatch.zone)
+        .where((CampaignBatch.campaign == campaign_id) & (CampaignBatch.state == "ready"))
+        .distinct()
+    )
+    if campaign is None or not ready:
+        return ""
+    return "waiting" if open_zones([r["zone"] for r in ready], campaign, datetime.now(UTC)) == [] else "open"
 
 
 async def _begin_submitting(batch: int) -> bool:
@@ -196,12 +235,15 @@ async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | N
             await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unknown), campaign_id)
 
 
-async def _put_back(campaign_id: int, batch: int, reason: str) -> None:
-    """Release the batch and say on the campaign why it waits (cleared when a batch goes out again)."""
+async def _put_back(campaign_id: int, batch: int, reason: str = "") -> None:
+    """Release the batch and say on the campaign why it waits (cleared when a batch goes out again), if a reason
+    is given."""
     async with write_transaction() as tx:
         sql = _sql(tx)
         campaign = (await sql.rows("SELECT partner, ledger_entry_id FROM campaign WHERE id = $1", campaign_id))[0]
         await release_batch(sql, campaign, campaign_id, batch)
+        if not reason:
+            return
         await sql.execute(
             "UPDATE campaign SET status_reason = $1 WHERE id = $2 AND status = 'in_progress'",
             f"Waiting for the vendor: {reason}"[:300],
@@ -285,7 +327,7 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
     """Claim and send batches of one campaign until none is left, it stops being in progress, or money runs out."""
     sent_batches = 0
     idle = 0.0
-    channel = await _channel_of(campaign_id)
+    channel, rate_limit = await _channel_of(campaign_id)
     while True:
         # Bind (or rebind after a change) before claiming: a slow bind must not hold a paid batch.
         provider = await ready_provider(portal, channel)
@@ -306,6 +348,12 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             continue
         idle = 0.0
         batch, campaign = claimed
+        if rate_limit and await pacing.wait_turn(portal.redis, campaign_id, campaign["messages"], rate_limit) > 0:
+            state = await _campaign_state(campaign_id)
+            if state is None or state["status"] != "in_progress":
+                # Paused or canceled while the batch waited for its slot: it goes back unsent and paid back.
+                await _put_back(campaign_id, batch)
+                break
         try:
             sent = await _send_claimed(portal, provider, channel, campaign_id, batch, campaign)
         except TemporaryProviderError as exc:
@@ -379,6 +427,7 @@ async def _campaign_state(campaign_id: int) -> dict[str, Any] | None:
     return await Campaign.select(Campaign.status, Campaign.expanded).where(Campaign.id == campaign_id).first()
 
 
-async def _channel_of(campaign_id: int) -> str:
-    row = await Campaign.select(Campaign.channel).where(Campaign.id == campaign_id).first()
-    return row["channel"] if row else ""
+async def _channel_of(campaign_id: int) -> tuple[str, int | None]:
+    """The campaign's channel and throughput limit (messages per second)."""
+    row = await Campaign.select(Campaign.channel, Campaign.rate_limit).where(Campaign.id == campaign_id).first()
+    return (row["channel"], row["rate_limit"]) if row else ("", None)

@@ -17,7 +17,7 @@ from core.dispatch.campaign_state import finish_if_done
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
 from core.dispatch.queueing import enqueue_prepare, enqueue_senders
 from core.dispatch.receipts import Key, Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
-from core.dispatch.sending import abandon_batch
+from core.dispatch.sending import abandon_batch, ready_batches
 from core.dispatch.tables import CampaignBatch, EarlyReport, Edr
 from core.portal import Portal
 from core.rawsql import RawSql
@@ -25,6 +25,7 @@ from core.rawsql import RawSql
 EARLY_REPORT_HOURS = 80  # longer than the longest validity (72 h): a report this old matches nothing any more
 EXPIRE_CHUNK = 1000
 EXPIRED = "Expired: no delivery report within the validity period"
+WINDOW_CLOSED = "Waiting for the recipients' send window (quiet hours)"
 
 
 async def recover_abandoned(portal: Portal) -> int:
@@ -118,8 +119,11 @@ async def sweep(portal: Portal) -> dict[str, int]:
         # Enqueues are dropped while a live job holds the key; a dead worker's job is ended first (queueing).
         if not campaign["expanded"]:
             await enqueue_prepare(portal, campaign["id"])
-        if await CampaignBatch.exists().where(
-            (CampaignBatch.campaign == campaign["id"]) & (CampaignBatch.state == "ready")
-        ):
+        ready = await ready_batches(campaign["id"])
+        if ready == "open":
             await enqueue_senders(portal, campaign["id"])
+        elif ready == "waiting":  # quiet hours: said on the campaign until its next results are recorded
+            await Campaign.update({Campaign.status_reason: WINDOW_CLOSED}).where(
+                (Campaign.id == campaign["id"]) & (Campaign.status == "in_progress")
+            )
     return {"recovered": recovered, "expired": expired, "completed": completed}

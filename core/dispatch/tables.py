@@ -97,6 +97,7 @@ class CampaignBatch(Table, tablename="campaign_batch"):
     amount = BigInt(default=0, help_text="Micro-units taken when billed")
     worker = Varchar(length=40, default="")
     claimed_at = Timestamptz(null=True, default=None)
+    zone = Varchar(length=40, default="", help_text="Its recipients' time zone, when the campaign has quiet hours")
 
 
 class EarlyReport(Table, tablename="early_report"):

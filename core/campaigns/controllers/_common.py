@@ -13,6 +13,7 @@ from core.campaigns.services import check_numbers, split_numbers
 from core.contacts.importing import MAX_FILE_BYTES, build_preview, detect_kind, open_sheet, too_large
 from core.errors import InvalidInput
 from core.web.forms import convert
+from core.web.i18n import N_
 
 STEPS = (1, 2, 3)
 RICH_KEYS = ("image_url", "button_caption", "button_url")  # Viber's image and button
@@ -43,6 +44,9 @@ FIELD_STEP = {
     "timezone": 3,
     "notify_emails": 3,
     "validity_hours": 3,
+    "window_from": 3,
+    "window_until": 3,
+    "max_per_second": 3,
 }
 TEXT_KEYS = (
     "name",
@@ -69,6 +73,9 @@ TEXT_KEYS = (
     "send_time",
     "timezone",
     "notify_emails",
+    "window_from",
+    "window_until",
+    "max_per_second",
 )
 
 
@@ -152,6 +159,11 @@ def campaign_data(
         data["send_at"] = send_at_of(values)
         data["timezone"] = values.get("timezone") or "UTC"
         data["notify_emails"] = [a for a in values.get("notify_emails", "").replace(";", ",").split(",") if a.strip()]
+        data["window_from"] = values.get("window_from", "").strip()
+        data["window_until"] = values.get("window_until", "").strip()
+        rate = values.get("max_per_second", "").strip()
+        limit = N_("Messages per second: a whole number of at least 1")
+        data["max_per_second"] = _int(rate, "max_per_second", limit) if rate else None
     return convert(data, CampaignCreate)
 
 

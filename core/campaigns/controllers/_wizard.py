@@ -162,6 +162,9 @@ class CampaignWizard(Controller):
                 "group_ids": (["all"] if old.all_contacts else []) + [str(g) for g in old.group_ids],
                 "timezone": old.timezone,
                 "notify_emails": ", ".join(old.notify_emails),
+                "window_from": old.window_from,
+                "window_until": old.window_until,
+                "max_per_second": str(old.max_per_second or ""),
             }
         template = str(request.query_params.get("template") or "")
         if template.isdigit():

@@ -125,3 +125,21 @@ async def test_preview_warns_when_the_cost_exceeds_the_balance_plus_credit(clien
     )
     covered = (await client.post("/api/campaigns/preview", json=body(world), headers=headers)).json()
     assert covered["available"] == data["total"] and covered["over_balance"] is False
+
+
+async def test_quiet_hours_and_a_speed_limit_are_kept_and_a_wrong_window_is_refused(client_for):
+    world, client, headers = await api(client_for)
+    paced = body(world, window_from="09:00", window_until="21:30", max_per_second=50)
+    created = await client.post("/api/campaigns", json=paced, headers=headers)
+    assert created.status_code == 201, created.text
+    one = (await client.get(f"/api/campaigns/{created.json()['id']}", headers=headers)).json()
+    assert (one["window_from"], one["window_until"], one["max_per_second"]) == ("09:00", "21:30", 50)
+    half = await client.post("/api/campaigns", json=body(world, window_from="09:00"), headers=headers)
+    assert half.status_code == 422 and half.json()["field"] == "window_until"
+    wrong = await client.post(
+        "/api/campaigns", json=body(world, window_from="9 am", window_until="21:00"), headers=headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "window_from"
+    slow = await client.post("/api/campaigns", json=body(world, max_per_second=0), headers=headers)
+    assert slow.status_code in (400, 422) and "max_per_second" in slow.text
+    assert (await client.get("/api/campaigns", headers=headers)).json()["total"] == 1

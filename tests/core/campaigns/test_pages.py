@@ -253,3 +253,34 @@ async def test_custom_field_names_are_not_translated_but_built_in_labels_are(cli
     html = (await client.get("/campaigns/new")).text
     assert f'data-variable="{field.variable}" title="{{{field.variable}}}">Status</button>' in html
     assert 'data-variable="first_name" title="{first_name}">Nombre</button>' in html
+
+
+async def test_wizard_sets_quiet_hours_and_a_speed_limit_and_the_preview_counts_who_waits(app, client_for):
+    world, client, _actor = await session(client_for)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    base = setup_form(
+        world,
+        step="3",
+        mode="groups",
+        group_ids=str(world.a.group_id),
+        timezone="Europe/Madrid",
+        send_mode="later",
+        send_date=tomorrow,
+        send_time="10:00",
+    )
+    half = await post_form(client, "/campaigns/new", {**base, "command": "send", "window_from": "22:00"})
+    assert half.status_code == 422 and "Give both ends of the send window, or neither" in half.text
+    assert 'name="window_from" value="22:00"' in half.text
+    night = {**base, "window_from": "22:00", "window_until": "06:00", "max_per_second": "25"}
+    preview = await post_form(client, "/campaigns/new", {**night, "goto": "3"})
+    # The group's one contact is in Madrid, where 10:00 is outside 22:00 to 06:00: its message would wait.
+    assert preview.status_code == 200 and 'data-testid="waiting"' in preview.text
+    assert "1 recipient is outside the send window at the start" in preview.text
+    sent = await post_form(client, "/campaigns/new", {**night, "command": "send"})
+    assert sent.status_code in (302, 303), sent.text
+    row = await Campaign.select().where(Campaign.name == "Autumn").first()
+    assert (row["window_from"], row["window_until"], row["rate_limit"]) == (22 * 60, 6 * 60, 25)
+    details = await client.get(f"/campaigns/{row['id']}")
+    assert "22:00 to 06:00, recipient's local time" in details.text and "25 messages per second" in details.text
+    repeat = (await client.get(f"/campaigns/new?repeat={row['id']}")).text
+    assert 'name="window_from" value="22:00"' in repeat and 'name="max_per_second" value="25"' in repeat
