@@ -19,12 +19,20 @@ from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
 from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked, group_phones
+from core.contacts.tables import Contact
 from core.db import icontains, json_value, must_exist, write_transaction
 from core.dispatch import quiet_hours
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
-from core.message_templates.rendering import estimate_text, with_short_link
+from core.message_templates.rendering import (
+    CONTACT_VARIABLES,
+    contact_values,
+    estimate_text,
+    render,
+    variables_in,
+    with_short_link,
+)
 from core.message_templates.schemas import TemplateUser
 from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists, template_status
 from core.message_templates.tables import VendorTemplate
@@ -343,6 +351,9 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     name = data.name.strip() or default_name(actor)
     waits = await premoderation.premoderated(actor)
     window = send_window(data)
+    # The currency it will be charged in, shown before it starts; the start fixes it from the price list then.
+    prices = await price_list(actor.partner_id, data.channel, at or now)
+    partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
     async with write_transaction():
         rows = await Campaign.insert(
             Campaign(
@@ -368,6 +379,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 window_from=window[0] if window else None,
                 window_until=window[1] if window else None,
                 rate_limit=data.max_per_second,
+                currency=prices.currency if prices else partner["currency"],
                 created_at=now,
             )
         ).returning(Campaign.id)
@@ -573,8 +585,12 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     stopped |= typed_stopped
     prices = await price_list(actor.partner_id, data.channel, datetime.now(UTC))
     index = await prefix_index()
-    lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None])
+    lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None, 0])
     no_rate = 0
+    parts_of: dict[str, int] = {}
+    if variables_in(data.text):
+        parts_of = await _personal_parts(portal, actor.partner_id, provider, data, allowed)
+        parts = max(parts_of.values(), default=parts)
     window = send_window(data)
     start = scheduled_instant(data) or datetime.now(UTC)
     waiting = 0
@@ -589,15 +605,16 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         key = (dest.country, dest.network, dest.mcc + dest.mnc)
         lines[key][0] += 1
         lines[key][1] = rate
+        lines[key][2] += parts_of.get(phone, parts)
     items = [
         CostLine(
             country=k[0],
             network=k[1],
             mccmnc=k[2],
             recipients=v[0],
-            parts=v[0] * parts,
+            parts=v[2],
             rate=from_micros(v[1]),
-            total=from_micros(v[1] * v[0] * parts),
+            total=from_micros(v[1] * v[2]),
         )
         for k, v in sorted(lines.items())
     ]
@@ -621,6 +638,20 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         available=available,
         over_balance=total > available,
     )
+
+
+async def _personal_parts(
+    portal: Portal, partner_id: int, provider: Any, data: CampaignCreate, phones: set[str]
+) -> dict[str, int]:
+    """Each recipient's parts with the variables filled from its contact, as expansion will fill them: a Cyrillic
+    name turns that message to UCS-2 and a long one may take another part (CMP-5)."""
+    columns = [getattr(Contact, name) for name in CONTACT_VARIABLES]
+    rows = await Contact.select(*columns, Contact.custom).where(Contact.partner == partner_id)
+    contacts = {r["phone"]: r for r in rows if r["phone"] in phones}
+    text = shortened(portal, data.text, data)
+    return {
+        phone: max(provider.segments(render(text, contact_values(contacts.get(phone), phone))), 1) for phone in phones
+    }
 
 
 async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:

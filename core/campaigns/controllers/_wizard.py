@@ -195,6 +195,14 @@ class CampaignWizard(Controller):
                     values["file_counts"] = f"{len(found.valid)},{len(found.invalid)},{found.duplicates}"
                 elif command == "check" or (target > current and not values["file_numbers"]):
                     raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
+            if command == "drop_invalid" and values.get("mode") == "numbers":
+                # Go on with the valid numbers only (CMP-4), written with their "+" so the country code chosen
+                # for numbers typed without one is not put in front of them again.
+                kept = services.check_numbers(
+                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
+                )
+                values["numbers_text"] = "\n".join(f"+{number}" for number in kept.valid)
+                target = 3
             if command == "check" and values.get("mode") == "numbers":
                 check = services.check_numbers(
                     services.split_numbers(values["numbers_text"]), values.get("country_code", "")
@@ -231,8 +239,20 @@ class CampaignWizard(Controller):
                 await services.check_campaign(portal, actor, data)
         except PortalError as exc:
             step = FIELD_STEP.get(exc.field or "", min(current, target))
+            if exc.field == "numbers" and values.get("mode") == "numbers":
+                # Every invalid number named and counted, with the offer to leave them out (CMP-4).
+                check = services.check_numbers(
+                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
+                )
             return await self._render(
-                request, actor, values, step, error=exc.detail, field=exc.field, status_code=exc.status_code
+                request,
+                actor,
+                values,
+                step,
+                check=check,
+                error=exc.detail,
+                field=exc.field,
+                status_code=exc.status_code,
             )
         return await self._render(request, actor, values, target, check=check)
 

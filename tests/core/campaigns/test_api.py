@@ -34,6 +34,7 @@ async def test_create_list_get_act_and_delete(client_for):
     assert created.status_code == 201, created.text
     campaign = created.json()
     assert campaign["status"] == "scheduled" and campaign["actions"] == ["cancel", "delete", "start"]
+    assert campaign["currency"] == "EUR"  # known before the start fixes the price list
     listed = (await client.get("/api/campaigns?q=api", headers=headers)).json()
     assert [c["id"] for c in listed["items"]] == [campaign["id"]] and listed["total"] == 1
     one = await client.get(f"/api/campaigns/{campaign['id']}", headers=headers)
@@ -143,3 +144,23 @@ async def test_quiet_hours_and_a_speed_limit_are_kept_and_a_wrong_window_is_refu
     slow = await client.post("/api/campaigns", json=body(world, max_per_second=0), headers=headers)
     assert slow.status_code in (400, 422) and "max_per_second" in slow.text
     assert (await client.get("/api/campaigns", headers=headers)).json()["total"] == 1
+
+
+async def test_preview_counts_each_recipients_parts_with_their_own_values(client_for):
+    world, client, headers = await api(client_for)
+    group = (await client.post("/api/groups", json={"name": "Names"}, headers=headers)).json()["id"]
+    for phone, name in (("+34612345301", "Svetlana"), ("+34612345302", "Светлана")):
+        created = await client.post(
+            "/api/contacts", json={"phone": phone, "first_name": name, "groups": [group]}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+    text = "Your order is ready for pickup at our shop on Main Street, dear {first_name}"  # 65 characters + name
+    data = (
+        await client.post(
+            "/api/campaigns/preview", json=body(world, text=text, numbers=[], group_ids=[group]), headers=headers
+        )
+    ).json()
+    # A Latin name keeps the message in one GSM-7 part; a Cyrillic one turns it to UCS-2 (70 a part): two parts.
+    assert data["recipients"] == 2 and data["parts_per_message"] == 2
+    assert sum(line["parts"] for line in data["lines"]) == 3
+    assert Decimal(data["total"]) == sum(Decimal(line["rate"]) * line["parts"] for line in data["lines"])

@@ -132,6 +132,12 @@ async def test_wizard_checks_numbers_and_refuses_invalid_ones(client_for):
     assert "1 valid" in found and "2 invalid" in found and "1 duplicates" in found
     refused = await post_form(client, "/campaigns/new", {**form, "goto": "3"})
     assert refused.status_code == 422 and "Invalid number" in refused.text and 'name="numbers_text"' in refused.text
+    # Next names every invalid number and offers to go on with the valid ones.
+    named = refused.text[refused.text.index('data-testid="numbers-check"') :]
+    assert "<code>12</code>" in named and "<code>abc</code>" in named and "go on with 1 valid number" in named
+    dropped = await post_form(client, "/campaigns/new", {**form, "command": "drop_invalid"})
+    assert dropped.status_code == 200 and 'data-testid="cost-preview"' in dropped.text
+    assert 'name="numbers_text" value="+34612345678"' in dropped.text and "1 recipient" in dropped.text
     nobody = await post_form(client, "/campaigns/new", setup_form(world, step="2", mode="groups", goto="3"))
     assert nobody.status_code == 422 and "Choose contact groups or enter at least one number" in nobody.text
 
