@@ -65,6 +65,15 @@ async def test_wizard_to_a_group_and_to_numbers(demo):
             await expect(page.locator("input[name=name]")).to_have_value("Kept name")
             await page.screenshot(path=SHOTS / "wizard-setup-error.png", full_page=True)
 
+            # The emoji picker inserts at the cursor, and the counter turns to Unicode (70 a part).
+            await page.fill("#message-text", "Party ")
+            await page.get_by_test_id("emoji-picker").locator("summary").click()
+            await page.get_by_role("button", name="🎉").click()
+            await expect(page.locator("#message-text")).to_have_value("Party 🎉")
+            await expect(page.locator("#counter")).to_contain_text("UCS-2")
+            await page.get_by_test_id("emoji-picker").locator("summary").click()
+            await page.screenshot(path=SHOTS / "wizard-emoji.png", full_page=True)
+
             # 1. To a contact group, scheduled for tomorrow.
             await setup_step(page, base, "Browser group campaign", "wizard-setup.png")
             await page.locator("input[name=group_ids]").nth(1).check()

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "delete": N_("Delete"),
     "repeat": N_("Repeat"),
 }
+SAMPLE_NUMBERS = "phone,first_name\n+34612345678,Ana\n34612345679,Luis\n+447700900123,Emma\n"
 SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "campaigns" / "wizard.js"
 
 
@@ -118,6 +119,15 @@ class CampaignPages(Controller):
             SCRIPT.read_text(encoding="utf-8"),
             media_type="text/javascript; charset=utf-8",
             headers={"cache-control": "no-cache"},
+        )
+
+    @get("/sample-numbers.csv", media_type="text/csv")
+    async def sample_numbers(self) -> Response:
+        """A file the "Upload a file" mode reads: a column of numbers, with the country code or with a + (CMP-4)."""
+        return Response(
+            SAMPLE_NUMBERS,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="campaign-numbers-sample.csv"'},
         )
 
     @get("/{campaign_id:int}")

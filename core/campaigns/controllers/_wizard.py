@@ -44,6 +44,8 @@ from core.web.shell import client_ip, page
 
 UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
 _ZONES = sorted(available_timezones())
+# The emoji picker's choice (CMP-3): common ones for offers, greetings and reminders, one code point each.
+EMOJI = tuple("😀😊😍🥳👍👋🙏🎉🎁🔥⭐✅❗⏰📅📦🚚🛒💳💰🎈☕🍕🎂💖🌟📣📱💌🔔🎄🌞")
 
 
 def _defaults(actor: Actor) -> dict[str, Any]:
@@ -289,6 +291,7 @@ class CampaignWizard(Controller):
             "traffic_type": services.traffic_type(values),
             "senders": senders,
             "variables": await variable_choices(actor),
+            "emoji": EMOJI,
             "premoderated": await premoderation.premoderated(actor),
             "segments": provider.segments(services.shortened(portal, estimate_text(text), values))
             if provider and text

@@ -290,3 +290,20 @@ async def test_wizard_sets_quiet_hours_and_a_speed_limit_and_the_preview_counts_
     assert "22:00 to 06:00, recipient's local time" in details.text and "25 messages per second" in details.text
     repeat = (await client.get(f"/campaigns/new?repeat={row['id']}")).text
     assert 'name="window_from" value="22:00"' in repeat and 'name="max_per_second" value="25"' in repeat
+
+
+async def test_the_sample_numbers_file_reads_back_in_the_wizard(client_for):
+    world, client, _actor = await session(client_for)
+    step2 = await post_form(client, "/campaigns/new", setup_form(world))
+    assert 'href="/campaigns/sample-numbers.csv"' in step2.text
+    sample = await client.get("/campaigns/sample-numbers.csv")
+    assert sample.status_code == 200 and "attachment" in sample.headers["content-disposition"]
+    data = {
+        **setup_form(world, step="2", mode="file", command="check", goto="2"),
+        "_csrf_token": client.cookies["csrftoken"],
+    }
+    response = await client.post(
+        "/campaigns/new", data=data, files={"file": ("sample.csv", sample.content, "text/csv")}
+    )
+    found = response.text[response.text.index('data-testid="file-check"') :]
+    assert "3 valid" in found and "0 invalid" in found

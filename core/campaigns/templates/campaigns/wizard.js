@@ -113,9 +113,10 @@
       if (preview) preview.textContent = area.value;
     }
     area.addEventListener("input", update);
-    document.querySelectorAll("[data-variable]").forEach(function (button) {
+    // Variable buttons insert {name}; the emoji picker's buttons insert themselves; both where the cursor is.
+    document.querySelectorAll("[data-variable], [data-insert]").forEach(function (button) {
       button.addEventListener("click", function () {
-        var token = "{" + button.dataset.variable + "}";
+        var token = button.dataset.insert || "{" + button.dataset.variable + "}";
         var start = area.selectionStart, end = area.selectionEnd;
         area.setRangeText(token, start, end, "end");
         area.focus();
