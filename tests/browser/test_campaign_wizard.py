@@ -76,7 +76,9 @@ async def test_wizard_to_a_group_and_to_numbers(demo):
 
             # 1. To a contact group, scheduled for tomorrow.
             await setup_step(page, base, "Browser group campaign", "wizard-setup.png")
+            await expect(page.get_by_test_id("groups-chart")).to_be_hidden()
             await page.locator("input[name=group_ids]").nth(1).check()
+            await expect(page.get_by_test_id("groups-chart")).to_be_visible()  # the chosen groups' sizes
             await page.screenshot(path=SHOTS / "wizard-recipients-groups.png", full_page=True)
             await page.get_by_role("button", name="Next →").click()
             await page.check("input[name=send_mode][value=later]")

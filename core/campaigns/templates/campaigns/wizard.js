@@ -94,8 +94,33 @@
     }
   }
 
+  // Recipients step: a doughnut of the chosen groups' sizes, redrawn as groups are ticked (Chart.js, if loaded).
+  var PALETTE = ["#c2410c", "#2563eb", "#16a34a", "#9333ea", "#d97706", "#0891b2", "#db2777", "#4b5563"];
+  function groupsChart() {
+    var canvas = document.getElementById("groups-pie");
+    if (!canvas || !window.Chart) return;
+    var figure = canvas.closest("figure");
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name=group_ids][data-size]"));
+    var chart = new window.Chart(canvas, {
+      type: "doughnut",
+      data: { labels: [], datasets: [{ data: [], backgroundColor: PALETTE, borderWidth: 0 }] },
+      options: { animation: false, cutout: "55%", plugins: { legend: { position: "bottom" } } },
+    });
+    function draw() {
+      var all = boxes.filter(function (b) { return b.value === "all" && b.checked; });
+      var chosen = all.length ? all : boxes.filter(function (b) { return b.checked; });
+      figure.hidden = chosen.length === 0;
+      chart.data.labels = chosen.map(function (b) { return b.dataset.label; });
+      chart.data.datasets[0].data = chosen.map(function (b) { return Number(b.dataset.size); });
+      chart.update();
+    }
+    boxes.forEach(function (b) { b.addEventListener("change", draw); });
+    draw();
+  }
+
   function wizard() {
     switches();
+    groupsChart();
     var area = document.getElementById("message-text");
     if (!area) return;
     var counter = document.getElementById("counter");
