@@ -113,8 +113,9 @@ async def test_a_throughput_limit_spreads_the_messages_over_time(app, sms: SmsWo
     done = await wait_for_status(created.id, {"completed", "failed", "paused"})
     assert (done["status"], done["sent"]) == ("completed", 30)
     sent = sorted(r["sent_at"] for r in await Edr.select(Edr.sent_at).where(Edr.campaign == created.id))
-    # Three slots of ten a second apart: the last leaves at least ~2 s after the first (unlimited, it is ~0.1 s).
-    assert (sent[-1] - sent[0]).total_seconds() >= 1.8
+    # Three slots of ten a second apart: the last leaves 2 s after the first (unlimited, about 0.1 s). Each
+    # sent_at is when its batch's results were recorded, which may lag its slot a little: asserted generously.
+    assert (sent[-1] - sent[0]).total_seconds() >= 1.5
     assert max(sms.smsc.submitted.values()) == 1
 
 
@@ -123,10 +124,10 @@ async def test_a_paced_campaign_paused_gives_back_the_batches_waiting_for_their_
     data = CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=MAINLAND[:12], max_per_second=1)
     created = await create_campaign(portal, sms.actor, data)
 
-    async def claimed_ahead() -> bool:  # one batch sent, others claimed and paid, waiting for their second
+    async def claimed_ahead() -> bool:  # one batch sent, two more claimed and paid, waiting for their second
         batches = await CampaignBatch.select(CampaignBatch.state).where(CampaignBatch.campaign == created.id)
         states = [b["state"] for b in batches]
-        return states.count("done") >= 1 and states.count("billed") >= 1
+        return states.count("done") >= 1 and states.count("billed") >= 2
 
     await eventually(claimed_ahead)
     await act(portal, sms.actor, created.id, "pause")
@@ -144,6 +145,7 @@ async def test_a_paced_campaign_paused_gives_back_the_batches_waiting_for_their_
     balance = (await Partner.select(Partner.balance).where(Partner.id == sms.tenant.end_user_id).first())["balance"]
     assert balance == FUNDS - row["sent"] * ES_VODAFONE == FUNDS - row["cost"]
     assert sum(sms.smsc.submitted.values()) == row["sent"]
-    # Nothing left after the pause but what was already on its way: the waiting slots were 1, 2 and 3 s ahead.
+    # Nothing left after the pause but what was already on its way: the second waiting slot began 2 s after the
+    # first batch, so a batch sent from it would show well over a second after the pause.
     sent_at = [r["sent_at"] for r in await Edr.select(Edr.sent_at).where(Edr.campaign == created.id) if r["sent_at"]]
-    assert max(sent_at) < paused_at + timedelta(seconds=1.5)
+    assert max(sent_at) < paused_at + timedelta(seconds=1.2)
