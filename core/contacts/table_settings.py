@@ -1,6 +1,13 @@
-"""Per-user table settings (CON-2): the order and visibility of a table's columns, with defaults."""
+"""Per-user table settings (CON-2, CMP-2): the order and visibility of a table's columns, with defaults.
+
+Contacts' table is known here; a table of a domain above (the campaigns list) registers its columns with
+``register_table``, so one store and one set of rules serve every table.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from core.actor import Actor
 from core.contacts.fields import SYSTEM_COLUMNS, list_fields
@@ -18,12 +25,29 @@ DEFAULT_VISIBLE = frozenset({"phone", "groups", "created_at", "updated_at", "fir
 SYSTEM_ORDER = (*_LEADING, *(key for key in SYSTEM_COLUMNS if key not in _LEADING))
 
 
-async def available_columns(actor: Actor, table_name: str) -> list[ColumnSetting]:
-    """Every column the table can show, in default order and visibility; new custom fields start visible."""
-    if table_name != CONTACTS:
-        raise NotFound("Table")
+TableColumns = Callable[[Actor], Awaitable[list[ColumnSetting]]]
+
+
+async def _contact_columns(actor: Actor) -> list[ColumnSetting]:
+    """Contacts: the system columns, then the company's custom fields (new ones start visible)."""
     system = [ColumnSetting(key=key, visible=key in DEFAULT_VISIBLE) for key in SYSTEM_ORDER]
     return system + [ColumnSetting(key=field.variable) for field in await list_fields(actor)]
+
+
+_TABLES: dict[str, TableColumns] = {CONTACTS: _contact_columns}
+
+
+def register_table(table_name: str, columns: TableColumns) -> None:
+    """Make ``table_name`` a table with settings; ``columns(actor)`` gives its columns in default order."""
+    _TABLES[table_name] = columns
+
+
+async def available_columns(actor: Actor, table_name: str) -> list[ColumnSetting]:
+    """Every column the table can show, in default order and visibility."""
+    columns = _TABLES.get(table_name)
+    if columns is None:
+        raise NotFound("Table")
+    return await columns(actor)
 
 
 async def get_columns(actor: Actor, table_name: str) -> list[ColumnSetting]:
@@ -63,3 +87,16 @@ async def save_columns(actor: Actor, table_name: str, columns: list[ColumnSettin
         else:
             await TableSetting(user=actor.user_id, table_name=table_name, columns=stored).save()
     return await get_columns(actor, table_name)
+
+
+def columns_from_form(form: Any) -> list[ColumnSetting]:
+    """A settings form's columns: every key in the order posted, ticked ones visible; an ↑ or ↓ button (the way
+    without drag and drop) moves its column one place first."""
+    keys: list[str] = form.getall("columns", [])
+    for direction, step in (("up", -1), ("down", 1)):
+        key = form.get(direction)
+        if key in keys and 0 <= keys.index(key) + step < len(keys):
+            at = keys.index(key)
+            keys[at], keys[at + step] = keys[at + step], keys[at]
+    shown = set(form.getall("visible", []))
+    return [ColumnSetting(key=key, visible=key in shown) for key in keys]

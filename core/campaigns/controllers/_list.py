@@ -12,8 +12,10 @@ from litestar.response import Redirect
 
 from core.actor import Actor
 from core.campaigns import premoderation, report, services
+from core.campaigns.columns import CAMPAIGNS, COLUMN_LABELS
 from core.campaigns.schemas import CampaignFilter, CampaignView
 from core.campaigns.states import STATUS_LABELS
+from core.contacts import table_settings
 from core.contacts.groups import group_names
 from core.dispatch.statuses import EDR_STATUS_LABELS
 from core.errors import InvalidInput, PortalError
@@ -61,8 +63,12 @@ def campaign_filter(actor: Actor, params: Any) -> tuple[CampaignFilter, dict[str
 async def _context(
     request: Request, actor: Actor, result: Page[CampaignView], values: dict[str, str]
 ) -> dict[str, Any]:
+    settings = await table_settings.get_columns(actor, CAMPAIGNS)
     return {
         "actor": actor,
+        "columns": [c.key for c in settings if c.visible],
+        "column_settings": settings,
+        "column_labels": COLUMN_LABELS,
         "result": result,
         "values": values,
         "query": urlencode([(k, v) for k, v in values.items() if v]),
@@ -95,6 +101,7 @@ class CampaignPages(Controller):
                 "channels": request.app.state.portal.registries.channels,
                 "per_page_choices": PER_PAGE_CHOICES,
                 "done": str(request.query_params.get("done") or ""),
+                "settings_open": request.query_params.get("settings") == "1",
                 "error": error,
                 "error_field": field,
             },
@@ -156,6 +163,16 @@ class CampaignPages(Controller):
             },
             status_code=status_code,
         )
+
+    @post("/columns")
+    async def save_columns(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        """The list's table settings: the columns shown and their order; ↑/↓ move one column a place."""
+        form = await request.form()
+        try:
+            await table_settings.save_columns(actor, CAMPAIGNS, table_settings.columns_from_form(form))
+        except PortalError as exc:
+            return await self._list(request, actor, error=exc.detail, field="columns", status_code=exc.status_code)
+        return Redirect("/campaigns?done=columns" + ("&settings=1" if form.get("up") or form.get("down") else ""))
 
     @post("/{campaign_id:int}/action")
     async def act(self, request: Request, actor: NamedDependency[Actor], campaign_id: PathId) -> Response:

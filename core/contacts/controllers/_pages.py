@@ -29,7 +29,6 @@ from core.contacts.controllers._common import (
 )
 from core.contacts.params import contact_filter
 from core.contacts.schemas import (
-    ColumnSetting,
     ContactFilter,
     ContactIn,
     ContactUpdate,
@@ -333,17 +332,8 @@ class ContactPages(Controller):
     async def save_settings(self, request: Request, actor: NamedDependency[Actor]) -> Response:
         """Column order and visibility; the ↑/↓ buttons (for use without drag and drop) move one column first."""
         form = await request.form()
-        keys: list[str] = form.getall("columns", [])
-        for direction, step in (("up", -1), ("down", 1)):
-            key = form.get(direction)
-            if key in keys and 0 <= keys.index(key) + step < len(keys):
-                at = keys.index(key)
-                keys[at], keys[at + step] = keys[at + step], keys[at]
-        shown = set(form.getall("visible", []))
         try:
-            await table_settings.save_columns(
-                actor, table_settings.CONTACTS, [ColumnSetting(key=key, visible=key in shown) for key in keys]
-            )
+            await table_settings.save_columns(actor, table_settings.CONTACTS, table_settings.columns_from_form(form))
         except PortalError as exc:
             return await self._settings(
                 request, actor, error=exc.detail, error_form="columns", status_code=exc.status_code

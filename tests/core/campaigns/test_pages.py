@@ -307,3 +307,25 @@ async def test_the_sample_numbers_file_reads_back_in_the_wizard(client_for):
     )
     found = response.text[response.text.index('data-testid="file-check"') :]
     assert "3 valid" in found and "0 invalid" in found
+
+
+async def test_table_settings_hide_and_order_the_list_columns_for_this_user_only(app, client_for):
+    world, client, actor = await session(client_for)
+    await scheduled_campaign(app, actor, world.a)
+    keys = ["name", "channel", "sender", "status", "progress", "recipients", "cost", "short_link", "created", "actions"]
+    shown = [k for k in keys if k != "sender"]
+    saved = await post_form(client, "/campaigns/columns", {"columns": keys, "visible": shown, "up": "cost"})
+    assert saved.status_code in (302, 303) and "done=columns" in saved.headers["location"]
+    html = (await client.get(saved.headers["location"])).text
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assert "Sender" not in head and "BrandA" not in html[html.index("<tbody>") :]
+    assert head.index("Cost") < head.index("Recipients")  # moved one place up
+    assert "Columns saved." in html
+    refused = await post_form(client, "/campaigns/columns", {"columns": [*keys, "secret"], "visible": keys})
+    assert refused.status_code == 422 and "Unknown column" in refused.text
+    empty = await post_form(client, "/campaigns/columns", {"columns": keys})
+    assert empty.status_code == 422 and "Keep at least one column visible" in empty.text
+    # Another user of the company keeps the default table.
+    other = client_for(world.a.host)
+    await sign_in(other, world.a.end_user_operator)
+    assert "Sender" in (await other.get("/campaigns")).text.split("</thead>")[0]

@@ -30,8 +30,11 @@ from tests.core.web.pseudo import PSEUDO, pseudo_language, unmarked
 from tests.factories import World, make_world, sign_in
 
 # What may show outside markers once the fixture's own texts are cut out: digits with their separators and
-# signs (amounts, counts, dates, times, phone numbers, ids), punctuation and the symbols of the pages' controls.
-NEUTRAL = re.compile(r"^[\s\d.,:;/+\-–—−%#·•|()\[\]{}<>=×*…'\"«»!?@_&→←↑↓▼↕✓✕✗⠿⋯└]*$")  # noqa: RUF001
+# signs (amounts, counts, dates, times, phone numbers, ids), punctuation, the symbols of the pages' controls and
+# emoji (the wizard's picker: pictures, the same in every language).
+NEUTRAL = re.compile(
+    r"^[\s\d.,:;/+\-–—−%#·•|()\[\]{}<>=×*…'\"«»!?@_&→←↑↓▼↕✓✕✗⠿⋯└\u2300-\u27bf\u2b00-\u2bff\U0001f300-\U0001faff]*$"  # noqa: RUF001
+)
 # Words that are the same in every language, by pattern: a message variable ({first_name}), a URL, and an audit
 # action's key (the log's filter lists them as its table's code column shows them).
 VARIABLE = re.compile(r"\{[a-z][a-z0-9_]*\}")
