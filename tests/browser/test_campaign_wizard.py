@@ -82,13 +82,15 @@ async def test_wizard_to_a_group_and_to_numbers(demo):
             await page.screenshot(path=SHOTS / "wizard-recipients-groups.png", full_page=True)
             await page.get_by_role("button", name="Next →").click()
             await page.check("input[name=send_mode][value=later]")
-            await page.fill("input[name=send_date]", tomorrow)
+            # A far zone: 10:00 in Auckland is the UTC instant of the day before (or the same day in winter), so
+            # the day is two UTC days ahead: "tomorrow" there may already be in the past in UTC.
+            day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+            await page.fill("input[name=send_date]", day)
             await page.fill("input[name=send_time]", "10:00")
-            # A far zone: 10:00 in Auckland is the UTC instant of the day before (or the same day in winter).
             await page.select_option("select[name=timezone]", "Pacific/Auckland")
             await page.get_by_role("button", name="Update preview").click()
             await expect(page.get_by_test_id("cost-preview")).to_be_visible()
-            local = datetime.fromisoformat(f"{tomorrow}T10:00").replace(tzinfo=ZoneInfo("Pacific/Auckland"))
+            local = datetime.fromisoformat(f"{day}T10:00").replace(tzinfo=ZoneInfo("Pacific/Auckland"))
             instant = local.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
             await expect(page.get_by_test_id("utc")).to_have_text(f"Starts at {instant} UTC")
             await expect(page.locator("select[name=timezone]")).to_have_value("Pacific/Auckland")
