@@ -6,8 +6,6 @@ from datetime import datetime
 
 from core.web.periods import user_zone
 
-DAY = 24 * 60
-
 
 def parse_clock(text: str) -> int:
     """'09:30' → 570.
@@ -18,10 +16,9 @@ def parse_clock(text: str) -> int:
     hours, sep, minutes = text.strip().partition(":")
     if not sep or not (hours.isdigit() and minutes.isdigit()) or len(minutes) != 2:
         raise ValueError(text)
-    value = int(hours) * 60 + int(minutes)
     if int(hours) > 23 or int(minutes) > 59:
         raise ValueError(text)
-    return value
+    return int(hours) * 60 + int(minutes)
 
 
 def clock(minutes: int) -> str:

@@ -115,20 +115,18 @@ def open_zones(zones: Sequence[str], campaign: Mapping[str, Any], now: datetime)
     return [z for z in zones if quiet_hours.is_open(start, end, z or campaign["timezone"], now)]
 
 
-async def ready_batches(campaign_id: int) -> str:
+async def ready_batches(campaign: Mapping[str, Any]) -> str:
     """'open' when the campaign has a ready batch that may go now, 'waiting' when all its ready batches wait for
-    their recipients' send window (quiet hours), '' when it has none ready."""
-    campaign = (
-        await Campaign.select(Campaign.window_from, Campaign.window_until, Campaign.timezone)
-        .where(Campaign.id == campaign_id)
-        .first()
-    )
+    their recipients' send window (quiet hours), '' when it has none ready.
+
+    ``campaign``: its row with id, window_from, window_until and timezone.
+    """
     ready = (
         await CampaignBatch.select(CampaignBatch.zone)
-        .where((CampaignBatch.campaign == campaign_id) & (CampaignBatch.state == "ready"))
+        .where((CampaignBatch.campaign == campaign["id"]) & (CampaignBatch.state == "ready"))
         .distinct()
     )
-    if campaign is None or not ready:
+    if not ready:
         return ""
     return "waiting" if open_zones([r["zone"] for r in ready], campaign, datetime.now(UTC)) == [] else "open"
 

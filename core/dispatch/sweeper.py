@@ -110,7 +110,9 @@ async def sweep(portal: Portal) -> dict[str, int]:
     recovered = await recover_abandoned(portal)
     await retry_early_reports(portal)
     expired = await expire_messages(portal)
-    running = await Campaign.select(Campaign.id, Campaign.expanded).where(Campaign.status == "in_progress")
+    running = await Campaign.select(
+        Campaign.id, Campaign.expanded, Campaign.window_from, Campaign.window_until, Campaign.timezone
+    ).where(Campaign.status == "in_progress")
     completed = 0
     for campaign in running:
         if await finish_if_done(portal, campaign["id"]):
@@ -119,11 +121,13 @@ async def sweep(portal: Portal) -> dict[str, int]:
         # Enqueues are dropped while a live job holds the key; a dead worker's job is ended first (queueing).
         if not campaign["expanded"]:
             await enqueue_prepare(portal, campaign["id"])
-        ready = await ready_batches(campaign["id"])
+        ready = await ready_batches(campaign)
         if ready == "open":
             await enqueue_senders(portal, campaign["id"])
         elif ready == "waiting":  # quiet hours: said on the campaign until its next results are recorded
             await Campaign.update({Campaign.status_reason: WINDOW_CLOSED}).where(
-                (Campaign.id == campaign["id"]) & (Campaign.status == "in_progress")
+                (Campaign.id == campaign["id"])
+                & (Campaign.status == "in_progress")
+                & (Campaign.status_reason != WINDOW_CLOSED)
             )
     return {"recovered": recovered, "expired": expired, "completed": completed}

@@ -48,6 +48,11 @@ _ZONES = sorted(available_timezones())
 EMOJI = tuple("😀😊😍🥳👍👋🙏🎉🎁🔥⭐✅❗⏰📅📦🚚🛒💳💰🎈☕🍕🎂💖🌟📣📱💌🔔🎄🌞")
 
 
+def _typed_numbers(values: dict[str, Any]) -> NumbersCheck:
+    """The numbers typed in the recipients step, normalised and checked."""
+    return services.check_numbers(services.split_numbers(values["numbers_text"]), values.get("country_code", ""))
+
+
 def _defaults(actor: Actor) -> dict[str, Any]:
     return {
         "name": services.default_name(actor),
@@ -200,15 +205,11 @@ class CampaignWizard(Controller):
             if command == "drop_invalid" and values.get("mode") == "numbers":
                 # Go on with the valid numbers only (CMP-4), written with their "+" so the country code chosen
                 # for numbers typed without one is not put in front of them again.
-                kept = services.check_numbers(
-                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
-                )
+                kept = _typed_numbers(values)
                 values["numbers_text"] = "\n".join(f"+{number}" for number in kept.valid)
                 target = 3
             if command == "check" and values.get("mode") == "numbers":
-                check = services.check_numbers(
-                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
-                )
+                check = _typed_numbers(values)
                 return await self._render(request, actor, values, 2, check=check)
             if command == "check":
                 return await self._render(request, actor, values, 2)
@@ -243,9 +244,7 @@ class CampaignWizard(Controller):
             step = FIELD_STEP.get(exc.field or "", min(current, target))
             if exc.field == "numbers" and values.get("mode") == "numbers":
                 # Every invalid number named and counted, with the offer to leave them out (CMP-4).
-                check = services.check_numbers(
-                    services.split_numbers(values["numbers_text"]), values.get("country_code", "")
-                )
+                check = _typed_numbers(values)
             return await self._render(
                 request,
                 actor,
