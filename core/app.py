@@ -44,7 +44,7 @@ from core.billing.schemas import LEDGER_KIND_LABELS
 from core.billing.services import balance_of, low_balance_of
 from core.campaigns import premoderation as campaign_premoderation
 from core.campaigns.api import CampaignsApi
-from core.campaigns.controllers import CampaignPages, CampaignWizard
+from core.campaigns.controllers import CampaignFromFile, CampaignPages, CampaignWizard
 from core.campaigns.services import start_campaign
 from core.contacts.api import ContactFieldsApi, ContactsApi, GroupsApi, StopListApi
 from core.contacts.controllers import (
@@ -225,6 +225,7 @@ def create_app(
             ExportPages,
             CampaignPages,
             CampaignWizard,
+            CampaignFromFile,
             CampaignsApi,
             TemplatePages,
             TemplatesApi,

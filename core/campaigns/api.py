@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.actor import Actor
-from core.campaigns import report, services
+from core.campaigns import from_file, report, services
+from core.campaigns.controllers._common import read_upload
+from core.campaigns.controllers._from_file import UPLOAD_BODY_LIMIT
 from core.campaigns.report import Timeline
-from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview
+from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, FileUpload
 from core.web.forms import convert
 from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
 from core.web.params import PathId
 from core.web.shell import client_ip
 
 ApiAction = Literal["pause", "resume", "cancel", "start"]
+
+
+@dataclass
+class CampaignFile:
+    file: UploadFile
 
 
 class CampaignsApi(Controller):
@@ -60,6 +70,22 @@ class CampaignsApi(Controller):
         self, request: Request, actor: NamedDependency[Actor], data: JSONBody[CampaignCreate]
     ) -> CampaignView:
         return await services.create_campaign(request.app.state.portal, actor, data, ip=client_ip(request))
+
+    @post(
+        "/files",
+        status_code=201,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        summary="Campaign from file (CMP-6): upload a CSV, XLS or XLSX (≤ 10 MB) as the multipart field 'file'; its id,"
+        " columns and first lines, for a campaign's file and file_columns",
+    )
+    async def upload_file(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        data: Annotated[CampaignFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> FileUpload:
+        name, content = await read_upload(data.file)
+        return await from_file.store(actor, name, content, request.app.state.portal.settings.var_dir)
 
     @post("/preview", status_code=200, summary="Dry run: recipients and cost by country and network, nothing stored")
     async def preview(

@@ -51,6 +51,51 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Annotated[int, Meta(ge=1, le=10_000, description="Throughput limit: at most this many messages per second")]
         | None
     ) = None
+    file: Annotated[
+        str,
+        Meta(
+            max_length=32,
+            description="Campaign from file (CMP-6): a file uploaded to /api/campaigns/files; its rows are the"
+            " recipients, and the text (then optional) is for rows without their own",
+        ),
+    ] = ""
+    file_columns: Annotated[
+        list[str],
+        Meta(
+            max_length=200,
+            description="The file's columns in order, each destination (exactly one), text (at most one), variable"
+            " (its cells fill {variable}) or empty (unused)",
+        ),
+    ] = []
+
+
+class FileColumn(msgspec.Struct, kw_only=True):
+    """One column of an uploaded campaign file."""
+
+    title: str
+    """Its header, or "Column N" when the file has none."""
+    variable: str
+    """The variable its cells fill in the text, as {variable}."""
+    role: str
+    """What it is suggested as: destination, text, variable or empty."""
+    samples: list[str]
+    """Its first cells below the header."""
+
+
+class FileUpload(msgspec.Struct, kw_only=True):
+    """A campaign file kept for creating the campaign: its id, its columns and its first lines (CMP-6)."""
+
+    file: str
+    name: str
+    size: int
+    has_header: bool
+    columns: list[FileColumn]
+
+
+class InvalidRow(msgspec.Struct, kw_only=True):
+    line: int
+    value: str
+    reason: str
 
 
 class NumbersCheck(msgspec.Struct, kw_only=True):
@@ -88,6 +133,11 @@ class CostPreview(msgspec.Struct, kw_only=True):
     """The company's balance plus its credit limit, now."""
     over_balance: bool = False
     """The total exceeds ``available``: the campaign would pause when the money runs out."""
+    invalid: int = 0
+    """Campaign from file: rows left out for a bad destination or no text (the first ones in ``invalid_rows``)."""
+    duplicates: int = 0
+    """Campaign from file: rows left out because an earlier row has the same destination."""
+    invalid_rows: list[InvalidRow] = []
 
 
 class CampaignView(msgspec.Struct, kw_only=True):

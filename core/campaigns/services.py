@@ -8,19 +8,28 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
-from core.campaigns import premoderation
-from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, NumbersCheck
+from core.campaigns import from_file, premoderation
+from core.campaigns.schemas import (
+    CampaignCreate,
+    CampaignFilter,
+    CampaignView,
+    CostLine,
+    CostPreview,
+    FileUpload,
+    NumbersCheck,
+)
 from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
 from core.contacts.services import own_groups
 from core.contacts.stoplist import blocked, group_phones
 from core.contacts.tables import Contact
-from core.db import icontains, json_value, must_exist, write_transaction
+from core.db import icontains, is_sqlite, json_value, must_exist, write_transaction
 from core.dispatch import quiet_hours
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
@@ -42,6 +51,7 @@ from core.numbering.services import prefix_index
 from core.numbering.zones import zone_of
 from core.portal import Portal
 from core.providers import active_shortener, template_params
+from core.rawsql import RawSql
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy import requests as request_chain
@@ -54,6 +64,7 @@ from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
 
 EMAIL_SHAPE = "@"
+NO_VALID_ROW = N_("No row of the file has a valid destination number and a text")
 NUMBER_CHUNK = 5_000
 
 
@@ -268,7 +279,8 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     )
     if sender is None:
         raise InvalidInput("Choose one of your enabled sender IDs for this channel", field="sender_id")
-    if not data.text.strip():
+    upload = await _campaign_file(portal, actor, data, provider)
+    if not data.text.strip() and upload is None:
         raise InvalidInput("The message text is empty", field="text")
     if data.template_id is not None:
         status = await template_status(actor.partner_id, data.template_id)
@@ -276,7 +288,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
             raise InvalidInput("The template no longer exists; choose another or none", field="template_id")
         if status != "approved":
             raise InvalidInput(N_("The template is not approved by your provider yet"), field="template_id")
-    await check_variables(actor, data.text)
+    await check_variables(actor, data.text, [c.variable for c in upload.columns] if upload else [])
     options = await partner_options(actor.partner_id)
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
@@ -294,7 +306,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         raw, reason = numbers.invalid[0]
         more = f" and {len(numbers.invalid) - 1} more" if len(numbers.invalid) > 1 else ""
         raise InvalidInput(f"Invalid number {raw!r}: {reason}{more}", field="numbers")
-    if not (data.group_ids or data.all_contacts or numbers.valid):
+    if not (data.group_ids or data.all_contacts or numbers.valid or upload):
         raise InvalidInput("Choose contact groups or enter at least one number", field="recipients")
     try:
         ZoneInfo(data.timezone)
@@ -309,6 +321,19 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         if EMAIL_SHAPE not in address or len(address) > 254 or " " in address.strip():
             raise InvalidInput(f"Not an e-mail address: {address!r}", field="notify_emails")
     return sender, numbers
+
+
+async def _campaign_file(portal: Portal, actor: Actor, data: CampaignCreate, provider: Any) -> FileUpload | None:
+    """Campaign from file (CMP-6): the uploaded file of the actor's company with its columns' roles checked."""
+    if not data.file:
+        return None
+    if provider.capabilities.templates:
+        raise InvalidInput(f"A campaign from a file cannot be sent on {provider.label}", field="channel")
+    if data.group_ids or data.all_contacts or data.numbers:
+        raise InvalidInput(N_("A campaign from a file sends to the file's rows only"), field="file")
+    upload = await from_file.describe(actor, data.file, portal.settings.var_dir)
+    from_file.roles(data, upload)
+    return upload
 
 
 def send_window(data: CampaignCreate) -> tuple[int, int] | None:
@@ -354,7 +379,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     # The currency it will be charged in, shown before it starts; the start fixes it from the price list then.
     prices = await price_list(actor.partner_id, data.channel, at or now)
     partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
-    async with write_transaction():
+    async with write_transaction() as tx:
         rows = await Campaign.insert(
             Campaign(
                 partner=actor.partner_id,
@@ -388,6 +413,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
             await CampaignNumber.insert(
                 *[CampaignNumber(campaign=campaign_id, phone=p) for p in numbers.valid[start : start + NUMBER_CHUNK]]
             )
+        from_rows = await _write_file_rows(portal, actor, data, campaign_id, tx) if data.file else 0
         await audit.record(
             actor,
             "campaign.create",
@@ -403,15 +429,34 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 "channel": data.channel,
                 "sender": sender["name"],
                 "text": data.text,
-                "numbers": len(numbers.valid),
+                "numbers": len(numbers.valid) + from_rows,
                 "groups": len(set(data.group_ids)),
                 "all_contacts": data.all_contacts,
                 "scheduled_at": (at or now).isoformat(),
             }
             await premoderation.ask(actor, campaign_id, summary)
+    if data.file:
+        from_file.discard(actor, data.file, portal.settings.var_dir)
     if at is None and not waits:
         await start_campaign(portal, campaign_id, {"scheduled"}, announce_start=False)
     return await get_campaign(actor, campaign_id)
+
+
+async def _write_file_rows(portal: Portal, actor: Actor, data: CampaignCreate, campaign_id: int, tx: Any) -> int:
+    """The file's valid rows as the campaign's numbers, a chunk per statement, in the creating transaction (a
+    failure leaves no half-written campaign); how many. Raises InvalidInput when no row is valid."""
+    sql = RawSql(tx.connection, sqlite=is_sqlite())
+    written = 0
+    async for chunk in from_file.file_rows(actor, data, portal.settings.var_dir, from_file.RowCounts()):
+        records = [
+            (campaign_id, row.phone, row.text or None, msgspec.json.encode(row.values).decode() if row.values else None)
+            for row in chunk
+        ]
+        await sql.bulk("campaign_number", ("campaign", "phone", "text", "fields"), records)
+        written += len(records)
+    if not written:
+        raise InvalidInput(NO_VALID_ROW, field="file")
+    return written
 
 
 async def start_campaign(
@@ -578,8 +623,12 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         )
         allowed.update(members)
         stopped.update(listed)
+    counts = from_file.RowCounts()
+    parts_of: dict[str, int] = {}
+    if data.file:
+        parts_of = await _file_parts(portal, actor, data, provider, counts)
     # A typed number of a group member was judged with its contact above; only the others are looked up.
-    typed = set(numbers.valid) - allowed - stopped
+    typed = (set(numbers.valid) | set(parts_of)) - allowed - stopped
     typed_stopped = await blocked(actor.partner_id, sender["id"], typed)
     allowed |= typed - typed_stopped
     stopped |= typed_stopped
@@ -587,10 +636,9 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     index = await prefix_index()
     lines: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [0, None, 0])
     no_rate = 0
-    parts_of: dict[str, int] = {}
-    if variables_in(data.text):
+    if variables_in(data.text) and not data.file:
         parts_of = await _personal_parts(portal, actor.partner_id, provider, data, allowed)
-        parts = max(parts_of.values(), default=parts)
+    parts = max(parts_of.values(), default=parts)
     window = send_window(data)
     start = scheduled_instant(data) or datetime.now(UTC)
     waiting = 0
@@ -637,7 +685,24 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         waiting=waiting,
         available=available,
         over_balance=total > available,
+        invalid=counts.invalid,
+        duplicates=counts.duplicates,
+        invalid_rows=counts.invalid_rows,
     )
+
+
+async def _file_parts(
+    portal: Portal, actor: Actor, data: CampaignCreate, provider: Any, counts: from_file.RowCounts
+) -> dict[str, int]:
+    """Each valid row's parts, its own text (or the campaign's) filled with its variables (CMP-6)."""
+    parts_of: dict[str, int] = {}
+    async for chunk in from_file.file_rows(actor, data, portal.settings.var_dir, counts):
+        for row in chunk:
+            text = render(shortened(portal, row.text or data.text, data), {**row.values, "phone": row.phone})
+            parts_of[row.phone] = max(provider.segments(text), 1)
+    if not parts_of:
+        raise InvalidInput(NO_VALID_ROW, field="file")
+    return parts_of
 
 
 async def _personal_parts(

@@ -66,3 +66,6 @@ class CampaignNumber(Table, tablename="campaign_number"):
 
     campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, index=True)
     phone = Varchar(length=15)
+    # Campaign from file (CMP-6): a row's own message and its other columns; null for typed numbers.
+    text = Text(null=True, default=None, help_text="The row's own message; null: the campaign's text")
+    fields = Text(null=True, default=None, help_text="JSON object: the file's other columns, as variables")

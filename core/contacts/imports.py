@@ -45,9 +45,10 @@ def preview_key(import_id: int) -> str:
     return f"import_preview:{import_id}"
 
 
-def _safe_filename(filename: str) -> str:
+def safe_filename(filename: str, fallback: str = "contacts") -> str:
+    """An uploaded file's name, safe to keep on disk: no folders, no odd characters, at most 120 characters."""
     name = re.sub(r"[^\w.\- ]+", "_", Path(filename.replace("\\", "/")).name).strip(" .")
-    return name[-120:] or "contacts"
+    return name[-120:] or fallback
 
 
 def _directory(var_dir: str, partner_id: int, import_id: int) -> Path:
@@ -176,7 +177,7 @@ async def create_import(
         InvalidInput: empty, not CSV/XLS/XLSX, damaged, a zip bomb, or no rows.
         FileTooLarge: over 10 MB.
     """
-    name = _safe_filename(filename)
+    name = safe_filename(filename)
     kind = await asyncio.to_thread(detect_kind, data, name)
     shown = await asyncio.to_thread(build_preview, data, kind, await list_fields(actor))
     async with write_transaction():

@@ -157,15 +157,17 @@ class Expander:
             sources.append(
                 (
                     "groups",
-                    f"SELECT c.id, c.phone, {CONTACT_SELECT}, {stop} AS blocked FROM contact AS c"
+                    f"SELECT c.id, c.phone, {CONTACT_SELECT}, {stop} AS blocked, NULL AS own_text, NULL AS own_fields"
+                    " FROM contact AS c"
                     f" WHERE c.partner = $1 AND c.id > $2{member} ORDER BY c.id LIMIT {CHUNK}",
                 )
             )
         sources.append(
             (
                 "numbers",
-                f"SELECT n.id, n.phone, {CONTACT_SELECT}, COALESCE({stop}, FALSE) AS blocked"
-                " FROM campaign_number AS n LEFT JOIN contact AS c ON c.partner = $1 AND c.phone = n.phone"
+                f"SELECT n.id, n.phone, {CONTACT_SELECT}, COALESCE({stop}, FALSE) AS blocked,"
+                " n.text AS own_text, n.fields AS own_fields FROM campaign_number AS n"
+                " LEFT JOIN contact AS c ON c.partner = $1 AND c.phone = n.phone"
                 f" WHERE n.campaign = $4 AND n.id > $2 ORDER BY n.id LIMIT {CHUNK}",
             )
         )
@@ -179,12 +181,16 @@ class Expander:
         c = self.campaign
         phone = row["phone"]
         text = None
-        if self.personal:
-            text = render(self.text, contact_values(row, phone))
+        # A row of a campaign file (CMP-6) may bring its own text and variables: its message is its own.
+        own_text, own_fields = row["own_text"], row["own_fields"]
+        personal = self.personal or own_text is not None or own_fields is not None
+        if personal:
+            values = contact_values(row, phone) | (json_value(own_fields) or {})
+            text = render(own_text or self.text, values)
         if short_url is not None:
             text = with_short_link(self.text if text is None else text, self.short_url, short_url)
         body = self.text if text is None else text
-        fixed = None if self.personal else self.fixed_parts
+        fixed = None if personal else self.fixed_parts
         priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed)
         dest, rate, parts, error = priced.dest, priced.rate, priced.parts, priced.error
         price = priced.price

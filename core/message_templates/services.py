@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,13 +47,14 @@ def template_channels(portal: Portal) -> list[ChannelProvider]:
     return [c for c in portal.registries.channels if c.name in TEMPLATE_CHANNELS]
 
 
-async def check_variables(actor: Actor, text: str) -> None:
-    """Every variable of ``text`` is a contact column or one of the partner's custom fields (TPL-3).
+async def check_variables(actor: Actor, text: str, extra: Iterable[str] = ()) -> None:
+    """Every variable of ``text`` is a contact column, one of the partner's custom fields or one of ``extra`` (TPL-3;
+    a campaign from file adds its columns).
 
     Raises:
         InvalidInput: on ``text``, naming the first unknown variable.
     """
-    unknown = unknown_variables(text, await variables(actor))
+    unknown = unknown_variables(text, [*await variables(actor), *extra])
     if unknown:
         raise InvalidInput(f"Unknown variable {{{unknown[0]}}}: use a contact column or custom field", field="text")
 

@@ -167,14 +167,19 @@ def campaign_data(
     return convert(data, CampaignCreate)
 
 
-async def read_numbers_file(upload: Any) -> tuple[str, NumbersCheck]:
-    """The phone column of an uploaded CSV/XLS/XLSX, read with the contacts importer's reader, then checked."""
+async def read_upload(upload: Any) -> tuple[str, bytes]:
+    """An uploaded file's name and bytes, refused over 10 MB without reading more than that."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
     data = await upload.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise too_large()
-    name = upload.filename
+    return upload.filename, data
+
+
+async def read_numbers_file(upload: Any) -> tuple[str, NumbersCheck]:
+    """The phone column of an uploaded CSV/XLS/XLSX, read with the contacts importer's reader, then checked."""
+    name, data = await read_upload(upload)
 
     def read() -> NumbersCheck:
         kind = detect_kind(data, name)
