@@ -13,7 +13,14 @@ from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage, send_reset_link
 from core.contacts.jobs import run_import, sweep_imports
-from core.dispatch.jobs import deliver_callbacks, prepare_campaign, send_campaign, start_due_campaigns, sweep_dispatch
+from core.dispatch.jobs import (
+    deliver_callbacks,
+    prepare_campaign,
+    requeue_yielded,
+    send_campaign,
+    start_due_campaigns,
+    sweep_dispatch,
+)
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import answer_inbound, send_api_request, sweep_api_requests
@@ -57,7 +64,7 @@ def make_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | Non
 
 def make_send_worker(queue: Queue, *, concurrency: int, context: dict[str, Any] | None = None) -> Worker:
     """The worker of the send queue: campaign and API request send jobs only."""
-    return _worker(queue, [send_campaign, send_api_request], [], concurrency, context)
+    return _worker(queue, [send_campaign, send_api_request], [], concurrency, context, after_process=requeue_yielded)
 
 
 def _worker(
@@ -66,6 +73,8 @@ def _worker(
     crons: list[CronJob],
     concurrency: int,
     context: dict[str, Any] | None,
+    *,
+    after_process: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx.update(context or {})
@@ -82,6 +91,7 @@ def _worker(
         concurrency=concurrency,
         startup=startup,
         shutdown=shutdown,
+        after_process=after_process,
         # saq declares PartialTimersDict with total=False over TimersDict, which leaves the inherited keys required.
         timers={"worker_info": 5},  # type: ignore[arg-type]
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from saq import Status
+
 from core.dispatch import callbacks, sending
 from core.dispatch.expansion import expand
-from core.dispatch.queueing import enqueue_senders, touching
+from core.dispatch.queueing import enqueue_sender, enqueue_senders, touching
 from core.dispatch.sweeper import sweep
 from core.portal import Portal
 
@@ -27,8 +29,19 @@ async def prepare_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
 
 async def send_campaign(ctx: dict[str, Any], *, campaign_id: int) -> str:
     """Claim and send the campaign's ready batches (one of up to four such jobs)."""
-    async with touching(ctx.get("job")):
-        return await sending.send_campaign(ctx["portal"], campaign_id)
+    job = ctx.get("job")
+    async with touching(job):
+        return await sending.send_campaign(ctx["portal"], campaign_id, quantum_s=sending.QUANTUM_S if job else None)
+
+
+async def requeue_yielded(ctx: dict[str, Any]) -> None:
+    """After a send job: one that gave its slot up to waiting jobs is queued again, behind them (saq has finished it
+    by now, so its key is free)."""
+    job = ctx.get("job")
+    if job is None or job.function != "send_campaign" or job.status != Status.COMPLETE:
+        return
+    if str(job.result or "").startswith(sending.YIELDED):
+        await enqueue_sender(ctx["portal"], job.kwargs["campaign_id"], job.key)
 
 
 async def sweep_dispatch(ctx: dict[str, Any]) -> str:

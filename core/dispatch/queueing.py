@@ -61,10 +61,16 @@ async def enqueue_senders(portal: Portal, campaign_id: int) -> None:
     keys = send_keys(campaign_id)
     await revive(portal.send_queue, keys)
     for key in keys:
-        # Not portal.enqueue: a dropped duplicate is the point here, not something to warn about.
-        await portal.send_queue.enqueue(
-            "send_campaign", campaign_id=campaign_id, key=key, timeout=0, heartbeat=HEARTBEAT_S, retries=0
-        )
+        await enqueue_sender(portal, campaign_id, key)
+
+
+async def enqueue_sender(portal: Portal, campaign_id: int, key: str) -> None:
+    """One send job of the campaign under ``key``, at the back of the send queue (dropped while one is queued or
+    active under that key)."""
+    # Not portal.enqueue: a dropped duplicate is the point here, not something to warn about.
+    await portal.send_queue.enqueue(
+        "send_campaign", campaign_id=campaign_id, key=key, timeout=0, heartbeat=HEARTBEAT_S, retries=0
+    )
 
 
 async def revive(queue: Queue, keys: list[str]) -> None:

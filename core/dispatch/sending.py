@@ -42,6 +42,10 @@ IDLE_LIMIT_S = 5.0
 RETRY_PAUSE_S = 1.0
 DEADLOCK_TRIES = 5
 UNKNOWN_OUTCOME = "Submission outcome unknown: the connection failed before the vendor answered"
+# Fair sharing: a send job that has held its slot this long gives it up at the next batch boundary when other jobs
+# wait for one, and goes to the back of the queue (jobs.requeue_yielded); alone, it keeps sending.
+QUANTUM_S = 1.0
+YIELDED = "yielded its slot"
 
 
 def _sql(tx: Any) -> RawSql:
@@ -321,10 +325,15 @@ async def store_outcomes(
     return accepted, refused
 
 
-async def send_campaign(portal: Portal, campaign_id: int) -> str:
-    """Claim and send batches of one campaign until none is left, it stops being in progress, or money runs out."""
+async def send_campaign(portal: Portal, campaign_id: int, *, quantum_s: float | None = None) -> str:
+    """Claim and send batches of one campaign until none is left, it stops being in progress, or money runs out.
+
+    ``quantum_s``: after this long, give the slot up (answer YIELDED…) between two batches if other send jobs wait
+    on the queue, so that many big campaigns cannot hold every slot while small ones wait (DSP-5).
+    """
     sent_batches = 0
     idle = 0.0
+    began = time.monotonic()
     channel, rate_limit = await _channel_of(campaign_id)
     while True:
         # Bind (or rebind after a change) before claiming: a slow bind must not hold a paid batch.
@@ -365,6 +374,10 @@ async def send_campaign(portal: Portal, campaign_id: int) -> str:
             await asyncio.shield(abandon_batch(portal.redis, batch, campaign_id, WORKER_ID))
             raise
         sent_batches += sent
+        if quantum_s is not None and time.monotonic() - began >= quantum_s:
+            if await portal.send_queue.count("queued"):
+                return f"{YIELDED} after {sent_batches} batches"
+            began = time.monotonic()
     await finish_if_done(portal, campaign_id)
     return f"{sent_batches} batches sent"
 
