@@ -6,8 +6,10 @@ time to the first submit_sm, sustained messages per second from the first submit
 until every delivery report is applied, and the process's peak memory. The stand-in SMSC runs in its own
 process with immediate receipts; the portal binds 4 SMPP connections to it (window 64). Baselines measured
 in the same run: a raw COPY of the same number of EDR-shaped rows, and a raw SMPP client blasting the same
-number of pre-encoded submit_sm at the same stand-in over 4 connections (bench/smpp_raw.py). Prints one line
-per figure and, last, one JSON object.
+number of pre-encoded submit_sm at the same stand-in over 4 connections (bench/smpp_raw.py), and, after the
+campaign, a floor: the same EDRs copied back as PREPARED batches and sent without the app, one claim and one bulk
+write of outcomes per batch over the same binds (bench/floor.py), as ``floor_msgs_per_s`` and ``floor_ratio``
+(campaign ÷ floor, target ≥ 0.5). Prints one line per figure and, last, one JSON object.
 
     python bench/dispatch.py            # PostgreSQL 127.0.0.1:5432 (database portal_bench, recreated) + Redis db 5
     python bench/dispatch.py --full     # 1,000,000 recipients
@@ -571,18 +573,21 @@ def main() -> None:
     try:
         figures = asyncio.run(run_campaign(recipients, port))
 
-        async def baselines() -> tuple[float, float]:
+        async def baselines() -> tuple[float, float, float]:
+            from bench.floor import run_floor
             from bench.smpp_raw import raw_blast_async
             from core import db
 
             await db.open_pool()
             try:
                 copy_s = await raw_copy(recipients)
+                # After the campaign's figures are taken, on rows of its own: the floor cannot slow the campaign.
+                floor = await run_floor(int(figures["campaign_id"]))
             finally:
                 await db.close_pool()
-            return copy_s, await raw_blast_async("127.0.0.1", port, recipients, CONNECTIONS, 64)
+            return copy_s, await raw_blast_async("127.0.0.1", port, recipients, CONNECTIONS, 64), floor
 
-        copy_s, blast = asyncio.run(baselines())
+        copy_s, blast, floor = asyncio.run(baselines())
     finally:
         smsc.terminate()
     result = {
@@ -595,6 +600,8 @@ def main() -> None:
         "end_to_end_msgs_per_s": round(figures["end_to_end_msgs_per_s"]),
         "baseline_msgs_per_s": round(blast),
         "ratio": round(figures["msgs_per_s"] / blast, 3),
+        "floor_msgs_per_s": round(floor),
+        "floor_ratio": round(figures["msgs_per_s"] / floor, 3),
         "all_final_s": round(figures["all_final_s"], 2),
         "peak_mb": round(figures["peak_mb"], 1),
     }
@@ -605,6 +612,10 @@ def main() -> None:
     print(
         f"sustained sending: {result['msgs_per_s']} msg/s   raw SMPP blast: {result['baseline_msgs_per_s']} msg/s   "
         f"ratio {result['ratio']} (target ≥ 0.5; ≥ 3,000 msg/s)"
+    )
+    print(
+        f"floor (claim, submit, bulk write per batch, no app): floor_msgs_per_s {result['floor_msgs_per_s']}   "
+        f"floor_ratio {result['floor_ratio']} (campaign ÷ floor, target ≥ 0.5)"
     )
     print(f"every EDR final after: {result['all_final_s']} s ({result['end_to_end_msgs_per_s']} msg/s end to end)")
     print(f"peak memory of the portal process: {result['peak_mb']} MB (target ≤ 1 GB)")
