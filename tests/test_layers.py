@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 KNOWN_UPWARD = {
     ("core/dispatch/campaign_state.py", "core.campaigns.states"),
     ("core/dispatch/campaign_state.py", "core.campaigns.tables"),
+    ("core/dispatch/cascade.py", "core.campaigns.tables"),
     ("core/dispatch/expansion.py", "core.campaigns.rendering"),
     ("core/dispatch/expansion.py", "core.campaigns.tables"),
     ("core/dispatch/jobs.py", "core.campaigns.services"),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from core.actor import Actor
-from core.campaigns.services import get_campaign
+from core.campaigns.services import get_campaign, step_ids
 from core.db import is_sqlite
 from core.dispatch.tables import Edr
 
@@ -41,10 +41,12 @@ def _hour_sql() -> str:
 
 async def timeline(actor: Actor, campaign_id: int) -> Timeline:
     """The campaign's messages by status per hour (per day of the user's zone beyond ``MAX_HOURS`` hours)."""
-    await get_campaign(actor, campaign_id)  # another tenant's id is a 404
+    view = await get_campaign(actor, campaign_id)  # another tenant's id is a 404
+    # A cascade's later steps are campaigns of their own (CMP-7): their attempts count here too.
+    steps = await step_ids(campaign_id) if view.steps else []
+    ids = ", ".join(str(int(i)) for i in [campaign_id, *steps])
     rows = await Edr.raw(
-        f"SELECT {_hour_sql()} AS hour, status, COUNT(*) AS n FROM edr WHERE campaign = {{}} GROUP BY 1, 2",  # noqa: S608
-        campaign_id,
+        f"SELECT {_hour_sql()} AS hour, status, COUNT(*) AS n FROM edr WHERE campaign IN ({ids}) GROUP BY 1, 2"  # noqa: S608
     )
     hours: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:

@@ -13,6 +13,20 @@ from core.web.pagination import PageNumber, PerPageNumber
 from core.web.params import Id
 
 
+class CascadeStepIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A further channel of a cascade (CMP-7), tried for the recipients the step before did not reach."""
+
+    channel: Annotated[str, Meta(min_length=1, max_length=40)]
+    sender_id: Id
+    fallback_ttl: (
+        Annotated[
+            int,
+            Meta(ge=1, le=72 * 3600, description="Seconds to wait for delivery before the next step (not on the last)"),
+        ]
+        | None
+    ) = None
+
+
 class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A new campaign. Recipients: contact groups (or all contacts) and/or numbers; at least one recipient."""
 
@@ -51,6 +65,21 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Annotated[int, Meta(ge=1, le=10_000, description="Throughput limit: at most this many messages per second")]
         | None
     ) = None
+    fallback_ttl: (
+        Annotated[
+            int,
+            Meta(
+                ge=1,
+                le=72 * 3600,
+                description="Cascade (CMP-7): seconds the first channel has to deliver before the next one is tried",
+            ),
+        ]
+        | None
+    ) = None
+    cascade: Annotated[
+        list[CascadeStepIn],
+        Meta(max_length=2, description="Cascade: the channels tried next, in order (SMS, if any, last)"),
+    ] = []
     file: Annotated[
         str,
         Meta(
@@ -140,6 +169,21 @@ class CostPreview(msgspec.Struct, kw_only=True):
     invalid_rows: list[InvalidRow] = []
 
 
+class CascadeStepView(msgspec.Struct, kw_only=True):
+    """One step of a cascade with its own progress and cost."""
+
+    channel: str
+    sender: str
+    fallback_ttl: int | None
+    status: str
+    total: int
+    sent: int
+    delivered: int
+    undelivered: int
+    failed: int
+    cost: Decimal
+
+
 class CampaignView(msgspec.Struct, kw_only=True):
     id: int
     name: str
@@ -180,6 +224,9 @@ class CampaignView(msgspec.Struct, kw_only=True):
     reserved: Decimal
     currency: str
     actions: list[str]
+    fallback_ttl: int | None = None
+    steps: list[CascadeStepView] = []
+    """A cascade's channels in order, the first being this campaign; its counters and cost add up the steps."""
 
     @property
     def done(self) -> int:

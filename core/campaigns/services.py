@@ -19,6 +19,7 @@ from core.campaigns.schemas import (
     CampaignCreate,
     CampaignFilter,
     CampaignView,
+    CascadeStepView,
     CostLine,
     CostPreview,
     FileUpload,
@@ -188,8 +189,21 @@ def estimated_text(portal: Portal, data: CampaignCreate) -> str:
     return shortened(portal, estimate_text(data.text), data)
 
 
-def _view(row: dict[str, Any]) -> CampaignView:
+def _view(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> CampaignView:
+    """A campaign as shown; a cascade's first step with ``steps``, its later ones (CMP-7), whose counters and cost
+    add up: messages sent, delivered and charged on every step, and as undelivered or failed those the last step
+    did not reach."""
     content = json_value(row.get("content")) or {}
+    status, reason = row["status"], row["status_reason"]
+    totals = {key: row[key] for key in ("sent", "delivered", "undelivered", "failed", "cost", "reserved")}
+    if steps:
+        for step in steps:
+            for key in ("sent", "delivered", "cost", "reserved"):
+                totals[key] += step[key]
+        totals["undelivered"], totals["failed"] = steps[-1]["undelivered"], steps[-1]["failed"]
+        stalled = next((step for step in steps if step["status"] == "paused"), None)
+        if status == "in_progress" and stalled is not None:
+            status, reason = "paused", stalled["status_reason"]  # a later step ran out of money, say
     return CampaignView(
         id=row["id"],
         name=row["name"],
@@ -207,9 +221,9 @@ def _view(row: dict[str, Any]) -> CampaignView:
         template_id=row["template_id"],
         group_ids=json_value(row["group_ids"]) or [],
         all_contacts=row["all_contacts"],
-        status=row["status"],
-        status_label=STATUS_LABELS.get(row["status"], row["status"]),
-        status_reason=row["status_reason"],
+        status=status,
+        status_label=STATUS_LABELS.get(status, status),
+        status_reason=reason,
         scheduled_at=row["scheduled_at"],
         timezone=row["timezone"],
         notify_emails=json_value(row["notify_emails"]) or [],
@@ -222,30 +236,62 @@ def _view(row: dict[str, Any]) -> CampaignView:
         finished_at=row["finished_at"],
         total=row["total"],
         stop_listed=row["stop_listed"],
+        sent=totals["sent"],
+        delivered=totals["delivered"],
+        undelivered=totals["undelivered"],
+        failed=totals["failed"],
+        cost=from_micros(totals["cost"]),
+        reserved=from_micros(totals["reserved"]),
+        currency=row["currency"],
+        actions=actions_for(status),
+        fallback_ttl=row["fallback_ttl"],
+        steps=[_step_view(r) for r in [row, *steps]] if steps else [],
+    )
+
+
+def _step_view(row: dict[str, Any]) -> CascadeStepView:
+    return CascadeStepView(
+        channel=row["channel"],
+        sender=row["sender_name"],
+        fallback_ttl=row["fallback_ttl"],
+        status=row["status"],
+        total=row["total"],
         sent=row["sent"],
         delivered=row["delivered"],
         undelivered=row["undelivered"],
         failed=row["failed"],
         cost=from_micros(row["cost"]),
-        reserved=from_micros(row["reserved"]),
-        currency=row["currency"],
-        actions=actions_for(row["status"]),
     )
 
 
+async def _steps_of(root_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The later steps of the cascades among ``root_ids``, in order, by their first step's id."""
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if root_ids:
+        for r in await Campaign.select().where(Campaign.root_id.is_in(root_ids)).order_by(Campaign.id):
+            found[r["root_id"]].append(r)
+    return found
+
+
 async def _own(actor: Actor, campaign_id: int) -> dict[str, Any]:
-    row = await Campaign.select().where((Campaign.id == campaign_id) & owned(Campaign, actor)).first()
+    """One of the actor's campaigns; a cascade's later step is not one (it is reached through the first)."""
+    row = (
+        await Campaign.select()
+        .where((Campaign.id == campaign_id) & owned(Campaign, actor) & Campaign.parent_id.is_null())
+        .first()
+    )
     if row is None:
         raise NotFound("Campaign")
     return row
 
 
 async def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
-    return _view(await _own(actor, campaign_id))
+    row = await _own(actor, campaign_id)
+    return _view(row, (await _steps_of([row["id"]])).get(row["id"]))
 
 
 async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
-    where: Combinable = owned(Campaign, actor)
+    where: Combinable = owned(Campaign, actor) & Campaign.parent_id.is_null()
     if f.query:
         where &= icontains(Campaign.name, f.query)
     if f.status:
@@ -259,7 +305,8 @@ async def list_campaigns(actor: Actor, f: CampaignFilter) -> Page[CampaignView]:
     found = await paginate(
         Campaign.select().order_by(Campaign.id, ascending=False), where, page=f.page, per_page=f.per_page
     )
-    return found.with_items([_view(r) for r in found.items])
+    steps = await _steps_of([r["id"] for r in found.items if r["fallback_ttl"] is not None])
+    return found.with_items([_view(r, steps.get(r["id"])) for r in found.items])
 
 
 async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> tuple[dict[str, Any], NumbersCheck]:
@@ -295,6 +342,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     _check_content(provider, data)
     await vendor_content(provider, actor, data)
     _check_short_link(portal, actor, data)
+    await cascade_steps(portal, actor, data)
     if data.flash and not provider.capabilities.flash:
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
     if data.flash and not options.flash_sms:
@@ -321,6 +369,75 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
         if EMAIL_SHAPE not in address or len(address) > 254 or " " in address.strip():
             raise InvalidInput(f"Not an e-mail address: {address!r}", field="notify_emails")
     return sender, numbers
+
+
+async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> list[tuple[Any, dict[str, Any]]]:
+    """A cascade's further steps (CMP-7), checked, each with its channel and sender row. Every channel once, SMS only
+    last, channels of vendor-approved templates (WhatsApp) not at all; every step but the last has a TTL.
+
+    Raises:
+        InvalidInput: naming ``fallback_ttl`` or ``cascade.<n>.<field>``.
+    """
+    if not data.cascade:
+        if data.fallback_ttl is not None:
+            raise InvalidInput(N_("A TTL is for a cascade: add the channel to try next"), field="fallback_ttl")
+        return []
+    if data.fallback_ttl is None:
+        raise InvalidInput(
+            N_("Give the first channel's TTL: how long it has to deliver before the next one is tried"),
+            field="fallback_ttl",
+        )
+    options = await partner_options(actor.partner_id)
+    used = [data.channel]
+    steps = []
+    for n, step in enumerate(data.cascade):
+        field = f"cascade.{n}"
+        provider = portal.registries.channels.get(step.channel)
+        if provider is None:
+            raise InvalidInput(f"Unknown channel {step.channel!r}", field=f"{field}.channel")
+        if step.channel in used:
+            raise InvalidInput(f"{provider.label} is already a step of the cascade", field=f"{field}.channel")
+        if "sms" in used:
+            raise InvalidInput(N_("SMS must be the last channel of a cascade"), field=f"{field}.channel")
+        for channel in (data.channel, step.channel):
+            if (found := portal.registries.channels.get(channel)) and found.capabilities.templates:
+                raise InvalidInput(
+                    f"{found.label} sends only approved templates: it cannot be in a cascade", field=f"{field}.channel"
+                )
+        if options.channels and step.channel not in options.channels:
+            raise InvalidInput(
+                f"Your company may not send on {provider.label}; ask your provider", field=f"{field}.channel"
+            )
+        sender = (
+            await Sender.select()
+            .where(
+                (Sender.id == step.sender_id)
+                & owned(Sender, actor)
+                & (Sender.channel == step.channel)
+                & (Sender.status == "enabled")
+            )
+            .first()
+        )
+        if sender is None:
+            raise InvalidInput(
+                f"Choose one of your enabled sender IDs for {provider.label}", field=f"{field}.sender_id"
+            )
+        if n < len(data.cascade) - 1 and step.fallback_ttl is None:
+            raise InvalidInput(
+                f"Give {provider.label}'s TTL: how long it has to deliver before the next one",
+                field=f"{field}.fallback_ttl",
+            )
+        used.append(step.channel)
+        steps.append((provider, sender))
+    return steps
+
+
+def _step_content(content: dict[str, str], provider: Any) -> dict[str, str]:
+    """What of the first step's content a later step shows: the image and button where its channel can; the short
+    link it inherits already made, in the text handed over."""
+    keep = {"image_url"} if provider.capabilities.images else set()
+    keep |= {"button_caption", "button_url"} if provider.capabilities.buttons else set()
+    return {key: value for key, value in content.items() if key in keep}
 
 
 async def _campaign_file(portal: Portal, actor: Actor, data: CampaignCreate, provider: Any) -> FileUpload | None:
@@ -379,6 +496,8 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     # The currency it will be charged in, shown before it starts; the start fixes it from the price list then.
     prices = await price_list(actor.partner_id, data.channel, at or now)
     partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
+    steps = await cascade_steps(portal, actor, data)
+    step_prices = [await price_list(actor.partner_id, provider.name, at or now) for provider, _ in steps]
     async with write_transaction() as tx:
         rows = await Campaign.insert(
             Campaign(
@@ -405,10 +524,12 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
                 window_until=window[1] if window else None,
                 rate_limit=data.max_per_second,
                 currency=prices.currency if prices else partner["currency"],
+                fallback_ttl=data.fallback_ttl,
                 created_at=now,
             )
         ).returning(Campaign.id)
         campaign_id = rows[0]["id"]
+        await _add_steps(actor, data, campaign_id, steps, step_prices, now)
         for start in range(0, len(numbers.valid), NUMBER_CHUNK):
             await CampaignNumber.insert(
                 *[CampaignNumber(campaign=campaign_id, phone=p) for p in numbers.valid[start : start + NUMBER_CHUNK]]
@@ -440,6 +561,47 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     if at is None and not waits:
         await start_campaign(portal, campaign_id, {"scheduled"}, announce_start=False)
     return await get_campaign(actor, campaign_id)
+
+
+async def _add_steps(
+    actor: Actor,
+    data: CampaignCreate,
+    root_id: int,
+    steps: list[tuple[Any, dict[str, Any]]],
+    prices: list[Any],
+    now: datetime,
+) -> None:
+    """A cascade's later steps, each a campaign of its own after the one before (CMP-7). They wait as "step" until
+    the first starts (core.dispatch.cascade then hands them their recipients); nobody sees them but through it."""
+    root = must_exist(await Campaign.select().where(Campaign.id == root_id).first())
+    previous = root_id
+    for n, ((provider, sender), listed) in enumerate(zip(steps, prices, strict=True)):
+        rows = await Campaign.insert(
+            Campaign(
+                partner=actor.partner_id,
+                created_by=actor.user_id,
+                name=root["name"],
+                channel=provider.name,
+                sender_id=sender["id"],
+                sender_name=sender["name"],
+                text=root["text"],
+                flash=data.flash and provider.capabilities.flash,
+                content=_step_content(json_value(root["content"]) or {}, provider),
+                status="step",
+                scheduled_at=root["scheduled_at"],
+                timezone=root["timezone"],
+                validity_hours=root["validity_hours"],
+                window_from=root["window_from"],
+                window_until=root["window_until"],
+                rate_limit=root["rate_limit"],
+                currency=listed.currency if listed else root["currency"],
+                parent_id=previous,
+                root_id=root_id,
+                fallback_ttl=data.cascade[n].fallback_ttl if n < len(steps) - 1 else None,
+                created_at=now,
+            )
+        ).returning(Campaign.id)
+        previous = rows[0]["id"]
 
 
 async def _write_file_rows(portal: Portal, actor: Actor, data: CampaignCreate, campaign_id: int, tx: Any) -> int:
@@ -512,6 +674,10 @@ async def start_campaign(
         return False
     if announce_start:
         await announce(portal, row, "in_progress", "")
+    if row["parent_id"] is not None:
+        return True  # a cascade's later step: the step before hands it its recipients (core.dispatch.cascade)
+    for step in await Campaign.select(Campaign.id).where(Campaign.root_id == campaign_id).order_by(Campaign.id):
+        await start_campaign(portal, step["id"], {"step"}, announce_start=False)
     await enqueue_prepare(portal, campaign_id)
     return True
 
@@ -523,7 +689,10 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
     row = await _own(actor, campaign_id)
     if action not in ("pause", "resume", "cancel", "start", "delete"):
         raise InvalidInput(f"Unknown action {action!r}", field="action")
-    reason = refusal(action, row["status"])
+    # A cascade is acted on as one: its steps follow the first (CMP-7).
+    steps = (await _steps_of([campaign_id])).get(campaign_id, [])
+    every = [campaign_id, *(step["id"] for step in steps)]
+    reason = refusal(action, _view(row, steps).status)
     if reason:
         raise Conflict(reason, field="action")
     if action in ("cancel", "delete") and row["status"] == "waiting" and row["request_id"] is not None:
@@ -532,8 +701,8 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
     if action == "delete":
         require_admin(actor, "delete campaigns")
         async with write_transaction():
-            await CampaignBatch.delete().where(CampaignBatch.campaign == campaign_id)
-            await Campaign.delete().where(Campaign.id == campaign_id)
+            await CampaignBatch.delete().where(CampaignBatch.campaign.is_in(every))
+            await Campaign.delete().where(Campaign.id.is_in(every))
             await audit.record(
                 actor,
                 "campaign.delete",
@@ -547,13 +716,19 @@ async def act(portal: Portal, actor: Actor, campaign_id: int, action: str, *, ip
     if action == "start":
         await start_campaign(portal, campaign_id, {"scheduled"})
     elif action == "pause":
-        await change_status(portal, campaign_id, {"in_progress"}, "paused", "Paused by the user")
+        for one in every:
+            await change_status(portal, one, {"in_progress"}, "paused", "Paused by the user")
     elif action == "resume":
-        if await change_status(portal, campaign_id, {"paused"}, "in_progress"):
-            fresh = must_exist(await Campaign.select(Campaign.expanded).where(Campaign.id == campaign_id).first())
-            await (enqueue_senders(portal, campaign_id) if fresh["expanded"] else enqueue_prepare(portal, campaign_id))
+        for one in every:
+            if await change_status(portal, one, {"paused"}, "in_progress"):
+                fresh = must_exist(
+                    await Campaign.select(Campaign.expanded, Campaign.parent_id).where(Campaign.id == one).first()
+                )
+                first_unexpanded = not fresh["expanded"] and fresh["parent_id"] is None
+                await (enqueue_prepare(portal, one) if first_unexpanded else enqueue_senders(portal, one))
     elif action == "cancel":
-        await _cancel(portal, campaign_id)
+        for one in every:
+            await _cancel(portal, one)
     async with write_transaction():
         await audit.record(
             actor,
@@ -587,7 +762,12 @@ async def _cancel(portal: Portal, campaign_id: int) -> None:
         if dropped:
             await Campaign.update({Campaign.total: Campaign.total - dropped}).where(Campaign.id == campaign_id)
     await change_status(
-        portal, campaign_id, {"paused", "scheduled", "waiting"}, "canceled", "Canceled by the user", finished=True
+        portal,
+        campaign_id,
+        {"paused", "scheduled", "waiting", "step"},
+        "canceled",
+        "Canceled by the user",
+        finished=True,
     )
 
 
@@ -604,7 +784,7 @@ TEMPLATE_USERS.append(_scheduled_with_template)
 async def start_due(portal: Portal) -> int:
     """Start scheduled campaigns whose time has come (a cron job); how many started."""
     due = await Campaign.select(Campaign.id).where(
-        (Campaign.status == "scheduled") & (Campaign.scheduled_at <= datetime.now(UTC))
+        (Campaign.status == "scheduled") & (Campaign.scheduled_at <= datetime.now(UTC)) & Campaign.parent_id.is_null()
     )
     return sum([await start_campaign(portal, r["id"], {"scheduled"}) for r in due])
 
@@ -719,13 +899,25 @@ async def _personal_parts(
     }
 
 
+async def step_ids(root_id: int) -> list[int]:
+    """The ids of a cascade's later steps, in order (none for a campaign of one channel)."""
+    rows = await Campaign.select(Campaign.id).where(Campaign.root_id == root_id).order_by(Campaign.id)
+    return [r["id"] for r in rows]
+
+
 async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
-    """The campaign's ledger details (BIL-7): quantity, rate and total by country, network and MCCMNC.
+    """The campaign's ledger details (BIL-7): quantity, rate and total by country, network and MCCMNC; a cascade's
+    steps one after the other.
 
     What was charged: accepted messages By Submitted; delivered ones By Delivered (the rest was released).
     """
-    row = await _own(actor, campaign_id)
-    rows = await charged_lines(campaign_id, row["billing_mode"])
+    await _own(actor, campaign_id)
+    steps = (
+        await Campaign.select(Campaign.id, Campaign.billing_mode)
+        .where((Campaign.id == campaign_id) | (Campaign.root_id == campaign_id))
+        .order_by(Campaign.id)
+    )
+    rows = [line for step in steps for line in await charged_lines(step["id"], step["billing_mode"])]
     return [
         CostLine(
             country=r["country"],

@@ -43,6 +43,12 @@ class Campaign(Table, tablename="campaign"):
     currency = Varchar(length=3, default="")
     ledger_entry_id = Integer(null=True, default=None, help_text="The campaign's one ledger row")
     request_id = Integer(null=True, default=None, help_text="Its premoderation request (TEN-3, CMP-1)")
+    # Cascade (CMP-7): each further channel is a campaign of its own (a step), listed and acted on through the first.
+    parent_id = Integer(null=True, default=None, index=True, help_text="The step before this one in a cascade")
+    root_id = Integer(null=True, default=None, index=True, help_text="The cascade's first step (the campaign shown)")
+    fallback_ttl = Integer(
+        null=True, default=None, help_text="Seconds a message waits for delivery before the next step; null: last step"
+    )
     # Expansion checkpoint: recipients are written source by source in id order, so a restart resumes.
     expansion = JSON(default={}, help_text="{'source': 'groups' or 'numbers', 'after': last id written}")
     expanded = Boolean(default=False, help_text="Every recipient has its EDR")

@@ -10,7 +10,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from core.billing.tables import LedgerEntry
-from core.campaigns.states import STATUS_LABELS
+from core.campaigns.states import FINISHED, STATUS_LABELS
 from core.campaigns.tables import Campaign
 from core.db import json_value, write_transaction
 from core.dispatch.tables import Edr
@@ -209,20 +209,40 @@ async def _record_provider_short(campaign_id: int, campaign: dict[str, Any], par
     )
 
 
+async def awaiting_hand_over(step_id: int) -> bool:
+    """Whether any message of a cascade step may still go on to the next step: not delivered or seen, not handed on
+    (core.dispatch.cascade)."""
+    rows = await Campaign.raw(
+        "SELECT 1 AS waiting FROM edr WHERE campaign = {} AND cascaded = FALSE"
+        " AND status NOT IN ('DELIVERED', 'SEEN') LIMIT 1",
+        step_id,
+    )
+    return bool(rows)
+
+
 async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
-    """Complete an in-progress campaign whose every message is final (DSP-6); Failed when none was accepted."""
+    """Complete an in-progress campaign whose every message is final (DSP-6); Failed when none was accepted.
+
+    A cascade step with a next one (CMP-7) is done once nothing of it may still go on and the next step is done; the
+    step before is then looked at again, so the cascade's first step, the campaign users see, completes last.
+    """
     row = await Campaign.select().where(Campaign.id == campaign_id).first()
     if row is None or row["status"] != "in_progress" or not row["expanded"]:
         return False
-    if row["delivered"] + row["undelivered"] + row["failed"] < row["total"]:
+    following = None
+    if row["fallback_ttl"] is not None:
+        following = await Campaign.select(Campaign.status).where(Campaign.parent_id == campaign_id).first()
+        if (following is not None and following["status"] not in FINISHED) or await awaiting_hand_over(campaign_id):
+            return False
+    elif row["delivered"] + row["undelivered"] + row["failed"] < row["total"]:
         return False
 
     # The ledger row's breakdown commits with the final status: whoever sees "completed" finds it written.
     def breakdown() -> Awaitable[None]:
         return _write_ledger_details(campaign_id)
 
-    if row["total"] and row["sent"] == 0:
-        return await change_status(
+    if row["total"] and row["sent"] == 0 and (following is None or following["status"] == "failed"):
+        done = await change_status(
             portal,
             campaign_id,
             {"in_progress"},
@@ -231,7 +251,11 @@ async def finish_if_done(portal: Portal, campaign_id: int) -> bool:
             finished=True,
             along=breakdown,
         )
-    return await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True, along=breakdown)
+    else:
+        done = await change_status(portal, campaign_id, {"in_progress"}, "completed", finished=True, along=breakdown)
+    if done and row["parent_id"] is not None:
+        await finish_if_done(portal, row["parent_id"])
+    return done
 
 
 async def refresh_ledger_details(campaign_id: int) -> None:

@@ -206,7 +206,8 @@ class Expander:
             c["partner"],
             c["id"],
             None,
-            f"c{c['id']}:{phone}",  # one message per recipient and campaign: the pair is the transaction
+            # One message per recipient and campaign: the pair is the transaction, shared by a cascade's steps.
+            f"c{c['root_id'] or c['id']}:{phone}",
             c["channel"],
             c["sender_name"],
             phone,
@@ -243,6 +244,16 @@ class Expander:
         rows = await sql.rows(query, *args)
         if not rows:
             return after, False
+        await self.write(sql, source, rows)
+        return rows[-1]["id"], len(rows) == CHUNK
+
+    async def write(self, sql: RawSql, source: str, rows: list[Mapping[str, Any]]) -> None:
+        """The EDRs and ready batches of ``rows`` (recipients read from ``source``), in the caller's transaction.
+
+        Raises:
+            Superseded: another job moved the checkpoint; the caller's transaction must roll back.
+        """
+        c = self.campaign
         fresh = []
         blocked = 0
         for row in rows:
@@ -292,9 +303,7 @@ class Expander:
             }
             await write_charges(sql, edr_ids, self.level_charges)
         failed = len(edrs) - len(batch_of)
-        last = rows[-1]["id"]
-        more = len(rows) == CHUNK
-        mark = json.dumps({"source": source, "after": last})
+        mark = json.dumps({"source": source, "after": rows[-1]["id"]})
         # Compare-and-set on the checkpoint: a second job expanding the same campaign (a lost job replaced, saq's
         # sweep re-queuing one it had just seen taken) finds it moved, and its chunk rolls back instead of sending
         # these recipients twice. On PostgreSQL the row lock makes the loser wait and then re-check.
@@ -311,25 +320,31 @@ class Expander:
         if not moved:
             raise Superseded(c["id"])
         self.mark = mark
-        return last, more
 
 
-async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
-    """Expand a started campaign from its checkpoint; ``on_chunk()`` is awaited after each commit.
-
-    Returns False when the campaign is no longer in progress (paused or canceled meanwhile).
-    """
-    campaign = await Campaign.select().where(Campaign.id == campaign_id).first()
-    if campaign is None or campaign["expanded"]:
-        return campaign is not None
+async def expander_for(portal: Portal, campaign: dict[str, Any]) -> Expander:
+    """A started campaign's expander: its price list and charged levels fixed at its start, its stored checkpoint."""
     index = await prefix_index()
     at = campaign["started_at"] or datetime.now(UTC)
     prices = await price_list(campaign["partner"], campaign["channel"], at)
     levels = await chain_levels(campaign["partner"], campaign["channel"], at)
     charged = Charged(levels, await campaign_ledgers(campaign, levels))
     expander = Expander(portal, campaign, index, prices, charged)
-    stored = await Campaign.raw("SELECT CAST(expansion AS TEXT) AS mark FROM campaign WHERE id = {}", campaign_id)
+    stored = await Campaign.raw("SELECT CAST(expansion AS TEXT) AS mark FROM campaign WHERE id = {}", campaign["id"])
     expander.mark = stored[0]["mark"]
+    return expander
+
+
+async def expand(portal: Portal, campaign_id: int, on_chunk: Any) -> bool:
+    """Expand a started campaign from its checkpoint; ``on_chunk()`` is awaited after each commit.
+
+    Returns False when the campaign is no longer in progress (paused or canceled meanwhile). A cascade's later step
+    has no recipients of its own: core.dispatch.cascade hands them over from the step before.
+    """
+    campaign = await Campaign.select().where(Campaign.id == campaign_id).first()
+    if campaign is None or campaign["expanded"] or campaign["parent_id"] is not None:
+        return campaign is not None
+    expander = await expander_for(portal, campaign)
     checkpoint = json_value(expander.mark) or {}
     if checkpoint:
         rows = await Edr.select(Edr.destination).where(Edr.campaign == campaign_id)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
 from core.dispatch.campaign_state import finish_if_done
+from core.dispatch.cascade import hand_over
 from core.dispatch.liveness import TTL_S, WORKER_ID, alive
 from core.dispatch.queueing import enqueue_prepare, enqueue_senders
 from core.dispatch.receipts import Key, Outcome, after_changes, apply_early_reports, apply_outcomes, key_lookups_only
@@ -110,16 +111,16 @@ async def sweep(portal: Portal) -> dict[str, int]:
     recovered = await recover_abandoned(portal)
     await retry_early_reports(portal)
     expired = await expire_messages(portal)
-    running = await Campaign.select(
-        Campaign.id, Campaign.expanded, Campaign.window_from, Campaign.window_until, Campaign.timezone
-    ).where(Campaign.status == "in_progress")
+    handed = await hand_over(portal)
+    columns = (Campaign.expanded, Campaign.window_from, Campaign.window_until, Campaign.timezone, Campaign.parent_id)
+    running = await Campaign.select(Campaign.id, *columns).where(Campaign.status == "in_progress")
     completed = 0
     for campaign in running:
         if await finish_if_done(portal, campaign["id"]):
             completed += 1
             continue
         # Enqueues are dropped while a live job holds the key; a dead worker's job is ended first (queueing).
-        if not campaign["expanded"]:
+        if not campaign["expanded"] and campaign["parent_id"] is None:  # a later cascade step is handed its own
             await enqueue_prepare(portal, campaign["id"])
         ready = await ready_batches(campaign)
         if ready == "open":
@@ -130,4 +131,4 @@ async def sweep(portal: Portal) -> dict[str, int]:
                 & (Campaign.status == "in_progress")
                 & (Campaign.status_reason != WINDOW_CLOSED)
             )
-    return {"recovered": recovered, "expired": expired, "completed": completed}
+    return {"recovered": recovered, "expired": expired, "handed_on": handed, "completed": completed}

@@ -65,6 +65,7 @@ class Edr(Table, tablename="edr"):
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
+    cascaded = Boolean(default=False, help_text="Handed on to the cascade's next step (CMP-7)")
 
 
 class EdrPart(Table, tablename="edr_part"):

@@ -156,6 +156,7 @@ class CampaignPages(Controller):
                 "costs": await services.cost_details(actor, campaign_id),
                 "timeline": await report.timeline(actor, campaign_id),
                 "edr_labels": EDR_STATUS_LABELS,
+                "status_labels": STATUS_LABELS,
                 "action_labels": ACTION_LABELS,
                 "premoderated": await premoderation.premoderated(actor),
                 "done": str(request.query_params.get("done") or ""),
