@@ -47,6 +47,9 @@ FIELD_STEP = {
     "window_from": 3,
     "window_until": 3,
     "max_per_second": 3,
+    "fallback_ttl": 3,
+    "cascade.0.channel": 3,
+    "cascade.0.sender_id": 3,
 }
 TEXT_KEYS = (
     "name",
@@ -76,6 +79,8 @@ TEXT_KEYS = (
     "window_from",
     "window_until",
     "max_per_second",
+    "cascade_to",
+    "fallback_minutes",
 )
 
 
@@ -164,7 +169,19 @@ def campaign_data(
         rate = values.get("max_per_second", "").strip()
         limit = N_("Messages per second: a whole number of at least 1")
         data["max_per_second"] = _int(rate, "max_per_second", limit) if rate else None
+        data |= cascade_of(values)
     return convert(data, CampaignCreate)
+
+
+def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The wizard's one fallback step (CMP-7): "channel:sender id" to try after so many minutes, or nothing."""
+    target = str(values.get("cascade_to") or "")
+    channel, _, sender = target.partition(":")
+    if not (channel and sender.isdigit()):
+        return {}
+    minutes = str(values.get("fallback_minutes") or "").strip()
+    ttl = _int(minutes, "fallback_ttl", N_("Minutes before the next channel: a whole number of at least 1"))
+    return {"fallback_ttl": ttl * 60, "cascade": [{"channel": channel, "sender_id": int(sender)}]}
 
 
 async def read_upload(upload: Any) -> tuple[str, bytes]:

@@ -81,7 +81,24 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "send_time": "",
         "timezone": actor.timezone or "UTC",
         "notify_emails": actor.email,
+        "cascade_to": "",
+        "fallback_minutes": "60",
     }
+
+
+async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> list[tuple[str, str]]:
+    """What the wizard offers to try when the first channel has not delivered in time (CMP-7): each enabled sender
+    ID of every other channel that takes free text, as ("channel:sender id", label); none after SMS, which is last."""
+    if first is None or first.name == "sms" or first.capabilities.templates:
+        return []
+    options = []
+    for channel in channels:
+        if channel.name != first.name and not channel.capabilities.templates:
+            options += [
+                (f"{channel.name}:{s.id}", f"{channel.label} · {s.name}")
+                for s in await enabled_senders(actor, channel.name)
+            ]
+    return options
 
 
 def _step(text: Any, default: int = 1) -> int:
@@ -315,6 +332,8 @@ class CampaignWizard(Controller):
             context["countries"] = await Country.select(Country.iso, Country.name, Country.dial_code).order_by(
                 Country.name
             )
+        if step == 3:
+            context["cascade_options"] = await _cascade_options(channels, actor, provider)
         if step == 3 and not error:
             context.update(await self._preview(request, actor, values, choice))
         return await page(request, actor, "campaigns/wizard.html", context, status_code=status_code)

@@ -16,7 +16,7 @@ from core.dispatch.tables import Edr, VendorConnection
 from core.errors import InvalidInput, NotFound
 from plugins.sms.simulator import StandInSmsc
 from tests.core.dispatch.conftest import add_plan
-from tests.factories import sign_in
+from tests.factories import post_form, sign_in
 from tests.plugins.viber.conftest import ViberWorld, aggregator, served, viber  # noqa: F401 — the fixtures
 from tests.waiting import eventually
 
@@ -170,3 +170,36 @@ async def test_the_api_creates_a_cascade_and_shows_its_steps(app, cascade, clien
     assert [(s["channel"], s["fallback_ttl"]) for s in steps] == [("viber", 300), ("sms", None)]
     bad = await client.post("/api/campaigns", json={**body, "fallback_ttl": None}, headers=headers)
     assert bad.status_code == 422 and "TTL" in bad.json()["detail"]
+
+
+async def test_the_wizard_offers_a_fallback_channel_and_creates_the_cascade(app, cascade, client_for):
+    vw, _smsc = cascade
+    client = client_for(vw.tenant.host)
+    await sign_in(client, vw.tenant.end_user_admin)
+    form = {
+        "step": "3",
+        "goto": "3",
+        "name": "Viber then SMS",
+        "channel": "viber",
+        "sender_id": str(vw.sender_id),
+        "text": "Spring sale",
+        "mode": "numbers",
+        "numbers_text": REACHED,
+        "send_mode": "later",
+        "send_date": "2099-05-01",
+        "send_time": "10:00",
+        "timezone": "UTC",
+    }
+    step3 = await post_form(client, "/campaigns/new", form)
+    fieldset = step3.text[step3.text.index('data-testid="cascade"') :]
+    assert f'value="sms:{vw.tenant.sender_id}"' in fieldset and "SMS · BrandA" in fieldset
+    chosen = {**form, "cascade_to": f"sms:{vw.tenant.sender_id}", "fallback_minutes": "5"}
+    previewed = await post_form(client, "/campaigns/new", chosen)
+    assert 'data-testid="cascade-note"' in previewed.text and "after 5 minutes" in previewed.text
+    created = await post_form(client, "/campaigns/new", {**chosen, "command": "send"})
+    assert created.status_code in (302, 303), created.text[-600:]
+    row = await Campaign.select().where(Campaign.name == "Viber then SMS").first()
+    view = await get_campaign(vw.actor, row["id"])
+    assert [(s.channel, s.fallback_ttl) for s in view.steps] == [("viber", 300), ("sms", None)]
+    wrong = await post_form(client, "/campaigns/new", {**chosen, "fallback_minutes": "soon", "command": "send"})
+    assert wrong.status_code == 422 and "Minutes before the next channel" in wrong.text
