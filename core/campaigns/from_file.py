@@ -37,7 +37,7 @@ _TOKEN = re.compile(r"[0-9a-f]{32}")
 _TEXT_TITLES = {"message", "messagetext", "text", "sms", "mensaje", "texto", "сообщение", "текст", "mesaj", "metin"}
 
 
-@dataclass
+@dataclass(slots=True)
 class FileRow:
     """A valid row: its destination (E.164 digits), its own text (empty: the campaign's) and its variables."""
 
@@ -171,7 +171,7 @@ def _chunks(path: Path, upload: FileUpload, chosen: list[str], text: str, counts
     seen: set[str] = set()
     chunk: list[FileRow] = []
     for line, cells in enumerate(rows, start=1):
-        if (line == 1 and upload.has_header) or not any(c.strip() for c in cells):
+        if (line == 1 and upload.has_header) or not "".join(cells).strip():
             continue
         raw = cells[phone_at].strip() if phone_at < len(cells) else ""
         try:
@@ -206,8 +206,14 @@ async def file_rows(
     upload = await asyncio.to_thread(lambda: _describe(data.file, path.name, path.read_bytes()))
     chunks = _chunks(path, upload, roles(data, upload), data.text, counts)
     empty: list[FileRow] = []
-    while chunk := await asyncio.to_thread(next, chunks, empty):
-        yield chunk
+    # The next chunk is read while the caller writes this one: parsing and the database overlap.
+    pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, empty))
+    try:
+        while chunk := await pending:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, empty))
+            yield chunk
+    finally:
+        pending.cancel()
 
 
 def sample_file(channel: str) -> str:
