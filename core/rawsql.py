@@ -7,7 +7,7 @@ Statements are written for PostgreSQL; on SQLite the same text runs with ?N para
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -39,6 +39,41 @@ class RawSql:
             await cursor.close()
         else:
             await self.connection.executemany(sql, rows)
+
+    async def update_rows(
+        self,
+        table: str,
+        key: tuple[str, str],
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        where: str = "",
+    ) -> None:
+        """Set ``columns`` of many rows found by ``key``, each row's values ``(key, *columns)``.
+
+        ``key`` and ``columns`` are (name, PostgreSQL type). ``where``: a further condition on the table's own
+        columns. One statement on PostgreSQL (the values as arrays, unnested and joined on the key): a batch's 500
+        single-row updates cost the server a statement each, which showed in the dispatch profile. executemany on
+        SQLite, where a statement costs no round trip.
+        """
+        if not rows:
+            return
+        also = f" AND {where}" if where else ""
+        if self.sqlite:
+            sets = ", ".join(f"{name} = ${n}" for n, (name, _) in enumerate(columns, start=1))
+            await self.executemany(
+                f"UPDATE {table} SET {sets} WHERE {key[0]} = ${len(columns) + 1}{also}",  # noqa: S608 — our names
+                [(*row[1:], row[0]) for row in rows],
+            )
+            return
+        sets = ", ".join(f"{name} = v.c{n}" for n, (name, _) in enumerate(columns, start=1))
+        arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate([key, *columns], start=1))
+        names = ", ".join(["k", *(f"c{n}" for n in range(1, len(columns) + 1))])
+        await self.connection.execute(
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names})"  # noqa: S608 — our names and types
+            f" WHERE {table}.{key[0]} = v.k{also}",
+            *(list(values) for values in zip(*rows, strict=True)),
+        )
 
     async def rows(self, sql: str, *args: Any) -> list[Mapping[str, Any]]:
         """A statement's rows, read-only by column name (a SELECT, or a write with RETURNING).

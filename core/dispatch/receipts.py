@@ -200,9 +200,11 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
             row["late"] = True
             c["late"] += row["price"]
             late_ids[row["campaign"]].append(row["id"])
-    await sql.executemany(
-        "UPDATE edr SET status = $1, vendor_status = $2, error = $3, done_at = $4 WHERE id = $5",
-        [(r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at, r["id"]) for r in changed],
+    await sql.update_rows(
+        "edr",
+        ("id", "bigint"),
+        (("status", "varchar"), ("vendor_status", "varchar"), ("error", "varchar"), ("done_at", "timestamptz")),
+        [(r["id"], r["new"].status, r["new"].vendor_status, r["new"].error, r["new"].done_at) for r in changed],
     )
     await _settle_loose(sql, loose)
     await callbacks.queue_status_callbacks(

@@ -42,6 +42,12 @@ IDLE_LIMIT_S = 5.0
 RETRY_PAUSE_S = 1.0
 DEADLOCK_TRIES = 5
 UNKNOWN_OUTCOME = "Submission outcome unknown: the connection failed before the vendor answered"
+SENT_COLUMNS = (
+    ("status", "varchar"),
+    ("vendor_message_id", "varchar"),
+    ("connection", "integer"),
+    ("sent_at", "timestamptz"),
+)
 # Fair sharing: a send job that has held its slot this long gives it up at the next batch boundary when other jobs
 # wait for one, and goes to the back of the queue (jobs.requeue_yielded); alone, it keeps sending.
 QUANTUM_S = 1.0
@@ -308,17 +314,22 @@ async def store_outcomes(
     """
     accepted = [r for r in results if r.accepted and r.edr_id in prices]
     refused = [r for r in results if not r.accepted and r.edr_id in prices]
-    await sql.executemany(
-        "UPDATE edr SET status = 'SENT', vendor_message_id = $2, connection = $3, sent_at = $4"
-        " WHERE id = $1 AND status = 'BILLED'",
-        [(r.edr_id, r.vendor_message_id, r.connection, now) for r in accepted],
+    await sql.update_rows(
+        "edr",
+        ("id", "bigint"),
+        SENT_COLUMNS,
+        [(r.edr_id, "SENT", r.vendor_message_id, r.connection, now) for r in accepted],
+        where="status = 'BILLED'",
     )
-    await sql.executemany(
-        "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
+    await sql.update_rows(
+        "edr",
+        ("id", "bigint"),
+        (("status", "varchar"), ("error", "varchar"), ("done_at", "timestamptz")),
         [
-            (r.edr_id, (UNKNOWN_OUTCOME if r.unknown else r.error or "Refused by the vendor")[:200], now)
+            (r.edr_id, "FAILED", (UNKNOWN_OUTCOME if r.unknown else r.error or "Refused by the vendor")[:200], now)
             for r in refused
         ],
+        where="status = 'BILLED'",
     )
     parts = [(r.edr_id, r.connection, part) for r in accepted for part in r.part_ids if len(r.part_ids) > 1]
     await sql.bulk("edr_part", ("edr", "connection", "vendor_message_id"), parts)
