@@ -28,7 +28,7 @@ from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
-from core.dispatch.tables import CampaignBatch, Edr
+from core.dispatch.tables import CampaignBatch
 from core.errors import TemporaryProviderError
 from core.metrics import BATCH_SECONDS, count_messages
 from core.portal import Portal
@@ -99,21 +99,21 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         if not ids:
             return None
         batch = ids[0]
+        # Billed and read in one statement: what is sent is exactly what was billed, without reading it again.
         prepared = await sql.rows(
-            "SELECT id, price FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'", campaign_id, batch
-        )
-        amount = sum(r["price"] for r in prepared)
-        # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
-        # in partner id order). Raises before anything below is written; the transaction rolls the claim back.
-        levels = await money.level_amounts_of(sql, [r["id"] for r in prepared], sign=-1)
-        await money.move_all(sql, [(campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount)), *levels])
-        await sql.execute(
-            "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'",
+            "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'"
+            " RETURNING id, price, sender, destination, text",
             campaign_id,
             batch,
         )
+        amount = sum(r["price"] for r in prepared)
+        # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
+        # in partner id order). Raises when a balance cannot pay; the transaction then rolls the claim back whole.
+        levels = await money.level_amounts_of(sql, [r["id"] for r in prepared], sign=-1)
+        await money.move_all(sql, [(campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount)), *levels])
         await sql.execute("UPDATE campaign_batch SET amount = $1 WHERE id = $2", int(amount), batch)
-    return batch, {**campaign[0], "messages": len(prepared)}
+    edrs = sorted((r["id"], r["sender"], r["destination"], r["text"]) for r in prepared)
+    return batch, {**campaign[0], "messages": len(prepared), "edrs": edrs}
 
 
 def open_zones(zones: Sequence[str], campaign: Mapping[str, Any], now: datetime) -> list[str] | None:
@@ -151,25 +151,14 @@ async def _begin_submitting(batch: int) -> bool:
     return changed == 1
 
 
-async def _messages(campaign_id: int, batch: int, campaign: Mapping[str, Any]) -> list[OutboundMessage]:
-    rows = await (
-        Edr.select(Edr.id, Edr.sender, Edr.destination, Edr.text)
-        .where((Edr.campaign == campaign_id) & (Edr.batch == batch) & (Edr.status == "BILLED"))
-        .order_by(Edr.id)
-    )
+def _messages(campaign: Mapping[str, Any]) -> list[OutboundMessage]:
+    """The claimed batch's messages (``campaign["edrs"]``: id, sender, destination, own text), in id order."""
     text, flash = campaign["text"], bool(campaign["flash"])
     # One dict for the whole batch: the channel's extra fields (an image, a button) and the validity as a TTL.
     extra = {**(json_value(campaign["content"]) or {}), "ttl": str(campaign["validity_hours"] * 3600)}
     return [
-        OutboundMessage(
-            edr_id=r["id"],
-            sender=r["sender"],
-            destination=r["destination"],
-            text=r["text"] or text,
-            flash=flash,
-            extra=extra,
-        )
-        for r in rows
+        OutboundMessage(edr_id=edr_id, sender=sender, destination=to, text=own or text, flash=flash, extra=extra)
+        for edr_id, sender, to, own in campaign["edrs"]
     ]
 
 
@@ -404,7 +393,7 @@ async def _send_claimed(
     await submission.open_log(portal.redis, batch)
     if not await _begin_submitting(batch):
         return 0
-    messages = await _messages(campaign_id, batch, campaign)
+    messages = _messages(campaign)
     started = time.monotonic()
     try:
         results = await _submit(portal, provider, channel, campaign_id, batch, messages)
