@@ -25,14 +25,17 @@ from core.rawsql import RawSql
 log = logging.getLogger(__name__)
 
 # The rows expansion's recipient queries give, from the step before's EDRs: its text as rendered for the recipient
-# (null when it was the campaign's text, the same in every step), no contact columns to fill again.
+# (null when it was the campaign's text, the same in every step), no contact columns to fill again, and whether the
+# contact stopped messages from this step's own sender ID (then it is counted stop-listed here and goes no further).
 HAND_OVER = f"""
 UPDATE edr SET cascaded = TRUE WHERE id IN (
     SELECT id FROM edr WHERE campaign = $1 AND cascaded = FALSE
     AND (status IN ('UNDELIVERED', 'FAILED') OR (status = 'SENT' AND sent_at < $2))
     ORDER BY id LIMIT {CHUNK})
 RETURNING id, destination AS phone, text AS own_text, NULL AS own_fields, NULL AS first_name, NULL AS last_name,
-    NULL AS birth_date, NULL AS gender, NULL AS comments, NULL AS custom, FALSE AS blocked
+    NULL AS birth_date, NULL AS gender, NULL AS comments, NULL AS custom,
+    EXISTS (SELECT 1 FROM contact AS c WHERE c.partner = $3 AND c.phone = edr.destination AND (c.blocked_all
+        OR EXISTS (SELECT 1 FROM contact_block AS b WHERE b.contact = c.id AND b.sender = $4))) AS blocked
 """  # noqa: S608 — CHUNK is our integer
 
 
@@ -58,7 +61,7 @@ async def _hand_over(portal: Portal, step: dict[str, Any], following: dict[str, 
                 status = await sql.column("SELECT status FROM campaign WHERE id = $1", following["id"])
                 if status != ["in_progress"]:
                     return moved
-                rows = await sql.rows(HAND_OVER, step["id"], cutoff)
+                rows = await sql.rows(HAND_OVER, step["id"], cutoff, following["partner"], following["sender_id"])
                 if rows:
                     await expander.write(sql, "cascade", list(rows))
         except Superseded:  # raised inside the transaction: the EDRs stay with this step for the next pass

@@ -203,3 +203,18 @@ async def test_the_wizard_offers_a_fallback_channel_and_creates_the_cascade(app,
     assert [(s.channel, s.fallback_ttl) for s in view.steps] == [("viber", 300), ("sms", None)]
     wrong = await post_form(client, "/campaigns/new", {**chosen, "fallback_minutes": "soon", "command": "send"})
     assert wrong.status_code == 422 and "Minutes before the next channel" in wrong.text
+
+
+async def test_a_contact_stop_listed_for_the_sms_sender_gets_no_sms(app, cascade, client_for):
+    vw, smsc = cascade
+    vw.aggregator.outcomes = {MISSED: "undelivered"}
+    client = client_for(vw.tenant.host)
+    headers = {"Authorization": f"Bearer {vw.tenant.api_key}"}
+    contact = {"phone": f"+{MISSED}", "groups": [vw.tenant.group_id], "blocked_senders": [vw.tenant.sender_id]}
+    assert (await client.post("/api/contacts", json=contact, headers=headers)).status_code == 201
+    created = await create_campaign(app.state.portal, vw.actor, _data(vw, [REACHED, MISSED]))
+    assert (await _finished(app, created.id))["status"] == "completed"
+    assert not smsc.submitted
+    view = await get_campaign(vw.actor, created.id)
+    step = await Campaign.select(Campaign.stop_listed, Campaign.total).where(Campaign.root_id == created.id).first()
+    assert (step["stop_listed"], step["total"], view.delivered) == (1, 0, 1)
