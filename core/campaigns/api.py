@@ -14,10 +14,9 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from core.actor import Actor
 from core.campaigns import from_file, report, services
-from core.campaigns.controllers._common import read_upload
-from core.campaigns.controllers._from_file import UPLOAD_BODY_LIMIT
 from core.campaigns.report import Timeline
 from core.campaigns.schemas import CampaignCreate, CampaignFilter, CampaignView, CostLine, CostPreview, FileUpload
+from core.contacts.importing import UPLOAD_BODY_LIMIT, read_upload
 from core.web.forms import convert
 from core.web.pagination import DEFAULT_PER_PAGE, Page, PageNo, PerPage
 from core.web.params import PathId

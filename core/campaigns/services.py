@@ -314,16 +314,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     provider = portal.registries.channels.get(data.channel)
     if provider is None:
         raise InvalidInput(f"Unknown channel {data.channel!r}", field="channel")
-    sender = (
-        await Sender.select()
-        .where(
-            (Sender.id == data.sender_id)
-            & owned(Sender, actor)
-            & (Sender.channel == data.channel)
-            & (Sender.status == "enabled")
-        )
-        .first()
-    )
+    sender = await _enabled_sender(actor, data.sender_id, data.channel)
     if sender is None:
         raise InvalidInput("Choose one of your enabled sender IDs for this channel", field="sender_id")
     upload = await _campaign_file(portal, actor, data, provider)
@@ -399,8 +390,9 @@ async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> l
             raise InvalidInput(f"{provider.label} is already a step of the cascade", field=f"{field}.channel")
         if "sms" in used:
             raise InvalidInput(N_("SMS must be the last channel of a cascade"), field=f"{field}.channel")
-        for channel in (data.channel, step.channel):
-            if (found := portal.registries.channels.get(channel)) and found.capabilities.templates:
+        first = portal.registries.channels.get(data.channel)
+        for found in (first, provider):
+            if found is not None and found.capabilities.templates:
                 raise InvalidInput(
                     f"{found.label} sends only approved templates: it cannot be in a cascade", field=f"{field}.channel"
                 )
@@ -408,16 +400,7 @@ async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> l
             raise InvalidInput(
                 f"Your company may not send on {provider.label}; ask your provider", field=f"{field}.channel"
             )
-        sender = (
-            await Sender.select()
-            .where(
-                (Sender.id == step.sender_id)
-                & owned(Sender, actor)
-                & (Sender.channel == step.channel)
-                & (Sender.status == "enabled")
-            )
-            .first()
-        )
+        sender = await _enabled_sender(actor, step.sender_id, step.channel)
         if sender is None:
             raise InvalidInput(
                 f"Choose one of your enabled sender IDs for {provider.label}", field=f"{field}.sender_id"
@@ -430,6 +413,17 @@ async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> l
         used.append(step.channel)
         steps.append((provider, sender))
     return steps
+
+
+async def _enabled_sender(actor: Actor, sender_id: int, channel: str) -> dict[str, Any] | None:
+    """One of the actor's enabled sender IDs of ``channel``, or None."""
+    return (
+        await Sender.select()
+        .where(
+            (Sender.id == sender_id) & owned(Sender, actor) & (Sender.channel == channel) & (Sender.status == "enabled")
+        )
+        .first()
+    )
 
 
 def _step_content(content: dict[str, str], provider: Any) -> dict[str, str]:

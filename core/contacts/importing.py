@@ -107,6 +107,20 @@ def too_large() -> FileTooLarge:
     return FileTooLarge("The file is larger than 10 MB; split it into smaller files", field="file")
 
 
+# A request carrying an upload may be this large: the file and the form's other fields.
+UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
+
+
+async def read_upload(upload: Any) -> tuple[str, bytes]:
+    """An uploaded file's name and bytes (a multipart field), refused over 10 MB without reading more than that."""
+    if not getattr(upload, "filename", "") or not hasattr(upload, "read"):
+        raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise too_large()
+    return upload.filename, data
+
+
 # Detection ----------------------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, write_transaction
 from core.dispatch.campaign_state import awaiting_hand_over, finish_if_done
-from core.dispatch.expansion import CHUNK, Superseded, expander_for
+from core.dispatch.expansion import CHUNK, Superseded, expander_for, stopped
 from core.dispatch.queueing import enqueue_senders
 from core.portal import Portal
 from core.rawsql import RawSql
@@ -34,9 +34,9 @@ UPDATE edr SET cascaded = TRUE WHERE id IN (
     ORDER BY id LIMIT {CHUNK})
 RETURNING id, destination AS phone, text AS own_text, NULL AS own_fields, NULL AS first_name, NULL AS last_name,
     NULL AS birth_date, NULL AS gender, NULL AS comments, NULL AS custom,
-    EXISTS (SELECT 1 FROM contact AS c WHERE c.partner = $3 AND c.phone = edr.destination AND (c.blocked_all
-        OR EXISTS (SELECT 1 FROM contact_block AS b WHERE b.contact = c.id AND b.sender = $4))) AS blocked
-"""  # noqa: S608 — CHUNK is our integer
+    EXISTS (SELECT 1 FROM contact AS c WHERE c.partner = $3 AND c.phone = edr.destination AND {stopped("$4")})
+    AS blocked
+"""  # noqa: S608 — CHUNK is our integer, the rest fixed SQL
 
 
 async def hand_over(portal: Portal) -> int:

@@ -62,6 +62,13 @@ DESTINATION_AT = EDR_COLUMNS.index("destination")
 CONTACT_SELECT = "c.first_name, c.last_name, c.birth_date, c.gender, c.comments, c.custom"
 
 
+def stopped(sender: str) -> str:
+    """SQL: the contact ``c`` stopped messages from the sender ID given as the parameter ``sender`` (or from all)."""
+    return (
+        f"(c.blocked_all OR EXISTS (SELECT 1 FROM contact_block AS b WHERE b.contact = c.id AND b.sender = {sender}))"
+    )
+
+
 class Priced(NamedTuple):
     """A message resolved to its network and price, or the reason it cannot be sent (then it costs nothing)."""
 
@@ -144,7 +151,7 @@ class Expander:
 
     def _sources(self) -> list[tuple[str, str]]:
         c = self.campaign
-        stop = "(c.blocked_all OR EXISTS (SELECT 1 FROM contact_block AS b WHERE b.contact = c.id AND b.sender = $3))"
+        stop = stopped("$3")
         sources = []
         if c["all_contacts"] or json_value(c["group_ids"]):
             groups = ", ".join(str(int(g)) for g in json_value(c["group_ids"]) or [])

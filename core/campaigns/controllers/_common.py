@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from typing import Any
-
-from litestar.datastructures import UploadFile
+from zoneinfo import available_timezones
 
 from core.campaigns.schemas import CampaignCreate, NumbersCheck
 from core.campaigns.services import check_numbers, split_numbers
-from core.contacts.importing import MAX_FILE_BYTES, build_preview, detect_kind, open_sheet, too_large
+from core.contacts.importing import build_preview, detect_kind, open_sheet, read_upload
 from core.errors import InvalidInput
 from core.web.forms import convert
 from core.web.i18n import N_
@@ -18,6 +17,7 @@ from core.web.i18n import N_
 STEPS = (1, 2, 3)
 RICH_KEYS = ("image_url", "button_caption", "button_url")  # Viber's image and button
 # Which step shows the field a service error names, so the error appears beside what the user typed.
+ZONES = sorted(available_timezones())  # the time zones a schedule offers
 FIELD_STEP = {
     "name": 1,
     "channel": 1,
@@ -163,7 +163,7 @@ def campaign_data(
     if upto >= 3:
         data["send_at"] = send_at_of(values)
         data["timezone"] = values.get("timezone") or "UTC"
-        data["notify_emails"] = [a for a in values.get("notify_emails", "").replace(";", ",").split(",") if a.strip()]
+        data["notify_emails"] = emails_of(values.get("notify_emails", ""))
         data["window_from"] = values.get("window_from", "").strip()
         data["window_until"] = values.get("window_until", "").strip()
         rate = values.get("max_per_second", "").strip()
@@ -171,6 +171,11 @@ def campaign_data(
         data["max_per_second"] = _int(rate, "max_per_second", limit) if rate else None
         data |= cascade_of(values)
     return convert(data, CampaignCreate)
+
+
+def emails_of(text: str) -> list[str]:
+    """The status e-mail addresses typed in one field, separated by commas or semicolons."""
+    return [a for a in text.replace(";", ",").split(",") if a.strip()]
 
 
 def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
@@ -182,16 +187,6 @@ def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
     minutes = str(values.get("fallback_minutes") or "").strip()
     ttl = _int(minutes, "fallback_ttl", N_("Minutes before the next channel: a whole number of at least 1"))
     return {"fallback_ttl": ttl * 60, "cascade": [{"channel": channel, "sender_id": int(sender)}]}
-
-
-async def read_upload(upload: Any) -> tuple[str, bytes]:
-    """An uploaded file's name and bytes, refused over 10 MB without reading more than that."""
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
-    data = await upload.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise too_large()
-    return upload.filename, data
 
 
 async def read_numbers_file(upload: Any) -> tuple[str, NumbersCheck]:

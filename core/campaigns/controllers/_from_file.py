@@ -7,7 +7,6 @@ chosen for its columns, so "Campaign details" and "Create campaign" post the sam
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -15,18 +14,16 @@ from litestar.response import Redirect
 
 from core.actor import Actor
 from core.campaigns import from_file, premoderation, services
-from core.campaigns.controllers._common import read_upload, send_at_of
+from core.campaigns.controllers._common import ZONES, emails_of, send_at_of
 from core.campaigns.schemas import CampaignCreate, FileUpload
-from core.contacts.importing import MAX_FILE_BYTES
+from core.contacts.importing import UPLOAD_BODY_LIMIT, read_upload
 from core.errors import InvalidInput, PortalError
 from core.senders.services import enabled_senders
 from core.tenancy.options import partner_options
 from core.web.forms import convert
 from core.web.shell import client_ip, page
 
-UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
 KEYS = ("name", "channel", "sender_id", "text", "file", "send_mode", "send_date", "send_time", "timezone")
-_ZONES = sorted(available_timezones())
 
 
 def _values(form: Any, actor: Actor) -> dict[str, Any]:
@@ -66,7 +63,7 @@ def _data(values: dict[str, Any]) -> CampaignCreate:
             "file_columns": values["roles"],
             "send_at": send_at_of(values),
             "timezone": values["timezone"] or "UTC",
-            "notify_emails": [a for a in values["notify_emails"].replace(";", ",").split(",") if a.strip()],
+            "notify_emails": emails_of(values["notify_emails"]),
         },
         CampaignCreate,
     )
@@ -154,7 +151,7 @@ class CampaignFromFile(Controller):
             "senders": await enabled_senders(actor, values["channel"] or "sms"),
             "may_flash": bool(provider and provider.capabilities.flash and options.flash_sms),
             "premoderated": await premoderation.premoderated(actor),
-            "zones": _ZONES,
+            "zones": ZONES,
             "utc": services.scheduled_instant(_data(values)) if preview is not None else None,
         }
         return await page(request, actor, "campaigns/from_file.html", context, status_code=status_code)

@@ -10,7 +10,6 @@ the same service rules the API uses; moving back is always allowed.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -20,13 +19,14 @@ from core.actor import Actor
 from core.campaigns import premoderation, services
 from core.campaigns.controllers._common import (
     FIELD_STEP,
+    ZONES,
     campaign_data,
     read_numbers_file,
     wizard_values,
 )
 from core.campaigns.schemas import CampaignCreate, NumbersCheck
 from core.contacts.groups import list_groups
-from core.contacts.importing import MAX_FILE_BYTES
+from core.contacts.importing import UPLOAD_BODY_LIMIT
 from core.contacts.schemas import ContactFilter
 from core.contacts.services import list_contacts
 from core.errors import InvalidInput, PortalError
@@ -42,8 +42,6 @@ from core.tenancy.options import partner_options
 from core.web.forms import convert
 from core.web.shell import client_ip, page
 
-UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
-_ZONES = sorted(available_timezones())
 # The emoji picker's choice (CMP-3): common ones for offers, greetings and reminders, one code point each.
 EMOJI = tuple("😀😊😍🥳👍👋🙏🎉🎁🔥⭐✅❗⏰📅📦🚚🛒💳💰🎈☕🍕🎂💖🌟📣📱💌🔔🎄🌞")
 
@@ -314,7 +312,7 @@ class CampaignWizard(Controller):
             else 0,
             "check": check,
             "file_counts": [int(n) for n in values["file_counts"].split(",")] if values.get("file_counts") else None,
-            "zones": _ZONES,
+            "zones": ZONES,
             "saved_template": saved_template,
             "vendor": choice,
         }

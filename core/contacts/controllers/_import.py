@@ -17,9 +17,9 @@ from core.actor import Actor
 from core.contacts import imports
 from core.contacts.fields import list_fields
 from core.contacts.groups import list_groups
-from core.contacts.importing import FIELD_LABELS, MAX_FILE_BYTES, too_large
+from core.contacts.importing import FIELD_LABELS, MAX_FILE_BYTES, UPLOAD_BODY_LIMIT, read_upload, too_large
 from core.contacts.schemas import ImportStart, ImportUploaded, ImportView
-from core.errors import InvalidInput, PortalError
+from core.errors import PortalError
 from core.portal import Portal
 from core.senders.services import enabled_senders
 from core.web.errors import portal_error
@@ -30,7 +30,6 @@ from core.web.shell import client_ip, page
 from core.web.templating import render
 
 # Room for the multipart envelope around a file at the limit, so that our own message, not the server's, says no.
-UPLOAD_BODY_LIMIT = MAX_FILE_BYTES + 1024 * 1024
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
@@ -40,15 +39,6 @@ def _too_large(request: Request, _: RequestEntityTooLarge) -> Response:
 
 def _portal(request: Request) -> Portal:
     return request.app.state.portal
-
-
-async def _read_upload(upload: Any) -> tuple[str, bytes]:
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput("Choose a CSV, XLS or XLSX file", field="file")
-    data = await upload.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise too_large()
-    return upload.filename, data
 
 
 class ImportPages(Controller):
@@ -79,7 +69,7 @@ class ImportPages(Controller):
         form = await request.form()
         target = str(form.get("target", ""))
         try:
-            filename, data = await _read_upload(form.get("file"))
+            filename, data = await read_upload(form.get("file"))
             portal = _portal(request)
             uploaded = await imports.create_import(
                 actor, filename, data, var_dir=portal.settings.var_dir, redis=portal.redis
@@ -233,7 +223,7 @@ class ImportsApi(Controller):
         actor: NamedDependency[Actor],
         data: Annotated[ImportFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ImportUploaded:
-        filename, content = await _read_upload(data.file)
+        filename, content = await read_upload(data.file)
         portal = _portal(request)
         return await imports.create_import(
             actor, filename, content, var_dir=portal.settings.var_dir, redis=portal.redis
