@@ -1,4 +1,4 @@
-"""Billing tables: the ledger (BIL-7), rate plans with their rates and their assignment to partners (BIL-2)."""
+"""Billing tables: the ledger (BIL-7), rate plans, their rates and assignments (BIL-2), packs (BIL-3)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,48 @@ class Payment(Table, tablename="payment"):
     ledger_entry_id = Integer(null=True, default=None, help_text="The credit's ledger row once paid")
     created_at = Timestamptz(index=True)
     paid_at = Timestamptz(null=True, default=None)
+
+
+class Pack(Table, tablename="pack"):
+    """A pack a partner (the owner or a reseller) offers to the partners below it (BIL-3): bought once, N messages."""
+
+    id: Serial
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    partner_path = Varchar(length=400, index=True, help_text="Copy of the offering partner's path, for scoping")
+    name = Varchar(length=120)
+    channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")
+    country_iso = Varchar(length=2)
+    networks = JSON(default=[], help_text="The MCCMNCs it covers; empty: every network of the country")
+    price = BigInt(help_text="Micro-units of currency for the whole pack")
+    currency = Varchar(length=3)
+    messages = Integer(help_text="Units it holds: messages, or segments on SMS")
+    mode = Varchar(length=10, help_text="submitted (By Submitted) or delivered (By Delivered)")
+    validity_days = Integer(null=True, default=None, help_text="Days it stays usable after purchase; none: no end")
+    available_from = Timestamptz(null=True, default=None, help_text="Offered for purchase from")
+    available_until = Timestamptz(null=True, default=None, help_text="Offered for purchase until (exclusive)")
+    enabled = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class HeldPack(Table, tablename="pack_purchase"):
+    """A pack a partner bought: its units are used before any plan (BIL-4), earliest expiry first, until spent."""
+
+    id: Serial
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=True)
+    pack_id = Integer(null=True, default=None, help_text="The offer it was bought from")
+    name = Varchar(length=120)
+    channel = Varchar(length=40)
+    country_iso = Varchar(length=2)
+    networks = JSON(default=[], help_text="The MCCMNCs it covers; empty: every network of the country")
+    mode = Varchar(length=10)
+    messages = Integer()
+    remaining = Integer(help_text="Units left; taken when a batch is billed, given back when its message fails")
+    price = BigInt()
+    currency = Varchar(length=3)
+    purchased_at = Timestamptz()
+    expires_at = Timestamptz(null=True, default=None)
+    ledger_entry_id = Integer(null=True, default=None, help_text="The purchase's Pack purchase ledger row")
+    initiator_email = Varchar(length=254, default="")

@@ -66,6 +66,7 @@ class Edr(Table, tablename="edr"):
     sent_at = Timestamptz(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
     cascaded = Boolean(default=False, help_text="Handed on to the cascade's next step (CMP-7)")
+    pack = Integer(null=True, default=None, help_text="pack_purchase id whose units pay for it (BIL-4), once billed")
 
 
 class EdrPart(Table, tablename="edr_part"):
