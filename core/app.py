@@ -33,6 +33,7 @@ from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
+from core.billing.pack_controllers import ROUTES as PACK_ROUTES
 from core.billing.payment_controllers import (
     PaymentAccountsApi,
     PaymentsApi,
@@ -250,6 +251,7 @@ def create_app(
             *SHORT_LINK_ROUTES,
             *NUMBERING_ROUTES,
             *BILLING_ROUTES,
+            *PACK_ROUTES,
             FinancePages,
             FinanceApi,
             TopUpPages,

@@ -64,6 +64,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "channel": lambda t: "viber",
     # Short domains are the owner's, granted down the tree: tests/plugins/shortener grants one to each tenant.
     "domain_id": lambda t: getattr(t, "short_domain_id", 2_000_000_000),
+    # Pack offers belong to the owner or a reseller: tests/core/billing/test_packs.py sets t.offer_id to a real one.
+    "offer_id": lambda t: getattr(t, "offer_id", 2_000_000_000),
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -174,6 +176,13 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/short-domains/{domain_id:int}/grants"): {"form": {"partner_id": "1"}},
     ("POST", "/admin/short-domains/{domain_id:int}/delete"): {"form": {}},
     ("POST", "/admin/short-domains/{domain_id:int}/grants/{partner_id:int}/revoke"): {"form": {}},
+    ("PATCH", "/api/admin/packs/{offer_id:int}"): {"json": {"name": "Hijacked", "enabled": False}},
+    ("POST", "/admin/packs/{offer_id:int}"): {
+        "form": {"name": "Hijacked", "channel": "sms", "country_iso": "ES", "price": "1", "messages": "1"}
+    },
+    ("POST", "/admin/packs/{offer_id:int}/enabled"): {"form": {"enabled": "0"}},
+    ("POST", "/api/packs/{offer_id:int}/buy"): {"json": {"token": "hijack"}},
+    ("POST", "/purchase/packs/{offer_id:int}"): {"form": {"token": "hijack"}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

@@ -21,6 +21,8 @@ def menu_links(actor: Actor) -> list[MenuLink]:
         links.append(MenuLink(label=N_("URL shortener"), href="/shortener", icon="link", order=210))
     if not actor.is_owner:  # the owner sets its sender IDs itself, in the Admin Panel; others ask for theirs
         links.append(MenuLink(label=N_("Sender IDs"), href="/senders", icon="tag", order=150))
+    if not actor.is_owner:  # packs and plans come from the partner above; the owner has none
+        links.append(MenuLink(label=N_("Purchase"), href="/purchase", icon="cart", order=650))
     if actor.is_admin:
         links.append(MenuLink(label=N_("Finance"), href="/finance", icon="wallet", order=700))
         links.append(MenuLink(label=N_("API keys"), href="/api-keys", icon="key", order=800))

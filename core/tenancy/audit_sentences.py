@@ -73,6 +73,13 @@ SENTENCES: dict[str, Message] = {
     "rate_plan.rate.delete": N_("%(actor)s removed the rate for %(destination)s from %(object)s"),
     "rate_plan.assign": N_("%(actor)s assigned %(channel)s rate plan %(plan)s to %(object)s"),
     "rate_plan.unassign": N_("%(actor)s took %(channel)s rate plan %(plan)s away from %(object)s"),
+    # Packs
+    "pack.create": N_("%(actor)s created %(channel)s pack %(object)s"),
+    "pack.update": N_("%(actor)s changed pack %(object)s"),
+    "pack.buy": ngettext(
+        "%(actor)s bought pack %(object)s (%(count)s message) for %(price)s",
+        "%(actor)s bought pack %(object)s (%(count)s messages) for %(price)s",
+    ),
     # Numbering book and vendor connections
     "numbering.upload": N_(
         "%(actor)s loaded the numbering book: countries %(countries)s, networks %(networks)s, prefixes %(prefixes)s"
