@@ -47,6 +47,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "reply_id": lambda t: getattr(t, "reply_id", 2_000_000_000),
     # Vendor connections are the owner's alone; resellers and end users get a 404 for any id.
     "connection_id": lambda t: getattr(t, "connection_id", 2_000_000_000),
+    # An API transaction (GET /api/send_sms/{transaction_id}): tests/core/public_api/test_cascade_api.py sets one.
+    "transaction_id": lambda t: getattr(t, "transaction_id", "00000000-0000-4000-8000-000000000000"),
     "action": lambda t: "cancel",  # not an id: the action of POST /api/campaigns/{campaign_id}/{action}
     # make_world makes no request: tests that need one set t.request_id (tests/core/senders/test_sender_requests.py).
     "request_id": lambda t: getattr(t, "request_id", 2_000_000_000),

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.errors import PortalError
+from core.providers import ChannelProvider, Registry
 from core.public_api.schemas import Flag, SendSmsIn
 
 MAX_TEXT = 2000
 MO_FLASH = "MO messages are not supported in FlashMessages!"
+# A cascade's fallbackTtl (CMP-7 through the API): seconds each channel but the last has to deliver. The guide gives
+# no default nor range; the range is the campaign cascade's, the default ten minutes.
+DEFAULT_TTL = 600
+MAX_TTL = 72 * 3600
 
 
 class BadParameter(PortalError):
@@ -34,6 +39,41 @@ def _channels(value: str | list[str]) -> list[str]:
     return [n.strip().lower() for n in names if n.strip()]
 
 
+def _ttl(value: int | str | None, where: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        ttl = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip())
+    except ValueError:
+        ttl = 0
+    if not 1 <= ttl <= MAX_TTL:
+        raise BadParameter(
+            f"fallbackTtl must be a whole number of seconds from 1 to {MAX_TTL}{where}, not {value!r}",
+            field="fallbackTtl",
+        )
+    return ttl
+
+
+def _cascade(names: list[str], where: str, known: Registry[ChannelProvider] | None) -> None:
+    """A list of several channels is a cascade: each known, once, SMS (when there) last, no template-only channel."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise BadParameter(f"channels lists {repeated[0]} twice{where}: each channel is tried once", field="channels")
+    if len(names) < 2 or known is None:
+        return
+    for name in names:
+        provider = known.get(name)
+        if provider is None:
+            raise BadParameter(f"channels: unknown channel {name!r}{where}", field="channels")
+        if provider.capabilities.templates:
+            raise BadParameter(
+                f"channels: {provider.label} sends only approved templates: it cannot be in a cascade{where}",
+                field="channels",
+            )
+    if "sms" in names[:-1]:
+        raise BadParameter(f"channels: SMS must be the last channel of a cascade{where}", field="channels")
+
+
 def _numbers(value: str | int | list[str | int]) -> list[str]:
     items = value if isinstance(value, list) else str(value).split(",")
     return [str(n).strip() for n in items if str(n).strip()]
@@ -51,6 +91,8 @@ class Message:
     label: str
     flash: bool
     accept_mo: bool = False  # MO answers to it go to the API key's callback URL (guide 13.3.2)
+    fallback: list[str] = field(default_factory=list)  # a cascade's further channels, in order (CMP-7)
+    ttl: int = DEFAULT_TTL  # seconds each channel but the last has to deliver (fallbackTtl)
 
 
 @dataclass
@@ -60,8 +102,14 @@ class Request:
     accept_mo: bool
 
 
-def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Request:
-    """The request's messages, or a 400 naming the first missing or bad parameter (guide 13.3, API-2)."""
+def check_request(
+    items: Sequence[SendSmsIn], *, dry_run: bool = False, known: Registry[ChannelProvider] | None = None
+) -> Request:
+    """The request's messages, or a 400 naming the first missing or bad parameter (guide 13.3, API-2).
+
+    ``known``: the registered channels, against which a cascade's list (several channels) is checked; a single
+    unknown channel is answered per recipient instead ("The … channel is not available"), as it always was.
+    """
     if not items:
         raise BadParameter("The request has no message: send a JSON object or an array of them", field="message")
     messages = []
@@ -71,6 +119,8 @@ def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Reque
         channels = _channels(item.channels)
         if not channels:
             raise BadParameter(f"channels is required{where}: SMS, Viber or WhatsApp", field="channels")
+        _cascade(channels, where, known)
+        ttl = _ttl(item.fallback_ttl, where)  # checked even when ignored (one channel: the guide's "only used if…")
         sender = str(item.sender).strip()
         if not sender:
             raise BadParameter(f"from is required{where}: one of your sender IDs", field="from")
@@ -90,9 +140,21 @@ def check_request(items: Sequence[SendSmsIn], *, dry_run: bool = False) -> Reque
         dry_run = _flag(item.dry_run, "dryRun") or dry_run
         if accept_mo and flash:
             raise BadParameter(MO_FLASH, field="acceptMO")
+        if flash and len(channels) > 1:
+            raise BadParameter(f"isFlashed is for SMS alone, not for a cascade of channels{where}", field="isFlashed")
         mo = mo or accept_mo
-        # Only the first channel is used until cascades (fallbackTtl) exist.
         messages.append(
-            Message(channels[0], sender, item.message, item.client_ref, numbers, item.label.strip(), flash, accept_mo)
+            Message(
+                channels[0],
+                sender,
+                item.message,
+                item.client_ref,
+                numbers,
+                item.label.strip(),
+                flash,
+                accept_mo,
+                fallback=channels[1:],
+                ttl=ttl or DEFAULT_TTL,
+            )
         )
     return Request(messages, dry_run, mo)

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect
 
 from core.accounts import api_keys
@@ -17,7 +17,7 @@ from core.accounts.guards import admin_guard, api_key_of, request_portal, sign_i
 from core.actor import Actor
 from core.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from core.portal import Portal
-from core.public_api import callbacks, checks, idempotency, mo_routes, services, throttle
+from core.public_api import callbacks, checks, idempotency, mo_routes, services, throttle, transactions
 from core.public_api.callbacks import CallbackView
 from core.public_api.mo_routes import CallbackSettingsView, DefaultMoUrlIn, MoRouteIn, MoRouteUpdate, MoRouteView
 from core.public_api.schemas import SendSmsIn, SendSmsOut
@@ -68,7 +68,7 @@ async def _answer(
     if wait:
         detail = f"Too many requests with this API key: retry in {wait} s"
         return Response({"status_code": 429, "detail": detail}, status_code=429, headers={"Retry-After": str(wait)})
-    checked = checks.check_request(items, dry_run=dry_run)
+    checked = checks.check_request(items, dry_run=dry_run, known=portal.registries.channels)
     if idempotency_key is None:
         return Response(await services.send(portal, actor, key_id, checked))
     body = msgspec.json.encode([request.method, dry_run, items])
@@ -129,6 +129,20 @@ class SendSmsApi(Controller):
         except msgspec.ValidationError as exc:
             raise checks.BadParameter(f"Bad parameter: {exc}") from None
         return await _answer(request, actor, [item], dry_run, idempotency_key)
+
+    @get(
+        "/{transaction_id:str}",
+        summary="What became of one recipient's message: its outcome and every channel tried (cascades)",
+        description="The outcome is the attempt that reached the recipient (DELIVERED or SEEN) when one did, else the"
+        " latest attempt; nextChannels lists the channels a cascade still waits to try. 404 for an id that is not"
+        " your company's.",
+    )
+    async def transaction(
+        self,
+        actor: NamedDependency[Actor],
+        transaction_id: Annotated[str, PathParameter(max_length=36, description="A transaction id /api/send_sms gave")],
+    ) -> transactions.TransactionView:
+        return await transactions.get_transaction(actor, transaction_id)
 
 
 class ApiMethodsPage(Controller):

@@ -6,7 +6,7 @@ from typing import Any
 
 from core.dispatch import callbacks
 from core.dispatch.queueing import touching
-from core.public_api import auto_replies
+from core.public_api import auto_replies, cascade
 from core.public_api.delivery import expire_messages, resend_stalled, send_job
 
 
@@ -25,6 +25,12 @@ async def sweep_api_requests(ctx: dict[str, Any]) -> str:
     await callbacks.forget_expectations()
     expired = await expire_messages(ctx["portal"])
     return f"{resent} send jobs enqueued again, {expired} messages expired"
+
+
+async def hand_over_api_cascades(ctx: dict[str, Any]) -> str:
+    """Every ten seconds: API cascade attempts that ended undelivered or failed, or were not delivered within their
+    fallbackTtl, are handed on to their next channel in bulk (``core.public_api.cascade``)."""
+    return f"{await cascade.hand_over(ctx['portal'])} API messages handed on to their next channel"
 
 
 async def answer_inbound(ctx: dict[str, Any], *, ids: list[int]) -> str:

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
-# Parameters the guide lists whose features other issues build (Viber rich messages, templates, cascades):
-# accepted so the guide's requests decode, and ignored until then.
+# Parameters the guide lists whose features other issues build (Viber rich messages, templates): accepted so the
+# guide's requests decode, and ignored until then.
 Flag = bool | str | None
+Channels = Annotated[
+    str | list[str],
+    msgspec.Meta(
+        description='The channel, or a cascade of several in the order they are tried: ["viber", "sms"] or "viber,sms".'
+        " Each is tried once, SMS (when listed) last; a recipient the channel does not reach within fallbackTtl, or"
+        " whose message ends undelivered, failed or expired, gets the same message on the next one, under the same"
+        " transaction id, priced and paid as an API message of that channel."
+    ),
+]
+FallbackTtl = Annotated[
+    int | str | None,
+    msgspec.Meta(
+        description="Cascades: seconds (1 to 259200, default 600) each channel but the last has to deliver before the"
+        " next one is tried. Ignored with a single channel."
+    ),
+]
 
 
 class SendSmsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
-    """One message of a request: a JSON object of POST's body (or an element of its array), or GET's query."""
+    """One message of a request: a JSON object of POST's body (or an element of its array), or GET's query.
 
-    channels: str | list[str] = ""
+    ``channels`` with several values is a cascade (CMP-7); ``fallbackTtl`` is each step's time to deliver.
+    """
+
+    channels: Channels = ""
     sender: str | int = msgspec.field(name="from", default="")
     to: str | int | list[str | int] = ""
     message: str = ""
     label: str = ""
-    fallback_ttl: int | str | None = msgspec.field(name="fallbackTtl", default=None)
+    fallback_ttl: FallbackTtl = msgspec.field(name="fallbackTtl", default=None)
     is_flashed: Flag = msgspec.field(name="isFlashed", default=None)
     accept_mo: Flag = msgspec.field(name="acceptMO", default=None)
     auto_reply: Flag = msgspec.field(name="autoReply", default=None)

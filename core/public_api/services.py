@@ -4,6 +4,10 @@ The same rules as campaigns, from the same functions: numbers are normalised by 
 are refused by ``contacts.stoplist``, senders must be enabled for the channel, and each message is priced by
 ``dispatch.expansion.price_message``. The request returns once the EDRs and their charge are committed together;
 one job per request then hands them to the channel in batches (``core.public_api.delivery``).
+
+A message listing several channels (a cascade) is sent on the first; its EDRs get an ``api_cascade`` row each, and
+``core.public_api.cascade`` hands those the first channel did not reach to the next one through ``resolve`` and
+``accept`` below, the same pricing and paying as a new request's.
 """
 
 from __future__ import annotations
@@ -96,8 +100,8 @@ async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str
     return Channel(provider, await price_list(partner_id, name, now), levels=levels)
 
 
-async def _lines(portal: Portal, actor: Actor, request: Request, options: PartnerOptions, now: datetime) -> list[Line]:
-    """Every distinct recipient (the first 700) with its outcome, in request order."""
+def _recipients(request: Request) -> list[Line]:
+    """Every distinct recipient (the first 700), in request order, its number normalised or refused."""
     lines: list[Line] = []
     seen: set[str] = set()
     for message in request.messages:
@@ -111,15 +115,29 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
             seen.add(number)
             lines.append(Line(number, message, error))
             if len(lines) == MAX_RECIPIENTS:
-                break
-        if len(lines) == MAX_RECIPIENTS:
-            break
-    channels = {
-        name: await _channel(portal, actor.partner_id, name, options.channels, now)
-        for name in {m.channel for m in request.messages}
-    }
+                return lines
+    return lines
+
+
+async def _lines(portal: Portal, actor: Actor, request: Request, options: PartnerOptions, now: datetime) -> list[Line]:
+    """Every distinct recipient (the first 700) with its outcome, in request order."""
+    lines = _recipients(request)
+    await resolve(portal, actor, lines, options, now)
+    return lines
+
+
+async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: PartnerOptions, now: datetime) -> None:
+    """Give each line without an error its price on its message's channel, or the reason it cannot be sent.
+
+    Shared by new requests and a cascade's next attempts (``core.public_api.cascade``). A cascade's further channels
+    must be open to the company and have the sender ID enabled too, so a request learns of them at once.
+    """
+    wanted = {m.channel for m in (ln.message for ln in lines)} | {c for ln in lines for c in ln.message.fallback}
+    channels = {name: await _channel(portal, actor.partner_id, name, options.channels, now) for name in wanted}
     senders: dict[tuple[str, str], int | None] = {}
-    for channel, sender in {(m.channel, m.sender) for m in request.messages}:
+    pairs = {(m.channel, m.sender) for m in (ln.message for ln in lines)}
+    pairs |= {(c, ln.message.sender) for ln in lines for c in ln.message.fallback}
+    for channel, sender in pairs:
         row = (
             await Sender.select(Sender.id)
             .where(owned(Sender, actor) & (Sender.channel == channel) & (Sender.name == sender))
@@ -128,14 +146,15 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
         )
         senders[channel, sender] = row["id"] if row else None
     stopped: dict[int, set[str]] = {}
-    for (channel, sender), sender_id in senders.items():
+    for channel, sender in {(ln.message.channel, ln.message.sender) for ln in lines}:
+        sender_id = senders[channel, sender]
         if sender_id is not None:
-            wanted = [
+            numbers = [
                 ln.number
                 for ln in lines
                 if not ln.error and (ln.message.channel, ln.message.sender) == (channel, sender)
             ]
-            stopped[sender_id] = await blocked(actor.partner_id, sender_id, wanted)
+            stopped[sender_id] = await blocked(actor.partner_id, sender_id, numbers)
     index: PrefixIndex = await prefix_index()
     for line in lines:
         if line.error:
@@ -143,12 +162,18 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
         m = line.message
         found = channels[m.channel]
         sender_id = senders[m.channel, m.sender]
+        later = [channels[c] for c in m.fallback if channels[c].unavailable]
+        unknown_sender = [channels[c] for c in m.fallback if senders[c, m.sender] is None]
         if found.unavailable:
             line.error = found.unavailable
         elif m.flash and found.provider is not None and not found.provider.capabilities.flash:
             line.error = f"Flash messages are not available on {found.provider.label}"
         elif sender_id is None:
             line.error = f"For message: can't validate sender {m.sender}"
+        elif later:
+            line.error = later[0].unavailable
+        elif unknown_sender and unknown_sender[0].provider is not None:
+            line.error = f"For message: can't validate sender {m.sender} on {unknown_sender[0].provider.label}"
         elif line.number in stopped[sender_id]:
             line.error = STOP_LISTED
         else:
@@ -168,7 +193,6 @@ async def _lines(portal: Portal, actor: Actor, request: Request, options: Partne
                         line.error, line.levels = NO_RATE, []
                         break
                     line.levels.append((level.partner_id, rate * priced.parts))
-    return lines
 
 
 async def _ledger_entry(
@@ -258,29 +282,58 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request, *, k
         return _dry_run(lines, good, partner["currency"] if partner else "")
     if not good:
         return SendSmsOut(results=[_result(ln) for ln in lines])
-    # One api_request row per label and flash setting (a label has its own ledger rows), all in one transaction.
+    books = await ledgers_for(portal, actor, good, now, kind)
+    job = new_job()
+    async with write_transaction() as tx:
+        sql = RawSql(tx.connection, sqlite=is_sqlite())
+        await accept(sql, actor, key_id, job, good, books, now)
+    await enqueue_send(portal, job)
+    return SendSmsOut(results=[_result(ln) for ln in lines])
+
+
+@dataclass
+class Books:
+    """The ledger rows accepted lines are booked on: the sender's per (channel, label), each level's per channel."""
+
+    own: dict[tuple[str, str], int]
+    levels: dict[tuple[str, int], int]
+
+
+async def ledgers_for(portal: Portal, actor: Actor, good: list[Line], now: datetime, kind: str = "api") -> Books:
+    """The ledger rows of the accepted lines, made on first use (each under its own lock, outside any transaction)."""
+    books = Books({}, {})
+    for line in good:
+        slot = (line.message.channel, line.message.label)
+        if slot not in books.own:
+            books.own[slot] = await _ledger_entry(portal, actor, *slot, now.date(), kind)
+        for level, _ in line.levels:
+            if (line.message.channel, level) not in books.levels:
+                books.levels[line.message.channel, level] = await _ledger_entry(
+                    portal, actor, line.message.channel, "", now.date(), kind, level=level
+                )
+    return books
+
+
+def new_job() -> str:
+    """The key of a new send job (one per HTTP request, or per cascade hand-over of a partner's key)."""
+    return "api:" + transaction_ids(1)[0]
+
+
+async def accept(
+    sql: RawSql, actor: Actor, key_id: int, job: str, good: list[Line], books: Books, now: datetime
+) -> None:
+    """Write and pay the accepted lines inside the caller's transaction: one api_request row per label and flash
+    setting (a label has its own ledger rows). Lines that come with a transaction id (a cascade's next attempt) keep
+    it; the others get a new one.
+
+    Raises:
+        InsufficientFunds: the balance does not cover them (the caller's transaction must roll back).
+    """
     parts: dict[tuple[str, bool], list[Line]] = defaultdict(list)
     for line in good:
         parts[line.message.label, line.message.flash].append(line)
-    ledgers: dict[tuple[str, str], int] = {}
-    for line in good:
-        slot = (line.message.channel, line.message.label)
-        if slot not in ledgers:
-            ledgers[slot] = await _ledger_entry(portal, actor, *slot, now.date(), kind)
-    level_ledgers: dict[tuple[str, int], int] = {}
-    for line in good:
-        for level, _ in line.levels:
-            if (line.message.channel, level) not in level_ledgers:
-                level_ledgers[line.message.channel, level] = await _ledger_entry(
-                    portal, actor, line.message.channel, "", now.date(), kind, level=level
-                )
-    job = "api:" + transaction_ids(1)[0]
-    async with write_transaction() as tx:
-        sql = RawSql(tx.connection, sqlite=is_sqlite())
-        for (label, flash), members in parts.items():
-            await _accept_part(sql, actor, key_id, job, label, flash, members, ledgers, level_ledgers, now)
-    await enqueue_send(portal, job)
-    return SendSmsOut(results=[_result(ln) for ln in lines])
+    for (label, flash), members in parts.items():
+        await _accept_part(sql, actor, key_id, job, label, flash, members, books.own, books.levels, now)
 
 
 async def enqueue_send(portal: Portal, job: str) -> None:
@@ -327,8 +380,9 @@ async def _accept_part(
         )
     )[0]
     rows = []
-    for line, transaction_id in zip(lines, transaction_ids(len(lines)), strict=True):
-        line.transaction_id = transaction_id
+    fresh = iter(transaction_ids(sum(1 for ln in lines if not ln.transaction_id)))
+    for line in lines:
+        transaction_id = line.transaction_id = line.transaction_id or next(fresh)
         rows.append(_edr(actor.partner_id, key_id, request_id, line, now))
         if line.levels:
             charges[transaction_id] = [
@@ -346,18 +400,33 @@ async def _accept_part(
             "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
         ) from None
     await sql.bulk("edr", API_EDR_COLUMNS, rows)
-    if charges:
+    cascading = [ln for ln in lines if ln.message.fallback]
+    if charges or cascading:
         ids = {
             r["transaction_id"]: r["id"]
             for r in await sql.rows(
                 "SELECT id, transaction_id FROM edr WHERE campaign IS NULL AND batch = $1", request_id
             )
         }
-        await write_charges(sql, ids, charges)
+        if charges:
+            await write_charges(sql, ids, charges)
+        if cascading:
+            await sql.bulk(
+                "api_cascade", CASCADE_COLUMNS, [_waiting(ids, actor.partner_id, ln, now) for ln in cascading]
+            )
     answered = [(ln.message.channel, ln.message.sender, ln.number) for ln in lines if ln.message.accept_mo]
     if answered:
         await callbacks.expect_mo(sql, actor.partner_id, key_id, answered, now)
     return int(request_id)
+
+
+CASCADE_COLUMNS = ("edr", "partner", "channels", "ttl", "label", "accept_mo", "created_at")
+
+
+def _waiting(ids: dict[str, int], partner_id: int, line: Line, now: datetime) -> tuple[Any, ...]:
+    """The api_cascade row of an attempt whose cascade has further channels, in CASCADE_COLUMNS order."""
+    m = line.message
+    return (ids[line.transaction_id], partner_id, ",".join(m.fallback), m.ttl, m.label, m.accept_mo, now)
 
 
 def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetime) -> tuple[Any, ...]:
