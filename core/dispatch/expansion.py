@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from core.billing.pack_units import HeldUnits, held_units
 from core.billing.pricing import PriceList, chain_levels, price_list
 from core.campaigns.rendering import contact_values, render, variables_in, with_short_link
 from core.campaigns.tables import Campaign
@@ -87,10 +88,13 @@ def price_message(
     phone: str,
     text: str,
     parts: int | None = None,
+    held: HeldUnits | None = None,
 ) -> Priced:
     """Resolve one normalised number to its network and price (NUM-3, BIL-4): what campaigns and the API share.
 
-    ``parts`` may be given when the text is the same for many messages, so it is counted once.
+    ``parts`` may be given when the text is the same for many messages, so it is counted once. ``held``: the sender's
+    packs; a message one of them covers can go without a plan rate (its rate stays None, and the claim takes the
+    units, or fails it then if the packs ran out meanwhile).
     """
     if parts is None:
         parts = provider.segments(text) if provider else 0
@@ -106,6 +110,14 @@ def price_message(
         error = "Unknown destination: no country matches this number"
     elif rate is None:
         error = "No rate for destination"
+    if (
+        error
+        and dest is not None
+        and provider is not None
+        and held
+        and held.covers(dest.country_iso, dest.mcc + dest.mnc)
+    ):
+        error = ""
     return Priced(dest, rate, parts, 0 if error else (rate or 0) * parts, error)
 
 
@@ -123,8 +135,10 @@ class Expander:
         index: PrefixIndex,
         prices: PriceList | None,
         charged: Charged | None = None,
+        held: HeldUnits | None = None,
     ):
         self.portal = portal
+        self.held = held
         self.charged = charged or Charged([], {})
         self.level_charges: dict[str, list[tuple[int, int, int]]] = {}
         self.campaign = campaign
@@ -198,7 +212,7 @@ class Expander:
             text = with_short_link(self.text if text is None else text, self.short_url, short_url)
         body = self.text if text is None else text
         fixed = None if personal else self.fixed_parts
-        priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed)
+        priced = price_message(self.index, self.prices, self.provider, c["channel"], phone, body, fixed, self.held)
         dest, rate, parts, error = priced.dest, priced.rate, priced.parts, priced.error
         price = priced.price
         if not error and self.charged.levels:
@@ -336,7 +350,8 @@ async def expander_for(portal: Portal, campaign: dict[str, Any]) -> Expander:
     prices = await price_list(campaign["partner"], campaign["channel"], at)
     levels = await chain_levels(campaign["partner"], campaign["channel"], at)
     charged = Charged(levels, await campaign_ledgers(campaign, levels))
-    expander = Expander(portal, campaign, index, prices, charged)
+    held = await held_units(campaign["partner"], campaign["channel"], datetime.now(UTC))
+    expander = Expander(portal, campaign, index, prices, charged, held)
     stored = await Campaign.raw("SELECT CAST(expansion AS TEXT) AS mark FROM campaign WHERE id = {}", campaign["id"])
     expander.mark = stored[0]["mark"]
     return expander

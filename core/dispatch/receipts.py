@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.db import is_sqlite, write_transaction
-from core.dispatch import callbacks, money
+from core.dispatch import callbacks, money, packs
 from core.dispatch.campaign_state import finish_if_done, refresh_ledger_details
 from core.events import MessageStatusChange, MessageStatusChanged
 from core.metrics import count_messages
@@ -214,14 +214,16 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
     releases: list[tuple[int, int, int]] = []
     ledgers: dict[int, int] = {}
     for campaign_id, c in counters.items():
-        if c["refund"] or c["late"]:
+        # A message a pack paid for costs the sender nothing, yet its levels and its pack are released too.
+        if refund_ids[campaign_id] or c["late"]:
             ledgers[campaign_id] = (
                 await sql.column("SELECT ledger_entry_id FROM campaign WHERE id = $1", campaign_id)
             )[0]
-        if c["refund"]:
+        if refund_ids[campaign_id]:
             releases.append((c["partner"], ledgers[campaign_id], c["refund"]))
             releases += await money.level_amounts_of(sql, refund_ids[campaign_id])
     await money.move_all(sql, releases)
+    await packs.give_back(sql, [edr_id for ids in refund_ids.values() for edr_id in ids])
     for campaign_id, c in counters.items():
         if c["late"]:
             c["cost"] += await _charge_late(sql, c["partner"], ledgers[campaign_id], c["late"], late_ids[campaign_id])

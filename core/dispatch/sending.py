@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
-from core.dispatch import money, pacing, quiet_hours, submission
+from core.dispatch import money, pacing, packs, quiet_hours, submission
 from core.dispatch.campaign_state import finish_if_done, pause_for_balance
 from core.dispatch.channels import ready_provider
 from core.dispatch.liveness import WORKER_ID
@@ -70,8 +70,8 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         sql = _sql(tx)
         await key_lookups_only(sql)
         campaign = await sql.rows(
-            "SELECT status, partner, ledger_entry_id, sender_id, text, flash, content, validity_hours, billing_mode,"
-            " window_from, window_until, timezone FROM campaign WHERE id = $1",
+            "SELECT status, partner, channel, ledger_entry_id, sender_id, text, flash, content, validity_hours,"
+            " billing_mode, window_from, window_until, timezone FROM campaign WHERE id = $1",
             campaign_id,
         )
         if not campaign or campaign[0]["status"] != "in_progress":
@@ -100,12 +100,16 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
             return None
         batch = ids[0]
         # Billed and read in one statement: what is sent is exactly what was billed, without reading it again.
-        prepared = await sql.rows(
+        billed = await sql.rows(
             "UPDATE edr SET status = 'BILLED' WHERE campaign = $1 AND batch = $2 AND status = 'PREPARED'"
-            " RETURNING id, price, sender, destination, text",
+            " RETURNING id, price, rate, parts, country_iso, mccmnc, sender, destination, text",
             campaign_id,
             batch,
         )
+        # The sender's packs pay first (BIL-4); what neither a pack nor the plan can pay for fails here.
+        prepared, unpaid = await packs.take_units(sql, campaign[0]["partner"], campaign[0]["channel"], billed, now)
+        if unpaid:
+            await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unpaid), campaign_id)
         amount = sum(r["price"] for r in prepared)
         # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
         # in partner id order). Raises when a balance cannot pay; the transaction then rolls the claim back whole.
@@ -171,10 +175,22 @@ async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: i
     )
     levels = await money.level_amounts(sql, "campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch)
     await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0])), *levels])
+    # A message a pack paid for goes back to its plan price and mode; the next claim asks the packs again.
     await sql.execute(
-        "UPDATE edr SET status = 'PREPARED' WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
+        "UPDATE edr SET status = 'PREPARED', price = CASE WHEN pack IS NULL THEN price ELSE COALESCE(rate, 0) * parts"
+        " END, charge_on_delivery = CASE WHEN pack IS NULL THEN charge_on_delivery ELSE"
+        " (SELECT billing_mode = 'delivered' FROM campaign WHERE id = $1) END"
+        " WHERE campaign = $1 AND batch = $2 AND status = 'BILLED'",
         campaign_id,
         batch,
+    )
+    await packs.give_back(
+        sql,
+        await sql.column(
+            "SELECT id FROM edr WHERE campaign = $1 AND batch = $2 AND pack IS NOT NULL AND status = 'PREPARED'",
+            campaign_id,
+            batch,
+        ),
     )
     await sql.execute("UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch)
 
@@ -223,6 +239,7 @@ async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | N
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
             [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
         )
+        await packs.give_back(sql, [r["id"] for r in unknown])
         if len(unknown) < len(unpaid):
             # What never left is paid back and ready again for any worker to send.
             await release_batch(sql, campaign, campaign_id, batch)
@@ -276,6 +293,7 @@ async def record_results(
         refund = sum(prices[r.edr_id] for r in refused)
         levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
         await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], refund), *levels])
+        await packs.give_back(sql, [r.edr_id for r in refused])
         charged, reserved = (0, taken) if campaign["billing_mode"] == "delivered" else (taken, 0)
         await sql.execute(
             "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4,"
