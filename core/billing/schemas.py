@@ -47,6 +47,8 @@ class LedgerView(msgspec.Struct, kw_only=True):
     initiator_email: str
     description: str
     created_at: datetime
+    from_packs: int = 0
+    """Units (messages, or SMS segments) the change's messages took from packs instead of the balance (BIL-7)."""
 
 
 MAX_TOP_UP = Decimal(1_000_000)

@@ -9,7 +9,7 @@ from core.accounts.tables import User
 from core.actor import Actor
 from core.billing.schemas import BalanceAdjustment, LedgerView
 from core.billing.tables import LedgerEntry
-from core.db import must_exist, write_transaction
+from core.db import json_value, must_exist, write_transaction
 from core.errors import Conflict
 from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
@@ -29,6 +29,7 @@ def ledger_view(row: dict[str, Any]) -> LedgerView:
         initiator_email=row["initiator_email"],
         description=row["description"],
         created_at=row["created_at"],
+        from_packs=int((json_value(row.get("details")) or {}).get("from_packs") or 0),
     )
 
 

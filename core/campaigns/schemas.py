@@ -158,6 +158,10 @@ class CostPreview(msgspec.Struct, kw_only=True):
     billing_mode: str
     waiting: int = 0
     """Recipients outside the send window at the start: their messages wait until it opens where they are."""
+    from_packs: int = 0
+    """Recipients whose message the company's packs pay for (BIL-4), by the units the packs have left now."""
+    pack_units: int = 0
+    """The units (messages, or segments on SMS) those messages take from the packs."""
     available: Decimal = Decimal(0)
     """The company's balance plus its credit limit, now."""
     over_balance: bool = False

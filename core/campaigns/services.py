@@ -12,6 +12,7 @@ import msgspec
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
+from core.billing.pack_units import held_units
 from core.billing.pricing import price_list
 from core.billing.tables import LedgerEntry
 from core.campaigns import from_file, premoderation
@@ -816,14 +817,21 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     window = send_window(data)
     start = scheduled_instant(data) or datetime.now(UTC)
     waiting = 0
+    # The packs pay first (BIL-4), as far as their units go now: an estimate, since other campaigns may use them.
+    held = await held_units(actor.partner_id, data.channel, datetime.now(UTC))
+    from_packs = 0
     for phone in allowed:
         dest = index.resolve(phone)
+        pack = held.take(dest.country_iso, dest.mcc + dest.mnc, parts_of.get(phone, parts)) if held and dest else None
         rate = prices.price(dest) if prices and dest else None
-        if rate is None or dest is None:
+        if dest is None or (pack is None and rate is None):
             no_rate += 1
             continue
         if window and not quiet_hours.is_open(*window, zone_of(phone) or data.timezone, start):
             waiting += 1
+        if pack is not None:
+            from_packs += 1
+            continue
         key = (dest.country, dest.network, dest.mcc + dest.mnc)
         lines[key][0] += 1
         lines[key][1] = rate
@@ -857,6 +865,8 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         currency=prices.currency if prices else partner["currency"],
         billing_mode=prices.mode if prices else "",
         waiting=waiting,
+        from_packs=from_packs,
+        pack_units=sum(held.taken.values()),
         available=available,
         over_balance=total > available,
         invalid=counts.invalid,

@@ -110,9 +110,11 @@ async def charged_lines(campaign_id: int, billing_mode: str) -> list[dict[str, A
     """
     charged = "('DELIVERED', 'SEEN')" if billing_mode == "delivered" else "('SENT', 'DELIVERED', 'SEEN', 'UNDELIVERED')"
     return await Edr.raw(
-        "SELECT country, network, mccmnc, rate, count(*) AS n, SUM(parts) AS parts, SUM(price) AS total FROM edr"  # noqa: S608
+        # A message a pack paid for has no rate on the balance: it shows on a line of its own, rate empty, total 0.
+        "SELECT country, network, mccmnc, CASE WHEN pack IS NULL THEN rate END AS rate, count(*) AS n,"  # noqa: S608
+        " SUM(parts) AS parts, SUM(price) AS total FROM edr"
         f" WHERE campaign = {{}} AND status IN {charged}"
-        " GROUP BY country, network, mccmnc, rate ORDER BY country, network",
+        " GROUP BY country, network, mccmnc, CASE WHEN pack IS NULL THEN rate END ORDER BY country, network",
         campaign_id,
     )
 
@@ -137,9 +139,9 @@ async def _write_ledger_details(campaign_id: int) -> None:
         }
         for r in await charged_lines(campaign_id, row["billing_mode"])
     ]
-    await LedgerEntry.update({LedgerEntry.details: {"campaign_id": campaign_id, "lines": lines}}).where(
-        LedgerEntry.id == row["ledger_entry_id"]
-    )
+    packs = await Edr.raw("SELECT SUM(parts) AS units FROM edr WHERE campaign = {} AND pack IS NOT NULL", campaign_id)
+    details = {"campaign_id": campaign_id, "lines": lines, "from_packs": int(packs[0]["units"] or 0)}
+    await LedgerEntry.update({LedgerEntry.details: details}).where(LedgerEntry.id == row["ledger_entry_id"])
 
 
 async def pause_for_balance(portal: Portal, campaign_id: int, needed: int, partner_id: int | None = None) -> bool:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from core.billing.finance import FinanceEntry, get_entry
 from core.billing.tables import HeldPack, PlanAssignment
 from core.campaigns.schemas import CampaignCreate
-from core.campaigns.services import act, create_campaign
+from core.campaigns.services import act, cost_preview, create_campaign
 from core.campaigns.tables import Campaign
 from core.dispatch.tables import CampaignBatch, Edr
+from core.money import from_micros
 from core.tenancy.tables import Partner
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, R_VODAFONE, SmsWorld, fund, level_plan, wait_for_status
 from tests.waiting import eventually
@@ -69,6 +71,16 @@ async def test_a_pack_pays_first_and_the_plan_takes_over_when_it_runs_out_mid_ba
     assert await balance(sms.tenant.end_user_id) == FUNDS - 3 * ES_VODAFONE
     assert done["cost"] == 3 * ES_VODAFONE
     assert sum(sms.smsc.submitted.values()) == 8
+
+    # Finance history (BIL-7): the campaign's row says how much the packs paid, on a line of its own without a rate.
+    async def breakdown() -> FinanceEntry | None:
+        entry = await get_entry(sms.actor, done["ledger_entry_id"])
+        return entry if entry.lines else None
+
+    entry = await eventually(breakdown)
+    assert entry.from_packs == 5 and entry.amount == -from_micros(3 * ES_VODAFONE)
+    lines = sorted((line.quantity, line.rate, line.total) for line in entry.lines)
+    assert lines == [(3, from_micros(ES_VODAFONE), from_micros(3 * ES_VODAFONE)), (5, None, from_micros(0))]
 
 
 async def test_the_pack_that_expires_first_is_used_first_and_a_spent_or_expired_one_never(app, sms: SmsWorld):
@@ -204,3 +216,14 @@ async def test_the_levels_above_still_pay_for_what_a_pack_of_the_sender_paid(app
     assert done["status"] == "completed" and await remaining(pack) == 6
     assert await balance(sms.tenant.end_user_id) == FUNDS
     assert await balance(reseller) == before - 4 * R_VODAFONE
+
+
+async def test_the_cost_preview_counts_what_the_packs_pay_for(app, sms: SmsWorld):
+    await hold(sms.tenant.end_user_id, 5)
+    data = CampaignCreate(sender_id=sms.tenant.sender_id, text=LONG, numbers=VODAFONE[:4])
+    preview = await cost_preview(app.state.portal, sms.actor, data)
+
+    # Two messages of two parts fit the five units; the other two are priced on the plan.
+    assert (preview.from_packs, preview.pack_units) == (2, 4)
+    assert preview.total == from_micros(2 * 2 * ES_VODAFONE)
+    assert sum(line.recipients for line in preview.lines) == 2 and preview.no_rate == 0
