@@ -13,8 +13,9 @@ from core.accounts.bootstrap import create_owner, owner_actor
 from core.accounts.schemas import UserCreate
 from core.accounts.tables import User
 from core.actor import Actor
-from core.billing import payments, rates
+from core.billing import packs, payments, rates
 from core.billing import services as billing
+from core.billing.pack_schemas import PackCreate
 from core.billing.rate_schemas import RateIn, RatePlanCreate
 from core.billing.schemas import BalanceAdjustment, PaymentAccountIn
 from core.contacts.groups import create_group
@@ -55,6 +56,35 @@ STAND_IN_PORTS = {
     "payments": STAND_IN_PAYMENTS_PORT,
 }
 DEMO_SHORT_DOMAIN = "go.localhost"
+
+# Packs Skyline offers its clients (Acme's Purchase screen), and one the owner offers Skyline (BIL-3).
+DEMO_PACKS = (
+    PackCreate(
+        name="Spain SMS 1000", channel="sms", country_iso="ES", price=Decimal(38), messages=1000, validity_days=365
+    ),
+    PackCreate(
+        name="Spain Vodafone 500",
+        channel="sms",
+        country_iso="ES",
+        networks=["21401"],
+        price=Decimal(16),
+        messages=500,
+        mode="delivered",
+        validity_days=30,
+    ),
+    PackCreate(name="Germany SMS 250", channel="sms", country_iso="DE", price=Decimal("17.50"), messages=250),
+    PackCreate(
+        name="Viber Spain 300", channel="viber", country_iso="ES", price=Decimal(5), messages=300, validity_days=90
+    ),
+)
+OWNER_DEMO_PACK = PackCreate(
+    name="Wholesale Spain 100k",
+    channel="sms",
+    country_iso="ES",
+    price=Decimal(2900),
+    messages=100_000,
+    validity_days=365,
+)
 OWNER = UserCreate(email="owner@demo.localhost", first_name="Olivia", last_name="Owner", password="owner-demo-pass")
 RESELLER = UserCreate(
     email="admin@skyline.localhost", first_name="Rafael", last_name="Reseller", password="skyline-demo-pass"
@@ -178,6 +208,16 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
                 await rates.add_rate(owner, whatsapp.id, rate)
             await rates.assign_plan(owner, whatsapp.id, skyline.id)
             await rates.assign_plan(owner, whatsapp.id, acme.id)
+        for offer in DEMO_PACKS:
+            if offer.channel in channels:
+                await packs.create_offer(reseller, offer)
+        await packs.create_offer(owner, OWNER_DEMO_PACK)
+        # A plan of Skyline's own, shown in Acme's catalogue next to the owner's plan it uses.
+        premium = await rates.create_plan(reseller, RatePlanCreate(name="Skyline SMS Premium", channel="sms"))
+        for rate in DEMO_RATES[:4]:
+            await rates.add_rate(
+                reseller, premium.id, msgspec.structs.replace(rate, price=rate.price + Decimal("0.01"))
+            )
         await seed_sending(owner, acme.id)
         await seed_payments(owner)
     demo_url, skyline_url = f"http://demo.localhost:{port}", f"http://reseller.localhost:{port}"

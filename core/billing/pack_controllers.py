@@ -246,7 +246,7 @@ class PurchasePages(Controller):
                 "tab": tab,
                 "values": values,
                 "view": "list" if values["view"] == "list" else "tile",
-                "query": urlencode({k: v for k, v in values.items() if v and k != "view"}),
+                "query": urlencode({k: v for k, v in values.items() if v and k not in ("tab", "view")}),
                 "offers": offers,
                 "plans": await purchase.catalogue_plans(actor, channel=values["channel"], query=values["q"]),
                 "held": (await purchase.list_held(actor, per_page=12)).items,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import httpx
@@ -13,7 +14,11 @@ from litestar.routes import HTTPRoute
 from piccolo.table import Table
 
 from core.accounts.tables import ApiKey, User
-from core.billing.tables import LedgerEntry, RatePlan
+from core.billing import packs, purchase
+from core.billing.pack_schemas import PackCreate
+from core.billing.schemas import BalanceAdjustment
+from core.billing.services import adjust_balance
+from core.billing.tables import HeldPack, LedgerEntry, Pack, RatePlan
 from core.campaigns.tables import Campaign
 from core.contacts.tables import Contact, ContactField, ContactGroup, ContactImport
 from core.dispatch.tables import Edr, InboundRecord, VendorConnection
@@ -49,6 +54,8 @@ WRITABLE: dict[type[Table], tuple[str, ...]] = {
     Network: ("name",),
     LedgerEntry: ("description",),
     RatePlan: ("name",),
+    Pack: ("name",),
+    HeldPack: ("name",),
     Contact: ("first_name", "last_name", "comments"),
     ContactGroup: ("name", "description"),
     ContactField: ("name",),
@@ -96,6 +103,16 @@ async def add_objects(app: object, world: World, client: httpx.AsyncClient) -> N
     await grant(world.owner, domain.id, world.a.reseller_id)
     request = await ask(client, await api_token(client, world.a.end_user_admin))
     assert request.status_code == 201, request.text
+    reseller = await actor_of(world.a, world.a.reseller_admin)
+    offer = await packs.create_offer(
+        reseller,
+        PackCreate(
+            name="Spain 1000", channel="sms", country_iso="ES", networks=["21401"], price=Decimal(5), messages=1000
+        ),
+    )
+    await adjust_balance(reseller, world.a.end_user_id, BalanceAdjustment(amount=Decimal(50), reason="Top up"))
+    await purchase.buy_pack(await actor_of(world.a), offer.id)
+    world.a.offer_id = offer.id  # type: ignore[attr-defined]
     world.a.campaign_id = campaign.id  # type: ignore[attr-defined]
     world.a.template_id = template.id  # type: ignore[attr-defined]
     world.a.edr_id = edr[0]["id"]  # type: ignore[attr-defined]

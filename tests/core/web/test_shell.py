@@ -17,7 +17,7 @@ async def test_menu_shows_only_sections_that_exist_for_the_user(client_for):
     world = await make_world()
     end_user = client_for(world.a.host)
     await sign_in(end_user, world.a.end_user_admin)
-    sections = ["Dashboard", "Campaigns", "Templates", "Contacts", "Sender IDs", "Statistics"]
+    sections = ["Dashboard", "Campaigns", "Templates", "Contacts", "Sender IDs", "Statistics", "Purchase"]
     api = ["API keys", "Callback Settings", "API methods"]
     assert menu_labels((await end_user.get("/")).text) == [*sections, "Finance", *api]
     operator = client_for(world.a.host)
