@@ -16,11 +16,11 @@ from typing import Any
 
 from core.billing.tables import HeldPack
 
-# The packs that can still pay, in the order they are used; {} placeholders: partner, channel, instant.
+# The packs that can still pay; {} placeholders: a condition on ``partner``, channel, instant. In id order,
+# the one order every transaction that locks or changes several packs takes them in (no deadlock between them).
 USABLE = (
-    "SELECT id, country_iso, networks, mode, remaining FROM pack_purchase"
-    " WHERE partner = {} AND channel = {} AND remaining > 0 AND (expires_at IS NULL OR expires_at > {})"
-    " ORDER BY expires_at IS NULL, expires_at, id"
+    "SELECT id, partner, country_iso, networks, mode, remaining, expires_at FROM pack_purchase"
+    " WHERE ({}) AND channel = {} AND remaining > 0 AND (expires_at IS NULL OR expires_at > {}) ORDER BY id"
 )
 
 
@@ -31,7 +31,7 @@ class HeldUnits:
 
     def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self._packs: list[tuple[int, str, frozenset[str], str, list[int]]] = []
-        for r in rows:
+        for r in sorted(rows, key=lambda r: (r["expires_at"] is None, r["expires_at"] or 0, r["id"])):
             networks = r["networks"]
             if isinstance(networks, str):  # raw statements give the JSON column as its text
                 networks = json.loads(networks or "[]")
@@ -58,4 +58,4 @@ class HeldUnits:
 
 async def held_units(partner_id: int, channel: str, at: datetime) -> HeldUnits:
     """The partner's usable packs on ``channel`` at ``at``, read without a lock (for estimates, not for taking)."""
-    return HeldUnits(await HeldPack.raw(USABLE, partner_id, channel, at))
+    return HeldUnits(await HeldPack.raw(USABLE.format("partner = {}", "{}", "{}"), partner_id, channel, at))

@@ -112,8 +112,9 @@ async def level_amounts_of(sql: RawSql, edr_ids: Sequence[int], *, sign: int = 1
         else:
             where, args = "c.edr = ANY($1::bigint[])", [ids]
         rows = await sql.rows(
+            # A charge the level's own pack pays for (core.dispatch.packs) moves no money.
             f"SELECT c.partner, c.ledger_entry, SUM(c.price) AS amount FROM edr_charge AS c WHERE {where}"  # noqa: S608
-            " GROUP BY c.partner, c.ledger_entry",
+            " AND c.pack IS NULL GROUP BY c.partner, c.ledger_entry",
             *args,
         )
         for r in rows:

@@ -222,8 +222,8 @@ async def apply_outcomes(sql: RawSql, outcomes: dict[int, Outcome]) -> list[dict
         if refund_ids[campaign_id]:
             releases.append((c["partner"], ledgers[campaign_id], c["refund"]))
             releases += await money.level_amounts_of(sql, refund_ids[campaign_id])
+    await packs.give_back(sql, [edr_id for ids in refund_ids.values() for edr_id in ids])  # packs, then balances
     await money.move_all(sql, releases)
-    await packs.give_back(sql, [edr_id for ids in refund_ids.values() for edr_id in ids])
     for campaign_id, c in counters.items():
         if c["late"]:
             c["cost"] += await _charge_late(sql, c["partner"], ledgers[campaign_id], c["late"], late_ids[campaign_id])

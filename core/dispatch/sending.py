@@ -108,14 +108,14 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         )
         # The sender's packs pay first (BIL-4); what neither a pack nor the plan can pay for fails here.
         prepared, unpaid = await packs.take_units(sql, campaign[0]["partner"], campaign[0]["channel"], billed, now)
-        if unpaid:
-            await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unpaid), campaign_id)
         amount = sum(r["price"] for r in prepared)
         # Every level above pays its own price in the same transaction (one sum per level, one update per partner,
         # in partner id order). Raises when a balance cannot pay; the transaction then rolls the claim back whole.
         levels = await money.level_amounts_of(sql, [r["id"] for r in prepared], sign=-1)
         await money.move_all(sql, [(campaign[0]["partner"], campaign[0]["ledger_entry_id"], -int(amount)), *levels])
         await sql.execute("UPDATE campaign_batch SET amount = $1 WHERE id = $2", int(amount), batch)
+        if unpaid:  # the campaign's counters last, as in every batch transaction
+            await sql.execute("UPDATE campaign SET failed = failed + $1 WHERE id = $2", len(unpaid), campaign_id)
     edrs = sorted((r["id"], r["sender"], r["destination"], r["text"]) for r in prepared)
     return batch, {**campaign[0], "messages": len(prepared), "edrs": edrs}
 
@@ -174,7 +174,11 @@ async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: i
         batch,
     )
     levels = await money.level_amounts(sql, "campaign = $1 AND batch = $2 AND status = 'BILLED'", campaign_id, batch)
-    await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0])), *levels])
+    from_packs = await sql.column(
+        "SELECT id FROM edr WHERE campaign = $1 AND batch = $2 AND status = 'BILLED' AND pack IS NOT NULL",
+        campaign_id,
+        batch,
+    )
     # A message a pack paid for goes back to its plan price and mode; the next claim asks the packs again.
     await sql.execute(
         "UPDATE edr SET status = 'PREPARED', price = CASE WHEN pack IS NULL THEN price ELSE COALESCE(rate, 0) * parts"
@@ -184,14 +188,9 @@ async def release_batch(sql: RawSql, campaign: Mapping[str, Any], campaign_id: i
         campaign_id,
         batch,
     )
-    await packs.give_back(
-        sql,
-        await sql.column(
-            "SELECT id FROM edr WHERE campaign = $1 AND batch = $2 AND pack IS NOT NULL AND status = 'PREPARED'",
-            campaign_id,
-            batch,
-        ),
-    )
+    # Packs before balances, the claim's lock order (packs.take_units, then money.move_all).
+    await packs.give_back(sql, from_packs)
+    await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], int(unpaid[0])), *levels])
     await sql.execute("UPDATE campaign_batch SET state = 'ready', worker = '', amount = 0 WHERE id = $1", batch)
 
 
@@ -232,6 +231,7 @@ async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | N
         # Locks in the order every batch transaction takes them (record_results, receipts): the partner's balance
         # first, the campaign's counters last; the other order deadlocked against a batch recording its results.
         levels = await money.level_amounts_of(sql, [r["id"] for r in unknown])
+        await packs.give_back(sql, [r["id"] for r in unknown])
         await money.move_all(
             sql, [(campaign["partner"], campaign["ledger_entry_id"], sum(r["price"] for r in unknown)), *levels]
         )
@@ -239,7 +239,6 @@ async def _abandon(batch: int, campaign_id: int, worker: str, left: set[int] | N
             "UPDATE edr SET status = 'FAILED', error = $2, done_at = $3 WHERE id = $1 AND status = 'BILLED'",
             [(r["id"], UNKNOWN_OUTCOME, now) for r in unknown],
         )
-        await packs.give_back(sql, [r["id"] for r in unknown])
         if len(unknown) < len(unpaid):
             # What never left is paid back and ready again for any worker to send.
             await release_batch(sql, campaign, campaign_id, batch)
@@ -292,8 +291,8 @@ async def record_results(
         taken = sum(prices[r.edr_id] for r in accepted)
         refund = sum(prices[r.edr_id] for r in refused)
         levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
+        await packs.give_back(sql, [r.edr_id for r in refused])  # packs before balances, as in the claim
         await money.move_all(sql, [(campaign["partner"], campaign["ledger_entry_id"], refund), *levels])
-        await packs.give_back(sql, [r.edr_id for r in refused])
         charged, reserved = (0, taken) if campaign["billing_mode"] == "delivered" else (taken, 0)
         await sql.execute(
             "UPDATE campaign SET sent = sent + $1, failed = failed + $2, cost = cost + $3, reserved = reserved + $4,"

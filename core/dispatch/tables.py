@@ -201,6 +201,7 @@ class EdrCharge(Table, tablename="edr_charge"):
     partner = Integer(help_text="The charged level (a partner above the EDR's partner)")
     ledger_entry = Integer(help_text="The level's ledger row the money is booked on")
     price = BigInt(help_text="Micro-units: the level's rate times the message's parts")
+    pack = Integer(null=True, default=None, help_text="pack_purchase id of the level's that pays instead, once billed")
 
 
 class CampaignLevel(Table, tablename="campaign_level"):

@@ -11,7 +11,7 @@ from core.billing.tables import HeldPack, PlanAssignment
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, cost_preview, create_campaign
 from core.campaigns.tables import Campaign
-from core.dispatch.tables import CampaignBatch, Edr
+from core.dispatch.tables import CampaignBatch, Edr, EdrCharge
 from core.money import from_micros
 from core.tenancy.tables import Partner
 from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, R_VODAFONE, SmsWorld, fund, level_plan, wait_for_status
@@ -227,3 +227,21 @@ async def test_the_cost_preview_counts_what_the_packs_pay_for(app, sms: SmsWorld
     assert (preview.from_packs, preview.pack_units) == (2, 4)
     assert preview.total == from_micros(2 * 2 * ES_VODAFONE)
     assert sum(line.recipients for line in preview.lines) == 2 and preview.no_rate == 0
+
+
+async def test_a_reseller_s_own_pack_pays_for_what_it_is_charged_for_its_clients(app, sms: SmsWorld):
+    reseller = sms.tenant.reseller_id
+    await level_plan(reseller)
+    await fund(reseller, FUNDS)
+    before = await balance(reseller)
+    level_pack = await hold(reseller, 3)
+    sms.smsc.outcomes = {VODAFONE[1]: "undelivered"}
+    done = await send(app, sms, VODAFONE[:5])
+
+    assert done["status"] == "completed"
+    # The client pays its plan for all five; the reseller's pack pays for three of its charges, its plan for two.
+    assert await balance(sms.tenant.end_user_id) == FUNDS - 5 * ES_VODAFONE
+    assert await remaining(level_pack) == 0
+    assert await balance(reseller) == before - 2 * R_VODAFONE
+    charges = await EdrCharge.select(EdrCharge.pack).where(EdrCharge.partner == reseller)
+    assert sorted(c["pack"] or 0 for c in charges) == [0, 0, level_pack, level_pack, level_pack]
