@@ -24,7 +24,9 @@ window open for every recipient, in the same run: ``plain_msgs_per_s``, ``window
 (target ≥ 0.9: zoned batches and the claim's window check cost little). ``--fair`` runs the big campaign alone,
 then again with 20 campaigns of 1,000 started beside it: ``fair_ratio`` (total msg/s of all 21 ÷ the big one
 alone; target ≥ 0.9), ``small_done_max_s`` and ``big_half_s`` (every small one should end before the big one is half
-sent). ``--recipients N`` changes the size.
+sent). ``--packs`` runs the campaign paid by the plan, then again paid from a pack the company holds:
+``plan_msgs_per_s``, ``pack_msgs_per_s``, ``pack_ratio`` (target ≥ 0.9: taking units in the claim costs little) and
+``pack_exact`` (the balance did not move and the pack is spent to the unit). ``--recipients N`` changes the size.
 """
 
 from __future__ import annotations
@@ -336,6 +338,48 @@ async def run_window(recipients: int, port: int) -> dict[str, dict[str, float]]:
     return {"plain": plain, "window": windowed}
 
 
+async def hold_pack(company: int, units: int) -> int:
+    """A pack of ``units`` SMS to Spain held by the company (as if bought), so the campaign is paid from it."""
+    from core.billing.tables import HeldPack
+
+    pack = HeldPack(
+        partner=company,
+        name="Bench pack",
+        channel="sms",
+        country_iso="ES",
+        networks=[],
+        mode="submitted",
+        messages=units,
+        remaining=units,
+        price=0,
+        currency="EUR",
+        purchased_at=datetime.now(UTC),
+    )
+    await pack.save()
+    return pack.id
+
+
+async def run_packs(recipients: int, port: int) -> dict[str, object]:
+    """The campaign paid by the plan, then the same paid from a pack, one after the other in one process."""
+    from core.app import create_app
+    from core.billing.tables import HeldPack
+    from core.tenancy.tables import Partner
+
+    actor, sender_id, group = await seed(recipients, port)
+    company = actor.partner_id  # type: ignore[attr-defined]
+    app = create_app(run_worker=True, db_pool=True)
+    async with app.lifespan():
+        portal = app.state.portal
+        plain = await send_one(portal, actor, sender_id, group, recipients)
+        pack_id = await hold_pack(company, recipients)
+        before = await Partner.select(Partner.balance).where(Partner.id == company).first()
+        packed = await send_one(portal, actor, sender_id, group, recipients)
+        after = await Partner.select(Partner.balance).where(Partner.id == company).first()
+        left = await HeldPack.select(HeldPack.remaining).where(HeldPack.id == pack_id).first()
+    exact = before["balance"] == after["balance"] and left["remaining"] == 0
+    return {"plan": plain, "pack": packed, "pack_exact": exact}
+
+
 SMALL_CAMPAIGNS, SMALL_SIZE = 20, 1_000
 
 
@@ -487,6 +531,7 @@ def main() -> None:
     parser.add_argument("--db", default="", help="own PostgreSQL database name (recreated), embedded Redis")
     parser.add_argument("--window", action="store_true", help="quiet hours: the campaign without and with a window")
     parser.add_argument("--fair", action="store_true", help="20 campaigns of 1,000 started beside the big one")
+    parser.add_argument("--packs", action="store_true", help="the campaign paid by the plan, then from a pack")
     args = parser.parse_args()
     recipients = args.recipients or (1_000_000 if args.full else 200_000)
     configure(args.sqlite, args.db)
@@ -546,6 +591,31 @@ def main() -> None:
             f" {fair_result['small_done_max_s']} s, big one half sent at {fair_result['big_half_s']} s"
         )
         print(json.dumps(fair_result))
+        return
+    if args.packs:
+        try:
+            found = asyncio.run(run_packs(recipients, port))
+        finally:
+            smsc.terminate()
+        plan, pack = found["plan"], found["pack"]
+        assert isinstance(plan, dict) and isinstance(pack, dict)
+        packs_result = {
+            "backend": "sqlite" if args.sqlite else "postgresql",
+            "recipients": recipients,
+            "plan_msgs_per_s": round(plan["msgs_per_s"]),
+            "pack_msgs_per_s": round(pack["msgs_per_s"]),
+            "pack_ratio": round(pack["msgs_per_s"] / plan["msgs_per_s"], 3),
+            "plan_expansion_s": round(plan["expansion_s"], 2),
+            "pack_expansion_s": round(pack["expansion_s"], 2),
+            "pack_exact": found["pack_exact"],
+        }
+        print(f"backend: {packs_result['backend']}; recipients: {recipients:,}; paid by the plan, then by a pack")
+        print(
+            f"plan: {packs_result['plan_msgs_per_s']} msg/s   pack: {packs_result['pack_msgs_per_s']} msg/s"
+            f"   ratio {packs_result['pack_ratio']} (target ≥ 0.9)   balance untouched and pack spent exactly:"
+            f" {packs_result['pack_exact']}"
+        )
+        print(json.dumps(packs_result))
         return
     if args.window:
         try:
