@@ -112,11 +112,20 @@ class SendSmsApi(Controller):
         self,
         request: Request,
         actor: NamedDependency[Actor],
-        channels: FromQuery[str] = "",
+        channels: Annotated[
+            str, QueryParameter(description='The channel, or a cascade in the order to try them: "viber,sms"')
+        ] = "",
         sender: Annotated[str, QueryParameter(name="from", description="An enabled sender ID of the channel")] = "",
         to: Annotated[str, QueryParameter(description="Numbers in international format, comma-separated")] = "",
         message: FromQuery[str] = "",
         label: FromQuery[str] = "",
+        fallback_ttl: Annotated[
+            str,
+            QueryParameter(
+                name="fallbackTtl",
+                description="Cascades: seconds each channel but the last has to deliver (1 to 259200, default 600)",
+            ),
+        ] = "",
         dry_run: DryRun = False,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
