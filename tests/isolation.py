@@ -68,6 +68,8 @@ ID_PROVIDERS: dict[str, Callable[[Tenant], int | str]] = {
     "domain_id": lambda t: getattr(t, "short_domain_id", 2_000_000_000),
     # Pack offers belong to the owner or a reseller: tests/core/billing/test_packs.py sets t.offer_id to a real one.
     "offer_id": lambda t: getattr(t, "offer_id", 2_000_000_000),
+    # A pack a partner holds: tests/core/billing/test_packs.py sets t.held_id to one bought by each tenant's client.
+    "held_id": lambda t: getattr(t, "held_id", 2_000_000_000),
 }
 
 # A valid request body per write route, so that a 404 proves scoping rather than a validation error.
@@ -185,6 +187,8 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/packs/{offer_id:int}/enabled"): {"form": {"enabled": "0"}},
     ("POST", "/api/packs/{offer_id:int}/buy"): {"json": {"token": "hijack"}},
     ("POST", "/purchase/packs/{offer_id:int}"): {"form": {"token": "hijack"}},
+    ("POST", "/admin/packs/held/{held_id:int}/remove"): {"form": {}},
+    ("POST", "/api/admin/held-packs/{held_id:int}/remove"): {"json": {}},
 }
 
 _PARAM = re.compile(r"{(\w+):\w+}")

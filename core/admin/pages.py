@@ -15,6 +15,7 @@ from core.accounts import services as accounts
 from core.accounts.guards import manager_guard
 from core.accounts.schemas import UserCreate
 from core.actor import Actor
+from core.billing import purchase
 from core.billing import services as billing
 from core.billing.schemas import BalanceAdjustment
 from core.errors import PortalError
@@ -272,6 +273,7 @@ class AdminPages(Controller):
                 "portals": portals.items,
                 "children": (await services.list_partners(actor, parent_id=partner_id, per_page=200)).items,
                 "senders": await senders.list_senders(actor, partner_id),
+                "held_packs": await purchase.partner_packs(actor, partner_id),
                 "is_own": is_own(actor, partner_id),
                 "error": error,
                 "error_form": error_form,

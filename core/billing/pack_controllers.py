@@ -203,6 +203,12 @@ class PackPages(Controller):
             )
         return Redirect(f"/admin/packs/{offer_id}?saved=1")
 
+    @post("/held/{held_id:int}/remove")
+    async def remove_held(self, request: Request, actor: NamedDependency[Actor], held_id: PathId) -> Response:
+        """End a client's pack from its partner page; back there with the outcome."""
+        held = await purchase.remove_pack(actor, held_id, ip=client_ip(request))
+        return Redirect(f"/admin/partners/{held.partner_id}?saved=packs")
+
     @post("/{offer_id:int}/enabled")
     async def toggle(self, request: Request, actor: NamedDependency[Actor], offer_id: PathId) -> Response:
         enabled = (await request.form()).get("enabled") == "1"
@@ -363,6 +369,19 @@ class PackOffersApi(Controller):
         self, request: Request, actor: NamedDependency[Actor], data: JSONBody[PackCreate]
     ) -> PackView:
         return await packs.create_offer(actor, data, ip=client_ip(request))
+
+    @get("/partners/{partner_id:int}/packs", summary="The packs a partner holds, newest first")
+    async def partner_packs(self, actor: NamedDependency[Actor], partner_id: PathId) -> list[HeldPackView]:
+        return await purchase.partner_packs(actor, partner_id)
+
+    @post(
+        "/held-packs/{held_id:int}/remove",
+        status_code=200,
+        summary="End a client's pack now and refund the price's share of its unused messages",
+        description="For a partner above the holder (a company cannot end its own packs); 409 when it has ended.",
+    )
+    async def remove_held(self, request: Request, actor: NamedDependency[Actor], held_id: PathId) -> HeldPackView:
+        return await purchase.remove_pack(actor, held_id, ip=client_ip(request))
 
     @get("/packs/{offer_id:int}")
     async def get_offer(self, actor: NamedDependency[Actor], offer_id: PathId) -> PackView:

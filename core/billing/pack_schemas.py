@@ -109,6 +109,7 @@ class BuyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class HeldPackView(msgspec.Struct, kw_only=True):
     id: int
+    partner_id: int
     offer_id: int | None
     name: str
     channel: str

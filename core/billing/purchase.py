@@ -29,7 +29,7 @@ from core.db import icontains, json_value, must_exist, write_transaction
 from core.errors import Conflict, NotFound
 from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
-from core.tenancy.scope import owned, require_admin
+from core.tenancy.scope import in_subtree, managed_partner, of_visible_partner, owned, require_admin, require_manager
 from core.tenancy.tables import Partner
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
@@ -59,6 +59,7 @@ def held_status(row: dict[str, Any], now: datetime) -> HeldStatus:
 def _held_view(row: dict[str, Any], now: datetime) -> HeldPackView:
     return HeldPackView(
         id=row["id"],
+        partner_id=row["partner"],
         offer_id=row["pack_id"],
         name=row["name"],
         channel=row["channel"],
@@ -294,3 +295,70 @@ async def buy_pack(actor: Actor, offer_id: int, *, token: str = "", ip: str = ""
             params={"price": audit.money(price, offer.currency), "count": offer.messages},
         )
     return _held_view(must_exist(await HeldPack.select().where(HeldPack.id == held.id).first()), now)
+
+
+# A client's packs in the Admin Panel --------------------------------------------------------------------------
+async def partner_packs(actor: Actor, partner_id: int) -> list[HeldPackView]:
+    """The packs a visible partner holds, newest first, for the Admin Panel's partner page."""
+    require_manager(actor)
+    where = await of_visible_partner(actor, HeldPack, partner_id)
+    rows = await HeldPack.select().where(where).order_by(HeldPack.id, ascending=False)
+    now = datetime.now(UTC)
+    return [_held_view(r, now) for r in rows]
+
+
+async def remove_pack(actor: Actor, held_id: int, *, ip: str = "") -> HeldPackView:
+    """End a client's pack now, for a partner above it (clients cannot end their own), refunding its unused units.
+
+    The refund is the price's share of the units left at this moment; units a batch holds and gives back later
+    return to the ended pack, which no longer pays for anything.
+
+    Raises:
+        NotFound: the pack is not of a partner in the actor's subtree.
+        Forbidden: it is the actor's own partner's.
+        Conflict: it has already ended (expired or removed).
+    """
+    require_manager(actor)
+    row = (
+        await HeldPack.select(*HeldPack.all_columns(), HeldPack.partner.name.as_alias("partner_name"))
+        .where((HeldPack.id == held_id) & in_subtree(actor, HeldPack.partner.path))
+        .first()
+    )
+    if row is None:
+        raise NotFound("Pack")
+    await managed_partner(actor, row["partner"])
+    require_admin(actor, "remove packs")
+    now = datetime.now(UTC)
+    async with write_transaction():
+        ended = await HeldPack.raw(
+            "UPDATE pack_purchase SET expires_at = {} WHERE id = {} AND (expires_at IS NULL OR expires_at > {}) "
+            "RETURNING remaining",
+            now,
+            held_id,
+            now,
+        )
+        if not ended:
+            raise Conflict("This pack has already ended", field="held_id")
+        unused = max(int(ended[0]["remaining"]), 0)
+        refund = row["price"] * unused // max(row["messages"], 1)
+        if refund:
+            await change_balance(
+                row["partner"],
+                refund,
+                kind="pack",
+                description=f"Pack removed: {row['name']}",
+                initiator=actor,
+                details={"held_pack_id": held_id, "offer_id": row["pack_id"], "messages_unused": unused},
+            )
+        await audit.record(
+            actor,
+            "pack.remove",
+            f"Removed pack {row['name']!r} of {row['partner_name']}, refunding {format_money(refund, row['currency'])}",
+            object_type="partner",
+            object_id=row["partner"],
+            details={"held_pack_id": held_id, "refund_micros": refund},
+            ip=ip,
+            name=row["partner_name"],
+            params={"pack": row["name"], "amount": audit.money(refund, row["currency"])},
+        )
+    return _held_view(must_exist(await HeldPack.select().where(HeldPack.id == held_id).first()), now)

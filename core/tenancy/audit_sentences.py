@@ -76,6 +76,7 @@ SENTENCES: dict[str, Message] = {
     # Packs
     "pack.create": N_("%(actor)s created %(channel)s pack %(object)s"),
     "pack.update": N_("%(actor)s changed pack %(object)s"),
+    "pack.remove": N_("%(actor)s removed pack %(pack)s of %(object)s, refunding %(amount)s"),
     "pack.buy": ngettext(
         "%(actor)s bought pack %(object)s (%(count)s message) for %(price)s",
         "%(actor)s bought pack %(object)s (%(count)s messages) for %(price)s",

@@ -247,15 +247,17 @@ async def test_api_routes_buy_and_list_and_are_in_the_schema(client_for, app):
 
 async def test_another_tenant_s_offer_is_a_404_on_every_route(client_for, app):
     world = await make_world()
-    world.a.offer_id = (await packs.create_offer(await actor_of(world.a.reseller_admin), offer())).id
-    world.b.offer_id = (await packs.create_offer(await actor_of(world.b.reseller_admin), offer())).id
+    for tenant in (world.a, world.b):
+        tenant.offer_id = (await packs.create_offer(await actor_of(tenant.reseller_admin), offer(price=Decimal(1)))).id
+        await fund(world, tenant, 5)
+        tenant.held_id = (await purchase.buy_pack(await actor_of(tenant.end_user_admin), tenant.offer_id)).id
     for email, other in ((world.a.end_user_admin, world.b), (world.a.reseller_admin, world.b)):
         client = client_for(world.a.host)
         await sign_in(client, email)
         await client.get("/purchase")
         headers = await api_token(client, email)
-        offer_routes = SimpleNamespace(routes=[r for r in app.routes if "{offer_id" in r.path])
-        assert len(offer_routes.routes) == 5  # paths; GET and POST or PATCH share one
+        offer_routes = SimpleNamespace(routes=[r for r in app.routes if "{offer_id" in r.path or "{held_id" in r.path])
+        assert len(offer_routes.routes) == 7  # paths; GET and POST or PATCH share one
         assert await foreign_id_responses(offer_routes, client, other, headers) == {}
 
 
@@ -279,3 +281,42 @@ async def test_purchase_page_buys_with_a_token_and_shows_the_pack(client_for):
     empty = client_for(world.b.host)
     await sign_in(empty, world.b.end_user_admin)
     assert "Ask your provider" in (await empty.get("/purchase")).text
+
+
+async def test_a_parent_removes_a_client_s_pack_refunding_the_unused_share(client_for):
+    world = await make_world()
+    reseller = await actor_of(world.a.reseller_admin)
+    sold = await packs.create_offer(reseller, offer(price=Decimal(40), messages=1000))
+    await fund(world, world.a, 100)
+    client = await actor_of(world.a.end_user_admin)
+    held = await purchase.buy_pack(client, sold.id)
+    await HeldPack.update({HeldPack.remaining: 250}).where(HeldPack.id == held.id)  # 750 sent
+    with pytest.raises(NotFound):  # a client cannot end its own packs: the Admin Panel is not its
+        await purchase.remove_pack(client, held.id)
+    with pytest.raises(NotFound):
+        await purchase.remove_pack(await actor_of(world.b.reseller_admin), held.id)
+    with pytest.raises(Forbidden):
+        await purchase.remove_pack(await actor_of(world.a.reseller_operator), held.id)
+    ended = await purchase.remove_pack(reseller, held.id)
+    assert ended.status == "expired" and ended.remaining == 250
+    assert await balance(world.a.end_user_id) == to_micros(70)  # 60 left after buying, plus a quarter of 40
+    refund = await LedgerEntry.select().where(LedgerEntry.kind == "pack").order_by(LedgerEntry.id, ascending=False)
+    assert (refund[0]["amount"], refund[0]["initiator_email"]) == (to_micros(10), world.a.reseller_admin)
+    with pytest.raises(Conflict, match="already ended"):
+        await purchase.remove_pack(reseller, held.id)
+    assert await balance(world.a.end_user_id) == to_micros(70)
+    # The reseller's own pack, bought from the owner, is the owner's to remove.
+    owners = await packs.create_offer(world.owner, offer(price=Decimal(1)))
+    own = await purchase.buy_pack(reseller, owners.id)
+    with pytest.raises(Forbidden):
+        await purchase.remove_pack(reseller, own.id)
+    assert [p.id for p in await purchase.partner_packs(world.owner, world.a.reseller_id)] == [own.id]
+    page_client = client_for(world.a.host)
+    await sign_in(page_client, world.a.reseller_admin)
+    page = (await page_client.get(f"/admin/partners/{world.a.end_user_id}")).text
+    assert "Spain 1000" in page and "250 of 1,000" in page and "Expired" in page
+    again = await purchase.buy_pack(client, sold.id)
+    removed = await post_form(page_client, f"/admin/packs/held/{again.id}/remove")
+    assert removed.status_code in (302, 303) and removed.headers["location"].endswith("?saved=packs")
+    assert "the unused messages were refunded" in (await page_client.get(removed.headers["location"])).text
+    assert await balance(world.a.end_user_id) == to_micros(70)  # 40 paid, 40 back
