@@ -30,6 +30,7 @@ from core.accounts.guards import provide_actor
 from core.admin.api import AdminApi
 from core.admin.pages import AdminPages
 from core.admin.requests import RequestInboxApi, RequestInboxPages
+from core.admin.rerating import ReratingApi, ReratingPages
 from core.admin.shell import ShellPages, healthz
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
@@ -206,6 +207,8 @@ def create_app(
             ShellPages,
             AdminPages,
             AdminApi,
+            ReratingPages,
+            ReratingApi,
             RequestInboxPages,
             RequestInboxApi,
             SendersAdminApi,

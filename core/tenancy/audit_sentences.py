@@ -114,6 +114,7 @@ SENTENCES: dict[str, Message] = {
     "campaign.resume": N_("%(actor)s resumed campaign %(object)s"),
     "campaign.cancel": N_("%(actor)s canceled campaign %(object)s"),
     "campaign.delete": N_("%(actor)s deleted campaign %(object)s"),
+    "campaign.rerate": N_("%(actor)s rerated campaign %(object)s after a rate change: %(changes)s"),
     "campaign.provider_balance": N_(
         "Campaign %(object)s of %(client)s paused: the balance and credit limit of %(level)s do not cover %(amount)s"
     ),
