@@ -77,6 +77,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/contacts/imports/{import_id:int}/start"): {"form": {"column.0": "phone", "new_group": "Hijacked"}},
     ("POST", "/api/imports/{import_id:int}/start"): {"json": {"mapping": {"0": "phone"}, "new_group": "Hijacked"}},
     ("PATCH", "/api/admin/portals/{portal_id:int}"): {"json": {"brand_name": "Hijacked"}},
+    # Rerating takes no body: the form only confirms (the owner's alone; others get the 404 of a missing page).
+    ("POST", "/admin/rerating/{campaign_id:int}"): {"form": {"confirm": "1"}},
+    ("POST", "/api/admin/campaigns/{campaign_id:int}/rerating"): {"json": {}},
     ("PATCH", "/api/admin/partners/{partner_id:int}"): {"json": {"name": "Hijacked", "blocked": True}},
     ("POST", "/api/admin/partners/{partner_id:int}/users"): {
         "json": {"email": "intruder@x.test", "first_name": "I", "last_name": "N", "password": "0123456789ab"}
