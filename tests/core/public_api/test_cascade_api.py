@@ -24,7 +24,6 @@ from core.senders.tables import Sender
 from plugins.sms.simulator import StandInSmsc
 from tests.core.dispatch.conftest import ES_ALL, add_plan, fund
 from tests.core.public_api.conftest import balance, bearer
-from tests.isolation import foreign_id_responses
 from tests.plugins.viber.conftest import VIBER_RATE, ViberWorld, aggregator, served, viber  # noqa: F401 — fixtures
 from tests.waiting import eventually
 
@@ -183,13 +182,11 @@ async def test_another_company_cannot_see_the_transaction(app, cascade, client_f
     other = vw.world.b
     foreign = await client_for(other.host).get(f"/api/send_sms/{results[SILENT]}", headers=bearer(other.api_key))
     assert foreign.status_code == 404
-    vw.tenant.transaction_id = results[SILENT]  # type: ignore[attr-defined]
-    leaks = await foreign_id_responses(
-        app, client_for(other.host), vw.tenant, bearer(other.api_key), only={"transaction_id"}
-    )
-    assert leaks == {}
     listed = await client_for(other.host).get("/api/edrs", params={"source": "api"}, headers=bearer(other.api_key))
     assert listed.status_code == 200 and listed.json()["items"] == []
+    attempt = (await _attempts(SILENT))[0]
+    record = await client_for(other.host).get(f"/api/edrs/{attempt['id']}", headers=bearer(other.api_key))
+    assert record.status_code == 404
     unknown = await client_for(vw.tenant.host).get("/api/send_sms/not-a-transaction", headers=bearer(vw.tenant.api_key))
     assert unknown.status_code == 404
 
@@ -207,8 +204,10 @@ async def test_the_next_attempt_is_checked_when_it_is_due_and_reported_failed_wh
     change = StopListChange(selection=Selection(ids=[vw.tenant.contact_id]), sender_ids=[vw.tenant.sender_id])
     await block(vw.actor, change)
     await fund(vw.tenant.end_user_id, 2 * VIBER_RATE - await balance(vw.tenant.end_user_id))  # the Viber messages
+    await ApiKey.update({ApiKey.callback_url: "https://callbacks.example.com/status"}).where(
+        ApiKey.id == vw.tenant.api_key_id
+    )
     results = await _send(app, vw, client_for, _body([poor, stopped]))
-    assert await balance(vw.tenant.end_user_id) == 0
     expected = [("viber", "UNDELIVERED"), ("sms", "FAILED")]
     found = await _settled(app, {poor: expected, stopped: expected})
     for number in (poor, stopped):
@@ -219,6 +218,10 @@ async def test_the_next_attempt_is_checked_when_it_is_due_and_reported_failed_wh
     assert ES_ALL > 2 * VIBER_RATE
     assert "Insufficient balance" in found[poor][1]["error"] and not smsc.submitted
     assert await balance(vw.tenant.end_user_id) == 2 * VIBER_RATE
+    # The failed SMS attempts are reported like any failed message, with their channel.
+    rows = await CallbackOutbox.select().where(CallbackOutbox.transaction_id.is_in(list(results.values())))
+    reported = {(r["transaction_id"], msgspec.json.decode(r["body"])["channel"], r["event"]) for r in rows}
+    assert {(results[n], "SMS", "FAILED") for n in (poor, stopped)} <= reported
 
 
 @pytest.mark.parametrize(
