@@ -32,7 +32,6 @@ HEADERS = (
     "Date",
     "Type",
     "Amount",
-    "Messages from packs",
     "Balance after",
     "Currency",
     "Initiator",
@@ -45,6 +44,7 @@ HEADERS = (
     "Parts",
     "Rate",
     "Total",
+    "Messages from packs",  # last, so the columns that came before keep their places for existing readers
 )
 
 
@@ -68,6 +68,8 @@ class FinanceLine(msgspec.Struct, kw_only=True):
     parts: int
     rate: Decimal | None
     total: Decimal
+    from_pack: bool = False
+    """Packs paid for these messages (BIL-4): no rate, nothing off the balance."""
 
 
 class FinanceEntry(LedgerView, kw_only=True):
@@ -99,6 +101,7 @@ def _lines(details: dict[str, Any]) -> list[FinanceLine]:
             parts=int(line.get("parts") or 0),
             rate=None if line.get("rate") is None else from_micros(int(line["rate"])),
             total=from_micros(int(line.get("total") or 0)),
+            from_pack=bool(line.get("from_pack")),
         )
         for line in details.get("lines", [])
     ]
@@ -140,15 +143,15 @@ def _cells(entry: FinanceEntry, actor: Actor) -> list[list[str]]:
         format_datetime(entry.created_at, actor),
         LEDGER_KIND_LABELS.get(entry.kind, entry.kind),
         _plain(entry.amount),
-        str(entry.from_packs or ""),
         _plain(entry.balance_after),
         entry.currency,
         entry.initiator_email or "system",
         entry.description,
         str(entry.campaign_id or ""),
     ]
+    packs = str(entry.from_packs or "")
     if not entry.lines:
-        return [[*head, *[""] * (len(HEADERS) - len(head))]]
+        return [[*head, *[""] * (len(HEADERS) - len(head) - 1), packs]]
     return [
         [
             *head,
@@ -159,6 +162,7 @@ def _cells(entry: FinanceEntry, actor: Actor) -> list[list[str]]:
             str(line.parts),
             _plain(line.rate),
             _plain(line.total),
+            packs,
         ]
         for line in entry.lines
     ]

@@ -143,6 +143,8 @@ class CostLine(msgspec.Struct, kw_only=True):
     parts: int
     rate: Decimal | None
     total: Decimal
+    from_pack: bool = False
+    """Packs paid for these messages (BIL-4): no rate, nothing off the balance."""
 
 
 class CostPreview(msgspec.Struct, kw_only=True):

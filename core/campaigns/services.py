@@ -931,6 +931,7 @@ async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
             parts=r["parts"],
             rate=from_micros(r["rate"]) if r["rate"] is not None else None,
             total=from_micros(r["total"]),
+            from_pack=bool(r["from_pack"]),
         )
         for r in rows
     ]

@@ -112,7 +112,7 @@ async def charged_lines(campaign_id: int, billing_mode: str) -> list[dict[str, A
     return await Edr.raw(
         # A message a pack paid for has no rate on the balance: it shows on a line of its own, rate empty, total 0.
         "SELECT country, network, mccmnc, CASE WHEN pack IS NULL THEN rate END AS rate, count(*) AS n,"  # noqa: S608
-        " SUM(parts) AS parts, SUM(price) AS total FROM edr"
+        " SUM(parts) AS parts, SUM(price) AS total, MAX(CASE WHEN pack IS NULL THEN 0 ELSE 1 END) AS from_pack FROM edr"
         f" WHERE campaign = {{}} AND status IN {charged}"
         " GROUP BY country, network, mccmnc, CASE WHEN pack IS NULL THEN rate END ORDER BY country, network",
         campaign_id,
@@ -136,6 +136,7 @@ async def _write_ledger_details(campaign_id: int) -> None:
             "parts": int(r["parts"]),
             "rate": None if r["rate"] is None else int(r["rate"]),
             "total": int(r["total"]),
+            "from_pack": bool(r["from_pack"]),
         }
         for r in await charged_lines(campaign_id, row["billing_mode"])
     ]

@@ -4,9 +4,11 @@ message does not go (or, By Delivered, is not delivered), through the real engin
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
-from core.billing.finance import FinanceEntry, get_entry
+from core.billing.finance import FinanceEntry, FinanceFilter, export_csv, get_entry
 from core.billing.tables import HeldPack, PlanAssignment
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, cost_preview, create_campaign
@@ -79,8 +81,12 @@ async def test_a_pack_pays_first_and_the_plan_takes_over_when_it_runs_out_mid_ba
 
     entry = await eventually(breakdown)
     assert entry.from_packs == 5 and entry.amount == -from_micros(3 * ES_VODAFONE)
-    lines = sorted((line.quantity, line.rate, line.total) for line in entry.lines)
-    assert lines == [(3, from_micros(ES_VODAFONE), from_micros(3 * ES_VODAFONE)), (5, None, from_micros(0))]
+    lines = sorted((line.quantity, line.rate, line.total, line.from_pack) for line in entry.lines)
+    plan_line = (3, from_micros(ES_VODAFONE), from_micros(3 * ES_VODAFONE), False)
+    assert lines == [plan_line, (5, None, from_micros(0), True)]
+    exported = "".join([chunk async for chunk in await export_csv(sms.actor, FinanceFilter(kind="campaign"))])
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0][-1] == "Messages from packs" and {r[-1] for r in rows[1:]} == {"5"}
 
 
 async def test_the_pack_that_expires_first_is_used_first_and_a_spent_or_expired_one_never(app, sms: SmsWorld):
