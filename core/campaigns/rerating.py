@@ -36,11 +36,16 @@ from core.tenancy.scope import in_subtree, require_owner
 from core.tenancy.tables import Partner
 
 FINISHED = ("completed", "canceled", "failed")
-# What a message was charged for (as in campaign_state.charged_lines), with its plan price still standing.
+# What a message was charged for (as in campaign_state.charged_lines).
 CHARGED = {
     "delivered": "e.status IN ('DELIVERED', 'SEEN')",
     "submitted": "e.status IN ('SENT', 'DELIVERED', 'SEEN', 'UNDELIVERED')",
 }
+# The sender paid its plan price: not a pack, and not a late delivery let go free (price 0 beside a rate).
+SENDER_PAID = "e.pack IS NULL AND e.rate IS NOT NULL AND e.price = e.rate * e.parts"
+# A level paid its price (unless its own pack did) whatever paid the sender, its client's pack included, but not for
+# a late delivery let go free.
+NOT_LET_GO = "NOT (e.pack IS NULL AND e.price <> COALESCE(e.rate, 0) * e.parts)"
 
 
 class RerateLevel(msgspec.Struct, kw_only=True):
@@ -122,8 +127,7 @@ def _reprice(rows: Sequence[Mapping[str, Any]], prices: PriceList | None, campai
 async def _sender_groups(sql: RawSql, campaign: dict[str, Any], at: datetime) -> list[_Group]:
     rows = await sql.rows(
         "SELECT e.country_iso, e.country, e.mccmnc, e.network, e.parts, e.rate AS unit, count(*) AS n FROM edr AS e"
-        f" WHERE e.campaign = $1 AND {CHARGED[campaign['billing_mode'] or 'submitted']} AND e.pack IS NULL"
-        " AND e.rate IS NOT NULL AND e.price = e.rate * e.parts"
+        f" WHERE e.campaign = $1 AND {CHARGED[campaign['billing_mode'] or 'submitted']} AND {SENDER_PAID}"
         " GROUP BY e.country_iso, e.country, e.mccmnc, e.network, e.parts, e.rate",
         campaign["id"],
     )
@@ -135,7 +139,7 @@ async def _level_groups(sql: RawSql, campaign: dict[str, Any], partner_id: int, 
         "SELECT e.country_iso, e.country, e.mccmnc, e.network, e.parts, c.price / e.parts AS unit, count(*) AS n"
         " FROM edr_charge AS c JOIN edr AS e ON e.id = c.edr"
         f" WHERE e.campaign = $1 AND c.partner = $2 AND {CHARGED[campaign['billing_mode'] or 'submitted']}"
-        " AND c.pack IS NULL AND e.price = e.rate * e.parts"
+        f" AND c.pack IS NULL AND {NOT_LET_GO}"
         " GROUP BY e.country_iso, e.country, e.mccmnc, e.network, e.parts, c.price / e.parts",
         campaign["id"],
         partner_id,
@@ -188,14 +192,11 @@ def _levels(plan: dict[tuple[int, int], list[_Group]], partners: dict[int, dict[
 
 async def _apply_group(sql: RawSql, partner_id: int, depth: int, g: _Group, mode: str) -> None:
     """Give one group its new price: the EDRs' rate and price (the sender), or the level's charges."""
-    same = (
-        "e.campaign = $1 AND e.country_iso = $2 AND e.mccmnc = $3 AND e.parts = $4 AND e.pack IS NULL"
-        f" AND e.price = e.rate * e.parts AND {CHARGED[mode]}"
-    )
+    same = f"e.campaign = $1 AND e.country_iso = $2 AND e.mccmnc = $3 AND e.parts = $4 AND {CHARGED[mode]}"
     if depth == 0:
         await sql.execute(
             "UPDATE edr SET rate = $6::bigint, price = $6::bigint * parts"
-            f" WHERE id IN (SELECT e.id FROM edr AS e WHERE {same} AND e.rate = $5)",
+            f" WHERE id IN (SELECT e.id FROM edr AS e WHERE {same} AND {SENDER_PAID} AND e.rate = $5)",
             g.campaign_id,
             g.country_iso,
             g.mccmnc,
@@ -209,7 +210,7 @@ async def _apply_group(sql: RawSql, partner_id: int, depth: int, g: _Group, mode
         return
     await sql.execute(
         f"UPDATE edr_charge SET price = $6 WHERE partner = $7 AND pack IS NULL AND price = $5"
-        f" AND edr IN (SELECT e.id FROM edr AS e WHERE {same})",
+        f" AND edr IN (SELECT e.id FROM edr AS e WHERE {same} AND {NOT_LET_GO})",
         g.campaign_id,
         g.country_iso,
         g.mccmnc,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.actor import Actor
 from core.billing.services import change_balance
-from core.billing.tables import PlanAssignment, Rate, RatePlan
+from core.billing.tables import HeldPack, PlanAssignment, Rate, RatePlan
 from core.campaigns.tables import Campaign
 from core.db import write_transaction
 from core.dispatch.tables import VendorConnection
@@ -92,6 +92,27 @@ async def level_plan(partner_id: int, *, vodafone: int = R_VODAFONE, others: int
         PlanAssignment(partner=partner_id, plan=plan, channel="sms", slot=f"{partner_id}:sms", assigned_at=now)
     )
     return plan
+
+
+async def hold(partner_id: int, units: int, *, days: int | None = None, mode: str = "submitted", networks=()) -> int:
+    """A pack the partner bought (the purchase itself is the billing domain's; here it is simply held)."""
+    now = datetime.now(UTC)
+    row = HeldPack(
+        partner=partner_id,
+        name=f"Spain {units}",
+        channel="sms",
+        country_iso="ES",
+        networks=list(networks),
+        mode=mode,
+        messages=units,
+        remaining=units,
+        price=1_000_000,
+        currency="EUR",
+        purchased_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
+    await row.save()
+    return row.id
 
 
 async def fund(partner_id: int, micros: int) -> None:

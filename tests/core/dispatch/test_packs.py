@@ -16,33 +16,21 @@ from core.campaigns.tables import Campaign
 from core.dispatch.tables import CampaignBatch, Edr, EdrCharge
 from core.money import from_micros
 from core.tenancy.tables import Partner
-from tests.core.dispatch.conftest import ES_VODAFONE, FUNDS, R_VODAFONE, SmsWorld, fund, level_plan, wait_for_status
+from tests.core.dispatch.conftest import (
+    ES_VODAFONE,
+    FUNDS,
+    R_VODAFONE,
+    SmsWorld,
+    fund,
+    hold,
+    level_plan,
+    wait_for_status,
+)
 from tests.waiting import eventually
 
 VODAFONE = [f"34607{n:06d}" for n in range(200)]  # Spanish Vodafone (214 01) mobiles
 FRANCE = "33612345678"
 LONG = "x" * 200  # two GSM segments
-
-
-async def hold(partner_id: int, units: int, *, days: int | None = None, mode: str = "submitted", networks=()) -> int:
-    """A pack the partner bought (the purchase itself is the billing domain's; here it is simply held)."""
-    now = datetime.now(UTC)
-    row = HeldPack(
-        partner=partner_id,
-        name=f"Spain {units}",
-        channel="sms",
-        country_iso="ES",
-        networks=list(networks),
-        mode=mode,
-        messages=units,
-        remaining=units,
-        price=1_000_000,
-        currency="EUR",
-        purchased_at=now,
-        expires_at=now + timedelta(days=days) if days else None,
-    )
-    await row.save()
-    return row.id
 
 
 async def remaining(pack_id: int) -> int:

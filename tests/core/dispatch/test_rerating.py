@@ -16,7 +16,7 @@ from core.errors import Conflict, NotFound
 from core.money import from_micros
 from core.tenancy.tables import Partner
 from tests.core.contacts.helpers import actor_of
-from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, R_VODAFONE, SmsWorld, fund, level_plan
+from tests.core.dispatch.conftest import ES_ALL, ES_VODAFONE, FUNDS, R_VODAFONE, SmsWorld, fund, hold, level_plan
 from tests.core.dispatch.conftest import wait_for_status as finished
 from tests.factories import api_token
 
@@ -36,13 +36,14 @@ async def test_the_owner_rerates_a_finished_campaign_at_every_level_once(app, sm
     reseller = sms.tenant.reseller_id
     reseller_plan = await level_plan(reseller)
     await fund(reseller, FUNDS)
+    await hold(sms.tenant.end_user_id, 2)  # pays for two of the Vodafone messages: the client's rerating skips them
     created = await create_campaign(
         app.state.portal,
         sms.actor,
         CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=[*VODAFONE, *OTHER]),
     )
     done = await finished(created.id, {"completed"})
-    assert done["cost"] == 4 * ES_VODAFONE + 2 * ES_ALL
+    assert done["cost"] == 2 * ES_VODAFONE + 2 * ES_ALL
     client_before, reseller_before = await balance(sms.tenant.end_user_id), await balance(reseller)
 
     # Retroactive changes: the client's Vodafone rate goes up by 0.005, the reseller's down by 0.005.
@@ -52,26 +53,28 @@ async def test_the_owner_rerates_a_finished_campaign_at_every_level_once(app, sm
     preview = await rerate_campaign(sms.world.owner, created.id)
     assert preview.changed and not preview.applied
     by_depth = {lv.depth: lv for lv in preview.levels}
-    assert (by_depth[0].partner_id, by_depth[0].messages) == (sms.tenant.end_user_id, 6)
-    assert by_depth[0].difference == from_micros(4 * 5_000)
-    assert by_depth[0].after == from_micros(4 * (ES_VODAFONE + 5_000) + 2 * ES_ALL)
-    assert (by_depth[1].partner_id, by_depth[1].difference) == (reseller, from_micros(-4 * 5_000))
+    assert (by_depth[0].partner_id, by_depth[0].messages) == (sms.tenant.end_user_id, 4)
+    assert by_depth[0].difference == from_micros(2 * 5_000)
+    assert by_depth[0].after == from_micros(2 * (ES_VODAFONE + 5_000) + 2 * ES_ALL)
+    # The reseller paid for all six, its client's pack or not: all its Vodafone charges are repriced.
+    assert (by_depth[1].partner_id, by_depth[1].messages) == (reseller, 6)
+    assert by_depth[1].difference == from_micros(-4 * 5_000)
     assert await balance(sms.tenant.end_user_id) == client_before  # a preview books nothing
     assert await reratings(sms.tenant.end_user_id) == []
 
     applied = await rerate_campaign(sms.world.owner, created.id, apply=True)
     assert applied.applied
-    assert await balance(sms.tenant.end_user_id) == client_before - 4 * 5_000
+    assert await balance(sms.tenant.end_user_id) == client_before - 2 * 5_000
     assert await balance(reseller) == reseller_before + 4 * 5_000
     [client_row] = await reratings(sms.tenant.end_user_id)
     [reseller_row] = await reratings(reseller)
-    assert (client_row["amount"], reseller_row["amount"]) == (-4 * 5_000, 4 * 5_000)
-    assert json_value(client_row["details"])["lines"][0]["quantity"] == 4  # only the Vodafone messages changed
+    assert (client_row["amount"], reseller_row["amount"]) == (-2 * 5_000, 4 * 5_000)
+    assert json_value(client_row["details"])["lines"][0]["quantity"] == 2  # only its plan-paid Vodafone messages
     # The messages and the campaign carry the new prices, so its cost and the ledger agree.
-    rates = sorted(e["rate"] for e in await Edr.select(Edr.rate).where(Edr.campaign == created.id))
-    assert rates == [ES_VODAFONE + 5_000] * 4 + [ES_ALL] * 2
+    edrs = await Edr.select(Edr.rate, Edr.pack).where(Edr.campaign == created.id)
+    assert sorted(e["rate"] for e in edrs if e["pack"] is None) == [ES_VODAFONE + 5_000] * 2 + [ES_ALL] * 2
     cost = (await Campaign.select(Campaign.cost).where(Campaign.id == created.id).first())["cost"]
-    assert cost == 4 * (ES_VODAFONE + 5_000) + 2 * ES_ALL
+    assert cost == 2 * (ES_VODAFONE + 5_000) + 2 * ES_ALL
 
     again = await rerate_campaign(sms.world.owner, created.id, apply=True)
     assert not again.changed and not again.applied
