@@ -28,6 +28,7 @@ from core.accounts.controllers import (
 )
 from core.accounts.guards import provide_actor
 from core.admin.api import AdminApi
+from core.admin.margins import MarginPages, MarginsApi
 from core.admin.pages import AdminPages
 from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.rerating import ReratingApi, ReratingPages
@@ -209,6 +210,8 @@ def create_app(
             AdminApi,
             ReratingPages,
             ReratingApi,
+            MarginPages,
+            MarginsApi,
             RequestInboxPages,
             RequestInboxApi,
             SendersAdminApi,
