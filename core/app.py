@@ -33,6 +33,7 @@ from core.admin.pages import AdminPages
 from core.admin.requests import RequestInboxApi, RequestInboxPages
 from core.admin.rerating import ReratingApi, ReratingPages
 from core.admin.shell import ShellPages, healthz
+from core.billing import purchase as pack_purchase
 from core.billing.controllers import ROUTES as BILLING_ROUTES
 from core.billing.finance_controllers import FinanceApi, FinancePages
 from core.billing.pack_controllers import ROUTES as PACK_ROUTES
@@ -186,6 +187,7 @@ def create_app(
     register_template_global("edr_status_labels", EDR_STATUS_LABELS)
     register_portal_lookup(resolver.cached, resolver.resolve_header)
     sender_requests.register()
+    pack_purchase.register()
     campaign_premoderation.register(start_campaign)
     template_premoderation.register()
     request_chain.add_decision_listener(mail_decision)

@@ -25,6 +25,8 @@ from core.billing.pack_schemas import (
     PackCreate,
     PackUpdate,
     PackView,
+    PricingRequestIn,
+    PricingRequestSent,
 )
 from core.billing.rate_schemas import MODE_LABELS, BillingMode
 from core.errors import InvalidInput, PortalError
@@ -264,8 +266,19 @@ class PurchasePages(Controller):
                 "sorts": SORT_LABELS,
                 "statuses": HELD_STATUS_LABELS,
                 "bought": int(bought) if bought and bought.isdigit() else None,
+                "asked": params.get("asked") == "1",
+                "ask_error": str(params.get("ask_error") or ""),
             },
         )
+
+    @post("/request")
+    async def ask(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        """The Purchase page's "ask your provider" form."""
+        try:
+            await purchase.ask_for_pricing(actor, await parse_form(request, PricingRequestIn))
+        except PortalError as exc:
+            return Redirect(f"/purchase?{urlencode({'ask_error': exc.detail})}")
+        return Redirect("/purchase?asked=1")
 
     async def _confirm(
         self, request: Request, actor: Actor, offer_id: int, *, error: str = "", status_code: int = 200
@@ -331,6 +344,10 @@ class PacksApi(Controller):
         return await purchase.catalogue(
             actor, query=q, channel=channel, country=country, mode=mode or "", sort=sort, page=page, per_page=per_page
         )
+
+    @post("/requests", status_code=201, summary="Ask your provider for rate plans or packs (its Requests inbox)")
+    async def ask(self, actor: NamedDependency[Actor], data: JSONBody[PricingRequestIn]) -> PricingRequestSent:
+        return PricingRequestSent(request_id=await purchase.ask_for_pricing(actor, data))
 
     @post(
         "/{offer_id:int}/buy",

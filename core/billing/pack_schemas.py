@@ -155,3 +155,13 @@ class OrderView(msgspec.Struct, kw_only=True):
     balance: Decimal
     balance_after: Decimal
     covered: bool  # the balance after stays within the credit limit
+
+
+class PricingRequestIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A request to the parent partner for rate plans or packs (what the company needs, in its own words)."""
+
+    comment: Annotated[str, Meta(min_length=3, max_length=1000, description="Channels, countries, volumes")]
+
+
+class PricingRequestSent(msgspec.Struct, kw_only=True):
+    request_id: int

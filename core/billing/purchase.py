@@ -21,18 +21,22 @@ from core.billing.pack_schemas import (
     OrderView,
     OwnPlan,
     PackView,
+    PricingRequestIn,
 )
 from core.billing.packs import OFFER_COLUMNS, country_names, offer_views
 from core.billing.services import change_balance
 from core.billing.tables import HeldPack, LedgerEntry, Pack, PlanAssignment, Rate, RatePlan
 from core.db import icontains, json_value, must_exist, write_transaction
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.money import format_money, from_micros, to_micros
 from core.tenancy import audit
+from core.tenancy import requests as chain
 from core.tenancy.scope import in_subtree, managed_partner, of_visible_partner, owned, require_admin, require_manager
 from core.tenancy.tables import Partner
+from core.web.i18n import N_
 from core.web.pagination import DEFAULT_PER_PAGE, Page, paginate
 
+REQUEST_KIND = "pricing"
 _TOKEN_WINDOW = timedelta(days=1)  # how long a repeated submit with the same token returns the first purchase
 _SORTS: dict[str, tuple[Any, bool]] = {
     "newest": (Pack.id, False),
@@ -362,3 +366,24 @@ async def remove_pack(actor: Actor, held_id: int, *, ip: str = "") -> HeldPackVi
             params={"pack": row["name"], "amount": audit.money(refund, row["currency"])},
         )
     return _held_view(must_exist(await HeldPack.select().where(HeldPack.id == held_id).first()), now)
+
+
+# Asking the parent for plans or packs (BIL-8) ------------------------------------------------------------------
+def register() -> None:
+    """Tie the "rate plans and packs" kind into the one request chain (called at start-up); the parent answers it
+    by assigning a plan or offering packs, so confirming it changes nothing by itself."""
+    chain.register_kind(chain.RequestKind(name=REQUEST_KIND, label=N_("Rate plans and packs"), on_confirmed=_noted))
+
+
+async def _noted(_: Any) -> None:
+    return None
+
+
+async def ask_for_pricing(actor: Actor, data: PricingRequestIn) -> int:
+    """Send the parent partner a request for rate plans or packs; returns the request's id."""
+    require_admin(actor, "ask for rate plans and packs")
+    comment = data.comment.strip()
+    if len(comment) < 3:
+        raise InvalidInput("comment: at least 3 characters", field="comment")
+    async with write_transaction():
+        return await chain.create_request(actor, kind=REQUEST_KIND, subject=comment[:120], payload={"comment": comment})

@@ -101,6 +101,7 @@ ROLE_REFUSALS = (
     N_("Operators cannot manage packs; ask an admin of your company"),
     N_("Operators cannot buy packs; ask an admin of your company"),
     N_("Operators cannot remove packs; ask an admin of your company"),
+    N_("Operators cannot ask for rate plans and packs; ask an admin of your company"),
     N_("Operators cannot see finance; ask an admin of your company"),
     N_("Operators cannot see the activity log; ask an admin of your company"),
     N_("Operators cannot set payment systems; ask an admin of your company"),

@@ -16,6 +16,7 @@ from core.billing.services import adjust_balance
 from core.billing.tables import HeldPack, LedgerEntry
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.money import to_micros
+from core.tenancy import requests as request_chain
 from core.tenancy.tables import AuditEntry, Partner
 from tests.core.billing.test_rate_plans import actor_of
 from tests.factories import api_token, make_world, post_form, sign_in
@@ -320,3 +321,32 @@ async def test_a_parent_removes_a_client_s_pack_refunding_the_unused_share(clien
     assert removed.status_code in (302, 303) and removed.headers["location"].endswith("?saved=packs")
     assert "the unused messages were refunded" in (await page_client.get(removed.headers["location"])).text
     assert await balance(world.a.end_user_id) == to_micros(70)  # 40 paid, 40 back
+
+
+async def test_a_client_asks_its_provider_for_plans_and_packs(client_for):
+    world = await make_world()
+    client = client_for(world.b.host)
+    await sign_in(client, world.b.end_user_admin)
+    page = await client.get("/purchase")
+    assert "Ask your provider" in page.text
+    asked = await post_form(client, "/purchase/request", {"comment": "SMS to Germany, about 5,000 a month"})
+    assert asked.status_code in (302, 303) and asked.headers["location"] == "/purchase?asked=1"
+    assert "who will answer it" in (await client.get(asked.headers["location"])).text
+    short = await post_form(client, "/purchase/request", {"comment": "  "})
+    assert "ask_error" in short.headers["location"]
+    headers = await api_token(client, world.b.end_user_admin)
+    sent = await client.post("/api/packs/requests", headers=headers, json={"comment": "Viber in Spain"})
+    assert sent.status_code == 201, sent.text
+    inbox = await request_chain.list_inbox(await actor_of(world.b.reseller_admin), held_only=True)
+    assert [(r.kind, r.subject) for r in inbox.items] == [
+        ("pricing", "Viber in Spain"),
+        ("pricing", "SMS to Germany, about 5,000 a month"),
+    ]
+    assert (await request_chain.list_inbox(await actor_of(world.a.reseller_admin), kind="pricing")).total == 0
+    reseller = client_for(world.b.host)
+    await sign_in(reseller, world.b.reseller_admin)
+    detail = await reseller.get(f"/admin/requests/{inbox.items[0].id}")
+    assert detail.status_code == 200 and "Viber in Spain" in detail.text
+    operator = await api_token(client, world.b.end_user_operator)
+    refused = await client.post("/api/packs/requests", headers=operator, json={"comment": "Viber in Spain"})
+    assert refused.status_code == 403
