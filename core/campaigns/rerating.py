@@ -34,6 +34,7 @@ from core.rawsql import RawSql
 from core.tenancy import audit
 from core.tenancy.scope import in_subtree, require_owner
 from core.tenancy.tables import Partner
+from core.web.i18n import N_
 
 FINISHED = ("completed", "canceled", "failed")
 # What a message was charged for (as in campaign_state.charged_lines).
@@ -248,7 +249,7 @@ async def rerate_campaign(actor: Actor, campaign_id: int, *, apply: bool = False
     require_owner(actor, "rerate campaigns")
     campaigns = await _campaigns(actor, campaign_id)
     if any(c["status"] not in FINISHED for c in campaigns):
-        raise Conflict("A campaign can be rerated once it has finished (completed, canceled or failed)")
+        raise Conflict(N_("A campaign can be rerated once it has finished (completed, canceled or failed)"))
     root = campaigns[0]
     modes = {c["id"]: c["billing_mode"] or "submitted" for c in campaigns}
     async with write_transaction() as tx:

@@ -23,6 +23,7 @@ from core.errors import InvalidInput, NotFound
 from core.money import from_micros
 from core.tenancy.scope import require_admin
 from core.tenancy.tables import Partner
+from core.web.i18n import N_
 from core.web.periods import day_range
 
 MAX_DAYS = 366
@@ -97,9 +98,9 @@ async def margins(actor: Actor, date_from: date, date_to: date) -> MarginReport:
         raise NotFound("Page")
     require_admin(actor, "see margins")
     if date_to < date_from:
-        raise InvalidInput("The period ends before it starts", field="date_to")
+        raise InvalidInput(N_("The period ends before it starts"), field="date_to")
     if (date_to - date_from).days >= MAX_DAYS:
-        raise InvalidInput(f"The period is longer than {MAX_DAYS} days", field="date_to")
+        raise InvalidInput(N_("The period is longer than a year"), field="date_to")
     start, end = day_range(date_from, date_to, actor.timezone)
     below = await Partner.select(Partner.id, Partner.name, Partner.kind, Partner.path).where(
         Partner.path.like(f"{actor.partner_path}%") & (Partner.id != actor.partner_id)

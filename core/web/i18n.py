@@ -103,6 +103,7 @@ ROLE_REFUSALS = (
     N_("Operators cannot remove packs; ask an admin of your company"),
     N_("Operators cannot ask for rate plans and packs; ask an admin of your company"),
     N_("Operators cannot see finance; ask an admin of your company"),
+    N_("Operators cannot see margins; ask an admin of your company"),
     N_("Operators cannot see the activity log; ask an admin of your company"),
     N_("Operators cannot set payment systems; ask an admin of your company"),
     N_("Operators cannot top up the balance; ask an admin of your company"),
