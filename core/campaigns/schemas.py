@@ -145,6 +145,26 @@ class CostLine(msgspec.Struct, kw_only=True):
     total: Decimal
     from_pack: bool = False
     """Packs paid for these messages (BIL-4): no rate, nothing off the balance."""
+    channel: str = ""
+    """The channel of a cascade's step the messages went out on (campaign cost details)."""
+
+
+class StepCost(msgspec.Struct, kw_only=True):
+    """A cascade's later step priced for the worst case: nobody reached on the channel before (CMP-5, CMP-7)."""
+
+    channel: str
+    sender: str
+    fallback_after: int | None
+    """Seconds the step before has to deliver before this step takes over its recipients."""
+    recipients: int
+    """At most: every recipient the step before could be sent to (priced or paid by a pack there)."""
+    parts: int
+    no_rate: int
+    """Of those, recipients with no rate on this channel: not sent to on it."""
+    from_packs: int
+    """Of those, recipients whose message the company's packs for this channel pay."""
+    total: Decimal
+    currency: str
 
 
 class CostPreview(msgspec.Struct, kw_only=True):
@@ -173,6 +193,11 @@ class CostPreview(msgspec.Struct, kw_only=True):
     duplicates: int = 0
     """Campaign from file: rows left out because an earlier row has the same destination."""
     invalid_rows: list[InvalidRow] = []
+    steps: list[StepCost] = []
+    """A cascade's later channels, in order, each priced as if nobody was reached on the one before; ``total`` is
+    the first channel's."""
+    worst_case_total: Decimal = Decimal(0)
+    """``total`` plus every later step's: what the cascade costs at most (equal to ``total`` without one)."""
 
 
 class CascadeStepView(msgspec.Struct, kw_only=True):

@@ -25,6 +25,7 @@ from core.campaigns.schemas import (
     CostPreview,
     FileUpload,
     NumbersCheck,
+    StepCost,
 )
 from core.campaigns.states import STATUS_LABELS, actions_for, refusal
 from core.campaigns.tables import Campaign, CampaignNumber
@@ -820,6 +821,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
     # The packs pay first (BIL-4), as far as their units go now: an estimate, since other campaigns may use them.
     held = await held_units(actor.partner_id, data.channel, datetime.now(UTC))
     from_packs = 0
+    priced: list[str] = []
     for phone in allowed:
         dest = index.resolve(phone)
         pack = held.take(dest.country_iso, dest.mcc + dest.mnc, parts_of.get(phone, parts)) if held and dest else None
@@ -827,6 +829,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         if dest is None or (pack is None and rate is None):
             no_rate += 1
             continue
+        priced.append(phone)
         if window and not quiet_hours.is_open(*window, zone_of(phone) or data.timezone, start):
             waiting += 1
         if pack is not None:
@@ -838,6 +841,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         lines[key][2] += parts_of.get(phone, parts)
     items = [
         CostLine(
+            channel=data.channel,
             country=k[0],
             network=k[1],
             mccmnc=k[2],
@@ -855,6 +859,7 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         .first()
     )
     available = from_micros(partner["balance"] + partner["credit_limit"])
+    steps = await _later_costs(portal, actor, data, priced)
     return CostPreview(
         recipients=len(allowed),
         stop_listed=len(stopped),
@@ -872,7 +877,54 @@ async def cost_preview(portal: Portal, actor: Actor, data: CampaignCreate) -> Co
         invalid=counts.invalid,
         duplicates=counts.duplicates,
         invalid_rows=counts.invalid_rows,
+        steps=steps,
+        worst_case_total=sum((step.total for step in steps), start=total),
     )
+
+
+async def _later_costs(portal: Portal, actor: Actor, data: CampaignCreate, phones: list[str]) -> list[StepCost]:
+    """A cascade's later steps priced for the worst case (CMP-7): each takes every recipient the step before could
+    be sent to, with its own channel's packs, rates and message parts (the stop list of its sender left aside)."""
+    found = []
+    index = await prefix_index()
+    now = datetime.now(UTC)
+    after = data.fallback_ttl
+    for n, (provider, sender) in enumerate(await cascade_steps(portal, actor, data)):
+        prices = await price_list(actor.partner_id, provider.name, now)
+        held = await held_units(actor.partner_id, provider.name, now)
+        parts = max(provider.segments(estimated_text(portal, data)), 1)
+        parts_of: dict[str, int] = {}
+        if data.file:
+            parts_of = await _file_parts(portal, actor, data, provider, from_file.RowCounts())
+        elif variables_in(data.text):
+            parts_of = await _personal_parts(portal, actor.partner_id, provider, data, set(phones))
+        reached, no_rate, from_packs, all_parts, total = [], 0, 0, 0, 0
+        for phone in phones:
+            dest, own = index.resolve(phone), parts_of.get(phone, parts)
+            pack = held.take(dest.country_iso, dest.mcc + dest.mnc, own) if held and dest else None
+            rate = prices.price(dest) if prices and dest else None
+            if dest is None or (pack is None and rate is None):
+                no_rate += 1
+                continue
+            reached.append(phone)
+            from_packs += pack is not None
+            all_parts += own
+            total += 0 if pack is not None or rate is None else rate * own
+        found.append(
+            StepCost(
+                channel=provider.name,
+                sender=sender["name"],
+                fallback_after=after,
+                recipients=len(phones),
+                parts=all_parts,
+                no_rate=no_rate,
+                from_packs=from_packs,
+                total=from_micros(total),
+                currency=prices.currency if prices else actor.currency,
+            )
+        )
+        phones, after = reached, data.cascade[n].fallback_ttl
+    return found
 
 
 async def _file_parts(
