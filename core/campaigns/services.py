@@ -963,19 +963,20 @@ async def step_ids(root_id: int) -> list[int]:
 
 async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
     """The campaign's ledger details (BIL-7): quantity, rate and total by country, network and MCCMNC; a cascade's
-    steps one after the other.
+    steps one after the other, each line naming its channel.
 
     What was charged: accepted messages By Submitted; delivered ones By Delivered (the rest was released).
     """
     await _own(actor, campaign_id)
     steps = (
-        await Campaign.select(Campaign.id, Campaign.billing_mode)
+        await Campaign.select(Campaign.id, Campaign.billing_mode, Campaign.channel)
         .where((Campaign.id == campaign_id) | (Campaign.root_id == campaign_id))
         .order_by(Campaign.id)
     )
-    rows = [line for step in steps for line in await charged_lines(step["id"], step["billing_mode"])]
+    rows = [(step["channel"], line) for step in steps for line in await charged_lines(step["id"], step["billing_mode"])]
     return [
         CostLine(
+            channel=channel,
             country=r["country"],
             network=r["network"],
             mccmnc=r["mccmnc"],
@@ -985,5 +986,5 @@ async def cost_details(actor: Actor, campaign_id: int) -> list[CostLine]:
             total=from_micros(r["total"]),
             from_pack=bool(r["from_pack"]),
         )
-        for r in rows
+        for channel, r in rows
     ]

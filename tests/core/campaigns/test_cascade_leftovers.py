@@ -9,7 +9,7 @@ from decimal import Decimal
 import msgspec
 
 from core.campaigns.schemas import CampaignCreate
-from core.campaigns.services import cost_preview
+from core.campaigns.services import cost_details, cost_preview, create_campaign
 from tests.core.dispatch.test_cascade import (  # noqa: F401 — the fixture
     MISSED,
     REACHED,
@@ -82,3 +82,19 @@ async def test_the_wizard_shows_what_each_channel_costs_at_most(app, cascade, cl
     assert "5 minutes" in table and 'data-testid="worst-case-total"' in table
     without = await post_form(client, "/campaigns/new", {**form, "cascade_to": ""})
     assert 'data-testid="cascade-costs"' not in without.text
+
+
+async def test_the_cost_details_name_each_lines_channel(app, cascade, client_for):  # noqa: F811
+    vw, _smsc = cascade
+    vw.aggregator.outcomes = {MISSED: "undelivered"}
+    created = await create_campaign(app.state.portal, vw.actor, _data(vw, [REACHED, MISSED]))
+    assert (await _finished(app, created.id))["status"] == "completed"
+    lines = await cost_details(vw.actor, created.id)
+    assert [(line.channel, line.recipients) for line in lines] == [("viber", 1), ("sms", 1)]
+    client = client_for(vw.tenant.host)
+    await sign_in(client, vw.tenant.end_user_admin)
+    page = (await client.get(f"/campaigns/{created.id}")).text
+    table = page[page.index('data-testid="cost-details"') :]
+    head, rows = table[: table.index("</thead>")], table[table.index("<tbody>") : table.index("</tbody>")]
+    assert head.index("Channel") < head.index("Country")
+    assert [row.split("</td>")[0].rsplit(">", 1)[-1] for row in rows.split("<tr>")[1:]] == ["VIBER", "SMS"]
