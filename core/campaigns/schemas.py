@@ -204,6 +204,7 @@ class CascadeStepView(msgspec.Struct, kw_only=True):
     """One step of a cascade with its own progress and cost."""
 
     channel: str
+    sender_id: int
     sender: str
     fallback_ttl: int | None
     status: str

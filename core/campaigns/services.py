@@ -254,6 +254,7 @@ def _view(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Cam
 def _step_view(row: dict[str, Any]) -> CascadeStepView:
     return CascadeStepView(
         channel=row["channel"],
+        sender_id=row["sender_id"],
         sender=row["sender_name"],
         fallback_ttl=row["fallback_ttl"],
         status=row["status"],

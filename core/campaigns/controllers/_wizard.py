@@ -24,7 +24,7 @@ from core.campaigns.controllers._common import (
     read_numbers_file,
     wizard_values,
 )
-from core.campaigns.schemas import CampaignCreate, NumbersCheck
+from core.campaigns.schemas import CampaignCreate, CampaignView, NumbersCheck
 from core.contacts.groups import list_groups
 from core.contacts.importing import UPLOAD_BODY_LIMIT
 from core.contacts.schemas import ContactFilter
@@ -97,6 +97,18 @@ async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> lis
                 for s in await enabled_senders(actor, channel.name)
             ]
     return options
+
+
+def _repeated_cascade(old: CampaignView) -> dict[str, str]:
+    """Repeat (CMP-1) keeps the cascade's fallback: the wizard's "Then try" is the step after the first, tried after
+    the first's TTL in whole minutes (at least one)."""
+    if len(old.steps) < 2 or old.fallback_ttl is None:
+        return {}
+    step = old.steps[1]
+    return {
+        "cascade_to": f"{step.channel}:{step.sender_id}",
+        "fallback_minutes": str(max(round(old.fallback_ttl / 60), 1)),
+    }
 
 
 def _step(text: Any, default: int = 1) -> int:
@@ -187,6 +199,7 @@ class CampaignWizard(Controller):
                 "window_from": old.window_from,
                 "window_until": old.window_until,
                 "max_per_second": str(old.max_per_second or ""),
+                **_repeated_cascade(old),
             }
         template = str(request.query_params.get("template") or "")
         if template.isdigit():

@@ -4,6 +4,7 @@ shows every step's messages."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -98,3 +99,19 @@ async def test_the_cost_details_name_each_lines_channel(app, cascade, client_for
     head, rows = table[: table.index("</thead>")], table[table.index("<tbody>") : table.index("</tbody>")]
     assert head.index("Channel") < head.index("Country")
     assert [row.split("</td>")[0].rsplit(">", 1)[-1] for row in rows.split("<tr>")[1:]] == ["VIBER", "SMS"]
+
+
+async def test_repeat_prefills_the_fallback_channel_and_its_minutes(app, cascade, client_for):  # noqa: F811
+    vw, _smsc = cascade
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    created = await create_campaign(app.state.portal, vw.actor, _data(vw, [REACHED], ttl=300, send_at=later))
+    single = await create_campaign(
+        app.state.portal, vw.actor, _data(vw, [REACHED], ttl=None, cascade=[], send_at=later)
+    )
+    client = client_for(vw.tenant.host)
+    await sign_in(client, vw.tenant.end_user_admin)
+    page = (await client.get(f"/campaigns/new?repeat={created.id}")).text
+    assert f'name="cascade_to" value="sms:{vw.tenant.sender_id}"' in page
+    assert 'name="fallback_minutes" value="5"' in page
+    plain = (await client.get(f"/campaigns/new?repeat={single.id}")).text
+    assert 'name="cascade_to" value=""' in plain and 'name="fallback_minutes" value="60"' in plain
