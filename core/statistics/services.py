@@ -66,7 +66,9 @@ def edr_where(actor: Actor, f: EdrFilter) -> Combinable:
     if f.channel:
         where &= Edr.channel == f.channel
     if f.campaign_id is not None:
-        where &= Edr.campaign == f.campaign_id
+        # A cascade's campaign has its later steps' messages too (CMP-7): campaigns of their own, under its id.
+        steps = Campaign.select(Campaign.id).where((Campaign.id == f.campaign_id) | (Campaign.root_id == f.campaign_id))
+        where &= Edr.campaign.is_in(steps)
     digits = "".join(ch for ch in f.recipient if ch.isdigit())
     if digits:
         where &= contains(Edr.destination, digits)

@@ -11,6 +11,8 @@ import msgspec
 
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import cost_details, cost_preview, create_campaign
+from core.statistics.schemas import EdrFilter
+from core.statistics.services import list_edrs
 from tests.core.dispatch.test_cascade import (  # noqa: F401 — the fixture
     MISSED,
     REACHED,
@@ -21,6 +23,7 @@ from tests.core.dispatch.test_cascade import (  # noqa: F401 — the fixture
 )
 from tests.factories import post_form, sign_in
 from tests.plugins.viber.conftest import aggregator, served, viber  # noqa: F401 — the fixtures
+from tests.waiting import eventually
 
 ABROAD = "447700900123"  # no Viber rate for the United Kingdom: not sent on Viber, so not handed on to SMS
 LONG = "Spring sale on everything in the shop, this week only, with free delivery on every order. " * 2  # 2 SMS parts
@@ -115,3 +118,27 @@ async def test_repeat_prefills_the_fallback_channel_and_its_minutes(app, cascade
     assert 'name="fallback_minutes" value="5"' in page
     plain = (await client.get(f"/campaigns/new?repeat={single.id}")).text
     assert 'name="cascade_to" value=""' in plain and 'name="fallback_minutes" value="60"' in plain
+
+
+async def test_the_edr_list_of_a_cascades_campaign_has_every_steps_messages(app, cascade, client_for):  # noqa: F811
+    vw, _smsc = cascade
+    vw.aggregator.outcomes = {MISSED: "undelivered"}
+    created = await create_campaign(app.state.portal, vw.actor, _data(vw, [REACHED, MISSED]))
+    other = await create_campaign(app.state.portal, vw.actor, _data(vw, [SILENT], ttl=None, cascade=[]))
+    assert (await _finished(app, created.id))["status"] == "completed"
+    found = await list_edrs(vw.actor, EdrFilter(campaign_id=created.id))
+    assert sorted((e.channel, e.destination) for e in found.items) == [
+        ("sms", MISSED),
+        ("viber", REACHED),
+        ("viber", MISSED),
+    ]
+    assert {e.campaign_name for e in found.items} == {created.name}
+
+    async def others() -> list[str]:
+        return [e.destination for e in (await list_edrs(vw.actor, EdrFilter(campaign_id=other.id))).items]
+
+    assert await eventually(others) == [SILENT]
+    client = client_for(vw.tenant.host)
+    headers = {"Authorization": f"Bearer {vw.tenant.api_key}"}
+    listed = await client.get(f"/api/edrs?campaign_id={created.id}", headers=headers)
+    assert listed.status_code == 200 and listed.json()["total"] == 3
