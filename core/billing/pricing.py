@@ -1,9 +1,7 @@
 """Pricing a message for the dispatch engine (BIL-4): the partner's plan on the channel, its rate at an instant.
 
-Packs (BIL-3) are not here yet. **Seam for packs:** when they arrive, a pack lookup goes *first* — the
-partner's active packs for the channel that cover the destination and still have messages, earliest expiry
-first — and only when none applies is ``PriceList.price()`` used. That lookup belongs in this module, next
-to ``price_list()``, and must not change the plan rules below.
+Packs (BIL-3) pay before any plan: ``core.billing.pack_units`` says which, and the engine takes their units when a
+batch is billed (``core.dispatch.packs``); a message no pack pays for is priced here.
 """
 
 from __future__ import annotations
@@ -57,10 +55,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 async def price_list(partner_id: int, channel: str, at: datetime) -> PriceList | None:
-    """The partner's plan for ``channel`` with the rates valid at ``at``; None when it has no plan there.
-
-    (Packs, when they exist, are looked up before this: see the module docstring.)
-    """
+    """The partner's plan for ``channel`` with the rates valid at ``at``; None when it has no plan there."""
     at = _utc(at) or datetime.now(UTC)
     plan = (
         await PlanAssignment.select(
@@ -84,10 +79,10 @@ async def price_list(partner_id: int, channel: str, at: datetime) -> PriceList |
 class Level:
     """One partner above the sender in the chain (TEN-3, BIL-4), charged at the price its own parent sets for it.
 
-    ``prices`` is the price source: the level's plan today. **Seam for packs:** when packs arrive, a level's
-    pack lookup goes before ``prices`` the same way it does for the sender (see the module docstring); ``price()``
-    is the one place that asks. ``prices`` None means the parent set the level no plan on the channel: the level
-    is not charged (a plan without a rate for a destination, by contrast, fails the message "No rate").
+    ``prices`` is the level's plan; its own packs pay first, taken when a batch is billed (``core.dispatch.packs``).
+    ``price()`` is the one place that asks the plan. ``prices`` None means the parent set the level no plan on the
+    channel: the level is not charged (a plan without a rate for a destination, by contrast, fails the message "No
+    rate").
     """
 
     __slots__ = ("depth", "partner_id", "prices")
