@@ -260,7 +260,9 @@ async def _settle_loose(sql: RawSql, rows: list[dict[str, Any]]) -> None:
             refunded.append(row["id"])
         elif row["status"] == "UNDELIVERED" and row["new"].status in POSITIVE:
             late[row["partner"], ledger].append(row)
-    await money.move_all(sql, refunds + await money.level_amounts_of(sql, refunded))
+    levels = await money.level_amounts_of(sql, refunded)
+    await packs.give_back(sql, refunded)  # packs, then balances
+    await money.move_all(sql, refunds + levels)
     for (partner, ledger), charged in sorted(late.items()):
         await _charge_late(sql, partner, ledger, sum(r["price"] for r in charged), [r["id"] for r in charged])
 

@@ -153,7 +153,7 @@ async def _hand_over(
                 job = new_job()
                 await sql.execute("SAVEPOINT api_cascade")
                 try:
-                    await accept(sql, group.actor, group.key_id, job, good, books[key], now)
+                    refused = await accept(sql, group.actor, group.key_id, job, good, books[key], now)
                 except InsufficientFunds as short:
                     await sql.execute("ROLLBACK TO SAVEPOINT api_cascade")
                     for line in good:
@@ -162,6 +162,7 @@ async def _hand_over(
                 else:
                     await sql.execute("RELEASE SAVEPOINT api_cascade")
                     jobs.append(job)
+                    failed += refused  # only a pack could pay for them, and it ran out since they were priced
             if failed:
                 await _write_failed(sql, group, failed, now)
     for job in jobs:
@@ -202,6 +203,7 @@ async def _write_failed(sql: RawSql, group: _Group, lines: list[Line], now: date
                 now,
                 group.key_id,
                 m.client_ref,
+                None,  # pack
             )
         )
     await sql.bulk("edr", API_EDR_COLUMNS, rows)

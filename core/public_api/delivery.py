@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import is_sqlite, json_value, write_transaction
-from core.dispatch import callbacks, money, submission
+from core.dispatch import callbacks, money, packs, submission
 from core.dispatch.channels import ready_provider
 from core.dispatch.queueing import revive
 from core.dispatch.receipts import Key, apply_early_reports, key_lookups_only
@@ -61,6 +61,7 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
         for r in refused:
             refunds[channel_of[r.edr_id]] += prices[r.edr_id]
         levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
+        await packs.give_back(sql, [r.edr_id for r in refused])  # packs before balances, the engine's lock order
         await money.move_all(
             sql, [(request["partner"], ledgers[channel], amount) for channel, amount in refunds.items()] + levels
         )

@@ -23,6 +23,7 @@ from typing import Any
 from redis.exceptions import LockError
 
 from core.actor import Actor
+from core.billing.pack_units import USABLE, HeldUnits, held_units
 from core.billing.pricing import Level, PriceList, chain_levels, price_list
 from core.billing.services import change_balance
 from core.billing.tables import LedgerEntry
@@ -48,7 +49,7 @@ from core.tenancy.scope import owned
 from core.tenancy.tables import Partner
 
 MAX_RECIPIENTS = 700
-API_EDR_COLUMNS = (*EDR_COLUMNS, "api_key", "client_ref")  # the order of _edr's tuples
+API_EDR_COLUMNS = (*EDR_COLUMNS, "api_key", "client_ref", "pack")  # the order of _edr's tuples
 SEND_TASK = "send_api_request"
 MO_OFF = "Partner's MO messages mode is off!"
 STOP_LISTED = "Stop-listed: the recipient blocked this sender ID"
@@ -77,6 +78,7 @@ class Line:
     transaction_id: str = ""
     on_delivery: bool = False  # the plan bills By Delivered: paid back when the message ends undelivered
     levels: list[tuple[int, int]] = field(default_factory=list)  # (level partner, price) above the sender
+    pack: int | None = None  # the held pack that pays for it (BIL-4), taken when it is accepted
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Channel:
     unavailable: str = ""
     parts: dict[str, int] = field(default_factory=dict)
     levels: list[Level] = field(default_factory=list)  # the charged levels above the sender (chain charging)
+    held: HeldUnits | None = None  # the sender's packs on the channel: what they could pay for
 
 
 async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str], now: datetime) -> Channel:
@@ -97,7 +100,8 @@ async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str
     if not await portal.vendor_connections(name):
         return Channel(None, None, f"The {provider.label} channel is not available yet: it has no vendor connection")
     levels = [lv for lv in await chain_levels(partner_id, name, now) if lv.prices is not None]
-    return Channel(provider, await price_list(partner_id, name, now), levels=levels)
+    held = await held_units(partner_id, name, now)
+    return Channel(provider, await price_list(partner_id, name, now), levels=levels, held=held)
 
 
 def _recipients(request: Request) -> list[Line]:
@@ -180,7 +184,7 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
             if m.text not in found.parts and found.provider is not None:
                 found.parts[m.text] = found.provider.segments(m.text)
             priced = price_message(
-                index, found.prices, found.provider, m.channel, line.number, m.text, found.parts.get(m.text)
+                index, found.prices, found.provider, m.channel, line.number, m.text, found.parts.get(m.text), found.held
             )
             line.error, line.priced = priced.error, priced
             line.on_delivery = found.prices is not None and found.prices.mode == "delivered"
@@ -321,19 +325,49 @@ def new_job() -> str:
 
 async def accept(
     sql: RawSql, actor: Actor, key_id: int, job: str, good: list[Line], books: Books, now: datetime
-) -> None:
+) -> list[Line]:
     """Write and pay the accepted lines inside the caller's transaction: one api_request row per label and flash
     setting (a label has its own ledger rows). Lines that come with a transaction id (a cascade's next attempt) keep
-    it; the others get a new one.
+    it; the others get a new one. The sender's packs pay first (BIL-4); the lines that only a pack could pay for,
+    whose packs ran out since they were priced, are refused here ("No rate for destination") and returned.
 
     Raises:
         InsufficientFunds: the balance does not cover them (the caller's transaction must roll back).
     """
+    refused = await _take_packs(sql, actor.partner_id, good, now)
     parts: dict[tuple[str, bool], list[Line]] = defaultdict(list)
-    for line in good:
+    for line in (ln for ln in good if not ln.error):
         parts[line.message.label, line.message.flash].append(line)
     for (label, flash), members in parts.items():
         await _accept_part(sql, actor, key_id, job, label, flash, members, books.own, books.levels, now)
+    return refused
+
+
+async def _take_packs(sql: RawSql, partner_id: int, good: list[Line], now: datetime) -> list[Line]:
+    """Take units from the sender's packs for the lines they cover, packs locked in id order before any balance
+    moves (the engine's lock order, ``core.dispatch.packs``); the lines refused for want of units."""
+    refused: list[Line] = []
+    for channel in sorted({ln.message.channel for ln in good}):
+        rows = await sql.rows(
+            USABLE.format("partner = $1", "$2", "$3") + ("" if sql.sqlite else " FOR UPDATE"), partner_id, channel, now
+        )
+        held = HeldUnits(rows)
+        for line in (ln for ln in good if ln.message.channel == channel):
+            priced = line.priced
+            assert priced is not None and priced.dest is not None
+            dest = priced.dest
+            taken = held.take(dest.country_iso, dest.mcc + dest.mnc, priced.parts) if held else None
+            if taken is not None:
+                line.pack, line.on_delivery = taken[0], taken[1] == "delivered"
+                line.priced = priced._replace(price=0)
+            elif priced.rate is None:
+                line.error = NO_RATE
+                refused.append(line)
+        await sql.executemany(
+            "UPDATE pack_purchase SET remaining = remaining - $1 WHERE id = $2",
+            [(n, pack_id) for pack_id, n in sorted(held.taken.items())],
+        )
+    return refused
 
 
 async def enqueue_send(portal: Portal, job: str) -> None:
@@ -457,6 +491,7 @@ def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetim
         None,  # done_at
         key_id,
         message.client_ref,
+        line.pack,
     )
 
 

@@ -1,0 +1,50 @@
+"""Packs pay for /api/send_sms messages too (BIL-4): before the plan, once, and back when By Delivered fails."""
+
+from __future__ import annotations
+
+from core.billing.tables import HeldPack, PlanAssignment
+from tests.core.dispatch.conftest import ES_ALL, hold
+from tests.core.public_api.conftest import FUNDS, balance, bearer, wait_for_edrs
+from tests.waiting import eventually
+
+NUMBERS = [f"34612345{n:03d}" for n in range(1, 5)]  # Spanish, All networks
+
+
+def message(to: str, **extra: object) -> dict[str, object]:
+    return {"channels": ["SMS"], "from": "BrandA", "to": to, "message": "Hello", **extra}
+
+
+async def remaining(pack_id: int) -> int:
+    return (await HeldPack.select(HeldPack.remaining).where(HeldPack.id == pack_id).first())["remaining"]
+
+
+async def test_the_pack_pays_first_and_the_plan_for_the_rest(client_for, sms):
+    pack = await hold(sms.tenant.end_user_id, 3)
+    reply = await client_for(sms.tenant.host).post(
+        "/api/send_sms", json=message(",".join(NUMBERS)), headers=bearer(sms.tenant.api_key)
+    )
+    assert reply.status_code == 200, reply.text
+    rows = await wait_for_edrs({"DELIVERED"}, 4)
+    assert sorted((r["pack"] or 0, r["price"]) for r in rows) == [(0, ES_ALL)] + [(pack, 0)] * 3
+    assert await remaining(pack) == 0
+    assert await balance(sms.tenant.end_user_id) == FUNDS - ES_ALL
+
+
+async def test_without_a_plan_a_pack_sends_until_it_runs_out_and_gives_back_what_is_not_delivered(client_for, sms):
+    await PlanAssignment.delete().where(PlanAssignment.partner == sms.tenant.end_user_id)
+    pack = await hold(sms.tenant.end_user_id, 3, mode="delivered")
+    sms.smsc.outcomes[NUMBERS[1]] = "undelivered"
+    reply = await client_for(sms.tenant.host).post(
+        "/api/send_sms", json=message(",".join(NUMBERS)), headers=bearer(sms.tenant.api_key)
+    )
+    assert reply.status_code == 200, reply.text
+    results = reply.json()["results"]
+    # The fourth number has neither a plan rate nor a unit left: refused in the answer, nothing written for it.
+    assert results[3] == f"{NUMBERS[3]}:No rate for destination"
+    await wait_for_edrs({"DELIVERED", "UNDELIVERED"}, 3)
+
+    async def given_back() -> bool:
+        return await remaining(pack) == 1
+
+    await eventually(given_back)  # three taken, the undelivered one back (By Delivered)
+    assert await balance(sms.tenant.end_user_id) == FUNDS
