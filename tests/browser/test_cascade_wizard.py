@@ -1,5 +1,6 @@
 """Headless Chromium on a real demo server: the demo end user builds a Viber → SMS cascade in the wizard; the Viber
-stand-in leaves one number undelivered, which then gets the SMS, and the campaign's details show both steps."""
+stand-in leaves one number undelivered, which then gets the SMS, and the campaign's details show both steps; the
+preview prices the SMS step for the worst case and the cost details name each line's channel."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ async def test_a_viber_then_sms_cascade_is_built_in_the_wizard_and_both_steps_sh
             await cascade.locator("input[name=fallback_minutes]").fill("1")
             await page.get_by_role("button", name="Update preview").click()
             await expect(page.get_by_test_id("cascade-note")).to_contain_text("after 1 minute gets")
+            costs = page.get_by_test_id("cascade-costs")  # the SMS step priced for everyone Viber could reach
+            await expect(costs.locator("tbody tr")).to_have_count(1)
+            await expect(costs.locator("tbody tr")).to_contain_text("1 minute")
+            await expect(page.get_by_test_id("worst-case-total")).not_to_be_empty()
             await page.get_by_test_id("confirm").click()
             await page.wait_for_url(f"{base}/campaigns?**")
 
@@ -65,5 +70,7 @@ async def test_a_viber_then_sms_cascade_is_built_in_the_wizard_and_both_steps_sh
             await expect(second).to_contain_text("SMS")
             cells = await second.locator("td").all_text_contents()
             assert cells[5:8] == ["1", "1", "1"], cells  # one message handed on to SMS, sent and delivered
+            lines = page.get_by_test_id("cost-details").locator("tbody tr")
+            assert await lines.locator("td:first-child").all_text_contents() == ["VIBER", "SMS"]
         finally:
             await browser.close()
