@@ -110,6 +110,7 @@ ROLE_REFUSALS = (
     N_("Only the system owner's admins can add short domains"),
     N_("Only the system owner's admins can change the numbering book"),
     N_("Only the system owner's admins can manage vendor connections"),
+    N_("Only the system owner's admins can rerate campaigns"),
     N_("Only the system owner's admins can remove short domains"),
     N_("Only the system owner's admins can set sender IDs"),
 )
