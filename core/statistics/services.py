@@ -17,20 +17,22 @@ from core.tenancy.scope import owned
 from core.web.pagination import Page, paginate
 
 
-async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, str]:
+async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, tuple[int, str]]:
+    """The campaigns' ids as users know them and their names: a cascade's later step is its first campaign (CMP-7)."""
     if not ids:
         return {}
-    rows = await Campaign.select(Campaign.id, Campaign.name).where(
+    rows = await Campaign.select(Campaign.id, Campaign.root_id, Campaign.name).where(
         owned(Campaign, actor) & Campaign.id.is_in(sorted(ids))
     )
-    return {r["id"]: r["name"] for r in rows}
+    return {r["id"]: (r["root_id"] or r["id"], r["name"]) for r in rows}
 
 
-def _view(row: dict[str, Any], names: dict[int, str], currency: str) -> EdrView:
+def _view(row: dict[str, Any], names: dict[int, tuple[int, str]], currency: str) -> EdrView:
+    campaign = names.get(row["campaign"]) if row["campaign"] is not None else None
     return EdrView(
         id=row["id"],
-        campaign_id=row["campaign"],
-        campaign_name=names.get(row["campaign"], "") if row["campaign"] is not None else "",
+        campaign_id=campaign[0] if campaign else row["campaign"],
+        campaign_name=campaign[1] if campaign else "",
         transaction_id=row["transaction_id"],
         channel=row["channel"],
         sender=row["sender"],

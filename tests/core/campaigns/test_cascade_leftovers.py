@@ -132,7 +132,8 @@ async def test_the_edr_list_of_a_cascades_campaign_has_every_steps_messages(app,
         ("viber", REACHED),
         ("viber", MISSED),
     ]
-    assert {e.campaign_name for e in found.items} == {created.name}
+    # The SMS step's message names the cascade's campaign, the one its link and the filter know.
+    assert {(e.campaign_id, e.campaign_name) for e in found.items} == {(created.id, created.name)}
 
     async def others() -> list[str]:
         return [e.destination for e in (await list_edrs(vw.actor, EdrFilter(campaign_id=other.id))).items]
