@@ -71,7 +71,7 @@ async def _claim(campaign_id: int) -> tuple[int, Mapping[str, Any]] | None:
         await key_lookups_only(sql)
         campaign = await sql.rows(
             "SELECT status, partner, channel, ledger_entry_id, sender_id, text, flash, content, validity_hours,"
-            " billing_mode, window_from, window_until, timezone FROM campaign WHERE id = $1",
+            " billing_mode, window_from, window_until, timezone, fallback_ttl FROM campaign WHERE id = $1",
             campaign_id,
         )
         if not campaign or campaign[0]["status"] != "in_progress":
@@ -158,8 +158,12 @@ async def _begin_submitting(batch: int) -> bool:
 def _messages(campaign: Mapping[str, Any]) -> list[OutboundMessage]:
     """The claimed batch's messages (``campaign["edrs"]``: id, sender, destination, own text), in id order."""
     text, flash = campaign["text"], bool(campaign["flash"])
-    # One dict for the whole batch: the channel's extra fields (an image, a button) and the validity as a TTL.
-    extra = {**(json_value(campaign["content"]) or {}), "ttl": str(campaign["validity_hours"] * 3600)}
+    # One dict for the whole batch: the channel's extra fields (an image, a button) and the validity as a TTL. A
+    # cascade's step asks the vendor to stop trying when the next channel takes over (CMP-7).
+    ttl = campaign["validity_hours"] * 3600
+    if campaign["fallback_ttl"]:
+        ttl = min(ttl, campaign["fallback_ttl"]) if ttl else campaign["fallback_ttl"]
+    extra = {**(json_value(campaign["content"]) or {}), "ttl": str(ttl)}
     return [
         OutboundMessage(edr_id=edr_id, sender=sender, destination=to, text=own or text, flash=flash, extra=extra)
         for edr_id, sender, to, own in campaign["edrs"]

@@ -80,6 +80,8 @@ async def test_whom_viber_reaches_gets_no_sms_and_the_cascade_completes(app, cas
     assert (view.status, view.delivered, view.sent) == ("completed", 1, 1)
     assert [s.status for s in view.steps] == ["completed", "completed"] and view.steps[1].total == 0
     assert not smsc.submitted
+    # The vendor is told to stop trying when the SMS would take over, not after the campaign's whole validity.
+    assert [r.validity_period for r in vw.aggregator.last_requests] == [60]
 
 
 async def test_whom_viber_misses_or_does_not_reach_in_time_gets_the_sms_under_one_transaction(app, cascade):
