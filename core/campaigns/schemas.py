@@ -12,6 +12,9 @@ from msgspec import Meta
 from core.web.pagination import PageNumber, PerPageNumber
 from core.web.params import Id
 
+CASCADE_STEPS_MAX = 2
+"""A cascade's later steps at most (CMP-7): with the first, three channels."""
+
 
 class CascadeStepIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A further channel of a cascade (CMP-7), tried for the recipients the step before did not reach."""
@@ -78,7 +81,10 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ) = None
     cascade: Annotated[
         list[CascadeStepIn],
-        Meta(max_length=2, description="Cascade: the channels tried next, in order (SMS, if any, last)"),
+        Meta(
+            max_length=CASCADE_STEPS_MAX,
+            description="Cascade: the channels tried next, in order (SMS, if any, last)",
+        ),
     ] = []
     file: Annotated[
         str,

@@ -48,9 +48,9 @@ FIELD_STEP = {
     "window_until": 3,
     "max_per_second": 3,
     "fallback_ttl": 3,
-    "cascade.0.channel": 3,
-    "cascade.0.sender_id": 3,
+    "cascade": 3,
 }
+CASCADE_KEYS = ("cascade_to", "cascade_minutes")  # a cascade's later steps (CMP-7), one value a step, in order
 TEXT_KEYS = (
     "name",
     "channel",
@@ -79,7 +79,6 @@ TEXT_KEYS = (
     "window_from",
     "window_until",
     "max_per_second",
-    "cascade_to",
     "fallback_minutes",
 )
 
@@ -97,7 +96,18 @@ def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     if "step" in form:
         values["flash"] = bool(form.get("flash"))
         values["group_ids"] = [g for g in form.getall("group_ids", []) if g]
+        # Each later step posts its "channel:sender id" and its minutes; a step left empty is no step.
+        targets = [str(t) for t in form.getall("cascade_to", [])]
+        minutes = [str(m) for m in form.getall("cascade_minutes", [])]
+        minutes += ["60"] * (len(targets) - len(minutes))
+        kept = [(t, m) for t, m in zip(targets, minutes, strict=False) if t]
+        values["cascade_to"], values["cascade_minutes"] = [t for t, _ in kept], [m for _, m in kept]
     return values
+
+
+def step_of(field: str | None) -> int | None:
+    """The wizard step showing the field a service error names (a cascade's ``cascade.<n>.<field>`` on the last)."""
+    return FIELD_STEP.get((field or "").split(".")[0])
 
 
 def _int(text: str, field: str, message: str) -> int:
@@ -179,14 +189,30 @@ def emails_of(text: str) -> list[str]:
 
 
 def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
-    """The wizard's one fallback step (CMP-7): "channel:sender id" to try after so many minutes, or nothing."""
-    target = str(values.get("cascade_to") or "")
-    channel, _, sender = target.partition(":")
-    if not (channel and sender.isdigit()):
+    """The wizard's cascade (CMP-7): the later steps, each "channel:sender id" with the minutes it has to deliver
+    before the next (none on the last), after the first channel's own minutes; nothing without a later step. The
+    service checks the steps; the wizard only turns minutes into the seconds it counts in."""
+    targets, minutes = values.get("cascade_to") or [], values.get("cascade_minutes") or []
+    if not targets:
         return {}
-    minutes = str(values.get("fallback_minutes") or "").strip()
-    ttl = _int(minutes, "fallback_ttl", N_("Minutes before the next channel: a whole number of at least 1"))
-    return {"fallback_ttl": ttl * 60, "cascade": [{"channel": channel, "sender_id": int(sender)}]}
+    steps = []
+    for n, target in enumerate(targets):
+        channel, _, sender = str(target).partition(":")
+        last = n == len(targets) - 1
+        steps.append(
+            {
+                "channel": channel,
+                "sender_id": _int(sender, f"cascade.{n}.sender_id", "Choose a sender ID"),
+                "fallback_ttl": None if last else _seconds(minutes[n] if n < len(minutes) else "", f"cascade.{n}"),
+            }
+        )
+    return {"fallback_ttl": _seconds(values.get("fallback_minutes") or "", None), "cascade": steps}
+
+
+def _seconds(minutes: str, step: str | None) -> int:
+    """A step's TTL typed in minutes, in seconds; the error names the step's field (``fallback_ttl`` on the first)."""
+    field = f"{step}.fallback_ttl" if step else "fallback_ttl"
+    return _int(str(minutes).strip(), field, N_("Minutes before the next channel: a whole number of at least 1")) * 60
 
 
 async def read_numbers_file(upload: Any) -> tuple[str, NumbersCheck]:

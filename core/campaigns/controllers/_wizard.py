@@ -18,13 +18,13 @@ from litestar.response import Redirect
 from core.actor import Actor
 from core.campaigns import premoderation, services
 from core.campaigns.controllers._common import (
-    FIELD_STEP,
     ZONES,
     campaign_data,
     read_numbers_file,
+    step_of,
     wizard_values,
 )
-from core.campaigns.schemas import CampaignCreate, CampaignView, NumbersCheck
+from core.campaigns.schemas import CASCADE_STEPS_MAX, CampaignCreate, CampaignView, NumbersCheck
 from core.contacts.groups import list_groups
 from core.contacts.importing import UPLOAD_BODY_LIMIT
 from core.contacts.schemas import ContactFilter
@@ -79,36 +79,111 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "send_time": "",
         "timezone": actor.timezone or "UTC",
         "notify_emails": actor.email,
-        "cascade_to": "",
+        "cascade_to": [],
+        "cascade_minutes": [],
         "fallback_minutes": "60",
     }
 
 
-async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> list[tuple[str, str]]:
-    """What the wizard offers to try when the first channel has not delivered in time (CMP-7): each enabled sender
-    ID of every other channel that takes free text, as ("channel:sender id", label); none after SMS, which is last."""
-    if first is None or first.name == "sms" or first.capabilities.templates:
+def _may_cascade(first: Any) -> bool:
+    """Whether a cascade can start on this channel: SMS is always last, and a channel of vendor-approved templates
+    (WhatsApp) is in none (the service refuses both; the wizard offers neither)."""
+    return first is not None and first.name != "sms" and not first.capabilities.templates
+
+
+async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> list[tuple[str, str, str]]:
+    """What a cascade's later step may be (CMP-7): each enabled sender ID of every other channel that takes free
+    text, as ("channel:sender id", label, channel)."""
+    if not _may_cascade(first):
         return []
     options = []
     for channel in channels:
         if channel.name != first.name and not channel.capabilities.templates:
             options += [
-                (f"{channel.name}:{s.id}", f"{channel.label} · {s.name}")
+                (f"{channel.name}:{s.id}", f"{channel.label} · {s.name}", channel.name)
                 for s in await enabled_senders(actor, channel.name)
             ]
     return options
 
 
-def _repeated_cascade(old: CampaignView) -> dict[str, str]:
-    """Repeat (CMP-1) keeps the cascade's fallback: the wizard's "Then try" is the step after the first, tried after
-    the first's TTL in whole minutes (at least one)."""
+class CascadeRow:
+    """A later step of the cascade as the wizard shows it: its choice, its minutes, what its select offers (no
+    channel of another step; SMS only on the last) and which moves keep SMS last."""
+
+    __slots__ = ("down", "label", "minutes", "options", "up", "value")
+
+    def __init__(self, values: dict[str, Any], options: list[tuple[str, str, str]], n: int) -> None:
+        targets = values["cascade_to"]
+        self.value, self.minutes = targets[n], values["cascade_minutes"][n]
+        others = {_channel(t) for m, t in enumerate(targets) if m != n}
+        last = n == len(targets) - 1
+        self.options = [(v, label) for v, label, c in options if c not in others and (c != "sms" or last)]
+        if self.value not in {v for v, _ in self.options}:
+            # What was posted or repeated, though no longer offered: shown, so the service's refusal is beside it.
+            known = next((label for v, label, _ in options if v == self.value), self.value)
+            self.options.insert(0, (self.value, known))
+        self.label = next(label for v, label in self.options if v == self.value)
+        self.up = n > 0 and _sms_last(_swapped(targets, n - 1, n))
+        self.down = not last and _sms_last(_swapped(targets, n, n + 1))
+
+
+def _channel(target: str) -> str:
+    return str(target).partition(":")[0]
+
+
+def _swapped(targets: list[str], a: int, b: int) -> list[str]:
+    found = list(targets)
+    found[a], found[b] = found[b], found[a]
+    return found
+
+
+def _sms_last(targets: list[str]) -> bool:
+    return all(_channel(t) != "sms" for t in targets[:-1])
+
+
+def _cascade_command(values: dict[str, Any], command: str, options: list[tuple[str, str, str]]) -> str:
+    """Add, remove or move a later step (the wizard's buttons, with or without script), each keeping its minutes;
+    a move that would put SMS before another step is not made. The id of what to focus after the page reloads."""
+    targets, minutes = list(values["cascade_to"]), list(values["cascade_minutes"])
+    action, _, index = command.partition(":")
+    n = int(index) if index.isdigit() and int(index) < len(targets) else None
+    focus = "cascade-add"
+    if action == "cascade_add" and len(targets) < CASCADE_STEPS_MAX:
+        used = {_channel(t) for t in targets}
+        free = [(v, c) for v, _, c in options if c not in used]
+        chosen = next((v for v, c in free if c != "sms"), None) or next((v for v, _ in free), None)
+        if chosen is not None:
+            at = len(targets)
+            if targets and _channel(targets[-1]) == "sms" and _channel(chosen) != "sms":
+                at -= 1  # before SMS, which stays last
+            targets.insert(at, chosen)
+            minutes.insert(at, "60")
+            focus = f"cascade-{at}"
+    elif action == "cascade_remove" and n is not None:
+        del targets[n], minutes[n]
+    elif action in ("cascade_up", "cascade_down") and n is not None:
+        other = n - 1 if action == "cascade_up" else n + 1
+        if 0 <= other < len(targets) and _sms_last(_swapped(targets, n, other)):
+            targets, minutes = _swapped(targets, n, other), _swapped(minutes, n, other)
+            focus = f"cascade-{other}"
+    values["cascade_to"], values["cascade_minutes"] = targets, minutes
+    return focus
+
+
+def _repeated_cascade(old: CampaignView) -> dict[str, Any]:
+    """Repeat (CMP-1) keeps the cascade: every later step with its sender ID, and each step's TTL in whole minutes
+    (at least one; the last step has none, so it keeps the default should a step be added after it)."""
     if len(old.steps) < 2 or old.fallback_ttl is None:
         return {}
-    step = old.steps[1]
     return {
-        "cascade_to": f"{step.channel}:{step.sender_id}",
-        "fallback_minutes": str(max(round(old.fallback_ttl / 60), 1)),
+        "cascade_to": [f"{step.channel}:{step.sender_id}" for step in old.steps[1:]],
+        "cascade_minutes": [_minutes(step.fallback_ttl) for step in old.steps[1:]],
+        "fallback_minutes": _minutes(old.fallback_ttl),
     }
+
+
+def _minutes(seconds: int | None) -> str:
+    return str(max(round(seconds / 60), 1)) if seconds else "60"
 
 
 def _step(text: Any, default: int = 1) -> int:
@@ -164,6 +239,19 @@ async def _vendor_choice(portal: Any, actor: Actor, values: dict[str, Any]) -> V
     if not (provider and provider.capabilities.templates):
         return None
     return VendorChoice(await vendor.list_vendor_templates(actor, channel, "approved"), values)
+
+
+def _sendable(portal: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The values to send: the later steps left out when the first channel starts no cascade (the user chose SMS
+    or WhatsApp after adding steps; they stay in the form for when the user switches back)."""
+    first = portal.registries.channels.get(values.get("channel") or "sms")
+    return values if _may_cascade(first) else values | {"cascade_to": [], "cascade_minutes": []}
+
+
+async def _channels(portal: Any, actor: Actor) -> list[Any]:
+    """The channels the company may use (all of them unless its provider chose some)."""
+    options = await partner_options(actor.partner_id)
+    return [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
 
 
 def _rich(portal: Any, values: dict[str, Any]) -> bool:
@@ -260,8 +348,13 @@ class CampaignWizard(Controller):
                     )
                 values |= {"template_id": str(saved.id), "template_name": ""}
                 return await self._render(request, actor, values, 1, saved_template=saved.name)
+            if command.startswith("cascade_"):
+                first = portal.registries.channels.get(values.get("channel") or "sms")
+                options = await _cascade_options(await _channels(portal, actor), actor, first)
+                focus = _cascade_command(values, command, options)
+                return await self._render(request, actor, values, 3, cascade_focus=focus)
             if command == "send":
-                data = campaign_data(values, rich=rich, template_text=template_text)
+                data = campaign_data(_sendable(portal, values), rich=rich, template_text=template_text)
                 campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
                 return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
             if target > 1 and current <= target:
@@ -269,7 +362,7 @@ class CampaignWizard(Controller):
                 data = campaign_data(values, upto=min(target - 1, 2), rich=rich, template_text=template_text)
                 await services.check_campaign(portal, actor, data)
         except PortalError as exc:
-            step = FIELD_STEP.get(exc.field or "", min(current, target))
+            step = step_of(exc.field) or min(current, target)
             if exc.field == "numbers" and values.get("mode") == "numbers":
                 # Every invalid number named and counted, with the offer to leave them out (CMP-4).
                 check = _typed_numbers(values)
@@ -297,10 +390,11 @@ class CampaignWizard(Controller):
         field: str | None = None,
         status_code: int = 200,
         saved_template: str = "",
+        cascade_focus: str = "",
     ) -> Response:
         portal = request.app.state.portal
         options = await partner_options(actor.partner_id)
-        channels = [c for c in portal.registries.channels if not options.channels or c.name in options.channels]
+        channels = await _channels(portal, actor)
         provider = portal.registries.channels.get(values.get("channel") or "sms")
         senders = await enabled_senders(actor, values.get("channel") or "sms")
         choice = await _vendor_choice(portal, actor, values)
@@ -344,7 +438,18 @@ class CampaignWizard(Controller):
                 Country.name
             )
         if step == 3:
-            context["cascade_options"] = await _cascade_options(channels, actor, provider)
+            cascade_options = await _cascade_options(channels, actor, provider)
+            context["cascade_options"] = cascade_options
+            context["cascade_rows"] = (
+                [CascadeRow(values, cascade_options, n) for n in range(len(values["cascade_to"]))]
+                if cascade_options
+                else []
+            )
+            used = {_channel(t) for t in values["cascade_to"]}
+            context["cascade_more"] = len(values["cascade_to"]) < CASCADE_STEPS_MAX and any(
+                c not in used for _, _, c in cascade_options
+            )
+            context["cascade_focus"] = cascade_focus
         if step == 3 and not error:
             context.update(await self._preview(request, actor, values, choice))
         return await page(request, actor, "campaigns/wizard.html", context, status_code=status_code)
@@ -355,7 +460,9 @@ class CampaignWizard(Controller):
         """The cost preview and the UTC instant of a scheduled start, or the error that prevents them."""
         try:
             rich = _rich(request.app.state.portal, values)
-            data: CampaignCreate = campaign_data(values, rich=rich, template_text=choice.text if choice else None)
+            data: CampaignCreate = campaign_data(
+                _sendable(request.app.state.portal, values), rich=rich, template_text=choice.text if choice else None
+            )
             preview = await services.cost_preview(request.app.state.portal, actor, data)
             return {"preview": preview, "utc": services.scheduled_instant(data)}
         except PortalError as exc:
