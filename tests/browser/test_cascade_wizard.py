@@ -1,6 +1,8 @@
-"""Headless Chromium on a real demo server: the demo end user builds a Viber → SMS cascade in the wizard; the Viber
-stand-in leaves one number undelivered, which then gets the SMS, and the campaign's details show both steps; the
-preview prices the SMS step for the worst case and the cost details name each line's channel."""
+"""Headless Chromium on a real demo server: the demo end user builds a Viber → SMS cascade in the wizard with its
+add and remove buttons (the demo has no third channel that takes free text; three steps are tested in
+tests/core/campaigns); the Viber stand-in leaves one number undelivered, which then gets the SMS, and the campaign's
+details show both steps; the preview prices the SMS step for the worst case and the cost details name each line's
+channel."""
 
 from __future__ import annotations
 
@@ -46,10 +48,22 @@ async def test_a_viber_then_sms_cascade_is_built_in_the_wizard_and_both_steps_sh
 
             cascade = page.get_by_test_id("cascade")
             await expect(cascade).to_be_visible()
-            options = await cascade.locator("select[name=cascade_to] option").all_text_contents()
-            assert any(o.startswith("SMS · ") for o in options), options
-            sms = next(o for o in options if o.startswith("SMS · "))
-            await cascade.locator("select[name=cascade_to]").select_option(label=sms)
+            await expect(cascade.get_by_test_id("cascade-step")).to_have_count(0)
+            # The demo's free-text channels besides Viber: SMS only, so one step is added and no more is offered.
+            await cascade.get_by_test_id("cascade-add").click()
+            step = cascade.get_by_test_id("cascade-step")
+            await expect(step).to_have_count(1)
+            await expect(step.locator("select[name=cascade_to]")).to_be_focused()  # the page comes back where it was
+            options = await step.locator("select[name=cascade_to] option").all_text_contents()
+            assert [o.split(" · ")[0] for o in options] == ["SMS"], options
+            await expect(cascade.get_by_test_id("cascade-add")).to_have_count(0)
+            # Removed and added again, with the buttons alone.
+            await step.get_by_test_id("cascade-remove").click()
+            await expect(cascade.get_by_test_id("cascade-step")).to_have_count(0)
+            await cascade.get_by_test_id("cascade-add").click()
+            await expect(step).to_have_count(1)
+            await expect(step.get_by_role("button", name="Move step 2 up")).to_be_disabled()
+            await expect(step.locator("input[name=cascade_minutes]")).to_have_count(1)  # hidden: the last has none
             await cascade.locator("input[name=fallback_minutes]").fill("1")
             await page.get_by_role("button", name="Update preview").click()
             await expect(page.get_by_test_id("cascade-note")).to_contain_text("after 1 minute gets")
@@ -67,6 +81,7 @@ async def test_a_viber_then_sms_cascade_is_built_in_the_wizard_and_both_steps_sh
             await expect(steps.locator("tbody tr")).to_have_count(2)
             first, second = steps.locator("tbody tr").nth(0), steps.locator("tbody tr").nth(1)
             await expect(first).to_contain_text("VIBER")
+            await expect(first).to_contain_text("1 minute")  # the TTL in the unit it was typed in, not 60 seconds
             await expect(second).to_contain_text("SMS")
             cells = await second.locator("td").all_text_contents()
             assert cells[5:8] == ["1", "1", "1"], cells  # one message handed on to SMS, sent and delivered
