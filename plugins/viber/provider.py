@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -29,6 +30,7 @@ from core import (
     VendorConnection,
     WebhookRequest,
 )
+from plugins.viber.http import LeanClient
 from plugins.viber.schemas import (
     MAX_TTL,
     MIN_TTL,
@@ -46,6 +48,8 @@ from plugins.viber.schemas import (
 VIBER_MAX_TEXT = 1_000
 SIGNATURE_HEADER = "x-signature"  # hex HMAC-SHA256 of the raw body, keyed with the connection's webhook secret
 NO_CONNECTION = "no Viber vendor connection is configured"
+INVALID_SETTINGS = "the Viber vendor connections' settings are invalid"
+log = logging.getLogger(__name__)
 MAX_ID, MAX_ADDRESS = 65, 20  # the longest vendor message id and MO address the core stores
 # The aggregator's status numbers (protocols.md §3) and words → DELIVERY_STATES keys.
 STATUS_NUMBERS = {0: "accepted", 1: "delivered", 2: "undelivered", 3: "rejected", 4: "undelivered", 5: "enroute"}
@@ -101,12 +105,13 @@ class ViberClient(HttpVendorClient):
     def __init__(self, connection: VendorConnection, callback_url: str, **options: Any) -> None:
         settings = msgspec.convert(connection.settings, ViberSettings, strict=False)
         credentials = base64.b64encode(f"{settings.api_key}:".encode()).decode()
-        super().__init__(
-            connection,
-            settings,
-            base_url=settings.api_url,
-            headers={"authorization": f"Basic {credentials}"},
-            **options,
+        headers = {"authorization": f"Basic {credentials}"}
+        super().__init__(connection, settings, base_url=settings.api_url, headers=headers, **options)
+        # The same answers and errors as httpx's, for a fraction of its CPU (see LeanClient).
+        self.http = LeanClient(  # type: ignore[assignment]
+            settings.api_url,
+            {**headers, "content-type": "application/json", "user-agent": "campaign-portal"},
+            settings.request_timeout,
         )
         self.callback_url = callback_url
 
@@ -151,6 +156,7 @@ class ViberChannel:
     def __init__(self, client_options: dict[str, Any] | None = None) -> None:
         self.client_options = dict(client_options or {})
         self.clients: dict[int, ViberClient] = {}
+        self.invalid = 0  # connections left out for their settings
 
     def segments(self, text: str) -> int:
         """A Viber message is one billable unit whatever its length (up to the vendor's limit)."""
@@ -159,12 +165,17 @@ class ViberChannel:
     async def start(self, portal: Portal) -> None:
         """One client per enabled connection; HTTP needs no bind, so nothing can fail here."""
         await self.stop()
-        self.clients = {
-            c.id: ViberClient(
-                c, portal.webhook_url(self.name, c.id), redis=getattr(portal, "redis", None), **self.client_options
-            )
-            for c in await portal.vendor_connections(self.name)
-        }
+        self.invalid = 0
+        for c in await portal.vendor_connections(self.name):
+            try:
+                self.clients[c.id] = ViberClient(
+                    c, portal.webhook_url(self.name, c.id), redis=getattr(portal, "redis", None), **self.client_options
+                )
+            except msgspec.ValidationError as exc:
+                # Stored before a limit existed, or written around the Admin Panel: the other connections carry on
+                # (this one raising would fail every send job of the channel, again and again).
+                log.error("Viber connection %r (#%d) is left out: its settings are invalid (%s)", c.name, c.id, exc)
+                self.invalid += 1
 
     async def stop(self) -> None:
         clients, self.clients = list(self.clients.values()), {}
@@ -181,7 +192,8 @@ class ViberChannel:
         """
         clients = list(self.clients.values())
         if not clients:
-            return [SendResult(edr_id=m.edr_id, accepted=False, error=NO_CONNECTION) for m in messages]
+            error = INVALID_SETTINGS if self.invalid else NO_CONNECTION
+            return [SendResult(edr_id=m.edr_id, accepted=False, error=error) for m in messages]
         total_rate = sum(c.settings.throughput for c in clients)
         slices, start = [], 0
         for number, client in enumerate(clients):

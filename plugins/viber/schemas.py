@@ -41,7 +41,7 @@ class ViberSettings(msgspec.Struct, kw_only=True):
     ] = ""
     default_ttl: Annotated[int, Meta(ge=MIN_TTL, le=MAX_TTL, description=N_("Seconds a message may wait"))] = 3_600
     throughput: Annotated[int, Meta(ge=1, le=10_000, description=N_("Messages per second"))] = 50
-    # More is rarely faster: httpx's pool slows down as requests queue in it (notes: libraries-wave2 §3).
+    # Enough to cover the aggregator's round trip at the connection's throughput (throughput times seconds per answer).
     window: Annotated[int, Meta(ge=1, le=200, description=N_("Requests in flight"))] = 10
     request_timeout: Annotated[float, Meta(gt=0, le=120, description=N_("Wait for an answer, seconds"))] = 10.0
 
