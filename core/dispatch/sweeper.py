@@ -9,6 +9,8 @@ the rest never left and go back to a ready batch (core.dispatch.submission).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from core.campaigns.tables import Campaign
@@ -27,6 +29,12 @@ EARLY_REPORT_HOURS = 80  # longer than the longest validity (72 h): a report thi
 EXPIRE_CHUNK = 1000
 EXPIRED = "Expired: no delivery report within the validity period"
 WINDOW_CLOSED = "Waiting for the recipients' send window (quiet hours)"
+# While a pass hands recipients on, more are likely due (a cascade step's failures keep coming): the sweep hands
+# over again after a pause that gathers the next set, until a pass finds none or the sweep has run for most of its
+# 10 s period. Without it, a next step was fed once per 10 s and sat idle in between; without the pause, it would be
+# fed a few recipients at a time, in batches too small to send fast.
+HAND_OVER_PAUSE_S = 1.0
+HAND_OVER_FOR_S = 8.0
 
 
 async def recover_abandoned(portal: Portal) -> int:
@@ -107,7 +115,9 @@ async def retry_early_reports(portal: Portal) -> int:
 
 
 async def sweep(portal: Portal) -> dict[str, int]:
-    """One pass of everything above, then each running campaign is completed or handed to (live) jobs again."""
+    """One pass of everything above, then each running campaign is completed or handed to (live) jobs again; then
+    recipients are handed on again while there are more to hand on."""
+    started = time.monotonic()
     recovered = await recover_abandoned(portal)
     await retry_early_reports(portal)
     expired = await expire_messages(portal)
@@ -131,4 +141,9 @@ async def sweep(portal: Portal) -> dict[str, int]:
                 & (Campaign.status == "in_progress")
                 & (Campaign.status_reason != WINDOW_CLOSED)
             )
+    moved = handed
+    while moved and time.monotonic() - started < HAND_OVER_FOR_S:
+        await asyncio.sleep(HAND_OVER_PAUSE_S)
+        moved = await hand_over(portal)
+        handed += moved
     return {"recovered": recovered, "expired": expired, "handed_on": handed, "completed": completed}
