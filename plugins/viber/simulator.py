@@ -35,7 +35,7 @@ WEBHOOK_ENV = "PORTAL_STANDIN_VIBER_WEBHOOK"
 _DECODE = msgspec.json.Decoder(SendRequest)
 # Callbacks posted at once; the rest of a burst waits its turn, and a wait for a connection is no try (with httpx's
 # pool timeout, callbacks queued behind a burst failed all their tries without one request and were lost).
-CALLBACK_CONNECTIONS = 32
+CALLBACK_CONNECTIONS = 100  # as many as a busy aggregator keeps open; more calls at once, larger group writes
 CALLBACK_TIMEOUT_S = 10.0
 
 
