@@ -104,16 +104,10 @@ async def level_amounts_of(sql: RawSql, edr_ids: Sequence[int], *, sign: int = 1
     """
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for start in range(0, len(edr_ids), 1000):
-        ids = list(edr_ids[start : start + 1000])
-        args: list[Any]
-        if sql.sqlite:
-            marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
-            where, args = f"c.edr IN ({marks})", list(ids)
-        else:
-            where, args = "c.edr = ANY($1::bigint[])", [ids]
+        edrs, args = sql.in_ids(edr_ids[start : start + 1000])
         rows = await sql.rows(
             # A charge the level's own pack pays for (core.dispatch.packs) moves no money.
-            f"SELECT c.partner, c.ledger_entry, SUM(c.price) AS amount FROM edr_charge AS c WHERE {where}"  # noqa: S608
+            f"SELECT c.partner, c.ledger_entry, SUM(c.price) AS amount FROM edr_charge AS c WHERE c.edr {edrs}"  # noqa: S608
             " AND c.pack IS NULL GROUP BY c.partner, c.ledger_entry",
             *args,
         )

@@ -18,7 +18,8 @@ in every transaction that touches them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +31,65 @@ PACK_COLUMNS = (("price", "bigint"), ("pack", "integer"), ("charge_on_delivery",
 FAILED_COLUMNS = (("status", "varchar"), ("error", "varchar"), ("done_at", "timestamptz"))
 
 
-def _in(sql: RawSql, ids: Sequence[int], start: int = 1) -> tuple[str, list[Any]]:
-    """``IN`` over ids as SQL with its arguments: one array parameter on PostgreSQL, one per id on SQLite."""
-    if sql.sqlite:
-        return "IN (" + ", ".join(f"${n}" for n in range(start, start + len(ids))) + ")", list(ids)
-    return f"= ANY(${start}::bigint[])", [list(ids)]
+@dataclass(slots=True)
+class Want:
+    """One message to pay for from packs: where it goes, its units, whether the plan could pay instead, and the
+    levels above the sender charged for it. ``spend`` fills in what paid."""
+
+    country_iso: str
+    mccmnc: str
+    parts: int
+    has_rate: bool
+    levels: Sequence[int] = ()
+    own: tuple[int, str] | None = None  # (pack id, billing mode) of the sender's pack that pays for it
+    level_packs: dict[int, int] = field(default_factory=dict)  # level partner → the pack of its own that pays
+
+    @property
+    def unpaid(self) -> bool:
+        """Neither a pack nor the plan can pay for it: it cannot be sent."""
+        return self.own is None and not self.has_rate
+
+
+async def spend(sql: RawSql, sender: int, channel: str, wants: Sequence[Want], now: datetime) -> None:
+    """Take units for ``wants`` from the packs of the sender and of the levels charged for them, in the caller's
+    transaction: the one place packs are spent, for campaigns' batches and API requests alike.
+
+    The packs are locked (PostgreSQL) in id order before anything else changes them; each message takes from the
+    first of its sender's packs that covers it, and each of its levels' charges from that level's. A message that
+    can be paid neither way takes nothing at any level.
+    """
+    if not wants:
+        return
+    partners = sorted({sender, *(level for want in wants for level in want.levels)})
+    owners, args = sql.in_ids(partners, 3)
+    lock = "" if sql.sqlite else " FOR UPDATE"
+    found: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for pack in await sql.rows(USABLE.format(f"partner {owners}", "$1", "$2") + lock, channel, now, *args):
+        found[pack["partner"]].append(pack)
+    if not found:
+        return
+    held = {partner: HeldUnits(rows) for partner, rows in found.items()}
+    own = held.get(sender)
+    for want in wants:
+        want.own = own.take(want.country_iso, want.mccmnc, want.parts) if own else None
+        if want.unpaid:
+            continue
+        for level in want.levels:
+            units = held.get(level)
+            taken = units.take(want.country_iso, want.mccmnc, want.parts) if units else None
+            if taken is not None:
+                want.level_packs[level] = taken[0]
+    spent = sorted((pack_id, n) for units in held.values() for pack_id, n in units.taken.items())
+    await sql.executemany(
+        "UPDATE pack_purchase SET remaining = remaining - $1 WHERE id = $2", [(n, p) for p, n in spent]
+    )
+
+
+async def mark_level_packs(sql: RawSql, paid: Iterable[tuple[int, Mapping[int, int]]]) -> None:
+    """Name on the levels' charge rows (``edr_charge``) the level's pack that paid for each: ``paid`` holds (EDR id,
+    ``Want.level_packs``). Such a row moves no money (``money.level_amounts_of``) and its units come back with it."""
+    rows = [(pack, edr, level) for edr, level_packs in paid for level, pack in level_packs.items()]
+    await sql.executemany("UPDATE edr_charge SET pack = $1 WHERE edr = $2 AND partner = $3", rows)
 
 
 async def take_units(
@@ -50,56 +105,25 @@ async def take_units(
     rows = sorted(rows, key=lambda r: r["id"])
     if not rows:
         return [], []
-    edrs, args = _in(sql, [r["id"] for r in rows], 4)
-    partners = f"partner = $1 OR partner IN (SELECT partner FROM edr_charge WHERE edr {edrs})"
-    lock = "" if sql.sqlite else " FOR UPDATE"
-    packs: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for pack in await sql.rows(USABLE.format(partners, "$2", "$3") + lock, partner_id, channel, now, *args):
-        packs[pack["partner"]].append(pack)
-    own = HeldUnits(packs.pop(partner_id, []))
+    edrs, args = sql.in_ids([r["id"] for r in rows])
+    levels: dict[int, list[int]] = defaultdict(list)
+    for charge in await sql.rows(f"SELECT edr, partner FROM edr_charge WHERE edr {edrs}", *args):
+        levels[charge["edr"]].append(charge["partner"])
+    wants = [Want(r["country_iso"], r["mccmnc"], r["parts"], r["rate"] is not None, levels[r["id"]]) for r in rows]
+    await spend(sql, partner_id, channel, wants, now)
     paid: list[dict[str, Any]] = []
-    unpaid: list[int] = []
     covered: list[tuple[int, int, int, bool]] = []
-    for row in rows:
-        taken = own.take(row["country_iso"], row["mccmnc"], row["parts"]) if own else None
-        if taken is not None:
-            covered.append((row["id"], 0, taken[0], taken[1] == "delivered"))
+    for row, want in zip(rows, wants, strict=True):
+        if want.own is not None:
+            covered.append((row["id"], 0, want.own[0], want.own[1] == "delivered"))
             paid.append({**row, "price": 0})
-        elif row["rate"] is None:
-            unpaid.append(row["id"])
-        else:
+        elif not want.unpaid:
             paid.append(dict(row))
+    unpaid = [row["id"] for row, want in zip(rows, wants, strict=True) if want.unpaid]
     await sql.update_rows("edr", ("id", "bigint"), PACK_COLUMNS, covered)
     await sql.update_rows("edr", ("id", "bigint"), FAILED_COLUMNS, [(i, "FAILED", NO_RATE, now) for i in unpaid])
-    units = dict(own.taken)
-    if packs:
-        units.update(await _levels_take(sql, packs, paid))
-    await sql.executemany(
-        "UPDATE pack_purchase SET remaining = remaining - $1 WHERE id = $2",
-        [(n, pack_id) for pack_id, n in sorted(units.items())],
-    )
+    await mark_level_packs(sql, [(r["id"], w.level_packs) for r, w in zip(rows, wants, strict=True)])
     return paid, unpaid
-
-
-async def _levels_take(
-    sql: RawSql, packs: Mapping[int, list[Mapping[str, Any]]], rows: Sequence[Mapping[str, Any]]
-) -> dict[int, int]:
-    """The levels' packs pay for the levels' charges of ``rows`` where they cover them; the units taken by pack."""
-    if not rows:
-        return {}
-    by_id = {r["id"]: r for r in rows}
-    held = {partner: HeldUnits(found) for partner, found in packs.items()}
-    edrs, args = _in(sql, list(by_id))
-    charges = await sql.rows(f"SELECT edr, partner FROM edr_charge WHERE edr {edrs} ORDER BY edr", *args)
-    paid: list[tuple[int, int, int]] = []
-    for charge in charges:
-        level = held.get(charge["partner"])
-        row = by_id[charge["edr"]]
-        taken = level.take(row["country_iso"], row["mccmnc"], row["parts"]) if level else None
-        if taken is not None:
-            paid.append((taken[0], charge["edr"], charge["partner"]))
-    await sql.executemany("UPDATE edr_charge SET pack = $1 WHERE edr = $2 AND partner = $3", paid)
-    return {pack_id: n for level in held.values() for pack_id, n in level.taken.items()}
 
 
 async def give_back(sql: RawSql, edr_ids: Sequence[int]) -> None:
@@ -108,19 +132,19 @@ async def give_back(sql: RawSql, edr_ids: Sequence[int]) -> None:
     no longer name a pack afterwards, so units are never returned twice."""
     units: dict[int, int] = defaultdict(int)
     for start in range(0, len(edr_ids), 1000):
-        edrs, args = _in(sql, edr_ids[start : start + 1000])
-        for r in await sql.rows(f"SELECT pack, parts FROM edr WHERE id {edrs} AND pack IS NOT NULL", *args):
-            units[r["pack"]] += r["parts"]
+        edrs, args = sql.in_ids(edr_ids[start : start + 1000])
+        own = await sql.rows(f"SELECT pack, parts FROM edr WHERE id {edrs} AND pack IS NOT NULL", *args)
         levels = await sql.rows(
             "SELECT c.pack, e.parts FROM edr_charge AS c JOIN edr AS e ON e.id = c.edr"
             f" WHERE c.edr {edrs} AND c.pack IS NOT NULL",
             *args,
         )
-        for r in levels:
+        for r in [*own, *levels]:
             units[r["pack"]] += r["parts"]
         if levels:
             await sql.execute(f"UPDATE edr_charge SET pack = NULL WHERE edr {edrs} AND pack IS NOT NULL", *args)
-        await sql.execute(f"UPDATE edr SET pack = NULL WHERE id {edrs} AND pack IS NOT NULL", *args)
+        if own:
+            await sql.execute(f"UPDATE edr SET pack = NULL WHERE id {edrs} AND pack IS NOT NULL", *args)
     await sql.executemany(
         "UPDATE pack_purchase SET remaining = remaining + $1 WHERE id = $2",
         [(n, pack_id) for pack_id, n in sorted(units.items())],

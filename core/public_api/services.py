@@ -23,14 +23,14 @@ from typing import Any
 from redis.exceptions import LockError
 
 from core.actor import Actor
-from core.billing.pack_units import USABLE, HeldUnits, held_units
+from core.billing.pack_units import HeldUnits, held_units
 from core.billing.pricing import Level, PriceList, chain_levels, price_list
 from core.billing.services import change_balance
 from core.billing.tables import LedgerEntry
 from core.campaigns.services import partner_options
 from core.contacts.stoplist import blocked
 from core.db import is_sqlite, write_transaction
-from core.dispatch import callbacks, money
+from core.dispatch import callbacks, money, packs
 from core.dispatch.chain import NO_RATE, write_charges
 from core.dispatch.expansion import EDR_COLUMNS, Priced, price_message
 from core.dispatch.queueing import HEARTBEAT_S
@@ -79,6 +79,7 @@ class Line:
     on_delivery: bool = False  # the plan bills By Delivered: paid back when the message ends undelivered
     levels: list[tuple[int, int]] = field(default_factory=list)  # (level partner, price) above the sender
     pack: int | None = None  # the held pack that pays for it (BIL-4), taken when it is accepted
+    level_packs: dict[int, int] = field(default_factory=dict)  # level partner → its pack that pays its charge
 
 
 @dataclass
@@ -344,29 +345,30 @@ async def accept(
 
 
 async def _take_packs(sql: RawSql, partner_id: int, good: list[Line], now: datetime) -> list[Line]:
-    """Take units from the sender's packs for the lines they cover, packs locked in id order before any balance
-    moves (the engine's lock order, ``core.dispatch.packs``); the lines refused for want of units."""
+    """Take units from the packs of the sender and of its levels for the lines they cover, before any balance moves
+    (the engine's lock order, ``core.dispatch.packs``); the lines refused for want of units."""
     refused: list[Line] = []
     for channel in sorted({ln.message.channel for ln in good}):
-        rows = await sql.rows(
-            USABLE.format("partner = $1", "$2", "$3") + ("" if sql.sqlite else " FOR UPDATE"), partner_id, channel, now
-        )
-        held = HeldUnits(rows)
-        for line in (ln for ln in good if ln.message.channel == channel):
+        lines = [ln for ln in good if ln.message.channel == channel]
+        wants = []
+        for line in lines:
             priced = line.priced
             assert priced is not None and priced.dest is not None
             dest = priced.dest
-            taken = held.take(dest.country_iso, dest.mcc + dest.mnc, priced.parts) if held else None
-            if taken is not None:
-                line.pack, line.on_delivery = taken[0], taken[1] == "delivered"
-                line.priced = priced._replace(price=0)
-            elif priced.rate is None:
+            levels = [level for level, _ in line.levels]
+            wants.append(
+                packs.Want(dest.country_iso, dest.mcc + dest.mnc, priced.parts, priced.rate is not None, levels)
+            )
+        await packs.spend(sql, partner_id, channel, wants, now)
+        for line, want in zip(lines, wants, strict=True):
+            assert line.priced is not None
+            if want.own is not None:
+                line.pack, line.on_delivery = want.own[0], want.own[1] == "delivered"
+                line.priced = line.priced._replace(price=0)
+            elif want.unpaid:
                 line.error = NO_RATE
                 refused.append(line)
-        await sql.executemany(
-            "UPDATE pack_purchase SET remaining = remaining - $1 WHERE id = $2",
-            [(n, pack_id) for pack_id, n in sorted(held.taken.items())],
-        )
+            line.level_packs = want.level_packs
     return refused
 
 
@@ -423,7 +425,13 @@ async def _accept_part(
                 (level, level_ledgers[line.message.channel, level], price) for level, price in line.levels
             ]
     moves = [(actor.partner_id, ledgers[channel, label], -total) for channel, total in totals.items()]
-    moves += [(level, ledger, -price) for levels in charges.values() for level, ledger, price in levels]
+    # A level's charge its own pack pays for moves no money (its row names the pack, as in a campaign's claim).
+    moves += [
+        (level, ledger, -price)
+        for line in lines
+        for level, ledger, price in charges.get(line.transaction_id, ())
+        if level not in line.level_packs
+    ]
     try:
         # The sender and every level above it in one transaction, in the one lock order; all or nothing (402).
         await money.move_all(sql, moves)
@@ -444,6 +452,9 @@ async def _accept_part(
         }
         if charges:
             await write_charges(sql, ids, charges)
+            await packs.mark_level_packs(
+                sql, [(ids[ln.transaction_id], ln.level_packs) for ln in lines if ln.level_packs]
+            )
         if cascading:
             await sql.bulk(
                 "api_cascade", CASCADE_COLUMNS, [_waiting(ids, actor.partner_id, ln, now) for ln in cascading]

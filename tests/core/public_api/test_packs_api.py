@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.billing.tables import HeldPack, PlanAssignment
-from tests.core.dispatch.conftest import ES_ALL, hold
-from tests.core.public_api.conftest import FUNDS, balance, bearer, wait_for_edrs
+from core.dispatch.tables import EdrCharge
+from tests.core.dispatch.conftest import ES_ALL, R_ALL, hold, level_plan
+from tests.core.public_api.conftest import FUNDS, balance, bearer, fund, wait_for_edrs
 from tests.waiting import eventually
 
 NUMBERS = [f"34612345{n:03d}" for n in range(1, 5)]  # Spanish, All networks
@@ -47,4 +48,32 @@ async def test_without_a_plan_a_pack_sends_until_it_runs_out_and_gives_back_what
         return await remaining(pack) == 1
 
     await eventually(given_back)  # three taken, the undelivered one back (By Delivered)
+    assert await balance(sms.tenant.end_user_id) == FUNDS
+
+
+async def test_a_reseller_s_own_pack_pays_its_charges_for_api_messages_and_gets_undelivered_ones_back(client_for, sms):
+    reseller = sms.tenant.reseller_id
+    await level_plan(reseller)
+    await fund(reseller, FUNDS)
+    before = await balance(reseller)
+    own = await hold(sms.tenant.end_user_id, 3, mode="delivered")
+    level_pack = await hold(reseller, 2)
+    sms.smsc.outcomes[NUMBERS[1]] = "undelivered"
+    reply = await client_for(sms.tenant.host).post(
+        "/api/send_sms", json=message(",".join(NUMBERS[:3])), headers=bearer(sms.tenant.api_key)
+    )
+    assert reply.status_code == 200, reply.text
+    rows = await wait_for_edrs({"DELIVERED", "UNDELIVERED"}, 3)
+    # The reseller's pack pays its charges for the first two messages, its plan for the third.
+    charges = {
+        c["edr"]: c["pack"]
+        for c in await EdrCharge.select().where(EdrCharge.partner == reseller).order_by(EdrCharge.edr)
+    }
+    assert [charges[r["id"]] for r in rows] == [level_pack, None, None]  # the undelivered one's unit came back
+    assert await balance(reseller) == before - R_ALL
+
+    async def given_back() -> bool:
+        return (await remaining(own), await remaining(level_pack)) == (1, 1)
+
+    await eventually(given_back)  # By Delivered: the undelivered message's units go back at both levels
     assert await balance(sms.tenant.end_user_id) == FUNDS
