@@ -121,6 +121,7 @@ async def charged_lines(campaign_id: int, billing_mode: str) -> list[dict[str, A
 
 async def _write_ledger_details(campaign_id: int) -> None:
     """Keep the finished campaign's breakdown on its ledger row, where finance history and exports read it."""
+    await _write_level_packs(campaign_id)
     row = (
         await Campaign.select(Campaign.ledger_entry_id, Campaign.billing_mode).where(Campaign.id == campaign_id).first()
     )
@@ -143,6 +144,21 @@ async def _write_ledger_details(campaign_id: int) -> None:
     packs = await Edr.raw("SELECT SUM(parts) AS units FROM edr WHERE campaign = {} AND pack IS NOT NULL", campaign_id)
     details = {"campaign_id": campaign_id, "lines": lines, "from_packs": int(packs[0]["units"] or 0)}
     await LedgerEntry.update({LedgerEntry.details: details}).where(LedgerEntry.id == row["ledger_entry_id"])
+
+
+async def _write_level_packs(campaign_id: int) -> None:
+    """Each level's Campaign row of the campaign (chain charging) carries the units its own packs paid with, as the
+    sender's row does: what Finance shows as "Messages from packs" at every level."""
+    used = await Edr.raw(
+        "SELECT c.ledger_entry, SUM(e.parts) AS units FROM edr_charge AS c JOIN edr AS e ON e.id = c.edr"
+        " WHERE e.campaign = {} AND c.pack IS NOT NULL GROUP BY c.ledger_entry",
+        campaign_id,
+    )
+    for r in used:
+        entry = await LedgerEntry.select(LedgerEntry.details).where(LedgerEntry.id == r["ledger_entry"]).first()
+        details = json_value(entry["details"]) if entry else None
+        details = {**(details or {}), "from_packs": int(r["units"])}
+        await LedgerEntry.update({LedgerEntry.details: details}).where(LedgerEntry.id == r["ledger_entry"])
 
 
 async def pause_for_balance(portal: Portal, campaign_id: int, needed: int, partner_id: int | None = None) -> bool:

@@ -9,10 +9,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from core.billing.finance import FinanceEntry, FinanceFilter, export_csv, get_entry
-from core.billing.tables import HeldPack, PlanAssignment
+from core.billing.tables import HeldPack, LedgerEntry, PlanAssignment
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, cost_preview, create_campaign
 from core.campaigns.tables import Campaign
+from core.db import json_value
 from core.dispatch.tables import CampaignBatch, Edr, EdrCharge
 from core.money import from_micros
 from core.tenancy.tables import Partner
@@ -239,3 +240,9 @@ async def test_a_reseller_s_own_pack_pays_for_what_it_is_charged_for_its_clients
     assert await balance(reseller) == before - 2 * R_VODAFONE
     charges = await EdrCharge.select(EdrCharge.pack).where(EdrCharge.partner == reseller)
     assert sorted(c["pack"] or 0 for c in charges) == [0, 0, level_pack, level_pack, level_pack]
+    # The reseller's Finance shows, on its row of the campaign, the messages its packs paid for.
+    entry = (
+        await LedgerEntry.select().where((LedgerEntry.partner == reseller) & (LedgerEntry.kind == "campaign")).first()
+    )
+    assert entry["amount"] == -2 * R_VODAFONE
+    assert json_value(entry["details"])["from_packs"] == 3
