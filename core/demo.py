@@ -212,8 +212,10 @@ async def seed_demo(port: int = 8000) -> list[DemoAccount]:
             if offer.channel in channels:
                 await packs.create_offer(reseller, offer)
         await packs.create_offer(owner, OWNER_DEMO_PACK)
-        # A plan of Skyline's own, shown in Acme's catalogue next to the owner's plan it uses.
-        premium = await rates.create_plan(reseller, RatePlanCreate(name="Skyline SMS Premium", channel="sms"))
+        # A plan of Skyline's own that its clients may pick themselves: Acme's Purchase screen offers it.
+        premium = await rates.create_plan(
+            reseller, RatePlanCreate(name="Skyline SMS Premium", channel="sms", selectable=True)
+        )
         for rate in DEMO_RATES[:4]:
             await rates.add_rate(
                 reseller, premium.id, msgspec.structs.replace(rate, price=rate.price + Decimal("0.01"))

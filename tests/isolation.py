@@ -166,6 +166,8 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "files": {"file": ("r.csv", b"country_iso,mcc,mnc,price\nES,214,,0\n")}
     },
     ("POST", "/admin/rate-plans/{plan_id:int}/assign"): {"form": {"partner_id": "1"}},
+    ("POST", "/purchase/plans/{plan_id:int}/select"): {"form": {}},
+    ("POST", "/api/packs/plans/{plan_id:int}/select"): {"json": {}},
     ("POST", "/admin/rate-plans/{plan_id:int}/unassign"): {"form": {"partner_id": "1"}},
     ("POST", "/admin/rates/{rate_id:int}"): {"form": {"price": "0"}},
     ("POST", "/admin/rates/{rate_id:int}/delete"): {"form": {}},

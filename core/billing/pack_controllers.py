@@ -20,8 +20,10 @@ from core.billing.pack_schemas import (
     HELD_STATUS_LABELS,
     SORT_LABELS,
     BuyIn,
+    CataloguePlan,
     CatalogueSort,
     HeldPackView,
+    OwnPlan,
     PackCreate,
     PackUpdate,
     PackView,
@@ -245,7 +247,7 @@ class PurchasePages(Controller):
             page=max(page_no, 1),
             per_page=CATALOGUE_PER_PAGE,
         )
-        bought = params.get("bought")
+        bought, selected = params.get("bought"), params.get("selected")
         return await page(
             request,
             actor,
@@ -266,6 +268,8 @@ class PurchasePages(Controller):
                 "sorts": SORT_LABELS,
                 "statuses": HELD_STATUS_LABELS,
                 "bought": int(bought) if bought and bought.isdigit() else None,
+                "selected": int(selected) if selected and selected.isdigit() else None,
+                "select_error": str(params.get("select_error") or ""),
                 "asked": params.get("asked") == "1",
                 "ask_error": str(params.get("ask_error") or ""),
             },
@@ -300,6 +304,17 @@ class PurchasePages(Controller):
             },
             status_code=status_code,
         )
+
+    @post("/plans/{plan_id:int}/select")
+    async def select_plan(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> Response:
+        """The Rate plans tab's Select button (the page asks for a confirmation first)."""
+        try:
+            chosen = await purchase.select_plan(actor, plan_id, ip=client_ip(request))
+        except PortalError as exc:
+            if exc.status_code == 404:
+                raise
+            return Redirect(f"/purchase?{urlencode({'tab': 'plans', 'select_error': exc.detail})}")
+        return Redirect(f"/purchase?{urlencode({'tab': 'plans', 'selected': chosen.plan_id})}")
 
     @get("/packs/{offer_id:int}")
     async def confirm(self, request: Request, actor: NamedDependency[Actor], offer_id: PathId) -> Response:
@@ -344,6 +359,22 @@ class PacksApi(Controller):
         return await purchase.catalogue(
             actor, query=q, channel=channel, country=country, mode=mode or "", sort=sort, page=page, per_page=per_page
         )
+
+    @get("/plans", summary="Your provider's rate plans you may pick yourself, and the ones you use")
+    async def plans(
+        self, actor: NamedDependency[Actor], channel: FromQuery[str] = "", q: FromQuery[str] = ""
+    ) -> list[CataloguePlan]:
+        return await purchase.catalogue_plans(actor, channel=channel, query=q)
+
+    @post(
+        "/plans/{plan_id:int}/select",
+        status_code=200,
+        summary="Make one of your provider's selectable rate plans your plan for its channel",
+        description="It replaces the plan you had on that channel. 404 for a plan your provider does not offer for "
+        "picking; 403 for operators.",
+    )
+    async def select_plan(self, request: Request, actor: NamedDependency[Actor], plan_id: PathId) -> OwnPlan:
+        return await purchase.select_plan(actor, plan_id, ip=client_ip(request))
 
     @post("/requests", status_code=201, summary="Ask your provider for rate plans or packs (its Requests inbox)")
     async def ask(self, actor: NamedDependency[Actor], data: JSONBody[PricingRequestIn]) -> PricingRequestSent:

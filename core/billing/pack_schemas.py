@@ -127,7 +127,8 @@ class HeldPackView(msgspec.Struct, kw_only=True):
 
 
 class CataloguePlan(msgspec.Struct, kw_only=True):
-    """A rate plan of the parent partner, and whether it is the caller's plan for its channel."""
+    """A rate plan of the parent partner, whether it is the caller's plan for its channel, and whether the caller may
+    pick it itself (POST /api/packs/plans/{id}/select)."""
 
     id: int
     name: str
@@ -136,6 +137,7 @@ class CataloguePlan(msgspec.Struct, kw_only=True):
     currency: str
     countries: list[str]
     current: bool
+    selectable: bool
 
 
 class OwnPlan(msgspec.Struct, kw_only=True):

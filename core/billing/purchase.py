@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
+from core.billing import rates
 from core.billing.pack_schemas import (
     CataloguePlan,
     CatalogueSort,
@@ -136,26 +137,25 @@ async def catalogue_countries(actor: Actor) -> dict[str, str]:
 
 
 async def catalogue_plans(actor: Actor, *, channel: str = "", query: str = "") -> list[CataloguePlan]:
-    """The parent's rate plans in the actor's currency, each with the countries it has rates for."""
+    """The parent's rate plans the actor may pick itself (and the ones it uses), in the actor's currency, each with
+    the countries it has rates for. The parent's other plans may be meant for other clients: they are not shown."""
     parent = parent_of(actor)
     if parent is None:
         return []
-    where = (RatePlan.partner == parent) & (RatePlan.currency == actor.currency)
+    current = {r["plan"] for r in await PlanAssignment.select(PlanAssignment.plan).where(owned(PlanAssignment, actor))}
+    shown: Combinable = RatePlan.selectable.eq(True)
+    if current:
+        shown |= RatePlan.id.is_in(sorted(current))
+    where = (RatePlan.partner == parent) & (RatePlan.currency == actor.currency) & shown
     if channel:
         where &= RatePlan.channel == channel
     if query.strip():
         where &= icontains(RatePlan.name, query.strip())
     plans = await RatePlan.select().where(where).order_by(RatePlan.channel).order_by(RatePlan.name)
-    ids = [p["id"] for p in plans]
     countries: dict[int, set[str]] = {}
-    current: set[int] = set()
-    if ids:
-        for r in await Rate.select(Rate.plan, Rate.country_iso).where(Rate.plan.is_in(ids)):
+    if plans:
+        for r in await Rate.select(Rate.plan, Rate.country_iso).where(Rate.plan.is_in([p["id"] for p in plans])):
             countries.setdefault(r["plan"], set()).add(r["country_iso"])
-        used = PlanAssignment.select(PlanAssignment.plan).where(
-            owned(PlanAssignment, actor) & PlanAssignment.plan.is_in(ids)
-        )
-        current = {r["plan"] for r in await used}
     return [
         CataloguePlan(
             id=p["id"],
@@ -165,9 +165,35 @@ async def catalogue_plans(actor: Actor, *, channel: str = "", query: str = "") -
             currency=p["currency"],
             countries=sorted(countries.get(p["id"], set())),
             current=p["id"] in current,
+            selectable=p["selectable"],
         )
         for p in plans
     ]
+
+
+async def select_plan(actor: Actor, plan_id: int, *, ip: str = "") -> OwnPlan:
+    """Make a plan the parent lets its partners pick the actor's plan for its channel (BIL-8), replacing the one
+    it had: the same rule (``rates.put_on_plan``) as when the parent assigns it.
+
+    Raises:
+        NotFound: not a plan the actor's parent offers for picking (other plans are not the actor's to see).
+        Forbidden: an operator.
+    """
+    parent = parent_of(actor)
+    plan = None
+    if parent is not None:
+        plan = (
+            await RatePlan.select(*rates.PLAN_COLUMNS)
+            .where((RatePlan.id == plan_id) & (RatePlan.partner == parent) & RatePlan.selectable.eq(True))
+            .where(RatePlan.currency == actor.currency)
+            .first()
+        )
+    if plan is None:
+        raise NotFound("Rate plan")
+    require_admin(actor, "select rate plans")
+    partner = must_exist(await Partner.select().where(Partner.id == actor.partner_id).first())
+    await rates.put_on_plan(actor, plan, partner, ip=ip)
+    return next(p for p in await own_plans(actor) if p.channel == plan["channel"])
 
 
 async def own_plans(actor: Actor) -> list[OwnPlan]:

@@ -27,11 +27,13 @@ class RatePlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     channel: Channel
     mode: BillingMode = "submitted"
     currency: Currency | None = None  # None: the offering partner's currency
+    selectable: Annotated[bool, Meta(description="The partners below may pick this plan themselves")] = False
 
 
 class RatePlanUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: PlanName | UnsetType = UNSET
     mode: BillingMode | UnsetType = UNSET
+    selectable: bool | UnsetType = UNSET
 
 
 class RatePlanView(msgspec.Struct, kw_only=True):
@@ -42,6 +44,7 @@ class RatePlanView(msgspec.Struct, kw_only=True):
     channel: str
     mode: BillingMode
     currency: str
+    selectable: bool
     rates: int
     assigned: int
     created_at: datetime

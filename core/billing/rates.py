@@ -54,6 +54,7 @@ def _plan_view(row: dict[str, Any], rates: int = 0, assigned: int = 0) -> RatePl
         channel=row["channel"],
         mode=row["mode"],
         currency=row["currency"],
+        selectable=row["selectable"],
         rates=rates,
         assigned=assigned,
         created_at=row["created_at"],
@@ -74,13 +75,13 @@ def _rate_view(row: dict[str, Any]) -> RateView:
     )
 
 
-_PLAN_COLUMNS = (*RatePlan.all_columns(), RatePlan.partner.name.as_alias("partner_name"))
+PLAN_COLUMNS = (*RatePlan.all_columns(), RatePlan.partner.name.as_alias("partner_name"))
 
 
 async def _visible_plan(actor: Actor, plan_id: int) -> dict[str, Any]:
     require_manager(actor)
     row = (
-        await RatePlan.select(*_PLAN_COLUMNS)
+        await RatePlan.select(*PLAN_COLUMNS)
         .where((RatePlan.id == plan_id) & in_subtree(actor, RatePlan.partner_path))
         .first()
     )
@@ -111,7 +112,7 @@ async def list_plans(
     if query.strip():
         where &= icontains(RatePlan.name, query.strip()) | icontains(RatePlan.partner.name, query.strip())
     found = await paginate(
-        RatePlan.select(*_PLAN_COLUMNS).order_by(RatePlan.partner_path).order_by(RatePlan.name),
+        RatePlan.select(*PLAN_COLUMNS).order_by(RatePlan.partner_path).order_by(RatePlan.name),
         where,
         page=page,
         per_page=per_page,
@@ -145,6 +146,7 @@ async def create_plan(actor: Actor, data: RatePlanCreate, *, ip: str = "") -> Ra
             channel=data.channel,
             mode=data.mode,
             currency=data.currency or actor.currency,
+            selectable=data.selectable,
             created_at=now,
             updated_at=now,
         )
@@ -512,6 +514,14 @@ async def assign_plan(actor: Actor, plan_id: int, partner_id: int, *, ip: str = 
     plan = await _visible_plan(actor, plan_id)
     partner = await visible_partner(actor, partner_id)
     require_admin(actor, "assign rate plans")
+    return await put_on_plan(actor, plan, partner, ip=ip)
+
+
+async def put_on_plan(actor: Actor, plan: dict[str, Any], partner: dict[str, Any], *, ip: str = "") -> AssignmentView:
+    """Write ``partner``'s assignment to ``plan`` (rows the caller found visible to ``actor``) with its audit row:
+    the one rule behind a parent's assignment and a client's own selection."""
+    partner_id = partner["id"]
+    plan_id = plan["id"]
     if partner["id"] == plan["partner"] or not partner["path"].startswith(plan["partner_path"]):
         raise InvalidInput(
             f"partner_id: {plan['partner_name']} offers this plan, so it goes only to its own partners",

@@ -36,6 +36,7 @@ class RatePlan(Table, tablename="rate_plan"):
     channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")
     mode = Varchar(length=10, help_text="submitted (By Submitted) or delivered (By Delivered)")
     currency = Varchar(length=3)
+    selectable = Boolean(default=False, help_text="Its partners may pick it themselves on the Purchase screen")
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -105,6 +105,7 @@ ROLE_REFUSALS = (
     N_("Operators cannot see finance; ask an admin of your company"),
     N_("Operators cannot see margins; ask an admin of your company"),
     N_("Operators cannot see the activity log; ask an admin of your company"),
+    N_("Operators cannot select rate plans; ask an admin of your company"),
     N_("Operators cannot set payment systems; ask an admin of your company"),
     N_("Operators cannot top up the balance; ask an admin of your company"),
     N_("Only the system owner's admins can add short domains"),
