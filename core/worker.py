@@ -24,6 +24,7 @@ from core.dispatch.jobs import (
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import answer_inbound, hand_over_api_cascades, send_api_request, sweep_api_requests
+from core.senders.jobs import expire_senders
 from core.shortlinks.jobs import flush_clicks
 from core.statistics.jobs import fold_edr_rollups, remove_expired_exports, run_edr_export
 
@@ -104,6 +105,7 @@ def cron_jobs() -> list[CronJob]:
         CronJob(sweep_imports, cron="* * * * *", unique=True, timeout=50),
         CronJob(sweep_dispatch, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(start_due_campaigns, cron="* * * * *", unique=True, timeout=50),
+        CronJob(expire_senders, cron="5 * * * *", unique=True, timeout=50),
         CronJob(sweep_api_requests, cron="* * * * *", unique=True, timeout=50),
         CronJob(hand_over_api_cascades, cron="* * * * * */10", unique=True, timeout=300),
         CronJob(remove_expired_exports, cron="17 * * * *", unique=True, timeout=300),

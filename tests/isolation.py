@@ -127,6 +127,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/hooks/{channel:str}/{connection_id:int}"): {"json": {"message_id": 1, "status": "delivered"}},
     ("POST", "/admin/partners/{partner_id:int}/senders"): {"form": {"channel": "sms", "name": "Hijack"}},
     ("POST", "/admin/senders/{sender_id:int}/status"): {"form": {"status": "disabled"}},
+    ("POST", "/admin/senders/{sender_id:int}/validity"): {"form": {"valid_until": "2030-01-01"}},
     ("POST", "/admin/senders/{sender_id:int}/delete"): {"form": {}},
     ("PATCH", "/api/contacts/{contact_id:int}"): {"json": {"first_name": "Hijacked"}},
     ("PATCH", "/api/groups/{group_id:int}"): {"json": {"name": "Hijacked"}},

@@ -354,6 +354,18 @@ class AdminPages(Controller):
         )
         return Redirect(f"/admin/partners/{view.partner_id}?saved=senders")
 
+    @post("/senders/{sender_id:int}/validity")
+    async def sender_validity(self, request: Request, actor: NamedDependency[Actor], sender_id: PathId) -> Response:
+        """The last day a sender ID may be used (empty: no end)."""
+        partner_id = (await senders.get_sender(actor, sender_id)).partner_id
+
+        async def run() -> None:
+            await senders.update_sender(
+                actor, sender_id, await parse_form(request, SenderUpdate), ip=client_ip(request)
+            )
+
+        return await self._partner_action(request, actor, partner_id, "senders", run)
+
     @post("/senders/{sender_id:int}/delete")
     async def remove_sender(self, request: Request, actor: NamedDependency[Actor], sender_id: PathId) -> Response:
         partner_id = (await senders.get_sender(actor, sender_id)).partner_id

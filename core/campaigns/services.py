@@ -55,6 +55,7 @@ from core.numbering.zones import zone_of
 from core.portal import Portal
 from core.providers import active_shortener, template_params
 from core.rawsql import RawSql
+from core.senders.services import usable
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy import requests as request_chain
@@ -422,9 +423,7 @@ async def _enabled_sender(actor: Actor, sender_id: int, channel: str) -> dict[st
     """One of the actor's enabled sender IDs of ``channel``, or None."""
     return (
         await Sender.select()
-        .where(
-            (Sender.id == sender_id) & owned(Sender, actor) & (Sender.channel == channel) & (Sender.status == "enabled")
-        )
+        .where((Sender.id == sender_id) & owned(Sender, actor) & (Sender.channel == channel) & usable())
         .first()
     )
 

@@ -26,6 +26,7 @@ from core.message_templates.schemas import (
 from core.message_templates.tables import MessageTemplate
 from core.portal import Portal
 from core.providers import ChannelProvider
+from core.senders.services import usable
 from core.senders.tables import Sender
 from core.tenancy import audit
 from core.tenancy import requests as chain
@@ -154,7 +155,7 @@ async def _check(
     if sender_id is None:
         raise InvalidInput(N_("Choose one of your enabled sender IDs for this channel"), field="sender_id")
     if not await Sender.exists().where(
-        (Sender.id == sender_id) & owned(Sender, actor) & (Sender.channel == channel) & (Sender.status == "enabled")
+        (Sender.id == sender_id) & owned(Sender, actor) & (Sender.channel == channel) & usable()
     ):
         raise InvalidInput(N_("Choose one of your enabled sender IDs for this channel"), field="sender_id")
     if not text.strip():

@@ -43,6 +43,7 @@ from core.providers import ChannelProvider
 from core.public_api.checks import BadParameter, Message, Request
 from core.public_api.schemas import SendSmsOut
 from core.rawsql import RawSql
+from core.senders.services import usable
 from core.senders.tables import Sender
 from core.tenancy.schemas import PartnerOptions
 from core.tenancy.scope import owned
@@ -146,7 +147,7 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
         row = (
             await Sender.select(Sender.id)
             .where(owned(Sender, actor) & (Sender.channel == channel) & (Sender.name == sender))
-            .where(Sender.status == "enabled")
+            .where(usable())
             .first()
         )
         senders[channel, sender] = row["id"] if row else None

@@ -69,13 +69,18 @@ class SenderPages(Controller):
 
     @get("/")
     async def index(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        channel = str(request.query_params.get("channel") or "")
         return await page(
             request,
             actor,
             "senders/index.html",
             {
-                "senders": await requests.own_senders(actor),
-                "requests": await requests.own_requests(actor),
+                "senders": [s for s in await requests.own_senders(actor) if not channel or s.channel == channel],
+                "requests": [
+                    r for r in await requests.own_requests(actor) if not channel or r.payload.get("channel") == channel
+                ],
+                "channel": channel,
+                "channels": list(registries().channels),
                 "status_label": chain.status_label,
                 "done": request.query_params.get("done", ""),
             },

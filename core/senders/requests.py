@@ -194,6 +194,7 @@ async def unsubscribe(actor: Actor, sender_id: int, *, ip: str = "") -> SenderVi
         raise Conflict("Only an enabled sender ID can be unsubscribed")
     async with write_transaction():
         await Sender.update({Sender.status: "disabled"}).where((Sender.id == sender_id) & (Sender.status == "enabled"))
+        await chain.follow_up(KIND, actor.partner_id, "sender_id", sender_id, "unsubscribed")
         await audit.record(
             actor,
             "sender.unsubscribe",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from core.tenancy.schemas import OptionalEmail
 
@@ -20,7 +20,10 @@ class SenderCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class SenderUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    status: SenderStatus
+    status: SenderStatus | UnsetType = UNSET
+    valid_until: Annotated[
+        date | UnsetType | None, Meta(description="The last day (UTC) it may be used; null: no end")
+    ] = UNSET
 
 
 class SenderView(msgspec.Struct, kw_only=True):
@@ -30,6 +33,13 @@ class SenderView(msgspec.Struct, kw_only=True):
     name: str
     status: SenderStatus
     created_at: datetime
+    valid_until: date | None = None
+    days_left: Annotated[
+        int | None,
+        Meta(
+            description="Days it may still be used after today: 0 today is its last, below 0 it expired; null: no end"
+        ),
+    ] = None
 
 
 class SenderRequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

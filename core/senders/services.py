@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+from msgspec import UNSET
+from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.db import json_value, must_exist, write_transaction
@@ -13,6 +16,7 @@ from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
 from core.senders.tables import Sender
 from core.tenancy import audit
+from core.tenancy import requests as chain
 from core.tenancy.schemas import OPEN_REQUEST_STATUSES
 from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_owner, visible_partner
 from core.tenancy.tables import PartnerRequest
@@ -25,7 +29,21 @@ _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
 _NUMERIC = re.compile(r"^\+?[0-9]{1,15}$")
 
 
+def today() -> date:
+    """The day validity is judged on: UTC, the same for every partner (``Sender.valid_until``)."""
+    return datetime.now(UTC).date()
+
+
+def usable(on: date | None = None) -> Combinable:
+    """The one condition on ``Sender`` for a sender ID that may be used now (SID-3): enabled and within its
+    validity. Expired ones are also switched off by ``expire_senders``; this keeps the gap between closed."""
+    return (Sender.status == "enabled") & (Sender.valid_until.is_null() | (Sender.valid_until >= (on or today())))
+
+
 def sender_view(row: dict[str, Any]) -> SenderView:
+    valid_until = row.get("valid_until")
+    if isinstance(valid_until, str):  # SQLite gives dates back as text
+        valid_until = date.fromisoformat(valid_until)
     return SenderView(
         id=row["id"],
         partner_id=row["partner"],
@@ -33,6 +51,8 @@ def sender_view(row: dict[str, Any]) -> SenderView:
         name=row["name"],
         status=row["status"],
         created_at=row["created_at"],
+        valid_until=valid_until,
+        days_left=None if valid_until is None else (valid_until - today()).days,
     )
 
 
@@ -49,7 +69,7 @@ async def list_senders(actor: Actor, partner_id: int) -> list[SenderView]:
 
 async def enabled_senders(actor: Actor, channel: str | None = None) -> list[SenderView]:
     """The acting partner's usable sender IDs (SID-3), for pickers in the portal."""
-    where = owned(Sender, actor) & (Sender.status == "enabled")
+    where = owned(Sender, actor) & usable()
     if channel:
         where &= Sender.channel == channel
     return [sender_view(r) for r in await Sender.select().where(where).order_by(Sender.name)]
@@ -115,24 +135,52 @@ async def _refuse_if_requested(row: dict[str, Any]) -> None:
 
 
 async def update_sender(actor: Actor, sender_id: int, data: SenderUpdate, *, ip: str = "") -> SenderView:
+    """Enable or disable a sender ID, or set the last day it may be used (the owner, SID-2). A changed validity
+    shows on the partner's confirmed request as "Period changed"."""
     row = await _visible(actor, sender_id)
     require_owner(actor, "set sender IDs", hidden=False)
     await _refuse_if_requested(row)
+    updates: dict[Any, Any] = {}
+    if data.status is not UNSET:
+        updates[Sender.status] = data.status
+    if data.valid_until is not UNSET:
+        updates[Sender.valid_until] = data.valid_until
+    if not updates:
+        raise InvalidInput(N_("Give a status or a last day of validity"), field="status")
+    before = sender_view(row)
     async with write_transaction():
-        await Sender.update({Sender.status: data.status}).where(Sender.id == sender_id)
+        await Sender.update(updates).where(Sender.id == sender_id)
+        after = sender_view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
+        if after.valid_until != before.valid_until:
+            await chain.follow_up(REQUEST_KIND, row["partner"], "sender_id", sender_id, "period")
         await audit.record(
             actor,
             "sender.update",
-            f"Set sender ID {row['name']!r} to {data.status}",
+            f"Set sender ID {row['name']!r} to {after.status}, valid until {after.valid_until or 'no end'}",
             object_type="sender",
             object_id=sender_id,
             ip=ip,
             name=row["name"],
             changed=audit.changes(
-                {"status": audit.label(row["status"].title())}, {"status": audit.label(data.status.title())}
+                {"status": audit.label(before.status.title()), "valid_until": audit.day(before.valid_until)},
+                {"status": audit.label(after.status.title()), "valid_until": audit.day(after.valid_until)},
             ),
         )
-    return sender_view(must_exist(await Sender.select().where(Sender.id == sender_id).first()))
+    return after
+
+
+async def expire_senders() -> int:
+    """Switch off the enabled sender IDs whose last day has passed, their requests becoming "Unsubscribed"
+    (SID-2); how many. A periodic job: ``usable()`` already refuses them from the first day after."""
+    async with write_transaction():
+        rows = (
+            await Sender.update({Sender.status: "disabled"})
+            .where((Sender.status == "enabled") & (Sender.valid_until < today()))
+            .returning(Sender.id, Sender.partner)
+        )
+        for r in rows:
+            await chain.follow_up(REQUEST_KIND, r["partner"], "sender_id", r["id"], "unsubscribed")
+    return len(rows)
 
 
 async def delete_sender(actor: Actor, sender_id: int, *, ip: str = "") -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.tenancy.tables import Partner
@@ -17,4 +17,5 @@ class Sender(Table, tablename="sender"):
     channel = Varchar(length=40, help_text="A registered channel name: sms, viber, whatsapp, …")
     name = Varchar(length=15, help_text="Alphanumeric up to 11 characters, or up to 15 digits")
     status = Varchar(length=10, default="enabled", help_text="enabled, disabled or waiting")
+    valid_until = Date(null=True, default=None, help_text="The last day (UTC) it may be used; none: no end (SID-2)")
     created_at = Timestamptz()

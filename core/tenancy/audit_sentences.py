@@ -172,6 +172,7 @@ FIELDS: dict[str, str] = {
     "price": N_("price"),
     "valid_from": N_("valid from"),
     "valid_to": N_("valid to"),
+    "valid_until": N_("valid until"),
     "mode": N_("mode"),
     "text": N_("text"),
     "flash": N_("flash"),

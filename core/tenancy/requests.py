@@ -14,10 +14,12 @@ from core.db import json_value, starts_with, write_transaction
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.tenancy import audit
 from core.tenancy.schemas import (
+    LATER_STATUSES,
     OPEN_REQUEST_STATUSES,
     REQUEST_STATUS_LABELS,
     RequestAttachment,
     RequestDecision,
+    RequestStatus,
     RequestView,
 )
 from core.tenancy.scope import in_subtree, require_manager
@@ -328,6 +330,26 @@ async def cancel(actor: Actor, request_id: int, *, ip: str = "") -> RequestView:
             name=row["subject"],
         )
     return await get_request(actor, request_id)
+
+
+async def follow_up(kind: str, partner_id: int, key: str, value: int, status: RequestStatus) -> None:
+    """Record what became of a confirmed request's object later on (``LATER_STATUSES``), as its kind reports it:
+    the newest such request of ``partner_id`` whose payload has ``key`` == ``value``. Call it in the transaction of
+    the change; a request still open or declined is left alone."""
+    rows = (
+        await PartnerRequest.select(PartnerRequest.id, PartnerRequest.payload)
+        .where(
+            (PartnerRequest.kind == kind)
+            & (PartnerRequest.partner == partner_id)
+            & PartnerRequest.status.is_in(list(LATER_STATUSES))
+        )
+        .order_by(PartnerRequest.id, ascending=False)
+    )
+    found = next((r["id"] for r in rows if (json_value(r["payload"]) or {}).get(key) == value), None)
+    if found is not None:
+        await PartnerRequest.update(
+            {PartnerRequest.status: status, PartnerRequest.updated_at: datetime.now(UTC)}
+        ).where(PartnerRequest.id == found)
 
 
 async def withdraw(actor: Actor, request_id: int, *, ip: str = "") -> None:

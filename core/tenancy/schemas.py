@@ -171,7 +171,10 @@ class AuditView(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-RequestStatus = Literal["new", "in_progress", "confirmed", "declined", "canceled"]
+# unsubscribed and period ("period changed") follow a confirmed request's object later on (a sender ID given up or
+# expired, its validity changed), as its kind reports them (``requests.follow_up``); the column holds 12 letters.
+RequestStatus = Literal["new", "in_progress", "confirmed", "declined", "canceled", "unsubscribed", "period"]
+LATER_STATUSES: tuple[RequestStatus, ...] = ("confirmed", "unsubscribed", "period")
 OPEN_REQUEST_STATUSES: tuple[RequestStatus, ...] = ("new", "in_progress")
 REQUEST_STATUS_LABELS: dict[str, str] = {
     "new": N_("New"),
@@ -179,6 +182,8 @@ REQUEST_STATUS_LABELS: dict[str, str] = {
     "confirmed": N_("Confirmed"),
     "declined": N_("Declined"),
     "canceled": N_("Canceled by user"),
+    "unsubscribed": N_("Unsubscribed"),
+    "period": N_("Period changed"),
 }
 
 

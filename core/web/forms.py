@@ -98,11 +98,12 @@ def _collect(form: Any, info: mi.StructType, prefix: str) -> dict[str, Any]:
             data[field.name] = values
         elif key in form:
             value = form.get(key)
+            declared = field.type.type if isinstance(field.type, mi.Metadata) else field.type  # Annotated: its type
             if (
                 value == ""
                 and not field.required
-                and isinstance(field.type, mi.UnionType)
-                and any(isinstance(t, mi.NoneType) for t in field.type.types)
+                and isinstance(declared, mi.UnionType)
+                and any(isinstance(t, mi.NoneType) for t in declared.types)
             ):
                 value = None
             data[field.name] = value
