@@ -39,9 +39,11 @@ from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates.rendering import (
     CONTACT_VARIABLES,
+    check_rich,
     contact_values,
     estimate_text,
     render,
+    traffic_type,
     variables_in,
     with_short_link,
 )
@@ -110,26 +112,6 @@ CONTENT_KEYS = ("image_url", "button_caption", "button_url", "short_url", "short
 def content_of(data: CampaignCreate) -> dict[str, str]:
     """The channel's extra fields a campaign stores (only those given)."""
     return {key: value.strip() for key in CONTENT_KEYS if (value := getattr(data, key).strip())}
-
-
-def traffic_type(content: dict[str, str]) -> str:
-    """How Viber classes (and bills) a message: promotion whenever it shows an image or a button, else
-    transaction. Channels without images or buttons have only transactions."""
-    return "promotion" if content.get("image_url") or content.get("button_caption") else "transaction"
-
-
-def _check_content(provider: Any, data: CampaignCreate) -> None:
-    """Image and button: only where the channel shows them, as web addresses, a button with both parts."""
-    if data.image_url.strip() and not provider.capabilities.images:
-        raise InvalidInput(f"Images are not available on {provider.label}", field="image_url")
-    if (data.button_caption.strip() or data.button_url.strip()) and not provider.capabilities.buttons:
-        raise InvalidInput(f"Buttons are not available on {provider.label}", field="button_caption")
-    if data.button_caption.strip() and not data.button_url.strip():
-        raise InvalidInput("Give the address the button leads to", field="button_url")
-    if data.button_url.strip() and not data.button_caption.strip():
-        raise InvalidInput("Give the button a caption", field="button_caption")
-    for field in ("image_url", "button_url"):
-        check_web_address(getattr(data, field).strip(), field)
 
 
 async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> dict[str, str]:
@@ -334,7 +316,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     options = await partner_options(actor.partner_id)
     if options.channels and data.channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
-    _check_content(provider, data)
+    check_rich(provider, data.image_url, data.button_caption, data.button_url)
     await vendor_content(provider, actor, data)
     _check_short_link(portal, actor, data)
     await cascade_steps(portal, actor, data)

@@ -37,7 +37,11 @@ class TemplatesApi(Controller):
         )
         return await services.list_templates(request.app.state.portal, actor, f)
 
-    @post("/", status_code=201, summary="Create an SMS template: name unique, an enabled sender ID, text")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an SMS or Viber template: unique name, an enabled sender ID, text; Viber: image and button",
+    )
     async def create(
         self, request: Request, actor: NamedDependency[Actor], data: JSONBody[TemplateCreate]
     ) -> TemplateView:

@@ -14,7 +14,7 @@ from core.actor import Actor
 from core.contacts.fields import list_fields
 from core.errors import PortalError
 from core.message_templates import premoderation, services
-from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES
+from core.message_templates.rendering import CONTACT_LABELS, CONTACT_VARIABLES, traffic_type
 from core.message_templates.schemas import TemplateCreate, TemplateFilter, TemplateUpdate, TemplateView
 from core.senders.services import enabled_senders
 from core.web.forms import convert, parse_form
@@ -23,7 +23,7 @@ from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 PER_PAGE_CHOICES = (12, 24, 48, 96)
-FORM_FIELDS = ("name", "channel", "sender_id", "text", "flash")
+FORM_FIELDS = ("name", "channel", "sender_id", "text", "flash", "image_url", "button_caption", "button_url")
 
 
 async def variable_choices(actor: Actor) -> list[tuple[str, str, bool]]:
@@ -107,11 +107,15 @@ class TemplatePages(Controller):
                     "sender_id": str(template.sender_id or ""),
                     "text": template.text,
                     "flash": template.flash,
+                    "image_url": template.image_url,
+                    "button_caption": template.button_caption,
+                    "button_url": template.button_url,
                 }
                 if template
                 else {"channel": channels[0].name if channels else "sms"}
             )
         channel = str(values.get("channel") or "sms")
+        provider = portal.registries.channels.get(channel)
         return await page(
             request,
             actor,
@@ -122,6 +126,9 @@ class TemplatePages(Controller):
                 "channels": channels,
                 "senders": await enabled_senders(actor, channel),
                 "may_flash": await services.may_flash(portal, actor, channel),
+                "may_image": bool(provider and provider.capabilities.images),
+                "may_button": bool(provider and provider.capabilities.buttons),
+                "traffic_type": traffic_type(values),
                 "variables": await variable_choices(actor),
                 "error": error,
                 "error_field": field,
@@ -135,7 +142,12 @@ class TemplatePages(Controller):
 
     @post("/")
     async def create(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        """Create; the Switch channel button (pressed by the channel select) brings that channel's fields instead,
+        keeping what was typed."""
         portal = request.app.state.portal
+        form = await request.form()
+        if form.get("command") == "channel":
+            return await self._form(request, actor, values=_typed(form))
         try:
             created = await services.create_template(
                 portal, actor, await parse_form(request, TemplateCreate), ip=client_ip(request)
@@ -162,7 +174,15 @@ class TemplatePages(Controller):
         template = await services.get_template(portal, actor, template_id)
         try:
             typed = await parse_form(request, TemplateCreate, channel=template.channel)
-            data = TemplateUpdate(name=typed.name, sender_id=typed.sender_id, text=typed.text, flash=typed.flash)
+            data = TemplateUpdate(
+                name=typed.name,
+                sender_id=typed.sender_id,
+                text=typed.text,
+                flash=typed.flash,
+                image_url=typed.image_url,
+                button_caption=typed.button_caption,
+                button_url=typed.button_url,
+            )
             await services.update_template(portal, actor, template_id, data, ip=client_ip(request))
         except PortalError as exc:
             return await self._form(

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.db import json_value
+from core.errors import InvalidInput
+from core.web.forms import check_web_address
 from core.web.i18n import N_
 
 VARIABLE = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
@@ -59,3 +61,31 @@ def render(text: str, values: dict[str, Any]) -> str:
 def with_short_link(text: str, url: str, short_url: str) -> str:
     """The text with the link chosen for shortening (URL-1) replaced, wherever it appears, by the short link."""
     return text.replace(url, short_url) if url else text
+
+
+RICH_KEYS = ("image_url", "button_caption", "button_url")
+
+
+def traffic_type(content: Mapping[str, Any]) -> str:
+    """How Viber classes (and bills) a message: promotion whenever it shows an image or a button, else
+    transaction. Channels without images or buttons have only transactions."""
+    return "promotion" if content.get("image_url") or content.get("button_caption") else "transaction"
+
+
+def check_rich(provider: Any, image_url: str, button_caption: str, button_url: str) -> None:
+    """Image and button, for campaigns and templates alike: only where the channel shows them, as web addresses,
+    a button with both parts.
+
+    Raises:
+        InvalidInput: naming the field.
+    """
+    if image_url.strip() and not provider.capabilities.images:
+        raise InvalidInput(f"Images are not available on {provider.label}", field="image_url")
+    if (button_caption.strip() or button_url.strip()) and not provider.capabilities.buttons:
+        raise InvalidInput(f"Buttons are not available on {provider.label}", field="button_caption")
+    if button_caption.strip() and not button_url.strip():
+        raise InvalidInput("Give the address the button leads to", field="button_url")
+    if button_url.strip() and not button_caption.strip():
+        raise InvalidInput("Give the button a caption", field="button_caption")
+    check_web_address(image_url.strip(), "image_url")
+    check_web_address(button_url.strip(), "button_url")

@@ -13,16 +13,23 @@ from core.web.params import Id
 
 Name = Annotated[str, Meta(max_length=120, description="Unique among your company's templates")]
 Text = Annotated[str, Meta(max_length=2000, description="Variables as {first_name} or {custom_field}")]
+ImageUrl = Annotated[str, Meta(max_length=1000, description="Viber: an http(s) image shown above the text")]
+ButtonCaption = Annotated[str, Meta(max_length=30, description="Viber: the button's caption, with button_url")]
+ButtonUrl = Annotated[str, Meta(max_length=1000, description="Viber: the http(s) address the button leads to")]
 
 
 class TemplateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A new SMS template; ``sender_id`` is one of your enabled sender IDs of the channel."""
+    """A new SMS or Viber template; ``sender_id`` is one of your enabled sender IDs of the channel. Image and
+    button are Viber's only."""
 
     name: Name
     channel: Annotated[str, Meta(max_length=40)] = "sms"
     sender_id: Id | None = None
     text: Text
     flash: bool = False
+    image_url: ImageUrl = ""
+    button_caption: ButtonCaption = ""
+    button_url: ButtonUrl = ""
 
 
 class TemplateUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -32,6 +39,9 @@ class TemplateUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sender_id: Id | UnsetType | None = UNSET
     text: Text | UnsetType = UNSET
     flash: bool | UnsetType = UNSET
+    image_url: ImageUrl | UnsetType = UNSET
+    button_caption: ButtonCaption | UnsetType = UNSET
+    button_url: ButtonUrl | UnsetType = UNSET
 
 
 class TemplateView(msgspec.Struct, kw_only=True):
@@ -44,6 +54,12 @@ class TemplateView(msgspec.Struct, kw_only=True):
     sender_enabled: bool
     text: str
     flash: bool
+    image_url: str
+    button_caption: str
+    button_url: str
+    traffic_type: Annotated[
+        str, Meta(description="Viber: promotion when an image or a button is present, else transaction (derived)")
+    ]
     length: Annotated[int, Meta(description="Characters, a variable counted as ten (TPL-3)")]
     parts: Annotated[int, Meta(description="Message parts the text takes on its channel, estimated")]
     status: Annotated[

@@ -15,7 +15,7 @@ from core.contacts.fields import variables
 from core.db import icontains, json_value, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates import premoderation
-from core.message_templates.rendering import estimate_text, unknown_variables
+from core.message_templates.rendering import RICH_KEYS, check_rich, estimate_text, traffic_type, unknown_variables
 from core.message_templates.schemas import (
     TemplateCreate,
     TemplateFilter,
@@ -35,8 +35,9 @@ from core.tenancy.scope import owned
 from core.web.i18n import N_
 from core.web.pagination import Page, paginate
 
-# Channels whose template kind is built; Viber and WhatsApp kinds join here with their own ``content`` keys.
-TEMPLATE_CHANNELS = ("sms",)
+# Channels whose template kind is built: SMS keeps text and flash in ``content``, Viber adds image and button.
+# WhatsApp sends only its vendor's approved templates (vendor.py), never these.
+TEMPLATE_CHANNELS = ("sms", "viber")
 
 # What still uses a template (a scheduled campaign made from it, …), for the warning before deleting it. Higher
 # layers register their look-up here at import, so this module knows nothing of campaigns.
@@ -86,6 +87,10 @@ def _view(portal: Portal, row: dict[str, Any], senders: dict[int, dict[str, Any]
         sender_enabled=bool(sender and sender["status"] == "enabled" and sender["channel"] == row["channel"]),
         text=text,
         flash=bool(content.get("flash", False)),
+        image_url=str(content.get("image_url", "")),
+        button_caption=str(content.get("button_caption", "")),
+        button_url=str(content.get("button_url", "")),
+        traffic_type=traffic_type(content),
         length=len(estimate),
         parts=provider.segments(estimate) if provider and text else 0,
         status=row["status"],
@@ -143,8 +148,25 @@ async def get_template(portal: Portal, actor: Actor, template_id: int) -> Templa
     return (await _views(portal, actor, [await _own(actor, template_id)]))[0]
 
 
+# Every image and button part, empty: the audit shows a part removed as well as one added.
+_NO_RICH = dict.fromkeys(RICH_KEYS, "")
+
+
+def _content(text: str, flash: bool, rich: dict[str, str]) -> dict[str, Any]:
+    """What ``content`` stores: text and flash, and the image and button parts given (Viber)."""
+    return {"text": text, "flash": flash, **{key: value.strip() for key, value in rich.items() if value.strip()}}
+
+
 async def _check(
-    portal: Portal, actor: Actor, *, name: str, channel: str, sender_id: int | None, text: str, flash: bool
+    portal: Portal,
+    actor: Actor,
+    *,
+    name: str,
+    channel: str,
+    sender_id: int | None,
+    text: str,
+    flash: bool,
+    rich: dict[str, str],
 ) -> None:
     """Every rule of a template; raises InvalidInput naming the field, before anything is written."""
     if not name.strip():
@@ -168,6 +190,7 @@ async def _check(
         raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
     if flash and not options.flash_sms:
         raise InvalidInput(N_("Your company may not send flash messages; ask your provider"), field="flash")
+    check_rich(provider, rich["image_url"], rich["button_caption"], rich["button_url"])
 
 
 async def _name_taken(actor: Actor, name: str, *, besides: int | None = None) -> None:
@@ -184,9 +207,18 @@ def _taken(name: str) -> Conflict:
 
 async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *, ip: str = "") -> TemplateView:
     name = data.name.strip()
+    rich = {key: getattr(data, key) for key in RICH_KEYS}
     await _check(
-        portal, actor, name=name, channel=data.channel, sender_id=data.sender_id, text=data.text, flash=data.flash
+        portal,
+        actor,
+        name=name,
+        channel=data.channel,
+        sender_id=data.sender_id,
+        text=data.text,
+        flash=data.flash,
+        rich=rich,
     )
+    content = _content(data.text, data.flash, rich)
     now = datetime.now(UTC)
     with unique_or(_taken(name)):
         async with write_transaction():
@@ -197,7 +229,7 @@ async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *,
                     channel=data.channel,
                     name=name,
                     sender_id=data.sender_id,
-                    content={"text": data.text, "flash": data.flash},
+                    content=content,
                     created_by=actor.user_id,
                     created_at=now,
                     updated_at=now,
@@ -214,13 +246,13 @@ async def create_template(portal: Portal, actor: Actor, data: TemplateCreate, *,
                 name=name,
             )
             if await premoderation.premoderated(actor):
-                await premoderation.ask(actor, template_id, _summary(name, data.channel, data.text), ip=ip)
+                await premoderation.ask(actor, template_id, _summary(name, data.channel, content), ip=ip)
     return await get_template(portal, actor, template_id)
 
 
-def _summary(name: str, channel: str, text: str) -> dict[str, str]:
-    """What the parent reads in its inbox before deciding on a template."""
-    return {"name": name, "channel": channel, "text": text}
+def _summary(name: str, channel: str, content: dict[str, Any]) -> dict[str, str]:
+    """What the parent reads in its inbox before deciding on a template: its text, image and button."""
+    return {"name": name, "channel": channel, **{k: str(v) for k, v in content.items() if k != "flash"}}
 
 
 async def update_template(
@@ -232,7 +264,16 @@ async def update_template(
     sender_id = row["sender_id"] if data.sender_id is UNSET else data.sender_id
     text = str(content.get("text", "")) if data.text is UNSET else data.text
     flash = bool(content.get("flash", False)) if data.flash is UNSET else data.flash
-    await _check(portal, actor, name=name, channel=row["channel"], sender_id=sender_id, text=text, flash=flash)
+    rich = {key: str(content.get(key, "")) if getattr(data, key) is UNSET else getattr(data, key) for key in RICH_KEYS}
+    await _check(
+        portal, actor, name=name, channel=row["channel"], sender_id=sender_id, text=text, flash=flash, rich=rich
+    )
+    new_content = _content(text, flash, rich)
+    old_content = _content(
+        str(content.get("text", "")),
+        bool(content.get("flash", False)),
+        {key: str(content.get(key, "")) for key in RICH_KEYS},
+    )
     with unique_or(_taken(name)):
         async with write_transaction():
             await _name_taken(actor, name, besides=template_id)
@@ -240,7 +281,7 @@ async def update_template(
                 {
                     MessageTemplate.name: name,
                     MessageTemplate.sender_id: sender_id,
-                    MessageTemplate.content: {**content, "text": text, "flash": flash},
+                    MessageTemplate.content: new_content,
                     MessageTemplate.updated_at: datetime.now(UTC),
                 }
             ).where(MessageTemplate.id == template_id)
@@ -253,23 +294,14 @@ async def update_template(
                 ip=ip,
                 name=row["name"],
                 changed=audit.changes(
-                    {
-                        "name": row["name"],
-                        "sender_id": row["sender_id"],
-                        "text": content.get("text", ""),
-                        "flash": bool(content.get("flash", False)),
-                    },
-                    {"name": name, "sender_id": sender_id, "text": text, "flash": flash},
+                    {"name": row["name"], "sender_id": row["sender_id"], **_NO_RICH, **old_content},
+                    {"name": name, "sender_id": sender_id, **_NO_RICH, **new_content},
                 ),
             )
-            changed = (sender_id, text, flash) != (
-                row["sender_id"],
-                content.get("text", ""),
-                content.get("flash", False),
-            )
+            changed = (sender_id, new_content) != (row["sender_id"], old_content)
             if (changed or row["status"] != "approved") and await premoderation.premoderated(actor):
                 # What it sends changed (or was never approved): the parent decides again.
-                await premoderation.ask(actor, template_id, _summary(name, row["channel"], text), ip=ip)
+                await premoderation.ask(actor, template_id, _summary(name, row["channel"], new_content), ip=ip)
     return await get_template(portal, actor, template_id)
 
 

@@ -33,7 +33,7 @@ from core.errors import InvalidInput, PortalError
 from core.message_templates import services as template_services
 from core.message_templates import vendor
 from core.message_templates.controllers import variable_choices
-from core.message_templates.rendering import estimate_text
+from core.message_templates.rendering import estimate_text, traffic_type
 from core.message_templates.schemas import TemplateCreate, TemplateFilter
 from core.message_templates.vendor_schemas import VendorTemplateView
 from core.numbering.tables import Country
@@ -198,12 +198,16 @@ async def _from_template(request: Request, actor: Actor, template_id: int) -> di
         "sender_id": str(template.sender_id or ""),
         "text": template.text,
         "flash": template.flash,
+        "image_url": template.image_url,
+        "button_caption": template.button_caption,
+        "button_url": template.button_url,
         "template_id": str(template.id),
     }
 
 
 def _template_data(values: dict[str, Any]) -> TemplateCreate:
-    """ "Save as template": the Setup step's channel, sender and text under the name typed for the template."""
+    """ "Save as template": the Setup step's channel, sender, text, image and button under the name typed for the
+    template."""
     sender = str(values.get("sender_id") or "")
     return convert(
         {
@@ -212,6 +216,9 @@ def _template_data(values: dict[str, Any]) -> TemplateCreate:
             "sender_id": int(sender) if sender.isdigit() else None,
             "text": values.get("text", ""),
             "flash": bool(values.get("flash")),
+            "image_url": values.get("image_url", ""),
+            "button_caption": values.get("button_caption", ""),
+            "button_url": values.get("button_url", ""),
         },
         TemplateCreate,
     )
@@ -409,7 +416,7 @@ class CampaignWizard(Controller):
             "may_flash": bool(provider and provider.capabilities.flash and options.flash_sms),
             "may_image": bool(provider and provider.capabilities.images),
             "may_button": bool(provider and provider.capabilities.buttons),
-            "traffic_type": services.traffic_type(values),
+            "traffic_type": traffic_type(values),
             "senders": senders,
             "variables": await variable_choices(actor),
             "emoji": EMOJI,

@@ -56,7 +56,7 @@ async def test_bad_input_names_the_field_and_saves_nothing(client_for):
         (body(world, text=" "), 422, "text", "empty"),
         (body(world, text="Hi {nickname}"), 422, "text", "{nickname}"),
         (body(world, sender_id=world.b.sender_id), 422, "sender_id", "enabled sender"),
-        (body(world, channel="viber"), 422, "channel", "viber"),
+        (body(world, channel="whatsapp"), 422, "channel", "whatsapp"),
         (body(world, flash=True), 422, "flash", "flash messages"),
         ({"name": "No text", "sender_id": world.a.sender_id}, 400, None, "text"),
     ]
