@@ -84,8 +84,8 @@ def check_rich(provider: Any, image_url: str, button_caption: str, button_url: s
     if (button_caption.strip() or button_url.strip()) and not provider.capabilities.buttons:
         raise InvalidInput(f"Buttons are not available on {provider.label}", field="button_caption")
     if button_caption.strip() and not button_url.strip():
-        raise InvalidInput("Give the address the button leads to", field="button_url")
+        raise InvalidInput(N_("Give the address the button leads to"), field="button_url")
     if button_url.strip() and not button_caption.strip():
-        raise InvalidInput("Give the button a caption", field="button_caption")
+        raise InvalidInput(N_("Give the button a caption"), field="button_caption")
     check_web_address(image_url.strip(), "image_url")
     check_web_address(button_url.strip(), "button_url")
