@@ -1,5 +1,6 @@
 """A real demo server and headless Chromium: the demo end user makes an SMS template with a variable, sees its
-tile with the part counter, opens the wizard from the tile prefilled, and looks at the page in Spanish."""
+tile with the part counter, opens the wizard from the tile prefilled, and looks at the page in Spanish; a Viber
+template with an image and a button goes the same way to the wizard on Viber."""
 
 from __future__ import annotations
 
@@ -101,5 +102,70 @@ async def test_template_tile_to_a_prefilled_wizard(demo):
                 await page.wait_for_url(f"{base}/templates")
                 await expect(page.locator("html")).to_have_attribute("lang", "es")
                 await page.screenshot(path=SHOTS / "templates-tiles-es.png", full_page=True)
+        finally:
+            await browser.close()
+
+
+async def test_a_viber_template_tile_to_a_prefilled_viber_wizard(demo):
+    port, _accounts = demo
+    base = f"http://reseller.localhost:{port}"
+    image, shop = "https://cdn.example.com/spring.jpg", "https://shop.example.com/sale"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(f"{base}/login")
+            await page.fill("input[name=email]", "anna@acme.localhost")
+            await page.fill("input[name=password]", "acme-admin-pass")
+            await page.click('form[action="/login"] button[type=submit]')
+            await page.wait_for_url(f"{base}/")
+
+            await page.goto(f"{base}/templates/new")
+            await page.fill("input[name=name]", "Viber spring")
+            await page.fill("#message-text", "Spring sale -20% 🌷")
+            await expect(page.locator("[data-testid=rich-fields]")).to_have_count(0)
+            await expect(page.locator("[data-testid=switch-channel]")).to_be_hidden()
+            await page.select_option("select[name=channel]", "viber")  # the form follows at once, keeping the text
+            await expect(page.locator("[data-testid=rich-fields]")).to_be_visible()
+            await expect(page.locator("input[name=name]")).to_have_value("Viber spring")
+            await expect(page.locator("#message-text")).to_have_value("Spring sale -20% 🌷")
+            senders = await page.locator("select[name=sender_id] option").all_text_contents()
+            assert senders[1:] == ["ACME Shop"]  # the Viber sender ID only
+            await expect(page.locator("#traffic-type")).to_have_text("Transaction")
+            await page.select_option("select[name=sender_id]", label="ACME Shop")
+            await page.fill("#image-url", image)
+            await page.fill("#button-caption", "Shop now")
+            await expect(page.locator("#traffic-type")).to_have_text("Promotion")
+            await expect(page.locator("#phone-button")).to_have_text("Shop now")
+            await expect(page.locator("#phone-image")).to_be_visible()
+            # Without the button's address it is refused, naming that field, and what was typed stays.
+            await page.get_by_role("button", name="Create").click()
+            await expect(page.locator("#button-url")).to_have_attribute("aria-invalid", "true")
+            await expect(page.locator(".field-error")).to_contain_text("Give the address the button leads to")
+            await expect(page.locator("#image-url")).to_have_value(image)
+            await page.screenshot(path=SHOTS / "templates-viber-form-error.png", full_page=True)
+            await page.fill("#button-url", shop)
+            await page.screenshot(path=SHOTS / "templates-viber-form.png", full_page=True)
+            await page.get_by_role("button", name="Create").click()
+            await page.wait_for_url(f"{base}/templates?**")
+
+            await page.select_option("select[name=channel]", "viber")  # the filter
+            await page.wait_for_url(f"{base}/templates?**channel=viber**")
+            tile = page.locator(".tile", has_text="Viber spring")
+            await expect(page.locator(".tile")).to_have_count(1)
+            await expect(tile.locator(".tile-button")).to_have_text("Shop now")
+            await expect(tile).to_contain_text("Promotion")
+            await page.screenshot(path=SHOTS / "templates-viber-tiles.png", full_page=True)
+
+            await tile.get_by_role("link", name="Create campaign").click()
+            await page.wait_for_url(f"{base}/campaigns/new?template=**")
+            await expect(page.locator("select[name=channel]")).to_have_value("viber")
+            await expect(page.locator("#message-text")).to_have_value("Spring sale -20% 🌷")
+            await expect(page.locator("#image-url")).to_have_value(image)
+            await expect(page.locator("#button-caption")).to_have_value("Shop now")
+            await expect(page.locator("#button-url")).to_have_value(shop)
+            await expect(page.locator("#traffic-type")).to_have_text("Promotion")
+            await expect(page.locator("select[name=sender_id] option:checked")).to_have_text("ACME Shop")
+            await page.screenshot(path=SHOTS / "templates-viber-wizard.png", full_page=True)
         finally:
             await browser.close()
