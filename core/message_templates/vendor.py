@@ -7,13 +7,19 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.db import is_sqlite, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, ProviderError
 from core.message_templates.tables import VendorTemplate
-from core.message_templates.vendor_schemas import VendorTemplateCreate, VendorTemplateView
+from core.message_templates.vendor_schemas import (
+    TemplateButton,
+    TemplateHeader,
+    VendorTemplateCreate,
+    VendorTemplateView,
+)
 from core.portal import Portal
 from core.providers import TemplateChannel, TemplateReview, TemplateSubmission, template_param_numbers
 from core.rawsql import RawSql
@@ -32,6 +38,9 @@ def view(row: dict[str, Any]) -> VendorTemplateView:
         language=row["language"],
         category=row["category"],
         body=row["body"],
+        header=msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None,
+        footer=row["footer"],
+        buttons=msgspec.json.decode(row["buttons"], type=list[TemplateButton]),
         params=len(template_param_numbers(row["body"])),
         status=row["status"],
         reason=row["reason"],
@@ -73,6 +82,86 @@ def _check_body(body: str) -> None:
         raise InvalidInput(N_("Number the parameters {{1}}, {{2}}… without gaps"), field="body")
 
 
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _check_parts(data: VendorTemplateCreate) -> None:
+    """Meta's rules for the header, footer and buttons, each refusal naming its field."""
+    if data.category == "authentication":
+        for field, value in (("header", data.header), ("footer", data.footer), ("buttons", data.buttons)):
+            if value:
+                raise InvalidInput(N_("An authentication template takes no header, footer or buttons"), field=field)
+    header = data.header
+    if header is not None:
+        if header.kind == "text":
+            if not header.text.strip() or template_param_numbers(header.text) not in ([], [1]) or header.url:
+                raise InvalidInput(
+                    N_("A text header needs its text, with at most the parameter {{1}}"), field="header.text"
+                )
+        elif header.kind == "location":
+            if header.text or header.url:
+                raise InvalidInput(N_("A location header has neither text nor link"), field="header")
+        elif not header.url.startswith("https://") or header.text:
+            raise InvalidInput(N_("A media header needs its link, starting with https://"), field="header.url")
+    if template_param_numbers(data.footer):
+        raise InvalidInput(N_("The footer takes no parameters"), field="footer")
+    kinds = [button.kind for button in data.buttons]
+    for n, button in enumerate(data.buttons):
+        if button.kind == "url" and not _link_ok(button.url):
+            raise InvalidInput(
+                N_("A link starting with https://, with at most the parameter {{1}} at its end"),
+                field=f"buttons.{n}.url",
+            )
+        if button.kind == "phone_number" and not _PHONE.match(button.phone_number):
+            raise InvalidInput(
+                N_("A phone number in international format, such as +34600000000"), field=f"buttons.{n}.phone_number"
+            )
+        if (button.kind != "url" and button.url) or (button.kind != "phone_number" and button.phone_number):
+            raise InvalidInput(
+                N_("Only a link button has a link and only a phone button a number"), field=f"buttons.{n}"
+            )
+        if kinds[: n + 1].count("url") > 2 or kinds[: n + 1].count("phone_number") > 1:
+            raise InvalidInput(N_("At most 2 link buttons and 1 phone button"), field=f"buttons.{n}")
+
+
+def _link_ok(url: str) -> bool:
+    numbers = template_param_numbers(url)
+    return url.startswith("https://") and (not numbers or (numbers == [1] and url.rstrip().endswith("}}")))
+
+
+def components(
+    body: str, header: TemplateHeader | None, footer: str, buttons: list[TemplateButton]
+) -> list[dict[str, Any]]:
+    """The template as Meta's components (HEADER, BODY, FOOTER, BUTTONS), each parameter with the example Meta
+    asks for."""
+    parts: list[dict[str, Any]] = []
+    if header is not None:
+        head: dict[str, Any] = {"type": "HEADER", "format": header.kind.upper()}
+        if header.kind == "text":
+            head["text"] = header.text
+            if template_param_numbers(header.text):
+                head["example"] = {"header_text": ["1"]}
+        elif header.kind != "location":
+            head["example"] = {"header_handle": [header.url]}
+        parts.append(head)
+    parts.append({"type": "BODY", "text": body})
+    if footer:
+        parts.append({"type": "FOOTER", "text": footer})
+    if buttons:
+        rows: list[dict[str, Any]] = []
+        for button in buttons:
+            row: dict[str, Any] = {"type": button.kind.upper(), "text": button.text}
+            if button.kind == "url":
+                row["url"] = button.url
+                if template_param_numbers(button.url):
+                    row["example"] = [filled(button.url, ["1"])]
+            elif button.kind == "phone_number":
+                row["phone_number"] = button.phone_number
+            rows.append(row)
+        parts.append({"type": "BUTTONS", "buttons": rows})
+    return parts
+
+
 async def create_vendor_template(
     portal: Portal, actor: Actor, data: VendorTemplateCreate, *, ip: str = ""
 ) -> VendorTemplateView:
@@ -82,6 +171,7 @@ async def create_vendor_template(
     if provider is None or not isinstance(provider, TemplateChannel):
         raise InvalidInput(f"Templates are not approved by the vendor on the channel {data.channel!r}", field="channel")
     _check_body(data.body)
+    _check_parts(data)
     connections = await portal.vendor_connections(data.channel)
     if not connections:
         raise InvalidInput(N_("No vendor account takes templates on this channel yet"), field="channel")
@@ -105,6 +195,9 @@ async def create_vendor_template(
                     language=data.language,
                     category=data.category,
                     body=data.body,
+                    header=msgspec.json.encode(data.header).decode() if data.header else "",
+                    footer=data.footer,
+                    buttons=msgspec.json.encode(data.buttons).decode(),
                     status="pending",
                     created_by=actor.user_id,
                     created_at=now,
@@ -126,7 +219,7 @@ async def create_vendor_template(
         name=data.name,
         language=data.language,
         category=data.category.upper(),
-        components=[{"type": "BODY", "text": data.body}],
+        components=components(data.body, data.header, data.footer, data.buttons),
     )
     try:
         review = await provider.submit_template(connection, submission)

@@ -9,6 +9,23 @@ import msgspec
 from msgspec import Meta
 
 
+class TemplateHeader(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A template's header: a text (at most the parameter {{1}}), a media link or a location."""
+
+    kind: Literal["text", "image", "video", "document", "location"]
+    text: Annotated[str, Meta(max_length=60, description="A text header; {{1}} for its one parameter")] = ""
+    url: Annotated[str, Meta(max_length=2000, description="A media header's https link, sent with each message")] = ""
+
+
+class TemplateButton(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A button under the template: a quick reply, a link (a parameter {{1}} may end it) or a phone number."""
+
+    kind: Literal["quick_reply", "url", "phone_number"]
+    text: Annotated[str, Meta(min_length=1, max_length=25)]
+    url: Annotated[str, Meta(max_length=2000)] = ""
+    phone_number: Annotated[str, Meta(max_length=20)] = ""
+
+
 class VendorTemplateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A template to submit to the channel's vendor (WhatsApp); it can be used once the vendor approves it."""
 
@@ -21,6 +38,9 @@ class VendorTemplateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     ] = "en_US"
     category: Literal["authentication", "utility", "marketing"] = "utility"
     body: Annotated[str, Meta(min_length=1, max_length=1024, description="Parameters as {{1}}, {{2}}…")]
+    header: TemplateHeader | None = None
+    footer: Annotated[str, Meta(max_length=60, description="No parameters")] = ""
+    buttons: Annotated[list[TemplateButton], Meta(max_length=10)] = []
 
 
 class VendorTemplateView(msgspec.Struct, kw_only=True):
@@ -30,6 +50,9 @@ class VendorTemplateView(msgspec.Struct, kw_only=True):
     language: str
     category: str
     body: str
+    header: TemplateHeader | None
+    footer: str
+    buttons: list[TemplateButton]
     params: int
     status: str
     reason: str

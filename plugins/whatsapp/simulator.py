@@ -8,6 +8,7 @@ import contextlib
 import fnmatch
 import logging
 import os
+import re
 import time
 from collections import Counter, deque
 from typing import Any, ClassVar
@@ -323,6 +324,10 @@ class StandInWhatsApp:
         except msgspec.DecodeError as exc:
             self.refused += 1
             return 400, _error(100, str(exc))
+        problem = _component_problem(template.components)
+        if problem:
+            self.refused += 1
+            return 400, _error(100, f"Invalid parameter: {problem}")
         template_id = str(10_000 + self.next_id)
         self.next_id += 1
         self.templates[template_id] = template
@@ -367,6 +372,66 @@ class StandInWhatsApp:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+_VARIABLE = re.compile(r"\{\{\s*\d+\s*\}\}")
+
+
+def _component_problem(components: list[dict[str, Any]]) -> str:
+    """What Meta would refuse in a submitted template's components, or "" when it takes them."""
+    types = [c.get("type") for c in components]
+    if types.count("BODY") != 1 or any(types.count(t) > 1 for t in types):
+        return "exactly one BODY and at most one HEADER, FOOTER and BUTTONS"
+    for component in components:
+        kind, text = component.get("type"), str(component.get("text", ""))
+        if kind == "HEADER":
+            header_format = component.get("format")
+            if header_format == "TEXT":
+                variables = len(_VARIABLE.findall(text))
+                if not text or len(text) > 60 or variables > 1:
+                    return "HEADER text: 1 to 60 characters, at most one variable"
+                if variables and not component.get("example", {}).get("header_text"):
+                    return "HEADER text variable needs example.header_text"
+            elif header_format in ("IMAGE", "VIDEO", "DOCUMENT"):
+                if not component.get("example", {}).get("header_handle"):
+                    return "media HEADER needs example.header_handle"
+            elif header_format != "LOCATION":
+                return f"HEADER format {header_format!r}"
+        elif kind == "BODY":
+            if not text or len(text) > 1024:
+                return "BODY text: 1 to 1024 characters"
+        elif kind == "FOOTER":
+            if not text or len(text) > 60 or _VARIABLE.search(text):
+                return "FOOTER text: 1 to 60 characters, no variables"
+        elif kind == "BUTTONS":
+            problem = _buttons_problem(component.get("buttons") or [])
+            if problem:
+                return problem
+        else:
+            return f"component type {kind!r}"
+    return ""
+
+
+def _buttons_problem(buttons: list[dict[str, Any]]) -> str:
+    kinds = [b.get("type") for b in buttons]
+    if not 1 <= len(buttons) <= 10 or kinds.count("URL") > 2 or kinds.count("PHONE_NUMBER") > 1:
+        return "BUTTONS: 1 to 10, at most 2 URL and 1 PHONE_NUMBER"
+    for n, button in enumerate(buttons):
+        text, url = str(button.get("text", "")), str(button.get("url", ""))
+        if not text or len(text) > 25:
+            return f"buttons[{n}].text: 1 to 25 characters"
+        if button.get("type") == "URL":
+            variables = _VARIABLE.findall(url)
+            if not url.startswith("https://") or len(variables) > 1 or (variables and not url.endswith(variables[0])):
+                return f"buttons[{n}].url: https, one variable at most, at its end"
+            if variables and not button.get("example"):
+                return f"buttons[{n}].example is required for a URL variable"
+        elif button.get("type") == "PHONE_NUMBER":
+            if not re.fullmatch(r"\+[1-9][0-9]{6,14}", str(button.get("phone_number", ""))):
+                return f"buttons[{n}].phone_number"
+        elif button.get("type") != "QUICK_REPLY":
+            return f"buttons[{n}].type {button.get('type')!r}"
+    return ""
 
 
 def _error(code: int, message: str) -> dict[str, Any]:
