@@ -50,6 +50,7 @@ from core.message_templates.rendering import (
 from core.message_templates.schemas import TemplateUser
 from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists, template_status
 from core.message_templates.tables import VendorTemplate
+from core.message_templates.vendor_schemas import TemplateHeader
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
@@ -139,7 +140,12 @@ async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> d
     params = template_params(row["body"], data.text)
     if params is None or not all(p.strip() for p in params):
         raise InvalidInput("Fill in every parameter of the template, keeping the rest of its text", field="text")
-    return {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
+    content = {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
+    header = msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None
+    if header is not None and header.url:
+        # A media header's link goes with each message, as Meta asks.
+        content |= {"template_media": header.kind, "template_media_url": header.url}
+    return content
 
 
 def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> None:

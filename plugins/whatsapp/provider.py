@@ -118,6 +118,10 @@ def request_body(message: OutboundMessage) -> SendRequest | None:
     if not name or params is None:
         return None
     components = [Component(type="body", parameters=[Parameter(text=p) for p in params])] if params else []
+    if media := extra.get("template_media", ""):
+        # A media header's link (image, video or document), named by its type as Meta asks.
+        header = msgspec.convert({"type": media, media: {"link": extra.get("template_media_url", "")}}, Parameter)
+        components.insert(0, Component(type="header", parameters=[header]))
     return SendRequest(
         to=message.destination.removeprefix("+"),
         template=Template(

@@ -44,9 +44,18 @@ class Language(msgspec.Struct, kw_only=True):
     policy: str = "deterministic"
 
 
-class Parameter(msgspec.Struct, kw_only=True):
-    text: str
+class MediaLink(msgspec.Struct, kw_only=True):
+    link: str
+
+
+class Parameter(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A text parameter, or a media header's link (``type`` image, video or document)."""
+
     type: str = "text"
+    text: str = ""
+    image: MediaLink | None = None
+    video: MediaLink | None = None
+    document: MediaLink | None = None
 
 
 class Component(msgspec.Struct, kw_only=True):

@@ -6,10 +6,14 @@ from __future__ import annotations
 import pytest
 
 from core import VendorConnection
+from core.campaigns.schemas import CampaignCreate
+from core.campaigns.services import create_campaign
 from core.errors import ProviderError
 from core.message_templates.tables import VendorTemplate
 from core.providers import TemplateSubmission
 from plugins.whatsapp.provider import WhatsAppChannel
+from plugins.whatsapp.schemas import MediaLink
+from tests.core.dispatch.conftest import wait_for_status
 from tests.plugins.whatsapp.conftest import WhatsAppWorld
 from tests.waiting import eventually
 
@@ -86,6 +90,38 @@ async def test_a_marketing_template_with_a_media_or_location_header(client_for, 
     assert (created.json()["header"], created.json()["buttons"], created.json()["footer"]) == (header, [], "")
     [submitted] = whatsapp.meta.templates.values()
     assert submitted.components == [component, {"type": "BODY", "text": "Sale {{1}}"}]
+
+
+async def test_a_campaign_sends_the_media_header_link_with_each_message(app, client_for, whatsapp):
+    client, headers = _api(client_for, whatsapp)
+    header = {"kind": "document", "text": "", "url": "https://cdn.example/invoice.pdf"}
+    body = {"name": "invoice", "language": "es", "category": "utility", "body": "Invoice {{1}}", "header": header}
+    template = (await client.post("/api/vendor-templates", json=body, headers=headers)).json()
+
+    async def approved() -> bool:
+        row = await VendorTemplate.select(VendorTemplate.status).where(VendorTemplate.id == template["id"]).first()
+        return row["status"] == "approved"
+
+    await eventually(approved)
+    data = CampaignCreate(
+        channel="whatsapp",
+        sender_id=whatsapp.sender_id,
+        text="Invoice F-7",
+        numbers=["34607000001", "34607000002"],
+        vendor_template_id=template["id"],
+    )
+    campaign = await create_campaign(app.state.portal, whatsapp.actor, data)
+    assert (await wait_for_status(campaign.id, {"completed"}))["delivered"] == 2
+    sent = sorted(whatsapp.meta.last_requests, key=lambda m: m.to)
+    assert [(m.template.name, m.to) for m in sent] == [("invoice", "34607000001"), ("invoice", "34607000002")]
+    for message in sent:
+        head, text = message.template.components
+        assert (head.type, head.parameters[0].type, head.parameters[0].document) == (
+            "header",
+            "document",
+            MediaLink(link="https://cdn.example/invoice.pdf"),
+        )
+        assert (text.type, [p.text for p in text.parameters]) == ("body", ["F-7"])
 
 
 def _button(n: int, **change: str) -> list[dict]:
