@@ -50,13 +50,13 @@ from core.message_templates.rendering import (
 from core.message_templates.schemas import TemplateUser
 from core.message_templates.services import TEMPLATE_USERS, check_variables, template_exists, template_status
 from core.message_templates.tables import VendorTemplate
-from core.message_templates.vendor_schemas import TemplateHeader
+from core.message_templates.vendor_schemas import TemplateButton, TemplateHeader
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
 from core.numbering.services import prefix_index
 from core.numbering.zones import zone_of
 from core.portal import Portal
-from core.providers import active_shortener, template_params
+from core.providers import active_shortener, template_param_numbers, template_params
 from core.rawsql import RawSql
 from core.senders.services import usable
 from core.senders.tables import Sender
@@ -142,6 +142,12 @@ async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> d
         raise InvalidInput("Fill in every parameter of the template, keeping the rest of its text", field="text")
     content = {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
     header = msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None
+    buttons = msgspec.json.decode(row["buttons"], type=list[TemplateButton])
+    if template_param_numbers(header.text if header else "") or any(template_param_numbers(b.url) for b in buttons):
+        # Meta refuses a message missing them; campaigns do not take these parameters yet.
+        raise InvalidInput(
+            "Campaigns cannot fill a template's header or link button parameter yet", field="vendor_template_id"
+        )
     if header is not None and header.url:
         # A media header's link goes with each message, as Meta asks.
         content |= {"template_media": header.kind, "template_media_url": header.url}

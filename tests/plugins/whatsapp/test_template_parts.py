@@ -8,7 +8,7 @@ import pytest
 from core import VendorConnection
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import create_campaign
-from core.errors import ProviderError
+from core.errors import InvalidInput, ProviderError
 from core.message_templates.tables import VendorTemplate
 from core.providers import TemplateSubmission
 from plugins.whatsapp.provider import WhatsAppChannel
@@ -37,7 +37,7 @@ def _api(client_for, wa: WhatsAppWorld):
     return client_for(wa.tenant.host), {"Authorization": f"Bearer {wa.tenant.api_key}"}
 
 
-async def test_a_utility_template_with_every_part_reaches_meta_as_components_and_is_approved(client_for, whatsapp):
+async def test_a_utility_template_with_every_part_reaches_meta_as_components_and_is_approved(app, client_for, whatsapp):
     client, headers = _api(client_for, whatsapp)
     created = await client.post("/api/vendor-templates", json=GOOD, headers=headers)
     assert created.status_code == 201, created.text
@@ -70,6 +70,16 @@ async def test_a_utility_template_with_every_part_reaches_meta_as_components_and
     await eventually(approved)
     one = (await client.get(f"/api/vendor-templates/{template['id']}", headers=headers)).json()
     assert (one["status"], one["header"], one["buttons"]) == ("approved", GOOD["header"], BUTTONS)
+    # Its header and link parameters cannot be filled by a campaign yet: refused rather than refused by Meta.
+    data = CampaignCreate(
+        channel="whatsapp",
+        sender_id=whatsapp.sender_id,
+        text="Hello Ana, your order ships today",
+        numbers=["34607000001"],
+        vendor_template_id=template["id"],
+    )
+    with pytest.raises(InvalidInput, match="header or link button parameter"):
+        await create_campaign(app.state.portal, whatsapp.actor, data)
 
 
 @pytest.mark.parametrize(
