@@ -72,7 +72,14 @@ async def test_a_burst_of_callbacks_behind_a_slow_portal_is_posted_once_each_wit
             assert viber.release_callbacks() == BURST
             await eventually(lambda: viber.callbacks_sent == BURST, within=60, every=0.1)
         assert len(received) == BURST and viber.callback_answers == {200: BURST}
-        assert not [r.getMessage() for r in caplog.records if r.name == "plugins.viber.simulator"]
+        # Warnings only: whether the stand-in's INFO lines are captured depends on what earlier tests in the process
+        # did to logging levels.
+        failed = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "plugins.viber.simulator" and r.levelno >= logging.WARNING
+        ]
+        assert not failed
     finally:
         await viber.stop()
         server.close()
