@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from core.billing.pack_units import USABLE, HeldUnits
+from core.dispatch import money
 from core.dispatch.chain import NO_RATE
 from core.rawsql import RawSql
 
@@ -85,6 +86,23 @@ async def spend(sql: RawSql, sender: int, channel: str, wants: Sequence[Want], n
     )
 
 
+async def count_on_ledgers(sql: RawSql, units: Mapping[int, int]) -> None:
+    """Add ``units`` (ledger row id → signed units) to the rows' ``details.from_packs``: the "Messages from packs"
+    of the daily API rows (BIL-7), kept as units are taken and given back (a campaign's rows are written whole when
+    it finishes). One atomic update per row, in id order, after the balances (the engine's lock order)."""
+    if sql.sqlite:
+        statement = (
+            "UPDATE ledger_entry SET details = json_set(COALESCE(details, '{}'), '$.from_packs',"
+            " COALESCE(json_extract(details, '$.from_packs'), 0) + $1) WHERE id = $2"
+        )
+    else:
+        statement = (
+            "UPDATE ledger_entry SET details = jsonb_set(COALESCE(details::jsonb, '{}'::jsonb), '{from_packs}',"
+            " to_jsonb(COALESCE((details::jsonb ->> 'from_packs')::bigint, 0) + $1::bigint))::json WHERE id = $2"
+        )
+    await sql.executemany(statement, [(n, ledger) for ledger, n in sorted(units.items()) if n])
+
+
 async def mark_level_packs(sql: RawSql, paid: Iterable[tuple[int, Mapping[int, int]]]) -> None:
     """Name on the levels' charge rows (``edr_charge``) the level's pack that paid for each: ``paid`` holds (EDR id,
     ``Want.level_packs``). Such a row moves no money (``money.level_amounts_of``) and its units come back with it."""
@@ -126,21 +144,35 @@ async def take_units(
     return paid, unpaid
 
 
-async def give_back(sql: RawSql, edr_ids: Sequence[int]) -> None:
+async def give_back(sql: RawSql, edr_ids: Sequence[int]) -> dict[int, int]:
     """Return to their packs the units that packs paid for these EDRs, the sender's and the levels' (the messages
     were not sent, or By Delivered not delivered). Call after the levels' amounts were summed (``money``): the rows
-    no longer name a pack afterwards, so units are never returned twice."""
+    no longer name a pack afterwards, so units are never returned twice.
+
+    Returns what to take off the API ledger rows' "from packs" (``count_on_ledgers``), for the caller to apply
+    after the balances: ledger rows come after balances in the lock order, and this runs before them.
+    """
     units: dict[int, int] = defaultdict(int)
+    api_ledgers: dict[int, int] = defaultdict(int)  # the API rows' "from packs" to take back (count_on_ledgers)
     for start in range(0, len(edr_ids), 1000):
         edrs, args = sql.in_ids(edr_ids[start : start + 1000])
-        own = await sql.rows(f"SELECT pack, parts FROM edr WHERE id {edrs} AND pack IS NOT NULL", *args)
+        own = await sql.rows(
+            f"SELECT id, pack, parts, campaign, batch, channel FROM edr WHERE id {edrs} AND pack IS NOT NULL", *args
+        )
         levels = await sql.rows(
-            "SELECT c.pack, e.parts FROM edr_charge AS c JOIN edr AS e ON e.id = c.edr"
+            "SELECT c.pack, c.ledger_entry, e.parts, e.campaign FROM edr_charge AS c JOIN edr AS e ON e.id = c.edr"
             f" WHERE c.edr {edrs} AND c.pack IS NOT NULL",
             *args,
         )
         for r in [*own, *levels]:
             units[r["pack"]] += r["parts"]
+        ledger_of = await money.ledgers_of(sql, [r for r in own if r["campaign"] is None])
+        for r in own:
+            if r["id"] in ledger_of:
+                api_ledgers[ledger_of[r["id"]]] -= r["parts"]
+        for r in levels:
+            if r["campaign"] is None:
+                api_ledgers[r["ledger_entry"]] -= r["parts"]
         if levels:
             await sql.execute(f"UPDATE edr_charge SET pack = NULL WHERE edr {edrs} AND pack IS NOT NULL", *args)
         if own:
@@ -149,3 +181,4 @@ async def give_back(sql: RawSql, edr_ids: Sequence[int]) -> None:
         "UPDATE pack_purchase SET remaining = remaining + $1 WHERE id = $2",
         [(n, pack_id) for pack_id, n in sorted(units.items())],
     )
+    return dict(api_ledgers)

@@ -261,8 +261,9 @@ async def _settle_loose(sql: RawSql, rows: list[dict[str, Any]]) -> None:
         elif row["status"] == "UNDELIVERED" and row["new"].status in POSITIVE:
             late[row["partner"], ledger].append(row)
     levels = await money.level_amounts_of(sql, refunded)
-    await packs.give_back(sql, refunded)  # packs, then balances
+    from_packs = await packs.give_back(sql, refunded)  # packs, then balances, then ledger rows
     await money.move_all(sql, refunds + levels)
+    await packs.count_on_ledgers(sql, from_packs)
     for (partner, ledger), charged in sorted(late.items()):
         await _charge_late(sql, partner, ledger, sum(r["price"] for r in charged), [r["id"] for r in charged])
 

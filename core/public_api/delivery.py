@@ -61,10 +61,12 @@ async def _record(request: Mapping[str, Any], results: Sequence[SendResult]) -> 
         for r in refused:
             refunds[channel_of[r.edr_id]] += prices[r.edr_id]
         levels = await money.level_amounts_of(sql, [r.edr_id for r in refused]) if refused else []
-        await packs.give_back(sql, [r.edr_id for r in refused])  # packs before balances, the engine's lock order
+        # Packs, then balances, then ledger rows: the engine's lock order.
+        from_packs = await packs.give_back(sql, [r.edr_id for r in refused])
         await money.move_all(
             sql, [(request["partner"], ledgers[channel], amount) for channel, amount in refunds.items()] + levels
         )
+        await packs.count_on_ledgers(sql, from_packs)
     for r in accepted + refused:
         count_messages(channel_of[r.edr_id], ["SENT" if r.accepted else "FAILED"])
     return [(r.connection, vendor_id) for r in accepted for vendor_id in r.part_ids or (r.vendor_message_id,)]

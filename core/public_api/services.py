@@ -442,6 +442,15 @@ async def _accept_part(
         raise InsufficientFunds(
             "Insufficient balance: top up to send these messages; nothing was sent", field="balance"
         ) from None
+    # Finance's "Messages from packs" of the day's API rows, the sender's and each level's (after the balances).
+    from_packs: dict[int, int] = defaultdict(int)
+    for line in lines:
+        assert line.priced is not None
+        if line.pack is not None:
+            from_packs[ledgers[line.message.channel, label]] += line.priced.parts
+        for level in line.level_packs:
+            from_packs[level_ledgers[line.message.channel, level]] += line.priced.parts
+    await packs.count_on_ledgers(sql, from_packs)
     await sql.bulk("edr", API_EDR_COLUMNS, rows)
     cascading = [ln for ln in lines if ln.message.fallback]
     if charges or cascading:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.billing.tables import HeldPack, PlanAssignment
+from core.billing.tables import HeldPack, LedgerEntry, PlanAssignment
+from core.db import json_value
 from core.dispatch.tables import EdrCharge
 from tests.core.dispatch.conftest import ES_ALL, R_ALL, hold, level_plan
 from tests.core.public_api.conftest import FUNDS, balance, bearer, fund, wait_for_edrs
@@ -77,3 +78,7 @@ async def test_a_reseller_s_own_pack_pays_its_charges_for_api_messages_and_gets_
 
     await eventually(given_back)  # By Delivered: the undelivered message's units go back at both levels
     assert await balance(sms.tenant.end_user_id) == FUNDS
+    # Finance: each level's API row of the day counts the messages its packs paid for, less the one given back.
+    for partner, used in ((sms.tenant.end_user_id, 2), (reseller, 1)):
+        row = await LedgerEntry.select().where((LedgerEntry.partner == partner) & (LedgerEntry.kind == "api")).first()
+        assert json_value(row["details"])["from_packs"] == used, (partner, row["details"])
