@@ -79,6 +79,7 @@ from core.message_templates.controllers import TemplatePages
 from core.message_templates.reply_api import RepliesApi
 from core.message_templates.reply_pages import ReplyPages
 from core.message_templates.vendor_api import VendorTemplatesApi
+from core.message_templates.vendor_pages import VendorTemplatePages
 from core.metrics import process_exited, register_scrape_reading
 from core.numbering.controllers import ROUTES as NUMBERING_ROUTES
 from core.plugins import load_plugins, plugin_routes, pm
@@ -241,6 +242,7 @@ def create_app(
             ReplyPages,
             RepliesApi,
             VendorTemplatesApi,
+            VendorTemplatePages,
             SendSmsApi,
             ApiMethodsPage,
             KeyCallbackPages,
