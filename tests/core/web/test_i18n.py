@@ -26,8 +26,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # Codes and words that are the same in the translation (the E.212 codes; Spanish "Total" and "Error").
 SAME_EVERYWHERE = {"API", "IP", "2FA", "MCC", "MNC", "MCCMNC"}
 SAME_IN = {
-    "es": {"Portal", "portal", "No", "no", "Variable", "Total", "Error", "%(size)s KB", "%(size)s MB"},
-    "tr": {"Portal", "portal", "%(size)s KB", "%(size)s MB"},
+    "es": {"Portal", "portal", "No", "no", "Variable", "Total", "Error", "Marketing", "%(size)s KB", "%(size)s MB"},
+    "tr": {"Portal", "portal", "Video", "%(size)s KB", "%(size)s MB"},
 }
 
 
