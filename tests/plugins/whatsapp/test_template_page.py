@@ -93,7 +93,7 @@ async def test_an_authentication_template_shows_and_sends_no_parts(client_for, w
     client = await _signed_in(client_for, whatsapp)
     shown = await post_form(client, "/templates/whatsapp", FORM | {"category": "authentication", "command": "refresh"})
     assert 'name="header.kind"' not in shown.text and 'name="footer"' not in shown.text
-    assert 'name="buttons.0.kind"' not in shown.text
+    assert 'name="buttons.0.kind"' not in shown.text and 'name="button_rows" value="0"' in shown.text
     created = await post_form(client, "/templates/whatsapp", FORM | {"category": "authentication", "name": "code"})
     assert created.status_code in (302, 303), created.text
     [submitted] = whatsapp.meta.templates.values()
