@@ -9,7 +9,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 from saq import CronJob, Queue, Worker
-from saq.queue.redis import RedisQueue
 
 from core.accounts.jobs import flush_api_key_usage, send_reset_link
 from core.contacts.jobs import run_import, sweep_imports
@@ -24,6 +23,7 @@ from core.dispatch.jobs import (
 from core.mail.jobs import deliver_mail
 from core.plugins import plugin_jobs
 from core.public_api.jobs import answer_inbound, hand_over_api_cascades, send_api_request, sweep_api_requests
+from core.queue import PortalQueue
 from core.senders.jobs import expire_senders
 from core.shortlinks.jobs import flush_clicks
 from core.statistics.jobs import fold_edr_rollups, remove_expired_exports, run_edr_export
@@ -36,7 +36,7 @@ SEND_QUEUE_NAME = "portal-send"
 
 def make_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
     # Built from a client rather than Queue.from_url, which refuses the unix:// URL of the embedded Redis.
-    return RedisQueue(Redis.from_url(redis_url), name=name)
+    return PortalQueue(Redis.from_url(redis_url), name=name)
 
 
 def job_functions() -> list[Callable[..., Awaitable[Any]]]:
