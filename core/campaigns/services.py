@@ -333,7 +333,7 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     _check_short_link(portal, actor, data)
     await cascade_steps(portal, actor, data)
     if data.flash and not provider.capabilities.flash:
-        raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
+        raise InvalidInput(N_("The chosen channel cannot send flash messages"), field="flash")
     if data.flash and not options.flash_sms:
         raise InvalidInput("Your company may not send flash messages; ask your provider", field="flash")
     if data.group_ids and len(await own_groups(actor, data.group_ids)) != len(set(data.group_ids)):

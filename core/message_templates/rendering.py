@@ -80,9 +80,9 @@ def check_rich(provider: Any, image_url: str, button_caption: str, button_url: s
         InvalidInput: naming the field.
     """
     if image_url.strip() and not provider.capabilities.images:
-        raise InvalidInput(f"Images are not available on {provider.label}", field="image_url")
+        raise InvalidInput(N_("The chosen channel cannot show images"), field="image_url")
     if (button_caption.strip() or button_url.strip()) and not provider.capabilities.buttons:
-        raise InvalidInput(f"Buttons are not available on {provider.label}", field="button_caption")
+        raise InvalidInput(N_("The chosen channel cannot show buttons"), field="button_caption")
     if button_caption.strip() and not button_url.strip():
         raise InvalidInput(N_("Give the address the button leads to"), field="button_url")
     if button_url.strip() and not button_caption.strip():

@@ -187,7 +187,7 @@ async def _check(
     if options.channels and channel not in options.channels:
         raise InvalidInput(f"Your company may not send on {provider.label}; ask your provider", field="channel")
     if flash and not provider.capabilities.flash:
-        raise InvalidInput(f"Flash messages are not available on {provider.label}", field="flash")
+        raise InvalidInput(N_("The chosen channel cannot send flash messages"), field="flash")
     if flash and not options.flash_sms:
         raise InvalidInput(N_("Your company may not send flash messages; ask your provider"), field="flash")
     check_rich(provider, rich["image_url"], rich["button_caption"], rich["button_url"])

@@ -83,8 +83,8 @@ async def test_api_bad_viber_input_names_its_field_and_saves_nothing(client_for)
         (_body(sender, button_url=""), "button_url", "Give the address the button leads to"),
         (_body(sender, button_caption=""), "button_caption", "Give the button a caption"),
         (_body(sender, button_url="shop.example.com"), "button_url", "web address"),
-        (_body(world.a.sender_id, channel="sms", button_caption="", button_url=""), "image_url", "Images are not"),
-        (_body(world.a.sender_id, channel="sms", image_url=""), "button_caption", "Buttons are not"),
+        (_body(world.a.sender_id, channel="sms", button_caption="", button_url=""), "image_url", "cannot show images"),
+        (_body(world.a.sender_id, channel="sms", image_url=""), "button_caption", "cannot show buttons"),
         (_body(sender, channel="whatsapp"), "channel", "whatsapp"),
     ]
     for data, field, words in cases:

@@ -41,8 +41,8 @@ async def test_image_and_button_go_as_a_promotion_with_the_campaigns_validity_as
 
 
 REFUSED = [
-    ({"channel": "sms", "image_url": IMAGE}, "image_url", "Images are not available on SMS"),
-    ({"channel": "sms", "button_caption": "Go", "button_url": SHOP}, "button_caption", "Buttons are not"),
+    ({"channel": "sms", "image_url": IMAGE}, "image_url", "The chosen channel cannot show images"),
+    ({"channel": "sms", "button_caption": "Go", "button_url": SHOP}, "button_caption", "cannot show buttons"),
     ({"button_caption": "Go"}, "button_url", "Give the address the button leads to"),
     ({"button_url": SHOP}, "button_caption", "Give the button a caption"),
     ({"image_url": "javascript:alert(1)"}, "image_url", "web address"),
