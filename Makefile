@@ -13,7 +13,7 @@ STANDIN_VIBER_OUTCOMES ?= 34615000002=seen@2,4915100000003=undelivered
 # The stand-in WhatsApp Cloud API: one demo contact reads the message, one cannot get it.
 STANDIN_WHATSAPP_OUTCOMES ?= 34615000002=read@2,4915100000003=failed
 
-.PHONY: run test test-browser bench lint i18n setup assets chromium clean
+.PHONY: run test test-browser bench lint i18n setup assets chromium clean screenshots
 
 run: setup
 	PORTAL_DEV=1 $(BIN)/portal demo
@@ -36,6 +36,10 @@ i18n: setup
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --project=campaign-portal --copyright-holder='campaign-portal developers' \
 		--sort-output --add-location=file --ignore-dirs='.* ._ node_modules var' -o $(POT) .
 	$(BIN)/pybabel update -i $(POT) -d core/web/translations --ignore-obsolete --ignore-pot-creation-date
+
+# docs/screens.md's pictures, from a fresh demo in headless Chromium; run again when a screen changes.
+screenshots: setup chromium
+	$(BIN)/python docs/screenshots/make.py
 
 bench: setup
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
