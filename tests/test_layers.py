@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "metrics",
         "ratelimit",
         "vendor_http",
+        "queue",
     ),
     ("web",),
     ("tenancy", "mail", "accounts"),
