@@ -12,12 +12,11 @@ from litestar import Request
 from msgspec import inspect as mi
 
 from core.errors import InvalidInput
-from core.web.i18n import N_
+from core.web.i18n import N_, NAMED_ERROR
 
 T = TypeVar("T")
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
-_NAMED = re.compile(r"^(?P<field>[a-z_][a-z0-9_.]*): (?P<message>.*)$", re.S)
 
 
 def split_field(text: str) -> tuple[str | None, str]:
@@ -25,7 +24,7 @@ def split_field(text: str) -> tuple[str | None, str]:
     match = _AT.match(text)
     message, path = (match["message"], match["path"]) if match else (text, None)
     field = (path or "").replace("[", ".").replace("]", "") or None
-    if field is None and (named := _NAMED.match(message)):
+    if field is None and (named := NAMED_ERROR.match(message)):
         field, message = named["field"], named["message"]
     if field is None and (missing := _MISSING.match(message)):
         field, message = missing["field"], N_("required")

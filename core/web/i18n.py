@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -167,7 +168,26 @@ def translate(language: str, message: str | None) -> str:
     that may carry user input or a '%'; the filter's result is escaped like any value. User data (names of
     fields, groups, contacts) is never looked up: templates show it as is.
     """
-    return translations(language).gettext(message) if message else ""
+    if not message:
+        return ""
+    catalogue = translations(language)
+    found = catalogue.gettext(message)
+    if found == message and (named := NAMED_ERROR.match(message)):
+        # An error naming its field ("name: required"): the field is a key, the message is catalogue text.
+        return f"{named['field']}: {catalogue.gettext(named['message'])}"
+    return found
+
+
+# An error's detail that starts with the field it names (core.web.forms.validation_error writes them).
+NAMED_ERROR = re.compile(r"^(?P<field>[a-z_][a-z0-9_.]*): (?P<message>.*)$", re.S)
+
+
+def field_message(language: str, error: str | None) -> str:
+    """An error shown beside its field: the message alone, in ``language`` (the field is where it shows)."""
+    if not error:
+        return ""
+    named = NAMED_ERROR.match(error)
+    return translate(language, named["message"] if named else error)
 
 
 def pick_language(request: Request, actor: Actor | None, portal: PortalContext | None) -> str:

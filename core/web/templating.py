@@ -17,7 +17,7 @@ from litestar.utils.scope.state import ScopeState
 
 from core.money import format_amount
 from core.plugins import plugin_template_dirs
-from core.web.i18n import LANGUAGE_NAMES, pick_language, translate, translations
+from core.web.i18n import LANGUAGE_NAMES, field_message, pick_language, translate, translations
 from core.web.themes import load_theme
 
 CORE_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +96,7 @@ def environment(theme_slug: str, language: str = "en") -> Environment:
     env.filters["dt"] = format_datetime
     env.filters["day"] = format_date
     env.filters["translate"] = lambda value: translate(language, value)
+    env.filters["field_message"] = lambda value: field_message(language, value)
     return env
 
 

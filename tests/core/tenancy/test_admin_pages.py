@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.accounts.tables import User
 from core.tenancy import short_domains
 from core.tenancy.schemas import ShortDomainCreate
 from core.tenancy.tables import Partner, PortalHost, PortalRecord
@@ -231,3 +232,15 @@ async def test_owner_keeps_sender_ids_on_the_partner_page(client_for):
     assert "<code>ShopSMS</code>" in view and "Add sender ID" not in view
     refused = await post_form(reseller, f"{url}/senders", {"name": "Mine", "channel": "sms"})
     assert refused.status_code == 403
+
+
+async def test_a_form_error_reads_in_the_user_s_language_beside_its_field(client_for):
+    world = await make_world()
+    await User.update({User.language: "es"}).where(User.email == world.a.reseller_admin)
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.reseller_admin)
+    bad = await post_form(client, "/admin/partners", {"name": "", "kind": "end_user", "credit_limit": "0"})
+    assert bad.status_code == 422
+    # Beside the field: the message alone, translated; above the form: the field's key and the translated message.
+    assert '<span class="field-error" role="alert">obligatoria</span>' in bad.text
+    assert "name: obligatoria" in bad.text and "name: required" not in bad.text
