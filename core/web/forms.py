@@ -38,7 +38,7 @@ _PLAIN = (
     (re.compile(r"^Expected `str` of length >= (\d+)$"), lambda m: f"at least {m[1]} characters"),
     (re.compile(r"^Expected `str` of length <= (\d+)$"), lambda m: f"at most {m[1]} characters"),
     (re.compile(r"^Expected `array` of length >= 1$"), lambda m: N_("choose at least one")),
-    (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"choose at least {m[1]}"),
+    (re.compile(r"^Expected `array` of length >= (\d+)$"), lambda m: f"at least {m[1]} items"),
     (re.compile(r"^Expected `array` of length <= (\d+)$"), lambda m: f"at most {m[1]} items"),
     (re.compile(r"^Expected `str` matching regex .*$"), lambda m: N_("not in the expected format")),
     (re.compile(r"^Expected `int` <= (\d+)$"), lambda m: f"at most {m[1]}"),

@@ -172,10 +172,34 @@ def translate(language: str, message: str | None) -> str:
         return ""
     catalogue = translations(language)
     found = catalogue.gettext(message)
-    if found == message and (named := NAMED_ERROR.match(message)):
+    if found != message:
+        return found
+    if named := NAMED_ERROR.match(message):
         # An error naming its field ("name: required"): the field is a key, the message is catalogue text.
-        return f"{named['field']}: {catalogue.gettext(named['message'])}"
+        return f"{named['field']}: {translate(language, named['message'])}"
+    if counted := COUNTED.match(message):
+        return _counted(catalogue, counted["limit"], int(counted["num"]), counted["unit"])
     return found
+
+
+# An error's detail that starts with the field it names (core.web.forms.validation_error writes them).
+NAMED_ERROR = re.compile(r"^(?P<field>[a-z_][a-z0-9_.]*): (?P<message>.*)$", re.S)
+# The limits core.web.forms words msgspec's errors in ("at least 3 characters"): a number needs its plural form.
+COUNTED = re.compile(r"^(?P<limit>at least|at most) (?P<num>\d+)(?: (?P<unit>characters|items))?$")
+
+
+def _counted(catalogue: gettext.NullTranslations, limit: str, num: int, unit: str | None) -> str:
+    if unit is None:  # a bound of a number: no plural
+        text = catalogue.gettext("at least %(num)d") if limit == "at least" else catalogue.gettext("at most %(num)d")
+    elif (limit, unit) == ("at least", "characters"):
+        text = catalogue.ngettext("at least %(num)d character", "at least %(num)d characters", num)
+    elif (limit, unit) == ("at most", "characters"):
+        text = catalogue.ngettext("at most %(num)d character", "at most %(num)d characters", num)
+    elif (limit, unit) == ("at least", "items"):
+        text = catalogue.ngettext("at least %(num)d item", "at least %(num)d items", num)
+    else:
+        text = catalogue.ngettext("at most %(num)d item", "at most %(num)d items", num)
+    return text % {"num": num}
 
 
 # An error's detail that starts with the field it names (core.web.forms.validation_error writes them).

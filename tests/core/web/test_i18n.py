@@ -14,7 +14,17 @@ from core.accounts.tables import User
 from core.mail.tables import MAIL_STATUSES
 from core.tenancy.schemas import PortalUpdate
 from core.tenancy.services import update_portal
-from core.web.i18n import LANGUAGES, MAIL_STATUS_NAMES, ROLE_REFUSALS, SERVICE_MESSAGES, TRANSLATIONS_DIR, translations
+from core.web.forms import split_field
+from core.web.i18n import (
+    LANGUAGES,
+    MAIL_STATUS_NAMES,
+    ROLE_REFUSALS,
+    SERVICE_MESSAGES,
+    TRANSLATIONS_DIR,
+    field_message,
+    translate,
+    translations,
+)
 from tests.factories import make_world, post_form, sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -108,6 +118,18 @@ def test_catalogues_compile_and_choose_plural_forms() -> None:
     assert translations("xx").gettext("Sign in") == "Sign in"
     rows = [translations("ru").ngettext("%(num)d row", "%(num)d rows", n) % {"num": n} for n in (1, 3, 25)]
     assert rows == ["1 строка", "3 строки", "25 строк"]
+
+
+def test_form_limits_are_translated_with_their_number_s_plural_form() -> None:
+    def error(msgspec_text: str) -> str:
+        field, message = split_field(msgspec_text)
+        return f"{field}: {message}"
+
+    assert translate("es", error("Expected `str` of length >= 3 - at `$.name`")) == "name: al menos 3 caracteres"
+    assert field_message("tr", error("Expected `array` of length <= 10 - at `$.buttons`")) == "en fazla 10 öğe"
+    assert field_message("es", error("Expected `int` >= 5 - at `$.days`")) == "al menos 5"
+    russian = [field_message("ru", error(f"Expected `str` of length <= {n} - at `$.x`")) for n in (1, 2, 5, 21)]
+    assert russian == ["не больше 1 символа", "не больше 2 символов", "не больше 5 символов", "не больше 21 символа"]
 
 
 async def test_picker_on_sign_in_switches_the_page_to_spanish(client_for) -> None:
