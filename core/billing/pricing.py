@@ -2,6 +2,11 @@
 
 Packs (BIL-3) pay before any plan: ``core.billing.pack_units`` says which, and the engine takes their units when a
 batch is billed (``core.dispatch.packs``); a message no pack pays for is priced here.
+
+The levels above a sender (``charged_levels``) are those its parent set a plan for on the channel, and those without
+a plan that hold usable packs on it ("its pack first, else its plan", BIL-4): such a level is charged price 0, so its
+packs pay for the messages they cover and no money ever moves for it — once they run out (or for a destination they
+do not cover) the message still goes and the level is not charged, as a level with neither pack nor plan never is.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.billing.pack_units import HeldUnits, held_units
 from core.billing.tables import PlanAssignment, Rate
 from core.numbering.services import Destination
 from core.tenancy.tables import Partner
@@ -81,20 +87,29 @@ class Level:
 
     ``prices`` is the level's plan; its own packs pay first, taken when a batch is billed (``core.dispatch.packs``).
     ``price()`` is the one place that asks the plan. ``prices`` None means the parent set the level no plan on the
-    channel: the level is not charged (a plan without a rate for a destination, by contrast, fails the message "No
-    rate").
+    channel: the level costs nothing, and is charged at all only where ``held`` (its usable packs on the channel, read
+    by ``charged_levels``) covers the destination, so that those packs pay (a plan without a rate for a destination,
+    by contrast, fails the message "No rate").
     """
 
-    __slots__ = ("depth", "partner_id", "prices")
+    __slots__ = ("depth", "held", "partner_id", "prices")
 
-    def __init__(self, partner_id: int, depth: int, prices: PriceList | None) -> None:
+    def __init__(self, partner_id: int, depth: int, prices: PriceList | None, held: HeldUnits | None = None) -> None:
         self.partner_id = partner_id
         self.depth = depth
         self.prices = prices
+        self.held = held
 
     def price(self, dest: Destination) -> int | None:
         """Micro-units per unit for ``dest``; None: no rate (the message cannot be sent)."""
         return self.prices.price(dest) if self.prices is not None else 0
+
+    def charges(self, dest: Destination) -> bool:
+        """Whether the level is charged for a message to ``dest`` at all: always with a plan; without one only where
+        its packs cover the destination (its charge at price 0 is what the packs pay for)."""
+        if self.prices is not None:
+            return True
+        return self.held is not None and self.held.covers(dest.country_iso, dest.mcc + dest.mnc)
 
 
 async def chain_levels(partner_id: int, channel: str, at: datetime) -> list[Level]:
@@ -114,3 +129,17 @@ async def chain_levels(partner_id: int, channel: str, at: datetime) -> list[Leve
         levels.append(Level(up["id"], depth, await price_list(up["id"], channel, at)))
         parent = up["parent"]
     return levels
+
+
+async def charged_levels(partner_id: int, channel: str, at: datetime, now: datetime) -> list[Level]:
+    """The levels charged for ``partner_id``'s messages on ``channel``, deepest first: those with a plan at ``at``,
+    and those without one that hold usable packs on the channel at ``now`` (price 0, their packs pay). A level with
+    neither is left out: no ledger row, no charge rows, as if it were not there."""
+    found = []
+    for level in await chain_levels(partner_id, channel, at):
+        if level.prices is None:
+            level.held = await held_units(level.partner_id, channel, now)
+            if not level.held:
+                continue
+        found.append(level)
+    return found

@@ -3,10 +3,11 @@
 Every charged message is priced again with the rates valid at the campaign's start as they stand now (each level's
 plan on the channel, the sender's and those of the resellers above it). The difference is booked per level as one
 Rerating ledger row that moves its balance, and the EDRs, the levels' charges and the campaign's cost take the new
-prices, all in one transaction. Messages a pack paid for, and late deliveries that were let go free, are left as
-they are. Prices are changed per group of messages with the same destination, rate and length (one statement each,
-never one per message), so a campaign of millions reprices in a few statements. Rerating again without a further
-rate change finds nothing to book.
+prices, all in one transaction. Messages a pack paid for, late deliveries that were let go free, and a level that
+had no plan at the campaign's start (charged only through its packs) are left as they are. Prices are changed per
+group of messages with the same destination, rate and length (one statement each, never one per message), so a
+campaign of millions reprices in a few statements. Rerating again without a further rate change finds nothing to
+book.
 """
 
 # ruff: noqa: S608 — statements interpolate only placeholders ($n) and fixed SQL conditions, never values.
@@ -24,8 +25,9 @@ import msgspec
 from core.actor import Actor
 from core.billing.pricing import PriceList, chain_levels, price_list
 from core.billing.services import change_balance
+from core.billing.tables import LedgerEntry
 from core.campaigns.tables import Campaign
-from core.db import is_sqlite, write_transaction
+from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import CampaignLevel
 from core.errors import Conflict, NotFound
 from core.money import format_money, from_micros
@@ -158,11 +160,20 @@ async def _plan(sql: RawSql, campaigns: list[dict[str, Any]]) -> dict[tuple[int,
         if not level_rows:
             continue
         levels = {lv.partner_id: lv for lv in await chain_levels(c["partner"], c["channel"], at)}
+        packs_only = await _packs_only([row["ledger_entry"] for row in level_rows])
         for row in level_rows:
             level = levels.get(row["partner"])
-            if level is not None and level.prices is not None:
+            # A level charged only through its packs (no plan at the campaign's start) paid nothing: nothing to rerate,
+            # even if its parent gave it a plan since.
+            if level is not None and level.prices is not None and row["ledger_entry"] not in packs_only:
                 found[row["partner"], row["depth"]] += await _level_groups(sql, c, row["partner"], level.prices)
     return found
+
+
+async def _packs_only(ledger_ids: list[int]) -> set[int]:
+    """Those of the levels' Campaign rows made for a level without a plan (``chain.campaign_ledgers``)."""
+    rows = await LedgerEntry.select(LedgerEntry.id, LedgerEntry.details).where(LedgerEntry.id.is_in(ledger_ids or [0]))
+    return {r["id"] for r in rows if (json_value(r["details"]) or {}).get("packs_only")}
 
 
 async def _names(partner_ids: list[int]) -> dict[int, dict[str, Any]]:

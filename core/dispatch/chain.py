@@ -4,6 +4,10 @@ Each level above the sending partner (up to, not including, the owner) is charge
 its own parent sets for it (``core.billing.pricing.Level``). Prices are resolved in Python per destination (a
 dict lookup per level), written per message to ``edr_charge`` with the EDRs, and summed per level per batch by
 ``money.level_amounts`` whenever the sender's money moves.
+
+A level without a plan on the channel that holds usable packs there (``pricing.charged_levels``) is charged too, at
+price 0 and only for the destinations its packs cover: its charge rows are what ``packs.spend`` pays from its packs
+(Finance's "Messages from packs"); no money moves for it, before or after its packs run out.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class Charged:
     __slots__ = ("ledgers", "levels")
 
     def __init__(self, levels: Sequence[Level], ledgers: Mapping[int, int]) -> None:
-        self.levels = [lv for lv in levels if lv.prices is not None]  # a level without a plan is not charged
+        self.levels = list(levels)  # ``pricing.charged_levels``: a level with neither plan nor packs is not there
         self.ledgers = dict(ledgers)
 
     def prices(self, dest: Destination | None, parts: int) -> list[tuple[int, int, int]] | None:
@@ -41,6 +45,8 @@ class Charged:
             return None
         found = []
         for level in self.levels:
+            if not level.charges(dest):
+                continue  # a level without a plan whose packs do not cover the destination
             rate = level.price(dest)
             if rate is None:
                 return None
@@ -49,8 +55,11 @@ class Charged:
 
 
 async def campaign_ledgers(campaign: Mapping[str, Any], levels: Sequence[Level]) -> dict[int, int]:
-    """Each level's Campaign ledger row for this campaign (BIL-7), made once: {level partner id: ledger row id}."""
-    wanted = [lv for lv in levels if lv.prices is not None]
+    """Each level's Campaign ledger row for this campaign (BIL-7), made once: {level partner id: ledger row id}.
+
+    ``levels`` are the charged ones (``pricing.charged_levels``); the row of a level charged only through its packs
+    (no plan) says so (``packs_only``), and rerating leaves it alone."""
+    wanted = list(levels)
     if not wanted:
         return {}
     found = {
@@ -71,17 +80,20 @@ async def campaign_ledgers(campaign: Mapping[str, Any], levels: Sequence[Level])
                     .where(Partner.id == level.partner_id)
                     .first()
                 )
-                assert partner is not None and level.prices is not None
+                assert partner is not None
+                details = {"campaign_id": campaign["id"], "client_id": campaign["partner"], "depth": level.depth}
+                if level.prices is None:
+                    details["packs_only"] = True
                 entry = LedgerEntry(
                     partner=level.partner_id,
                     kind="campaign",
                     amount=0,
                     balance_after=partner["balance"],
-                    currency=level.prices.currency,
+                    currency=level.prices.currency if level.prices is not None else partner["currency"],
                     initiator_id=None,
                     initiator_email="",
                     description=f"Campaign {campaign['name']} · {client_name}"[:500],
-                    details={"campaign_id": campaign["id"], "client_id": campaign["partner"], "depth": level.depth},
+                    details=details,
                     created_at=now,
                 )
                 await entry.save()

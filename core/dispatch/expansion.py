@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from core.billing.pack_units import HeldUnits, held_units
-from core.billing.pricing import PriceList, chain_levels, price_list
+from core.billing.pricing import PriceList, charged_levels, price_list
 from core.campaigns.rendering import contact_values, render, variables_in, with_short_link
 from core.campaigns.tables import Campaign
 from core.db import is_sqlite, json_value, write_transaction
@@ -348,9 +348,10 @@ async def expander_for(portal: Portal, campaign: dict[str, Any]) -> Expander:
     index = await prefix_index()
     at = campaign["started_at"] or datetime.now(UTC)
     prices = await price_list(campaign["partner"], campaign["channel"], at)
-    levels = await chain_levels(campaign["partner"], campaign["channel"], at)
+    now = datetime.now(UTC)
+    levels = await charged_levels(campaign["partner"], campaign["channel"], at, now)
     charged = Charged(levels, await campaign_ledgers(campaign, levels))
-    held = await held_units(campaign["partner"], campaign["channel"], datetime.now(UTC))
+    held = await held_units(campaign["partner"], campaign["channel"], now)
     expander = Expander(portal, campaign, index, prices, charged, held)
     stored = await Campaign.raw("SELECT CAST(expansion AS TEXT) AS mark FROM campaign WHERE id = {}", campaign["id"])
     expander.mark = stored[0]["mark"]

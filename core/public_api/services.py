@@ -24,7 +24,7 @@ from redis.exceptions import LockError
 
 from core.actor import Actor
 from core.billing.pack_units import HeldUnits, held_units
-from core.billing.pricing import Level, PriceList, chain_levels, price_list
+from core.billing.pricing import Level, PriceList, charged_levels, price_list
 from core.billing.services import change_balance
 from core.billing.tables import LedgerEntry
 from core.campaigns.services import partner_options
@@ -101,7 +101,7 @@ async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str
         return Channel(None, None, f"Your company may not send on {provider.label}; ask your provider")
     if not await portal.vendor_connections(name):
         return Channel(None, None, f"The {provider.label} channel is not available yet: it has no vendor connection")
-    levels = [lv for lv in await chain_levels(partner_id, name, now) if lv.prices is not None]
+    levels = await charged_levels(partner_id, name, now, now)
     held = await held_units(partner_id, name, now)
     return Channel(provider, await price_list(partner_id, name, now), levels=levels, held=held)
 
@@ -193,6 +193,8 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
             if not line.error and found.levels:
                 assert priced.dest is not None
                 for level in found.levels:
+                    if not level.charges(priced.dest):
+                        continue  # a level without a plan whose packs do not cover the destination
                     rate = level.price(priced.dest)
                     if rate is None:
                         # A level above has no rate there: the message fails like one the sender has no rate for.

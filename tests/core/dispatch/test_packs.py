@@ -14,10 +14,12 @@ from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import act, cost_preview, create_campaign
 from core.campaigns.tables import Campaign
 from core.db import json_value
-from core.dispatch.tables import CampaignBatch, Edr, EdrCharge
+from core.dispatch.tables import CampaignBatch, CampaignLevel, Edr, EdrCharge
 from core.money import from_micros
 from core.tenancy.tables import Partner
+from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import (
+    ES_ALL,
     ES_VODAFONE,
     FUNDS,
     R_VODAFONE,
@@ -246,3 +248,44 @@ async def test_a_reseller_s_own_pack_pays_for_what_it_is_charged_for_its_clients
     )
     assert entry["amount"] == -2 * R_VODAFONE
     assert json_value(entry["details"])["from_packs"] == 3
+
+
+async def test_a_reseller_without_a_plan_has_its_own_pack_pay_for_what_it_covers_and_is_charged_nothing(
+    app, sms: SmsWorld
+):
+    reseller = sms.tenant.reseller_id
+    await fund(reseller, FUNDS)
+    before = await balance(reseller)
+    # The owner set the reseller no plan; it holds a pack for Vodafone Spain only, three units.
+    level_pack = await hold(reseller, 3, networks=["21401"])
+    other_network = "34612345001"  # Spanish, not Vodafone: the pack does not cover it
+    done = await send(app, sms, [*VODAFONE[:4], other_network])
+
+    assert done["status"] == "completed" and done["sent"] == 5
+    # The client pays its plan for all five, once.
+    assert await balance(sms.tenant.end_user_id) == FUNDS - 4 * ES_VODAFONE - ES_ALL
+    assert done["cost"] == 4 * ES_VODAFONE + ES_ALL
+    # The pack pays for three; the fourth Vodafone message goes on at price 0 and the other network has no charge.
+    assert await remaining(level_pack) == 0
+    assert await balance(reseller) == before
+    charges = await EdrCharge.select(EdrCharge.pack, EdrCharge.price).where(EdrCharge.partner == reseller)
+    assert sorted((c["pack"] or 0, c["price"]) for c in charges) == [(0, 0)] + [(level_pack, 0)] * 3
+    # Finance: the reseller's row of the campaign moved nothing and counts the messages its pack paid for.
+    reseller_actor = await actor_of(sms.tenant, sms.tenant.reseller_admin)
+    entry_row = (
+        await LedgerEntry.select().where((LedgerEntry.partner == reseller) & (LedgerEntry.kind == "campaign")).first()
+    )
+    entry = await get_entry(reseller_actor, entry_row["id"])
+    assert entry.amount == 0 and entry.from_packs == 3
+
+
+async def test_a_reseller_with_neither_pack_nor_plan_has_no_rows_at_all(app, sms: SmsWorld):
+    reseller = sms.tenant.reseller_id
+    before = await balance(reseller)
+    done = await send(app, sms, VODAFONE[:3])
+
+    assert done["status"] == "completed" and await balance(sms.tenant.end_user_id) == FUNDS - 3 * ES_VODAFONE
+    assert await balance(reseller) == before
+    assert await EdrCharge.count().where(EdrCharge.partner == reseller) == 0
+    assert await CampaignLevel.count().where(CampaignLevel.partner == reseller) == 0
+    assert await LedgerEntry.count().where((LedgerEntry.partner == reseller) & (LedgerEntry.kind == "campaign")) == 0

@@ -133,3 +133,20 @@ async def test_the_api_previews_and_books_and_hides_it_from_others(app, sms: Sms
     assert booked.status_code == 200 and booked.json()["applied"] is True
     assert await balance(sms.tenant.end_user_id) == FUNDS - 4 * (ES_VODAFONE - 10_000)
     assert (await owner.get(f"/api/admin/campaigns/{created.id + 999}/rerating", headers=headers)).status_code == 404
+
+
+async def test_a_reseller_charged_only_through_its_pack_is_not_rerated_when_it_gets_a_plan_later(app, sms: SmsWorld):
+    reseller = sms.tenant.reseller_id
+    await fund(reseller, FUNDS)
+    await hold(reseller, 2)  # no plan from the owner: the pack pays for two of its charges, the rest cost it nothing
+    created = await create_campaign(
+        app.state.portal, sms.actor, CampaignCreate(sender_id=sms.tenant.sender_id, text="Hi", numbers=VODAFONE)
+    )
+    await finished(created.id, {"completed"})
+    reseller_before = await balance(reseller)
+
+    await level_plan(reseller)  # a plan given since, with rates valid at the campaign's start
+    applied = await rerate_campaign(sms.world.owner, created.id, apply=True)
+
+    assert reseller not in {lv.partner_id for lv in applied.levels}
+    assert await balance(reseller) == reseller_before and await reratings(reseller) == []
