@@ -25,16 +25,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpcore
 import httpx
 import msgspec
 
-from core.accounts.callback_urls import check_callback_url
+from core.accounts.callback_urls import PinnedBackend, RefusedAddress, Resolver, system_resolver
 from core.accounts.tables import ApiKey
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import MoRoute
-from core.errors import PortalError
 from core.metrics import CALLBACK_BACKLOG
-from core.portal import Portal
 from core.providers import InboundMessage
 from core.rawsql import RawSql
 
@@ -303,23 +302,19 @@ class CallResult(msgspec.Struct):
     final: bool = False  # no later try can succeed: give up now
 
 
-async def post_callback(
-    client: httpx.AsyncClient, row: Mapping[str, Any], secret: str | None, allow_private: bool
-) -> CallResult:
+async def post_callback(client: httpx.AsyncClient, row: Mapping[str, Any], secret: str | None) -> CallResult:
+    """Post one outbox row through ``client`` (``make_client``'s, which checks the host's addresses as it connects)."""
     if secret is None:
         gone = "The API key was removed" if row["api_key"] is not None else "The Callback Settings were removed"
         return CallResult(row["id"], row["attempts"], False, error=gone, final=True)
-    try:
-        # Checked again at each call: the host's addresses may have changed since the URL was saved.
-        await check_callback_url(row["url"], allow_private=allow_private)
-    except PortalError as exc:
-        return CallResult(row["id"], row["attempts"], False, error=exc.detail)
     body = row["body"].encode()
     stamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": sign(secret, stamp, body)}
     try:
         answer = await client.post(row["url"], content=body, headers=headers)
     except httpx.HTTPError as exc:
+        if isinstance(exc.__cause__, RefusedAddress):
+            return CallResult(row["id"], row["attempts"], False, error=str(exc.__cause__))
         return CallResult(row["id"], row["attempts"], False, error=f"{type(exc).__name__}: {exc}"[:200])
     ok = 200 <= answer.status_code < 300
     return CallResult(row["id"], row["attempts"], ok, answer.status_code, "" if ok else f"HTTP {answer.status_code}")
@@ -349,25 +344,46 @@ async def _record(results: Sequence[CallResult]) -> None:
         )
 
 
-def make_client() -> httpx.AsyncClient:
-    """The pooled client callbacks are posted with; redirects are not followed (they could lead inside)."""
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose network layer is ``PinnedBackend``: each new connection goes
+    to an address checked at that moment (the SSRF check at send time, immune to DNS rebinding)."""
+
+    def __init__(self, backend: PinnedBackend, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx takes no network backend, so its pool is replaced by an identical one that has ours.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+def make_client(*, allow_private: bool, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
+    """The pooled client callbacks are posted with: it connects only to addresses checked as it connects (any
+    address when ``allow_private``), never through a proxy; redirects are not followed (they could lead inside)."""
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     return httpx.AsyncClient(
+        transport=PinnedTransport(PinnedBackend(allow_private=allow_private, resolver=resolver), limits),
         timeout=TIMEOUT_S,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
+        trust_env=False,
         headers={"User-Agent": "campaign-portal-callbacks"},
     )
 
 
-async def deliver_due(portal: Portal, client: httpx.AsyncClient) -> int:
-    """Post due callbacks in claimed batches until none is due (or MAX_BATCHES_PER_RUN); how many were tried."""
+async def deliver_due(client: httpx.AsyncClient) -> int:
+    """Post due callbacks in claimed batches until none is due (or MAX_BATCHES_PER_RUN); how many were tried.
+
+    ``client`` is ``make_client``'s, made with the installation's ``callbacks_allow_private``.
+    """
     gate = asyncio.Semaphore(CONCURRENCY)
-    allow_private = portal.settings.callbacks_allow_private
     tried = 0
 
     async def one(row: Mapping[str, Any], secret: str | None) -> CallResult:
         async with gate:
-            return await post_callback(client, row, secret, allow_private)
+            return await post_callback(client, row, secret)
 
     for _ in range(MAX_BATCHES_PER_RUN):
         rows = await _claim(BATCH)

@@ -57,5 +57,5 @@ async def start_due_campaigns(ctx: dict[str, Any]) -> int:
 async def deliver_callbacks(ctx: dict[str, Any]) -> str:
     """Every two seconds: post the due callbacks of the outbox through the worker's one pooled client."""
     if "callback_client" not in ctx:
-        ctx["callback_client"] = callbacks.make_client()
-    return f"{await callbacks.deliver_due(ctx['portal'], ctx['callback_client'])} callbacks tried"
+        ctx["callback_client"] = callbacks.make_client(allow_private=ctx["portal"].settings.callbacks_allow_private)
+    return f"{await callbacks.deliver_due(ctx['callback_client'])} callbacks tried"

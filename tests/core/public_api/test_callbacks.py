@@ -47,13 +47,19 @@ class Receiver:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     server: asyncio.Server | None = None
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    connections: int = 0
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/status"
+        return f"http://127.0.0.1:{self.port}/status"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         self.writers.add(writer)
         try:
             while True:  # keep-alive: the pooled client reuses the connection
@@ -99,11 +105,11 @@ async def outbox() -> list[dict[str, Any]]:
 
 async def deliver_until(portal: Portal, condition: Any, limit_s: float = 15.0) -> None:
     """Run deliveries (the session's worker may run them too) until ``condition()`` holds on the outbox rows."""
-    client = callbacks.make_client()
+    client = callbacks.make_client(allow_private=True)
     try:
         async with asyncio.timeout(limit_s):
             while not condition(await outbox()):
-                await callbacks.deliver_due(portal, client)
+                await callbacks.deliver_due(client)
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"outbox: {await outbox()}") from None
@@ -238,9 +244,9 @@ async def test_a_worker_that_dies_mid_delivery_loses_nothing(app, client_for, sm
     assert [(r["event"], r["state"]) for r in rows] == [("UNDELIVERED", "pending")]
     assert msgspec.json.decode(rows[0]["body"])["status"] == "UNDELIVERED"
     # While the lease runs, nobody takes it again.
-    other = callbacks.make_client()
+    other = callbacks.make_client(allow_private=True)
     try:
-        assert await callbacks.deliver_due(portal, other) == 0
+        assert await callbacks.deliver_due(other) == 0
     finally:
         await other.aclose()
     assert receiver.received == []
@@ -269,13 +275,64 @@ async def test_internal_addresses_are_refused_unless_allowed(app, client_for, sm
     stored = await ApiKey.select(ApiKey.callback_url).where(ApiKey.id == sms.tenant.api_key_id).first()
     assert stored["callback_url"] == ""
     # At send time too: a row whose host resolves to a refused address now is not posted.
-    client = callbacks.make_client()
+    client = callbacks.make_client(allow_private=False)
     try:
         row = {"id": 1, "attempts": 1, "url": "http://127.0.0.1:9/cb", "body": "{}"}
-        result = await callbacks.post_callback(client, row, "cbs_x", allow_private=False)
+        result = await callbacks.post_callback(client, row, "cbs_x")
     finally:
         await client.aclose()
     assert not result.ok and result.status is None and "loopback" in result.error
+
+
+@dataclass
+class RebindingDns:
+    """An attacker's name server (DNS is outside the system, so it alone is stood in for): the first lookup answers
+    ``first``, every later one ``then``; each lookup is recorded."""
+
+    first: str
+    then: str
+    asked: list[str] = field(default_factory=list)
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return [self.first if len(self.asked) == 1 else self.then]
+
+
+async def post_once(client: Any, url: str) -> callbacks.CallResult:
+    row = {"id": 1, "attempts": 1, "api_key": 1, "url": url, "body": '{"status": "SENT"}'}
+    return await callbacks.post_callback(client, row, "cbs_x")
+
+
+async def test_a_rebinding_dns_answer_never_reaches_the_internal_address(receiver):
+    dns = RebindingDns(first="93.184.215.14", then="127.0.0.1")
+    url = f"http://hooks.rebind.test:{receiver.port}/status"
+    # Saved while the name answers a public address, as an attacker's domain would at first.
+    await check_callback_url(url, allow_private=False, resolver=dns)
+    client = callbacks.make_client(allow_private=False, resolver=dns)
+    try:
+        result = await post_once(client, url)
+    finally:
+        await client.aclose()
+    assert not result.ok and result.status is None and "loopback" in result.error
+    # The call looked the name up once and refused what that one answer said: nothing reached the receiver.
+    assert dns.asked == ["hooks.rebind.test", "hooks.rebind.test"]
+    assert receiver.connections == 0 and receiver.received == []
+
+
+async def test_a_call_connects_to_the_address_it_resolved_under_the_urls_name(receiver):
+    """The connection goes to the one checked answer (the name is unknown to the system's DNS), the Host header
+    keeps the name, and a kept-alive connection is reused without another lookup; the owner's allow-private
+    setting lets the loopback receiver in."""
+    dns = RebindingDns(first="127.0.0.1", then="10.9.9.9")
+    url = f"http://hooks.pinned.test:{receiver.port}/status"
+    client = callbacks.make_client(allow_private=True, resolver=dns)
+    try:
+        first, second = await post_once(client, url), await post_once(client, url)
+    finally:
+        await client.aclose()
+    assert first.ok and second.ok and first.status == 200
+    assert [headers["host"] for headers, _ in receiver.received] == [f"hooks.pinned.test:{receiver.port}"] * 2
+    assert dns.asked == ["hooks.pinned.test"] and receiver.connections == 1
 
 
 async def test_keys_set_their_url_and_rotate_their_secret_for_themselves_only(app, client_for, sms):
@@ -391,9 +448,9 @@ async def test_several_workers_at_once_post_each_callback_once(app, client_for, 
     assert 'portal_callback_backlog{kind="retrying"} 300.0' in metrics
     assert 'portal_callback_backlog{kind="due"} 0.0' in metrics
     await CallbackOutbox.update({CallbackOutbox.next_attempt_at: now}, force=True)
-    clients = [callbacks.make_client() for _ in range(3)]
+    clients = [callbacks.make_client(allow_private=True) for _ in range(3)]
     try:
-        await asyncio.gather(*(callbacks.deliver_due(app.state.portal, c) for c in clients))
+        await asyncio.gather(*(callbacks.deliver_due(c) for c in clients))
         await deliver_until(app.state.portal, lambda rows: all(r["state"] == "delivered" for r in rows))
     finally:
         for c in clients:
