@@ -8,6 +8,7 @@ figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and r
 
     python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 11
     python bench/send_api.py --clients 8 --requests 400
+    python bench/send_api.py --database bench_mine --redis-db 12    # beside another run on the same servers
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE = "postgresql://postgres@127.0.0.1:5432/bench_send_api"
-REDIS = "redis://127.0.0.1:6379/11"
+SERVER = "postgresql://postgres@127.0.0.1:5432/"
+REDIS_SERVER = "redis://127.0.0.1:6379/"
 RECIPIENTS = 700
 PRICED = (40_000, 40_000, False, "BILLED", "")  # rate, price, charge on delivery, status, error
 
 
-def configure() -> None:
+def configure(database: str, redis_db: int) -> None:
     import asyncpg
     import redis
 
@@ -42,14 +42,15 @@ def configure() -> None:
 
     async def recreate() -> None:
         conn = await asyncpg.connect(ADMIN)
-        await conn.execute("DROP DATABASE IF EXISTS bench_send_api")
-        await conn.execute("CREATE DATABASE bench_send_api")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        await conn.execute(f'CREATE DATABASE "{database}"')
         await conn.close()
 
     asyncio.run(recreate())
-    redis.Redis.from_url(REDIS).flushdb()
-    os.environ["DATABASE_URL"] = DATABASE
-    os.environ["REDIS_URL"] = REDIS
+    redis_url = f"{REDIS_SERVER}{redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()
+    os.environ["DATABASE_URL"] = SERVER + database
+    os.environ["REDIS_URL"] = redis_url
 
 
 async def seed() -> str:
@@ -69,6 +70,13 @@ async def seed() -> str:
         await change_balance(shop.company_id, 10**15, kind="manual", description="Bench funds", initiator=None)
     created = await create_key(await shop.actor(), ApiKeyCreate(name="bench", period="never"))
     return created.key
+
+
+def median(values: list[float]) -> float:
+    """The median (the stdlib's ``statistics`` is shadowed by bench/statistics.py when run as a script)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def body(round_no: int) -> bytes:
@@ -156,9 +164,9 @@ async def measure(clients: int, requests: int) -> dict[str, object]:
     server.should_exit = True
     await task
     ordered = sorted(samples)
-    p50 = statistics.median(ordered) * 1000
+    p50 = median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    floor_ms = statistics.median(floor_samples) * 1000
+    floor_ms = median(floor_samples) * 1000
     return {
         "engine": "postgresql",
         "clients": clients,
@@ -177,8 +185,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests in all (default 200)")
+    parser.add_argument("--database", default="bench_send_api", help="PostgreSQL database, recreated (bench_send_api)")
+    parser.add_argument("--redis-db", type=int, default=11, help="Redis database number, flushed (default 11)")
     args = parser.parse_args()
-    configure()
+    configure(args.database, args.redis_db)
     results = asyncio.run(measure(args.clients, args.requests))
     print(f"{results['requests']} requests of {RECIPIENTS} recipients from {results['clients']} clients")
     print(f"p50 {results['p50_ms']} ms, p99 {results['p99_ms']} ms, {results['req_per_s']} requests/s")
