@@ -3,7 +3,8 @@
 The app runs under uvicorn on a free port (web only: the send jobs stay queued, so what is measured is
 acceptance: checks, pricing, the paid EDRs written and one job enqueued per request) on PostgreSQL with real
 Redis. The floor is measured in the same run without the web framework: decode 700 recipients, COPY 700
-EDR-shaped rows, enqueue one saq job. The per-key rate limit is lifted for the run. Prints one line per
+EDR-shaped rows, enqueue one saq job; its samples are taken before, between and after slices of the timed
+requests, so that on a shared machine both meet the same load. The per-key rate limit is lifted for the run. Prints one line per
 figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and ratio (p50 / floor).
 
     python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 11
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,8 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SERVER = "postgresql://postgres@127.0.0.1:5432/"
 REDIS_SERVER = "redis://127.0.0.1:6379/"
 RECIPIENTS = 700
+SLICES = 3  # the timed requests run in this many slices, with floor samples before, between and after them
+FLOOR_PER_POINT = 10  # floor samples at each of those SLICES + 1 points
 PRICED = (40_000, 40_000, False, "BILLED", "")  # rate, price, charge on delivery, status, error
 
 
@@ -84,7 +88,7 @@ def body(round_no: int) -> bytes:
     return json.dumps([{"channels": ["SMS"], "from": "SHOP", "to": ",".join(numbers), "message": "Hello"}]).encode()
 
 
-async def floor(portal: object, rounds: int) -> list[float]:
+async def floor(portal: object, rounds: int, first: int = 0) -> list[float]:
     """Decode 700 recipients, COPY 700 EDR rows, enqueue one job: the least any accepting request must do."""
     import msgspec
 
@@ -92,7 +96,7 @@ async def floor(portal: object, rounds: int) -> list[float]:
     from core.dispatch.expansion import EDR_COLUMNS
 
     samples = []
-    for n in range(rounds):
+    for n in range(first, first + rounds):
         raw = body(10_000 + n)
         started = time.perf_counter()
         items = msgspec.json.decode(raw)
@@ -147,20 +151,27 @@ async def measure(clients: int, requests: int) -> dict[str, object]:
         for n in range(5):  # warm-up: caches (prefix index, price list) and connections
             assert (await client.post("/api/send_sms", content=body(n), headers=headers)).status_code == 200
         samples: list[float] = []
-        counter = iter(range(requests))
+        floor_samples: list[float] = []
+        elapsed = 0.0
 
-        async def one_client() -> None:
-            for n in counter:
+        async def one_client(numbers: Iterator[int]) -> None:
+            for n in numbers:
                 started = time.perf_counter()
                 reply = await client.post("/api/send_sms", content=body(100 + n), headers=headers)
                 samples.append(time.perf_counter() - started)
                 assert reply.status_code == 200, reply.text
                 assert len(reply.json()["results"]) == RECIPIENTS
 
-        began = time.perf_counter()
-        await asyncio.gather(*[one_client() for _ in range(clients)])
-        elapsed = time.perf_counter() - began
-    floor_samples = await floor(app.state.portal, 30)
+        # The floor is sampled before, between and after slices of the timed requests, so that on a shared machine
+        # both meet the same load and their ratio means something.
+        for part in range(SLICES + 1):
+            floor_samples += await floor(app.state.portal, FLOOR_PER_POINT, first=part * FLOOR_PER_POINT)
+            if part == SLICES:
+                break
+            shared = iter(range(part, requests, SLICES))  # the clients take the slice's requests from one iterator
+            began = time.perf_counter()
+            await asyncio.gather(*[one_client(shared) for _ in range(clients)])
+            elapsed += time.perf_counter() - began
     server.should_exit = True
     await task
     ordered = sorted(samples)
