@@ -4,12 +4,13 @@ The app runs under uvicorn on a free port (web only: the send jobs stay queued, 
 acceptance: checks, pricing, the paid EDRs written and one job enqueued per request) on PostgreSQL with real
 Redis. The floor is measured in the same run without the web framework: decode 700 recipients, COPY 700
 EDR-shaped rows, enqueue one saq job; its samples are taken before, between and after slices of the timed
-requests, so that on a shared machine both meet the same load. The per-key rate limit is lifted for the run. Prints one line per
-figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and ratio (p50 / floor).
+requests, so that on a shared machine both meet the same load. The per-key rate limit is lifted for the run.
+Prints one line per figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and ratio
+(p50 / floor).
 
     python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 11
     python bench/send_api.py --clients 8 --requests 400
-    python bench/send_api.py --database bench_mine --redis-db 12    # beside another run on the same servers
+    python bench/send_api.py --database bench_mine --redis-db 14    # beside another run on the same servers
 """
 
 from __future__ import annotations
