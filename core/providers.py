@@ -377,6 +377,7 @@ class LinkTarget(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     recipient: LinkRecipient
     domain: str = ""
+    code: str = ""  # named in click callbacks
 
 
 class Click(msgspec.Struct, frozen=True, kw_only=True):
@@ -398,7 +399,7 @@ class ClickStats(msgspec.Struct, kw_only=True):
     unique_recipients: int = 0
     by_os: list[tuple[str, int]] = []
     by_browser: list[tuple[str, int]] = []
-    by_day: list[tuple[str, int]] = []  # ("YYYY-MM-DD" in UTC, clicks), oldest first
+    by_day: list[tuple[str, int]] = []  # ("YYYY-MM-DD" in the asked time zone, clicks), oldest first
 
 
 class LinkGroup(msgspec.Struct, kw_only=True):
@@ -444,17 +445,19 @@ class Shortener(Protocol):
 
     async def statistics(
         self,
-        partner_id: int,
+        partner_ids: Sequence[int],
         *,
         domain: str | None = None,
         campaign_id: int | None = None,
         since: datetime | None = None,
+        zone: str = "UTC",
     ) -> ClickStats:
-        """Clicks on the partner's links (of one domain or campaign when given) since ``since`` (None: all)."""
+        """Clicks on the links of these partners (a company, or a reseller's subtree), of one domain or campaign
+        when given, since ``since`` (None: all); ``by_day`` counts the days of the IANA time zone ``zone``."""
         ...
 
-    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
-        """The partner's links grouped by domain and campaign, newest campaign first."""
+    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
+        """The links of these partners grouped by domain and campaign, newest campaign first."""
         ...
 
 

@@ -51,6 +51,7 @@ class ApiKeyView(msgspec.Struct, kw_only=True):
     expires_at: datetime | None
     last_used_at: datetime | None
     callback_url: str
+    click_callbacks: bool = False
     created_at: datetime
 
 
@@ -63,9 +64,11 @@ class ApiKeyCreated(msgspec.Struct, kw_only=True):
 
 
 class CallbackUrlIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A key's status callback URL; empty stops its callbacks."""
+    """A key's status callback URL; empty stops its callbacks. ``click_callbacks`` also posts the clicks on the
+    company's short links there (left as it is when omitted)."""
 
     callback_url: Url
+    click_callbacks: bool | None = None
 
 
 class CallbackSecret(msgspec.Struct, kw_only=True):
@@ -115,6 +118,7 @@ def _view(row: dict[str, Any], used: float | None) -> ApiKeyView:
         expires_at=row["expires_at"],
         last_used_at=last_used,
         callback_url=row["callback_url"],
+        click_callbacks=row["click_callbacks"],
         created_at=row["created_at"],
     )
 
@@ -180,12 +184,16 @@ async def get_key(actor: Actor, redis: Redis, key_id: int) -> ApiKeyView:
 async def set_callback_url(
     actor: Actor, key_id: int, data: CallbackUrlIn, *, allow_private: bool = False, ip: str = ""
 ) -> ApiKeyView:
-    """Change where a key's status callbacks go; callbacks already queued keep the URL they were made for."""
+    """Change where a key's status callbacks go, and whether clicks go there too; callbacks already queued keep the
+    URL they were made for."""
     row = await _own(actor, key_id)
     if data.callback_url:
         await check_callback_url(data.callback_url, allow_private=allow_private)
+    clicks = row["click_callbacks"] if data.click_callbacks is None else data.click_callbacks
     async with write_transaction():
-        await ApiKey.update({ApiKey.callback_url: data.callback_url}).where(ApiKey.id == key_id)
+        await ApiKey.update({ApiKey.callback_url: data.callback_url, ApiKey.click_callbacks: clicks}).where(
+            ApiKey.id == key_id
+        )
         await audit.record(
             actor,
             "api_key.callback",
@@ -194,7 +202,10 @@ async def set_callback_url(
             object_id=key_id,
             ip=ip,
             name=row["name"],
-            changed=audit.changes({"callback_url": row["callback_url"]}, {"callback_url": data.callback_url}),
+            changed=audit.changes(
+                {"callback_url": row["callback_url"], "click_callbacks": row["click_callbacks"]},
+                {"callback_url": data.callback_url, "click_callbacks": clicks},
+            ),
         )
     return _view(must_exist(await ApiKey.select().where(ApiKey.id == key_id).first()), None)
 

@@ -58,6 +58,7 @@ class ApiKey(Table, tablename="api_key"):
     key_hash = Varchar(length=64, unique=True)
     callback_url = Varchar(length=500, default="")
     callback_secret = Varchar(length=64, default="", help_text="Signs callbacks (HMAC); shown once when made")
+    click_callbacks = Boolean(default=False, help_text="Clicks on the company's short links are posted to the URL too")
     period = Varchar(length=8, help_text="1d, 7d, 30d, 3m, 1y or never; refresh extends by it")
     expires_at = Timestamptz(null=True, default=None)
     created_by = Integer(null=True, default=None)

@@ -34,7 +34,7 @@ from core.accounts.tables import ApiKey
 from core.db import is_sqlite, json_value, write_transaction
 from core.dispatch.tables import MoRoute
 from core.metrics import CALLBACK_BACKLOG
-from core.providers import InboundMessage
+from core.providers import Click, InboundMessage, LinkTarget
 from core.rawsql import RawSql
 
 OUTBOX_COLUMNS = (
@@ -125,6 +125,56 @@ async def queue_status_callbacks(sql: RawSql, events: Sequence[tuple[int, str, d
         for edr, status, at in events
         if (row := found.get(edr)) is not None
     ]
+    await sql.bulk("callback_outbox", OUTBOX_COLUMNS, records)
+    return len(records)
+
+
+async def queue_click_callbacks(sql: RawSql, clicks: Sequence[tuple[LinkTarget, Click]]) -> int:
+    """Queue a CLICK callback for each stored click to every API key of the link's company that asked for clicks
+    (and has a callback URL); how many. Call in the transaction storing the clicks: one SELECT, one bulk insert."""
+    partners = sorted({target.recipient.partner_id for target, _ in clicks})
+    if not partners:
+        return 0
+    rows = await sql.rows(
+        f"SELECT id, partner, callback_url FROM api_key WHERE partner IN ({_marks(len(partners), 2)})"
+        " AND click_callbacks = $1 AND callback_url <> '' ORDER BY id",
+        True,
+        *partners,
+    )
+    keys: dict[int, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        keys.setdefault(r["partner"], []).append(r)
+    now = datetime.now(UTC)
+    records = []
+    for target, click in clicks:
+        for key in keys.get(target.recipient.partner_id, []):
+            body = {
+                "event": "CLICK",
+                "clickID": click.key,
+                "code": target.code,
+                "shortUrl": f"{target.domain}/{target.code}",
+                "campaignID": target.recipient.campaign_id,
+                "dnis": target.recipient.destination,
+                "eventTime": event_time(click.clicked_at),
+                "os": click.os,
+                "browser": click.browser,
+                "device": click.device,
+            }
+            records.append(
+                (
+                    target.recipient.partner_id,
+                    key["id"],
+                    "CLICK",
+                    click.key[:36],
+                    key["callback_url"],
+                    msgspec.json.encode(body).decode(),
+                    "pending",
+                    0,
+                    now,
+                    "",
+                    now,
+                )
+            )
     await sql.bulk("callback_outbox", OUTBOX_COLUMNS, records)
     return len(records)
 

@@ -3,7 +3,8 @@
 Clicks are read through a consumer group, and acknowledged (and deleted) only after the shortener stored them. A
 worker that dies in between leaves them pending; the next run of any worker claims entries idle for longer than
 ``CLAIM_IDLE_MS`` and stores them, so a restart loses no click. Each click carries its entry id as its key and is
-stored once, so a worker that claims the entries of one only slow to acknowledge them duplicates nothing.
+stored once, so a worker that claims the entries of one only slow to acknowledge them duplicates nothing (their
+click callbacks, queued in the same transaction, may then be posted twice: at least once, like every callback).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import ua_parser
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from core.db import is_sqlite, write_transaction
+from core.dispatch.callbacks import queue_click_callbacks
 from core.events import LinkClicked
 from core.portal import Portal
 from core.providers import Click, LinkTarget, active_shortener
+from core.rawsql import RawSql
 from core.shortlinks.stream import DECODER, GROUP, STREAM
 
 log = logging.getLogger(__name__)
@@ -76,7 +80,10 @@ async def _store(portal: Portal, entries: list[Any]) -> int:
         )
         clicks.append((entry.target, click))
     if clicks and shortener is not None:
-        await shortener.record_clicks(clicks)
+        # The clicks and their callbacks commit together: a stored click always has its callbacks queued.
+        async with write_transaction() as tx:
+            await shortener.record_clicks(clicks)
+            await queue_click_callbacks(RawSql(tx.connection, sqlite=is_sqlite()), clicks)
     if ids:
         async with portal.redis.pipeline(transaction=True) as pipe:
             pipe.xack(STREAM, GROUP, *ids)

@@ -28,12 +28,14 @@ class ShortenerPages(Controller):
         period: FromQuery[str] = "all",
         domain: FromQuery[str] = "",
         campaign_id: QueryId = None,
+        client: QueryId = None,
     ) -> Response:
         if not actor.short_domains:
             raise NotFound("Page")  # the shortener is hidden without a short domain (URL-1)
         chosen: ClickPeriod = period if period in PERIODS else "all"  # type: ignore[assignment]
+        portal = request.app.state.portal
         result = await services.statistics(
-            request.app.state.portal, actor, period=chosen, domain=domain or None, campaign_id=campaign_id
+            portal, actor, period=chosen, domain=domain or None, campaign_id=campaign_id, client_id=client
         )
         return await page(
             request,
@@ -41,7 +43,7 @@ class ShortenerPages(Controller):
             "shortener/overview.html",
             {
                 "result": result,
-                "campaigns": await services.shortened_campaigns(request.app.state.portal, actor),
+                "campaigns": await services.shortened_campaigns(portal, actor, client),
                 "periods": PERIODS,
             },
         )
@@ -51,19 +53,28 @@ class ShortenerApi(Controller):
     path = "/api/shortener"
     tags = ["URL shortener"]
 
-    @get("/statistics", summary="Clicks of your short links over a period, for all or one short domain")
+    @get(
+        "/statistics",
+        summary="Clicks of your short links (a reseller's: its whole subtree, or one client with client_id) over a "
+        "period, for all or one short domain",
+    )
     async def statistics(
         self,
         request: Request,
         actor: NamedDependency[Actor],
         period: FromQuery[ClickPeriod] = "all",
         domain: FromQuery[str] = "",
+        client_id: QueryId = None,
     ) -> ShortLinkStatistics:
-        return await services.statistics(request.app.state.portal, actor, period=period, domain=domain or None)
+        return await services.statistics(
+            request.app.state.portal, actor, period=period, domain=domain or None, client_id=client_id
+        )
 
-    @get("/campaigns", summary="Your campaigns with short links, by short domain, newest first")
-    async def campaigns(self, request: Request, actor: NamedDependency[Actor]) -> list[ShortenedCampaign]:
-        return await services.shortened_campaigns(request.app.state.portal, actor)
+    @get("/campaigns", summary="Campaigns with short links in your scope, by short domain, newest first")
+    async def campaigns(
+        self, request: Request, actor: NamedDependency[Actor], client_id: QueryId = None
+    ) -> list[ShortenedCampaign]:
+        return await services.shortened_campaigns(request.app.state.portal, actor, client_id)
 
     @get("/campaigns/{campaign_id:int}/statistics", summary="Clicks of one campaign's short links over a period")
     async def campaign_statistics(
@@ -72,5 +83,8 @@ class ShortenerApi(Controller):
         actor: NamedDependency[Actor],
         campaign_id: PathId,
         period: FromQuery[ClickPeriod] = "all",
+        client_id: QueryId = None,
     ) -> ShortLinkStatistics:
-        return await services.statistics(request.app.state.portal, actor, period=period, campaign_id=campaign_id)
+        return await services.statistics(
+            request.app.state.portal, actor, period=period, campaign_id=campaign_id, client_id=client_id
+        )

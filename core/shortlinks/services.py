@@ -1,8 +1,9 @@
-"""Short-link statistics (URL-3), scoped to the acting user's company: the shortener holds the clicks."""
+"""Short-link statistics (URL-3) over the dashboard's scope: an end user's company, or a manager's subtree (or one
+client of it), with periods and days in the user's time zone. The shortener holds the clicks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from core.actor import Actor
 from core.campaigns.tables import Campaign
@@ -10,7 +11,8 @@ from core.errors import InvalidInput, NotFound
 from core.portal import Portal
 from core.providers import ClickStats, Shortener, active_shortener
 from core.shortlinks.schemas import ClickPeriod, ShortenedCampaign, ShortLinkStatistics
-from core.tenancy.scope import owned
+from core.statistics.dashboard import Client, scope
+from core.web.periods import day_range, today, user_zone
 
 PERIOD_DAYS: dict[str, int | None] = {"all": None, "day": 1, "week": 7, "month": 30, "year": 365}
 
@@ -19,11 +21,29 @@ def _shortener(portal: Portal) -> Shortener | None:
     return active_shortener(portal.registries.shorteners)
 
 
-async def _campaign_name(actor: Actor, campaign_id: int) -> str:
-    row = await Campaign.select(Campaign.name).where((Campaign.id == campaign_id) & owned(Campaign, actor)).first()
+async def _partners(actor: Actor, client_id: int | None) -> tuple[list[int], list[Client]]:
+    """The partners whose links count (the dashboard's rule), as ids, and the clients a manager may pick from."""
+    partners, _, clients = await scope(actor, client_id)
+    ids = partners if isinstance(partners, list) else [int(r["id"]) for r in await partners]
+    return ids, clients
+
+
+async def _campaign_name(partner_ids: list[int], campaign_id: int) -> str:
+    row = await (
+        Campaign.select(Campaign.name).where((Campaign.id == campaign_id) & Campaign.partner.is_in(partner_ids)).first()
+    )
     if row is None:
         raise NotFound("Campaign")
     return row["name"]
+
+
+def period_start(period: ClickPeriod, zone: str) -> datetime | None:
+    """Where a period begins: the start of today (Day) or of the day 6, 29 or 364 days before it, in the user's
+    zone; None for All."""
+    days = PERIOD_DAYS[period]
+    if not days:
+        return None
+    return day_range(today(zone) - timedelta(days=days - 1), None, zone)[0]
 
 
 async def statistics(
@@ -33,33 +53,52 @@ async def statistics(
     period: ClickPeriod = "all",
     domain: str | None = None,
     campaign_id: int | None = None,
+    client_id: int | None = None,
 ) -> ShortLinkStatistics:
-    """Clicks on the company's own links: a foreign campaign is a missing one (404)."""
+    """Clicks on the links in the actor's scope: a campaign or short domain outside it is a missing one (404)."""
     if period not in PERIOD_DAYS:
         raise InvalidInput("Choose all, day, week, month or year", field="period")
-    name = await _campaign_name(actor, campaign_id) if campaign_id is not None else ""
-    days = PERIOD_DAYS[period]
-    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    partner_ids, clients = await _partners(actor, client_id)
+    name = await _campaign_name(partner_ids, campaign_id) if campaign_id is not None else ""
     shortener = _shortener(portal)
+    domain = domain.lower() if domain else None
+    # A domain taken back keeps its links (and their statistics) until they are archived.
+    if domain and domain not in actor.short_domains:
+        groups = await shortener.link_groups(partner_ids) if shortener else []
+        if all(g.domain != domain for g in groups):
+            raise NotFound("Short domain")
+    zone = user_zone(actor.timezone).key
     stats = (
         await shortener.statistics(
-            actor.partner_id, domain=domain.lower() if domain else None, campaign_id=campaign_id, since=since
+            partner_ids, domain=domain, campaign_id=campaign_id, since=period_start(period, zone), zone=zone
         )
         if shortener
         else ClickStats()
     )
-    return ShortLinkStatistics(period=period, domain=domain, campaign_id=campaign_id, campaign_name=name, stats=stats)
+    return ShortLinkStatistics(
+        period=period,
+        domain=domain,
+        campaign_id=campaign_id,
+        campaign_name=name,
+        client_id=client_id,
+        clients=clients,
+        time_zone=zone,
+        stats=stats,
+    )
 
 
-async def shortened_campaigns(portal: Portal, actor: Actor) -> list[ShortenedCampaign]:
-    """The company's links grouped by domain and campaign, newest first."""
+async def shortened_campaigns(portal: Portal, actor: Actor, client_id: int | None = None) -> list[ShortenedCampaign]:
+    """The links in the actor's scope grouped by domain and campaign, newest first."""
     shortener = _shortener(portal)
-    groups = await shortener.link_groups(actor.partner_id) if shortener else []
+    partner_ids, _ = await _partners(actor, client_id)
+    groups = await shortener.link_groups(partner_ids) if shortener else []
     ids = [g.campaign_id for g in groups if g.campaign_id is not None]
     names = {
         r["id"]: r["name"]
         for r in (
-            await Campaign.select(Campaign.id, Campaign.name).where(Campaign.id.is_in(ids) & owned(Campaign, actor))
+            await Campaign.select(Campaign.id, Campaign.name).where(
+                Campaign.id.is_in(ids) & Campaign.partner.is_in(partner_ids)
+            )
             if ids
             else []
         )

@@ -85,9 +85,10 @@ class Dashboard(msgspec.Struct, kw_only=True):
     plans: list[Plan]
 
 
-async def _scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], list[Client]]:
-    """The partners counted (ids, or a sub-select of a manager's subtree), their currencies, and the clients a
-    manager may pick from."""
+async def scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], list[Client]]:
+    """The one rule for whose numbers a statistics page counts: the partners (ids, or a sub-select of a manager's
+    subtree), their currencies, and the clients a manager may pick from. An end user counts its own company; a
+    manager its whole subtree, or one client of it (another tenant's client is a 404)."""
     if client_id is not None:
         row = await visible_partner(actor, client_id)  # another tenant's id is a 404
         clients = await _clients(actor) if actor.is_partner_manager else []
@@ -173,7 +174,7 @@ async def _last_campaign(partner_ids: Any, money: bool) -> LastCampaign | None:
 
 async def dashboard(actor: Actor, period: Period = "7d", client_id: int | None = None) -> Dashboard:
     """The actor's graphs: its own traffic, or a manager's subtree (or one client of it)."""
-    partner_ids, currencies, clients = await _scope(actor, client_id)
+    partner_ids, currencies, clients = await scope(actor, client_id)
     money = len(currencies) == 1
     last_day = today(actor.timezone)
     start, end = day_range(last_day - timedelta(days=PERIOD_DAYS[period] - 1), last_day, actor.timezone)

@@ -167,6 +167,7 @@ FIELDS: dict[str, str] = {
     "status": N_("status"),
     "enabled": N_("enabled"),
     "callback_url": N_("callback URL"),
+    "click_callbacks": N_("click callbacks"),
     "default_url": N_("default MO URL"),
     "url": N_("URL"),
     "price": N_("price"),

@@ -139,7 +139,7 @@ class LocalShortener:
             return None
         link_id, campaign, partner, destination, url = _UNPACK.decode(raw)
         recipient = LinkRecipient(partner_id=partner, campaign_id=campaign, destination=destination)
-        return LinkTarget(link_id=link_id, url=url, recipient=recipient, domain=domain)
+        return LinkTarget(link_id=link_id, url=url, recipient=recipient, domain=domain, code=code)
 
     async def _from_database(self, domain: str, code: str) -> LinkTarget | None:
         row = (
@@ -156,7 +156,7 @@ class LocalShortener:
         recipient = LinkRecipient(
             partner_id=row["partner"], campaign_id=row["campaign"], destination=row["destination"]
         )
-        target = LinkTarget(link_id=row["id"], url=row["url"], recipient=recipient, domain=domain)
+        target = LinkTarget(link_id=row["id"], url=row["url"], recipient=recipient, domain=domain, code=code)
         if self.redis is not None:
             value = _PACK.encode((row["id"], row["campaign"], row["partner"], row["destination"], row["url"]))
             await self.redis.set(LINK_KEY.format(domain, code), value, ex=self._ttl)
@@ -213,13 +213,14 @@ class LocalShortener:
 
     async def statistics(
         self,
-        partner_id: int,
+        partner_ids: Sequence[int],
         *,
         domain: str | None = None,
         campaign_id: int | None = None,
         since: datetime | None = None,
+        zone: str = "UTC",
     ) -> ClickStats:
-        return await stats.statistics(partner_id, domain=domain, campaign_id=campaign_id, since=since)
+        return await stats.statistics(partner_ids, domain=domain, campaign_id=campaign_id, since=since, zone=zone)
 
-    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
-        return await stats.link_groups(partner_id)
+    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
+        return await stats.link_groups(partner_ids)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core import ClickStats, LinkGroup
 from plugins.shortener.tables import LinkClick
@@ -11,11 +14,23 @@ from plugins.shortener.tables import LinkClick
 # ruff: noqa: S608 — the statements interpolate fixed column names and placeholders only.
 
 
+def _sqlite() -> bool:
+    return LinkClick._meta.db.engine_type == "sqlite"
+
+
+def _partners(partner_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``partner`` among the ids: one array parameter on PostgreSQL (a subtree may hold thousands)."""
+    ids = sorted(set(partner_ids))
+    if _sqlite():
+        return f"partner IN ({', '.join('{}' for _ in ids) or 'NULL'})", list(ids)
+    return "partner = ANY({})", [ids]
+
+
 def _where(
-    partner_id: int, domain: str | None, campaign_id: int | None, since: datetime | None
+    partner_ids: Sequence[int], domain: str | None, campaign_id: int | None, since: datetime | None
 ) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["partner = {}"]
-    args: list[Any] = [partner_id]
+    clause, args = _partners(partner_ids)
+    clauses = [clause]
     if domain is not None:
         clauses.append("domain = {}")
         args.append(domain)
@@ -40,34 +55,53 @@ async def _counted(column: str, where: str, args: list[Any]) -> list[tuple[str, 
     return [(r["name"] or "Other", int(r["n"])) for r in rows]
 
 
+async def _by_day(where: str, args: list[Any], zone: str) -> list[tuple[str, int]]:
+    """Clicks per day in ``zone``: PostgreSQL converts each time itself; SQLite (development) has no zones, so its
+    clicks are counted per UTC minute and the minutes put in their local days here."""
+    if not _sqlite():
+        rows = await _rows(
+            "SELECT to_char(clicked_at AT TIME ZONE {}, 'YYYY-MM-DD') AS name, COUNT(*) AS n FROM link_click"
+            f" WHERE {where} GROUP BY 1 ORDER BY 1",
+            [zone, *args],
+        )
+        return [(str(r["name"]), int(r["n"])) for r in rows]
+    rows = await _rows(
+        f"SELECT substr(clicked_at, 1, 16) AS name, COUNT(*) AS n FROM link_click WHERE {where} GROUP BY 1", args
+    )
+    local = ZoneInfo(zone)
+    days: dict[str, int] = defaultdict(int)
+    for r in rows:
+        minute = datetime.fromisoformat(str(r["name"])).replace(tzinfo=UTC)
+        days[minute.astimezone(local).date().isoformat()] += int(r["n"])
+    return sorted(days.items())
+
+
 async def statistics(
-    partner_id: int, *, domain: str | None, campaign_id: int | None, since: datetime | None
+    partner_ids: Sequence[int],
+    *,
+    domain: str | None,
+    campaign_id: int | None,
+    since: datetime | None,
+    zone: str = "UTC",
 ) -> ClickStats:
-    where, args = _where(partner_id, domain, campaign_id, since)
+    where, args = _where(partner_ids, domain, campaign_id, since)
     totals = await _rows(f"SELECT COUNT(*) AS n, COUNT(DISTINCT link) AS u FROM link_click WHERE {where}", args)
-    day = (
-        "substr(clicked_at, 1, 10)"
-        if LinkClick._meta.db.engine_type == "sqlite"
-        else "to_char(clicked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-    )
-    by_day = await _rows(
-        f"SELECT {day} AS name, COUNT(*) AS n FROM link_click WHERE {where} GROUP BY {day} ORDER BY name", args
-    )
     return ClickStats(
         total=int(totals[0]["n"]),
         unique_recipients=int(totals[0]["u"]),
         by_os=await _counted("os", where, args),
         by_browser=await _counted("browser", where, args),
-        by_day=[(str(r["name"]), int(r["n"])) for r in by_day],
+        by_day=await _by_day(where, args, zone),
     )
 
 
-async def link_groups(partner_id: int) -> list[LinkGroup]:
+async def link_groups(partner_ids: Sequence[int]) -> list[LinkGroup]:
+    partners, args = _partners(partner_ids)
     rows = await _rows(
         "SELECT domain, campaign, COUNT(*) AS n,"
         " MIN(CASE WHEN inactive_at IS NULL OR inactive_at > {} THEN 0 ELSE 1 END) AS archived,"
-        " MAX(id) AS newest FROM short_link WHERE partner = {} GROUP BY domain, campaign ORDER BY newest DESC",
-        [datetime.now(UTC), partner_id],
+        f" MAX(id) AS newest FROM short_link WHERE {partners} GROUP BY domain, campaign ORDER BY newest DESC",
+        [datetime.now(UTC), *args],
     )
     return [
         LinkGroup(domain=r["domain"], campaign_id=r["campaign"], links=int(r["n"]), archived=bool(r["archived"]))

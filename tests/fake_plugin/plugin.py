@@ -126,10 +126,10 @@ class FakeShort:
         for target, click in clicks:
             await self.record_click(target, click)
 
-    async def statistics(self, partner_id: int, **where: Any) -> ClickStats:
+    async def statistics(self, partner_ids: Sequence[int], **where: Any) -> ClickStats:
         return ClickStats()
 
-    async def link_groups(self, partner_id: int) -> Sequence[LinkGroup]:
+    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
         return []
 
 
