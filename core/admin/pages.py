@@ -36,7 +36,7 @@ from core.tenancy.schemas import (
 )
 from core.tenancy.scope import is_own
 from core.web.forms import parse_form
-from core.web.pagination import PageNo
+from core.web.pagination import DEFAULT_PER_PAGE, PageNo, page_from
 from core.web.params import PathId
 from core.web.shell import client_ip, page
 from core.web.templating import page_language
@@ -374,14 +374,21 @@ class AdminPages(Controller):
 
     # Short domains ---------------------------------------------------------------------------------
     async def _short_domains_page(
-        self, request: Request, actor: Actor, *, error: str = "", error_form: str = "", status_code: int = 200
+        self,
+        request: Request,
+        actor: Actor,
+        page_no: int = 1,
+        *,
+        error: str = "",
+        error_form: str = "",
+        status_code: int = 200,
     ) -> Response:
         return await page(
             request,
             actor,
             "admin/short_domains.html",
             {
-                "domains": await short_domains.list_domains(actor),
+                "domains": await short_domains.domains_page(actor, page=page_no, per_page=DEFAULT_PER_PAGE),
                 "partners": await short_domains.grantable_partners(actor),
                 "error": error,
                 "error_form": error_form,
@@ -391,17 +398,19 @@ class AdminPages(Controller):
         )
 
     @get("/short-domains")
-    async def short_domains(self, request: Request, actor: NamedDependency[Actor]) -> Response:
-        return await self._short_domains_page(request, actor)
+    async def short_domains(self, request: Request, actor: NamedDependency[Actor], page_no: PageNo = 1) -> Response:
+        return await self._short_domains_page(request, actor, page_no)
 
     async def _short_domain_action(self, request: Request, actor: Actor, form_name: str, action: Any) -> Response:
+        # The forms of a row send the page they were on, so the answer shows that page again.
+        page_no = page_from(await request.form())
         try:
             await action()
         except PortalError as exc:
             return await self._short_domains_page(
-                request, actor, error=exc.detail, error_form=form_name, status_code=exc.status_code
+                request, actor, page_no, error=exc.detail, error_form=form_name, status_code=exc.status_code
             )
-        return Redirect(f"/admin/short-domains?saved={form_name}")
+        return Redirect(f"/admin/short-domains?saved={form_name}&page_no={page_no}")
 
     @post("/short-domains")
     async def add_short_domain(self, request: Request, actor: NamedDependency[Actor]) -> Response:

@@ -15,6 +15,7 @@ from core.tenancy.schemas import ShortDomainCreate, ShortDomainView
 from core.tenancy.scope import in_subtree, managed_partner, require_admin, require_owner
 from core.tenancy.tables import Partner, ShortDomain
 from core.web.i18n import N_
+from core.web.pagination import MAX_PAGE, Page, paginate
 
 FIELD = "options.shortener_domains"
 
@@ -90,14 +91,22 @@ async def _children_with(actor: Actor) -> list[dict[str, Any]]:
 
 async def list_domains(actor: Actor) -> list[ShortDomainView]:
     """The short domains the actor's partner may use, each with the direct partners it granted it to."""
-    usable = set(await partner_hosts(actor.partner_path))
+    return (await domains_page(actor, page=1, per_page=MAX_PAGE)).items
+
+
+async def domains_page(actor: Actor, *, page: int, per_page: int) -> Page[ShortDomainView]:
+    """One page of ``list_domains``, by host (the Admin Panel's grant page)."""
+    usable = sorted(set(await partner_hosts(actor.partner_path)))
+    if not usable:
+        return Page(items=[], total=0, page=page, per_page=per_page)
+    rows = await paginate(
+        ShortDomain.select().order_by(ShortDomain.host), ShortDomain.host.is_in(usable), page=page, per_page=per_page
+    )
     children = await _children_with(actor)
-    rows = await ShortDomain.select().order_by(ShortDomain.host)
-    return [
-        _view(row, sorted(c["id"] for c in children if row["host"] in granted_hosts(c["options"])))
-        for row in rows
-        if row["host"] in usable
-    ]
+    granted = {c["id"]: granted_hosts(c["options"]) for c in children}
+    return rows.with_items(
+        [_view(row, sorted(pid for pid, hosts in granted.items() if row["host"] in hosts)) for row in rows.items]
+    )
 
 
 async def _usable_domain(actor: Actor, domain_id: int) -> dict[str, Any]:

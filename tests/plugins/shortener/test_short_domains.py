@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from core.tenancy import short_domains
+from core.tenancy.schemas import ShortDomainCreate
 from core.tenancy.tables import AuditEntry, Partner
+from core.web.pagination import DEFAULT_PER_PAGE
 from tests.factories import api_token, make_world, post_form, sign_in
 from tests.isolation import foreign_id_responses
 
@@ -115,3 +118,32 @@ async def test_domain_routes_are_isolated(app, client_for):
     r_headers = await api_token(client, world.a.reseller_admin)
     assert await foreign_id_responses(app, client, world.b, r_headers, only={"domain_id", "partner_id"}) == {}
     assert await Partner.select(Partner.id, Partner.options).order_by(Partner.id) == before
+
+
+async def test_the_grant_page_has_pages_and_keeps_its_page_after_a_grant(client_for):
+    world = await make_world()
+    owner = client_for(world.owner_host)
+    await sign_in(owner, "owner@main.test")
+    reseller = client_for(world.a.host)
+    await sign_in(reseller, world.a.reseller_admin)
+    empty = await reseller.get("/admin/short-domains")
+    assert empty.status_code == 200 and "No short domain was granted to your company yet" in empty.text
+
+    assert (await owner.get("/admin/short-domains")).text.count("No short domains yet.") == 1
+    for n in range(DEFAULT_PER_PAGE + 3):
+        await short_domains.create_domain(world.owner, ShortDomainCreate(host=f"go{n:02d}.test"))
+    first = await owner.get("/admin/short-domains")
+    assert first.text.count('<tr id="domain-') == DEFAULT_PER_PAGE and "go00.test" in first.text
+    assert "Page 1 / 2" in first.text and "page_no=2" in first.text
+    second = await owner.get("/admin/short-domains", params={"page_no": 2})
+    assert second.text.count('<tr id="domain-') == 3 and "go52.test" in second.text and "go00.test" not in second.text
+    last = (await short_domains.list_domains(world.owner))[-1]
+    granted = await post_form(
+        owner, f"/admin/short-domains/{last.id}/grants", {"partner_id": world.a.reseller_id, "page_no": 2}
+    )
+    assert granted.status_code in (302, 303) and "page_no=2" in granted.headers["location"]
+    beyond = await owner.get("/admin/short-domains", params={"page_no": 9})
+    assert "No short domains on this page." in beyond.text
+
+    only = await reseller.get("/admin/short-domains")
+    assert only.text.count('<tr id="domain-') == 1 and "go52.test" in only.text and "Page 1 /" not in only.text
