@@ -4,6 +4,7 @@ client of it), with periods and days in the user's time zone. The shortener hold
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.actor import Actor
 from core.campaigns.tables import Campaign
@@ -21,16 +22,17 @@ def _shortener(portal: Portal) -> Shortener | None:
     return active_shortener(portal.registries.shorteners)
 
 
-async def _partners(actor: Actor, client_id: int | None) -> tuple[list[int], list[Client]]:
-    """The partners whose links count (the dashboard's rule), as ids, and the clients a manager may pick from."""
+async def _partners(actor: Actor, client_id: int | None) -> tuple[Any, list[int], list[Client]]:
+    """The partners whose links count (the dashboard's rule): as the dashboard has them (ids, or a sub-select of a
+    large subtree) for the core's own queries, as ids for the shortener, and the clients a manager may pick from."""
     partners, _, clients = await scope(actor, client_id)
     ids = partners if isinstance(partners, list) else [int(r["id"]) for r in await partners]
-    return ids, clients
+    return partners, ids, clients
 
 
-async def _campaign_name(partner_ids: list[int], campaign_id: int) -> str:
+async def _campaign_name(partners: Any, campaign_id: int) -> str:
     row = await (
-        Campaign.select(Campaign.name).where((Campaign.id == campaign_id) & Campaign.partner.is_in(partner_ids)).first()
+        Campaign.select(Campaign.name).where((Campaign.id == campaign_id) & Campaign.partner.is_in(partners)).first()
     )
     if row is None:
         raise NotFound("Campaign")
@@ -58,8 +60,8 @@ async def statistics(
     """Clicks on the links in the actor's scope: a campaign or short domain outside it is a missing one (404)."""
     if period not in PERIOD_DAYS:
         raise InvalidInput("Choose all, day, week, month or year", field="period")
-    partner_ids, clients = await _partners(actor, client_id)
-    name = await _campaign_name(partner_ids, campaign_id) if campaign_id is not None else ""
+    partners, partner_ids, clients = await _partners(actor, client_id)
+    name = await _campaign_name(partners, campaign_id) if campaign_id is not None else ""
     shortener = _shortener(portal)
     domain = domain.lower() if domain else None
     # A domain taken back keeps its links (and their statistics) until they are archived.
@@ -90,14 +92,14 @@ async def statistics(
 async def shortened_campaigns(portal: Portal, actor: Actor, client_id: int | None = None) -> list[ShortenedCampaign]:
     """The links in the actor's scope grouped by domain and campaign, newest first."""
     shortener = _shortener(portal)
-    partner_ids, _ = await _partners(actor, client_id)
+    partners, partner_ids, _ = await _partners(actor, client_id)
     groups = await shortener.link_groups(partner_ids) if shortener else []
     ids = [g.campaign_id for g in groups if g.campaign_id is not None]
     names = {
         r["id"]: r["name"]
         for r in (
             await Campaign.select(Campaign.id, Campaign.name).where(
-                Campaign.id.is_in(ids) & Campaign.partner.is_in(partner_ids)
+                Campaign.id.is_in(ids) & Campaign.partner.is_in(partners)
             )
             if ids
             else []
