@@ -77,6 +77,7 @@ from core.tenancy.resolver import resolver  # noqa: E402
 from core.tenancy.short_domains import short_host_cache  # noqa: E402
 from core.web.templating import environment  # noqa: E402
 from core.worker import QUEUE_NAME, SEND_QUEUE_NAME, make_queue  # noqa: E402
+from plugins.shortener.plugin import SHORTENER  # noqa: E402
 
 BUILTIN_PLUGINS = {
     "sms": plugins.sms.plugin,
@@ -178,6 +179,8 @@ async def reset_state(redis_url: str) -> None:
     await redis.aclose()
     resolver.clear()
     short_host_cache.clear()
+    # Ids start again at 1: a link code or an archived campaign cached by the last test would answer for this one's.
+    SHORTENER.forget()
 
 
 SETTLE_S = 3.0
