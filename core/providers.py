@@ -261,6 +261,17 @@ class TemplateChannel(Protocol):
 
 
 @runtime_checkable
+class TemplateRemoval(Protocol):
+    """A TemplateChannel whose vendor deletes the templates it holds (WhatsApp); the core asks it before it deletes
+    its own record of one."""
+
+    async def delete_template(self, connection: VendorConnection, name: str, vendor_template_id: str) -> None:
+        """Delete the template of this name and vendor id (one language) from the vendor's account; return quietly
+        when the vendor no longer has it. Raise ProviderError when the vendor refuses or cannot be reached."""
+        ...
+
+
+@runtime_checkable
 class StandIn(Protocol):
     """A local server that plays a vendor (an SMSC, an HTTP API) for the demo and the tests (CHN-4)."""
 

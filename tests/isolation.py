@@ -143,6 +143,7 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/templates/{template_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/templates/{template_id:int}"): {"form": {"name": "Hijacked", "text": "Hijacked"}},
     ("POST", "/templates/{template_id:int}/delete"): {"form": {"force": "1"}},
+    ("POST", "/templates/whatsapp/{vendor_template_id:int}/delete"): {"form": {"force": "1"}},
     ("PATCH", "/api/reply-templates/{reply_id:int}"): {"json": {"name": "Hijacked"}},
     ("POST", "/templates/replies/{reply_id:int}"): {"form": {"name": "Hijacked", "keywords": "x", "text": "Hijacked"}},
     ("POST", "/templates/replies/{reply_id:int}/delete"): {"form": {}},

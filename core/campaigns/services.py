@@ -37,6 +37,7 @@ from core.dispatch import quiet_hours
 from core.dispatch.campaign_state import announce, change_status, charged_lines
 from core.dispatch.tables import CampaignBatch, Edr
 from core.errors import Conflict, InvalidInput, NotFound
+from core.message_templates import vendor
 from core.message_templates.rendering import (
     CONTACT_VARIABLES,
     check_rich,
@@ -624,6 +625,13 @@ async def start_campaign(
         # TPL-5: deleting the template was allowed after a warning; the campaign made from it does not start.
         await change_status(portal, campaign_id, from_statuses, "failed", "The template was deleted", finished=True)
         return False
+    content = json_value(row["content"]) or {}
+    if content.get("template_name") and not await vendor.vendor_template_kept(
+        row["partner"], row["channel"], content["template_name"], content.get("template_language", "")
+    ):
+        # The vendor template was deleted after a warning, as a campaign template may be (TPL-5).
+        await change_status(portal, campaign_id, from_statuses, "failed", "The template was deleted", finished=True)
+        return False
     now = datetime.now(UTC)
     prices = await price_list(row["partner"], row["channel"], now)
     partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == row["partner"]).first())
@@ -769,6 +777,27 @@ async def _scheduled_with_template(template_id: int) -> list[TemplateUser]:
 
 
 TEMPLATE_USERS.append(_scheduled_with_template)
+
+NOT_STARTED = ("scheduled", "waiting", "step")  # not started yet: a template deleted by then makes them fail
+STILL_SENDING = ("in_progress", "paused")
+
+
+async def _sending_vendor_template(partner_id: int, channel: str, name: str, language: str) -> list[TemplateUser]:
+    """The partner's campaigns, scheduled or sending, that send this vendor template (named in their content)."""
+    rows = await Campaign.select(Campaign.id, Campaign.name, Campaign.status, Campaign.content).where(
+        (Campaign.partner == partner_id)
+        & (Campaign.channel == channel)
+        & Campaign.status.is_in([*NOT_STARTED, *STILL_SENDING])
+    )
+    return [
+        TemplateUser(kind="campaign", id=r["id"], name=r["name"], sending=r["status"] in STILL_SENDING)
+        for r in rows
+        if (content := json_value(r["content"]) or {}).get("template_name") == name
+        and content.get("template_language") == language
+    ]
+
+
+vendor.VENDOR_TEMPLATE_USERS.append(_sending_vendor_template)
 
 
 async def start_due(portal: Portal) -> int:

@@ -84,3 +84,4 @@ class TemplateUser(msgspec.Struct, kw_only=True):
     kind: str
     id: int
     name: str
+    sending: bool = False  # still sending (in progress or paused), not only scheduled

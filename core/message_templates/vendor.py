@@ -4,6 +4,7 @@ verdicts recorded from the vendor's answer and webhooks; campaigns may use only 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from piccolo.custom_types import Combinable
 from core.actor import Actor
 from core.db import is_sqlite, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, ProviderError
+from core.message_templates.schemas import TemplateUser
 from core.message_templates.tables import VendorTemplate
 from core.message_templates.vendor_schemas import (
     TemplateButton,
@@ -21,13 +23,24 @@ from core.message_templates.vendor_schemas import (
     VendorTemplateView,
 )
 from core.portal import Portal
-from core.providers import TemplateChannel, TemplateReview, TemplateSubmission, template_param_numbers
+from core.providers import (
+    TemplateChannel,
+    TemplateRemoval,
+    TemplateReview,
+    TemplateSubmission,
+    template_param_numbers,
+)
 from core.rawsql import RawSql
 from core.tenancy import audit
-from core.tenancy.scope import owned
+from core.tenancy.scope import owned, require_admin
 from core.web.i18n import N_
 
 STATUSES = ("pending", "approved", "rejected")
+
+# What still sends a vendor template (a scheduled or running campaign), looked up by partner, channel, name and
+# language before it is deleted. Campaigns register their look-up here at import, so this module knows nothing
+# of them.
+VENDOR_TEMPLATE_USERS: list[Callable[[int, str, str, str], Awaitable[list[TemplateUser]]]] = []
 
 
 def view(row: dict[str, Any]) -> VendorTemplateView:
@@ -265,3 +278,76 @@ async def record_reviews(connection_id: int, reviews: tuple[TemplateReview, ...]
                 review.language,
             )
     return changed
+
+
+async def vendor_template_users(actor: Actor, template_id: int) -> list[TemplateUser]:
+    """The campaigns that would lose this template if it were deleted now: scheduled ones, and those sending."""
+    row = await own_vendor_template(actor, template_id)
+    found: list[TemplateUser] = []
+    for look_up in VENDOR_TEMPLATE_USERS:
+        found.extend(await look_up(row["partner"], row["channel"], row["name"], row["language"]))
+    return found
+
+
+def _names(users: list[TemplateUser]) -> str:
+    return ", ".join(u.name for u in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+
+
+async def delete_vendor_template(
+    portal: Portal, actor: Actor, template_id: int, *, force: bool = False, ip: str = ""
+) -> None:
+    """Delete a vendor template, from the vendor's account first (when its channel can) and then here.
+
+    As with campaign templates (TPL-5), scheduled campaigns that send it need ``force`` (the user was warned;
+    they fail when they are due to start); one still sending it refuses the deletion outright, since its remaining
+    messages would be refused by the vendor.
+
+    Raises:
+        Forbidden: an operator asked. Conflict: campaigns use it. ProviderError: the vendor refused or cannot be
+        reached; nothing was deleted.
+    """
+    require_admin(actor, "delete WhatsApp templates")
+    row = await own_vendor_template(actor, template_id)
+    users = await vendor_template_users(actor, template_id)
+    sending = [u for u in users if u.sending]
+    if sending:
+        raise Conflict(
+            f"Campaigns still sending use this template: {_names(sending)}. Wait until they finish or cancel them.",
+            field="vendor_template_id",
+        )
+    if users and not force:
+        raise Conflict(
+            f"Scheduled campaigns use this template and will fail when they start: {_names(users)}. Delete it anyway?",
+            field="force",
+        )
+    provider = portal.registries.channels.get(row["channel"])
+    if row["vendor_template_id"] and isinstance(provider, TemplateRemoval):
+        # Through the connection it was submitted to; one since removed or disabled holds nothing to delete.
+        connections = await portal.vendor_connections(row["channel"])
+        for connection in (c for c in connections if c.id == row["connection"]):
+            await provider.delete_template(connection, row["name"], row["vendor_template_id"])
+    async with write_transaction():
+        await VendorTemplate.delete().where(VendorTemplate.id == template_id)
+        await audit.record(
+            actor,
+            "vendor_template.delete",
+            f"Deleted template {row['name']!r} ({row['language']})",
+            object_type="vendor_template",
+            object_id=template_id,
+            ip=ip,
+            name=row["name"],
+            params={"language": row["language"]},
+        )
+
+
+async def vendor_template_kept(partner_id: int, channel: str, name: str, language: str) -> bool:
+    """Whether the partner still has this vendor template: a scheduled campaign sending a deleted one fails at
+    launch."""
+    return bool(
+        await VendorTemplate.exists().where(
+            (VendorTemplate.partner == partner_id)
+            & (VendorTemplate.channel == channel)
+            & (VendorTemplate.name == name)
+            & (VendorTemplate.language == language)
+        )
+    )

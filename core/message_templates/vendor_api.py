@@ -1,10 +1,10 @@
-"""REST API of vendor templates (CHN-3): list, submit for approval, one (API key or token)."""
+"""REST API of vendor templates (CHN-3): list, submit for approval, one, delete (API key or token)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
@@ -39,3 +39,22 @@ class VendorTemplatesApi(Controller):
         self, actor: NamedDependency[Actor], vendor_template_id: PathId
     ) -> VendorTemplateView:
         return await vendor.get_vendor_template(actor, vendor_template_id)
+
+    @delete(
+        "/{vendor_template_id:int}",
+        status_code=204,
+        summary="Delete a template, from the vendor's account too; admins only. 409 naming the campaigns still"
+        " sending it, or the scheduled ones unless force=true",
+    )
+    async def remove(
+        self,
+        request: Request,
+        actor: NamedDependency[Actor],
+        vendor_template_id: PathId,
+        force: Annotated[
+            bool, QueryParameter(description="Delete even though scheduled campaigns send it (they then fail)")
+        ] = False,
+    ) -> None:
+        await vendor.delete_vendor_template(
+            request.app.state.portal, actor, vendor_template_id, force=force, ip=client_ip(request)
+        )

@@ -1,4 +1,5 @@
-"""WhatsApp templates page (CHN-3): the vendor templates with their verdicts, and a form submitting a new one."""
+"""WhatsApp templates page (CHN-3): the vendor templates with their verdicts, a form submitting a new one, and
+deleting one (warned first when campaigns send it)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from core.actor import Actor
-from core.errors import PortalError
+from core.errors import PortalError, ProviderError
 from core.message_templates import vendor
 from core.message_templates.vendor_schemas import VendorTemplateCreate
 from core.web.forms import convert
 from core.web.i18n import N_
+from core.web.params import PathId
 from core.web.shell import client_ip, page
 
 CATEGORIES = {"utility": N_("Utility"), "marketing": N_("Marketing"), "authentication": N_("Authentication")}
@@ -40,6 +42,11 @@ class VendorTemplatePages(Controller):
     async def list_vendor_templates(
         self, request: Request, actor: NamedDependency[Actor], status: FromQuery[str] = ""
     ) -> Response:
+        return await self._list(request, actor, status)
+
+    async def _list(
+        self, request: Request, actor: Actor, status: str = "", *, error: str = "", status_code: int = 200
+    ) -> Response:
         status = status if status in vendor.STATUSES else ""
         return await page(
             request,
@@ -54,8 +61,35 @@ class VendorTemplatePages(Controller):
                 "button_kinds": BUTTON_KINDS,
                 "done": str(request.query_params.get("done") or ""),
                 "query": urlencode({"status": status} if status else {}),
+                "error": error,
             },
+            status_code=status_code,
         )
+
+    @post("/{vendor_template_id:int}/delete")
+    async def delete(self, request: Request, actor: NamedDependency[Actor], vendor_template_id: PathId) -> Response:
+        """Delete, from WhatsApp too; while campaigns send the template, name them (and ask again when they are
+        only scheduled)."""
+        portal = request.app.state.portal
+        force = bool((await request.form()).get("force"))
+        try:
+            await vendor.delete_vendor_template(portal, actor, vendor_template_id, force=force, ip=client_ip(request))
+        except ProviderError as exc:
+            return await self._list(request, actor, error=exc.detail, status_code=exc.status_code)
+        except PortalError as exc:
+            if exc.field not in ("force", "vendor_template_id"):
+                raise
+            return await page(
+                request,
+                actor,
+                "message_templates/vendor_delete.html",
+                {
+                    "template": await vendor.get_vendor_template(actor, vendor_template_id),
+                    "users": await vendor.vendor_template_users(actor, vendor_template_id),
+                },
+                status_code=exc.status_code,
+            )
+        return Redirect("/templates/whatsapp?done=deleted")
 
     async def _form(
         self,

@@ -107,6 +107,7 @@ SENTENCES: dict[str, Message] = {
     "reply.update": N_("%(actor)s changed reply template %(object)s"),
     "reply.delete": N_("%(actor)s deleted reply template %(object)s"),
     "vendor_template.create": N_("%(actor)s submitted template %(object)s (%(language)s) for approval"),
+    "vendor_template.delete": N_("%(actor)s deleted WhatsApp template %(object)s (%(language)s)"),
     # Campaigns
     "campaign.create": N_("%(actor)s created campaign %(object)s"),
     "campaign.start": N_("%(actor)s started campaign %(object)s"),

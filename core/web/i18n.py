@@ -96,6 +96,7 @@ ROLE_REFUSALS = (
     N_("Operators cannot delete contacts; ask an admin of your company"),
     N_("Operators cannot delete fields; ask an admin of your company"),
     N_("Operators cannot delete groups; ask an admin of your company"),
+    N_("Operators cannot delete WhatsApp templates; ask an admin of your company"),
     N_("Operators cannot grant short domains; ask an admin of your company"),
     N_("Operators cannot manage API keys; ask an admin of your company"),
     N_("Operators cannot manage rate plans; ask an admin of your company"),

@@ -4,11 +4,13 @@ signed webhooks (statuses, inbound messages, template reviews) and hub.challenge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -98,6 +100,10 @@ TEMPLATE_EVENTS: dict[str, Literal["pending", "approved", "rejected"]] = {
 }
 _BODY = msgspec.json.Decoder(Envelope)
 _ENCODE = msgspec.json.Encoder()
+
+
+class GoneError(ProviderError):
+    """Meta answered 404: the object asked for does not exist (any more)."""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -263,6 +269,19 @@ class WhatsAppChannel:
             vendor_template_id=found.id, status=TEMPLATE_EVENTS.get(found.status.upper(), "pending"), name=template.name
         )
 
+    async def delete_template(self, connection: VendorConnection, name: str, vendor_template_id: str) -> None:
+        """DELETE the template from the business account's message_templates: by name and hsm_id, so that only this
+        language goes (by name alone Meta deletes every language of it). One Meta no longer has is gone already.
+
+        Raises:
+            ProviderError: Meta refused it or could not be reached.
+        """
+        settings = msgspec.convert(connection.settings, WhatsAppSettings, strict=False)
+        query = urlencode({"name": name, "hsm_id": vendor_template_id})
+        path = f"/{settings.business_account_id}/message_templates?{query}"
+        with contextlib.suppress(GoneError):
+            await self._graph(settings, "DELETE", path, None)
+
     async def review(self, connection: VendorConnection, vendor_template_id: str) -> TemplateReview:
         """Ask Meta for the template's status (webhooks tell it too, without asking)."""
         settings = msgspec.convert(connection.settings, WhatsAppSettings, strict=False)
@@ -284,6 +303,8 @@ class WhatsAppChannel:
                 answer = await client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise ProviderError(f"WhatsApp cannot be reached ({exc.__class__.__name__})") from exc
+        if answer.status_code == 404:
+            raise GoneError("WhatsApp does not have it")
         if not 200 <= answer.status_code < 300:
             code = _error_code(answer)
             raise ProviderError(f"refused by WhatsApp (HTTP {answer.status_code}, error {code}: {reason(code)})")

@@ -12,6 +12,7 @@ import re
 import time
 from collections import Counter, deque
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import h11
 import httpx
@@ -58,8 +59,8 @@ class StandInWhatsApp:
 
     Observations: ``submitted`` (Counter of accepted messages per destination), ``last_requests`` (the last
     ``keep_last`` accepted SendRequests), ``templates`` (submitted TemplateRequests by id), ``template_status``,
-    ``throttled``, ``refused``, ``webhooks_sent`` and ``webhook_answers`` (HTTP statuses the portal answered
-    webhooks with).
+    ``throttled``, ``refused``, ``deleted_templates`` (TemplateRequests deleted, in order), ``webhooks_sent`` and
+    ``webhook_answers`` (HTTP statuses the portal answered webhooks with).
     """
 
     channel: ClassVar[str] = "whatsapp"
@@ -94,6 +95,7 @@ class StandInWhatsApp:
         self.last_requests: deque[SendRequest] = deque(maxlen=keep_last)
         self.templates: dict[str, TemplateRequest] = {}
         self.template_status: dict[str, tuple[str, str | None]] = {}  # Meta's status and reason, once reviewed
+        self.deleted_templates: list[TemplateRequest] = []
         self.throttled = 0
         self.refused = 0
         self.webhooks_sent = 0
@@ -247,6 +249,8 @@ class StandInWhatsApp:
         """Meta's verdict on a submitted template, as a ``message_template_status_update`` webhook."""
         if self.review_delay:
             await asyncio.sleep(self.review_delay)
+        if template_id not in self.templates:
+            return  # deleted before its review
         rejected = any(fnmatch.fnmatch(template.name, pattern) for pattern in self.rejected_names)
         self.template_status[template_id] = ("REJECTED", "INVALID_FORMAT") if rejected else ("APPROVED", None)
         value = {
@@ -272,11 +276,15 @@ class StandInWhatsApp:
         parts = request.target.split(b"?")[0].decode(errors="replace").strip("/").split("/")
         lookup = request.method == b"GET" and len(parts) == 2
         posted = request.method == b"POST" and len(parts) == 3 and parts[2] in ("messages", "message_templates")
-        if not (lookup or posted):
+        deleted = request.method == b"DELETE" and len(parts) == 3 and parts[2] == "message_templates"
+        if not (lookup or posted or deleted):
             return 404, _error(100, "Unknown path")
         if dict(request.headers).get(b"authorization") != f"Bearer {self.access_token}".encode():
             self.refused += 1
             return 401, _error(190, "Invalid OAuth access token")
+        if deleted:
+            query = parse_qs(request.target.partition(b"?")[2].decode(errors="replace"))
+            return self._delete_template(parts[1], query.get("name", [""])[0], query.get("hsm_id", [""])[0])
         if lookup:
             if parts[1] not in self.templates:
                 return 404, _error(100, "Unknown template")
@@ -334,6 +342,23 @@ class StandInWhatsApp:
         if self.webhook_url:
             self._spawn(self._review(template_id, template))
         return 200, {"id": template_id, "status": "PENDING", "category": template.category}
+
+    def _delete_template(self, account: str, name: str, hsm_id: str) -> tuple[int, dict[str, Any]]:
+        """Meta's DELETE /{waba-id}/message_templates: ``name`` is required; with ``hsm_id`` only that template
+        (one language) goes, by name alone every language of it."""
+        if account != self.business_account_id:
+            self.refused += 1
+            return 400, _error(100, "Unknown WhatsApp Business account")
+        if not name:
+            self.refused += 1
+            return 400, _error(100, "(#100) The parameter name is required")
+        ids = [i for i, t in self.templates.items() if t.name == name and (not hsm_id or i == hsm_id)]
+        if not ids:
+            return 404, _error(100, f"Message template {name!r} not found")
+        for template_id in ids:
+            self.deleted_templates.append(self.templates.pop(template_id))
+            self.template_status.pop(template_id, None)
+        return 200, {"success": True}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One keep-alive HTTP/1.1 connection (h11): requests answered in order."""

@@ -12,6 +12,7 @@ FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S)
 # Pages where the dangerous button is the answer to a question already on the page, or needs a reason typed first.
 ASKS_ALREADY = {
     "core/message_templates/templates/message_templates/delete.html",  # "Delete anyway" after the list of users
+    "core/message_templates/templates/message_templates/vendor_delete.html",  # the same, for WhatsApp templates
     "core/contacts/templates/contacts/bulk.html",  # the bulk action's own confirmation page
     "core/tenancy/templates/admin/request.html",  # Decline needs its reason typed in the same form
 }

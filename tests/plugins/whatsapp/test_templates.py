@@ -13,6 +13,7 @@ from core.message_templates.tables import VendorTemplate
 from plugins.whatsapp.provider import WhatsAppChannel
 from tests.core.contacts.helpers import actor_of
 from tests.core.dispatch.conftest import wait_for_status
+from tests.factories import sign_in
 from tests.isolation import foreign_id_responses
 from tests.plugins.whatsapp.conftest import WhatsAppWorld, add_connection, add_template
 from tests.waiting import eventually
@@ -128,6 +129,7 @@ async def test_templates_are_each_companys_own_and_reviews_touch_only_their_conn
     world = whatsapp.world
     theirs = await add_template(world.b.end_user_id, whatsapp.connection_id, name="their_news", status="pending")
     world.b.vendor_template_id = theirs  # type: ignore[attr-defined]
+    await sign_in(client, whatsapp.tenant.end_user_admin)  # the page routes too
     assert await foreign_id_responses(app, client, world.b, headers, only={"vendor_template_id"}) == {}
     listed = (await client.get("/api/vendor-templates", headers=headers)).json()
     assert [t["name"] for t in listed] == ["order_update"]
