@@ -108,6 +108,7 @@ def split_numbers(text: str) -> list[str]:
     return [part for line in text.splitlines() for part in line.replace(";", ",").split(",")]
 
 
+AUTH_CODE_LENGTH = 15  # Meta's longest one-time code
 CONTENT_KEYS = ("image_url", "button_caption", "button_url", "short_url", "short_domain")
 
 
@@ -142,6 +143,11 @@ async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> d
     if params is None or not all(p.strip() for p in params):
         raise InvalidInput("Fill in every parameter of the template, keeping the rest of its text", field="text")
     content = {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
+    if row["category"] == "authentication":
+        if len(params[0]) > AUTH_CODE_LENGTH:
+            raise InvalidInput(f"A code of at most {AUTH_CODE_LENGTH} characters", field="text")
+        # Meta asks for the code twice: as the body's parameter and as the copy-code button's.
+        content["template_code_button"] = "copy_code"
     header = msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None
     buttons = msgspec.json.decode(row["buttons"], type=list[TemplateButton])
     if template_param_numbers(header.text if header else "") or any(template_param_numbers(b.url) for b in buttons):

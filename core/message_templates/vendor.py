@@ -43,7 +43,26 @@ STATUSES = ("pending", "approved", "rejected")
 VENDOR_TEMPLATE_USERS: list[Callable[[int, str, str, str], Awaitable[list[TemplateUser]]]] = []
 
 
+# An authentication template's text is Meta's own, {{1}} the code (in the template's language on the phone); the
+# footer, when the code expires, too. Stored as such, so that the tiles, the wizard and campaigns read them.
+AUTH_BODY = "{{1}} is your verification code."
+AUTH_SECURITY = " For your security, do not share this code."
+AUTH_FOOTER = "This code expires in {} minutes."
+_AUTH_FOOTER = re.compile(r"^This code expires in (\d+) minutes\.$")
+COPY_CODE = "Copy code"  # the copy-code button's caption when none is given
+
+
+def auth_body(security: bool) -> str:
+    return AUTH_BODY + (AUTH_SECURITY if security else "")
+
+
+def _expiry(category: str, footer: str) -> int | None:
+    found = _AUTH_FOOTER.match(footer) if category == "authentication" else None
+    return int(found[1]) if found else None
+
+
 def view(row: dict[str, Any]) -> VendorTemplateView:
+    authentication = row["category"] == "authentication"
     return VendorTemplateView(
         id=row["id"],
         channel=row["channel"],
@@ -54,6 +73,8 @@ def view(row: dict[str, Any]) -> VendorTemplateView:
         header=msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None,
         footer=row["footer"],
         buttons=msgspec.json.decode(row["buttons"], type=list[TemplateButton]),
+        add_security_recommendation=authentication and row["body"] == auth_body(True),
+        code_expiration_minutes=_expiry(row["category"], row["footer"]),
         params=len(template_param_numbers(row["body"])),
         status=row["status"],
         reason=row["reason"],
@@ -98,12 +119,40 @@ def _check_body(body: str) -> None:
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
+def _authentication(data: VendorTemplateCreate) -> VendorTemplateCreate:
+    """An authentication template as Meta builds it: its fixed text (the security sentence if asked), the code's
+    expiry as its footer, and one copy-code button; each refusal names its field."""
+    body = auth_body(data.add_security_recommendation)
+    if data.body and data.body != body:
+        raise InvalidInput(
+            N_("An authentication template's text is WhatsApp's own: leave the body empty"), field="body"
+        )
+    if data.header:
+        raise InvalidInput(N_("An authentication template takes no header"), field="header")
+    minutes = data.code_expiration_minutes
+    if data.footer and data.footer != (AUTH_FOOTER.format(minutes) if minutes else ""):
+        raise InvalidInput(
+            N_("An authentication template's footer is when its code expires: give the minutes instead"),
+            field="footer",
+        )
+    buttons = data.buttons or [TemplateButton(kind="copy_code", text=COPY_CODE)]
+    for n, button in enumerate(buttons):
+        if button.kind != "copy_code" or button.url or button.phone_number or n:
+            raise InvalidInput(N_("An authentication template has one button: copy code"), field=f"buttons.{n}")
+    return msgspec.structs.replace(
+        data, body=body, footer=AUTH_FOOTER.format(minutes) if minutes else "", buttons=buttons
+    )
+
+
 def _check_parts(data: VendorTemplateCreate) -> None:
-    """Meta's rules for the header, footer and buttons, each refusal naming its field."""
-    if data.category == "authentication":
-        for field, value in (("header", data.header), ("footer", data.footer), ("buttons", data.buttons)):
-            if value:
-                raise InvalidInput(N_("An authentication template takes no header, footer or buttons"), field=field)
+    """Meta's rules for the body, header, footer and buttons of a utility or marketing template, each refusal
+    naming its field."""
+    if not data.body.strip():
+        raise InvalidInput(N_("Write the template's text"), field="body")
+    if data.add_security_recommendation:
+        raise InvalidInput(N_("Only an authentication template has this"), field="add_security_recommendation")
+    if data.code_expiration_minutes is not None:
+        raise InvalidInput(N_("Only an authentication template has this"), field="code_expiration_minutes")
     header = data.header
     if header is not None:
         if header.kind == "text":
@@ -129,6 +178,8 @@ def _check_parts(data: VendorTemplateCreate) -> None:
             raise InvalidInput(
                 N_("A phone number in international format, such as +34600000000"), field=f"buttons.{n}.phone_number"
             )
+        if button.kind == "copy_code":
+            raise InvalidInput(N_("Only an authentication template has a copy code button"), field=f"buttons.{n}.kind")
         if (button.kind != "url" and button.url) or (button.kind != "phone_number" and button.phone_number):
             raise InvalidInput(
                 N_("Only a link button has a link and only a phone button a number"), field=f"buttons.{n}"
@@ -142,11 +193,16 @@ def _link_ok(url: str) -> bool:
     return url.startswith("https://") and (not numbers or (numbers == [1] and url.rstrip().endswith("}}")))
 
 
-def components(
-    body: str, header: TemplateHeader | None, footer: str, buttons: list[TemplateButton]
-) -> list[dict[str, Any]]:
+def components(data: VendorTemplateCreate) -> list[dict[str, Any]]:
     """The template as Meta's components (HEADER, BODY, FOOTER, BUTTONS), each parameter with the example Meta
-    asks for."""
+    asks for; an authentication template's are Meta's flags instead of its texts."""
+    if data.category == "authentication":
+        auth: list[dict[str, Any]] = [{"type": "BODY", "add_security_recommendation": data.add_security_recommendation}]
+        if data.code_expiration_minutes:
+            auth.append({"type": "FOOTER", "code_expiration_minutes": data.code_expiration_minutes})
+        otp = [{"type": "OTP", "otp_type": "COPY_CODE", "text": b.text} for b in data.buttons]
+        return [*auth, {"type": "BUTTONS", "buttons": otp}]
+    body, header, footer, buttons = data.body, data.header, data.footer, data.buttons
     parts: list[dict[str, Any]] = []
     if header is not None:
         head: dict[str, Any] = {"type": "HEADER", "format": header.kind.upper()}
@@ -183,8 +239,11 @@ async def create_vendor_template(
     provider = portal.registries.channels.get(data.channel)
     if provider is None or not isinstance(provider, TemplateChannel):
         raise InvalidInput(f"Templates are not approved by the vendor on the channel {data.channel!r}", field="channel")
+    if data.category == "authentication":
+        data = _authentication(data)
+    else:
+        _check_parts(data)
     _check_body(data.body)
-    _check_parts(data)
     connections = await portal.vendor_connections(data.channel)
     if not connections:
         raise InvalidInput(N_("No vendor account takes templates on this channel yet"), field="channel")
@@ -232,7 +291,7 @@ async def create_vendor_template(
         name=data.name,
         language=data.language,
         category=data.category.upper(),
-        components=components(data.body, data.header, data.footer, data.buttons),
+        components=components(data),
     )
     try:
         review = await provider.submit_template(connection, submission)

@@ -58,7 +58,7 @@ class VendorTemplatePages(Controller):
                 "status_labels": STATUS_LABELS,
                 "categories": CATEGORIES,
                 "header_kinds": HEADER_KINDS,
-                "button_kinds": BUTTON_KINDS,
+                "button_kinds": BUTTON_KINDS | {"copy_code": N_("Copy code")},
                 "done": str(request.query_params.get("done") or ""),
                 "query": urlencode({"status": status} if status else {}),
                 "error": error,
@@ -111,6 +111,8 @@ class VendorTemplatePages(Controller):
                 "header_kinds": HEADER_KINDS,
                 "button_kinds": BUTTON_KINDS,
                 "max_buttons": MAX_BUTTONS,
+                "auth_body": vendor.auth_body(bool(values.get("add_security_recommendation"))),
+                "auth_footer": vendor.AUTH_FOOTER,
                 "error": error,
                 "error_field": field,
             },
@@ -119,7 +121,8 @@ class VendorTemplatePages(Controller):
 
     @get("/new")
     async def new(self, request: Request, actor: NamedDependency[Actor]) -> Response:
-        return await self._form(request, actor, {"language": "en_US", "category": "utility", "buttons": []})
+        values = {"language": "en_US", "category": "utility", "buttons": [], "copy_code": vendor.COPY_CODE}
+        return await self._form(request, actor, values)
 
     @post("/")
     async def create(self, request: Request, actor: NamedDependency[Actor]) -> Response:
@@ -156,13 +159,23 @@ def _typed(form: Any) -> dict[str, Any]:
         {key: str(form.get(f"buttons.{n}.{key}") or "") for key in ("kind", "text", "url", "phone_number")}
         for n in range(count)
     ]
+    values["add_security_recommendation"] = bool(form.get("add_security_recommendation"))
+    values["code_expiration_minutes"] = str(form.get("code_expiration_minutes") or "").strip()
+    values["copy_code"] = str(form.get("copy_code") if "copy_code" in form else vendor.COPY_CODE)
     return values
 
 
 def _submission(values: dict[str, Any]) -> dict[str, Any]:
-    """The form's values as the API's body: an authentication template sends no parts, as its form shows none."""
-    data: dict[str, Any] = {key: values[key] for key in ("name", "language", "category", "body")}
-    if values["category"] != "authentication":
+    """The form's values as the API's body: an authentication template sends its options and button caption,
+    not a text, as its form shows; the others their body and parts."""
+    data: dict[str, Any] = {key: values[key] for key in ("name", "language", "category")}
+    if values["category"] == "authentication":
+        minutes = values["code_expiration_minutes"]
+        data["add_security_recommendation"] = values["add_security_recommendation"]
+        data["code_expiration_minutes"] = (int(minutes) if minutes.isdigit() else minutes) or None
+        data["buttons"] = [{"kind": "copy_code", "text": values["copy_code"]}]
+    else:
+        data["body"] = values["body"]
         kind = values["header.kind"]
         # Only the chosen kind's field is sent: a text typed before switching to an image is left behind.
         if kind:

@@ -18,9 +18,10 @@ class TemplateHeader(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class TemplateButton(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A button under the template: a quick reply, a link (a parameter {{1}} may end it) or a phone number."""
+    """A button under the template: a quick reply, a link (a parameter {{1}} may end it), a phone number, or an
+    authentication template's one copy-code button (Meta's OTP button of type COPY_CODE)."""
 
-    kind: Literal["quick_reply", "url", "phone_number"]
+    kind: Literal["quick_reply", "url", "phone_number", "copy_code"]
     text: Annotated[str, Meta(min_length=1, max_length=25)]
     url: Annotated[str, Meta(max_length=2000)] = ""
     phone_number: Annotated[str, Meta(max_length=20)] = ""
@@ -37,10 +38,23 @@ class VendorTemplateCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
         str, Meta(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="Meta's language code: en_US, es, de…")
     ] = "en_US"
     category: Literal["authentication", "utility", "marketing"] = "utility"
-    body: Annotated[str, Meta(min_length=1, max_length=1024, description="Parameters as {{1}}, {{2}}…")]
+    body: Annotated[
+        str,
+        Meta(
+            max_length=1024,
+            description="Parameters as {{1}}, {{2}}…; none for an authentication template, whose text is Meta's",
+        ),
+    ] = ""
     header: TemplateHeader | None = None
     footer: Annotated[str, Meta(max_length=60, description="No parameters")] = ""
     buttons: Annotated[list[TemplateButton], Meta(max_length=10)] = []
+    add_security_recommendation: Annotated[
+        bool, Meta(description="Authentication: Meta's 'do not share this code' sentence after the code")
+    ] = False
+    code_expiration_minutes: (
+        Annotated[int, Meta(ge=1, le=90, description="Authentication: the footer says the code expires after it")]
+        | None
+    ) = None
 
 
 class VendorTemplateView(msgspec.Struct, kw_only=True):
@@ -53,6 +67,8 @@ class VendorTemplateView(msgspec.Struct, kw_only=True):
     header: TemplateHeader | None
     footer: str
     buttons: list[TemplateButton]
+    add_security_recommendation: bool
+    code_expiration_minutes: int | None
     params: int
     status: str
     reason: str

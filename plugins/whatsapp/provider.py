@@ -117,13 +117,17 @@ def reason(code: int) -> str:
 
 def request_body(message: OutboundMessage) -> SendRequest | None:
     """The Cloud API's JSON for one message, from ``extra``'s template_name, template_language and template_body
-    (as a campaign hands them over); None when no template was chosen or the text does not fit its body."""
+    (as a campaign hands them over; template_code_button: an authentication template, whose code goes to its
+    button too); None when no template was chosen or the text does not fit its body."""
     extra = message.extra
     name, body = extra.get("template_name", ""), extra.get("template_body", "")
     params = template_params(body, message.text) if body else []
     if not name or params is None:
         return None
     components = [Component(type="body", parameters=[Parameter(text=p) for p in params])] if params else []
+    if extra.get("template_code_button") and params:
+        # An authentication template's copy-code button takes the code again, as a url parameter (Meta's rule).
+        components.append(Component(type="button", sub_type="url", index="0", parameters=[Parameter(text=params[0])]))
     if media := extra.get("template_media", ""):
         # A media header's link (image, video or document), named by its type as Meta asks.
         header = msgspec.convert({"type": media, media: {"link": extra.get("template_media_url", "")}}, Parameter)

@@ -58,9 +58,13 @@ class Parameter(msgspec.Struct, kw_only=True, omit_defaults=True):
     document: MediaLink | None = None
 
 
-class Component(msgspec.Struct, kw_only=True):
+class Component(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A header, body or button's parameters; a button names its ``sub_type`` (url) and ``index`` (from "0")."""
+
     type: str
     parameters: list[Parameter]
+    sub_type: str = ""
+    index: str = ""
 
 
 class Template(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -332,7 +332,11 @@ class StandInWhatsApp:
         except msgspec.DecodeError as exc:
             self.refused += 1
             return 400, _error(100, str(exc))
-        problem = _component_problem(template.components)
+        problem = (
+            _authentication_problem(template.components)
+            if template.category == "AUTHENTICATION"
+            else _component_problem(template.components)
+        )
         if problem:
             self.refused += 1
             return 400, _error(100, f"Invalid parameter: {problem}")
@@ -423,7 +427,7 @@ def _component_problem(components: list[dict[str, Any]]) -> str:
             elif header_format != "LOCATION":
                 return f"HEADER format {header_format!r}"
         elif kind == "BODY":
-            if not text or len(text) > 1024:
+            if not text or len(text) > 1024 or "add_security_recommendation" in component:
                 return "BODY text: 1 to 1024 characters"
         elif kind == "FOOTER":
             if not text or len(text) > 60 or _VARIABLE.search(text):
@@ -434,6 +438,35 @@ def _component_problem(components: list[dict[str, Any]]) -> str:
                 return problem
         else:
             return f"component type {kind!r}"
+    return ""
+
+
+def _authentication_problem(components: list[dict[str, Any]]) -> str:
+    """Meta's authentication template: its text is Meta's, so a BODY with only ``add_security_recommendation``,
+    an optional FOOTER with only ``code_expiration_minutes`` (1 to 90), and BUTTONS with one OTP button."""
+    types = [c.get("type") for c in components]
+    if types.count("BODY") != 1 or types.count("BUTTONS") != 1 or any(types.count(t) > 1 for t in types):
+        return "authentication: one BODY, one BUTTONS, at most one FOOTER"
+    for component in components:
+        kind = component.get("type")
+        if kind == "BODY":
+            if "text" in component or not isinstance(component.get("add_security_recommendation", False), bool):
+                return "authentication BODY takes no text, only add_security_recommendation"
+        elif kind == "FOOTER":
+            minutes = component.get("code_expiration_minutes")
+            if "text" in component or not isinstance(minutes, int) or not 1 <= minutes <= 90:
+                return "authentication FOOTER: code_expiration_minutes from 1 to 90, no text"
+        elif kind == "BUTTONS":
+            buttons = component.get("buttons") or []
+            if len(buttons) != 1 or buttons[0].get("type") != "OTP":
+                return "authentication BUTTONS: exactly one OTP button"
+            button = buttons[0]
+            if button.get("otp_type") not in ("COPY_CODE", "ONE_TAP", "ZERO_TAP"):
+                return "buttons[0].otp_type"
+            if not 1 <= len(str(button.get("text", ""))) <= 25:
+                return "buttons[0].text: 1 to 25 characters"
+        else:
+            return f"component type {kind!r} in an authentication template"
     return ""
 
 
@@ -454,7 +487,7 @@ def _buttons_problem(buttons: list[dict[str, Any]]) -> str:
         elif button.get("type") == "PHONE_NUMBER":
             if not re.fullmatch(r"\+[1-9][0-9]{6,14}", str(button.get("phone_number", ""))):
                 return f"buttons[{n}].phone_number"
-        elif button.get("type") != "QUICK_REPLY":
+        elif button.get("type") != "QUICK_REPLY":  # OTP too: only authentication templates have it
             return f"buttons[{n}].type {button.get('type')!r}"
     return ""
 

@@ -89,15 +89,30 @@ async def test_the_form_submits_header_footer_and_buttons_and_the_list_shows_the
     assert f'data-testid="buttons-{row["id"]}"' in page.text and "Reply STOP to opt out" in page.text
 
 
-async def test_an_authentication_template_shows_and_sends_no_parts(client_for, whatsapp):
+async def test_an_authentication_template_shows_its_own_fields_and_is_sent_as_meta_builds_it(client_for, whatsapp):
     client = await _signed_in(client_for, whatsapp)
     shown = await post_form(client, "/templates/whatsapp", FORM | {"category": "authentication", "command": "refresh"})
     assert 'name="header.kind"' not in shown.text and 'name="footer"' not in shown.text
-    assert 'name="buttons.0.kind"' not in shown.text and 'name="button_rows" value="0"' in shown.text
-    created = await post_form(client, "/templates/whatsapp", FORM | {"category": "authentication", "name": "code"})
+    assert 'name="body"' not in shown.text and 'name="button_rows" value="0"' in shown.text
+    assert 'name="add_security_recommendation"' in shown.text and 'name="code_expiration_minutes"' in shown.text
+    assert 'name="copy_code" value="Copy code"' in shown.text and "{{1}} is your verification code." in shown.text
+    auth = FORM | {"category": "authentication", "name": "code", "copy_code": "Copy it"}
+    too_long = await post_form(client, "/templates/whatsapp", auth | {"code_expiration_minutes": "91"})
+    assert too_long.status_code == 422 and 'class="field-error"' in too_long.text
+    after = too_long.text[too_long.text.index('name="code_expiration_minutes"') :]
+    assert 'aria-invalid="true"' in after[: after.index(">") + 1]
+    created = await post_form(
+        client, "/templates/whatsapp", auth | {"add_security_recommendation": "1", "code_expiration_minutes": "10"}
+    )
     assert created.status_code in (302, 303), created.text
     [submitted] = whatsapp.meta.templates.values()
-    assert [part["type"] for part in submitted.components] == ["BODY"]
+    assert submitted.components == [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 10},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy it"}]},
+    ]
+    page = await client.get("/templates/whatsapp")
+    assert "do not share this code" in page.text and "This code expires in 10 minutes." in page.text
 
 
 async def test_bad_inputs_are_shown_beside_their_fields_and_nothing_is_submitted(client_for, whatsapp):

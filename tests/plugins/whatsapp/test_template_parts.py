@@ -3,6 +3,7 @@ stand-in, which checks them as Meta does and approves; every bad part is refused
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from core import VendorConnection
@@ -157,9 +158,10 @@ async def test_each_bad_part_is_refused_naming_its_field(client_for, whatsapp):
         ({"buttons": [*BUTTONS, url, url]}, "buttons.4"),
         ({"buttons": [*BUTTONS, BUTTONS[2]]}, "buttons.3"),
         ({"buttons": [BUTTONS[0]] * 11}, "buttons"),
-        ({"category": "authentication"}, "header"),
-        ({"category": "authentication", "header": None}, "footer"),
-        ({"category": "authentication", "header": None, "footer": ""}, "buttons"),
+        ({"category": "authentication"}, "body"),
+        ({"category": "authentication", "body": ""}, "header"),
+        ({"category": "authentication", "body": "", "header": None}, "footer"),
+        ({"category": "authentication", "body": "", "header": None, "footer": ""}, "buttons.0"),
     ):
         answer = await client.post("/api/vendor-templates", json=GOOD | change, headers=headers)
         assert answer.status_code in (400, 422), (change, answer.text)  # the schema's, or the service's
@@ -186,4 +188,107 @@ async def test_the_stand_in_refuses_components_meta_would(whatsapp):
         template = TemplateSubmission(name="bad", language="en_US", category="UTILITY", components=components)
         with pytest.raises(ProviderError, match="error 100"):
             await WhatsAppChannel().submit_template(connection, template)
+    assert whatsapp.meta.templates == {}
+
+
+AUTH = {"name": "login_code", "language": "en_US", "category": "authentication"}
+
+
+async def test_an_authentication_template_is_built_as_meta_does_and_sends_the_code_twice(app, client_for, whatsapp):
+    client, headers = _api(client_for, whatsapp)
+    body = AUTH | {"add_security_recommendation": True, "code_expiration_minutes": 5}
+    created = await client.post("/api/vendor-templates", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    template = created.json()
+    assert template["body"] == "{{1}} is your verification code. For your security, do not share this code."
+    assert (template["footer"], template["code_expiration_minutes"], template["add_security_recommendation"]) == (
+        "This code expires in 5 minutes.",
+        5,
+        True,
+    )
+    assert template["buttons"] == [{"kind": "copy_code", "text": "Copy code", "url": "", "phone_number": ""}]
+    [submitted] = whatsapp.meta.templates.values()
+    assert submitted.category == "AUTHENTICATION"
+    assert submitted.components == [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 5},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}]},
+    ]
+
+    async def approved() -> bool:
+        row = await VendorTemplate.select(VendorTemplate.status).where(VendorTemplate.id == template["id"]).first()
+        return row["status"] == "approved"
+
+    await eventually(approved)
+    data = CampaignCreate(
+        channel="whatsapp",
+        sender_id=whatsapp.sender_id,
+        text="482913 is your verification code. For your security, do not share this code.",
+        numbers=["34607000001"],
+        vendor_template_id=template["id"],
+    )
+    campaign = await create_campaign(app.state.portal, whatsapp.actor, data)
+    assert (await wait_for_status(campaign.id, {"completed"}))["delivered"] == 1
+    [sent] = whatsapp.meta.last_requests
+    text, button = sent.template.components
+    assert (text.type, [p.text for p in text.parameters]) == ("body", ["482913"])
+    assert (button.type, button.sub_type, button.index, [p.text for p in button.parameters]) == (
+        "button",
+        "url",
+        "0",
+        ["482913"],
+    )
+    long_code = msgspec.structs.replace(data, text="1" * 16 + data.text.removeprefix("482913"))
+    with pytest.raises(InvalidInput, match="at most 15 characters"):
+        await create_campaign(app.state.portal, whatsapp.actor, long_code)
+
+
+async def test_each_bad_part_of_an_authentication_template_is_refused_naming_its_field(client_for, whatsapp):
+    client, headers = _api(client_for, whatsapp)
+    copy = {"kind": "copy_code", "text": "Copy code", "url": "", "phone_number": ""}
+    for change, field in (
+        ({"body": "Your code is {{1}}"}, "body"),
+        ({"header": {"kind": "text", "text": "Code", "url": ""}}, "header"),
+        ({"footer": "Valid for a while"}, "footer"),
+        ({"code_expiration_minutes": 0}, "code_expiration_minutes"),
+        ({"code_expiration_minutes": 91}, "code_expiration_minutes"),
+        ({"buttons": [BUTTONS[0]]}, "buttons.0"),
+        ({"buttons": [copy, copy]}, "buttons.1"),
+        ({"buttons": [copy | {"text": ""}]}, "buttons[0].text"),
+    ):
+        answer = await client.post("/api/vendor-templates", json=AUTH | change, headers=headers)
+        assert answer.status_code in (400, 422), (change, answer.text)
+        assert field in answer.text, (change, answer.text)
+    for change, field in (
+        ({"buttons": [copy]}, "buttons.0.kind"),
+        ({"add_security_recommendation": True}, "add_security_recommendation"),
+        ({"code_expiration_minutes": 10}, "code_expiration_minutes"),
+        ({"body": ""}, "body"),
+    ):
+        answer = await client.post("/api/vendor-templates", json=GOOD | change, headers=headers)
+        assert answer.status_code == 422 and field in answer.text, (change, answer.text)
+    assert whatsapp.meta.templates == {}
+
+
+async def test_the_stand_in_refuses_authentication_components_meta_would(whatsapp):
+    connection = VendorConnection(
+        id=whatsapp.connection_id, channel="whatsapp", name="wa", settings=whatsapp.meta.connection_settings()
+    )
+    body = {"type": "BODY", "add_security_recommendation": True}
+    otp = {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}]}
+    for components in (
+        [body],
+        [{"type": "BODY", "text": "Your code is {{1}}"}, otp],
+        [body, {"type": "FOOTER", "code_expiration_minutes": 91}, otp],
+        [body, {"type": "FOOTER", "text": "Soon"}, otp],
+        [{"type": "HEADER", "format": "TEXT", "text": "Code"}, body, otp],
+        [body, {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Copy"}]}],
+        [body, {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "PASTE", "text": "Copy"}]}],
+    ):
+        template = TemplateSubmission(name="bad", language="en_US", category="AUTHENTICATION", components=components)
+        with pytest.raises(ProviderError, match="error 100"):
+            await WhatsAppChannel().submit_template(connection, template)
+    utility = TemplateSubmission(name="bad", language="en_US", category="UTILITY", components=[body, otp])
+    with pytest.raises(ProviderError, match="error 100"):
+        await WhatsAppChannel().submit_template(connection, utility)
     assert whatsapp.meta.templates == {}

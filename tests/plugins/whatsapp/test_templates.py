@@ -32,7 +32,7 @@ async def _status(template_id: int) -> str:
 
 async def test_a_submitted_template_is_pending_then_approved_and_a_campaign_can_send_it(app, client_for, whatsapp):
     client, headers = _api(client_for, whatsapp)
-    body = {"name": "login_code", "language": "en_US", "category": "authentication", "body": BODY}
+    body = {"name": "login_code", "language": "en_US", "category": "utility", "body": BODY}
     created = await client.post("/api/vendor-templates", json=body, headers=headers)
     assert created.status_code == 201, created.text
     template = created.json()
@@ -42,7 +42,7 @@ async def test_a_submitted_template_is_pending_then_approved_and_a_campaign_can_
         "whatsapp",
     )
     [submitted] = whatsapp.meta.templates.values()
-    assert (submitted.name, submitted.language, submitted.category) == ("login_code", "en_US", "AUTHENTICATION")
+    assert (submitted.name, submitted.language, submitted.category) == ("login_code", "en_US", "UTILITY")
     assert submitted.components == [{"type": "BODY", "text": BODY}]
     await eventually(lambda: _approved(template["id"]))
     one = (await client.get(f"/api/vendor-templates/{template['id']}", headers=headers)).json()
