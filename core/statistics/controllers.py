@@ -14,8 +14,10 @@ from litestar.response import File, Redirect
 from core.actor import Actor
 from core.campaigns.schemas import CampaignFilter
 from core.campaigns.services import list_campaigns
+from core.contacts import table_settings
 from core.errors import InvalidInput
 from core.statistics import exports, services
+from core.statistics.columns import COLUMN_LABELS, EDRS
 from core.statistics.dashboard import Dashboard, Period, dashboard
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView, ExportCreate, ExportView
 from core.web.forms import convert, parse_day
@@ -26,7 +28,8 @@ from core.web.shell import page
 from core.web.spreadsheets import XLSX_TYPE
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
-_FORM_KEYS = ("source", "status", "channel", "campaign_id", "recipient", "date_from", "date_to", "per_page")
+_TEXT_KEYS = ("recipient", "sender", "transaction_id", "country", "network")
+_FORM_KEYS = ("source", "status", "channel", "campaign_id", *_TEXT_KEYS, "date_from", "date_to", "per_page")
 FILE_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
 
 
@@ -42,7 +45,7 @@ def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
         "source": values["source"],
         "status": values["status"],
         "channel": values["channel"],
-        "recipient": values["recipient"],
+        **{key: values[key] for key in _TEXT_KEYS},
         "campaign_id": values["campaign_id"] or None,
         "created_from": start,
         "created_to": end,
@@ -58,13 +61,16 @@ class StatisticsPages(Controller):
 
     @get("/edr")
     async def edr_table(self, request: Request, actor: NamedDependency[Actor]) -> Response:
-        error, field = "", None
+        return await self._table(request, actor)
+
+    async def _table(self, request: Request, actor: Actor, error: str = "", field: str | None = None) -> Response:
         try:
             f, values = edr_filter(actor, request.query_params)
         except InvalidInput as exc:
             error, field = exc.detail, exc.field
             f, values = EdrFilter(), {k: str(request.query_params.get(k) or "") for k in _FORM_KEYS}
         result = await services.list_edrs(actor, f)
+        settings = await table_settings.get_columns(actor, EDRS)
         campaigns = await list_campaigns(actor, CampaignFilter(per_page=200))
         query = urlencode([(k, v) for k, v in values.items() if v])
         return await page(
@@ -79,11 +85,28 @@ class StatisticsPages(Controller):
                 "channels": request.app.state.portal.registries.channels,
                 "campaigns": campaigns.items,
                 "per_page_choices": PER_PAGE_CHOICES,
+                "columns": [c.key for c in settings if c.visible],
+                "column_settings": settings,
+                "column_labels": COLUMN_LABELS,
+                "settings_open": request.query_params.get("settings") == "1" or field == "columns",
+                "done": str(request.query_params.get("done") or ""),
                 "error": error,
                 "error_field": field,
             },
             status_code=422 if error else 200,
         )
+
+    @post("/edr/columns")
+    async def save_columns(self, request: Request, actor: NamedDependency[Actor]) -> Response:
+        """The table settings: the columns shown and their order; ↑/↓ move one column a place."""
+        form = await request.form()
+        try:
+            await table_settings.save_columns(actor, EDRS, table_settings.columns_from_form(form))
+        except InvalidInput as exc:
+            return await self._table(request, actor, exc.detail, "columns")
+        back = str(form.get("back") or "")
+        query = back + ("&" if back else "") + ("settings=1" if form.get("up") or form.get("down") else "done=columns")
+        return Redirect("/statistics/edr?" + query)
 
     @get("/edr/{edr_id:int}")
     async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: PathBigId) -> Response:
@@ -104,6 +127,10 @@ class EdrsApi(Controller):
         channel: FromQuery[str] = "",
         campaign_id: QueryId = None,
         recipient: FromQuery[str] = "",
+        sender: FromQuery[str] = "",
+        transaction_id: FromQuery[str] = "",
+        country: FromQuery[str] = "",
+        network: FromQuery[str] = "",
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
         page: PageNo = 1,
@@ -116,6 +143,10 @@ class EdrsApi(Controller):
                 "channel": channel,
                 "campaign_id": campaign_id,
                 "recipient": recipient,
+                "sender": sender,
+                "transaction_id": transaction_id,
+                "country": country,
+                "network": network,
                 "created_from": created_from,
                 "created_to": created_to,
                 "page": page,

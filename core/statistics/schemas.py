@@ -26,6 +26,10 @@ class EdrFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     channel: Annotated[str, Meta(max_length=40)] = ""
     campaign_id: Id | None = None
     recipient: Annotated[str, Meta(max_length=20, description="Part of the destination number")] = ""
+    sender: Annotated[str, Meta(max_length=15, description="The sender ID, exactly")] = ""
+    transaction_id: Annotated[str, Meta(max_length=36, description="The transaction id, exactly")] = ""
+    country: Annotated[str, Meta(max_length=60, description="Country name or two-letter ISO code")] = ""
+    network: Annotated[str, Meta(max_length=80, description="Part of the network's name")] = ""
     created_from: datetime | None = None
     created_to: datetime | None = None
     page: PageNumber = 1

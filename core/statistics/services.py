@@ -8,7 +8,7 @@ from piccolo.custom_types import Combinable
 
 from core.actor import Actor
 from core.campaigns.tables import Campaign
-from core.db import contains
+from core.db import contains, icontains
 from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.money import from_micros
@@ -74,6 +74,17 @@ def edr_where(actor: Actor, f: EdrFilter) -> Combinable:
     digits = "".join(ch for ch in f.recipient if ch.isdigit())
     if digits:
         where &= contains(Edr.destination, digits)
+    if f.sender.strip():
+        where &= Edr.sender == f.sender.strip()
+    if f.transaction_id.strip():
+        where &= Edr.transaction_id == f.transaction_id.strip()
+    country = f.country.strip()
+    if len(country) == 2:
+        where &= Edr.country_iso == country.upper()
+    elif country:
+        where &= icontains(Edr.country, country)
+    if f.network.strip():
+        where &= icontains(Edr.network, f.network.strip())
     if f.created_from:
         where &= Edr.created_at >= f.created_from
     if f.created_to:

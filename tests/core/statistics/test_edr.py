@@ -9,7 +9,7 @@ from core.statistics.schemas import EdrFilter
 from core.statistics.services import get_edr, list_edrs
 from tests.core.campaigns.helpers import scheduled_campaign
 from tests.core.contacts.helpers import actor_of
-from tests.factories import make_world, sign_in
+from tests.factories import make_world, post_form, sign_in
 
 
 async def edr(partner: int, **fields) -> int:
@@ -75,3 +75,65 @@ async def test_filters_scope_and_details(app, client_for):
     assert [e["id"] for e in listed["items"]] == [by_campaign] and listed["per_page"] == 150
     assert (await client.get(f"/api/edrs/{by_api}", headers=headers)).json()["error"] == "No rate"
     assert (await client.get(f"/api/edrs/{foreign}", headers=headers)).status_code == 404
+
+
+async def test_every_field_filters_the_same_on_the_page_and_the_api(app, client_for):
+    world = await make_world()
+    actor = await actor_of(world.a)
+    fr = await edr(world.a.end_user_id, sender="ShopFR", country_iso="FR", country="France", network="Orange FR")
+    es = await edr(
+        world.a.end_user_id, transaction_id="tx-77", country_iso="ES", country="Spain", network="Vodafone ES"
+    )
+    await edr(world.b.end_user_id, sender="ShopFR", transaction_id="tx-77")  # another tenant's, never listed
+
+    cases = [
+        ({"sender": "ShopFR"}, [fr]),
+        ({"transaction_id": "tx-77"}, [es]),
+        ({"country": "fr"}, [fr]),  # two letters: the ISO code
+        ({"country": "spa"}, [es]),  # otherwise part of the name
+        ({"network": "vodafone"}, [es]),
+        ({"sender": "ShopFR", "country": "ES"}, []),
+    ]
+    for fields, expected in cases:
+        assert [e.id for e in (await list_edrs(actor, EdrFilter(**fields))).items] == expected, fields
+
+    client = client_for(world.a.host)
+    headers = {"Authorization": f"Bearer {world.a.api_key}"}
+    await sign_in(client, world.a.end_user_admin)
+    for fields, expected in cases:
+        listed = (await client.get("/api/edrs", params=fields, headers=headers)).json()
+        assert [e["id"] for e in listed["items"]] == expected, fields
+        html = (await client.get("/statistics/edr", params=fields)).text
+        assert [i for i in (fr, es) if f'href="/statistics/edr/{i}"' in html] == expected, fields
+
+
+async def test_table_settings_order_and_hide_the_edr_columns_per_user(app, client_for):
+    world = await make_world()
+    await edr(world.a.end_user_id, transaction_id="tx-shown", sender="HiddenSnd")
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    html = (await client.get("/statistics/edr")).text
+    assert "HiddenSnd" in html and "tx-shown" not in html  # the transaction id starts hidden
+    columns = ["transaction_id", "created_at", "destination", "sender", "status"]
+    saved = await post_form(
+        client, "/statistics/edr/columns", {"columns": columns, "visible": ["transaction_id", "created_at", "status"]}
+    )
+    assert saved.status_code in (302, 303) and "done=columns" in saved.headers["location"]
+    html = (await client.get("/statistics/edr")).text
+    assert "tx-shown" in html and "HiddenSnd" not in html
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assert head.index("Transaction ID") < head.index("Created") < head.index("Status")
+    moved = await post_form(
+        client,
+        "/statistics/edr/columns",
+        {"columns": columns, "visible": ["transaction_id", "created_at", "status"], "down": "transaction_id"},
+    )
+    assert "settings=1" in moved.headers["location"]
+    head = (await client.get("/statistics/edr")).text.split("<thead>")[1].split("</thead>")[0]
+    assert head.index("Created") < head.index("Transaction ID")
+    nothing = await post_form(client, "/statistics/edr/columns", {"columns": columns})
+    assert nothing.status_code == 422 and "Keep at least one column visible" in nothing.text
+
+    other = client_for(world.a.host)  # another user of the same company keeps the default table
+    await sign_in(other, world.a.end_user_operator)
+    assert "HiddenSnd" in (await other.get("/statistics/edr")).text
