@@ -55,5 +55,7 @@ class MailDetail(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     attempts: int
     last_error: str
+    attachment_path: str = ""
+    attachment_name: str = ""
     created_at: datetime
     sent_at: datetime | None

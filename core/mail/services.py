@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import mimetypes
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -79,9 +82,12 @@ async def send_mail(
     language: str = "en",
     site: PortalContext | None = None,
     partner_id: int | None = None,
+    attachment: Path | None = None,
+    attachment_name: str = "",
 ) -> int:
     """Render mail/<template>.subject.txt, mail/<template>.txt and mail/<template>.html in the site's theme
     (site.theme, else "default") and language, store the message, enqueue its delivery; return its id.
+    ``attachment`` is a file read when the message is delivered, so it must outlive the delivery's retries.
     Call it after the transaction of the change it reports has committed."""
     address = _check_address(to)
     language = language if language in LANGUAGES else "en"
@@ -99,6 +105,8 @@ async def send_mail(
             status="queued",
             attempts=0,
             last_error="",
+            attachment_path=str(attachment) if attachment else "",
+            attachment_name=(attachment_name or attachment.name)[:200] if attachment else "",
             created_at=datetime.now(UTC),
             sent_at=None,
         )
@@ -171,6 +179,14 @@ def _message(row: MailMessage, from_header: str, address: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office robots should not answer
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
+    if row.attachment_path:
+        # A missing file raises: the delivery is recorded as failed rather than sent without what it announces.
+        path = Path(row.attachment_path)
+        kind = mimetypes.guess_type(row.attachment_name or path.name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=row.attachment_name or path.name
+        )
     return message
 
 
@@ -194,7 +210,7 @@ async def deliver(settings: Settings, mail_id: int, *, final_attempt: bool) -> s
         target = parse_smtp_url(settings.smtp_url)
         from_header, address = await _sender(row.portal_id, target)
         await aiosmtplib.send(
-            _message(row, from_header, address),
+            await asyncio.to_thread(_message, row, from_header, address),
             sender=address,
             recipients=[row.to_address],
             hostname=target.hostname,

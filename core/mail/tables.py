@@ -25,5 +25,8 @@ class MailMessage(Table, tablename="mail_message"):
     status = Varchar(length=10, default="queued", index=True, help_text="queued, sent, failed or outbox")
     attempts = Integer(default=0, help_text="Delivery attempts made against the SMTP server")
     last_error = Text(default="")
+    # The file stays on disk (an export keeps its file for days); the message is stored small and reads it to send.
+    attachment_path = Varchar(length=500, default="", help_text="A file sent with the message, if any")
+    attachment_name = Varchar(length=200, default="", help_text="The attached file's name as the reader sees it")
     created_at = Timestamptz(index=True)
     sent_at = Timestamptz(null=True, default=None)

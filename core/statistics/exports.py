@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_BATCH = 5_000
 EXPORT_KEEP = timedelta(days=3)
+MAIL_ATTACH_LIMIT = 25 * 1024 * 1024  # STA-2: a larger file is sent as a link, mail servers refuse big messages
 TASK = "run_edr_export"
 # Every column a file may carry, in the default order, with its header (translated for the user).
 COLUMNS: dict[str, str] = {
@@ -304,17 +305,18 @@ async def run_export(portal: Portal, task_id: int) -> str:
     # "sent" only once the mail is stored: a worker lost in between leaves a ready file, not a mail never sent.
     site = await site_of(task["partner"])
     link = absolute_url(portal.settings, site, f"/statistics/exports/{task_id}/file") if site else ""
+    view = _view(must_exist(await ExportTask.select().where(ExportTask.id == task_id).first()))
+    attached = view.file_size <= MAIL_ATTACH_LIMIT
     await send_mail(
         portal,
         to=task["user_email"],
         template="export_ready",
-        context={
-            "task": _view(must_exist(await ExportTask.select().where(ExportTask.id == task_id).first())),
-            "link": link,
-        },
+        context={"task": view, "link": link, "attached": attached},
         language=actor.language,
         site=site,
         partner_id=task["partner"],
+        attachment=path if attached else None,
+        attachment_name=f"edr-export-{task_id}.{task['file_format']}",
     )
     await ExportTask.update({ExportTask.status: "sent"}).where(ExportTask.id == task_id)
     return "sent"

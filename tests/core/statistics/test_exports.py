@@ -6,19 +6,26 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
+import msgspec
+from aiosmtpd.controller import Controller
 from python_calamine import CalamineWorkbook
 
 from core.accounts.tables import User
 from core.campaigns.tables import Campaign
+from core.mail.services import deliver
 from core.statistics import exports
 from core.statistics.tables import ExportTask
+from core.web.spreadsheets import XLSX_TYPE
 from tests.core.campaigns.helpers import scheduled_campaign
 from tests.core.contacts.helpers import actor_of
+from tests.core.mail.test_mail import Inbox
 from tests.core.statistics.test_edr import edr
 from tests.factories import api_token, make_world, outbox, post_form, sign_in
 from tests.isolation import foreign_id_responses
+from tests.ports import free_port
 
 NOON = datetime(2026, 3, 2, 11, 30, tzinfo=UTC)  # 12:30 in Madrid
 
@@ -71,7 +78,21 @@ async def test_csv_export_of_the_filtered_records_with_chosen_columns(app, clien
     )
 
 
-async def test_xlsx_by_email_carries_a_link_to_the_file(app, client_for):
+async def delivered(settings, mail_id: int) -> EmailMessage:
+    """The stored mail sent through SMTP to the capturing server of the mail tests, as it arrives there."""
+    inbox, port = Inbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        own = msgspec.structs.replace(settings, smtp_url=f"smtp://127.0.0.1:{port}")
+        assert await deliver(own, mail_id, final_attempt=True) == "sent"
+    finally:
+        server.stop()
+    [message] = inbox.messages
+    return message
+
+
+async def test_xlsx_by_email_arrives_attached_with_a_link_too(app, client_for):
     world = await make_world()
     await records(app, world)
     client = client_for(world.a.host)
@@ -82,10 +103,33 @@ async def test_xlsx_by_email_carries_a_link_to_the_file(app, client_for):
     assert task["status"] == "sent"
     [mail] = await outbox(world.a.end_user_admin, "export_ready")
     assert f"https://a.test/statistics/exports/{task['id']}/file" in mail["text_body"]
+    assert "The file is attached to this message." in mail["text_body"]
     content = (await client.get(f"/api/edrs/exports/{task['id']}/file", headers=headers)).content
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python()
     assert sheet[0][:3] == ["Created", "Transaction ID", "Campaign"] and len(sheet) == 2
     assert '\'=HYPERLINK("http://evil")' in sheet[1]
+
+    message = await delivered(app.state.portal.settings, mail["id"])
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == f"edr-export-{task['id']}.xlsx"
+    assert attached.get_content_type() == XLSX_TYPE and attached.get_content() == content
+
+
+async def test_a_file_over_the_mail_limit_is_sent_as_a_link_only(app, client_for, monkeypatch):
+    monkeypatch.setattr(exports, "MAIL_ATTACH_LIMIT", 10)  # bytes: any file is "larger than 25 MB" here
+    world = await make_world()
+    await records(app, world)
+    client = client_for(world.a.host)
+    headers = await api_token(client, world.a.end_user_admin)
+    body = {"filters": {"status": "FAILED"}, "file_format": "csv", "delivery": "email"}
+    created = (await client.post("/api/edrs/exports", headers=headers, json=body)).json()
+    task = await finished(client, headers, created["id"])
+    assert task["status"] == "sent" and task["file_size"] > 10
+    [mail] = await outbox(world.a.end_user_admin, "export_ready")
+    assert mail["attachment_path"] == "" and "attached" not in mail["text_body"]
+    message = await delivered(app.state.portal.settings, mail["id"])
+    assert list(message.iter_attachments()) == []
+    assert f"https://a.test/statistics/exports/{task['id']}/file" in message.get_body(("plain",)).get_content()
 
 
 async def test_bad_requests_name_the_field(app, client_for):
