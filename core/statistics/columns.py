@@ -9,6 +9,7 @@ from core.web.i18n import N_
 
 EDRS = "edrs"
 COLUMN_LABELS = {
+    "company": N_("Company"),
     "created_at": N_("Created"),
     "destination": N_("Recipient"),
     "sender": N_("Sender"),
@@ -25,11 +26,13 @@ COLUMN_LABELS = {
     "done_at": N_("Final status at"),
 }
 # The table as it opened before it had settings; the other columns are there to be switched on.
-DEFAULT_VISIBLE = frozenset(list(COLUMN_LABELS)[:9])
+DEFAULT_VISIBLE = frozenset(list(COLUMN_LABELS)[:10])
 
 
-async def _columns(_actor: Actor) -> list[ColumnSetting]:
-    return [ColumnSetting(key=key, visible=key in DEFAULT_VISIBLE) for key in COLUMN_LABELS]
+async def _columns(actor: Actor) -> list[ColumnSetting]:
+    # Only resellers and the owner read other companies' records, so only they have a column naming them.
+    keys = [key for key in COLUMN_LABELS if key != "company" or actor.is_partner_manager]
+    return [ColumnSetting(key=key, visible=key in DEFAULT_VISIBLE) for key in keys]
 
 
 register_table(EDRS, _columns)

@@ -18,7 +18,7 @@ from core.contacts import table_settings
 from core.errors import InvalidInput
 from core.statistics import exports, services
 from core.statistics.columns import COLUMN_LABELS, EDRS
-from core.statistics.dashboard import Dashboard, Period, dashboard
+from core.statistics.dashboard import Dashboard, Period, dashboard, subtree_clients
 from core.statistics.schemas import DEFAULT_EDR_ROWS, EDR_STATUSES, EdrFilter, EdrView, ExportCreate, ExportView
 from core.web.forms import convert, parse_day
 from core.web.pagination import Page, PageNo
@@ -29,7 +29,17 @@ from core.web.spreadsheets import XLSX_TYPE
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
 _TEXT_KEYS = ("recipient", "sender", "transaction_id", "country", "network")
-_FORM_KEYS = ("source", "status", "channel", "campaign_id", *_TEXT_KEYS, "date_from", "date_to", "per_page")
+_FORM_KEYS = (
+    "source",
+    "status",
+    "channel",
+    "campaign_id",
+    "client_id",
+    *_TEXT_KEYS,
+    "date_from",
+    "date_to",
+    "per_page",
+)
 FILE_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
 
 
@@ -47,6 +57,7 @@ def edr_filter(actor: Actor, params: Any) -> tuple[EdrFilter, dict[str, str]]:
         "channel": values["channel"],
         **{key: values[key] for key in _TEXT_KEYS},
         "campaign_id": values["campaign_id"] or None,
+        "client_id": values["client_id"] or None,
         "created_from": start,
         "created_to": end,
         "per_page": values["per_page"] or DEFAULT_EDR_ROWS,
@@ -71,6 +82,7 @@ class StatisticsPages(Controller):
             f, values = EdrFilter(), {k: str(request.query_params.get(k) or "") for k in _FORM_KEYS}
         result = await services.list_edrs(actor, f)
         settings = await table_settings.get_columns(actor, EDRS)
+        clients = await subtree_clients(actor) if actor.is_partner_manager else []
         campaigns = await list_campaigns(actor, CampaignFilter(per_page=200))
         query = urlencode([(k, v) for k, v in values.items() if v])
         return await page(
@@ -84,6 +96,8 @@ class StatisticsPages(Controller):
                 "statuses": EDR_STATUSES,
                 "channels": request.app.state.portal.registries.channels,
                 "campaigns": campaigns.items,
+                "clients": clients,
+                "client_names": {c.id: c.name for c in clients},
                 "per_page_choices": PER_PAGE_CHOICES,
                 "columns": [c.key for c in settings if c.visible],
                 "column_settings": settings,
@@ -126,6 +140,7 @@ class EdrsApi(Controller):
         status: FromQuery[str] = "",
         channel: FromQuery[str] = "",
         campaign_id: QueryId = None,
+        client_id: QueryId = None,
         recipient: FromQuery[str] = "",
         sender: FromQuery[str] = "",
         transaction_id: FromQuery[str] = "",
@@ -142,6 +157,7 @@ class EdrsApi(Controller):
                 "status": status,
                 "channel": channel,
                 "campaign_id": campaign_id,
+                "client_id": client_id,
                 "recipient": recipient,
                 "sender": sender,
                 "transaction_id": transaction_id,

@@ -91,20 +91,21 @@ async def scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], lis
     manager its whole subtree, or one client of it (another tenant's client is a 404)."""
     if client_id is not None:
         row = await visible_partner(actor, client_id)  # another tenant's id is a 404
-        clients = await _clients(actor) if actor.is_partner_manager else []
+        clients = await subtree_clients(actor) if actor.is_partner_manager else []
         return [int(row["id"])], {str(row["currency"])}, clients
     if not actor.is_partner_manager:
         return [actor.partner_id], {actor.currency}, []
     rows = await Partner.select(Partner.id, Partner.currency).where(in_subtree(actor))
     currencies = {str(r["currency"]) for r in rows}
     if len(rows) <= MAX_LISTED_PARTNERS:
-        return [int(r["id"]) for r in rows], currencies, await _clients(actor)
+        return [int(r["id"]) for r in rows], currencies, await subtree_clients(actor)
     # A statement holds at most 32,767 parameters on PostgreSQL; a sub-select has no limit but lets the planner
     # leave the (partner, created_at) index, so small subtrees keep their list.
-    return Partner.select(Partner.id).where(in_subtree(actor)), currencies, await _clients(actor)
+    return Partner.select(Partner.id).where(in_subtree(actor)), currencies, await subtree_clients(actor)
 
 
-async def _clients(actor: Actor) -> list[Client]:
+async def subtree_clients(actor: Actor) -> list[Client]:
+    """The companies under a manager, by name: what its graphs and EDR table can be narrowed to."""
     rows = await (
         Partner.select(Partner.id, Partner.name)
         .where(in_subtree(actor) & (Partner.id != actor.partner_id))

@@ -30,7 +30,7 @@ from core.mail.services import send_mail
 from core.money import from_micros
 from core.portal import Portal
 from core.statistics.schemas import EdrFilter, ExportCreate, ExportView
-from core.statistics.services import edr_where
+from core.statistics.services import edr_where, scope
 from core.statistics.tables import ExportTask
 from core.tenancy.resolver import absolute_url
 from core.tenancy.scope import owned
@@ -226,7 +226,7 @@ async def _campaigns(actor: Actor, ids: set[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
     rows = await Campaign.select(Campaign.id, Campaign.name, Campaign.text).where(
-        owned(Campaign, actor) & Campaign.id.is_in(sorted(ids))
+        scope(actor, Campaign) & Campaign.id.is_in(sorted(ids))
     )
     return {r["id"]: (r["name"], r["text"]) for r in rows}
 

@@ -25,6 +25,7 @@ class EdrFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: Annotated[str, Meta(max_length=12)] = ""
     channel: Annotated[str, Meta(max_length=40)] = ""
     campaign_id: Id | None = None
+    client_id: Id | None = None  # resellers and the owner: one company of their subtree
     recipient: Annotated[str, Meta(max_length=20, description="Part of the destination number")] = ""
     sender: Annotated[str, Meta(max_length=15, description="The sender ID, exactly")] = ""
     transaction_id: Annotated[str, Meta(max_length=36, description="The transaction id, exactly")] = ""
@@ -38,6 +39,7 @@ class EdrFilter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class EdrView(msgspec.Struct, kw_only=True):
     id: int
+    partner_id: int
     campaign_id: int | None
     campaign_name: str
     transaction_id: str

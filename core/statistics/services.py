@@ -1,10 +1,11 @@
-"""EDR queries (STA-1): the acting partner's message records, filtered and paged; nothing outside its scope."""
+"""EDR queries (STA-1): the acting partner's message records (a manager's: its subtree's), filtered and paged."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from piccolo.custom_types import Combinable
+from piccolo.table import Table
 
 from core.actor import Actor
 from core.campaigns.tables import Campaign
@@ -13,8 +14,17 @@ from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.money import from_micros
 from core.statistics.schemas import EdrFilter, EdrView
-from core.tenancy.scope import owned
+from core.tenancy.scope import in_subtree, owned
+from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
+
+
+def scope(actor: Actor, table: type[Table] = Edr) -> Combinable:
+    """The partners whose records the actor reads: its own, or a reseller's (the owner's) whole subtree."""
+    if not actor.is_partner_manager:
+        return owned(table, actor)
+    partner: Any = table._meta.get_column_by_name("partner")
+    return partner.is_in(Partner.select(Partner.id).where(in_subtree(actor)))
 
 
 async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, tuple[int, str]]:
@@ -22,7 +32,7 @@ async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, tuple[int, s
     if not ids:
         return {}
     rows = await Campaign.select(Campaign.id, Campaign.root_id, Campaign.name).where(
-        owned(Campaign, actor) & Campaign.id.is_in(sorted(ids))
+        scope(actor, Campaign) & Campaign.id.is_in(sorted(ids))
     )
     return {r["id"]: (r["root_id"] or r["id"], r["name"]) for r in rows}
 
@@ -31,6 +41,7 @@ def _view(row: dict[str, Any], names: dict[int, tuple[int, str]], currency: str)
     campaign = names.get(row["campaign"]) if row["campaign"] is not None else None
     return EdrView(
         id=row["id"],
+        partner_id=row["partner"],
         campaign_id=campaign[0] if campaign else row["campaign"],
         campaign_name=campaign[1] if campaign else "",
         transaction_id=row["transaction_id"],
@@ -58,7 +69,10 @@ def _view(row: dict[str, Any], names: dict[int, tuple[int, str]], currency: str)
 
 def edr_where(actor: Actor, f: EdrFilter) -> Combinable:
     """The one reading of an EDR filter, for the table, the API and exports: always inside the actor's partner."""
-    where: Combinable = owned(Edr, actor)
+    where: Combinable = scope(actor)
+    if f.client_id is not None:
+        # Inside the scope above, so another tenant's id only finds nothing.
+        where &= Edr.partner == f.client_id
     if f.source == "campaign":
         where &= Edr.campaign.is_not_null()
     elif f.source == "api":
@@ -102,8 +116,8 @@ async def list_edrs(actor: Actor, f: EdrFilter) -> Page[EdrView]:
 
 
 async def get_edr(actor: Actor, edr_id: int) -> EdrView:
-    """One EDR of the actor's partner; another partner's id is a missing one (404)."""
-    row = await Edr.select().where((Edr.id == edr_id) & owned(Edr, actor)).first()
+    """One EDR of the actor's partner (a manager's subtree); any other id is a missing one (404)."""
+    row = await Edr.select().where((Edr.id == edr_id) & scope(actor)).first()
     if row is None:
         raise NotFound("Message record")
     names = await _campaign_names(actor, {row["campaign"]} if row["campaign"] is not None else set())

@@ -9,7 +9,7 @@ from core.statistics.schemas import EdrFilter
 from core.statistics.services import get_edr, list_edrs
 from tests.core.campaigns.helpers import scheduled_campaign
 from tests.core.contacts.helpers import actor_of
-from tests.factories import make_world, post_form, sign_in
+from tests.factories import api_token, make_world, post_form, sign_in
 
 
 async def edr(partner: int, **fields) -> int:
@@ -137,3 +137,34 @@ async def test_table_settings_order_and_hide_the_edr_columns_per_user(app, clien
     other = client_for(world.a.host)  # another user of the same company keeps the default table
     await sign_in(other, world.a.end_user_operator)
     assert "HiddenSnd" in (await other.get("/statistics/edr")).text
+
+
+async def test_a_reseller_reads_its_subtree_only_and_narrows_it_to_one_company(app, client_for):
+    world = await make_world()
+    client_edr = await edr(world.a.end_user_id, sender="ClientA")
+    own_edr = await edr(world.a.reseller_id, sender="ResellerA")
+    foreign = await edr(world.b.end_user_id, sender="ClientB")
+    reseller = await actor_of(world.a, world.a.reseller_admin)
+    assert [e.id for e in (await list_edrs(reseller, EdrFilter())).items] == [own_edr, client_edr]
+    narrowed = await list_edrs(reseller, EdrFilter(client_id=world.a.end_user_id))
+    assert [e.id for e in narrowed.items] == [client_edr]
+    assert (await list_edrs(reseller, EdrFilter(client_id=world.b.end_user_id))).items == []
+    assert (await get_edr(reseller, client_edr)).partner_id == world.a.end_user_id
+
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.reseller_admin)
+    html = (await client.get("/statistics/edr")).text
+    assert "Company A" in html and "ClientA" in html and "ResellerA" in html and "ClientB" not in html
+    one = (await client.get(f"/statistics/edr?client_id={world.a.end_user_id}")).text
+    assert f'value="{world.a.end_user_id}" selected' in one and "ResellerA" not in one
+    assert (await client.get(f"/statistics/edr/{client_edr}")).status_code == 200
+    assert (await client.get(f"/statistics/edr/{foreign}")).status_code == 404
+    headers = await api_token(client, world.a.reseller_admin)
+    listed = (await client.get(f"/api/edrs?client_id={world.a.end_user_id}", headers=headers)).json()
+    assert [e["id"] for e in listed["items"]] == [client_edr]
+    assert (await client.get(f"/api/edrs/{foreign}", headers=headers)).status_code == 404
+
+    end_user = client_for(world.a.host)  # the company below never sees its reseller's records
+    await sign_in(end_user, world.a.end_user_admin)
+    assert (await end_user.get(f"/statistics/edr/{own_edr}")).status_code == 404
+    assert "ResellerA" not in (await end_user.get("/statistics/edr")).text
