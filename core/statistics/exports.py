@@ -286,6 +286,9 @@ async def run_export(portal: Portal, task_id: int) -> str:
         return "failed"
     folder = Path(portal.settings.var_dir) / "exports" / str(task["partner"])
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    # A worker killed mid-file left a partial one; this run writes from scratch, so that one goes first.
+    for stale in await asyncio.to_thread(lambda: list(folder.glob(f"{task_id}-*"))):
+        await asyncio.to_thread(stale.unlink, missing_ok=True)
     path = folder / f"{task_id}-{secrets.token_hex(8)}.{task['file_format']}"
     try:
         await _write(task, actor, path)

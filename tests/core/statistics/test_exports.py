@@ -228,6 +228,25 @@ async def test_pages_show_the_count_first_then_the_task(app, client_for):
     assert "1 record matches your filters." in (await client.get(link)).text
 
 
+async def test_a_retry_after_a_crash_replaces_the_partial_file_it_left(app):
+    world = await make_world()
+    await records(app, world)
+    actor = await actor_of(world.a)
+    portal = app.state.portal
+    task = (await ExportTask.insert(_waiting(actor)).returning(ExportTask.id))[0]["id"]
+    folder = Path(portal.settings.var_dir) / "exports" / str(actor.partner_id)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    partial = folder / f"{task}-0123456789abcdef.csv"  # what a worker killed mid-file leaves behind
+    other = folder / f"{task}0-0123456789abcdef.csv"  # another task's file, whose id starts alike
+    await asyncio.to_thread(partial.write_text, "Status\nDELIVE")
+    await asyncio.to_thread(other.write_text, "Status\n")
+    assert await exports.run_export(portal, task) == "ready"
+    row = await ExportTask.select().where(ExportTask.id == task).first()
+    assert await asyncio.to_thread(lambda: sorted(folder.glob(f"{task}-*"))) == [Path(row["file_path"])]
+    assert await asyncio.to_thread(other.exists)
+    assert (await asyncio.to_thread(Path(row["file_path"]).read_text)).splitlines()[0] == "Status"
+
+
 def _waiting(actor) -> ExportTask:
     return ExportTask(
         partner=actor.partner_id,
