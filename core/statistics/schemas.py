@@ -92,7 +92,8 @@ class ExportCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     columns: Annotated[list[ExportColumn], Meta(max_length=17)] = msgspec.field(default_factory=list)
     file_format: Literal["csv", "xlsx"] = "csv"
     delivery: Annotated[
-        Literal["download", "email"], Meta(description="email: a link to the file is mailed to you when it is ready")
+        Literal["download", "email"],
+        Meta(description="email: the file (when at most 25 MB) and a link to it are mailed to you when it is ready"),
     ] = "download"
 
 
