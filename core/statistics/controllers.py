@@ -125,7 +125,10 @@ class StatisticsPages(Controller):
     @get("/edr/{edr_id:int}")
     async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: PathBigId) -> Response:
         edr = await services.get_edr(actor, edr_id)
-        return await page(request, actor, "statistics/edr_details.html", {"edr": edr})
+        clients = {c.id: c.name for c in await subtree_clients(actor)} if actor.is_partner_manager else {}
+        return await page(
+            request, actor, "statistics/edr_details.html", {"edr": edr, "company": clients.get(edr.partner_id, "")}
+        )
 
 
 class EdrsApi(Controller):

@@ -157,7 +157,7 @@ async def test_a_reseller_reads_its_subtree_only_and_narrows_it_to_one_company(a
     assert "Company A" in html and "ClientA" in html and "ResellerA" in html and "ClientB" not in html
     one = (await client.get(f"/statistics/edr?client_id={world.a.end_user_id}")).text
     assert f'value="{world.a.end_user_id}" selected' in one and "ResellerA" not in one
-    assert (await client.get(f"/statistics/edr/{client_edr}")).status_code == 200
+    assert 'data-testid="company">Company A<' in (await client.get(f"/statistics/edr/{client_edr}")).text
     assert (await client.get(f"/statistics/edr/{foreign}")).status_code == 404
     headers = await api_token(client, world.a.reseller_admin)
     listed = (await client.get(f"/api/edrs?client_id={world.a.end_user_id}", headers=headers)).json()
