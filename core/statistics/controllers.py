@@ -40,6 +40,8 @@ _FORM_KEYS = (
     "date_to",
     "per_page",
 )
+# The table's columns that are more than one column of a file.
+_EXPORTED_AS = {"country": ("country", "network"), "status": ("status", "error")}
 FILE_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
 
 
@@ -207,11 +209,12 @@ class EdrExportPages(Controller):
         self, request: Request, actor: Actor, params: Any, error: str = "", field: str | None = None
     ) -> Response:
         f, values = edr_filter(actor, params)
-        chosen = (
-            params.getall("columns", [])
-            if hasattr(params, "getall") and "file_format" in params
-            else list(exports.COLUMNS)
-        )
+        if hasattr(params, "getall") and "file_format" in params:
+            chosen = params.getall("columns", [])
+        else:
+            # The guide's export carries the columns the table shows; the form starts from the user's table settings.
+            shown = [c.key for c in await table_settings.get_columns(actor, EDRS) if c.visible]
+            chosen = [c for key in shown for c in _EXPORTED_AS.get(key, (key,)) if c in exports.COLUMNS]
         return await page(
             request,
             actor,

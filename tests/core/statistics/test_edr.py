@@ -131,6 +131,9 @@ async def test_table_settings_order_and_hide_the_edr_columns_per_user(app, clien
     assert "settings=1" in moved.headers["location"]
     head = (await client.get("/statistics/edr")).text.split("<thead>")[1].split("</thead>")[0]
     assert head.index("Created") < head.index("Transaction ID")
+    form = (await client.get("/statistics/edr/export")).text  # the export starts from the columns shown
+    ticked = {key for key in ("transaction_id", "created_at", "status", "sender") if f'value="{key}" checked' in form}
+    assert ticked == {"transaction_id", "created_at", "status"}
     nothing = await post_form(client, "/statistics/edr/columns", {"columns": columns})
     assert nothing.status_code == 422 and "Keep at least one column visible" in nothing.text
 
