@@ -26,6 +26,7 @@ from core.web.params import PathBigId, PathId, QueryId
 from core.web.periods import day_range, today
 from core.web.shell import page
 from core.web.spreadsheets import XLSX_TYPE
+from core.web.templating import render
 
 PER_PAGE_CHOICES = (50, 150, 500, 1000)
 _TEXT_KEYS = ("recipient", "sender", "transaction_id", "country", "network")
@@ -128,9 +129,10 @@ class StatisticsPages(Controller):
     async def edr_details(self, request: Request, actor: NamedDependency[Actor], edr_id: PathBigId) -> Response:
         edr = await services.get_edr(actor, edr_id)
         clients = {c.id: c.name for c in await subtree_clients(actor)} if actor.is_partner_manager else {}
-        return await page(
-            request, actor, "statistics/edr_details.html", {"edr": edr, "company": clients.get(edr.partner_id, "")}
-        )
+        context = {"actor": actor, "edr": edr, "company": clients.get(edr.partner_id, "")}
+        if request.headers.get("HX-Request"):
+            return render(request, "statistics/_edr_panel.html", context)  # the window beside the table
+        return await page(request, actor, "statistics/edr_details.html", context)
 
 
 class EdrsApi(Controller):

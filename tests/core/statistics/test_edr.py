@@ -68,6 +68,10 @@ async def test_filters_scope_and_details(app, client_for):
     for text in ("vm-1", "tx-1", "21401", "Vodafone", "0.04 EUR", "0.08 EUR", "Spring sale"):
         assert text in page, text
     assert (await client.get(f"/statistics/edr/{foreign}")).status_code == 404
+    panel = await client.get(f"/statistics/edr/{by_campaign}", headers={"HX-Request": "true"})  # the table's window
+    assert 'data-testid="edr-panel"' in panel.text and "<html" not in panel.text
+    assert "Spring sale" in panel.text and "tx-1" in panel.text
+    assert (await client.get(f"/statistics/edr/{foreign}", headers={"HX-Request": "true"})).status_code == 404
     assert (await client.get("/statistics/edr?date_from=nope")).status_code == 422
 
     headers = {"Authorization": f"Bearer {world.a.api_key}"}
