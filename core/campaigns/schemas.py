@@ -46,6 +46,22 @@ class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Id | None,
         Meta(description="WhatsApp: the approved template it sends; the text is its body, parameters filled in"),
     ] = None
+    header_param: Annotated[
+        str,
+        Meta(
+            max_length=60,
+            description="WhatsApp: the value of the template's text header parameter {{1}}, the same for every"
+            " recipient (no variables)",
+        ),
+    ] = ""
+    button_params: Annotated[
+        list[Annotated[str, Meta(max_length=1000)]],
+        Meta(
+            max_length=2,
+            description="WhatsApp: one value per link button whose URL ends in {{1}}, in the buttons' order, the same"
+            " for every recipient (no variables)",
+        ),
+    ] = []
     short_url: Annotated[
         str, Meta(max_length=1000, description="A link of the text to shorten, one code per recipient (URL-1)")
     ] = ""
@@ -263,6 +279,11 @@ class CampaignView(msgspec.Struct, kw_only=True):
     currency: str
     actions: list[str]
     fallback_ttl: int | None = None
+    template_name: str = ""
+    """WhatsApp: the approved template it sends, with its language."""
+    template_language: str = ""
+    header_param: str = ""
+    button_params: list[str] = []
     steps: list[CascadeStepView] = []
     """A cascade's channels in order, the first being this campaign; its counters and cost add up the steps."""
 

@@ -122,8 +122,13 @@ async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> d
     campaign sends, as the content the channel reads, once the text is checked to be its body with every
     parameter filled in (a contact variable in a parameter fills it per recipient)."""
     if not provider.capabilities.templates:
-        if data.vendor_template_id is not None:
-            raise InvalidInput(f"Vendor templates are not used on {provider.label}", field="vendor_template_id")
+        for field, given in (
+            ("vendor_template_id", data.vendor_template_id is not None),
+            ("header_param", data.header_param),
+            ("button_params", data.button_params),
+        ):
+            if given:
+                raise InvalidInput(f"Vendor templates are not used on {provider.label}", field=field)
         return {}
     row = None
     if data.vendor_template_id is not None:
@@ -150,15 +155,61 @@ async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> d
         content["template_code_button"] = "copy_code"
     header = msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None
     buttons = msgspec.json.decode(row["buttons"], type=list[TemplateButton])
-    if template_param_numbers(header.text if header else "") or any(template_param_numbers(b.url) for b in buttons):
-        # Meta refuses a message missing them; campaigns do not take these parameters yet.
-        raise InvalidInput(
-            "Campaigns cannot fill a template's header or link button parameter yet", field="vendor_template_id"
-        )
+    content |= _fixed_params(header, buttons, data)
     if header is not None and header.url:
         # A media header's link goes with each message, as Meta asks.
         content |= {"template_media": header.kind, "template_media_url": header.url}
     return content
+
+
+HEADER_PARAM = "template_header_param"
+BUTTON_PARAM = "template_button_"  # + the button's index in the template, as Meta numbers them from 0
+
+
+def _fixed_params(header: TemplateHeader | None, buttons: list[TemplateButton], data: CampaignCreate) -> dict[str, str]:
+    """The content keys of a template's text header parameter and its link buttons' URL suffixes: values the same
+    for every recipient, since a message's own values have nowhere to be kept yet; each refusal names its field."""
+    content: dict[str, str] = {}
+    value = data.header_param.strip()
+    if header is not None and header.kind == "text" and template_param_numbers(header.text):
+        if not value:
+            raise InvalidInput(N_("Fill in the value of the template's header"), field="header_param")
+        _no_variables(
+            value,
+            "header_param",
+            N_("A header's value is the same for every recipient: variables are not available there"),
+        )
+        content[HEADER_PARAM] = value
+    elif value:
+        raise InvalidInput(N_("This template's header takes no value"), field="header_param")
+    linked = [n for n, button in enumerate(buttons) if button.kind == "url" and template_param_numbers(button.url)]
+    for n, given in enumerate(data.button_params):
+        if n >= len(linked) and given.strip():
+            raise InvalidInput(
+                N_("This template has no further link button taking a value"), field=f"button_params.{n}"
+            )
+    for n, index in enumerate(linked):
+        value = data.button_params[n].strip() if n < len(data.button_params) else ""
+        if not value:
+            raise InvalidInput(N_("Fill in the end of the link button's address"), field=f"button_params.{n}")
+        _no_variables(
+            value,
+            f"button_params.{n}",
+            N_("A link button's value is the same for every recipient: variables are not available there"),
+        )
+        content[f"{BUTTON_PARAM}{index}"] = value
+    return content
+
+
+def _no_variables(value: str, field: str, refusal: str) -> None:
+    if variables_in(value):
+        raise InvalidInput(refusal, field=field)
+
+
+def fixed_params(content: dict[str, str]) -> tuple[str, list[str]]:
+    """A campaign's header value and its link buttons' values (in the buttons' order), as stored in its content."""
+    indexes = sorted(int(key.removeprefix(BUTTON_PARAM)) for key in content if key.startswith(BUTTON_PARAM))
+    return content.get(HEADER_PARAM, ""), [content[f"{BUTTON_PARAM}{n}"] for n in indexes]
 
 
 def _check_short_link(portal: Portal, actor: Actor, data: CampaignCreate) -> None:
@@ -249,6 +300,10 @@ def _view(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Cam
         currency=row["currency"],
         actions=actions_for(status),
         fallback_ttl=row["fallback_ttl"],
+        template_name=content.get("template_name", ""),
+        template_language=content.get("template_language", ""),
+        header_param=fixed_params(content)[0],
+        button_params=fixed_params(content)[1],
         steps=[_step_view(r) for r in [row, *steps]] if steps else [],
     )
 

@@ -115,10 +115,17 @@ def reason(code: int) -> str:
     return REASONS.get(code, "refused by WhatsApp")
 
 
+# The keys of a campaign's content (``extra``) holding its text header's value and each link button's URL suffix,
+# the latter by the button's index in the template.
+HEADER_PARAM = "template_header_param"
+BUTTON_PARAM = "template_button_"
+
+
 def request_body(message: OutboundMessage) -> SendRequest | None:
     """The Cloud API's JSON for one message, from ``extra``'s template_name, template_language and template_body
     (as a campaign hands them over; template_code_button: an authentication template, whose code goes to its
-    button too); None when no template was chosen or the text does not fit its body."""
+    button too; template_header_param and template_button_<index>: the text header's and link buttons' values);
+    None when no template was chosen or the text does not fit its body."""
     extra = message.extra
     name, body = extra.get("template_name", ""), extra.get("template_body", "")
     params = template_params(body, message.text) if body else []
@@ -132,6 +139,16 @@ def request_body(message: OutboundMessage) -> SendRequest | None:
         # A media header's link (image, video or document), named by its type as Meta asks.
         header = msgspec.convert({"type": media, media: {"link": extra.get("template_media_url", "")}}, Parameter)
         components.insert(0, Component(type="header", parameters=[header]))
+    elif header_text := extra.get(HEADER_PARAM, ""):
+        components.insert(0, Component(type="header", parameters=[Parameter(text=header_text)]))
+    for key in sorted(
+        (k for k in extra if k.startswith(BUTTON_PARAM)), key=lambda k: int(k.removeprefix(BUTTON_PARAM))
+    ):
+        # A link button's URL suffix, the button named by its index in the template.
+        index = key.removeprefix(BUTTON_PARAM)
+        components.append(
+            Component(type="button", sub_type="url", index=index, parameters=[Parameter(text=extra[key])])
+        )
     return SendRequest(
         to=message.destination.removeprefix("+"),
         template=Template(

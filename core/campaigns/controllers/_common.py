@@ -32,6 +32,8 @@ FIELD_STEP = {
     "template_id": 1,
     "template_name": 1,
     "vendor_template_id": 1,
+    "header_param": 1,
+    "button_params": 1,
     "group_ids": 2,
     "all_contacts": 2,
     "numbers": 2,
@@ -65,6 +67,8 @@ TEXT_KEYS = (
     "template_name",
     "vendor_template_id",
     "template_params",
+    "header_param",
+    "button_params",
     "mode",
     "country_code",
     "numbers_text",
@@ -93,6 +97,8 @@ def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
             values[key] = str(form.get(key) or "")
     if "param" in form:  # a vendor template's parameters, one input each; Meta allows no line break in one
         values["template_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("param"))
+    if "button_param" in form:  # one input a link button taking a value, in the buttons' order
+        values["button_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("button_param"))
     if "step" in form:
         values["flash"] = bool(form.get("flash"))
         values["group_ids"] = [g for g in form.getall("group_ids", []) if g]
@@ -166,6 +172,14 @@ def campaign_data(
         **({key: values.get(key, "") for key in RICH_KEYS} if rich else {}),
         "template_id": int(values["template_id"]) if str(values.get("template_id", "")).isdigit() else None,
         "vendor_template_id": int(vendor_template) if template_text is not None else None,
+        **(
+            {
+                "header_param": values.get("header_param", ""),
+                "button_params": str(values.get("button_params", "")).split("\n"),
+            }
+            if template_text is not None
+            else {}
+        ),
         "short_url": values.get("short_url", "").strip(),
         "short_domain": values.get("short_domain", "").strip() if values.get("short_url", "").strip() else "",
     }

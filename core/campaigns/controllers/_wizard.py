@@ -37,6 +37,7 @@ from core.message_templates.rendering import estimate_text, traffic_type
 from core.message_templates.schemas import TemplateCreate, TemplateFilter
 from core.message_templates.vendor_schemas import VendorTemplateView
 from core.numbering.tables import Country
+from core.providers import template_param_numbers, template_params
 from core.senders.services import enabled_senders
 from core.tenancy.options import partner_options
 from core.web.forms import convert
@@ -67,6 +68,8 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "template_name": "",
         "vendor_template_id": "",
         "template_params": "",
+        "header_param": "",
+        "button_params": "",
         "mode": "groups",
         "group_ids": [],
         "country_code": "",
@@ -226,9 +229,10 @@ def _template_data(values: dict[str, Any]) -> TemplateCreate:
 
 class VendorChoice:
     """A channel that sends vendor-approved templates (WhatsApp): the approved ones to choose from, the chosen
-    one, its parameters as typed, and the text they make."""
+    one, its parameters as typed, and the text they make; the value of its text header's parameter, if it has
+    one, and its link buttons, each with the value ending its address when it takes one."""
 
-    __slots__ = ("chosen", "params", "templates", "text")
+    __slots__ = ("buttons", "chosen", "header", "header_param", "links", "params", "templates", "text")
 
     def __init__(self, templates: list[VendorTemplateView], values: dict[str, Any]) -> None:
         self.templates = templates
@@ -237,6 +241,37 @@ class VendorChoice:
         typed = str(values.get("template_params") or "").split("\n")
         self.params = [typed[n] if n < len(typed) else "" for n in range(self.chosen.params if self.chosen else 0)]
         self.text = vendor.filled(self.chosen.body, self.params) if self.chosen else ""
+        header = self.chosen.header if self.chosen else None
+        with_param = header is not None and header.kind == "text" and template_param_numbers(header.text)
+        self.header = header.text if header is not None and with_param else ""
+        self.header_param = str(values.get("header_param") or "") if self.header else ""
+        self.buttons = self.chosen.buttons if self.chosen else []
+        given = iter(str(values.get("button_params") or "").split("\n"))
+        self.links = [(b, next(given, "")) for b in self.buttons if b.kind == "url" and template_param_numbers(b.url)]
+
+    @property
+    def header_shown(self) -> str:
+        return vendor.filled(self.header, [self.header_param])
+
+    def fixed(self) -> dict[str, str]:
+        """The header's and link buttons' values as the form keeps them, those of another template left out."""
+        return {"header_param": self.header_param, "button_params": "\n".join(value for _, value in self.links)}
+
+
+async def _repeated_template(actor: Actor, old: CampaignView) -> dict[str, str]:
+    """A repeated WhatsApp campaign's template, if still approved, with its parameters, header and button values."""
+    if not old.template_name:
+        return {}
+    approved = await vendor.list_vendor_templates(actor, old.channel, "approved")
+    same = next((t for t in approved if (t.name, t.language) == (old.template_name, old.template_language)), None)
+    if same is None:
+        return {}
+    return {
+        "vendor_template_id": str(same.id),
+        "template_params": "\n".join(template_params(same.body, old.text) or []),
+        "header_param": old.header_param,
+        "button_params": "\n".join(old.button_params),
+    }
 
 
 async def _vendor_choice(portal: Any, actor: Actor, values: dict[str, Any]) -> VendorChoice | None:
@@ -295,6 +330,7 @@ class CampaignWizard(Controller):
                 "window_until": old.window_until,
                 "max_per_second": str(old.max_per_second or ""),
                 **_repeated_cascade(old),
+                **await _repeated_template(actor, old),
             }
         template = str(request.query_params.get("template") or "")
         if template.isdigit():
@@ -312,6 +348,8 @@ class CampaignWizard(Controller):
         rich = _rich(portal, values)
         choice = await _vendor_choice(portal, actor, values)
         template_text = choice.text if choice else None
+        if choice:
+            values |= choice.fixed()
         check: NumbersCheck | None = None
         try:
             if command == "channel":

@@ -9,6 +9,7 @@ import pytest
 
 from core import InvalidInput, Unauthenticated, WebhookRequest
 from plugins.whatsapp.provider import NO_CONNECTION, NO_TEMPLATE, SIGNATURE_HEADER, WhatsAppChannel, sign
+from plugins.whatsapp.schemas import TemplateRequest
 from tests.plugins.whatsapp.conftest import connection, messages, started
 
 
@@ -126,3 +127,35 @@ def test_webhooks_are_read_only_with_the_app_secrets_signature(meta):
     )
     with pytest.raises(InvalidInput):
         parse(b"[", sign("whatsapp-demo-secret", b"["))
+
+
+@pytest.mark.parametrize("missing", ["header", "button"])
+async def test_meta_refuses_a_message_lacking_the_header_or_button_value(meta, missing):
+    meta.templates["1"] = TemplateRequest(
+        name="order_update",
+        language="es",
+        category="UTILITY",
+        components=[
+            {"type": "HEADER", "format": "TEXT", "text": "Order {{1}}"},
+            {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way"},
+            {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Track", "url": "https://shop.example/o/{{1}}"}]},
+        ],
+    )
+    both = {"template_header_param": "A-1", "template_button_0": "A-1"}
+    extra = {
+        "template_name": "order_update",
+        "template_language": "es",
+        "template_body": "Hi {{1}}, your order {{2}} is on its way",
+    }
+    channel = await started(connection(meta))
+    try:
+        [good] = await channel.send_batch(messages(1, extra=extra | both))
+        lacking = {k: v for k, v in both.items() if missing not in k}
+        [bad] = await channel.send_batch(messages(1, start=1, extra=extra | lacking))
+    finally:
+        await channel.stop()
+    assert good.accepted and not bad.accepted
+    assert bad.error == (
+        "refused by WhatsApp (HTTP 400, error 132000: the number of template parameters does not match the template)"
+    )
+    assert [m.to for m in meta.last_requests] == ["34607000000"]

@@ -92,6 +92,14 @@
       params.forEach(function (input) { input.addEventListener("input", fill); });
       fill();
     }
+    // Its text header shows the value typed for its parameter.
+    var header = document.querySelector("[data-header-param]");
+    var phoneHeader = document.getElementById("phone-header");
+    if (header && phoneHeader) {
+      header.addEventListener("input", function () {
+        phoneHeader.textContent = header.dataset.header.replace(/\{\{\s*1\s*\}\}/g, function () { return header.value; });
+      });
+    }
   }
 
   // Recipients step: a doughnut of the chosen groups' sizes, redrawn as groups are ticked (Chart.js, if loaded).
