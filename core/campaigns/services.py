@@ -67,7 +67,7 @@ from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
 from core.web.forms import check_web_address
-from core.web.i18n import N_
+from core.web.i18n import N_, translations
 from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
 
@@ -524,8 +524,9 @@ def send_window(data: CampaignCreate) -> tuple[int, int] | None:
 
 
 def default_name(actor: Actor) -> str:
-    """ "Campaign <date time>" in the user's time zone (CMP-3)."""
-    return f"Campaign {datetime.now(user_zone(actor.timezone)):%Y-%m-%d %H:%M}"
+    """ "Campaign <date time>" in the user's language and time zone (CMP-3)."""
+    when = f"{datetime.now(user_zone(actor.timezone)):%Y-%m-%d %H:%M}"
+    return translations(actor.language).gettext(N_("Campaign %(time)s")) % {"time": when}
 
 
 def scheduled_instant(data: CampaignCreate) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from core.accounts.tables import User
 from core.campaigns.tables import Campaign
 from core.contacts.fields import create_field
 from core.contacts.schemas import FieldIn
@@ -97,6 +98,11 @@ async def test_wizard_setup_defaults_variables_and_senders(client_for):
     world, client, _actor = await session(client_for)
     html = (await client.get("/campaigns/new")).text
     assert re.search(r'name="name" value="Campaign \d{4}-\d\d-\d\d \d\d:\d\d"', html)
+    await User.update({User.language: "es"}).where(User.email == world.a.end_user_admin)
+    spanish = (await client.get("/campaigns/new")).text  # the default name is in the user's language too
+    assert re.search(r'name="name" value="Campaña \d{4}-\d\d-\d\d \d\d:\d\d"', spanish)
+    await User.update({User.language: "en"}).where(User.email == world.a.end_user_admin)
+    html = (await client.get("/campaigns/new")).text
     assert 'data-variable="first_name"' in html and 'data-variable="loyalty_level"' in html
     assert "BrandA" in html and 'id="phone-preview"' in html
     assert 'name="flash"' not in html  # the parent has not allowed flash SMS (TEN-3)
