@@ -34,19 +34,15 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 
 def refused_address(address: str) -> bool:
-    """Whether a callback may not go to this IP: loopback, private, link-local, multicast, reserved or metadata."""
+    """Whether a callback may not go to this IP: anything not globally reachable (loopback, private, shared 100.64/10,
+    link-local, reserved, …), multicast or metadata, also when an IPv6 address carries it (mapped, 6to4, Teredo)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or ip in METADATA
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one is where the packet really goes: 6to4 counts as global to Python.
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is not None:
+            ip = carried
+    return not ip.is_global or ip.is_multicast or ip in METADATA
 
 
 async def checked_addresses(

@@ -260,6 +260,10 @@ async def test_internal_addresses_are_refused_unless_allowed(app, client_for, sm
     for address in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fe80::1", "224.0.0.1"):
         assert refused_address(address), address
     assert refused_address("::ffff:127.0.0.1")
+    # Shared address space (carrier NAT), benchmarking nets, and private IPv4 carried in 6to4 or Teredo IPv6.
+    for address in ("100.64.1.1", "198.18.0.1", "2002:7f00:1::", "2001:0:4136:e378:8000:63bf:f5ff:fdfe"):
+        assert refused_address(address), address
+    assert not refused_address("2606:4700::1111")
     assert not refused_address("93.184.215.14")
     with pytest.raises(InvalidInput) as refused:
         await check_callback_url("http://127.0.0.1:9/cb", allow_private=False)
