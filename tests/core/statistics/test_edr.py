@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.accounts.tables import User
 from core.dispatch.tables import Edr
 from core.statistics.schemas import EdrFilter
 from core.statistics.services import get_edr, list_edrs
@@ -175,3 +176,15 @@ async def test_a_reseller_reads_its_subtree_only_and_narrows_it_to_one_company(a
     await sign_in(end_user, world.a.end_user_admin)
     assert (await end_user.get(f"/statistics/edr/{own_edr}")).status_code == 404
     assert "ResellerA" not in (await end_user.get("/statistics/edr")).text
+
+
+async def test_one_record_s_status_reads_in_the_singular(app, client_for):
+    world = await make_world()
+    delivered = await edr(world.a.end_user_id)
+    await User.update({User.language: "es"}).where(User.email == world.a.end_user_admin)
+    client = client_for(world.a.host)
+    await sign_in(client, world.a.end_user_admin)
+    table = (await client.get("/statistics/edr")).text
+    # One message is "Entregado"; "Entregados" is the dashboard's count of them.
+    assert '<span class="badge edr-delivered">Entregado</span>' in table and "Entregados" not in table
+    assert ">Entregado<" in (await client.get(f"/statistics/edr/{delivered}")).text
