@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,13 +76,6 @@ async def seed() -> str:
         await change_balance(shop.company_id, 10**15, kind="manual", description="Bench funds", initiator=None)
     created = await create_key(await shop.actor(), ApiKeyCreate(name="bench", period="never"))
     return created.key
-
-
-def median(values: list[float]) -> float:
-    """The median (the stdlib's ``statistics`` is shadowed by bench/statistics.py when run as a script)."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def body(round_no: int) -> bytes:

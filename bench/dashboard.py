@@ -12,8 +12,8 @@ The migration's backfill is timed over the same EDRs and checked equal to what t
 The last line is JSON: edrs, copy_s, fold_s, late_update_s, backfill_s, graph_ms, dashboard_ms, raw_ms,
 slowest_graph_ms, slowest_dashboard_ms, raw_slowest_ms, ratio (raw_slowest_ms ÷ slowest_graph_ms).
 
-    python bench/statistics.py                    # 1,000,000 EDRs
-    python bench/statistics.py --edrs 10000000    # the issue's size
+    python bench/dashboard.py                    # 1,000,000 EDRs
+    python bench/dashboard.py --edrs 10000000    # the issue's size
 """
 
 from __future__ import annotations
