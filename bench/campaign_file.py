@@ -11,7 +11,7 @@ file parsed with the stdlib csv module, each number normalised, the rows written
 PostgreSQL + Redis only.
 Prints one line per figure and, last, one JSON object.
 
-    python bench/campaign_file.py                 # 300,000 rows; PostgreSQL portal_bench (recreated), Redis db 5
+    python bench/campaign_file.py                 # 300,000 rows; PostgreSQL portal_bench (recreated), Redis db 14
     python bench/campaign_file.py --rows 50000
 """
 

@@ -2,7 +2,7 @@
 
 The Viber stand-in (a process of its own) leaves every number from 34607050000 up undelivered, so half the
 recipients go on to the SMS step; the SMS-only campaign then sends to those same 50,000 numbers. PostgreSQL +
-Redis (database portal_bench recreated, Redis db 5); the app runs under uvicorn on a free port with its worker, so
+Redis (database portal_bench recreated, Redis db 14); the app runs under uvicorn on a free port with its worker, so
 the stand-in's signed status callbacks reach its webhook as in production, and the stand-in SMSC runs in a process
 of its own (4 binds, window 64); the Viber connection allows 10,000 msg/s with 50 requests in flight (with the
 default 10, the figure was the round trip on a loaded machine rather than the portal's work). The SMS step is handed

@@ -11,7 +11,7 @@ campaign, a floor: the same EDRs copied back as PREPARED batches and sent withou
 write of outcomes per batch over the same binds (bench/floor.py), as ``floor_msgs_per_s`` and ``floor_ratio``
 (campaign ÷ floor, target ≥ 0.5). Prints one line per figure and, last, one JSON object.
 
-    python bench/dispatch.py            # PostgreSQL 127.0.0.1:5432 (database portal_bench, recreated) + Redis db 5
+    python bench/dispatch.py            # PostgreSQL 127.0.0.1:5432 (database portal_bench, recreated) + Redis db 14
     python bench/dispatch.py --full     # 1,000,000 recipients
     python bench/dispatch.py --sqlite   # embedded SQLite + embedded Redis
     python bench/dispatch.py --chain    # chain charging: the same campaign by a company under the owner and by an
@@ -47,12 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "postgresql://postgres@127.0.0.1:5432/portal_bench"
-REDIS = "redis://127.0.0.1:6379/5"
+REDIS = "redis://127.0.0.1:6379/14"  # outside the test suite's Redis databases (1 to 13), which a CI run may be using
 CONNECTIONS = 4
 
 
 def configure(sqlite: bool, database: str = "") -> None:
-    """``database``: a PostgreSQL database name of one's own (recreated), with the embedded Redis instead of db 5,
+    """``database``: a PostgreSQL database name of one's own (recreated), with the embedded Redis instead of db 14,
     so that two people benchmarking on one machine do not clash."""
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-")
     os.environ.pop("PORTAL_PLUGINS", None)

@@ -8,9 +8,9 @@ requests, so that on a shared machine both meet the same load. The per-key rate 
 Prints one line per figure and, last, one JSON object with p50_ms, p99_ms, req_per_s, floor_ms and ratio
 (p50 / floor).
 
-    python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 11
+    python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 14
     python bench/send_api.py --clients 8 --requests 400
-    python bench/send_api.py --database bench_mine --redis-db 14    # beside another run on the same servers
+    python bench/send_api.py --database bench_mine --redis-db 15    # beside another run on the same servers
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests in all (default 200)")
     parser.add_argument("--database", default="bench_send_api", help="PostgreSQL database, recreated (bench_send_api)")
-    parser.add_argument("--redis-db", type=int, default=11, help="Redis database number, flushed (default 11)")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number, flushed (default 14)")
     args = parser.parse_args()
     configure(args.database, args.redis_db)
     results = asyncio.run(measure(args.clients, args.requests))

@@ -11,7 +11,7 @@ The last line is JSON: codes, codes_per_s, raw_codes_per_s, redirects, redirects
 redirect_p99_ms, clicks_stored, clicks_lost.
 
     python bench/shortener.py                       # embedded SQLite and Redis under a temporary var/
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/13 \\
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/15 \\
         python bench/shortener.py                   # PostgreSQL and a real Redis (both emptied first)
 """
 

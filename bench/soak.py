@@ -8,7 +8,7 @@ campaign cost, EDR prices), and how many messages ended "submission outcome unkn
 figure and, last, one JSON object: messages, sent_twice (must be 0), ledger_exact (must be true),
 unknown_outcome, receipts_missing (SENT messages whose receipt died with a killed worker), kills, msgs_per_s.
 
-    python bench/soak.py                      # 1,000,000 messages (PostgreSQL database portal_soak, Redis db 4)
+    python bench/soak.py                      # 1,000,000 messages (PostgreSQL database portal_soak, Redis db 15)
     python bench/soak.py --messages 200000
 """
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "postgresql://postgres@127.0.0.1:5432/portal_soak"
-REDIS = "redis://127.0.0.1:6379/4"
+REDIS = "redis://127.0.0.1:6379/15"  # outside the test suite's Redis databases (1 to 13), which a CI run may be using
 KILL_EVERY_S = 20.0
 RECEIPTS_GRACE_S = 60.0
 PORTAL = Path(sys.executable).with_name("portal")
