@@ -10,7 +10,7 @@ from msgspec import UNSET
 from piccolo.custom_types import Combinable
 
 from core.actor import Actor
-from core.db import json_value, must_exist, write_transaction
+from core.db import must_exist, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound
 from core.plugins import registries
 from core.senders.schemas import SenderCreate, SenderUpdate, SenderView
@@ -19,7 +19,6 @@ from core.tenancy import audit
 from core.tenancy import requests as chain
 from core.tenancy.schemas import OPEN_REQUEST_STATUSES
 from core.tenancy.scope import in_subtree, of_visible_partner, owned, require_owner, visible_partner
-from core.tenancy.tables import PartnerRequest
 from core.web.i18n import N_
 
 REQUEST_KIND = "sender_id"  # the kind of request (core.senders.requests) that reserves a waiting sender
@@ -122,12 +121,7 @@ async def _refuse_if_requested(row: dict[str, Any]) -> None:
     """A waiting sender reserved by an open request changes only through that request's decision."""
     if row["status"] != "waiting":
         return
-    open_requests = await PartnerRequest.select(PartnerRequest.payload).where(
-        (PartnerRequest.kind == REQUEST_KIND)
-        & (PartnerRequest.partner == row["partner"])
-        & PartnerRequest.status.is_in(list(OPEN_REQUEST_STATUSES))
-    )
-    if any((json_value(r["payload"]) or {}).get("sender_id") == row["id"] for r in open_requests):
+    if await chain.requests_about(REQUEST_KIND, row["partner"], "sender_id", row["id"], OPEN_REQUEST_STATUSES):
         raise Conflict(
             f"Sender ID {row['name']!r} waits for its request: confirm or decline the request in Requests",
             field="status",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,20 +336,28 @@ async def follow_up(kind: str, partner_id: int, key: str, value: int, status: Re
     """Record what became of a confirmed request's object later on (``LATER_STATUSES``), as its kind reports it:
     the newest such request of ``partner_id`` whose payload has ``key`` == ``value``. Call it in the transaction of
     the change; a request still open or declined is left alone."""
+    found = await requests_about(kind, partner_id, key, value, LATER_STATUSES)
+    if found:
+        await PartnerRequest.update(
+            {PartnerRequest.status: status, PartnerRequest.updated_at: datetime.now(UTC)}
+        ).where(PartnerRequest.id == found[0])
+
+
+async def requests_about(
+    kind: str, partner_id: int, key: str, value: int, statuses: Iterable[RequestStatus]
+) -> list[int]:
+    """The ids of ``partner_id``'s requests of ``kind`` in one of ``statuses`` whose payload has ``key`` == ``value``
+    (the object a request is about), newest first."""
     rows = (
         await PartnerRequest.select(PartnerRequest.id, PartnerRequest.payload)
         .where(
             (PartnerRequest.kind == kind)
             & (PartnerRequest.partner == partner_id)
-            & PartnerRequest.status.is_in(list(LATER_STATUSES))
+            & PartnerRequest.status.is_in(list(statuses))
         )
         .order_by(PartnerRequest.id, ascending=False)
     )
-    found = next((r["id"] for r in rows if (json_value(r["payload"]) or {}).get(key) == value), None)
-    if found is not None:
-        await PartnerRequest.update(
-            {PartnerRequest.status: status, PartnerRequest.updated_at: datetime.now(UTC)}
-        ).where(PartnerRequest.id == found)
+    return [r["id"] for r in rows if (json_value(r["payload"]) or {}).get(key) == value]
 
 
 async def withdraw(actor: Actor, request_id: int, *, ip: str = "") -> None:
