@@ -290,11 +290,15 @@ async def _charge_late(sql: RawSql, partner_id: int, ledger_entry_id: int, amoun
     return amount
 
 
-async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> list[dict[str, Any]]:
+async def _apply(
+    portal: Portal, channel: str, reports: Sequence[DeliveryReport]
+) -> tuple[list[dict[str, Any]], list[Key]]:
+    """Apply the reports whose EDRs are stored; store the others as early reports. The changes, and the keys stored."""
     now = datetime.now(UTC)
     by_key = {(r.connection, r.vendor_message_id): o for r in reports if (o := _outcome(r, now)) is not None}
     raw = {(r.connection, r.vendor_message_id): r for r in reports}
     changed: list[dict[str, Any]] = []
+    stored: list[Key] = []
     keys = list(by_key)
     for start in range(0, len(keys), CHUNK):
         chunk = {k: by_key[k] for k in keys[start : start + CHUNK]}
@@ -325,7 +329,8 @@ async def _apply(portal: Portal, channel: str, reports: Sequence[DeliveryReport]
                 ],
             )
             changed += await apply_outcomes(sql, decided)
-    return changed
+        stored += [(r.connection, r.vendor_message_id) for r in early]
+    return changed, stored
 
 
 async def after_changes(portal: Portal, changed: list[dict[str, Any]]) -> None:
@@ -356,7 +361,13 @@ async def after_changes(portal: Portal, changed: list[dict[str, Any]]) -> None:
 
 async def record_deliveries(portal: Portal, channel: str, reports: Sequence[DeliveryReport]) -> None:
     """The Portal façade's entry point for a channel's reports."""
-    await after_changes(portal, await _apply(portal, channel, reports))
+    changed, early = await _apply(portal, channel, reports)
+    await after_changes(portal, changed)
+    if early:
+        # The submit side looks for early reports after its results commit. Looking again after this commit too
+        # means one side always sees the other's rows, even when both commit at once; otherwise such a report
+        # waited for the sweeper (retry_early_reports, every 10 s).
+        await apply_early_reports(portal, channel, early)
 
 
 async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key]) -> None:
@@ -391,7 +402,9 @@ async def apply_early_reports(portal: Portal, channel: str, keys: Sequence[Key])
                 for r in rows
             ]
     if found:
-        await record_deliveries(portal, channel, found)
+        # Not record_deliveries: a report whose EDR is still not stored goes back to wait, without a further look.
+        changed, _ = await _apply(portal, channel, found)
+        await after_changes(portal, changed)
 
 
 async def record_inbound(portal: Portal, messages: Sequence[InboundMessage]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from core.campaigns.schemas import CampaignCreate
 from core.campaigns.services import create_campaign
 from core.campaigns.tables import Campaign
+from core.dispatch import receipts
 from core.dispatch.channels import ready_provider
 from core.dispatch.sweeper import retry_early_reports
 from core.dispatch.tables import EarlyReport, Edr, EdrPart, VendorConnection
@@ -189,3 +190,35 @@ async def test_an_early_report_is_applied_only_to_a_message_of_its_own_connectio
     left = await EarlyReport.select(EarlyReport.connection, EarlyReport.vendor_message_id)
     assert left == [{"connection": connection + 1, "vendor_message_id": "00000001"}]
     assert (await _edrs(campaign))[0]["status"] == "UNDELIVERED"
+
+
+async def test_a_report_whose_message_commits_while_the_report_is_stored_is_applied_at_once(
+    app, sms: SmsWorld, monkeypatch: pytest.MonkeyPatch
+):
+    """The webhook looks for the message, the submit result commits (and finds no early report yet), then the
+    webhook stores the report as early: the webhook's look after its own commit applies it, without the sweeper."""
+    portal = app.state.portal
+    sms.smsc.id_prefix, sms.smsc.default_outcome = "", "never"
+    campaign = await _send(app, sms, FIRST[:1])
+    await eventually(lambda: _sent(campaign))
+    edr = (await _edrs(campaign))[0]
+
+    looked = receipts._targets
+    calls = 0
+
+    async def before_the_submit_commits(*args: object) -> dict:
+        nonlocal calls
+        calls += 1
+        return {} if calls == 1 else await looked(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(receipts, "_targets", before_the_submit_commits)
+    report = DeliveryReport(vendor_message_id=edr["vendor_message_id"], state="delivered", connection=edr["connection"])
+    await portal.record_deliveries("sms", [report])
+
+    assert calls == 2
+    assert (await _edrs(campaign))[0]["status"] == "DELIVERED"
+    assert await EarlyReport.count() == 0
+
+
+async def _sent(campaign_id: int) -> bool:
+    return [e["status"] for e in await _edrs(campaign_id)] == ["SENT"]
