@@ -28,6 +28,22 @@ class CascadeStepIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         ]
         | None
     ) = None
+    text: Annotated[
+        str,
+        Meta(
+            max_length=2000,
+            description="WhatsApp step: the chosen template's body with every parameter filled in (variables allowed);"
+            " empty on other channels, which send the campaign's text",
+        ),
+    ] = ""
+    vendor_template_id: Annotated[
+        Id | None, Meta(description="WhatsApp step: the approved template it sends (as the campaign's field)")
+    ] = None
+    header_param: Annotated[str, Meta(max_length=60, description="WhatsApp step: as the campaign's field")] = ""
+    button_params: Annotated[
+        list[Annotated[str, Meta(max_length=1000)]],
+        Meta(max_length=2, description="WhatsApp step: as the campaign's field"),
+    ] = []
 
 
 class CampaignCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -422,9 +422,19 @@ async def check_campaign(portal: Portal, actor: Actor, data: CampaignCreate) -> 
     return sender, numbers
 
 
-async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> list[tuple[Any, dict[str, Any]]]:
-    """A cascade's further steps (CMP-7), checked, each with its channel and sender row. Every channel once, SMS only
-    last, channels of vendor-approved templates (WhatsApp) not at all; every step but the last has a TTL.
+class CascadeStep(NamedTuple):
+    """A cascade's later step as checked: its channel, its sender row, and on a channel of vendor-approved templates
+    (WhatsApp) its own text (the template's body filled in) and content; other steps send the campaign's text."""
+
+    provider: Any
+    sender: dict[str, Any]
+    text: str | None = None
+    content: dict[str, str] | None = None
+
+
+async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> list[CascadeStep]:
+    """A cascade's further steps (CMP-7), checked. Every channel once, SMS only last; every step but the last has a
+    TTL; a WhatsApp step names its approved template with its parameters, as a WhatsApp campaign does.
 
     Raises:
         InvalidInput: naming ``fallback_ttl`` or ``cascade.<n>.<field>``.
@@ -450,12 +460,6 @@ async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> l
             raise InvalidInput(f"{provider.label} is already a step of the cascade", field=f"{field}.channel")
         if "sms" in used:
             raise InvalidInput(N_("SMS must be the last channel of a cascade"), field=f"{field}.channel")
-        first = portal.registries.channels.get(data.channel)
-        for found in (first, provider):
-            if found is not None and found.capabilities.templates:
-                raise InvalidInput(
-                    f"{found.label} sends only approved templates: it cannot be in a cascade", field=f"{field}.channel"
-                )
         if options.channels and step.channel not in options.channels:
             raise InvalidInput(
                 f"Your company may not send on {provider.label}; ask your provider", field=f"{field}.channel"
@@ -471,8 +475,49 @@ async def cascade_steps(portal: Portal, actor: Actor, data: CampaignCreate) -> l
                 field=f"{field}.fallback_ttl",
             )
         used.append(step.channel)
-        steps.append((provider, sender))
+        steps.append(await _step_template(provider, actor, data, n, sender))
     return steps
+
+
+async def _step_template(
+    provider: Any, actor: Actor, data: CampaignCreate, n: int, sender: dict[str, Any]
+) -> CascadeStep:
+    """A later step with, on a template channel, its template checked by the rules of a campaign on that channel
+    (``vendor_content``), each refusal naming the step's own field."""
+    step = data.cascade[n]
+    if not provider.capabilities.templates:
+        if step.text:
+            raise InvalidInput(N_("Only a WhatsApp step has a text of its own"), field=f"cascade.{n}.text")
+        # The step sends the campaign's text: what vendor_content refuses off template channels is refused here.
+        alone = msgspec.structs.replace(
+            data,
+            vendor_template_id=step.vendor_template_id,
+            header_param=step.header_param,
+            button_params=step.button_params,
+        )
+    else:
+        if data.file:
+            # A file row's own variables are not kept past the first step, so a template step could not fill them.
+            raise InvalidInput(
+                f"A campaign from a file cannot have a {provider.label} step", field=f"cascade.{n}.channel"
+            )
+        alone = msgspec.structs.replace(
+            data,
+            channel=step.channel,
+            text=step.text,
+            vendor_template_id=step.vendor_template_id,
+            header_param=step.header_param,
+            button_params=step.button_params,
+        )
+    try:
+        content = await vendor_content(provider, actor, alone)
+        if provider.capabilities.templates:
+            await check_variables(actor, step.text)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, field=f"cascade.{n}.{exc.field}") from None
+    if not provider.capabilities.templates:
+        return CascadeStep(provider, sender)
+    return CascadeStep(provider, sender, step.text, content)
 
 
 async def _enabled_sender(actor: Actor, sender_id: int, channel: str) -> dict[str, Any] | None:
@@ -550,7 +595,7 @@ async def create_campaign(portal: Portal, actor: Actor, data: CampaignCreate, *,
     prices = await price_list(actor.partner_id, data.channel, at or now)
     partner = must_exist(await Partner.select(Partner.currency).where(Partner.id == actor.partner_id).first())
     steps = await cascade_steps(portal, actor, data)
-    step_prices = [await price_list(actor.partner_id, provider.name, at or now) for provider, _ in steps]
+    step_prices = [await price_list(actor.partner_id, provider.name, at or now) for provider, *_ in steps]
     async with write_transaction() as tx:
         rows = await Campaign.insert(
             Campaign(
@@ -620,7 +665,7 @@ async def _add_steps(
     actor: Actor,
     data: CampaignCreate,
     root_id: int,
-    steps: list[tuple[Any, dict[str, Any]]],
+    steps: list[CascadeStep],
     prices: list[Any],
     now: datetime,
 ) -> None:
@@ -628,7 +673,7 @@ async def _add_steps(
     the first starts (core.dispatch.cascade then hands them their recipients); nobody sees them but through it."""
     root = must_exist(await Campaign.select().where(Campaign.id == root_id).first())
     previous = root_id
-    for n, ((provider, sender), listed) in enumerate(zip(steps, prices, strict=True)):
+    for n, ((provider, sender, text, content), listed) in enumerate(zip(steps, prices, strict=True)):
         rows = await Campaign.insert(
             Campaign(
                 partner=actor.partner_id,
@@ -637,9 +682,9 @@ async def _add_steps(
                 channel=provider.name,
                 sender_id=sender["id"],
                 sender_name=sender["name"],
-                text=root["text"],
+                text=root["text"] if text is None else text,
                 flash=data.flash and provider.capabilities.flash,
-                content=_step_content(json_value(root["content"]) or {}, provider),
+                content=_step_content(json_value(root["content"]) or {}, provider) if content is None else content,
                 status="step",
                 scheduled_at=root["scheduled_at"],
                 timezone=root["timezone"],
@@ -974,15 +1019,16 @@ async def _later_costs(portal: Portal, actor: Actor, data: CampaignCreate, phone
     index = await prefix_index()
     now = datetime.now(UTC)
     after = data.fallback_ttl
-    for n, (provider, sender) in enumerate(await cascade_steps(portal, actor, data)):
+    for n, (provider, sender, text, _) in enumerate(await cascade_steps(portal, actor, data)):
         prices = await price_list(actor.partner_id, provider.name, now)
         held = await held_units(actor.partner_id, provider.name, now)
-        parts = max(provider.segments(estimated_text(portal, data)), 1)
+        sent = data if text is None else msgspec.structs.replace(data, text=text)  # a WhatsApp step's own text
+        parts = max(provider.segments(estimated_text(portal, sent)), 1)
         parts_of: dict[str, int] = {}
         if data.file:
             parts_of = await _file_parts(portal, actor, data, provider, from_file.RowCounts())
-        elif variables_in(data.text):
-            parts_of = await _personal_parts(portal, actor.partner_id, provider, data, set(phones))
+        elif variables_in(sent.text):
+            parts_of = await _personal_parts(portal, actor.partner_id, provider, sent, set(phones))
         reached, no_rate, from_packs, all_parts, total = [], 0, 0, 0, 0
         for phone in phones:
             dest, own = index.resolve(phone), parts_of.get(phone, parts)

@@ -135,7 +135,6 @@ async def test_a_cascade_is_listed_and_acted_on_as_one_campaign(app, cascade, cl
         ({}, [], "fallback_ttl", "add the channel to try next"),
         ({"channel": "sms"}, [("viber", "viber")], "cascade.0.channel", "SMS must be the last"),
         ({}, [("viber", "viber")], "cascade.0.channel", "already a step"),
-        ({}, [("whatsapp", "sms")], "cascade.0.channel", "approved templates"),
         ({}, [("pigeon", "sms")], "cascade.0.channel", "Unknown channel"),
         ({}, [("sms", "other")], "cascade.0.sender_id", "enabled sender IDs"),
     ],
