@@ -498,9 +498,7 @@ async def _step_template(
     else:
         if data.file:
             # A file row's own variables are not kept past the first step, so a template step could not fill them.
-            raise InvalidInput(
-                f"A campaign from a file cannot have a {provider.label} step", field=f"cascade.{n}.channel"
-            )
+            raise InvalidInput(N_("A campaign from a file cannot have a WhatsApp step"), field=f"cascade.{n}.channel")
         alone = msgspec.structs.replace(
             data,
             channel=step.channel,

@@ -84,7 +84,13 @@ TEXT_KEYS = (
     "window_until",
     "max_per_second",
     "fallback_minutes",
+    *(f"step_{key}" for key in ("vendor_template_id", "template_params", "header_param", "button_params")),
 )
+# A cascade's WhatsApp step (at most one: each channel once) keeps its template's fields under these names, so the
+# first step's own WhatsApp fields, when it is WhatsApp too, stay apart.
+STEP_TEMPLATE_KEYS = {
+    key: f"step_{key}" for key in ("vendor_template_id", "template_params", "header_param", "button_params")
+}
 
 
 def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +105,10 @@ def wizard_values(form: Any, defaults: dict[str, Any]) -> dict[str, Any]:
         values["template_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("param"))
     if "button_param" in form:  # one input a link button taking a value, in the buttons' order
         values["button_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("button_param"))
+    if "step_param" in form:
+        values["step_template_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("step_param"))
+    if "step_button_param" in form:
+        values["step_button_params"] = "\n".join(" ".join(str(p).split()) for p in form.getall("step_button_param"))
     if "step" in form:
         values["flash"] = bool(form.get("flash"))
         values["group_ids"] = [g for g in form.getall("group_ids", []) if g]
@@ -151,14 +161,20 @@ def send_at_of(values: dict[str, Any]) -> datetime | None:
 
 
 def campaign_data(
-    values: dict[str, Any], *, upto: int = 3, rich: bool = False, template_text: str | None = None
+    values: dict[str, Any],
+    *,
+    upto: int = 3,
+    rich: bool = False,
+    template_text: str | None = None,
+    step_template: tuple[str, str] | None = None,
 ) -> CampaignCreate:
     """The campaign the wizard describes; ``upto`` leaves out later steps (placeholders that pass validation).
 
     ``rich``: the channel shows images and buttons; otherwise what was typed for them (on another channel, kept
     in the form for when the user switches back) is left out. ``template_text``: the channel sends vendor
     templates (WhatsApp), and this is the text the chosen one makes with its parameters; the text typed for
-    other channels stays in the form, unused.
+    other channels stays in the form, unused. ``step_template``: the cascade's step on such a channel, as (its
+    channel, the text its chosen template makes).
     """
     vendor_template = str(values.get("vendor_template_id", ""))
     if template_text is not None and not vendor_template.isdigit():
@@ -193,7 +209,7 @@ def campaign_data(
         rate = values.get("max_per_second", "").strip()
         limit = N_("Messages per second: a whole number of at least 1")
         data["max_per_second"] = _int(rate, "max_per_second", limit) if rate else None
-        data |= cascade_of(values)
+        data |= cascade_of(values, step_template)
     return convert(data, CampaignCreate)
 
 
@@ -202,10 +218,11 @@ def emails_of(text: str) -> list[str]:
     return [a for a in text.replace(";", ",").split(",") if a.strip()]
 
 
-def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
+def cascade_of(values: dict[str, Any], step_template: tuple[str, str] | None = None) -> dict[str, Any]:
     """The wizard's cascade (CMP-7): the later steps, each "channel:sender id" with the minutes it has to deliver
     before the next (none on the last), after the first channel's own minutes; nothing without a later step. The
-    service checks the steps; the wizard only turns minutes into the seconds it counts in."""
+    service checks the steps; the wizard only turns minutes into the seconds it counts in. The step on
+    ``step_template``'s channel (WhatsApp) takes its template, the text it makes and its header and link values."""
     targets, minutes = values.get("cascade_to") or [], values.get("cascade_minutes") or []
     if not targets:
         return {}
@@ -218,9 +235,24 @@ def cascade_of(values: dict[str, Any]) -> dict[str, Any]:
                 "channel": channel,
                 "sender_id": _int(sender, f"cascade.{n}.sender_id", "Choose a sender ID"),
                 "fallback_ttl": None if last else _seconds(minutes[n] if n < len(minutes) else "", f"cascade.{n}"),
+                **(
+                    _step_template(values, step_template[1], n) if step_template and step_template[0] == channel else {}
+                ),
             }
         )
     return {"fallback_ttl": _seconds(values.get("fallback_minutes") or "", None), "cascade": steps}
+
+
+def _step_template(values: dict[str, Any], text: str, n: int) -> dict[str, Any]:
+    chosen = str(values.get("step_vendor_template_id", ""))
+    if not chosen.isdigit():
+        raise InvalidInput(N_("Choose one of your approved templates"), field=f"cascade.{n}.vendor_template_id")
+    return {
+        "vendor_template_id": int(chosen),
+        "text": text,
+        "header_param": values.get("step_header_param", ""),
+        "button_params": str(values.get("step_button_params", "")).split("\n"),
+    }
 
 
 def _seconds(minutes: str, step: str | None) -> int:

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from core.actor import Actor
 from core.campaigns import premoderation, services
 from core.campaigns.controllers._common import (
+    STEP_TEMPLATE_KEYS,
     ZONES,
     campaign_data,
     read_numbers_file,
@@ -85,23 +86,24 @@ def _defaults(actor: Actor) -> dict[str, Any]:
         "cascade_to": [],
         "cascade_minutes": [],
         "fallback_minutes": "60",
+        **dict.fromkeys(STEP_TEMPLATE_KEYS.values(), ""),
     }
 
 
 def _may_cascade(first: Any) -> bool:
-    """Whether a cascade can start on this channel: SMS is always last, and a channel of vendor-approved templates
-    (WhatsApp) is in none (the service refuses both; the wizard offers neither)."""
-    return first is not None and first.name != "sms" and not first.capabilities.templates
+    """Whether a cascade can start on this channel: SMS is always last (the service refuses it; the wizard does not
+    offer it)."""
+    return first is not None and first.name != "sms"
 
 
 async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> list[tuple[str, str, str]]:
-    """What a cascade's later step may be (CMP-7): each enabled sender ID of every other channel that takes free
-    text, as ("channel:sender id", label, channel)."""
+    """What a cascade's later step may be (CMP-7): each enabled sender ID of every other channel, as
+    ("channel:sender id", label, channel)."""
     if not _may_cascade(first):
         return []
     options = []
     for channel in channels:
-        if channel.name != first.name and not channel.capabilities.templates:
+        if channel.name != first.name:
             options += [
                 (f"{channel.name}:{s.id}", f"{channel.label} · {s.name}", channel.name)
                 for s in await enabled_senders(actor, channel.name)
@@ -111,11 +113,15 @@ async def _cascade_options(channels: list[Any], actor: Actor, first: Any) -> lis
 
 class CascadeRow:
     """A later step of the cascade as the wizard shows it: its choice, its minutes, what its select offers (no
-    channel of another step; SMS only on the last) and which moves keep SMS last."""
+    channel of another step; SMS only on the last), which moves keep SMS last, and on a channel of vendor-approved
+    templates (WhatsApp) its template choice."""
 
-    __slots__ = ("down", "label", "minutes", "options", "up", "value")
+    __slots__ = ("down", "label", "minutes", "options", "up", "value", "vendor")
 
-    def __init__(self, values: dict[str, Any], options: list[tuple[str, str, str]], n: int) -> None:
+    def __init__(
+        self, values: dict[str, Any], options: list[tuple[str, str, str]], n: int, vendor: VendorChoice | None = None
+    ) -> None:
+        self.vendor = vendor if vendor is not None and _channel(values["cascade_to"][n]) == vendor.channel else None
         targets = values["cascade_to"]
         self.value, self.minutes = targets[n], values["cascade_minutes"][n]
         others = {_channel(t) for m, t in enumerate(targets) if m != n}
@@ -232,9 +238,10 @@ class VendorChoice:
     one, its parameters as typed, and the text they make; the value of its text header's parameter, if it has
     one, and its link buttons, each with the value ending its address when it takes one."""
 
-    __slots__ = ("buttons", "chosen", "header", "header_param", "links", "params", "templates", "text")
+    __slots__ = ("buttons", "channel", "chosen", "header", "header_param", "links", "params", "templates", "text")
 
-    def __init__(self, templates: list[VendorTemplateView], values: dict[str, Any]) -> None:
+    def __init__(self, templates: list[VendorTemplateView], values: dict[str, Any], channel: str = "") -> None:
+        self.channel = channel
         self.templates = templates
         chosen = str(values.get("vendor_template_id") or "")
         self.chosen = next((t for t in templates if str(t.id) == chosen), None)
@@ -283,9 +290,27 @@ async def _vendor_choice(portal: Any, actor: Actor, values: dict[str, Any]) -> V
     return VendorChoice(await vendor.list_vendor_templates(actor, channel, "approved"), values)
 
 
+async def _step_choice(portal: Any, actor: Actor, values: dict[str, Any]) -> VendorChoice | None:
+    """The template choice of the cascade's step on a channel that sends only vendor-approved templates (WhatsApp;
+    each channel is in a cascade once), from the form's ``step_…`` fields; None without such a step."""
+    if not _may_cascade(portal.registries.channels.get(values.get("channel") or "sms")):
+        return None
+    for target in values["cascade_to"]:
+        provider = portal.registries.channels.get(_channel(target))
+        if provider and provider.capabilities.templates:
+            own = {key: values.get(step_key, "") for key, step_key in STEP_TEMPLATE_KEYS.items()}
+            templates = await vendor.list_vendor_templates(actor, provider.name, "approved")
+            return VendorChoice(templates, own, provider.name)
+    return None
+
+
+def _step_template(choice: VendorChoice | None) -> tuple[str, str] | None:
+    return (choice.channel, choice.text) if choice else None
+
+
 def _sendable(portal: Any, values: dict[str, Any]) -> dict[str, Any]:
     """The values to send: the later steps left out when the first channel starts no cascade (the user chose SMS
-    or WhatsApp after adding steps; they stay in the form for when the user switches back)."""
+    after adding steps; they stay in the form for when the user switches back)."""
     first = portal.registries.channels.get(values.get("channel") or "sms")
     return values if _may_cascade(first) else values | {"cascade_to": [], "cascade_minutes": []}
 
@@ -350,6 +375,10 @@ class CampaignWizard(Controller):
         template_text = choice.text if choice else None
         if choice:
             values |= choice.fixed()
+        step_choice = await _step_choice(portal, actor, values)
+        if step_choice:
+            values |= {STEP_TEMPLATE_KEYS[key]: value for key, value in step_choice.fixed().items()}
+        step_template = _step_template(step_choice)
         check: NumbersCheck | None = None
         try:
             if command == "channel":
@@ -399,7 +428,9 @@ class CampaignWizard(Controller):
                 focus = _cascade_command(values, command, options)
                 return await self._render(request, actor, values, 3, cascade_focus=focus)
             if command == "send":
-                data = campaign_data(_sendable(portal, values), rich=rich, template_text=template_text)
+                data = campaign_data(
+                    _sendable(portal, values), rich=rich, template_text=template_text, step_template=step_template
+                )
                 campaign = await services.create_campaign(portal, actor, data, ip=client_ip(request))
                 return Redirect(f"/campaigns?done={'scheduled' if data.send_at else 'created'}&id={campaign.id}")
             if target > 1 and current <= target:
@@ -485,8 +516,9 @@ class CampaignWizard(Controller):
         if step == 3:
             cascade_options = await _cascade_options(channels, actor, provider)
             context["cascade_options"] = cascade_options
+            step_choice = await _step_choice(portal, actor, values)
             context["cascade_rows"] = (
-                [CascadeRow(values, cascade_options, n) for n in range(len(values["cascade_to"]))]
+                [CascadeRow(values, cascade_options, n, step_choice) for n in range(len(values["cascade_to"]))]
                 if cascade_options
                 else []
             )
@@ -505,8 +537,12 @@ class CampaignWizard(Controller):
         """The cost preview and the UTC instant of a scheduled start, or the error that prevents them."""
         try:
             rich = _rich(request.app.state.portal, values)
+            step_choice = await _step_choice(request.app.state.portal, actor, values)
             data: CampaignCreate = campaign_data(
-                _sendable(request.app.state.portal, values), rich=rich, template_text=choice.text if choice else None
+                _sendable(request.app.state.portal, values),
+                rich=rich,
+                template_text=choice.text if choice else None,
+                step_template=_step_template(step_choice),
             )
             preview = await services.cost_preview(request.app.state.portal, actor, data)
             return {"preview": preview, "utc": services.scheduled_instant(data)}

@@ -19,6 +19,7 @@ from core.senders.tables import Sender
 from plugins.sms.simulator import StandInSmsc
 from plugins.viber.simulator import StandInViber
 from tests.core.dispatch.conftest import add_plan
+from tests.factories import post_form, sign_in
 from tests.plugins.viber.conftest import add_connection as add_viber_connection
 from tests.plugins.viber.conftest import add_viber_plan, aggregator  # noqa: F401 — the fixture
 from tests.plugins.whatsapp.conftest import WhatsAppWorld, meta, served, whatsapp  # noqa: F401 — the fixtures
@@ -245,3 +246,71 @@ async def test_the_api_creates_whatsapp_cascades_and_prices_each_step(app, stand
     created = await client.post("/api/campaigns", json=first, headers=headers)
     assert created.status_code == 201, created.text
     assert [s["channel"] for s in created.json()["steps"]] == ["whatsapp", "sms"]
+
+
+def _wizard_form(s: Stand, **changes) -> dict:
+    return {
+        "step": "3",
+        "goto": "3",
+        "name": "With WhatsApp",
+        "channel": "viber",
+        "sender_id": str(s.viber_sender),
+        "text": "Spring sale",
+        "mode": "numbers",
+        "numbers_text": REACHED,
+        "send_mode": "later",
+        "send_date": "2099-05-01",
+        "send_time": "10:00",
+        "timezone": "UTC",
+        "fallback_minutes": "5",
+        **changes,
+    }
+
+
+async def test_the_wizard_builds_viber_then_whatsapp_then_sms_with_the_step_template(app, stand, client_for):
+    client = client_for(stand.wa.tenant.host)
+    await sign_in(client, stand.wa.tenant.end_user_admin)
+    steps = {"cascade_to": [f"whatsapp:{stand.wa.sender_id}", f"sms:{stand.wa.tenant.sender_id}"]}
+    steps |= {"cascade_minutes": ["10", "60"]}
+    offered = await post_form(client, "/campaigns/new", _wizard_form(stand, command="cascade_add"))
+    assert f'value="whatsapp:{stand.wa.sender_id}"' in offered.text[offered.text.index('data-testid="cascade"') :]
+    shown = await post_form(client, "/campaigns/new", _wizard_form(stand, **steps))
+    block = shown.text[shown.text.index('data-testid="cascade-template"') :]
+    assert f'<option value="{stand.wa.template_id}"' in block and "order_update (es)" in block
+    unchosen = await post_form(client, "/campaigns/new", _wizard_form(stand, **steps, command="send"))
+    assert unchosen.status_code == 422 and "Choose one of your approved templates" in unchosen.text
+    chosen = _wizard_form(stand, **steps, step_vendor_template_id=str(stand.wa.template_id))
+    with_params = await post_form(client, "/campaigns/new", chosen)
+    assert with_params.text.count('name="step_param"') == 2
+    filled = {**chosen, "step_param": ["{first_name}", "A-7"]}
+    previewed = await post_form(client, "/campaigns/new", filled)
+    costs = previewed.text[previewed.text.index('data-testid="cascade-costs"') :]
+    assert "WHATSAPP" in costs and "SMS" in costs
+    created = await post_form(client, "/campaigns/new", {**filled, "command": "send"})
+    assert created.status_code in (302, 303), created.text[-800:]
+    row = await Campaign.select().where(Campaign.name == "With WhatsApp").first()
+    view = await get_campaign(stand.wa.actor, row["id"])
+    assert [(s.channel, s.fallback_ttl) for s in view.steps] == [("viber", 300), ("whatsapp", 600), ("sms", None)]
+    step = await Campaign.select().where((Campaign.root_id == row["id"]) & (Campaign.channel == "whatsapp")).first()
+    assert step["text"] == "Hi {first_name}, your order A-7 is on its way"
+
+
+async def test_the_wizard_cascades_from_whatsapp_to_sms(app, stand, client_for):
+    client = client_for(stand.wa.tenant.host)
+    await sign_in(client, stand.wa.tenant.end_user_admin)
+    form = _wizard_form(
+        stand,
+        channel="whatsapp",
+        sender_id=str(stand.wa.sender_id),
+        vendor_template_id=str(stand.wa.template_id),
+        param=["Ana", "A-7"],
+        cascade_to=f"sms:{stand.wa.tenant.sender_id}",
+    )
+    previewed = await post_form(client, "/campaigns/new", form)
+    assert 'data-testid="cascade-first"' in previewed.text and 'data-testid="cascade-note"' in previewed.text
+    created = await post_form(client, "/campaigns/new", {**form, "command": "send"})
+    assert created.status_code in (302, 303), created.text[-800:]
+    row = await Campaign.select().where(Campaign.name == "With WhatsApp").first()
+    view = await get_campaign(stand.wa.actor, row["id"])
+    assert [(s.channel, s.fallback_ttl) for s in view.steps] == [("whatsapp", 300), ("sms", None)]
+    assert view.text == FILLED and view.template_name == "order_update"

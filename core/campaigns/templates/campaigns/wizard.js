@@ -61,9 +61,10 @@
 
   function switches() {
     // Choosing another channel brings its form (its sender IDs, its fields); what was typed is kept. Choosing
-    // another WhatsApp template brings its parameters the same way.
+    // another WhatsApp template (of the first step or of a cascade's step) brings its parameters the same way.
     [["select[data-switch-channel]", "[data-switch-button]"],
-     ["select[data-switch-template]", "[data-switch-template-button]"]].forEach(function (pair) {
+     ["select[data-switch-template]", "[data-switch-template-button]"],
+     ["select[data-switch-step-template]", "[data-switch-step-template-button]"]].forEach(function (pair) {
       var select = document.querySelector(pair[0]);
       var button = document.querySelector(pair[1]);
       if (!select || !button) return;
