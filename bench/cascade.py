@@ -14,6 +14,7 @@ target ≥ 0.7), peak_mb (≤ 1,024).
 
     python bench/cascade.py                      # 100,000 recipients
     python bench/cascade.py --recipients 20000
+    python bench/cascade.py --database h3_bench --redis-url redis://127.0.0.1:16330/0   # one's own, beside others
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
+import socket
 import sys
 import time
 from datetime import UTC, datetime
@@ -35,6 +38,12 @@ sys.path.insert(0, str(ROOT))
 from bench.dispatch import add_connections, add_contacts, configure, run_smsc  # noqa: E402
 
 VIBER_RATE = 20_000  # 0.02 EUR a message to any Spanish network
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def run_viber(port: int, missed: list[str], ready: Any) -> None:
@@ -191,11 +200,18 @@ async def measure(recipients: int, smsc_port: int, viber_port: int) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--database", default="", help="a PostgreSQL database of one's own (recreated)")
+    parser.add_argument("--redis-url", default="", help="a Redis of one's own (with --database; else embedded)")
     args = parser.parse_args()
-    configure(sqlite=False)
+    configure(sqlite=False, database=args.database)
+    if args.redis_url:
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
+        os.environ["REDIS_URL"] = args.redis_url
     spawn = multiprocessing.get_context("spawn")
     smsc_ready, viber_ready = spawn.Event(), spawn.Event()
-    smsc_port, viber_port = 23960, 23961
+    smsc_port, viber_port = free_port(), free_port()  # two runs side by side must not share the stand-ins
     smsc = spawn.Process(target=run_smsc, args=(smsc_port, smsc_ready), daemon=True)
     missed = missed_prefixes(args.recipients)
     viber = spawn.Process(target=run_viber, args=(viber_port, missed, viber_ready), daemon=True)
@@ -209,6 +225,7 @@ def main() -> None:
         smsc.terminate()
         viber.terminate()
     result = {"recipients": args.recipients, **{k: round(v, 3) for k, v in figures.items()}}
+    result["load_average"] = round(os.getloadavg()[0], 2)  # the machine is shared: the figures depend on it
     for key, value in result.items():
         print(f"{key:>20}: {value}")
     print(json.dumps(result))
