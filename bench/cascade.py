@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--database", default="", help="a PostgreSQL database of one's own (recreated)")
     parser.add_argument("--redis-url", default="", help="a Redis of one's own (with --database; else embedded)")
+    parser.add_argument("--profile", default="", help="write cProfile stats of the portal's process to this file")
     args = parser.parse_args()
     configure(sqlite=False, database=args.database)
     if args.redis_url:
@@ -220,7 +221,14 @@ def main() -> None:
     smsc_ready.wait(30)
     viber_ready.wait(30)
     try:
-        figures = asyncio.run(measure(args.recipients, smsc_port, viber_port))
+        if args.profile:
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                figures = asyncio.run(measure(args.recipients, smsc_port, viber_port))
+            profile.dump_stats(args.profile)
+        else:
+            figures = asyncio.run(measure(args.recipients, smsc_port, viber_port))
     finally:
         smsc.terminate()
         viber.terminate()
