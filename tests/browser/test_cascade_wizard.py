@@ -60,7 +60,8 @@ async def test_a_viber_whatsapp_sms_cascade_is_built_in_the_wizard_and_every_ste
             await expect(step).to_have_count(1)
             await expect(step.locator("select[name=cascade_to]")).to_be_focused()  # the page comes back where it was
             options = await step.locator("select[name=cascade_to] option").all_text_contents()
-            assert [o.split(" · ")[0] for o in options] == ["WhatsApp", "SMS"], options
+            assert sorted(o.split(" · ")[0] for o in options) == ["SMS", "WhatsApp"], options
+            await expect(step.locator("select[name=cascade_to] option:checked")).to_contain_text("WhatsApp")
             # Removed and added again, with the buttons alone; then SMS after it, and no more is offered.
             await step.get_by_test_id("cascade-remove").click()
             await expect(cascade.get_by_test_id("cascade-step")).to_have_count(0)
