@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -117,7 +117,23 @@ def content_of(data: CampaignCreate) -> dict[str, str]:
     return {key: value.strip() for key in CONTENT_KEYS if (value := getattr(data, key).strip())}
 
 
-async def vendor_content(provider: Any, actor: Actor, data: CampaignCreate) -> dict[str, str]:
+class TemplateChoice(Protocol):
+    """The vendor template a message sends and its values: a campaign's CampaignCreate, or an /api/send_sms
+    message's (``core.public_api``), checked by the same rules."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def vendor_template_id(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def header_param(self) -> str: ...
+    @property
+    def button_params(self) -> list[str]: ...
+
+
+async def vendor_content(provider: Any, actor: Actor, data: TemplateChoice) -> dict[str, str]:
     """On a channel that sends only vendor-approved templates (WhatsApp): the company's approved template the
     campaign sends, as the content the channel reads, once the text is checked to be its body with every
     parameter filled in (a contact variable in a parameter fills it per recipient)."""
@@ -166,7 +182,7 @@ HEADER_PARAM = "template_header_param"
 BUTTON_PARAM = "template_button_"  # + the button's index in the template, as Meta numbers them from 0
 
 
-def _fixed_params(header: TemplateHeader | None, buttons: list[TemplateButton], data: CampaignCreate) -> dict[str, str]:
+def _fixed_params(header: TemplateHeader | None, buttons: list[TemplateButton], data: TemplateChoice) -> dict[str, str]:
     """The content keys of a template's text header parameter and its link buttons' URL suffixes: values the same
     for every recipient, since a message's own values have nowhere to be kept yet; each refusal names its field."""
     content: dict[str, str] = {}

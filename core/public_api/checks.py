@@ -55,28 +55,69 @@ def _ttl(value: int | str | None, where: str) -> int | None:
 
 
 def _cascade(names: list[str], where: str, known: Registry[ChannelProvider] | None) -> None:
-    """A list of several channels is a cascade: each known, once, SMS (when there) last, no template-only channel."""
+    """A list of several channels is a cascade: each known, once, SMS (when there) last, a template-only channel
+    (WhatsApp) only first."""
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise BadParameter(f"channels lists {repeated[0]} twice{where}: each channel is tried once", field="channels")
     if len(names) < 2 or known is None:
         return
-    for name in names:
+    for position, name in enumerate(names):
         provider = known.get(name)
         if provider is None:
             raise BadParameter(f"channels: unknown channel {name!r}{where}", field="channels")
-        if provider.capabilities.templates:
+        if provider.capabilities.templates and position:
+            # Its template (templateName) is chosen for the first attempt; the next channels send its filled text.
             raise BadParameter(
-                f"channels: {provider.label} sends only approved templates: it cannot be in a cascade{where}",
+                f"channels: {provider.label} sends only approved templates: it can only be the first channel of a"
+                f" cascade{where}",
                 field="channels",
             )
     if "sms" in names[:-1]:
         raise BadParameter(f"channels: SMS must be the last channel of a cascade{where}", field="channels")
 
 
+def _values(value: str | list[str] | None) -> list[str] | None:
+    """A list as given, or a comma-separated string's values; None when not given."""
+    if value is None or value == "":
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else [v.strip() for v in value.split(",")]
+
+
+def _template(item: SendSmsIn, channel: str, where: str, known: Registry[ChannelProvider] | None) -> Wanted | None:
+    """The vendor template a message on a template-only channel (WhatsApp) sends; None on other channels."""
+    provider = known.get(channel) if known is not None else None
+    if provider is None or not provider.capabilities.templates:
+        return None
+    name = item.template_name.strip()
+    if not name:
+        raise BadParameter(
+            f"templateName is required on {provider.label}{where}: the name of one of your approved templates",
+            field="templateName",
+        )
+    return Wanted(
+        name=name,
+        language=item.template_language.strip(),
+        params=_values(item.template_params),
+        header_param=item.template_header_param,
+        button_params=_values(item.template_button_params) or [],
+    )
+
+
 def _numbers(value: str | int | list[str | int]) -> list[str]:
     items = value if isinstance(value, list) else str(value).split(",")
     return [str(n).strip() for n in items if str(n).strip()]
+
+
+@dataclass
+class Wanted:
+    """The vendor template a message names (templateName…), before it is looked up."""
+
+    name: str
+    language: str
+    params: list[str] | None  # None: the message's text is the body with its parameters filled in
+    header_param: str
+    button_params: list[str]
 
 
 @dataclass
@@ -93,6 +134,8 @@ class Message:
     accept_mo: bool = False  # MO answers to it go to the API key's callback URL (guide 13.3.2)
     fallback: list[str] = field(default_factory=list)  # a cascade's further channels, in order (CMP-7)
     ttl: int = DEFAULT_TTL  # seconds each channel but the last has to deliver (fallbackTtl)
+    template: Wanted | None = None  # the vendor template of a template-only channel (WhatsApp)
+    content: dict[str, str] = field(default_factory=dict)  # what the channel reads besides the text (its template)
 
 
 @dataclass
@@ -127,7 +170,8 @@ def check_request(
         numbers = _numbers(item.to)
         if not numbers:
             raise BadParameter(f"to is required{where}: the recipient's number", field="to")
-        if not item.message.strip():
+        template = _template(item, channels[0], where, known)
+        if template is None and not item.message.strip():
             raise BadParameter(f"message must not be empty{where}", field="message")
         if len(item.message) > MAX_TEXT:
             raise BadParameter(f"message is longer than {MAX_TEXT} characters{where}", field="message")
@@ -155,6 +199,7 @@ def check_request(
                 accept_mo,
                 fallback=channels[1:],
                 ttl=ttl or DEFAULT_TTL,
+                template=template,
             )
         )
     return Request(messages, dry_run, mo)

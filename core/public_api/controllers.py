@@ -133,6 +133,9 @@ class SendSmsApi(Controller):
         params: dict[str, object] = {k: v for k, v in request.query_params.items() if k != "dryRun"}
         # ?to=…&to=… is a list of recipients as much as one comma-separated value.
         params["to"] = ",".join(request.query_params.getall("to", []))
+        for name in ("templateParams", "templateButtonParams"):  # ?templateParams=…&templateParams=…: a list
+            if len(values := request.query_params.getall(name, [])) > 1:
+                params[name] = values
         try:
             item = msgspec.convert(params, SendSmsIn, strict=False)
         except msgspec.ValidationError as exc:

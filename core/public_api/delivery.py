@@ -118,6 +118,7 @@ async def send_request(portal: Portal, request_id: int) -> str:
             break
         after = rows[-1]["id"]
         by_channel: dict[str, list[OutboundMessage]] = defaultdict(list)
+        content = {str(k): str(v) for k, v in (json_value(request["content"]) or {}).items()}
         for r in rows:
             by_channel[r["channel"]].append(
                 OutboundMessage(
@@ -126,6 +127,7 @@ async def send_request(portal: Portal, request_id: int) -> str:
                     destination=r["destination"],
                     text=r["text"] or "",
                     flash=bool(request["flash"]),
+                    extra=content,
                 )
             )
         for channel, messages in by_channel.items():

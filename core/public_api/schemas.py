@@ -6,8 +6,8 @@ from typing import Annotated
 
 import msgspec
 
-# Parameters the guide lists whose features other issues build (Viber rich messages, templates): accepted so the
-# guide's requests decode, and ignored until then.
+# Parameters the guide lists whose features other issues build (Viber rich messages, SMS and Viber templates):
+# accepted so the guide's requests decode, and ignored until then. WhatsApp's templateName/templateParams are used.
 Flag = bool | str | None
 Channels = Annotated[
     str | list[str],
@@ -26,11 +26,41 @@ FallbackTtl = Annotated[
     ),
 ]
 
+TemplateName = Annotated[
+    str,
+    msgspec.Meta(
+        description="WhatsApp (required there): the name of one of your approved WhatsApp templates. The message sent"
+        " is its body with templateParams filled in."
+    ),
+]
+TemplateParams = Annotated[
+    str | list[str] | None,
+    msgspec.Meta(
+        description="WhatsApp: the values of the template's parameters {{1}}, {{2}}… in order: a list, or a"
+        " comma-separated string. Without it, message must be the template's body with its parameters filled in."
+    ),
+]
+TemplateLanguage = Annotated[
+    str,
+    msgspec.Meta(description="WhatsApp: the template's language (es, en_US…), when templateName has several"),
+]
+TemplateHeaderParam = Annotated[
+    str, msgspec.Meta(description="WhatsApp: the value of the template's text header parameter, when it has one")
+]
+TemplateButtonParams = Annotated[
+    str | list[str] | None,
+    msgspec.Meta(
+        description="WhatsApp: one value per link button of the template whose URL ends in {{1}}, in the buttons'"
+        " order (a list, or a comma-separated string)"
+    ),
+]
+
 
 class SendSmsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     """One message of a request: a JSON object of POST's body (or an element of its array), or GET's query.
 
-    ``channels`` with several values is a cascade (CMP-7); ``fallbackTtl`` is each step's time to deliver.
+    ``channels`` with several values is a cascade (CMP-7); ``fallbackTtl`` is each step's time to deliver. On
+    WhatsApp, ``templateName`` (and ``templateParams``) choose the approved template sent.
     """
 
     channels: Channels = ""
@@ -50,8 +80,11 @@ class SendSmsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     sms_template_params: str | list[str] | None = msgspec.field(name="smsTemplateParams", default=None)
     viber_template_name: str = msgspec.field(name="viberTemplateName", default="")
     viber_template_params: str | list[str] | None = msgspec.field(name="viberTemplateParams", default=None)
-    template_name: str = msgspec.field(name="templateName", default="")
-    template_params: str | list[str] | None = msgspec.field(name="templateParams", default=None)
+    template_name: TemplateName = msgspec.field(name="templateName", default="")
+    template_params: TemplateParams = msgspec.field(name="templateParams", default=None)
+    template_language: TemplateLanguage = msgspec.field(name="templateLanguage", default="")
+    template_header_param: TemplateHeaderParam = msgspec.field(name="templateHeaderParam", default="")
+    template_button_params: TemplateButtonParams = msgspec.field(name="templateButtonParams", default=None)
     client_ref: str = msgspec.field(name="clientRef", default="")
     dry_run: Flag = msgspec.field(name="dryRun", default=None)
 

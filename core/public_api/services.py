@@ -42,6 +42,7 @@ from core.portal import Portal
 from core.providers import ChannelProvider
 from core.public_api.checks import BadParameter, Message, Request
 from core.public_api.schemas import SendSmsOut
+from core.public_api.vendor_templates import choose_templates
 from core.rawsql import RawSql
 from core.senders.services import usable
 from core.senders.tables import Sender
@@ -162,25 +163,18 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
             ]
             stopped[sender_id] = await blocked(actor.partner_id, sender_id, numbers)
     index: PrefixIndex = await prefix_index()
+    refusals: dict[int, str] = {}  # id(message) → why none of its recipients can be sent to ("" when they can)
     for line in lines:
         if line.error:
             continue
         m = line.message
+        refusal = refusals.get(id(m))
+        if refusal is None:
+            refusal = refusals[id(m)] = _refusal(m, channels, senders)
         found = channels[m.channel]
-        sender_id = senders[m.channel, m.sender]
-        later = [channels[c] for c in m.fallback if channels[c].unavailable]
-        unknown_sender = [channels[c] for c in m.fallback if senders[c, m.sender] is None]
-        if found.unavailable:
-            line.error = found.unavailable
-        elif m.flash and found.provider is not None and not found.provider.capabilities.flash:
-            line.error = f"Flash messages are not available on {found.provider.label}"
-        elif sender_id is None:
-            line.error = f"For message: can't validate sender {m.sender}"
-        elif later:
-            line.error = later[0].unavailable
-        elif unknown_sender and unknown_sender[0].provider is not None:
-            line.error = f"For message: can't validate sender {m.sender} on {unknown_sender[0].provider.label}"
-        elif line.number in stopped[sender_id]:
+        if refusal:
+            line.error = refusal
+        elif line.number in stopped[senders[m.channel, m.sender] or 0]:
             line.error = STOP_LISTED
         else:
             if m.text not in found.parts and found.provider is not None:
@@ -201,6 +195,24 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
                         line.error, line.levels = NO_RATE, []
                         break
                     line.levels.append((level.partner_id, rate * priced.parts))
+
+
+def _refusal(m: Message, channels: dict[str, Channel], senders: dict[tuple[str, str], int | None]) -> str:
+    """Why no recipient of the message can be sent to (its channels and sender ID), or ""; once per message."""
+    found = channels[m.channel]
+    later = [channels[c] for c in m.fallback if channels[c].unavailable]
+    unknown_sender = [channels[c] for c in m.fallback if senders[c, m.sender] is None]
+    if found.unavailable:
+        return found.unavailable
+    if m.flash and found.provider is not None and not found.provider.capabilities.flash:
+        return f"Flash messages are not available on {found.provider.label}"
+    if senders[m.channel, m.sender] is None:
+        return f"For message: can't validate sender {m.sender}"
+    if later:
+        return later[0].unavailable
+    if unknown_sender and unknown_sender[0].provider is not None:
+        return f"For message: can't validate sender {m.sender} on {unknown_sender[0].provider.label}"
+    return ""
 
 
 async def _ledger_entry(
@@ -283,6 +295,7 @@ async def send(portal: Portal, actor: Actor, key_id: int, request: Request, *, k
         raise BadParameter(MO_OFF, field="acceptMO")
     if not options.flash_sms and any(m.flash for m in request.messages):
         raise BadParameter("Your company may not send flash messages; ask your provider", field="isFlashed")
+    await choose_templates(portal, actor, request)
     lines = await _lines(portal, actor, request, options, now)
     good = [ln for ln in lines if not ln.error and ln.priced is not None]
     if request.dry_run:
@@ -339,11 +352,12 @@ async def accept(
         InsufficientFunds: the balance does not cover them (the caller's transaction must roll back).
     """
     refused = await _take_packs(sql, actor.partner_id, good, now)
-    parts: dict[tuple[str, bool], list[Line]] = defaultdict(list)
+    parts: dict[tuple[str, bool, str], list[Line]] = defaultdict(list)
     for line in (ln for ln in good if not ln.error):
-        parts[line.message.label, line.message.flash].append(line)
-    for (label, flash), members in parts.items():
-        await _accept_part(sql, actor, key_id, job, label, flash, members, books.own, books.levels, now)
+        m = line.message
+        parts[m.label, m.flash, json.dumps(m.content, sort_keys=True) if m.content else "{}"].append(line)
+    for (label, flash, content), members in parts.items():
+        await _accept_part(sql, actor, key_id, job, (label, flash, content), members, books.own, books.levels, now)
     return refused
 
 
@@ -387,18 +401,19 @@ async def _accept_part(
     actor: Actor,
     key_id: int,
     job: str,
-    label: str,
-    flash: bool,
+    part: tuple[str, bool, str],
     lines: list[Line],
     ledgers: dict[tuple[str, str], int],
     level_ledgers: dict[tuple[str, int], int],
     now: datetime,
 ) -> int:
-    """Write one api_request row with its EDRs and take their price from the balance; its id.
+    """Write one api_request row with its EDRs and take their price from the balance; its id. ``part``: the
+    lines' label, flash setting and content (JSON), which the row keeps.
 
     Raises:
         InsufficientFunds: the balance does not cover them (the caller's transaction rolls everything back).
     """
+    label, flash, content = part
     totals: dict[str, int] = defaultdict(int)
     charges: dict[str, list[tuple[int, int, int]]] = {}
     for line in lines:
@@ -406,8 +421,8 @@ async def _accept_part(
         totals[line.message.channel] += line.priced.price
     request_id = (
         await sql.column(
-            "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at, job)"
-            " VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) RETURNING id",
+            "INSERT INTO api_request (partner, api_key, label, flash, ledgers, messages, state, created_at, job,"
+            " content) VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8, $9) RETURNING id",
             actor.partner_id,
             key_id,
             label,
@@ -416,6 +431,7 @@ async def _accept_part(
             len(lines),
             now,
             job,
+            content,
         )
     )[0]
     rows = []

@@ -8,8 +8,8 @@ from piccolo.table import Table
 
 
 class ApiRequest(Table, tablename="api_request"):
-    """The messages of one accepted request that share a label and flash setting; their EDRs carry ``campaign``
-    NULL and ``batch`` = this id.
+    """The messages of one accepted request that share a label, flash setting and content (a WhatsApp template);
+    their EDRs carry ``campaign`` NULL and ``batch`` = this id.
 
     accepted (EDRs written and paid) → done (every EDR handed to its channel). The send job reads it by id.
     """
@@ -22,6 +22,7 @@ class ApiRequest(Table, tablename="api_request"):
     flash = Boolean(default=False)
     ledgers = JSON(default={}, help_text="channel → the API ledger row its money moves on (BIL-7)")
     messages = Integer(default=0)
+    content = JSON(default={}, help_text="The channel's content besides the text: a WhatsApp template")
     state = Varchar(length=12, default="accepted", help_text="accepted or done")
     job = Varchar(length=80, default="", index=True, help_text="Key of the send job; shared by one HTTP request's rows")
     created_at = Timestamptz()
