@@ -11,6 +11,7 @@ Prints one line per figure and, last, one JSON object with p50_ms, p99_ms, req_p
     python bench/send_api.py    # PostgreSQL 127.0.0.1:5432 (database bench_send_api, recreated) + Redis db 14
     python bench/send_api.py --clients 8 --requests 400
     python bench/send_api.py --database bench_mine --redis-db 15    # beside another run on the same servers
+    python bench/send_api.py --redis-url redis://127.0.0.1:16340/      # a Redis server of its own
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ FLOOR_PER_POINT = 10  # floor samples at each of those SLICES + 1 points
 PRICED = (40_000, 40_000, False, "BILLED", "")  # rate, price, charge on delivery, status, error
 
 
-def configure(database: str, redis_db: int) -> None:
+def configure(database: str, redis_db: int, redis_server: str = REDIS_SERVER) -> None:
     import asyncpg
     import redis
 
@@ -53,7 +54,7 @@ def configure(database: str, redis_db: int) -> None:
         await conn.close()
 
     asyncio.run(recreate())
-    redis_url = f"{REDIS_SERVER}{redis_db}"
+    redis_url = f"{redis_server.rstrip('/')}/{redis_db}"
     redis.Redis.from_url(redis_url).flushdb()
     os.environ["DATABASE_URL"] = SERVER + database
     os.environ["REDIS_URL"] = redis_url
@@ -193,8 +194,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed requests in all (default 200)")
     parser.add_argument("--database", default="bench_send_api", help="PostgreSQL database, recreated (bench_send_api)")
     parser.add_argument("--redis-db", type=int, default=14, help="Redis database number, flushed (default 14)")
+    parser.add_argument(
+        "--redis-url", default=REDIS_SERVER, help=f"Redis server without the database ({REDIS_SERVER}): a private one"
+    )
     args = parser.parse_args()
-    configure(args.database, args.redis_db)
+    configure(args.database, args.redis_db, args.redis_url)
     results = asyncio.run(measure(args.clients, args.requests))
     print(f"{results['requests']} requests of {RECIPIENTS} recipients from {results['clients']} clients")
     print(f"p50 {results['p50_ms']} ms, p99 {results['p99_ms']} ms, {results['req_per_s']} requests/s")

@@ -12,6 +12,7 @@ A message listing several channels (a cascade) is sent on the first; its EDRs ge
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -37,7 +38,7 @@ from core.dispatch.queueing import HEARTBEAT_S
 from core.errors import PortalError
 from core.money import from_micros
 from core.numbering.normalise import InvalidNumber, normalise
-from core.numbering.services import PrefixIndex, prefix_index
+from core.numbering.services import prefix_index
 from core.portal import Portal
 from core.providers import ChannelProvider
 from core.public_api.checks import BadParameter, Message, Request
@@ -100,11 +101,27 @@ async def _channel(portal: Portal, partner_id: int, name: str, allowed: list[str
         return Channel(None, None, f"The {name} channel is not available")
     if allowed and name not in allowed:
         return Channel(None, None, f"Your company may not send on {provider.label}; ask your provider")
-    if not await portal.vendor_connections(name):
+    # Independent reads on their own pool connections at once: a request waits for the slowest, not for their sum.
+    connected, levels, held, prices = await asyncio.gather(
+        portal.vendor_connections(name),
+        charged_levels(partner_id, name, now, now),
+        held_units(partner_id, name, now),
+        price_list(partner_id, name, now),
+    )
+    if not connected:
         return Channel(None, None, f"The {provider.label} channel is not available yet: it has no vendor connection")
-    levels = await charged_levels(partner_id, name, now, now)
-    held = await held_units(partner_id, name, now)
-    return Channel(provider, await price_list(partner_id, name, now), levels=levels, held=held)
+    return Channel(provider, prices, levels=levels, held=held)
+
+
+async def _sender_id(actor: Actor, channel: str, name: str) -> int | None:
+    """The company's usable sender ID of this name on the channel."""
+    row = (
+        await Sender.select(Sender.id)
+        .where(owned(Sender, actor) & (Sender.channel == channel) & (Sender.name == name))
+        .where(usable())
+        .first()
+    )
+    return row["id"] if row else None
 
 
 def _recipients(request: Request) -> list[Line]:
@@ -139,19 +156,16 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
     Shared by new requests and a cascade's next attempts (``core.public_api.cascade``). A cascade's further channels
     must be open to the company and have the sender ID enabled too, so a request learns of them at once.
     """
-    wanted = {m.channel for m in (ln.message for ln in lines)} | {c for ln in lines for c in ln.message.fallback}
-    channels = {name: await _channel(portal, actor.partner_id, name, options.channels, now) for name in wanted}
-    senders: dict[tuple[str, str], int | None] = {}
-    pairs = {(m.channel, m.sender) for m in (ln.message for ln in lines)}
-    pairs |= {(c, ln.message.sender) for ln in lines for c in ln.message.fallback}
-    for channel, sender in pairs:
-        row = (
-            await Sender.select(Sender.id)
-            .where(owned(Sender, actor) & (Sender.channel == channel) & (Sender.name == sender))
-            .where(usable())
-            .first()
-        )
-        senders[channel, sender] = row["id"] if row else None
+    messages = list({id(ln.message): ln.message for ln in lines}.values())
+    wanted = sorted({m.channel for m in messages} | {c for m in messages for c in m.fallback})
+    pairs = sorted({(m.channel, m.sender) for m in messages} | {(c, m.sender) for m in messages for c in m.fallback})
+    opened, ids, index = await asyncio.gather(
+        asyncio.gather(*(_channel(portal, actor.partner_id, name, options.channels, now) for name in wanted)),
+        asyncio.gather(*(_sender_id(actor, channel, sender) for channel, sender in pairs)),
+        prefix_index(),
+    )
+    channels = dict(zip(wanted, opened, strict=True))
+    senders: dict[tuple[str, str], int | None] = dict(zip(pairs, ids, strict=True))
     stopped: dict[int, set[str]] = {}
     for channel, sender in {(ln.message.channel, ln.message.sender) for ln in lines}:
         sender_id = senders[channel, sender]
@@ -162,7 +176,6 @@ async def resolve(portal: Portal, actor: Actor, lines: list[Line], options: Part
                 if not ln.error and (ln.message.channel, ln.message.sender) == (channel, sender)
             ]
             stopped[sender_id] = await blocked(actor.partner_id, sender_id, numbers)
-    index: PrefixIndex = await prefix_index()
     refusals: dict[int, str] = {}  # id(message) → why none of its recipients can be sent to ("" when they can)
     for line in lines:
         if line.error:
@@ -537,13 +550,14 @@ def _edr(partner_id: int, key_id: int, request_id: int, line: Line, now: datetim
 def transaction_ids(count: int) -> list[str]:
     """``count`` random (version 4) UUIDs as text; one urandom call, no UUID object per message."""
     raw = bytearray(os.urandom(16 * count))
-    ids = []
     for start in range(0, len(raw), 16):
         raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40
         raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80
-        h = raw[start : start + 16].hex()
-        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return ids
+    h = raw.hex()  # once for all: 32 hex digits per id
+    return [
+        f"{h[s : s + 8]}-{h[s + 8 : s + 12]}-{h[s + 12 : s + 16]}-{h[s + 16 : s + 20]}-{h[s + 20 : s + 32]}"
+        for s in range(0, len(h), 32)
+    ]
 
 
 def _dry_run(lines: list[Line], good: list[Line], currency: str) -> SendSmsOut:
