@@ -14,6 +14,7 @@ write of outcomes per batch over the same binds (bench/floor.py), as ``floor_msg
     python bench/dispatch.py            # PostgreSQL 127.0.0.1:5432 (database portal_bench, recreated) + Redis db 14
     python bench/dispatch.py --full     # 1,000,000 recipients
     python bench/dispatch.py --sqlite   # embedded SQLite + embedded Redis
+    python bench/dispatch.py --db h2_bench --redis redis://127.0.0.1:16320/0   # a database and a Redis of one's own
     python bench/dispatch.py --chain    # chain charging: the same campaign by a company under the owner and by an
                                         # end user under two resellers (three charged levels), in the same run
 
@@ -49,11 +50,48 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "postgresql://postgres@127.0.0.1:5432/portal_bench"
 REDIS = "redis://127.0.0.1:6379/14"  # outside the test suite's Redis databases (1 to 13), which a CI run may be using
 CONNECTIONS = 4
+# Every wait of the benchmark ends: a campaign that stops moving (one --chain run under load hung until killed) fails
+# the run loudly, with where it stood, after DEADLINE_S plus a second per MIN_RATE_PER_S messages (``--deadline``).
+DEADLINE_S = 120.0
+MIN_RATE_PER_S = 200
+deadline_override: float | None = None
 
 
-def configure(sqlite: bool, database: str = "") -> None:
-    """``database``: a PostgreSQL database name of one's own (recreated), with the embedded Redis instead of db 14,
-    so that two people benchmarking on one machine do not clash."""
+def deadline(messages: int) -> float:
+    """The seconds a wait on ``messages`` messages may take before the benchmark gives up."""
+    return deadline_override if deadline_override is not None else DEADLINE_S + messages / MIN_RATE_PER_S
+
+
+def poll_s(first_submit: float | None) -> float:
+    """How long to wait before looking at the campaign again: 10 ms until the first submit (a figure with a 1 s
+    target), then 50 ms — looking is two queries, and a hundred a second took a fifth of the database's round trips
+    while the engine sent (the floor has no such watcher)."""
+    return 0.01 if first_submit is None else 0.05
+
+
+async def stuck(campaign_ids: list[int], waited: float) -> TimeoutError:
+    """The error of a wait that ran out: each campaign's status, counters and batches by state."""
+    from core.campaigns.tables import Campaign
+    from core.dispatch.tables import CampaignBatch
+
+    where = []
+    for row in await Campaign.select().where(Campaign.id.is_in(campaign_ids)):
+        batches = await CampaignBatch.select(CampaignBatch.state).where(CampaignBatch.campaign == row["id"])
+        states: dict[str, int] = {}
+        for b in batches:
+            states[b["state"]] = states.get(b["state"], 0) + 1
+        where.append(
+            f"campaign {row['id']}: {row['status']} ({row['status_reason'] or 'no reason'}), expanded"
+            f" {row['expanded']}, sent {row['sent']}, failed {row['failed']}, delivered {row['delivered']},"
+            f" batches {states}"
+        )
+    return TimeoutError(f"gave up after {waited:.0f} s: " + "; ".join(where))
+
+
+def configure(sqlite: bool, database: str = "", redis_url: str = "") -> None:
+    """``database``: a PostgreSQL database name of one's own (recreated), with the embedded Redis instead of db 14
+    unless ``redis_url`` names a Redis of one's own (flushed), so that two people benchmarking on one machine do
+    not clash."""
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-bench-")
     os.environ.pop("PORTAL_PLUGINS", None)
     if sqlite:
@@ -73,11 +111,11 @@ def configure(sqlite: bool, database: str = "") -> None:
 
     asyncio.run(recreate())
     os.environ["DATABASE_URL"] = DATABASE.rsplit("/", 1)[0] + "/" + name
-    if database:
+    if database and not redis_url:
         os.environ.pop("REDIS_URL", None)
         return
-    redis.Redis.from_url(REDIS).flushdb()
-    os.environ["REDIS_URL"] = REDIS
+    redis.Redis.from_url(redis_url or REDIS).flushdb()
+    os.environ["REDIS_URL"] = redis_url or REDIS
 
 
 def run_smsc(port: int, ready: multiprocessing.synchronize.Event) -> None:
@@ -189,9 +227,12 @@ async def send_one(
     started = time.perf_counter()
     await start_campaign(portal, campaign.id, {"scheduled"})
     first_submit = expanded = sent_all = None
+    limit = deadline(recipients)
     while True:
         row = await Campaign.select().where(Campaign.id == campaign.id).first()
         now = time.perf_counter() - started
+        if now > limit:
+            raise await stuck([campaign.id], now)
         if first_submit is None and await CampaignBatch.exists().where(
             (CampaignBatch.campaign == campaign.id) & CampaignBatch.state.is_in(["submitting", "done"])
         ):
@@ -202,7 +243,7 @@ async def send_one(
             sent_all = now
         if row["status"] in ("completed", "failed", "paused"):
             break
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(poll_s(first_submit))
     final = time.perf_counter() - started
     assert row["status"] == "completed" and row["delivered"] == recipients, row
     figures["expansion_s"] = expanded or final
@@ -430,9 +471,12 @@ async def send_mixed(
     for campaign_id in everyone:
         await start_campaign(portal, campaign_id, {"scheduled"})
     first_submit = big_half = small_done = sent_all = None
+    limit = deadline(total)
     while True:
         rows = {r["id"]: r for r in await Campaign.select().where(Campaign.id.is_in(everyone))}
         now = time.perf_counter() - started
+        if now > limit:
+            raise await stuck(everyone, now)
         if first_submit is None and await CampaignBatch.exists().where(
             CampaignBatch.campaign.is_in(everyone) & CampaignBatch.state.is_in(["submitting", "done"])
         ):
@@ -445,7 +489,7 @@ async def send_mixed(
             sent_all = now
         if all(r["status"] in ("completed", "failed", "paused") for r in rows.values()):
             break
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(poll_s(first_submit))
     final = time.perf_counter() - started
     assert all(r["status"] == "completed" for r in rows.values()), [
         (r["status"], r["status_reason"]) for r in rows.values() if r["status"] != "completed"
@@ -529,17 +573,25 @@ def main() -> None:
     parser.add_argument("--chain", action="store_true", help="chain charging: single level against three levels")
     parser.add_argument("--recipients", type=int, default=0, help="the campaign's size (default 200,000)")
     parser.add_argument("--db", default="", help="own PostgreSQL database name (recreated), embedded Redis")
+    parser.add_argument("--redis", default="", help="own Redis URL (flushed) instead of db 14 or the embedded one")
+    parser.add_argument(
+        "--deadline", type=float, default=None, help="seconds any one wait may take (default 120 + 1 per 200 messages)"
+    )
     parser.add_argument("--window", action="store_true", help="quiet hours: the campaign without and with a window")
     parser.add_argument("--fair", action="store_true", help="20 campaigns of 1,000 started beside the big one")
     parser.add_argument("--packs", action="store_true", help="the campaign paid by the plan, then from a pack")
     args = parser.parse_args()
     recipients = args.recipients or (1_000_000 if args.full else 200_000)
-    configure(args.sqlite, args.db)
+    global deadline_override
+    deadline_override = args.deadline
+    configure(args.sqlite, args.db, args.redis)
     port = 27750 + os.getpid() % 1000
     ready = multiprocessing.get_context("spawn").Event()
     smsc = multiprocessing.get_context("spawn").Process(target=run_smsc, args=(port, ready), daemon=True)
     smsc.start()
-    ready.wait(30)
+    if not ready.wait(30):
+        smsc.terminate()
+        raise SystemExit("the stand-in SMSC did not start within 30 s")
     if args.chain:
         try:
             found = asyncio.run(run_chain(recipients, port))
@@ -652,10 +704,11 @@ def main() -> None:
             try:
                 copy_s = await raw_copy(recipients)
                 # After the campaign's figures are taken, on rows of its own: the floor cannot slow the campaign.
-                floor = await run_floor(int(figures["campaign_id"]))
+                floor = await asyncio.wait_for(run_floor(int(figures["campaign_id"])), deadline(recipients))
             finally:
                 await db.close_pool()
-            return copy_s, await raw_blast_async("127.0.0.1", port, recipients, CONNECTIONS, 64), floor
+            blast = raw_blast_async("127.0.0.1", port, recipients, CONNECTIONS, 64)
+            return copy_s, await asyncio.wait_for(blast, deadline(recipients)), floor
 
         copy_s, blast, floor = asyncio.run(baselines())
     finally:

@@ -56,6 +56,9 @@ async def start_due_campaigns(ctx: dict[str, Any]) -> int:
 
 async def deliver_callbacks(ctx: dict[str, Any]) -> str:
     """Every two seconds: post the due callbacks of the outbox through the worker's one pooled client."""
-    if "callback_client" not in ctx:
-        ctx["callback_client"] = callbacks.make_client(allow_private=ctx["portal"].settings.callbacks_allow_private)
-    return f"{await callbacks.deliver_due(ctx['callback_client'])} callbacks tried"
+    # Kept in the worker's own context, which its shutdown closes: a job's ctx is a copy of it, so a client kept
+    # there was made again every run (the CA bundle loaded each time: 0.3 s of CPU every two seconds, profiled).
+    home = ctx["worker"].context if "worker" in ctx else ctx
+    if "callback_client" not in home:
+        home["callback_client"] = callbacks.make_client(allow_private=ctx["portal"].settings.callbacks_allow_private)
+    return f"{await callbacks.deliver_due(home['callback_client'])} callbacks tried"
