@@ -21,12 +21,13 @@ class RawSql:
     def _sql(self, sql: str) -> str:
         return re.sub(r"\$(\d+)", r"?\1", re.sub(r"::\w+(\[\])?", "", sql)) if self.sqlite else sql
 
-    def in_ids(self, ids: Sequence[int], start: int = 1) -> tuple[str, list[Any]]:
-        """``IN`` over ids, from placeholder ``$start``, with its arguments: one array parameter on PostgreSQL (one
-        plan whatever the count), one placeholder per id on SQLite."""
+    def in_ids(self, ids: Sequence[Any], start: int = 1, kind: str = "bigint") -> tuple[str, list[Any]]:
+        """``IN`` over ids (of PostgreSQL type ``kind``: text for names), from placeholder ``$start``, with its
+        arguments: one array parameter on PostgreSQL (one plan whatever the count), one placeholder per id on
+        SQLite."""
         if self.sqlite:
             return "IN (" + ", ".join(f"${n}" for n in range(start, start + len(ids))) + ")", list(ids)
-        return f"= ANY(${start}::bigint[])", [list(ids)]
+        return f"= ANY(${start}::{kind}[])", [list(ids)]
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run one statement; the number of rows it changed."""

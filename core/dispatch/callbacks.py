@@ -135,11 +135,12 @@ async def queue_click_callbacks(sql: RawSql, clicks: Sequence[tuple[LinkTarget, 
     partners = sorted({target.recipient.partner_id for target, _ in clicks})
     if not partners:
         return 0
+    owners, args = sql.in_ids(partners, 2)
     rows = await sql.rows(
-        f"SELECT id, partner, callback_url FROM api_key WHERE partner IN ({_marks(len(partners), 2)})"
+        f"SELECT id, partner, callback_url FROM api_key WHERE partner {owners}"
         " AND click_callbacks = $1 AND callback_url <> '' ORDER BY id",
         True,
-        *partners,
+        *args,
     )
     keys: dict[int, list[Mapping[str, Any]]] = {}
     for r in rows:
@@ -179,10 +180,6 @@ async def queue_click_callbacks(sql: RawSql, clicks: Sequence[tuple[LinkTarget, 
     return len(records)
 
 
-def _marks(count: int, start: int = 1) -> str:
-    return ", ".join(f"${n}" for n in range(start, start + count))
-
-
 async def mo_partners(sql: RawSql, messages: Sequence[InboundMessage]) -> list[int | None]:
     """The partner each MO is for: the one whose enabled sender ID of the channel it was sent to.
 
@@ -192,10 +189,8 @@ async def mo_partners(sql: RawSql, messages: Sequence[InboundMessage]) -> list[i
     if not messages:
         return []
     names = sorted({m.destination for m in messages})
-    rows = await sql.rows(
-        f"SELECT channel, name, partner FROM sender WHERE status = 'enabled' AND name IN ({_marks(len(names))})",
-        *names,
-    )
+    named, args = sql.in_ids(names, kind="text")
+    rows = await sql.rows(f"SELECT channel, name, partner FROM sender WHERE status = 'enabled' AND name {named}", *args)
     holders: dict[tuple[str, str], list[int]] = {}
     for r in rows:
         holders.setdefault((r["channel"], r["name"]), []).append(r["partner"])
@@ -205,13 +200,14 @@ async def mo_partners(sql: RawSql, messages: Sequence[InboundMessage]) -> list[i
         if len(candidates) <= 1:
             found.append(candidates[0] if candidates else None)
             continue
+        holding, args = sql.in_ids(candidates, 4)
         latest = await sql.column(
             "SELECT partner FROM edr WHERE channel = $1 AND sender = $2 AND destination = $3"
-            f" AND partner IN ({_marks(len(candidates), 4)}) ORDER BY id DESC LIMIT 1",
+            f" AND partner {holding} ORDER BY id DESC LIMIT 1",
             m.channel,
             m.destination,
             m.source,
-            *candidates,
+            *args,
         )
         found.append(latest[0] if latest else None)
     return found
@@ -244,11 +240,12 @@ async def _expected(sql: RawSql, items: Sequence[tuple[InboundMessage, int | Non
     found: dict[str, Any] = {}
     for start in range(0, len(slots), MO_CHUNK):
         chunk = slots[start : start + MO_CHUNK]
+        among, args = sql.in_ids(chunk, 2, kind="text")
         rows = await sql.rows(
             "SELECT x.slot, x.api_key, k.callback_url FROM mo_expectation AS x JOIN api_key AS k ON k.id = x.api_key"
-            f" WHERE x.slot IN ({_marks(len(chunk), 2)}) AND x.expires_at > $1 AND k.callback_url <> ''",
+            f" WHERE x.slot {among} AND x.expires_at > $1 AND k.callback_url <> ''",
             datetime.now(UTC),
-            *chunk,
+            *args,
         )
         found.update({r["slot"]: (r["api_key"], r["callback_url"]) for r in rows})
     return found
@@ -270,14 +267,14 @@ async def queue_mo_callbacks(sql: RawSql, items: Sequence[tuple[InboundMessage, 
     partners = sorted({p for _, p, _ in items if p is not None})
     if not partners:
         return 0
-    marks = _marks(len(partners))
+    among, args = sql.in_ids(partners)
     routes = {
         (r["partner"], r["sender"]): r["url"]
-        for r in await sql.rows(f"SELECT partner, sender, url FROM mo_route WHERE partner IN ({marks})", *partners)
+        for r in await sql.rows(f"SELECT partner, sender, url FROM mo_route WHERE partner {among}", *args)
     }
     enabled = {
         r["id"]
-        for r in await sql.rows(f"SELECT id, options FROM partner WHERE id IN ({marks})", *partners)
+        for r in await sql.rows(f"SELECT id, options FROM partner WHERE id {among}", *args)
         if (json_value(r["options"]) or {}).get("mo_enabled")
     }
     expected = await _expected(sql, items)

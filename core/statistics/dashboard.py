@@ -85,6 +85,14 @@ class Dashboard(msgspec.Struct, kw_only=True):
     plans: list[Plan]
 
 
+def readable_partners(actor: Actor) -> Any:
+    """The one rule for whose records a statistics page reads: an end user its own company (as a list of its id),
+    a manager (a reseller, the owner) its whole subtree (as a sub-select of the partner table)."""
+    if not actor.is_partner_manager:
+        return [actor.partner_id]
+    return Partner.select(Partner.id).where(in_subtree(actor))
+
+
 async def scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], list[Client]]:
     """The one rule for whose numbers a statistics page counts: the partners (ids, or a sub-select of a manager's
     subtree), their currencies, and the clients a manager may pick from. An end user counts its own company; a
@@ -94,14 +102,14 @@ async def scope(actor: Actor, client_id: int | None) -> tuple[Any, set[str], lis
         clients = await subtree_clients(actor) if actor.is_partner_manager else []
         return [int(row["id"])], {str(row["currency"])}, clients
     if not actor.is_partner_manager:
-        return [actor.partner_id], {actor.currency}, []
+        return readable_partners(actor), {actor.currency}, []
     rows = await Partner.select(Partner.id, Partner.currency).where(in_subtree(actor))
     currencies = {str(r["currency"]) for r in rows}
     if len(rows) <= MAX_LISTED_PARTNERS:
         return [int(r["id"]) for r in rows], currencies, await subtree_clients(actor)
     # A statement holds at most 32,767 parameters on PostgreSQL; a sub-select has no limit but lets the planner
     # leave the (partner, created_at) index, so small subtrees keep their list.
-    return Partner.select(Partner.id).where(in_subtree(actor)), currencies, await subtree_clients(actor)
+    return readable_partners(actor), currencies, await subtree_clients(actor)
 
 
 async def subtree_clients(actor: Actor) -> list[Client]:

@@ -13,18 +13,15 @@ from core.db import contains, icontains
 from core.dispatch.tables import Edr
 from core.errors import NotFound
 from core.money import from_micros
+from core.statistics.dashboard import readable_partners
 from core.statistics.schemas import EdrFilter, EdrView
-from core.tenancy.scope import in_subtree, owned
-from core.tenancy.tables import Partner
 from core.web.pagination import Page, paginate
 
 
 def scope(actor: Actor, table: type[Table] = Edr) -> Combinable:
-    """The partners whose records the actor reads: its own, or a reseller's (the owner's) whole subtree."""
-    if not actor.is_partner_manager:
-        return owned(table, actor)
+    """``table``'s rows of the partners whose records the actor reads (the dashboard's rule)."""
     partner: Any = table._meta.get_column_by_name("partner")
-    return partner.is_in(Partner.select(Partner.id).where(in_subtree(actor)))
+    return partner.is_in(readable_partners(actor))
 
 
 async def _campaign_names(actor: Actor, ids: set[int]) -> dict[int, tuple[int, str]]:
