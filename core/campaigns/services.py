@@ -265,6 +265,7 @@ def _view(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Cam
     add up: messages sent, delivered and charged on every step, and as undelivered or failed those the last step
     did not reach."""
     content = json_value(row.get("content")) or {}
+    header_param, button_params = fixed_params(content)
     status, reason = row["status"], row["status_reason"]
     totals = {key: row[key] for key in ("sent", "delivered", "undelivered", "failed", "cost", "reserved")}
     if steps:
@@ -318,8 +319,8 @@ def _view(row: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Cam
         fallback_ttl=row["fallback_ttl"],
         template_name=content.get("template_name", ""),
         template_language=content.get("template_language", ""),
-        header_param=fixed_params(content)[0],
-        button_params=fixed_params(content)[1],
+        header_param=header_param,
+        button_params=button_params,
         steps=[_step_view(r) for r in [row, *steps]] if steps else [],
     )
 

@@ -341,7 +341,10 @@ async def record_reviews(connection_id: int, reviews: tuple[TemplateReview, ...]
 
 async def vendor_template_users(actor: Actor, template_id: int) -> list[TemplateUser]:
     """The campaigns that would lose this template if it were deleted now: scheduled ones, and those sending."""
-    row = await own_vendor_template(actor, template_id)
+    return await _users(await own_vendor_template(actor, template_id))
+
+
+async def _users(row: dict[str, Any]) -> list[TemplateUser]:
     found: list[TemplateUser] = []
     for look_up in VENDOR_TEMPLATE_USERS:
         found.extend(await look_up(row["partner"], row["channel"], row["name"], row["language"]))
@@ -367,7 +370,7 @@ async def delete_vendor_template(
     """
     require_admin(actor, "delete WhatsApp templates")
     row = await own_vendor_template(actor, template_id)
-    users = await vendor_template_users(actor, template_id)
+    users = await _users(row)
     sending = [u for u in users if u.sending]
     if sending:
         raise Conflict(
