@@ -403,6 +403,15 @@ class Click(msgspec.Struct, frozen=True, kw_only=True):
     key: str = ""
 
 
+class PartnerScope(msgspec.Struct, frozen=True, kw_only=True):
+    """The partners whose links a statistic counts, without listing a large subtree: the partners ``ids`` (a
+    company, one client, a small subtree), or with ``subtree`` every partner whose ``path`` in the portal's
+    ``partner`` table starts with it (a reseller's or the owner's subtree; ids are then empty)."""
+
+    ids: tuple[int, ...] = ()
+    subtree: str = ""
+
+
 class ClickStats(msgspec.Struct, kw_only=True):
     """Clicks of a partner's short links over a period (URL-3); each list is (name, clicks), most clicked first."""
 
@@ -456,7 +465,7 @@ class Shortener(Protocol):
 
     async def statistics(
         self,
-        partner_ids: Sequence[int],
+        partners: PartnerScope,
         *,
         domain: str | None = None,
         campaign_id: int | None = None,
@@ -467,7 +476,7 @@ class Shortener(Protocol):
         when given, since ``since`` (None: all); ``by_day`` counts the days of the IANA time zone ``zone``."""
         ...
 
-    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
+    async def link_groups(self, partners: PartnerScope) -> Sequence[LinkGroup]:
         """The links of these partners grouped by domain and campaign, newest campaign first."""
         ...
 

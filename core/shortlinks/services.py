@@ -10,7 +10,7 @@ from core.actor import Actor
 from core.campaigns.tables import Campaign
 from core.errors import InvalidInput, NotFound
 from core.portal import Portal
-from core.providers import ClickStats, Shortener, active_shortener
+from core.providers import ClickStats, PartnerScope, Shortener, active_shortener
 from core.shortlinks.schemas import ClickPeriod, ShortenedCampaign, ShortLinkStatistics
 from core.statistics.dashboard import Client, scope
 from core.web.periods import day_range, today, user_zone
@@ -22,12 +22,14 @@ def _shortener(portal: Portal) -> Shortener | None:
     return active_shortener(portal.registries.shorteners)
 
 
-async def _partners(actor: Actor, client_id: int | None) -> tuple[Any, list[int], list[Client]]:
+async def _partners(actor: Actor, client_id: int | None) -> tuple[Any, PartnerScope, list[Client]]:
     """The partners whose links count (the dashboard's rule): as the dashboard has them (ids, or a sub-select of a
-    large subtree) for the core's own queries, as ids for the shortener, and the clients a manager may pick from."""
+    large subtree) for the core's own queries, as the shortener's ``PartnerScope``, and the clients a manager may
+    pick from."""
     partners, _, clients = await scope(actor, client_id)
-    ids = partners if isinstance(partners, list) else [int(r["id"]) for r in await partners]
-    return partners, ids, clients
+    # The dashboard answers a sub-select only for the manager's own large subtree: the shortener gets its path.
+    hook = PartnerScope(ids=tuple(partners)) if isinstance(partners, list) else PartnerScope(subtree=actor.partner_path)
+    return partners, hook, clients
 
 
 async def _campaign_name(partners: Any, campaign_id: int) -> str:
@@ -60,19 +62,19 @@ async def statistics(
     """Clicks on the links in the actor's scope: a campaign or short domain outside it is a missing one (404)."""
     if period not in PERIOD_DAYS:
         raise InvalidInput("Choose all, day, week, month or year", field="period")
-    partners, partner_ids, clients = await _partners(actor, client_id)
+    partners, shortener_scope, clients = await _partners(actor, client_id)
     name = await _campaign_name(partners, campaign_id) if campaign_id is not None else ""
     shortener = _shortener(portal)
     domain = domain.lower() if domain else None
     # A domain taken back keeps its links (and their statistics) until they are archived.
     if domain and domain not in actor.short_domains:
-        groups = await shortener.link_groups(partner_ids) if shortener else []
+        groups = await shortener.link_groups(shortener_scope) if shortener else []
         if all(g.domain != domain for g in groups):
             raise NotFound("Short domain")
     zone = user_zone(actor.timezone).key
     stats = (
         await shortener.statistics(
-            partner_ids, domain=domain, campaign_id=campaign_id, since=period_start(period, zone), zone=zone
+            shortener_scope, domain=domain, campaign_id=campaign_id, since=period_start(period, zone), zone=zone
         )
         if shortener
         else ClickStats()
@@ -92,8 +94,8 @@ async def statistics(
 async def shortened_campaigns(portal: Portal, actor: Actor, client_id: int | None = None) -> list[ShortenedCampaign]:
     """The links in the actor's scope grouped by domain and campaign, newest first."""
     shortener = _shortener(portal)
-    partners, partner_ids, _ = await _partners(actor, client_id)
-    groups = await shortener.link_groups(partner_ids) if shortener else []
+    partners, shortener_scope, _ = await _partners(actor, client_id)
+    groups = await shortener.link_groups(shortener_scope) if shortener else []
     ids = [g.campaign_id for g in groups if g.campaign_id is not None]
     names = {
         r["id"]: r["name"]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import msgspec
 from redis.asyncio import Redis
 
-from core import Click, ClickStats, LinkGroup, LinkRecipient, LinkTarget, ShortLink
+from core import Click, ClickStats, LinkGroup, LinkRecipient, LinkTarget, PartnerScope, ShortLink
 from plugins.shortener import statistics as stats
 from plugins.shortener.codes import new_codes
 from plugins.shortener.schemas import ShortenerSettings
@@ -213,14 +213,14 @@ class LocalShortener:
 
     async def statistics(
         self,
-        partner_ids: Sequence[int],
+        partners: PartnerScope,
         *,
         domain: str | None = None,
         campaign_id: int | None = None,
         since: datetime | None = None,
         zone: str = "UTC",
     ) -> ClickStats:
-        return await stats.statistics(partner_ids, domain=domain, campaign_id=campaign_id, since=since, zone=zone)
+        return await stats.statistics(partners, domain=domain, campaign_id=campaign_id, since=since, zone=zone)
 
-    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
-        return await stats.link_groups(partner_ids)
+    async def link_groups(self, partners: PartnerScope) -> Sequence[LinkGroup]:
+        return await stats.link_groups(partners)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import ClickStats, LinkGroup
+from core import ClickStats, LinkGroup, PartnerScope
 from plugins.shortener.tables import LinkClick
 
 # ruff: noqa: S608 — the statements interpolate fixed column names and placeholders only.
@@ -18,18 +17,22 @@ def _sqlite() -> bool:
     return LinkClick._meta.db.engine_type == "sqlite"
 
 
-def _partners(partner_ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """``partner`` among the ids: one array parameter on PostgreSQL (a subtree may hold thousands)."""
-    ids = sorted(set(partner_ids))
+def _partners(scope: PartnerScope) -> tuple[str, list[Any]]:
+    """``partner`` in the scope: a subtree as a sub-select of the portal's partner table (the shortener shares its
+    database), so no page view ships a large subtree's ids; listed ids as one array parameter on PostgreSQL."""
+    if scope.subtree:
+        # Paths are zero-padded ids and slashes: nothing in them is a LIKE wildcard.
+        return "partner IN (SELECT id FROM partner WHERE path LIKE {})", [f"{scope.subtree}%"]
+    ids = sorted(set(scope.ids))
     if _sqlite():
         return f"partner IN ({', '.join('{}' for _ in ids) or 'NULL'})", list(ids)
     return "partner = ANY({})", [ids]
 
 
 def _where(
-    partner_ids: Sequence[int], domain: str | None, campaign_id: int | None, since: datetime | None
+    scope: PartnerScope, domain: str | None, campaign_id: int | None, since: datetime | None
 ) -> tuple[str, list[Any]]:
-    clause, args = _partners(partner_ids)
+    clause, args = _partners(scope)
     clauses = [clause]
     if domain is not None:
         clauses.append("domain = {}")
@@ -77,14 +80,14 @@ async def _by_day(where: str, args: list[Any], zone: str) -> list[tuple[str, int
 
 
 async def statistics(
-    partner_ids: Sequence[int],
+    scope: PartnerScope,
     *,
     domain: str | None,
     campaign_id: int | None,
     since: datetime | None,
     zone: str = "UTC",
 ) -> ClickStats:
-    where, args = _where(partner_ids, domain, campaign_id, since)
+    where, args = _where(scope, domain, campaign_id, since)
     totals = await _rows(f"SELECT COUNT(*) AS n, COUNT(DISTINCT link) AS u FROM link_click WHERE {where}", args)
     return ClickStats(
         total=int(totals[0]["n"]),
@@ -95,8 +98,8 @@ async def statistics(
     )
 
 
-async def link_groups(partner_ids: Sequence[int]) -> list[LinkGroup]:
-    partners, args = _partners(partner_ids)
+async def link_groups(scope: PartnerScope) -> list[LinkGroup]:
+    partners, args = _partners(scope)
     rows = await _rows(
         "SELECT domain, campaign, COUNT(*) AS n,"
         " MIN(CASE WHEN inactive_at IS NULL OR inactive_at > {} THEN 0 ELSE 1 END) AS archived,"

@@ -23,6 +23,7 @@ from core import (
     LinkTarget,
     MenuLink,
     OutboundMessage,
+    PartnerScope,
     PaymentAccount,
     PaymentUpdate,
     RefundResult,
@@ -126,10 +127,10 @@ class FakeShort:
         for target, click in clicks:
             await self.record_click(target, click)
 
-    async def statistics(self, partner_ids: Sequence[int], **where: Any) -> ClickStats:
+    async def statistics(self, partners: PartnerScope, **where: Any) -> ClickStats:
         return ClickStats()
 
-    async def link_groups(self, partner_ids: Sequence[int]) -> Sequence[LinkGroup]:
+    async def link_groups(self, partners: PartnerScope) -> Sequence[LinkGroup]:
         return []
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.accounts.tables import User
+from core.providers import PartnerScope, active_shortener
+from core.statistics import dashboard as dashboard_module
+from core.tenancy.tables import Partner
 from plugins.shortener.tables import LinkClick
 from tests.core.dispatch.conftest import SmsWorld
 from tests.factories import api_token, sign_in
@@ -111,3 +115,41 @@ async def test_a_reseller_sees_its_subtree_by_client_and_in_its_time_zone(app, s
     params = {"client_id": tenant.end_user_id}
     assert (await other.get("/api/shortener/statistics", headers=b_headers, params=params)).status_code == 404
     assert (await other.get("/api/shortener/campaigns", headers=b_headers)).json() == []
+
+
+async def test_a_subtree_too_big_to_list_reaches_the_shortener_as_its_path(app, sms: SmsWorld, client_for, monkeypatch):
+    campaign_id, codes = await _shortened(app, sms, ["34612000001", "34612000002"])
+    phone = client_for(DOMAIN)
+    for code in codes:
+        assert (await phone.get(f"/{code}", headers={"User-Agent": IPHONE})).status_code == 302
+    await clicks_stored(app.state.portal, 2)
+    monkeypatch.setattr(dashboard_module, "MAX_LISTED_PARTNERS", 1)
+    shortener = active_shortener(app.state.portal.registries.shorteners)
+    asked: list[PartnerScope] = []
+    counted, grouped = shortener.statistics, shortener.link_groups
+
+    async def statistics(partners: PartnerScope, **where: Any) -> Any:
+        asked.append(partners)
+        return await counted(partners, **where)
+
+    async def link_groups(partners: PartnerScope) -> Any:
+        asked.append(partners)
+        return await grouped(partners)
+
+    monkeypatch.setattr(shortener, "statistics", statistics)
+    monkeypatch.setattr(shortener, "link_groups", link_groups)
+    tenant, world = sms.tenant, sms.world
+    client = client_for(tenant.host)
+    headers = await api_token(client, tenant.reseller_admin)
+    stats = await client.get("/api/shortener/statistics", headers=headers)
+    assert stats.json()["stats"]["total"] == 2
+    listed = (await client.get("/api/shortener/campaigns", headers=headers)).json()
+    assert [(c["campaign_id"], c["links"]) for c in listed] == [(campaign_id, 2)]
+    reseller_path = (await Partner.select(Partner.path).where(Partner.id == tenant.reseller_id).first())["path"]
+    assert asked == [PartnerScope(subtree=reseller_path)] * 2  # no ids listed
+    # Another reseller's subtree, as a path too, holds none of these links.
+    other = client_for(world.b.host)
+    b_headers = await api_token(other, world.b.reseller_admin)
+    assert (await other.get("/api/shortener/statistics", headers=b_headers)).json()["stats"]["total"] == 0
+    assert (await other.get("/api/shortener/campaigns", headers=b_headers)).json() == []
+    assert asked[-1].subtree and asked[-1].subtree != reseller_path
