@@ -152,6 +152,21 @@ def serve(port_queue: multiprocessing.Queue) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def wait_until_serving(port: int, timeout: float = 120.0) -> None:
+    """Until the server answers on ``port``: its start-up takes seconds, many more on a loaded machine."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 async def drive(port: int, codes: list[str], clients: int, seconds: float) -> list[float]:
     """Keep-alive clients sending GET /<code> as fast as answers come, for ``seconds``; the latencies."""
     samples: list[float] = []
@@ -218,7 +233,7 @@ def main() -> None:
     server.start()
     try:
         port = ports.get(timeout=60)
-        time.sleep(3)  # the app's start-up (pool, Redis) before the clock starts
+        wait_until_serving(port)  # the app's start-up (pool, Redis) before the clock starts
         warm_up = asyncio.run(drive(port, codes, 2, 1.0))  # caches and connections
         samples = asyncio.run(
             drive(port, random.sample(codes, min(len(codes), args.distinct)), args.clients, args.seconds)

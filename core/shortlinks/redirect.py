@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from core.errors import NotFound
 from core.portal import Portal
 from core.providers import active_shortener
-from core.shortlinks.stream import ENCODER, MAX_LENGTH, STREAM, ClickEntry
+from core.shortlinks.stream import ClickEntry, add_click
 from core.tenancy.middleware import SHORT_LINK_PATH
 from core.tenancy.resolver import parse_host
 from core.tenancy.short_domains import short_host_cache
@@ -39,7 +39,7 @@ async def follow_short_link(request: Request[Any, Any, Any], code: FromPath[str]
     if target is None:
         return render(request, "error.html", {"status_code": 404, "detail": _NOT_FOUND}, status_code=404)
     entry = ClickEntry(target=target, clicked_at=datetime.now(UTC), user_agent=request.headers.get("user-agent", ""))
-    await portal.redis.xadd(STREAM, {"c": ENCODER.encode(entry)}, maxlen=MAX_LENGTH, approximate=True)
+    await add_click(portal.redis, entry)
     return Response(
         b"",
         status_code=302,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -98,6 +99,46 @@ async def test_a_click_burst_while_the_click_worker_restarts_loses_nothing(app, 
 
     await clicks_stored(app.state.portal, burst)
     assert await redis.xlen(STREAM) == 0
+
+
+async def test_concurrent_redirects_share_round_trips_to_the_stream_and_lose_no_click(
+    app, sms: SmsWorld, client_for, monkeypatch
+):
+    codes = await _campaign(app, sms, ["34612000001", "34612000002"])
+    redis = app.state.portal.redis
+    pipelines = 0
+    pipeline = redis.pipeline
+
+    def counted(*args, **kwargs):
+        nonlocal pipelines
+        pipelines += 1
+        return pipeline(*args, **kwargs)
+
+    monkeypatch.setattr(redis, "pipeline", counted)
+    phone = client_for(DOMAIN)
+    burst = 40
+    answers = await asyncio.gather(
+        *(phone.get(f"/{codes[i % 2]}", headers={"User-Agent": IPHONE}) for i in range(burst))
+    )
+    assert all(a.status_code == 302 for a in answers)
+    assert await redis.xlen(STREAM) == burst  # each redirect answered once its click was in the stream
+    assert 1 <= pipelines < burst  # those in flight together went in one round trip
+
+    await clicks_stored(app.state.portal, burst)
+
+
+async def test_a_failing_stream_fails_every_redirect_of_its_batch(app):
+    from core.shortlinks.stream import ClickWriter
+
+    class Refusing:
+        def pipeline(self, transaction: bool):
+            raise ConnectionError("redis is down")
+
+    recipient = LinkRecipient(partner_id=1, campaign_id=None, destination="34612000001")
+    entry = ClickEntry(LinkTarget(link_id=1, url=LONG, recipient=recipient, domain=DOMAIN), datetime.now(UTC), "")
+    writer = ClickWriter(Refusing())
+    results = await asyncio.gather(writer.add(entry), writer.add(entry), return_exceptions=True)
+    assert [type(r) for r in results] == [ConnectionError, ConnectionError]
 
 
 async def test_entries_claimed_from_a_slow_worker_are_stored_once(app):
