@@ -67,7 +67,7 @@ from core.tenancy.options import partner_options
 from core.tenancy.scope import owned, require_admin
 from core.tenancy.tables import Partner
 from core.web.forms import check_web_address
-from core.web.i18n import N_, translations
+from core.web.i18n import N_, Message, ngettext, translations
 from core.web.pagination import Page, paginate
 from core.web.periods import user_zone
 
@@ -109,6 +109,9 @@ def split_numbers(text: str) -> list[str]:
 
 
 AUTH_CODE_LENGTH = 15  # Meta's longest one-time code
+# The status reason of a scheduled campaign whose template was deleted after the warning (TPL-5); stored in English,
+# shown through the catalogue.
+TEMPLATE_DELETED = N_("The template was deleted")
 CONTENT_KEYS = ("image_url", "button_caption", "button_url", "short_url", "short_domain")
 
 
@@ -144,7 +147,10 @@ async def vendor_content(provider: Any, actor: Actor, data: TemplateChoice) -> d
             ("button_params", data.button_params),
         ):
             if given:
-                raise InvalidInput(f"Vendor templates are not used on {provider.label}", field=field)
+                raise InvalidInput(
+                    Message(N_("Vendor templates are not used on %(channel)s"), {"channel": provider.label}),
+                    field=field,
+                )
         return {}
     row = None
     if data.vendor_template_id is not None:
@@ -166,7 +172,12 @@ async def vendor_content(provider: Any, actor: Actor, data: TemplateChoice) -> d
     content = {"template_name": row["name"], "template_language": row["language"], "template_body": row["body"]}
     if row["category"] == "authentication":
         if len(params[0]) > AUTH_CODE_LENGTH:
-            raise InvalidInput(f"A code of at most {AUTH_CODE_LENGTH} characters", field="text")
+            raise InvalidInput(
+                ngettext(
+                    "A code of at most %(count)s character", "A code of at most %(count)s characters", AUTH_CODE_LENGTH
+                ),
+                field="text",
+            )
         # Meta asks for the code twice: as the body's parameter and as the copy-code button's.
         content["template_code_button"] = "copy_code"
     header = msgspec.json.decode(row["header"], type=TemplateHeader) if row["header"] else None
@@ -745,14 +756,14 @@ async def start_campaign(
         return False
     if row["template_id"] is not None and not await template_exists(row["partner"], row["template_id"]):
         # TPL-5: deleting the template was allowed after a warning; the campaign made from it does not start.
-        await change_status(portal, campaign_id, from_statuses, "failed", "The template was deleted", finished=True)
+        await change_status(portal, campaign_id, from_statuses, "failed", TEMPLATE_DELETED, finished=True)
         return False
     content = json_value(row["content"]) or {}
     if content.get("template_name") and not await vendor.vendor_template_kept(
         row["partner"], row["channel"], content["template_name"], content.get("template_language", "")
     ):
         # The vendor template was deleted after a warning, as a campaign template may be (TPL-5).
-        await change_status(portal, campaign_id, from_statuses, "failed", "The template was deleted", finished=True)
+        await change_status(portal, campaign_id, from_statuses, "failed", TEMPLATE_DELETED, finished=True)
         return False
     now = datetime.now(UTC)
     prices = await price_list(row["partner"], row["channel"], now)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from core.web.i18n import N_, Message, ngettext
 from core.web.pagination import PageNumber, PerPageNumber
 from core.web.params import Id
 
@@ -85,3 +86,20 @@ class TemplateUser(msgspec.Struct, kw_only=True):
     id: int
     name: str
     sending: bool = False  # still sending (in progress or paused), not only scheduled
+
+
+# The 409 of deleting a template (TPL-5) that scheduled campaigns send, campaign or vendor template alike.
+SCHEDULED_USERS = N_(
+    "Scheduled campaigns use this template and will fail when they start: %(names)s. Delete it anyway?"
+)
+NAMED_USERS = 5
+
+
+def users_named(users: list[TemplateUser]) -> str | Message:
+    """The first users' names for a refusal, and how many more there are."""
+    names = ", ".join(u.name for u in users[:NAMED_USERS])
+    if len(users) <= NAMED_USERS:
+        return names
+    return ngettext(
+        "%(names)s and %(count)s more", "%(names)s and %(count)s more", len(users) - NAMED_USERS, names=names
+    )

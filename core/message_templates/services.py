@@ -17,11 +17,13 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.message_templates import premoderation
 from core.message_templates.rendering import RICH_KEYS, check_rich, estimate_text, traffic_type, unknown_variables
 from core.message_templates.schemas import (
+    SCHEDULED_USERS,
     TemplateCreate,
     TemplateFilter,
     TemplateUpdate,
     TemplateUser,
     TemplateView,
+    users_named,
 )
 from core.message_templates.tables import MessageTemplate
 from core.portal import Portal
@@ -32,7 +34,7 @@ from core.tenancy import audit
 from core.tenancy import requests as chain
 from core.tenancy.options import partner_options
 from core.tenancy.scope import owned
-from core.web.i18n import N_
+from core.web.i18n import N_, Message
 from core.web.pagination import Page, paginate
 
 # Channels whose template kind is built: SMS keeps text and flash in ``content``, Viber adds image and button.
@@ -319,11 +321,7 @@ async def delete_template(actor: Actor, template_id: int, *, force: bool = False
     row = await _own(actor, template_id)
     users = await template_users(actor, template_id)
     if users and not force:
-        names = ", ".join(u.name for u in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
-        raise Conflict(
-            f"Scheduled campaigns use this template and will fail when they start: {names}. Delete it anyway?",
-            field="force",
-        )
+        raise Conflict(Message(SCHEDULED_USERS, {"names": users_named(users)}), field="force")
     async with write_transaction():
         if row["request_id"] is not None:
             await chain.withdraw(actor, row["request_id"], ip=ip)

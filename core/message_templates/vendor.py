@@ -14,7 +14,7 @@ from piccolo.custom_types import Combinable
 from core.actor import Actor
 from core.db import is_sqlite, unique_or, write_transaction
 from core.errors import Conflict, InvalidInput, NotFound, ProviderError
-from core.message_templates.schemas import TemplateUser
+from core.message_templates.schemas import SCHEDULED_USERS, TemplateUser, users_named
 from core.message_templates.tables import VendorTemplate
 from core.message_templates.vendor_schemas import (
     TemplateButton,
@@ -33,7 +33,7 @@ from core.providers import (
 from core.rawsql import RawSql
 from core.tenancy import audit
 from core.tenancy.scope import owned, require_admin
-from core.web.i18n import N_
+from core.web.i18n import N_, Message
 
 STATUSES = ("pending", "approved", "rejected")
 
@@ -351,10 +351,6 @@ async def _users(row: dict[str, Any]) -> list[TemplateUser]:
     return found
 
 
-def _names(users: list[TemplateUser]) -> str:
-    return ", ".join(u.name for u in users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
-
-
 async def delete_vendor_template(
     portal: Portal, actor: Actor, template_id: int, *, force: bool = False, ip: str = ""
 ) -> None:
@@ -374,14 +370,14 @@ async def delete_vendor_template(
     sending = [u for u in users if u.sending]
     if sending:
         raise Conflict(
-            f"Campaigns still sending use this template: {_names(sending)}. Wait until they finish or cancel them.",
+            Message(
+                N_("Campaigns still sending use this template: %(names)s. Wait until they finish or cancel them."),
+                {"names": users_named(sending)},
+            ),
             field="vendor_template_id",
         )
     if users and not force:
-        raise Conflict(
-            f"Scheduled campaigns use this template and will fail when they start: {_names(users)}. Delete it anyway?",
-            field="force",
-        )
+        raise Conflict(Message(SCHEDULED_USERS, {"names": users_named(users)}), field="force")
     provider = portal.registries.channels.get(row["channel"])
     if row["vendor_template_id"] and isinstance(provider, TemplateRemoval):
         # Through the connection it was submitted to; one since removed or disabled holds nothing to delete.

@@ -7,7 +7,7 @@ import re
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -27,6 +27,39 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it; it is translated where it is shown."""
     return message
+
+
+class Message(str):
+    """A catalogue message with values for its ``%(name)s`` placeholders: ``Message(N_("... %(name)s"), {...})``
+    where an error is raised.
+
+    It reads as its English text (an API's ``detail``, a log line), and the ``translate`` filter shows it in the
+    reader's language: the catalogue holds the message with its placeholders, never one sentence per value.
+    Values that are Messages themselves (a list's "and 3 more") are translated with it.
+    """
+
+    msgid: str
+    plural: str
+    number: int  # the count that chooses the plural form (``count`` is str's method)
+    values: dict[str, Any]
+
+    def __new__(cls, msgid: str, values: dict[str, Any], plural: str = "", number: int = 1) -> Message:
+        english = (plural if plural and number != 1 else msgid) % values
+        self = super().__new__(cls, english)
+        self.msgid, self.plural, self.number, self.values = msgid, plural, number, values
+        return self
+
+    def translated(self, catalogue: gettext.NullTranslations) -> str:
+        text = (
+            catalogue.ngettext(self.msgid, self.plural, self.number) if self.plural else catalogue.gettext(self.msgid)
+        )
+        return text % {k: v.translated(catalogue) if isinstance(v, Message) else v for k, v in self.values.items()}
+
+
+def ngettext(singular: str, plural: str, count: int, **values: Any) -> Message:
+    """A Message whose wording follows ``count`` (pybabel extracts the pair under this name); ``count`` is also
+    the ``%(count)s`` value."""
+    return Message(singular, values | {"count": count}, plural, count)
 
 
 # Fixed messages raised in modules this package does not own, listed here so that extraction finds them. Each
@@ -172,6 +205,8 @@ def translate(language: str, message: str | None) -> str:
     if not message:
         return ""
     catalogue = translations(language)
+    if isinstance(message, Message):
+        return message.translated(catalogue)
     found = catalogue.gettext(message)
     if found != message:
         return found
@@ -211,6 +246,8 @@ def field_message(language: str, error: str | None) -> str:
     """An error shown beside its field: the message alone, in ``language`` (the field is where it shows)."""
     if not error:
         return ""
+    if isinstance(error, Message):
+        return translate(language, error)
     named = NAMED_ERROR.match(error)
     return translate(language, named["message"] if named else error)
 

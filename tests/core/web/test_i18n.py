@@ -132,6 +132,41 @@ def test_form_limits_are_translated_with_their_number_s_plural_form() -> None:
     assert russian == ["не больше 1 символа", "не больше 2 символов", "не больше 5 символов", "не больше 21 символа"]
 
 
+def test_messages_with_values_read_in_english_and_translate_with_their_values() -> None:
+    from core.campaigns.services import TEMPLATE_DELETED
+    from core.message_templates.schemas import SCHEDULED_USERS, TemplateUser, users_named
+    from core.web.i18n import Message as Sentence
+    from core.web.i18n import ngettext
+
+    users = [TemplateUser(kind="campaign", id=n, name=f"C{n}") for n in range(7)]
+    refusal = Sentence(SCHEDULED_USERS, {"names": users_named(users)})
+    names = "C0, C1, C2, C3, C4"
+    assert (
+        refusal
+        == f"Scheduled campaigns use this template and will fail when they start: {names} and 2 more. Delete it anyway?"
+    )
+    assert translate("ru", refusal) == (
+        f"Этот шаблон используют запланированные кампании, и при запуске они завершатся ошибкой: {names} и ещё 2."
+        " Всё равно удалить?"
+    )
+    assert translate("es", Sentence(SCHEDULED_USERS, {"names": users_named(users[:2])})).endswith(
+        ": C0, C1. ¿Eliminarla de todos modos?"
+    )
+
+    def code(length: int) -> Sentence:
+        return ngettext("A code of at most %(count)s character", "A code of at most %(count)s characters", length)
+
+    assert code(15) == "A code of at most 15 characters" and code(1) == "A code of at most 1 character"
+    assert [field_message("ru", code(n)) for n in (1, 2, 15, 21)] == [
+        "Код не длиннее 1 символа",
+        "Код не длиннее 2 символов",
+        "Код не длиннее 15 символов",
+        "Код не длиннее 21 символа",
+    ]
+    assert translate("tr", code(15)) == "En fazla 15 karakterlik bir kod"
+    assert translate("es", TEMPLATE_DELETED) == "La plantilla fue eliminada"  # a stored status reason
+
+
 async def test_picker_on_sign_in_switches_the_page_to_spanish(client_for) -> None:
     world = await make_world()
     client = client_for(world.a.host)
