@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -202,23 +203,38 @@ async def grantable_partners(actor: Actor) -> dict[int, str]:
 
 
 class ShortHostCache:
-    """The set of short domains, reread at most every CACHE_SECONDS per process: the middleware asks per request."""
+    """The set of short domains, reread at most every CACHE_SECONDS per process: the middleware asks per request.
+
+    One read at a time: the requests that find the set stale together wait for the same query, where each used to
+    run its own (a burst of redirects opened a database connection per request every CACHE_SECONDS).
+    """
 
     CACHE_SECONDS = 5.0
 
     def __init__(self) -> None:
         self._hosts: frozenset[str] = frozenset()
         self._until = 0.0
+        self._reading: asyncio.Task[None] | None = None
 
     def clear(self) -> None:
         self._until = 0.0
 
     async def contains(self, host: str) -> bool:
-        now = time.monotonic()
-        if now >= self._until:
-            self._hosts = frozenset(await registered_hosts())
-            self._until = now + self.CACHE_SECONDS
+        if time.monotonic() >= self._until:
+            loop = asyncio.get_running_loop()
+            if self._reading is None or self._reading.get_loop() is not loop:  # a test's finished loop left it
+                self._reading = loop.create_task(self._read())
+            # Shielded: a request that goes away does not cancel the read the others wait for.
+            await asyncio.shield(self._reading)
         return host in self._hosts
+
+    async def _read(self) -> None:
+        try:
+            started = time.monotonic()
+            self._hosts = frozenset(await registered_hosts())
+            self._until = started + self.CACHE_SECONDS
+        finally:
+            self._reading = None
 
 
 short_host_cache = ShortHostCache()
