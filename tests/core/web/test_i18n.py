@@ -34,7 +34,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # Words every language writes the same way, and words one language shares with English; any other msgstr
 # equal to its msgid is English left behind.
 # Codes and words that are the same in the translation (the E.212 codes; Spanish "Total" and "Error").
-SAME_EVERYWHERE = {"API", "IP", "2FA", "MCC", "MNC", "MCCMNC"}
+SAME_EVERYWHERE = {"API", "IP", "2FA", "MCC", "MNC", "MCCMNC", "WhatsApp"}  # brand names are not translated
 SAME_IN = {
     "es": {"Portal", "portal", "No", "no", "Variable", "Total", "Error", "Marketing", "%(size)s KB", "%(size)s MB"},
     "tr": {"Portal", "portal", "Video", "%(size)s KB", "%(size)s MB"},
