@@ -10,20 +10,18 @@ per screen in this folder and the page that shows them, docs/screens.md. Run it 
 from __future__ import annotations
 
 import asyncio
-import base64
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Browser, async_playwright
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server  # noqa: E402
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, api_client, demo_server, sign_in  # noqa: E402
 
 VIEWPORT = {"width": 1360, "height": 860}
 
@@ -74,13 +72,7 @@ SCREENS: dict[str, tuple[str, list[Screen]]] = {
 
 async def send_a_campaign(port: int, account: dict[str, str]) -> None:
     """One small campaign of the end user, sent to the end, so that the dashboard and statistics have figures."""
-    basic = base64.b64encode(f"{account['email']}:{account['password']}".encode()).decode()
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers={"Host": "reseller.localhost"}, timeout=10
-    ) as client:
-        login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
-        login.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+    async with await api_client(port, "reseller.localhost", account) as client:
         sender = (await client.get("/api/senders?channel=sms")).json()[0]["id"]
         numbers = [f"+4915100000{n:03d}" for n in range(1, 21)]
         created = await client.post(
@@ -98,11 +90,7 @@ async def send_a_campaign(port: int, account: dict[str, str]) -> None:
 async def shoot(browser: Browser, port: int, account: dict[str, str], host: str, screens: list[Screen]) -> None:
     base = f"http://{host}:{port}"
     page = await browser.new_page(viewport=VIEWPORT)
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=email]", account["email"])
-    await page.fill("input[name=password]", account["password"])
-    await page.locator('form[action="/login"] button[type=submit]').click()
-    await page.wait_for_url(f"{base}/")
+    await sign_in(page, base, account["email"], account["password"])
     for screen in screens:
         answer = await page.goto(f"{base}{screen.path}")
         if answer is None or answer.status != 200:

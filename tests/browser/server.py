@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Page
 from redis import Redis as SyncRedis
 
 from tests.ports import free_port
@@ -84,3 +86,23 @@ def demo_server(var_dir: Path, **env_overrides: str) -> Iterator[tuple[int, list
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+async def sign_in(page: Page, base: str, email: str, password: str) -> None:
+    """Sign in through the real form at ``base`` (whoever was signed in before is forgotten) and wait for home."""
+    await page.context.clear_cookies()
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", password)
+    await page.click('form[action="/login"] button[type=submit]')
+    await page.wait_for_url(f"{base}/")
+
+
+async def api_client(port: int, host: str, account: dict) -> httpx.AsyncClient:
+    """An API client of the server on ``port`` for ``host``, signed in as ``account`` (the caller closes it)."""
+    basic = base64.b64encode(f"{account['email']}:{account['password']}".encode()).decode()
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": host}, timeout=10)
+    login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
+    login.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+    return client

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -32,11 +32,7 @@ async def test_api_methods_page_key_and_curl_sample(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", user["email"])
-            await page.fill("input[name=password]", user["password"])
-            await page.locator('form[action="/login"] button[type=submit]').click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, user["email"], user["password"])
             await page.click("nav >> text=API methods")
             await page.wait_for_url(f"{base}/api-methods")
             await page.screenshot(path=SHOTS / "api-methods.png", full_page=True)

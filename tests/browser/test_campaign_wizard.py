@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -45,11 +45,7 @@ async def test_wizard_to_a_group_and_to_numbers(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.goto(f"{base}/campaigns")
             await page.screenshot(path=SHOTS / "campaigns-list-empty.png", full_page=True)

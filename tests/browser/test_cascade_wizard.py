@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS.mkdir(exist_ok=True)
@@ -34,11 +34,7 @@ async def test_a_viber_whatsapp_sms_cascade_is_built_in_the_wizard_and_every_ste
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.goto(f"{base}/campaigns/new")
             await page.fill("input[name=name]", "Cascade spring")

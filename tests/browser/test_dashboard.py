@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, api_client, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +21,7 @@ def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
 
 async def _sent_campaign(port: int, account: dict) -> None:
     """A campaign of the end user through the API, sent to the demo's stand-in SMSC to the end."""
-    basic = base64.b64encode(f"{account['email']}:{account['password']}".encode()).decode()
-    host = {"Host": "reseller.localhost"}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=host, timeout=10) as client:
-        login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
-        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+    async with await api_client(port, "reseller.localhost", account) as client:
         sender = (await client.get("/api/senders?channel=sms")).json()[0]["id"]
         numbers = [f"+4915100000{n:03d}" for n in range(1, 21)]
         created = await client.post(
@@ -53,11 +47,7 @@ async def test_a_reseller_changes_the_period_and_the_client(demo):
             page = await browser.new_page(viewport={"width": 1360, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", user["email"])
-            await page.fill("input[name=password]", user["password"])
-            await page.locator('form[action="/login"] button[type=submit]').click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, user["email"], user["password"])
             await page.click("text=30 days")
             await page.wait_for_url(f"{base}/?period=30d")
             assert await page.locator("a[aria-current=true]").inner_text() == "30 days"

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -18,15 +18,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
     with demo_server(tmp_path / "var") as running:
         yield running
-
-
-async def sign_in(page: Page, base: str, email: str, password: str) -> None:
-    await page.context.clear_cookies()
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=email]", email)
-    await page.fill("input[name=password]", password)
-    await page.click('form[action="/login"] button[type=submit]')
-    await page.wait_for_url(f"{base}/")
 
 
 async def test_request_travels_from_the_end_user_to_the_owner_and_back(demo, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 from collections.abc import Iterator
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, SHOTS, api_client, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +25,10 @@ def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
         yield running
 
 
-async def _client(port: int, host: str, account: dict) -> httpx.AsyncClient:
-    basic = base64.b64encode(f"{account['email']}:{account['password']}".encode()).decode()
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": host}, timeout=10)
-    login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
-    client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-    return client
-
-
 async def _clicked_campaign(port: int, accounts: list[dict]) -> int:
     """The demo company (granted the demo's short domain) sends a shortened link; two recipients click."""
     role = {a["role"]: a for a in accounts}
-    company = await _client(port, "reseller.localhost", role["end-user admin"])
+    company = await api_client(port, "reseller.localhost", role["end-user admin"])
     sender = (await company.get("/api/senders?channel=sms")).json()[0]["id"]
     body = {
         "name": "Spring links",
@@ -82,11 +73,7 @@ async def test_a_company_sees_its_shortened_campaigns_clicks(demo):
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             base = f"http://reseller.localhost:{port}"
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", user["email"])
-            await page.fill("input[name=password]", user["password"])
-            await page.locator('form[action="/login"] button[type=submit]').click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, user["email"], user["password"])
             await page.click('a[href="/shortener"]')
             await page.click(f'a[href="/shortener?period=all&campaign_id={campaign}"]')
             assert await page.locator('[data-testid="total-clicks"]').inner_text() == "2"
@@ -99,11 +86,7 @@ async def test_a_company_sees_its_shortened_campaigns_clicks(demo):
 
             admin = await browser.new_page(viewport={"width": 1360, "height": 900})
             home = f"http://demo.localhost:{port}"
-            await admin.goto(f"{home}/login")
-            await admin.fill("input[name=email]", owner["email"])
-            await admin.fill("input[name=password]", owner["password"])
-            await admin.locator('form[action="/login"] button[type=submit]').click()
-            await admin.wait_for_url(f"{home}/")
+            await sign_in(admin, home, owner["email"], owner["password"])
             await admin.goto(f"{home}/admin/short-domains")
             assert await admin.locator("code", has_text=DOMAIN).count() == 1
             await admin.screenshot(path=str(SHOTS / "shortener-admin-domains.png"), full_page=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -31,11 +31,7 @@ async def test_template_tile_to_a_prefilled_wizard(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.get_by_role("link", name="Templates").first.click()
             await page.wait_for_url(f"{base}/templates")
@@ -114,11 +110,7 @@ async def test_a_viber_template_tile_to_a_prefilled_viber_wizard(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.goto(f"{base}/templates/new")
             await page.fill("input[name=name]", "Viber spring")

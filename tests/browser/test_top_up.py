@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -29,11 +29,7 @@ async def test_top_up_through_the_stand_in_to_the_credited_balance(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
             await expect(page.get_by_test_id("balance")).to_have_text("250.00 EUR")
 
             await page.get_by_test_id("top-up").click()

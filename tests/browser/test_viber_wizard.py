@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,7 @@ async def test_the_wizard_switches_to_viber_and_sends_an_image_and_a_button(demo
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.goto(f"{base}/campaigns/new")
             await page.fill("input[name=name]", "Viber spring")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -29,11 +29,7 @@ async def test_a_whatsapp_template_from_the_form_to_its_approved_tile(demo):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(f"{base}/login")
-            await page.fill("input[name=email]", "anna@acme.localhost")
-            await page.fill("input[name=password]", "acme-admin-pass")
-            await page.click('form[action="/login"] button[type=submit]')
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "anna@acme.localhost", "acme-admin-pass")
 
             await page.goto(f"{base}/templates")
             await page.get_by_role("link", name="WhatsApp templates").click()
