@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     session_max_age: int = 12 * 3600
+    # argon2id's cost for new password hashes: argon2-cffi's defaults (RFC 9106's low-memory profile).
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
     api_token_ttl: int = 900
     metrics_token: str = ""
     callbacks_allow_private: bool = False
@@ -77,6 +80,8 @@ _ENV = {
     "PORTAL_LOGIN_MAX_FAILURES": "login_max_failures",
     "PORTAL_LOGIN_LOCKOUT_SECONDS": "login_lockout_seconds",
     "PORTAL_SESSION_MAX_AGE": "session_max_age",
+    "PORTAL_PASSWORD_TIME_COST": "password_time_cost",
+    "PORTAL_PASSWORD_MEMORY_KIB": "password_memory_kib",
     "PORTAL_API_TOKEN_TTL": "api_token_ttl",
     "PORTAL_METRICS_TOKEN": "metrics_token",
     "PORTAL_CALLBACKS_ALLOW_PRIVATE": "callbacks_allow_private",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import graphlib
 import os
 import sys
 import tempfile
@@ -18,6 +19,11 @@ import pytest
 # Entry points are not loaded in tests: the suite registers exactly the plugins it needs (datasette's way).
 sys._called_from_test = True  # type: ignore[attr-defined]
 os.environ.pop("PORTAL_PLUGINS", None)
+# Password hashes at argon2's lowest cost (real settings, which the browser tests' demo servers inherit): a test signs
+# in a few times, and production's cost takes ~100 ms of a core per hash or check, seconds on a loaded machine.
+# tests/core/accounts/test_timing.py measures at production's cost.
+os.environ.setdefault("PORTAL_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("PORTAL_PASSWORD_MEMORY_KIB", "64")
 
 
 def _own_services() -> None:
@@ -50,6 +56,9 @@ async def _create_database(url: str, name: str) -> None:
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await connection.execute(f'CREATE DATABASE "{name}"')
+        # A commit need not wait for its WAL to reach the disk: only a crash of the server could lose it, and the
+        # suite starts from an empty schema anyway. The tests commit thousands of times.
+        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await connection.close()
 
@@ -142,22 +151,74 @@ def _all_tables() -> list[str]:
 
 async def _empty_database() -> None:
     engine = db.engine()
-    tables = _all_tables()
     if isinstance(engine, PostgresEngine):
-        # The session's worker keeps running between tests (its sweeper every 10 s): TRUNCATE, which locks every
-        # table, can deadlock with one of its transactions. PostgreSQL then aborts one side; try again.
-        for attempt in range(5):
-            try:
-                await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-                return
-            except asyncpg.DeadlockDetectedError:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.2)
+        await _empty_postgres(engine)
+        return
     async with engine.transaction():
         await engine.run_ddl("PRAGMA defer_foreign_keys = ON")
-        for table in tables:
+        for table in _all_tables():
             await engine.run_ddl(f"DELETE FROM {table}")
+
+
+# PostgreSQL, per set of tables: the tables children first (so DELETE honours every foreign key), their sequences.
+_pg_plans: dict[tuple[str, ...], tuple[list[str], set[str]]] = {}
+
+
+async def _postgres_plan(engine: PostgresEngine) -> tuple[list[str], set[str]]:
+    # Every table but piccolo's record of migrations, as TRUNCATE ... CASCADE reached them: a table no app lists
+    # (vendor_template) or a plugin's that a test migrated in too.
+    rows = await engine.run_ddl(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'migration'"
+    )
+    tables = tuple(sorted(row["tablename"] for row in rows))
+    if tables not in _pg_plans:
+        links = await engine.run_ddl(
+            "SELECT child.relname AS child, parent.relname AS parent FROM pg_constraint c JOIN pg_class child"
+            " ON child.oid = c.conrelid JOIN pg_class parent ON parent.oid = c.confrelid"
+            " WHERE c.contype = 'f' AND child.relnamespace = current_schema()::regnamespace"
+        )
+        owned = await engine.run_ddl(
+            "SELECT seq.relname AS sequence, tab.relname AS tab FROM pg_depend d"
+            " JOIN pg_class seq ON seq.oid = d.objid AND seq.relkind = 'S' JOIN pg_class tab ON tab.oid = d.refobjid"
+            " WHERE d.deptype IN ('a', 'i') AND seq.relnamespace = current_schema()::regnamespace"
+        )
+        # A parent waits for its children; rows pointing at rows of their own table go in the same DELETE.
+        graph: dict[str, set[str]] = {table: set() for table in tables}
+        for link in links:
+            if link["child"] != link["parent"] and {link["child"], link["parent"]} <= graph.keys():
+                graph[link["parent"]].add(link["child"])
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+        _pg_plans[tables] = (order, {row["sequence"] for row in owned if row["tab"] in graph})
+    return _pg_plans[tables]
+
+
+async def _empty_postgres(engine: PostgresEngine) -> None:
+    """Empty the tables with rows and restart the ids that were taken at 1. TRUNCATE of every table took 1-2 s a
+    test on this machine (new files for each table and index, synced at commit); this takes milliseconds."""
+    # The session's worker keeps running between tests (its sweeper every 10 s): a DELETE can deadlock with one
+    # of its transactions. PostgreSQL then aborts one side; try again.
+    for attempt in range(5):
+        try:
+            async with engine.transaction():
+                order, sequences = await _postgres_plan(engine)
+                probes = [f"SELECT '{table}' AS tab WHERE EXISTS (SELECT 1 FROM {table})" for table in order]
+                filled = {row["tab"] for row in await engine.run_ddl(" UNION ALL ".join(probes))}
+                for table in order:
+                    if table in filled:
+                        await engine.run_ddl(f"DELETE FROM {table}")
+                # A sequence has no last_value until it is read after a restart; an insert rolled back read it too.
+                taken = await engine.run_ddl(
+                    "SELECT sequencename FROM pg_sequences"
+                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
+                restart = sorted(sequences & {row["sequencename"] for row in taken})
+                if restart:
+                    await engine.run_ddl(f"SELECT setval(s, 1, false) FROM unnest(ARRAY{restart!r}::text[]) s")
+            return
+        except asyncpg.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.settings import load_settings
 from core.web.i18n import N_
 
-_hasher = PasswordHasher()
 
-# Verified against when the e-mail is unknown, so that a miss costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("campaign-portal timing equaliser")
+@functools.cache
+def hashing() -> tuple[PasswordHasher, str]:
+    """The hasher at the cost the settings give, and a hash made at that cost to verify against when the e-mail is
+    unknown, so that a miss costs as long as a wrong password. Built on first use; ``hashing.cache_clear()`` after
+    the settings change."""
+    settings = load_settings()
+    hasher = PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
+    return hasher, hasher.hash("campaign-portal timing equaliser")
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(lambda: hashing()[0].hash(password))
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def check() -> bool:
+        hasher, dummy_hash = hashing()
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            return hasher.verify(password_hash or dummy_hash, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

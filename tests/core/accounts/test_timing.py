@@ -6,7 +6,7 @@ import asyncio
 import re
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,8 +14,10 @@ import pytest
 from redis.asyncio import Redis
 
 from core.accounts import registration
+from core.accounts.passwords import hashing
 from core.accounts.registration import RESET_TASK
 from core.mail.services import DELIVERY_TASK
+from core.settings import Settings
 from tests.core.accounts.test_registration import reset_mails
 from tests.factories import csrf, make_world, set_portal_flags
 
@@ -73,7 +75,18 @@ def unlimited(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registration, "RESETS_PER_HOUR", 1000)
 
 
-async def test_sign_up_takes_as_long_for_a_registered_email(app, client_for, redis_url, unlimited):
+@pytest.fixture
+def production_cost(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Password hashing at production's cost, not at the suite's cheap one: that cost is what would leak."""
+    monkeypatch.delenv("PORTAL_PASSWORD_TIME_COST")
+    monkeypatch.delenv("PORTAL_PASSWORD_MEMORY_KIB")
+    hashing.cache_clear()
+    assert hashing()[0].time_cost == Settings().password_time_cost
+    yield
+    hashing.cache_clear()  # the next hash is made once the environment is the suite's again
+
+
+async def test_sign_up_takes_as_long_for_a_registered_email(app, client_for, redis_url, unlimited, production_cost):
     world = await make_world()
     await set_portal_flags(world.a.portal_id, self_registration=True)
     client = client_for(world.a.host)
@@ -105,7 +118,7 @@ async def test_sign_up_takes_as_long_for_a_registered_email(app, client_for, red
     assert LOW < known / unknown < HIGH
 
 
-async def test_password_reset_takes_as_long_for_a_registered_email(app, client_for, unlimited):
+async def test_password_reset_takes_as_long_for_a_registered_email(app, client_for, unlimited, production_cost):
     world = await make_world()
     client = client_for(world.a.host)
     await client.get("/password/forgot")
