@@ -72,7 +72,7 @@ SCREENS: dict[str, tuple[str, list[Screen]]] = {
 
 async def send_a_campaign(port: int, account: dict[str, str]) -> None:
     """One small campaign of the end user, sent to the end, so that the dashboard and statistics have figures."""
-    async with await api_client(port, "reseller.localhost", account) as client:
+    async with api_client(port, "reseller.localhost", account) as client:
         sender = (await client.get("/api/senders?channel=sms")).json()[0]["id"]
         numbers = [f"+4915100000{n:03d}" for n in range(1, 21)]
         created = await client.post(

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -98,11 +98,12 @@ async def sign_in(page: Page, base: str, email: str, password: str) -> None:
     await page.wait_for_url(f"{base}/")
 
 
-async def api_client(port: int, host: str, account: dict) -> httpx.AsyncClient:
-    """An API client of the server on ``port`` for ``host``, signed in as ``account`` (the caller closes it)."""
+@asynccontextmanager
+async def api_client(port: int, host: str, account: dict) -> AsyncIterator[httpx.AsyncClient]:
+    """An API client of the server on ``port`` for ``host``, signed in as ``account``."""
     basic = base64.b64encode(f"{account['email']}:{account['password']}".encode()).decode()
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": host}, timeout=10)
-    login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
-    login.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {login.json()['token']}"
-    return client
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": host}, timeout=10) as client:
+        login = await client.post("/api/auth/login", headers={"Authorization": f"Basic {basic}"})
+        login.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        yield client

@@ -21,7 +21,7 @@ def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
 
 async def _sent_campaign(port: int, account: dict) -> None:
     """A campaign of the end user through the API, sent to the demo's stand-in SMSC to the end."""
-    async with await api_client(port, "reseller.localhost", account) as client:
+    async with api_client(port, "reseller.localhost", account) as client:
         sender = (await client.get("/api/senders?channel=sms")).json()[0]["id"]
         numbers = [f"+4915100000{n:03d}" for n in range(1, 21)]
         created = await client.post(

@@ -28,35 +28,34 @@ def demo(tmp_path, clean_state) -> Iterator[tuple[int, list[dict]]]:
 async def _clicked_campaign(port: int, accounts: list[dict]) -> int:
     """The demo company (granted the demo's short domain) sends a shortened link; two recipients click."""
     role = {a["role"]: a for a in accounts}
-    company = await api_client(port, "reseller.localhost", role["end-user admin"])
-    sender = (await company.get("/api/senders?channel=sms")).json()[0]["id"]
-    body = {
-        "name": "Spring links",
-        "sender_id": sender,
-        "text": "Spring sale https://shop.example.com/spring",
-        "short_url": "https://shop.example.com/spring",
-        "short_domain": DOMAIN,
-        "numbers": ["+4915100000001", "+4915100000002"],
-    }
-    created = await company.post("/api/campaigns", json=body)
-    assert created.status_code == 201, created.text
-    campaign = created.json()["id"]
-    for _ in range(300):
-        if (await company.get(f"/api/campaigns/{campaign}")).json()["status"] == "completed":
-            break
-        await asyncio.sleep(0.2)
-    edrs = (await company.get("/api/edrs", params={"campaign_id": campaign})).json()["items"]
-    codes = [re.search(r"go\.localhost/([A-Za-z0-9]+)", e["text"]).group(1) for e in edrs]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": DOMAIN}) as phone:
-        for code, agent in zip(codes, [IPHONE, ANDROID], strict=True):
-            answer = await phone.get(f"/{code}", headers={"User-Agent": agent})
-            assert answer.status_code == 302 and answer.headers["location"] == body["short_url"]
-    url = f"/api/shortener/campaigns/{campaign}/statistics"
-    for _ in range(100):
-        if (await company.get(url)).json()["stats"]["total"] == 2:
-            break
-        await asyncio.sleep(0.1)
-    await company.aclose()
+    async with api_client(port, "reseller.localhost", role["end-user admin"]) as company:
+        sender = (await company.get("/api/senders?channel=sms")).json()[0]["id"]
+        body = {
+            "name": "Spring links",
+            "sender_id": sender,
+            "text": "Spring sale https://shop.example.com/spring",
+            "short_url": "https://shop.example.com/spring",
+            "short_domain": DOMAIN,
+            "numbers": ["+4915100000001", "+4915100000002"],
+        }
+        created = await company.post("/api/campaigns", json=body)
+        assert created.status_code == 201, created.text
+        campaign = created.json()["id"]
+        for _ in range(300):
+            if (await company.get(f"/api/campaigns/{campaign}")).json()["status"] == "completed":
+                break
+            await asyncio.sleep(0.2)
+        edrs = (await company.get("/api/edrs", params={"campaign_id": campaign})).json()["items"]
+        codes = [re.search(r"go\.localhost/([A-Za-z0-9]+)", e["text"]).group(1) for e in edrs]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Host": DOMAIN}) as phone:
+            for code, agent in zip(codes, [IPHONE, ANDROID], strict=True):
+                answer = await phone.get(f"/{code}", headers={"User-Agent": agent})
+                assert answer.status_code == 302 and answer.headers["location"] == body["short_url"]
+        url = f"/api/shortener/campaigns/{campaign}/statistics"
+        for _ in range(100):
+            if (await company.get(url)).json()["stats"]["total"] == 2:
+                break
+            await asyncio.sleep(0.1)
     return campaign
 
 
