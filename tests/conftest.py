@@ -196,7 +196,7 @@ async def _empty_postgres(engine: PostgresEngine) -> None:
     """Empty the tables with rows and restart the ids that were taken at 1. TRUNCATE of every table took 1-2 s a
     test on this machine (new files for each table and index, synced at commit); this takes milliseconds."""
     # The session's worker keeps running between tests (its sweeper every 10 s): a DELETE can deadlock with one
-    # of its transactions. PostgreSQL then aborts one side; try again.
+    # of its transactions, or meet a row it inserted under a parent already emptied. Try again.
     for attempt in range(5):
         try:
             async with engine.transaction():
@@ -215,7 +215,7 @@ async def _empty_postgres(engine: PostgresEngine) -> None:
                 if restart:
                     await engine.run_ddl(f"SELECT setval(s, 1, false) FROM unnest(ARRAY{restart!r}::text[]) s")
             return
-        except asyncpg.DeadlockDetectedError:
+        except (asyncpg.DeadlockDetectedError, asyncpg.ForeignKeyViolationError):
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2)
