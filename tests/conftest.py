@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import graphlib
 import os
 import sys
 import tempfile
@@ -151,74 +150,24 @@ def _all_tables() -> list[str]:
 
 async def _empty_database() -> None:
     engine = db.engine()
+    tables = _all_tables()
     if isinstance(engine, PostgresEngine):
-        await _empty_postgres(engine)
-        return
+        # TRUNCATE locks every table, so the session's worker (its sweeper, the rollups' fold) cannot add a row
+        # between emptying a table and restarting its ids, as it did under a DELETE of each table (duplicate ids,
+        # counts of the test before). TRUNCATE can deadlock with one of the worker's transactions; PostgreSQL then
+        # aborts one side: try again.
+        for attempt in range(5):
+            try:
+                await engine.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                return
+            except asyncpg.DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2)
     async with engine.transaction():
         await engine.run_ddl("PRAGMA defer_foreign_keys = ON")
-        for table in _all_tables():
+        for table in tables:
             await engine.run_ddl(f"DELETE FROM {table}")
-
-
-# PostgreSQL, per set of tables: the tables children first (so DELETE honours every foreign key), their sequences.
-_pg_plans: dict[tuple[str, ...], tuple[list[str], set[str]]] = {}
-
-
-async def _postgres_plan(engine: PostgresEngine) -> tuple[list[str], set[str]]:
-    # Every table but piccolo's record of migrations, as TRUNCATE ... CASCADE reached them: a table no app lists
-    # (vendor_template) or a plugin's that a test migrated in too.
-    rows = await engine.run_ddl(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'migration'"
-    )
-    tables = tuple(sorted(row["tablename"] for row in rows))
-    if tables not in _pg_plans:
-        links = await engine.run_ddl(
-            "SELECT child.relname AS child, parent.relname AS parent FROM pg_constraint c JOIN pg_class child"
-            " ON child.oid = c.conrelid JOIN pg_class parent ON parent.oid = c.confrelid"
-            " WHERE c.contype = 'f' AND child.relnamespace = current_schema()::regnamespace"
-        )
-        owned = await engine.run_ddl(
-            "SELECT seq.relname AS sequence, tab.relname AS tab FROM pg_depend d"
-            " JOIN pg_class seq ON seq.oid = d.objid AND seq.relkind = 'S' JOIN pg_class tab ON tab.oid = d.refobjid"
-            " WHERE d.deptype IN ('a', 'i') AND seq.relnamespace = current_schema()::regnamespace"
-        )
-        # A parent waits for its children; rows pointing at rows of their own table go in the same DELETE.
-        graph: dict[str, set[str]] = {table: set() for table in tables}
-        for link in links:
-            if link["child"] != link["parent"] and {link["child"], link["parent"]} <= graph.keys():
-                graph[link["parent"]].add(link["child"])
-        order = list(graphlib.TopologicalSorter(graph).static_order())
-        _pg_plans[tables] = (order, {row["sequence"] for row in owned if row["tab"] in graph})
-    return _pg_plans[tables]
-
-
-async def _empty_postgres(engine: PostgresEngine) -> None:
-    """Empty the tables with rows and restart the ids that were taken at 1. TRUNCATE of every table took 1-2 s a
-    test on this machine (new files for each table and index, synced at commit); this takes milliseconds."""
-    # The session's worker keeps running between tests (its sweeper every 10 s): a DELETE can deadlock with one
-    # of its transactions, or meet a row it inserted under a parent already emptied. Try again.
-    for attempt in range(5):
-        try:
-            async with engine.transaction():
-                order, sequences = await _postgres_plan(engine)
-                probes = [f"SELECT '{table}' AS tab WHERE EXISTS (SELECT 1 FROM {table})" for table in order]
-                filled = {row["tab"] for row in await engine.run_ddl(" UNION ALL ".join(probes))}
-                for table in order:
-                    if table in filled:
-                        await engine.run_ddl(f"DELETE FROM {table}")
-                # A sequence has no last_value until it is read after a restart; an insert rolled back read it too.
-                taken = await engine.run_ddl(
-                    "SELECT sequencename FROM pg_sequences"
-                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
-                )
-                restart = sorted(sequences & {row["sequencename"] for row in taken})
-                if restart:
-                    await engine.run_ddl(f"SELECT setval(s, 1, false) FROM unnest(ARRAY{restart!r}::text[]) s")
-            return
-        except (asyncpg.DeadlockDetectedError, asyncpg.ForeignKeyViolationError):
-            if attempt == 4:
-                raise
-            await asyncio.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)
