@@ -74,7 +74,10 @@ async def test_template_tile_to_a_prefilled_wizard(demo):
             await page.fill("input[name=name]", "Spring from a template")
             await page.get_by_role("button", name="Next →").click()
             await page.locator("input[name=group_ids]").nth(1).check()
+            # The recipients step's script has seen the tick (it draws the chosen group) before the step is left.
+            await expect(page.get_by_test_id("groups-chart")).to_be_visible()
             await page.get_by_role("button", name="Next →").click()
+            await expect(page.locator("input[name=step]")).to_have_value("3")
             await page.check("input[name=send_mode][value=later]")
             await page.fill("input[name=send_date]", (datetime.now(UTC) + timedelta(days=1)).date().isoformat())
             await page.fill("input[name=send_time]", "10:00")
